@@ -112,3 +112,47 @@ function clamp(x: number, { min, max }: Bounds): number {
 export function createRandom(seed: number | string): Random {
   return new AleaRandom(String(seed));
 }
+
+/**
+ * A latency distribution in whole microseconds, as options give it (network delays, disk
+ * operations): `fixed`, `uniform` over [minUs, maxUs], or `log-normal` (a median, a shape sigma,
+ * clamped to [minUs, maxUs]) — the long right tail that real networks and disks have.
+ */
+export type LatencyModel =
+  | { readonly kind: 'fixed'; readonly us: number }
+  | { readonly kind: 'uniform'; readonly minUs: number; readonly maxUs: number }
+  | { readonly kind: 'log-normal'; readonly medianUs: number; readonly sigma: number; readonly minUs: number; readonly maxUs: number };
+
+/** One draw from `model`, rounded to a whole µs. `fixed` takes no draw from `r`. */
+export function drawLatencyUs(r: Random, model: LatencyModel): number {
+  switch (model.kind) {
+    case 'fixed':
+      return model.us;
+    case 'uniform':
+      return r.int(model.minUs, model.maxUs);
+    case 'log-normal': {
+      // Inlined rather than r.logNormal(...) to avoid a bounds object per draw on the message path.
+      const x = Math.round(model.medianUs * Math.exp(model.sigma * r.normal()));
+      return x < model.minUs ? model.minUs : x > model.maxUs ? model.maxUs : x;
+    }
+  }
+}
+
+/** Checks a latency model given in options; `what` names it in the message (`network.delay`). */
+export function validateLatency(model: LatencyModel, what: string): void {
+  const whole = (x: number): boolean => Number.isInteger(x) && x >= 0;
+  switch (model.kind) {
+    case 'fixed':
+      assert(whole(model.us), () => `${what}: us must be an integer ≥ 0, got ${model.us}`);
+      return;
+    case 'uniform':
+      assert(whole(model.minUs) && whole(model.maxUs) && model.minUs <= model.maxUs, () => `${what}: need integers 0 ≤ minUs ≤ maxUs, got [${model.minUs}, ${model.maxUs}]`);
+      return;
+    case 'log-normal':
+      assert(model.medianUs > 0 && model.sigma >= 0, () => `${what}: need medianUs > 0 and sigma ≥ 0, got ${model.medianUs}, ${model.sigma}`);
+      assert(whole(model.minUs) && whole(model.maxUs) && model.minUs <= model.maxUs, () => `${what}: need integers 0 ≤ minUs ≤ maxUs, got [${model.minUs}, ${model.maxUs}]`);
+      return;
+    default:
+      assert(false, () => `${what}: unknown latency kind ${JSON.stringify((model as { kind: unknown }).kind)}`);
+  }
+}

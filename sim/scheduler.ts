@@ -1,0 +1,289 @@
+/**
+ * The virtual clock and the event queue: the only thing in a run that makes time pass.
+ *
+ * Time is integer microseconds (sim/time). Events are ordered by (time, insertion sequence), so two
+ * events due at the same microsecond run in the order they were scheduled — the tie-break that
+ * makes a run reproducible. Handlers are plain synchronous functions; a handler may schedule more
+ * events (at the current time or later) but may not run the scheduler itself.
+ *
+ * Handlers take one argument, passed at scheduling time (`schedule(delayUs, fn, arg)`), so that hot
+ * paths (a message delivery) can pass a shared, pre-bound function and a data object instead of
+ * allocating a closure per event.
+ *
+ * The queue is a binary heap over parallel flat arrays (time, sequence, handler, argument): no
+ * object per event, O(log n) push and pop. `cancel` is lazy: the id is remembered and the event is
+ * skipped when it reaches the top; when remembered ids outnumber queued events the heap is
+ * rebuilt without them, so memory stays bounded by the queue.
+ *
+ * Every run loop counts the events it runs against `eventBudget` and throws
+ * `EventBudgetExceeded` (an InvariantViolation) past it: no run can loop forever.
+ */
+import { InvariantViolation, assert } from './assert.js';
+import type { Micros } from './time.js';
+
+/** Identifies a scheduled event for `cancel`. Ids are unique within a scheduler. */
+export type EventId = number;
+
+export interface SchedulerOptions {
+  /** Events a scheduler may run in its lifetime before it stops the run. Default 2,000,000,000. */
+  readonly eventBudget: number;
+  /** Largest number of queued events; more is a runaway. Default 10,000,000. */
+  readonly queueMax: number;
+}
+
+export const SCHEDULER_DEFAULTS: SchedulerOptions = { eventBudget: 2_000_000_000, queueMax: 10_000_000 };
+
+/** The run exceeded its event budget: a livelock, or a budget set too low for the scenario. */
+export class EventBudgetExceeded extends InvariantViolation {
+  constructor(budget: number, nowUs: Micros) {
+    super(`scheduler: event budget of ${budget} events exceeded at t=${nowUs}us (a run that never settles? raise eventBudget if the scenario is just long)`);
+  }
+}
+
+export interface Scheduler {
+  /** The current virtual time. */
+  readonly now: Micros;
+  /** Events run so far (cancelled events are not counted). */
+  readonly eventsRun: number;
+  /** Events in the queue, including cancelled ones not yet skipped. */
+  readonly queued: number;
+  /** Runs `fn()` after `delayUs` (an integer ≥ 0). */
+  schedule(delayUs: Micros, fn: () => void): EventId;
+  /** Runs `fn(arg)` after `delayUs` (an integer ≥ 0). */
+  schedule<A>(delayUs: Micros, fn: (arg: A) => void, arg: A): EventId;
+  /** Runs `fn()` at `timeUs` (an integer ≥ now). */
+  scheduleAt(timeUs: Micros, fn: () => void): EventId;
+  /** Runs `fn(arg)` at `timeUs` (an integer ≥ now). */
+  scheduleAt<A>(timeUs: Micros, fn: (arg: A) => void, arg: A): EventId;
+  /** Cancels a scheduled event. Cancelling an event that already ran or was cancelled does nothing. */
+  cancel(id: EventId): void;
+  /** Runs the next event, if any; returns false when the queue is empty. */
+  step(): boolean;
+  /** Runs every event due at or before `timeUs`, then sets the clock to `timeUs`. */
+  runUntil(timeUs: Micros): void;
+  /** Runs events while `predicate()` holds (checked before each), but not past `limitUs`. Returns the predicate's last value. */
+  runWhile(predicate: () => boolean, limitUs: Micros): boolean;
+  /** Runs events until `predicate()` holds (checked before each), but not past `limitUs`. Returns whether it held. */
+  runUntilHolds(predicate: () => boolean, limitUs: Micros): boolean;
+  /** Runs until the queue is empty, or until `limitUs` (default: no limit). Returns whether it emptied. */
+  runUntilQuiescent(limitUs?: Micros): boolean;
+}
+
+type Handler = (arg: unknown) => void;
+
+class HeapScheduler implements Scheduler {
+  private nowUs: Micros = 0;
+  private runCount = 0;
+  private nextSeq = 0;
+  private size = 0;
+  private running = false;
+  // The heap, as parallel arrays indexed by heap position.
+  private readonly times: number[] = [];
+  private readonly seqs: number[] = [];
+  private readonly fns: Handler[] = [];
+  private readonly args: unknown[] = [];
+  /** Ids cancelled but possibly still queued (lazy deletion). */
+  private cancelled = new Set<EventId>();
+  private readonly eventBudget: number;
+  private readonly queueMax: number;
+
+  constructor(options: SchedulerOptions) {
+    this.eventBudget = options.eventBudget;
+    this.queueMax = options.queueMax;
+  }
+
+  get now(): Micros {
+    return this.nowUs;
+  }
+
+  get eventsRun(): number {
+    return this.runCount;
+  }
+
+  get queued(): number {
+    return this.size;
+  }
+
+  schedule(delayUs: Micros, fn: Handler, arg?: unknown): EventId {
+    assert(Number.isInteger(delayUs) && delayUs >= 0, () => `scheduler: delay must be an integer ≥ 0 µs, got ${delayUs}`);
+    return this.push(this.nowUs + delayUs, fn, arg);
+  }
+
+  scheduleAt(timeUs: Micros, fn: Handler, arg?: unknown): EventId {
+    assert(Number.isInteger(timeUs) && timeUs >= this.nowUs, () => `scheduler: time must be an integer ≥ now (${this.nowUs}), got ${timeUs}`);
+    return this.push(timeUs, fn, arg);
+  }
+
+  cancel(id: EventId): void {
+    assert(Number.isInteger(id) && id >= 0 && id < this.nextSeq, () => `scheduler: cancel of unknown event id ${id}`);
+    this.cancelled.add(id);
+    // Ids of events that already ran stay in the set until a purge: bound it by the queue.
+    if (this.cancelled.size > 1024 && this.cancelled.size > this.size) this.purge();
+  }
+
+  step(): boolean {
+    this.enter();
+    try {
+      return this.runNext(Number.MAX_SAFE_INTEGER);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  runUntil(timeUs: Micros): void {
+    assert(Number.isInteger(timeUs) && timeUs >= this.nowUs, () => `scheduler: runUntil(${timeUs}) is before now (${this.nowUs})`);
+    this.enter();
+    try {
+      while (this.runNext(timeUs));
+    } finally {
+      this.running = false;
+    }
+    this.nowUs = timeUs;
+  }
+
+  runWhile(predicate: () => boolean, limitUs: Micros): boolean {
+    assert(Number.isInteger(limitUs) && limitUs >= this.nowUs, () => `scheduler: limit ${limitUs} is before now (${this.nowUs})`);
+    this.enter();
+    let holds = predicate();
+    try {
+      while (holds && this.runNext(limitUs)) holds = predicate();
+    } finally {
+      this.running = false;
+    }
+    if (holds) this.nowUs = limitUs;
+    return holds;
+  }
+
+  runUntilHolds(predicate: () => boolean, limitUs: Micros): boolean {
+    return !this.runWhile(() => !predicate(), limitUs);
+  }
+
+  runUntilQuiescent(limitUs: Micros = Number.MAX_SAFE_INTEGER): boolean {
+    this.enter();
+    try {
+      while (this.runNext(limitUs));
+    } finally {
+      this.running = false;
+    }
+    return this.size === 0;
+  }
+
+  private enter(): void {
+    assert(!this.running, 'scheduler: a handler tried to run the scheduler (handlers must only schedule)');
+    this.running = true;
+  }
+
+  /** Runs the first live event due at or before `limitUs`; false when there is none. */
+  private runNext(limitUs: Micros): boolean {
+    while (this.size > 0) {
+      const t = this.times[0] as number;
+      if (t > limitUs) return false;
+      const seq = this.seqs[0] as number;
+      const fn = this.fns[0] as Handler;
+      const arg = this.args[0];
+      this.popRoot();
+      if (this.cancelled.size > 0 && this.cancelled.delete(seq)) continue;
+      assert(t >= this.nowUs, 'scheduler: time went backwards');
+      this.nowUs = t;
+      if (++this.runCount > this.eventBudget) throw new EventBudgetExceeded(this.eventBudget, t);
+      fn(arg);
+      return true;
+    }
+    return false;
+  }
+
+  private push(timeUs: Micros, fn: Handler, arg: unknown): EventId {
+    assert(this.size < this.queueMax, () => `scheduler: queue holds ${this.queueMax} events (a runaway? raise queueMax)`);
+    const seq = this.nextSeq++;
+    // Sift up with a hole: move parents down until the new event's place is found.
+    let i = this.size++;
+    const times = this.times;
+    const seqs = this.seqs;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = times[p] as number;
+      if (pt < timeUs || (pt === timeUs && (seqs[p] as number) < seq)) break;
+      this.moveTo(i, p);
+      i = p;
+    }
+    this.set(i, timeUs, seq, fn, arg);
+    return seq;
+  }
+
+  /** Removes the root: the last event fills the hole, sifted down. */
+  private popRoot(): void {
+    const last = --this.size;
+    const times = this.times;
+    const seqs = this.seqs;
+    if (last === 0) {
+      this.clearSlot(0);
+      return;
+    }
+    const t = times[last] as number;
+    const s = seqs[last] as number;
+    const fn = this.fns[last] as Handler;
+    const arg = this.args[last];
+    this.clearSlot(last);
+    let i = 0;
+    const half = last >> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      const r = c + 1;
+      if (r < last) {
+        const ct = times[c] as number;
+        const rt = times[r] as number;
+        if (rt < ct || (rt === ct && (seqs[r] as number) < (seqs[c] as number))) c = r;
+      }
+      const ct = times[c] as number;
+      if (t < ct || (t === ct && s < (seqs[c] as number))) break;
+      this.moveTo(i, c);
+      i = c;
+    }
+    this.set(i, t, s, fn, arg);
+  }
+
+  private moveTo(to: number, from: number): void {
+    this.times[to] = this.times[from] as number;
+    this.seqs[to] = this.seqs[from] as number;
+    this.fns[to] = this.fns[from] as Handler;
+    this.args[to] = this.args[from];
+  }
+
+  private set(i: number, t: number, s: number, fn: Handler, arg: unknown): void {
+    this.times[i] = t;
+    this.seqs[i] = s;
+    this.fns[i] = fn;
+    this.args[i] = arg;
+  }
+
+  /** Drops references so that a finished event's argument can be collected. */
+  private clearSlot(i: number): void {
+    this.fns[i] = noop;
+    this.args[i] = undefined;
+  }
+
+  /** Rebuilds the heap without cancelled events and forgets ids that are no longer queued. */
+  private purge(): void {
+    const live: { t: number; s: number; fn: Handler; arg: unknown }[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const s = this.seqs[i] as number;
+      if (!this.cancelled.has(s)) live.push({ t: this.times[i] as number, s, fn: this.fns[i] as Handler, arg: this.args[i] });
+    }
+    for (let i = 0; i < this.size; i++) this.clearSlot(i);
+    this.cancelled = new Set();
+    // (time, seq) order is a valid heap order.
+    live.sort((a, b) => a.t - b.t || a.s - b.s);
+    this.size = live.length;
+    live.forEach((e, i) => this.set(i, e.t, e.s, e.fn, e.arg));
+  }
+}
+
+function noop(): void {}
+
+/** A scheduler at time 0 with `options` filled in from SCHEDULER_DEFAULTS and validated. */
+export function createScheduler(options: Partial<SchedulerOptions> = {}): Scheduler {
+  const o: SchedulerOptions = { ...SCHEDULER_DEFAULTS, ...options };
+  assert(Number.isInteger(o.eventBudget) && o.eventBudget > 0, () => `scheduler: eventBudget must be a positive integer, got ${o.eventBudget}`);
+  assert(Number.isInteger(o.queueMax) && o.queueMax > 0, () => `scheduler: queueMax must be a positive integer, got ${o.queueMax}`);
+  return new HeapScheduler(o);
+}
