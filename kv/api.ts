@@ -142,6 +142,8 @@ export interface WatchEvent {
 export type WatchFilter = 'NOPUT' | 'NODELETE';
 
 export interface WatchCreateRequest {
+  /** Client-chosen watch id (etcd 3.4+); absent or 0 = the stream assigns the next free id. */
+  readonly watchId?: number;
   readonly key: string;
   readonly rangeEnd?: string;
   /** 0 = from the next revision ("now"); a past revision replays history. */
@@ -262,4 +264,18 @@ export function inRange(key: string, start: string, end: string | undefined): bo
   if (end === undefined || end === '') return key === start;
   if (end === '\0') return key >= start;
   return key >= start && key < end;
+}
+
+/**
+ * The outcome of a store operation: a value, or an expected failure as a value (never an exception).
+ * Shared by the MVCC, watch and lease stores and the server above them.
+ */
+export type KvResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: KvError };
+
+/** Maintenance.HashKV: a hash of the MVCC store at `hashRevision`, to compare members. */
+export interface HashKVResponse {
+  readonly hash: number;
+  /** The store's compaction revision when hashed (-1 if never compacted, as etcd's compactMainRev). */
+  readonly compactRevision: number;
+  readonly hashRevision: number;
 }
