@@ -1,0 +1,86 @@
+/**
+ * The raft node's contract with the application above it (the kv server) and with the host that
+ * runs it. This is the seam between raft/ and kv/: the kv layer builds a member process as
+ * "a raft node + a state machine", and talks to the node only through `RaftNodeHandle`.
+ *
+ * The node owns: the RawNode, the WAL and snapshot files on the host's simulated disk, the
+ * transport to its peers (stream + pipeline channels), the tick timer and the Ready loop, in
+ * etcd's order (save snapshot, save entries and hard state, fsync when mustSync, send — a follower
+ * only after persisting —, apply, advance). The application owns the state machine and decides
+ * what entries mean.
+ *
+ * Everything is synchronous and runs on the host's gate: callbacks are invoked from the node's
+ * own loop, never re-entrantly from inside a call the application made (a `propose` made during
+ * `applyEntry` is queued to the next loop turn).
+ */
+import type { Message } from '../core/messages.js';
+import type { ConfChange, ConfState, Entry, LogIndex, NodeId, ReadState, Role, Term } from '../core/types.js';
+
+/** The replicated state machine, supplied by the application. */
+export interface StateMachine {
+  /**
+   * Applies one committed entry of type `normal` with non-empty data, in log order, exactly once
+   * per index per incarnation. (Empty entries — a leader's no-op — and conf changes are handled by
+   * the node; conf changes are announced through `onConfChange`.)
+   */
+  applyEntry(entry: Entry): void;
+  /** An image of the whole state machine as of the last applied index, for a raft snapshot. */
+  snapshot(): Uint8Array;
+  /**
+   * Replaces the state machine with a snapshot's image: at restart (the newest snapshot on disk),
+   * or when the leader sent one. Entries after `index` follow through `applyEntry`.
+   */
+  restore(data: Uint8Array, index: LogIndex, term: Term): void;
+}
+
+/** Notifications to the application. All optional. Called from the node's loop. */
+export interface NodeObserver {
+  /** The leader or this node's role changed (etcd: leader changed ⇒ pending reads fail, lessor promotes/demotes). */
+  onSoftState?(lead: NodeId, role: Role, term: Term): void;
+  /** A ReadIndex request (by its context) may be served once applied ≥ `readState.index`. */
+  onReadState?(readState: ReadState): void;
+  /** A conf change was applied; the new membership. */
+  onConfChange?(confState: ConfState, change: ConfChange): void;
+  /** Entries up to `index` are applied (called once per Ready that applied something). */
+  onApplied?(index: LogIndex): void;
+  /** The node stopped for good in this incarnation (fail-stop after a disk fault, or an unrecoverable disk at start). */
+  onStopped?(reason: string): void;
+}
+
+/** The outcome of a proposal at the moment it is made. */
+export type ProposeResult =
+  | { readonly ok: true }
+  /** Refused before entering any log: a definite failure for the client. */
+  | { readonly ok: false; readonly error: 'ProposalDropped' | 'Stopped' };
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly term: Term;
+  readonly lead: NodeId;
+  readonly role: Role;
+  readonly commit: LogIndex;
+  readonly applied: LogIndex;
+  readonly lastIndex: LogIndex;
+  /** Index of the newest snapshot (0 if none). */
+  readonly snapshotIndex: LogIndex;
+  readonly confState: ConfState;
+  /** Non-null once the node has stopped (the reason). */
+  readonly stopped: string | null;
+}
+
+/** What the application can ask of the node. */
+export interface RaftNodeHandle {
+  readonly id: NodeId;
+  /** Proposes a normal entry. A follower forwards it to the leader (it may be lost: the application must time out). */
+  propose(data: Uint8Array): ProposeResult;
+  proposeConfChange(change: ConfChange): ProposeResult;
+  /** Starts a ReadIndex round; the answer arrives through `onReadState` with the same context. */
+  readIndex(requestCtx: Uint8Array): ProposeResult;
+  /** Asks the leader to hand leadership to `to` (etcd MoveLeader). */
+  transferLeadership(to: NodeId): void;
+  /** Campaign now (a test or nemesis hook; etcd's Campaign). */
+  campaign(): void;
+  status(): NodeStatus;
+  /** A peer message arrived from the network (the member's demultiplexer calls this). */
+  receive(from: NodeId, message: Message): void;
+}
