@@ -83,8 +83,8 @@ const TAG_FALSE = 0x5a;
 const TAG_EVENT = 0x45;
 const TWO_32 = 4294967296;
 
-const floatView = new Float64Array(1);
-const floatWords = new Uint32Array(floatView.buffer);
+// Explicitly little-endian, so a float hashes the same on any machine.
+const floatView = new DataView(new ArrayBuffer(8));
 
 class TraceImpl implements Trace {
   readonly mode: TraceMode;
@@ -160,10 +160,10 @@ class TraceImpl implements Trace {
         this.mix(v >>> 0);
         this.mix(Math.floor(v / TWO_32) | 0);
       } else {
-        floatView[0] = v;
+        floatView.setFloat64(0, v, true);
         this.mix(TAG_FLOAT);
-        this.mix(floatWords[0] as number);
-        this.mix(floatWords[1] as number);
+        this.mix(floatView.getUint32(0, true));
+        this.mix(floatView.getUint32(4, true));
       }
     } else if (typeof v === 'string') {
       this.mixString(v);

@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createTrace, renderEvent, renderTrace, type Fields, type TraceEvent } from './trace.js';
+
+type Ev = [number, number | null, string, Fields];
+
+const value = fc.oneof(fc.integer(), fc.double({ noNaN: true }), fc.string({ maxLength: 12 }), fc.boolean(), fc.maxSafeInteger());
+const event = fc.tuple(
+  fc.nat({ max: 2 ** 50 }),
+  fc.option(fc.nat(10), { nil: null }),
+  fc.constantFrom('net.deliver', 'raft.role', 'disk.write', 'x'),
+  fc.dictionary(fc.constantFrom('a', 'term', 'from', 'path'), value, { maxKeys: 4 }),
+);
+
+function hashOf(events: readonly Ev[], mode: 'keep' | 'hash-only' = 'keep'): string {
+  const t = createTrace({ mode });
+  for (const [time, host, kind, fields] of events) t.emit(time, host, kind, fields);
+  return t.hash();
+}
+
+describe('trace', () => {
+  it('gives the same hash to the same events, kept or only hashed', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+        expect(hashOf(events)).toBe(hashOf(events, 'hash-only'));
+        expect(hashOf(events)).toMatch(/^[0-9a-f]{16}$/);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('changes the hash when any time, host, kind or field value changes', () => {
+    const base: Ev[] = [
+      [1204, 3, 'raft.role', { term: 7, role: 'leader' }],
+      [1300, null, 'net.drop', { from: 1, to: 2, reason: 'cut' }],
+    ];
+    const h = hashOf(base);
+    const variants: Ev[][] = [
+      [[1205, 3, 'raft.role', { term: 7, role: 'leader' }], base[1] as Ev],
+      [[1204, 2, 'raft.role', { term: 7, role: 'leader' }], base[1] as Ev],
+      [[1204, null, 'raft.role', { term: 7, role: 'leader' }], base[1] as Ev],
+      [[1204, 3, 'raft.rolf', { term: 7, role: 'leader' }], base[1] as Ev],
+      [[1204, 3, 'raft.role', { term: 8, role: 'leader' }], base[1] as Ev],
+      [[1204, 3, 'raft.role', { term: '7', role: 'leader' }], base[1] as Ev],
+      [[1204, 3, 'raft.role', { term: 7, role: 'leader', extra: true }], base[1] as Ev],
+      [[1204 + 2 ** 32, 3, 'raft.role', { term: 7, role: 'leader' }], base[1] as Ev],
+      [base[0] as Ev],
+      [base[1] as Ev, base[0] as Ev],
+    ];
+    const hashes = new Set([h, ...variants.map((v) => hashOf(v))]);
+    expect(hashes.size).toBe(variants.length + 1);
+  });
+
+  it('tells apart values of different types and large or fractional numbers', () => {
+    const one = (v: number | string | boolean): string => hashOf([[0, null, 'k', { v }]]);
+    const hashes = new Set([one(1), one('1'), one(true), one(false), one(0), one(''), one(2 ** 40), one(2 ** 40 + 1), one(0.5), one(-1), one(-(2 ** 40))]);
+    expect(hashes.size).toBe(11);
+  });
+
+  it('is pinned: the hash function must not change silently (old seeds would stop replaying)', () => {
+    const t = createTrace({ mode: 'hash-only' });
+    t.emit(0, null, 'run.start', { seed: 'abc' });
+    t.emit(1204, 3, 'raft.role', { term: 7, role: 'leader', lease: false });
+    t.emit(2 ** 40, 1, 'x', { f: 0.25, big: 2 ** 45, neg: -3 });
+    expect(t.hash()).toBe(PINNED_HASH);
+    expect(t.count).toBe(3);
+  });
+
+  it('keeps a bounded ring of the latest events, filters kinds, and still hashes everything', () => {
+    const all = createTrace();
+    const ring = createTrace({ keepLast: 3 });
+    const net = createTrace({ keepKinds: ['net.'] });
+    for (let i = 0; i < 10; i++) {
+      for (const t of [all, ring, net]) t.emit(i, 1, i % 2 === 0 ? 'net.deliver' : 'raft.tick', { i });
+    }
+    expect(ring.events().map((e) => e.fields.i)).toEqual([7, 8, 9]);
+    expect(ring.discarded).toBe(7);
+    expect(net.events().map((e) => e.fields.i)).toEqual([0, 2, 4, 6, 8]);
+    expect(all.events()).toHaveLength(10);
+    expect(ring.hash()).toBe(all.hash());
+    expect(net.hash()).toBe(all.hash());
+    expect(ring.events().map((e) => e.index)).toEqual([7, 8, 9]);
+  });
+
+  it('hands every event to taps until they are removed', () => {
+    const t = createTrace({ mode: 'hash-only' });
+    const seen: TraceEvent[] = [];
+    const off = t.tap((e) => seen.push(e));
+    t.emit(5, 2, 'a', { x: 1 });
+    off();
+    t.emit(6, 2, 'b');
+    expect(seen.map((e) => e.kind)).toEqual(['a']);
+    expect(t.events()).toEqual([]);
+  });
+
+  it('renders one line per event, quoting strings that would break the layout', () => {
+    const e: TraceEvent = { index: 0, timeUs: 1204, host: 3, kind: 'raft.role', fields: { term: 7, role: 'leader', note: 'a b', empty: '' } };
+    expect(renderEvent(e)).toBe('t=000001204 n3 raft.role term=7 role=leader note="a b" empty=""');
+    expect(renderEvent({ ...e, host: null, fields: {} })).toBe('t=000001204 -- raft.role');
+    expect(renderTrace([e, e]).split('\n')).toHaveLength(3);
+  });
+
+  it('rejects bad options', () => {
+    expect(() => createTrace({ keepLast: -1 })).toThrow(/keepLast/);
+    expect(() => createTrace({ mode: 'all' as 'keep' })).toThrow(/mode/);
+  });
+});
+
+const PINNED_HASH = '72e536d7890f3842';
