@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { InvariantViolation } from './assert.js';
+import { createHosts, type HostContext, type LifecycleEvent } from './host.js';
+import { createRandom } from './random.js';
+import { createScheduler } from './scheduler.js';
+import { createTrace } from './trace.js';
+
+function kernel(seed = 1) {
+  return { scheduler: createScheduler(), trace: createTrace(), random: createRandom(seed) };
+}
+
+/** A program that ticks every `periodUs` of local time and logs (virtual time, local time). */
+function ticker(log: [number, number, number][], periodUs = 1000) {
+  return (ctx: HostContext) => {
+    const tick = (): void => {
+      log.push([ctx.incarnation, ctx.simNow(), ctx.localNow()]);
+      ctx.setTimer(periodUs, tick);
+    };
+    ctx.setTimer(periodUs, tick);
+    return { ctx };
+  };
+}
+
+describe('hosts', () => {
+  it('crash drops every timer of the incarnation; restart runs the factory again as the next incarnation', () => {
+    const k = kernel();
+    const hosts = createHosts<{ ctx: HostContext }>(k);
+    hosts.add(1);
+    const log: [number, number, number][] = [];
+    const first = hosts.start(1, ticker(log));
+    k.scheduler.runUntil(3_500);
+    hosts.crash(1);
+    expect(first.ctx.alive).toBe(false);
+    expect(hosts.state(1)).toBe('down');
+    expect(hosts.program(1)).toBeUndefined();
+    k.scheduler.runUntil(10_000);
+    expect(log.map((l) => l[1])).toEqual([1000, 2000, 3000]);
+    // A dead incarnation's timers are cancelled, not left to fire as no-ops.
+    expect(k.scheduler.queued).toBe(0);
+    const second = hosts.restart(1);
+    expect(second.ctx.incarnation).toBe(2);
+    k.scheduler.runUntil(12_000);
+    expect(log.slice(3)).toEqual([
+      [2, 11_000, 11_000],
+      [2, 12_000, 12_000],
+    ]);
+    expect(() => first.ctx.setTimer(1, () => {})).toThrow(/after it crashed/);
+    expect(k.trace.events().map((e) => e.kind)).toEqual(['host.start', 'host.crash', 'host.restart']);
+  });
+
+  it('pause holds timers and deliveries; resume runs them in arrival order, and the clock kept running', () => {
+    const k = kernel();
+    const hosts = createHosts(k);
+    hosts.add(1);
+    const log: string[] = [];
+    const ctx = hosts.start(1, (c) => c) as HostContext;
+    ctx.setTimer(100, () => log.push(`timer@${k.scheduler.now}`));
+    const cleared = ctx.setTimer(300, () => log.push('cleared timer ran'));
+    k.scheduler.runUntil(50);
+    hosts.pause(1);
+    k.scheduler.schedule(200, () => expect(hosts.gate(1, 1, (m: string) => log.push(`${m}@${k.scheduler.now}`), 'msg')).toBe('held'));
+    k.scheduler.runUntil(400);
+    // The 300 µs timer fired while paused: clearing it still works.
+    expect(ctx.clearTimer(cleared)).toBe(true);
+    expect(log).toEqual([]);
+    hosts.resume(1);
+    k.scheduler.runUntil(400);
+    expect(log).toEqual(['timer@400', 'msg@400']);
+    expect(ctx.localNow()).toBe(400);
+  });
+
+  it('the gate runs work now when up, holds it when paused, loses it after a crash', () => {
+    const k = kernel();
+    const hosts = createHosts(k);
+    hosts.add(2, { heldMax: 1 });
+    hosts.start(2, () => null);
+    const ran: number[] = [];
+    const push = (n: number): void => void ran.push(n);
+    expect(hosts.gate(2, 1, push, 1)).toBe('ran');
+    hosts.pause(2);
+    expect(hosts.gate(2, 1, push, 2)).toBe('held');
+    expect(hosts.gate(2, 1, push, 3)).toBe('held-full');
+    hosts.crash(2);
+    expect(hosts.gate(2, 1, push, 4)).toBe('lost');
+    hosts.restart(2);
+    // Work addressed to the crashed incarnation is lost even though the host is up again.
+    expect(hosts.gate(2, 1, push, 5)).toBe('lost');
+    expect(hosts.gate(2, 2, push, 6)).toBe('ran');
+    k.scheduler.runUntilQuiescent();
+    expect(ran).toEqual([1, 6]);
+  });
+
+  it('a slow clock ticks slower in virtual time; skew and jumps move readings', () => {
+    const k = kernel();
+    const hosts = createHosts(k);
+    hosts.add(1, { clock: { rate: 0.8, offsetUs: 0 } });
+    hosts.add(2, { clock: { rate: 1, offsetUs: 5_000 } });
+    const slow: [number, number, number][] = [];
+    const skewed: [number, number, number][] = [];
+    hosts.start(1, ticker(slow, 800));
+    hosts.start(2, ticker(skewed, 1000));
+    k.scheduler.runUntil(3_000);
+    // 800 µs of a clock running at 0.8 take 1000 µs of virtual time.
+    expect(slow).toEqual([
+      [1, 1000, 800],
+      [1, 2000, 1600],
+      [1, 3000, 2400],
+    ]);
+    expect(skewed.map((s) => s[2])).toEqual([6000, 7000, 8000]);
+    hosts.jumpClock(2, -2_000);
+    expect(hosts.localNow(2)).toBe(6_000);
+    hosts.setClock(1, { rate: 2 });
+    expect(hosts.localNow(1)).toBe(6_000);
+    expect(() => hosts.setClock(1, { rate: 0 })).toThrow(InvariantViolation);
+  });
+
+  it('tells lifecycle listeners, in order, before the restarted program runs', () => {
+    const k = kernel();
+    const hosts = createHosts(k);
+    const seen: string[] = [];
+    hosts.onLifecycle((e: LifecycleEvent) => seen.push(`${e.kind}:${e.host}:${e.incarnation}`));
+    hosts.add(4);
+    hosts.start(4, () => seen.push('program'));
+    hosts.pause(4);
+    hosts.resume(4);
+    hosts.crash(4);
+    hosts.restart(4);
+    expect(seen).toEqual(['start:4:1', 'program', 'pause:4:1', 'resume:4:1', 'crash:4:1', 'restart:4:2', 'program']);
+  });
+
+  it('each incarnation gets its own random stream', () => {
+    const k = kernel(9);
+    const hosts = createHosts<number>(k);
+    hosts.add(1);
+    const a = hosts.start(1, (c) => c.random.float());
+    hosts.crash(1);
+    const b = hosts.restart(1, (c) => c.random.float());
+    expect(a).not.toBe(b);
+    expect(createRandom(9).fork('host/1/1').float()).toBe(a);
+  });
+
+  it('refuses impossible transitions', () => {
+    const k = kernel();
+    const hosts = createHosts(k);
+    hosts.add(1);
+    expect(() => hosts.add(1)).toThrow(/registered twice/);
+    expect(() => hosts.add(70_000)).toThrow(/id must be/);
+    expect(() => hosts.crash(1)).toThrow(/down/);
+    expect(() => hosts.restart(1)).toThrow(InvariantViolation);
+    hosts.start(1, () => 0);
+    expect(() => hosts.start(1, () => 0)).toThrow(/already started/);
+    expect(() => hosts.resume(1)).toThrow(/resume/);
+    expect(() => hosts.context(9)).toThrow(/unknown host/);
+  });
+});
