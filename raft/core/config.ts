@@ -1,0 +1,136 @@
+/**
+ * The options of a raft node, validated once at construction with a precise message (etcd's
+ * `Config.validate`). Defaults are filled in one place, `resolveConfig`.
+ */
+import { assert } from '../../sim/assert.js';
+import type { Random } from '../../sim/random.js';
+import type { RaftEvent } from './events.js';
+import type { Storage } from './storage.js';
+import type { LogIndex, NodeId } from './types.js';
+
+/** How ReadIndex confirms leadership (etcd's ReadOnlyOption). */
+export type ReadOnlyOption = 'safe' | 'lease-based';
+
+export interface Config {
+  /** This node's id; never 0. */
+  readonly id: NodeId;
+  /**
+   * Ticks without hearing from a leader before a follower campaigns. The actual timeout is drawn
+   * from [electionTick, 2·electionTick − 1] on every reset. Must be > heartbeatTick.
+   */
+  readonly electionTick: number;
+  /** Ticks between a leader's heartbeats. Must be > 0. */
+  readonly heartbeatTick: number;
+  /** Persisted log, hard state and snapshot; read at start (restart) and as the log is needed. */
+  readonly storage: Storage;
+  /**
+   * The stream the randomized election timeout is drawn from; the node layer passes
+   * `root.fork('raft/n<ID>/election')`. The core has no other source of randomness.
+   */
+  readonly random: Random;
+  /** On restart, the last index the application applied; entries up to it are not handed out again. */
+  readonly applied?: LogIndex;
+  /**
+   * Bootstrap only: the initial voters of a brand-new group whose storage is empty (etcd's
+   * `StartNode(c, peers)`). They are written as conf-change entries 1..n at term 1, committed.
+   * Leave unset on restart, or when the storage was bootstrapped with a snapshot.
+   */
+  readonly peers?: readonly NodeId[];
+  /** Max encoded bytes of entries in one MsgApp; 0 = one entry per message. Default: unlimited. */
+  readonly maxSizePerMsgBytes?: number;
+  /** Max encoded bytes of committed entries handed out and not yet applied. Default: maxSizePerMsgBytes. */
+  readonly maxCommittedSizePerReadyBytes?: number;
+  /** Max payload bytes of the leader's uncommitted tail; proposals beyond are dropped. 0 = unlimited (default). */
+  readonly maxUncommittedEntriesSizeBytes?: number;
+  /** Max MsgApp in flight to one follower in the replicate state. Must be > 0. Default 256. */
+  readonly maxInflightMsgs?: number;
+  /** Max payload bytes in flight to one follower. 0 = unlimited (default); else ≥ maxSizePerMsgBytes. */
+  readonly maxInflightBytes?: number;
+  /** Leader steps down when a quorum was not active in an election timeout; followers ignore votes inside the lease. */
+  readonly checkQuorum?: boolean;
+  /** Pre-vote phase before a real election (Raft thesis §9.6). */
+  readonly preVote?: boolean;
+  /** Default 'safe'. 'lease-based' requires checkQuorum. */
+  readonly readOnly?: ReadOnlyOption;
+  /** Followers drop proposals instead of forwarding them to the leader. */
+  readonly disableProposalForwarding?: boolean;
+  /** Skip the propose-time checks of conf changes (only for applications that validate above raft). */
+  readonly disableConfChangeValidation?: boolean;
+  /** A leader that applies its own removal (or demotion) steps down (etcd's StepDownOnRemoval). */
+  readonly stepDownOnRemoval?: boolean;
+  /**
+   * Called synchronously with every notable event (role change, commit, conf change, snapshot,
+   * message dropped with a reason). The core never logs; the node layer forwards these to the
+   * trace. Must not call back into the node.
+   */
+  readonly onEvent?: (e: RaftEvent) => void;
+}
+
+/** A Config with every default filled in; what the core runs on. */
+export interface ResolvedConfig {
+  readonly id: NodeId;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  readonly storage: Storage;
+  readonly random: Random;
+  readonly applied: LogIndex;
+  readonly peers: readonly NodeId[];
+  readonly maxSizePerMsgBytes: number;
+  readonly maxCommittedSizePerReadyBytes: number;
+  readonly maxUncommittedEntriesSizeBytes: number;
+  readonly maxInflightMsgs: number;
+  readonly maxInflightBytes: number;
+  readonly checkQuorum: boolean;
+  readonly preVote: boolean;
+  readonly readOnly: ReadOnlyOption;
+  readonly disableProposalForwarding: boolean;
+  readonly disableConfChangeValidation: boolean;
+  readonly stepDownOnRemoval: boolean;
+  readonly onEvent: ((e: RaftEvent) => void) | null;
+}
+
+/** "No limit" for byte budgets (etcd uses math.MaxUint64). */
+export const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+const MAX_INFLIGHT_MSGS_DEFAULT = 256;
+
+/** Validates and fills defaults; a bad option is a broken invariant naming the field. */
+export function resolveConfig(c: Config): ResolvedConfig {
+  assert(Number.isSafeInteger(c.id) && c.id > 0, 'config.id: must be a positive integer (0 means "none")');
+  assert(Number.isInteger(c.heartbeatTick) && c.heartbeatTick > 0, 'config.heartbeatTick: must be greater than 0');
+  assert(Number.isInteger(c.electionTick) && c.electionTick > c.heartbeatTick, 'config.electionTick: must be greater than heartbeatTick');
+  const maxSizePerMsgBytes = c.maxSizePerMsgBytes ?? NO_LIMIT;
+  assert(maxSizePerMsgBytes >= 0, 'config.maxSizePerMsgBytes: must be ≥ 0');
+  const maxInflightMsgs = c.maxInflightMsgs ?? MAX_INFLIGHT_MSGS_DEFAULT;
+  assert(Number.isInteger(maxInflightMsgs) && maxInflightMsgs > 0, 'config.maxInflightMsgs: must be greater than 0');
+  const maxInflightBytes = c.maxInflightBytes === undefined || c.maxInflightBytes === 0 ? NO_LIMIT : c.maxInflightBytes;
+  assert(maxInflightBytes >= maxSizePerMsgBytes, 'config.maxInflightBytes: must be ≥ maxSizePerMsgBytes');
+  const readOnly = c.readOnly ?? 'safe';
+  const checkQuorum = c.checkQuorum ?? false;
+  assert(readOnly !== 'lease-based' || checkQuorum, 'config.readOnly: lease-based reads require checkQuorum');
+  const committed = c.maxCommittedSizePerReadyBytes ?? 0;
+  const uncommitted = c.maxUncommittedEntriesSizeBytes ?? 0;
+  return {
+    id: c.id,
+    electionTick: c.electionTick,
+    heartbeatTick: c.heartbeatTick,
+    storage: c.storage,
+    random: c.random,
+    applied: c.applied ?? (0 as LogIndex),
+    peers: c.peers ?? [],
+    maxSizePerMsgBytes,
+    // etcd: defaults to MaxSizePerMsg, because they were once the same parameter. At least one
+    // byte, so that "0 = one entry per message" means one entry per Ready rather than a stall.
+    maxCommittedSizePerReadyBytes: Math.max(1, committed === 0 ? maxSizePerMsgBytes : committed),
+    maxUncommittedEntriesSizeBytes: uncommitted === 0 ? NO_LIMIT : uncommitted,
+    maxInflightMsgs,
+    maxInflightBytes,
+    checkQuorum,
+    preVote: c.preVote ?? false,
+    readOnly,
+    disableProposalForwarding: c.disableProposalForwarding ?? false,
+    disableConfChangeValidation: c.disableConfChangeValidation ?? false,
+    stepDownOnRemoval: c.stepDownOnRemoval ?? false,
+    onEvent: c.onEvent ?? null,
+  };
+}

@@ -1,0 +1,421 @@
+/**
+ * A deterministic, message-by-message environment for raft nodes, driven by script commands
+ * (etcd-io/raft's `rafttest.InteractionEnv`). Messages go into one in-flight list; commands decide
+ * when Readies are handled and which messages are delivered or dropped. Output mirrors etcd's, so
+ * a transcript here can be read side by side with etcd's testdata.
+ *
+ * Commands: add-nodes, campaign, propose, propose-conf-change, process-ready, deliver-msgs,
+ * stabilize, tick-election, tick-heartbeat, tick, set-randomized-election-timeout, raft-state,
+ * raft-log, status, compact, transfer-leadership, report-unreachable, forget-leader, read-index,
+ * partition, heal, log-level.
+ */
+import { assert } from '../../sim/assert.js';
+import type { Random } from '../../sim/random.js';
+import { decodeConfChange } from './conf-change-codec.js';
+import type { Config } from './config.js';
+import type { CmdArg } from './datadriven.js';
+import type { RaftEvent } from './events.js';
+import { describeEvent } from './events.js';
+import type { Message } from './messages.js';
+import { describeEntry, describeMessage, describeSnapshot } from './messages.js';
+import type { Ready } from './raw-node.js';
+import { RawNode } from './raw-node.js';
+import type { InitialState, Storage, StorageResult } from './storage.js';
+import { MemoryStorage, ok } from './storage.js';
+import type {
+  ConfChange, ConfChangeSingle, ConfChangeTransition, ConfState, Entry, LogIndex, NodeId, Snapshot, Term,
+} from './types.js';
+import { EMPTY_CONF_STATE, bytesKey, nodeId } from './types.js';
+
+/** The storage of a node in the env: its snapshot is always the latest applied state (as etcd's harness). */
+class HistoryStorage implements Storage {
+  constructor(
+    readonly mem: MemoryStorage,
+    private readonly latest: () => Snapshot,
+  ) {}
+  initialState(): InitialState {
+    return this.mem.initialState();
+  }
+  entries(lo: LogIndex, hi: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
+    return this.mem.entries(lo, hi, maxSizeBytes);
+  }
+  term(i: LogIndex): StorageResult<Term> {
+    return this.mem.term(i);
+  }
+  firstIndex(): LogIndex {
+    return this.mem.firstIndex();
+  }
+  lastIndex(): LogIndex {
+    return this.mem.lastIndex();
+  }
+  snapshot(): StorageResult<Snapshot> {
+    return ok(this.latest());
+  }
+}
+
+interface EnvNode {
+  readonly id: NodeId;
+  readonly raw: RawNode;
+  readonly storage: HistoryStorage;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  /** Snapshots of the (appender) state machine after each applied entry. */
+  readonly history: Snapshot[];
+}
+
+export interface InteractionOptions {
+  /** The election-timeout stream of node `id`. */
+  readonly randomFor: (id: NodeId) => Random;
+}
+
+/** A bound on stabilize rounds: a script that never quiesces is a bug in the core or the script. */
+const STABILIZE_ROUNDS_MAX = 10_000;
+
+export class InteractionEnv {
+  private readonly nodes: EnvNode[] = [];
+  private messages: Message[] = [];
+  private out: string[] = [];
+  private indent = '';
+  private logEvents = true;
+  /** Partition groups: node → group number; messages across groups are dropped on delivery. */
+  private group = new Map<NodeId, number>();
+
+  constructor(private readonly opts: InteractionOptions) {}
+
+  /** Runs one command and returns its output ("ok" when it printed nothing). */
+  run(command: string, args: readonly CmdArg[], input: readonly string[]): string {
+    this.out = [];
+    this.indent = '';
+    this.dispatch(command, args, input);
+    return this.out.length === 0 ? 'ok' : this.out.join('\n');
+  }
+
+  private print(line: string): void {
+    for (const l of line.split('\n')) this.out.push(this.indent + l);
+  }
+
+  private onEvent = (e: RaftEvent): void => {
+    if (this.logEvents) this.print(`INFO ${describeEvent(e)}`);
+  };
+
+  private dispatch(command: string, args: readonly CmdArg[], input: readonly string[]): void {
+    switch (command) {
+      case 'log-level':
+        this.logEvents = firstWord(args) !== 'none';
+        return;
+      case 'add-nodes':
+        return this.addNodes(args);
+      case 'campaign':
+        return this.reportStep(this.node(args).raw.campaign());
+      case 'propose':
+        return this.reportStep(this.node(args).raw.propose(new TextEncoder().encode(word(args, 1))));
+      case 'propose-conf-change':
+        return this.reportStep(this.node(args).raw.proposeConfChange(parseConfChange(args, input)));
+      case 'process-ready':
+        return this.forEach(args, 'handling Ready', (n) => this.processReady(n));
+      case 'deliver-msgs':
+        return this.deliverMsgsCommand(args);
+      case 'stabilize':
+        return this.stabilize(args.length === 0 ? this.nodes : args.filter((a) => a.vals.length === 0).map((a) => this.byId(Number(a.key))));
+      default:
+        return this.dispatchMore(command, args);
+    }
+  }
+
+  private dispatchMore(command: string, args: readonly CmdArg[]): void {
+    switch (command) {
+      case 'tick-election':
+        return this.tick(this.node(args), this.node(args).electionTick);
+      case 'tick-heartbeat':
+        return this.tick(this.node(args), this.node(args).heartbeatTick);
+      case 'tick':
+        return this.tick(this.node(args), Number(word(args, 1)));
+      case 'set-randomized-election-timeout':
+        return this.node(args).raw.setRandomizedElectionTimeoutForTest(Number(keyVal(args, 'timeout')));
+      case 'raft-state':
+        return this.raftState();
+      case 'raft-log':
+        return this.raftLog(this.node(args));
+      case 'status':
+        return this.node(args).raw.describeProgress().forEach((l) => this.print(l));
+      default:
+        return this.dispatchRest(command, args);
+    }
+  }
+
+  private dispatchRest(command: string, args: readonly CmdArg[]): void {
+    switch (command) {
+      case 'compact': {
+        const n = this.node(args);
+        const res = n.storage.mem.compact(Number(word(args, 1)) as LogIndex);
+        assert(res.ok, () => `compact: ${res.ok ? '' : res.error}`);
+        return this.raftLog(n);
+      }
+      case 'transfer-leadership':
+        return this.byId(Number(keyVal(args, 'from'))).raw.transferLeader(nodeId(Number(keyVal(args, 'to'))));
+      case 'report-unreachable':
+        return this.node(args).raw.reportUnreachable(nodeId(Number(word(args, 1))));
+      case 'report-snapshot':
+        return this.node(args).raw.reportSnapshot(nodeId(Number(word(args, 1))), word(args, 2) === 'failure' ? 'failure' : 'finish');
+      case 'forget-leader':
+        return this.node(args).raw.forgetLeader();
+      case 'read-index':
+        return this.node(args).raw.readIndex(new TextEncoder().encode(word(args, 1)));
+      case 'partition':
+        return this.partition(args);
+      case 'heal':
+        this.group = new Map();
+        return;
+      default:
+        assert(false, () => `interaction: unknown command ${command}`);
+    }
+  }
+
+  private reportStep(res: { ok: boolean; error?: string }): void {
+    if (!res.ok) this.print(`error: ${res.error ?? ''}`);
+  }
+
+  private node(args: readonly CmdArg[]): EnvNode {
+    return this.byId(Number(word(args, 0)));
+  }
+
+  private byId(id: number): EnvNode {
+    const n = this.nodes[id - 1];
+    assert(n !== undefined, () => `interaction: no node ${id}`);
+    return n;
+  }
+
+  private forEach(args: readonly CmdArg[], what: string, fn: (n: EnvNode) => void): void {
+    const ids = args.filter((a) => a.vals.length === 0).map((a) => Number(a.key));
+    if (ids.length === 1) {
+      fn(this.byId(ids[0] as number));
+      return;
+    }
+    for (const id of ids) this.section(`> ${id} ${what}`, () => fn(this.byId(id)));
+  }
+
+  private section(title: string, fn: () => void): void {
+    this.print(title);
+    const saved = this.indent;
+    this.indent += '  ';
+    fn();
+    this.indent = saved;
+  }
+
+  private addNodes(args: readonly CmdArg[]): void {
+    const count = Number(word(args, 0));
+    const voters: NodeId[] = [];
+    const learners: NodeId[] = [];
+    let index = 0;
+    const cfg: Record<string, unknown> = {};
+    for (const a of args.slice(1)) {
+      const v = a.vals[0] ?? '';
+      if (a.key === 'voters') voters.push(...a.vals.map((x) => nodeId(Number(x))));
+      else if (a.key === 'learners') learners.push(...a.vals.map((x) => nodeId(Number(x))));
+      else if (a.key === 'index') index = Number(v);
+      else cfg[a.key] = v;
+    }
+    for (let i = 0; i < count; i++) this.addNode({ ...EMPTY_CONF_STATE, voters, learners }, index, cfg);
+  }
+
+  private addNode(cs: ConfState, index: number, opts: Record<string, unknown>): void {
+    const id = nodeId(this.nodes.length + 1);
+    const mem = new MemoryStorage();
+    const snap: Snapshot = { metadata: { index: index as LogIndex, term: (index > 0 ? 1 : 0) as Term, confState: cs }, data: new Uint8Array(0) };
+    if (index > 0) {
+      assert(index > 1, 'add-nodes: index must be > 1 (bootstrap)');
+      assert(mem.applySnapshot(snap).ok, 'add-nodes: cannot apply the bootstrap snapshot');
+    }
+    const history: Snapshot[] = [snap];
+    const storage = new HistoryStorage(mem, () => history[history.length - 1] as Snapshot);
+    const config: Config = {
+      id, electionTick: 3, heartbeatTick: 1, storage, random: this.opts.randomFor(id), applied: index as LogIndex,
+      maxInflightMsgs: opts['inflight'] !== undefined ? Number(opts['inflight']) : 2 ** 31 - 1,
+      preVote: opts['prevote'] === 'true',
+      checkQuorum: opts['checkquorum'] === 'true',
+      readOnly: opts['read-only'] === 'lease-based' ? 'lease-based' : 'safe',
+      stepDownOnRemoval: opts['step-down-on-removal'] === 'true',
+      disableConfChangeValidation: opts['disable-conf-change-validation'] === 'true',
+      maxUncommittedEntriesSizeBytes: Number(opts['max-uncommitted-size'] ?? 0),
+      maxCommittedSizePerReadyBytes: Number(opts['max-committed-size-per-ready'] ?? 0),
+      ...(opts['max-size-per-msg'] !== undefined ? { maxSizePerMsgBytes: Number(opts['max-size-per-msg']) } : {}),
+      onEvent: this.onEvent,
+    };
+    this.nodes.push({ id, raw: new RawNode(config), storage, electionTick: 3, heartbeatTick: 1, history });
+  }
+
+  private processReady(n: EnvNode): void {
+    const rd = n.raw.ready();
+    this.print(describeReady(rd));
+    // Persist (snapshot, entries, hard state), then apply, then hand out the messages.
+    if (rd.snapshot !== null) {
+      const first = rd.entries[0];
+      assert(first === undefined || first.index > rd.snapshot.metadata.index, 'ready: snapshot and overlapping entries');
+      assert(n.storage.mem.applySnapshot(rd.snapshot).ok, 'ready: snapshot out of date');
+      n.history.push(rd.snapshot);
+    }
+    n.storage.mem.append(rd.entries);
+    if (rd.hardState !== null) n.storage.mem.setHardState(rd.hardState);
+    for (const e of rd.committedEntries) this.apply(n, e);
+    this.messages.push(...rd.messages, ...rd.messagesAfterAppend);
+    n.raw.advance(rd);
+  }
+
+  /** An "appender" state machine: the state is the concatenation of applied payloads. */
+  private apply(n: EnvNode, e: Entry): void {
+    const last = n.history[n.history.length - 1] as Snapshot;
+    let cs = last.metadata.confState;
+    let update = e.data;
+    if (e.type !== 'normal') {
+      const cc = decodeConfChange(e.type, e.data);
+      cs = n.raw.applyConfChange(cc);
+      update = cc.context;
+    }
+    const data = new Uint8Array(last.data.length + update.length);
+    data.set(last.data);
+    data.set(update, last.data.length);
+    n.history.push({ metadata: { index: e.index, term: e.term, confState: cs }, data });
+  }
+
+  private deliverMsgsCommand(args: readonly CmdArg[]): void {
+    let type: string | null = null;
+    const targets: { id: number; drop: boolean }[] = [];
+    for (const a of args) {
+      if (a.key === 'type') type = a.vals[0] ?? null;
+      else if (a.key === 'drop') for (const v of a.vals) targets.push({ id: Number(v), drop: true });
+      else targets.push({ id: Number(a.key), drop: false });
+    }
+    let count = 0;
+    for (const t of targets) count += this.deliver(t.id, t.drop, type);
+    if (count === 0) this.print('no messages');
+  }
+
+  /** Delivers (or drops) the in-flight messages to `to`, in order; returns how many. */
+  private deliver(to: number, drop: boolean, type: string | null): number {
+    const mine = this.messages.filter((m) => m.to === to && (type === null || m.type === type));
+    this.messages = this.messages.filter((m) => !(m.to === to && (type === null || m.type === type)));
+    for (const m of mine) {
+      const cut = this.group.size > 0 && this.group.get(m.from) !== this.group.get(m.to);
+      if (drop || cut) {
+        this.print(`dropped: ${describeMessage(m)}`);
+        continue;
+      }
+      this.print(describeMessage(m));
+      const res = this.byId(to).raw.step(m);
+      if (!res.ok) this.print(`error: ${res.error}`);
+    }
+    return mine.length;
+  }
+
+  private stabilize(nodes: readonly EnvNode[]): void {
+    for (let round = 0; round < STABILIZE_ROUNDS_MAX; round++) {
+      let done = true;
+      for (const n of nodes) {
+        if (!n.raw.hasReady()) continue;
+        done = false;
+        this.section(`> ${n.id} handling Ready`, () => this.processReady(n));
+      }
+      for (const n of nodes) {
+        if (!this.messages.some((m) => m.to === n.id)) continue;
+        done = false;
+        this.section(`> ${n.id} receiving messages`, () => this.deliver(n.id, false, null));
+      }
+      if (done) return;
+    }
+    assert(false, 'interaction: stabilize did not quiesce');
+  }
+
+  private tick(n: EnvNode, count: number): void {
+    for (let i = 0; i < count; i++) n.raw.tick();
+  }
+
+  private raftState(): void {
+    for (const n of this.nodes) {
+      const s = n.raw.status();
+      const role = { follower: 'StateFollower', 'pre-candidate': 'StatePreCandidate', candidate: 'StateCandidate', leader: 'StateLeader' }[s.role];
+      const kind = s.config.voters.includes(n.id) || s.config.votersOutgoing.includes(n.id) ? 'Voter' : s.config.learners.includes(n.id) ? 'Learner' : 'Non-Voter';
+      this.print(`${n.id}: ${role} (${kind}) Term:${s.term} Lead:${s.lead}`);
+    }
+  }
+
+  private raftLog(n: EnvNode): void {
+    const view = n.raw.logView();
+    const first = view.firstIndex();
+    const last = view.lastIndex();
+    if (last < first) {
+      this.print(`log is empty: first index=${first}, last index=${last}`);
+      return;
+    }
+    for (const e of view.entries(first, (last + 1) as LogIndex) ?? []) this.print(describeEntry(e));
+  }
+
+  /** `partition 1 2 | 3`: messages between groups are dropped when delivered, until `heal`. */
+  private partition(args: readonly CmdArg[]): void {
+    this.group = new Map();
+    let g = 0;
+    for (const a of args) {
+      if (a.key === '|') g++;
+      else this.group.set(nodeId(Number(a.key)), g);
+    }
+  }
+
+  /** Messages in flight, for tests that inspect them. */
+  inFlight(): readonly Message[] {
+    return this.messages;
+  }
+}
+
+/** The Ready as etcd's DescribeReady prints it (both message lists under `Messages:`). */
+export function describeReady(rd: Ready): string {
+  const lines: string[] = [];
+  if (rd.softState !== null) lines.push(`Lead:${rd.softState.lead} State:${roleName(rd.softState.role)}`);
+  if (rd.hardState !== null) {
+    const hs = rd.hardState;
+    lines.push(`HardState Term:${hs.term}${hs.vote !== 0 ? ` Vote:${hs.vote}` : ''} Commit:${hs.commit}`);
+  }
+  if (rd.readStates.length > 0) lines.push(`ReadStates ${rd.readStates.map((s) => `{index:${s.index} ctx:${JSON.stringify(bytesKey(s.requestCtx))}}`).join(' ')}`);
+  if (rd.entries.length > 0) lines.push('Entries:', ...rd.entries.map(describeEntry));
+  if (rd.snapshot !== null) lines.push(`Snapshot ${describeSnapshot(rd.snapshot)}`);
+  if (rd.committedEntries.length > 0) lines.push('CommittedEntries:', ...rd.committedEntries.map(describeEntry));
+  const msgs = [...rd.messages, ...rd.messagesAfterAppend];
+  if (msgs.length > 0) lines.push('Messages:', ...msgs.map(describeMessage));
+  return lines.length === 0 ? '<empty Ready>' : `Ready MustSync=${rd.mustSync}:\n${lines.join('\n')}`;
+}
+
+function roleName(r: 'follower' | 'pre-candidate' | 'candidate' | 'leader'): string {
+  return { follower: 'StateFollower', 'pre-candidate': 'StatePreCandidate', candidate: 'StateCandidate', leader: 'StateLeader' }[r];
+}
+
+function word(args: readonly CmdArg[], i: number): string {
+  const a = args[i];
+  assert(a !== undefined && a.vals.length === 0, () => `interaction: argument ${i} missing`);
+  return a.key;
+}
+
+function firstWord(args: readonly CmdArg[]): string {
+  return word(args, 0);
+}
+
+function keyVal(args: readonly CmdArg[], key: string): string {
+  const a = args.find((x) => x.key === key);
+  assert(a !== undefined && a.vals[0] !== undefined, () => `interaction: ${key}= missing`);
+  return a.vals[0];
+}
+
+/** `v2 l3 r1 u4` (etcd's ConfChangesFromString) → changes; `v1=true` makes a V1 change. */
+function parseConfChange(args: readonly CmdArg[], input: readonly string[]): ConfChange {
+  const changes: ConfChangeSingle[] = input.join(' ').split(/\s+/).filter((t) => t !== '').map((t) => {
+    const type = ({ v: 'add-node', r: 'remove-node', u: 'update-node', l: 'add-learner-node' } as const)[t[0] as 'v' | 'r' | 'u' | 'l'];
+    assert(type !== undefined, () => `propose-conf-change: unknown change ${t}`);
+    return { type, nodeId: nodeId(Number(t.slice(1))) };
+  });
+  const v1 = args.find((a) => a.key === 'v1')?.vals[0] === 'true';
+  if (v1) {
+    const [c] = changes;
+    assert(c !== undefined && changes.length === 1, 'propose-conf-change: v1 takes exactly one change');
+    return { version: 1, type: c.type, nodeId: c.nodeId, context: new Uint8Array(0) };
+  }
+  const t = args.find((a) => a.key === 'transition')?.vals[0] ?? 'auto';
+  const transition: ConfChangeTransition = t === 'implicit' ? 'joint-implicit' : t === 'explicit' ? 'joint-explicit' : 'auto';
+  return { version: 2, transition, changes, context: new Uint8Array(0) };
+}

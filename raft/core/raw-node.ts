@@ -1,0 +1,337 @@
+/**
+ * The application's handle on the raft state machine (etcd's `RawNode`): synchronous, no
+ * goroutines, no I/O. Input: `tick()`, `step(m)` and the propose/campaign/transfer/... calls.
+ * Output: `ready()` batches, each handled in this order and then acknowledged with `advance()`:
+ *
+ *   const rd = raw.ready();
+ *   // 1. persist: rd.snapshot (if any; always durably), rd.entries, rd.hardState — and fsync
+ *   //    when rd.mustSync. Then update the Storage (applySnapshot / append / setHardState).
+ *   // 2. send: rd.messages may go out as soon as they are read (even before step 1 — a leader
+ *   //    sends its MsgApp in parallel with its own write, thesis §10.2.1); rd.messagesAfterAppend
+ *   //    (votes, append acknowledgements) only once step 1 is durable.
+ *   // 3. apply: rd.snapshot to the state machine, then rd.committedEntries in order (calling
+ *   //    applyConfChange for conf-change entries); serve rd.readStates once applied ≥ their index.
+ *   // 4. raw.advance(rd) — this also counts the node's own vote / acknowledgement, which is why
+ *   //    a single-node group commits only after its entry is durable.
+ *
+ * Committed entries may include entries of the same Ready's `entries`: persist before applying.
+ * At most one Ready may be outstanding. A MsgSnap sent must be followed by reportSnapshot().
+ *
+ * Restart: build a Storage holding the persisted snapshot, hard state and entries, and pass
+ * `applied` (the last index the state machine applied) in the Config.
+ */
+import { assert } from '../../sim/assert.js';
+import { confChangeEntryType, encodeConfChange } from './conf-change-codec.js';
+import type { Config } from './config.js';
+import { resolveConfig } from './config.js';
+import type { EntryId } from './log.js';
+import { RaftLog } from './log.js';
+import { appliedSnap, appliedTo, applyConfChange } from './membership.js';
+import type { Message } from './messages.js';
+import { IS_LOCAL, IS_RESPONSE } from './messages.js';
+import type { ProgressState } from './progress.js';
+import { Raft } from './raft.js';
+import { reduceUncommittedSize } from './replication.js';
+import type { StepResult } from './step-result.js';
+import { payloadsSizeBytes } from './entry-size.js';
+import type { ConfChange, ConfState, Entry, HardState, LogIndex, NodeId, ReadState, Role, Snapshot, SoftState, Term } from './types.js';
+import { NONE, confChangeAsV2, hardStateEqual } from './types.js';
+
+/** One batch of work for the application; see the module comment for the order. */
+export interface Ready {
+  /** The leader and role, when they changed since the last Ready; else null. */
+  readonly softState: SoftState | null;
+  /** The hard state to persist, when it changed since the last Ready; else null. */
+  readonly hardState: HardState | null;
+  /** Reads that may be served once the application has applied their index. */
+  readonly readStates: readonly ReadState[];
+  /** Entries to append to stable storage. */
+  readonly entries: readonly Entry[];
+  /** A snapshot to persist and apply (it replaces the log), or null. */
+  readonly snapshot: Snapshot | null;
+  /** Entries to apply to the state machine, in order. */
+  readonly committedEntries: readonly Entry[];
+  /** Messages that may be sent now. */
+  readonly messages: readonly Message[];
+  /** Messages to send only after this Ready's snapshot, entries and hard state are durable. */
+  readonly messagesAfterAppend: readonly Message[];
+  /** Whether the write of step 1 must be fsynced (new entries, or a new term or vote). */
+  readonly mustSync: boolean;
+}
+
+export interface PeerProgress {
+  readonly match: LogIndex;
+  readonly next: LogIndex;
+  readonly state: ProgressState;
+  readonly paused: boolean;
+  readonly pendingSnapshot: LogIndex;
+  readonly recentActive: boolean;
+  readonly isLearner: boolean;
+  readonly inflight: number;
+}
+
+export interface Status {
+  readonly id: NodeId;
+  readonly term: Term;
+  readonly vote: NodeId;
+  readonly commit: LogIndex;
+  readonly applied: LogIndex;
+  readonly lead: NodeId;
+  readonly role: Role;
+  readonly leadTransferee: NodeId;
+  readonly config: ConfState;
+  /** Per-peer progress; only on the leader (empty otherwise). */
+  readonly progress: ReadonlyMap<NodeId, PeerProgress>;
+}
+
+/** A read-only view of the node's log (stable + unstable), for invariant checkers. */
+export interface LogView {
+  firstIndex(): LogIndex;
+  lastIndex(): LogIndex;
+  committed(): LogIndex;
+  /** Term of entry i, or null when compacted or beyond the end. */
+  term(i: LogIndex): Term | null;
+  /** Entries [lo, hi), or null when lo is compacted. */
+  entries(lo: LogIndex, hi: LogIndex): readonly Entry[] | null;
+}
+
+export type SnapshotStatus = 'finish' | 'failure';
+
+/** What advance() must do for the Ready that was handed out (etcd's stepsOnAdvance). */
+interface Accepted {
+  readonly selfMsgs: readonly Message[];
+  readonly stableTo: EntryId | null;
+  readonly termAtAccept: Term;
+  readonly snapshot: Snapshot | null;
+  readonly applied: readonly Entry[];
+}
+
+export class RawNode {
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  private accepted: Accepted | null = null;
+
+  constructor(config: Config) {
+    const cfg = resolveConfig(config);
+    this.raft = new Raft(cfg);
+    this.prevSoftState = this.raft.softState();
+    this.prevHardState = this.raft.hardState();
+    if (cfg.peers.length > 0) this.bootstrap(cfg.peers);
+  }
+
+  /**
+   * etcd's Bootstrap: a brand-new node of a brand-new group writes the initial voters as
+   * committed conf-change entries 1..n of term 1 and applies them.
+   */
+  private bootstrap(peers: readonly NodeId[]): void {
+    assert(this.raft.log.lastIndex() === 0, 'raw node: cannot bootstrap a non-empty storage (leave config.peers unset on restart)');
+    this.prevHardState = { term: 0 as Term, vote: NONE, commit: 0 as LogIndex };
+    this.raft.becomeFollower(1 as Term, NONE);
+    const ents: Entry[] = peers.map((id, i) => {
+      const cc: ConfChange = { version: 1, type: 'add-node', nodeId: id, context: new Uint8Array(0) };
+      return { term: 1 as Term, index: (i + 1) as LogIndex, type: confChangeEntryType(cc), data: encodeConfChange(cc) };
+    });
+    this.raft.log.append(ents);
+    this.raft.log.committed = ents.length as LogIndex;
+    for (const id of peers) applyConfChange(this.raft, confChangeAsV2({ version: 1, type: 'add-node', nodeId: id, context: new Uint8Array(0) }));
+  }
+
+  /** Advances the logical clock by one tick. */
+  tick(): void {
+    this.raft.tick();
+    this.raft.reportCommit();
+  }
+
+  /** Starts an election now (pre-vote first if configured). */
+  campaign(): StepResult {
+    return this.stepLocal(this.raft.local('MsgHup'));
+  }
+
+  /** Proposes data to be appended to the log; 'ProposalDropped' when it cannot be accepted here. */
+  propose(data: Uint8Array): StepResult {
+    return this.stepLocal({ type: 'MsgProp', from: this.raft.id, to: NONE, term: 0 as Term, entries: [{ type: 'normal', data }] });
+  }
+
+  /** Proposes a membership change; it takes effect when its entry is applied (applyConfChange). */
+  proposeConfChange(cc: ConfChange): StepResult {
+    const entry = { type: confChangeEntryType(cc), data: encodeConfChange(cc) };
+    return this.stepLocal({ type: 'MsgProp', from: this.raft.id, to: NONE, term: 0 as Term, entries: [entry] });
+  }
+
+  /** Applies a committed conf change (the application decoded it from the entry); returns the new membership. */
+  applyConfChange(cc: ConfChange): ConfState {
+    const cs = applyConfChange(this.raft, confChangeAsV2(cc));
+    this.raft.reportCommit();
+    return cs;
+  }
+
+  /** Steps a message received from the network. */
+  step(m: Message): StepResult {
+    // Local messages must never come from the network.
+    if (IS_LOCAL[m.type]) return { ok: false, error: 'StepLocalMsg' };
+    if (IS_RESPONSE[m.type] && !this.raft.trk.progress.has(m.from)) return { ok: false, error: 'StepPeerNotFound' };
+    return this.stepLocal(m);
+  }
+
+  /** Requests a linearizable read; a ReadState with this context appears in a later Ready. */
+  readIndex(ctx: Uint8Array): void {
+    this.stepLocal({ type: 'MsgReadIndex', from: NONE, to: NONE, term: 0 as Term, context: ctx });
+  }
+
+  /** Asks the leader to hand leadership to `transferee`. */
+  transferLeader(transferee: NodeId): void {
+    this.stepLocal({ type: 'MsgTransferLeader', from: transferee, to: NONE, term: 0 as Term });
+  }
+
+  /** A follower forgets its leader (so it grants pre-votes at once); refused under lease-based reads. */
+  forgetLeader(): void {
+    this.stepLocal({ type: 'MsgForgetLeader', from: NONE, to: NONE, term: 0 as Term });
+  }
+
+  /** The transport could not deliver to `id`: its replication falls back to probing. */
+  reportUnreachable(id: NodeId): void {
+    this.stepLocal({ type: 'MsgUnreachable', from: id, to: NONE, term: 0 as Term });
+  }
+
+  /** Whether a snapshot sent to `id` landed; required after every MsgSnap, or `id` stays paused. */
+  reportSnapshot(id: NodeId, status: SnapshotStatus): void {
+    this.stepLocal({ type: 'MsgSnapStatus', from: id, to: NONE, term: 0 as Term, reject: status === 'failure' });
+  }
+
+  private stepLocal(m: Message): StepResult {
+    const res = this.raft.step(m);
+    this.raft.reportCommit();
+    return res;
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    const ss = r.softState();
+    if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) return true;
+    if (!hardStateEqual(r.hardState(), this.prevHardState)) return true;
+    if (r.log.nextUnstableSnapshot() !== null) return true;
+    if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
+    if (r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(true)) return true;
+    return r.readStates.length > 0;
+  }
+
+  /** The next batch of work. It must be handled and then passed to advance() before the next ready(). */
+  ready(): Ready {
+    assert(this.accepted === null, 'raw node: two Readies without advance()');
+    const rd = this.readyWithoutAccept();
+    this.accept(rd);
+    return rd;
+  }
+
+  private readyWithoutAccept(): Ready {
+    const r = this.raft;
+    const ss = r.softState();
+    const hs = r.hardState();
+    const hsChanged = !hardStateEqual(hs, this.prevHardState);
+    const entries = r.log.nextUnstableEnts();
+    return {
+      softState: ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role ? ss : null,
+      hardState: hsChanged ? hs : null,
+      readStates: r.readStates,
+      entries,
+      snapshot: r.log.nextUnstableSnapshot(),
+      committedEntries: r.log.nextCommittedEnts(true),
+      messages: r.msgs,
+      messagesAfterAppend: r.msgsAfterAppend.filter((m) => m.to !== r.id),
+      // Term and vote must be durable before any answer; commit alone need not be fsynced.
+      mustSync: entries.length > 0 || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
+    };
+  }
+
+  private accept(rd: Ready): void {
+    const r = this.raft;
+    if (rd.softState !== null) this.prevSoftState = rd.softState;
+    if (rd.hardState !== null) this.prevHardState = rd.hardState;
+    r.readStates = [];
+    // What becomes stable once this Ready is persisted: the whole unstable tail as of now.
+    const stableTo = r.log.hasNextOrInProgressUnstableEnts() ? r.log.lastEntryId() : null;
+    this.accepted = {
+      selfMsgs: r.msgsAfterAppend.filter((m) => m.to === r.id),
+      stableTo,
+      termAtAccept: r.term,
+      snapshot: rd.snapshot,
+      applied: rd.committedEntries,
+    };
+    r.msgs = [];
+    r.msgsAfterAppend = [];
+    r.log.acceptUnstable();
+    const last = rd.committedEntries[rd.committedEntries.length - 1];
+    if (last !== undefined) r.log.acceptApplying(last.index, RaftLog.sizeBytes(rd.committedEntries), true);
+  }
+
+  /**
+   * The Ready handed out last was persisted, sent and applied. Steps the node's own votes and
+   * acknowledgements, marks the entries stable, and moves the apply cursor.
+   */
+  advance(_rd?: Ready): void {
+    const a = this.accepted;
+    assert(a !== null, 'raw node: advance() without a Ready');
+    this.accepted = null;
+    const r = this.raft;
+    for (const m of a.selfMsgs) r.step(m);
+    // If the term moved meanwhile (our self-vote made us candidate, say), the unstable tail may
+    // have been rewritten since it was handed out: do not mark it stable (etcd's ABA guard).
+    if (a.stableTo !== null && r.term === a.termAtAccept) r.log.stableTo(a.stableTo);
+    if (a.snapshot !== null) appliedSnap(r, a.snapshot);
+    const last = a.applied[a.applied.length - 1];
+    if (last !== undefined) {
+      appliedTo(r, last.index, RaftLog.sizeBytes(a.applied));
+      reduceUncommittedSize(r, payloadsSizeBytes(a.applied));
+    }
+    r.reportCommit();
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const progress = new Map<NodeId, PeerProgress>();
+    if (r.role === 'leader') {
+      r.trk.visit((id, pr) => {
+        progress.set(id, {
+          match: pr.match, next: pr.next, state: pr.state, paused: pr.isPaused(), pendingSnapshot: pr.pendingSnapshot,
+          recentActive: pr.recentActive, isLearner: pr.isLearner, inflight: pr.inflights.count(),
+        });
+      });
+    }
+    return {
+      id: r.id, term: r.term, vote: r.vote, commit: r.log.committed, applied: r.log.applied, lead: r.lead, role: r.role,
+      leadTransferee: r.leadTransferee, config: r.trk.confState(), progress,
+    };
+  }
+
+  /** The log as this node sees it now (stable and unstable), read-only. */
+  logView(): LogView {
+    const log = this.raft.log;
+    return {
+      firstIndex: () => log.firstIndex(),
+      lastIndex: () => log.lastIndex(),
+      committed: () => log.committed,
+      term: (i) => {
+        const t = log.term(i);
+        return t.ok ? t.value : null;
+      },
+      entries: (lo, hi) => {
+        const res = log.slice(lo, hi, Number.MAX_SAFE_INTEGER);
+        return res.ok ? res.value : null;
+      },
+    };
+  }
+
+  /** `StateReplicate match=11 next=12` per peer, as etcd's harness prints `status`. */
+  describeProgress(): string[] {
+    const lines: string[] = [];
+    this.raft.trk.visit((id, pr) => lines.push(`${id}: ${pr.describe()}`));
+    return lines;
+  }
+
+  /** Test hook (etcd's SetRandomizedElectionTimeout): pins the current randomized election timeout. */
+  setRandomizedElectionTimeoutForTest(ticks: number): void {
+    assert(Number.isInteger(ticks) && ticks > 0, 'raw node: election timeout must be a positive integer');
+    this.raft.randomizedElectionTimeout = ticks;
+  }
+}
