@@ -62,7 +62,7 @@ export type StreamState = 'connected' | 'broken' | 'closed';
 export interface StreamOptions {
   /** Names the stream (rafthttp has `message` and `msgappv2` per peer). Default `message`. */
   readonly label: string;
-  /** Told, on the sender, each time the state changes (connected after a dial, broken, closed). */
+  /** Told, on the sender, each time the state changes after `openStream` returned (connected after a redial, broken, closed). */
   readonly onState: ((state: StreamState) => void) | null;
 }
 
@@ -168,15 +168,15 @@ class StreamConn<M> implements Stream<M> {
     this.env.kernel.trace.emit(this.env.kernel.scheduler.now, this.from, 'chan.close', { to: this.to, label: this.label });
   }
 
-  /** Tries to connect now; on failure, schedules a redial. */
-  connectOrRetry(): void {
+  /** Tries to connect now; on failure, schedules a redial. `onState` is not told of the first try (read `state`). */
+  connectOrRetry(first = false): void {
     const reason = this.dialBlocker();
     if (reason === null) {
       this.state = 'connected';
       this.peerIncarnation = this.env.hosts.incarnation(this.to);
       this.backoffUs = this.env.options.reconnectBackoffMinUs;
       this.env.kernel.trace.emit(this.env.kernel.scheduler.now, this.from, 'chan.connect', { to: this.to, label: this.label, epoch: this.epoch });
-      this.tell();
+      if (!first) this.tell();
       return;
     }
     this.env.kernel.trace.emit(this.env.kernel.scheduler.now, this.from, 'chan.dial-fail', { to: this.to, label: this.label, reason, retryUs: this.backoffUs });
@@ -233,12 +233,12 @@ class StreamConn<M> implements Stream<M> {
       network.drop(e, this.state === 'closed' && !this.ctx.alive ? 'sender-gone' : 'conn-broken');
       return;
     }
-    this.inFlight--;
     if (network.isCut(this.from, this.to) || network.isCut(this.to, this.from)) {
       network.drop(e, 'cut');
-      this.breakOff('cut');
+      this.breakOff('cut'); // `lost` counts this message too
       return;
     }
+    this.inFlight--;
     network.deliver(e);
   }
 
@@ -346,7 +346,7 @@ class SimChannels<M> implements Channels<M> {
     for (const s of this.streams) assert(!(s.from === from && s.to === to && s.label === label), () => `channels: stream ${label} ${from}->${to} is already open`);
     const c = new StreamConn<M>(this.env, from, to, label, options.onState ?? null, this.dropStream);
     this.streams.add(c);
-    c.connectOrRetry();
+    c.connectOrRetry(true);
     return c;
   }
 
