@@ -1,0 +1,299 @@
+/**
+ * The MVCC key-value store (etcd server/storage/mvcc + the apply functions of etcdserver/txn), pure:
+ * no raft, no clock, no randomness. The server applies committed requests to it in log order; every
+ * member applying the same log reaches the same revisions and the same `hashKV`.
+ *
+ * Usage:
+ *   const store = createMvccStore({ leaseExists: (id) => lessor.exists(id) });
+ *   store.observe(watchHub.observer);             // events of every write txn, in order
+ *   const res = store.put({ key: 'a', value: '1' });  // { ok: true, value: PutResponse }
+ *   header.revision = store.rev();                 // after any call: the response header revision
+ *
+ * Every operation returns a `KvResult`: expected failures (Compacted, FutureRev, DuplicateKey …) are
+ * values; only a broken invariant throws. Requests are validated here as etcd's gRPC layer would
+ * (`validate.ts` exposes the same checks for the server to run before proposing).
+ */
+import type {
+  DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, KeyValue, KvResult, PutRequest, PutResponse,
+  RangeRequest, RangeResponse, TxnRequest, TxnResponse, WatchEvent,
+} from '../api.js';
+import { assert } from '../../sim/assert.js';
+import { fail, ok } from './errors.js';
+import { Fnv1a } from './hash.js';
+import { finishRange, rangeFetchLimit } from './range.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { StoreState, type RevisionEvents } from './store-state.js';
+import { checkPut, checkTxn, compareToPath, executeTxn, type TxnReader, type TxnWriter } from './txn.js';
+import { MAX_TXN_OPS_DEFAULT, validateDeleteRange, validatePut, validateRange, validateTxn } from './validate.js';
+import { WriteTxn } from './write-txn.js';
+
+/** Told, synchronously and in order, about every change of the store. */
+export interface StoreObserver {
+  /** A write txn committed `events` (sub-revision order) at main revision `revision`. */
+  onWrite(revision: number, events: readonly WatchEvent[]): void;
+  /** History below `revision` was dropped. */
+  onCompact?(revision: number): void;
+  /** The whole store was replaced by a snapshot. */
+  onRestore?(): void;
+}
+
+export interface MvccStoreOptions {
+  /** Lease lookup for puts with a lease (etcd lessor.Lookup); without it every lease id is accepted. */
+  readonly leaseExists?: (id: number) => boolean;
+  /** Most ops per txn branch (etcd --max-txn-ops). Default 128. */
+  readonly maxTxnOps?: number;
+  /** Run the full O(n) consistency check after every write (tests). Default false. */
+  readonly paranoid?: boolean;
+}
+
+export interface MvccStore {
+  /** The current main revision (1 for an empty store): the revision of response headers. */
+  rev(): number;
+  /** etcd's compactMainRev: reads below it fail with Compacted; -1 when never compacted. */
+  compactRevision(): number;
+  range(r: RangeRequest): KvResult<RangeResponse>;
+  put(r: PutRequest): KvResult<PutResponse>;
+  deleteRange(r: DeleteRangeRequest): KvResult<DeleteRangeResponse>;
+  txn(r: TxnRequest): KvResult<TxnResponse>;
+  /** Drops history below `revision`: Compacted if ≤ the compaction revision, FutureRev if > current. */
+  compact(revision: number): KvResult<{ readonly revision: number }>;
+  /**
+   * Deletes the listed keys that are live, in one revision, without txn limits: the lease revoke path
+   * (etcd lessor's RangeDeleter). Returns how many were deleted.
+   */
+  deleteKeys(keys: readonly string[]): number;
+  /** Maintenance.HashKV at `revision` (0 = current). */
+  hashKV(revision?: number): KvResult<HashKVResponse>;
+  /** Events of main revision `revision`, or undefined when compacted away or not yet written. */
+  eventsAt(revision: number): RevisionEvents | undefined;
+  /** The oldest revision whose events are kept (watchers from below it are compacted). */
+  firstEventRevision(): number;
+  /** The whole store (index, history, revisions) as bytes for a raft snapshot. */
+  snapshot(): Uint8Array;
+  /** Replaces the whole store by a snapshot; Corrupt if the bytes do not decode. Observers get onRestore. */
+  restore(bytes: Uint8Array): KvResult<void>;
+  /** Registers an observer; returns a function that removes it. */
+  observe(observer: StoreObserver): () => void;
+  /** Full O(n) consistency check; throws InvariantViolation. */
+  checkInvariants(): void;
+  /** Number of keys in the index (live or with retained history). */
+  indexedKeys(): number;
+}
+
+export function createMvccStore(options: MvccStoreOptions = {}): MvccStore {
+  const maxTxnOps = options.maxTxnOps ?? MAX_TXN_OPS_DEFAULT;
+  assert(Number.isInteger(maxTxnOps) && maxTxnOps > 0, () => `mvcc: maxTxnOps must be a positive integer, got ${maxTxnOps}`);
+  return new Store(options.leaseExists ?? (() => true), maxTxnOps, options.paranoid ?? false);
+}
+
+/** A bound on observers: a store has a handful (watch hub, lessor, checkers). */
+const OBSERVERS_MAX = 64;
+
+class Store implements MvccStore {
+  private state = new StoreState();
+  private readonly observers: StoreObserver[] = [];
+  /** Set while a write txn or its notification runs: no re-entrant writes. */
+  private busy = false;
+  private readonly reader: TxnReader;
+
+  constructor(
+    private readonly leaseExists: (id: number) => boolean,
+    private readonly maxTxnOps: number,
+    private readonly paranoid: boolean,
+  ) {
+    this.reader = {
+      liveRange: (key, end) => this.state.indexRange(key, end, this.state.currentRev, 0, false).kvs,
+      currentRev: () => this.state.currentRev,
+      compactRev: () => this.state.compactRev,
+      leaseExists: (id) => this.leaseExists(id),
+    };
+  }
+
+  rev(): number {
+    return this.state.currentRev;
+  }
+
+  compactRevision(): number {
+    return this.state.compactRev;
+  }
+
+  range(r: RangeRequest): KvResult<RangeResponse> {
+    const err = validateRange(r);
+    if (err !== undefined) return { ok: false, error: err };
+    return this.rangeAt(r, this.state.currentRev);
+  }
+
+  put(r: PutRequest): KvResult<PutResponse> {
+    const err = validatePut(r) ?? checkPut(this.reader, r);
+    if (err !== undefined) return { ok: false, error: err };
+    return this.write((w) => this.putIn(w, r));
+  }
+
+  deleteRange(r: DeleteRangeRequest): KvResult<DeleteRangeResponse> {
+    const err = validateDeleteRange(r);
+    if (err !== undefined) return { ok: false, error: err };
+    return this.write((w) => ok(this.deleteIn(w, r)));
+  }
+
+  txn(r: TxnRequest): KvResult<TxnResponse> {
+    const invalid = validateTxn(r, this.maxTxnOps);
+    if (invalid !== undefined) return { ok: false, error: invalid };
+    const path = compareToPath(this.reader, r);
+    const err = checkTxn(this.reader, r, path);
+    if (err !== undefined) return { ok: false, error: err };
+    return this.write((w) => ok(executeTxn(this.writerFor(w), r, path)));
+  }
+
+  compact(revision: number): KvResult<{ readonly revision: number }> {
+    const s = this.state;
+    if (revision <= s.compactRev) return fail('Compacted');
+    if (revision > s.currentRev) return fail('FutureRev');
+    assert(!this.busy, 'mvcc: compact during a write');
+    s.compactRev = revision;
+    s.index.editAll((_key, ki) => {
+      ki.compact(revision);
+      return ki.isEmpty() ? { delete: true } : undefined;
+    });
+    // Keep every event at or after the compaction revision: a watch may start exactly there.
+    if (revision > s.historyStart) {
+      s.history.splice(0, revision - s.historyStart);
+      s.historyStart = revision;
+    }
+    if (this.paranoid) s.checkInvariants();
+    for (const o of this.observers) o.onCompact?.(revision);
+    return ok({ revision: s.currentRev });
+  }
+
+  deleteKeys(keys: readonly string[]): number {
+    let deleted = 0;
+    this.write((w) => {
+      deleted = w.deleteKeys(keys);
+      return ok(undefined);
+    });
+    return deleted;
+  }
+
+  hashKV(revision = 0): KvResult<HashKVResponse> {
+    const s = this.state;
+    if (revision > 0 && revision < s.compactRev) return fail('Compacted');
+    if (revision > s.currentRev) return fail('FutureRev');
+    const at = revision <= 0 ? s.currentRev : revision;
+    return ok({ hash: hashAt(s, at), compactRevision: s.compactRev, hashRevision: at });
+  }
+
+  eventsAt(revision: number): RevisionEvents | undefined {
+    return this.state.eventsAt(revision);
+  }
+
+  firstEventRevision(): number {
+    return this.state.historyStart;
+  }
+
+  snapshot(): Uint8Array {
+    assert(!this.busy, 'mvcc: snapshot during a write');
+    return encodeSnapshot(this.state);
+  }
+
+  restore(bytes: Uint8Array): KvResult<void> {
+    assert(!this.busy, 'mvcc: restore during a write');
+    const decoded = decodeSnapshot(bytes);
+    if (!decoded.ok) return decoded;
+    decoded.value.checkInvariants();
+    this.state = decoded.value;
+    for (const o of this.observers) o.onRestore?.();
+    return ok(undefined);
+  }
+
+  observe(observer: StoreObserver): () => void {
+    assert(this.observers.length < OBSERVERS_MAX, () => `mvcc: more than ${OBSERVERS_MAX} observers`);
+    assert(!this.observers.includes(observer), 'mvcc: observer registered twice');
+    this.observers.push(observer);
+    return () => {
+      const i = this.observers.indexOf(observer);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  checkInvariants(): void {
+    this.state.checkInvariants();
+  }
+
+  indexedKeys(): number {
+    return this.state.index.size;
+  }
+
+  /** Range at a revision as seen by a txn whose current revision is `curRev`. */
+  private rangeAt(r: RangeRequest, curRev: number): KvResult<RangeResponse> {
+    const s = this.state;
+    const requested = r.revision ?? 0;
+    if (requested > curRev) return fail('FutureRev');
+    const at = requested <= 0 ? curRev : requested;
+    if (at < s.compactRev) return fail('Compacted');
+    const raw = s.indexRange(r.key, r.rangeEnd, at, rangeFetchLimit(r), r.countOnly === true);
+    return ok(finishRange(raw, r));
+  }
+
+  private putIn(w: WriteTxn, r: PutRequest): KvResult<PutResponse> {
+    const prev = r.ignoreValue === true || r.ignoreLease === true || r.prevKv === true ? w.get(r.key) : undefined;
+    if ((r.ignoreValue === true || r.ignoreLease === true) && prev === undefined) return fail('KeyNotFound');
+    const value = r.ignoreValue === true ? (prev as KeyValue).value : r.value;
+    const lease = r.ignoreLease === true ? (prev as KeyValue).lease : (r.lease ?? 0);
+    w.put(r.key, value, lease);
+    return ok(r.prevKv === true && prev !== undefined ? { prevKv: prev } : {});
+  }
+
+  private deleteIn(w: WriteTxn, r: DeleteRangeRequest): DeleteRangeResponse {
+    const prevKvs = r.prevKv === true ? this.state.indexRange(r.key, r.rangeEnd, w.readRev(), 0, false).kvs : [];
+    const deleted = w.deleteRange(r.key, r.rangeEnd);
+    assert(r.prevKv !== true || prevKvs.length === deleted, () => `mvcc: deleted ${deleted} keys but saw ${prevKvs.length} before`);
+    return { deleted, prevKvs };
+  }
+
+  private writerFor(w: WriteTxn): TxnWriter {
+    return {
+      range: (r) => this.rangeAt(r, w.readRev()),
+      put: (r) => this.putIn(w, r),
+      deleteRange: (r) => this.deleteIn(w, r),
+    };
+  }
+
+  /** Runs `body` in one write txn, commits it, then tells the observers. */
+  private write<T>(body: (w: WriteTxn) => KvResult<T>): KvResult<T> {
+    assert(!this.busy, 'mvcc: re-entrant write (an observer or a txn op wrote to the store)');
+    this.busy = true;
+    try {
+      const w = new WriteTxn(this.state);
+      const res = body(w);
+      const events = w.end();
+      assert(res.ok || events.length === 0, 'mvcc: a failed write changed the store');
+      if (events.length > 0) {
+        assert(this.state.currentRev === w.beginRev + 1, 'mvcc: revision did not advance by one');
+        if (this.paranoid) this.state.checkInvariants();
+        for (const o of this.observers) o.onWrite(this.state.currentRev, events);
+      }
+      return res;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/**
+ * HashKV at `at` (etcd hash.go): every change with revision in (compactRev, at], plus, of the changes
+ * at or below the compaction revision, those still visible at `at` — so the hash does not depend on
+ * how much of the compacted history a member happened to keep. Keys in order, versions oldest first.
+ */
+function hashAt(s: StoreState, at: number): number {
+  const h = new Fnv1a().str('key');
+  s.index.forEachPair((key, ki) => {
+    const live = ki.visibleAt(at);
+    ki.forEachVersion((v) => {
+      if (v.main > at) return;
+      if (v.main <= s.compactRev && v !== live) return;
+      h.str(key).int(v.main).int(v.sub);
+      if (v.kv === null) h.word(0);
+      else h.word(1).int(v.kv.createRevision).int(v.kv.version).int(v.kv.lease).str(v.kv.value);
+    });
+  });
+  return h.digest();
+}
