@@ -116,7 +116,7 @@ describe('disk', () => {
             return;
           }
           // Torn: durable contents with [offset, cut) of the last write on top, cut on a sector boundary inside it.
-          expect(last.kind === 'write' || last.kind === 'append').toBe(true);
+          if (last.kind !== 'write' && last.kind !== 'append') return expect.unreachable('only a write can tear');
           const offset = ev.fields.offset as number;
           const cut = offset + (ev.fields.keptBytes as number);
           expect(cut % 512).toBe(0);
