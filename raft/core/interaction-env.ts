@@ -91,11 +91,13 @@ export class InteractionEnv {
   }
 
   private print(line: string): void {
+    // `log-level none` silences everything, as etcd's harness does (set-up steps stay short).
+    if (!this.logEvents) return;
     for (const l of line.split('\n')) this.out.push(this.indent + l);
   }
 
   private onEvent = (e: RaftEvent): void => {
-    if (this.logEvents) this.print(`INFO ${describeEvent(e)}`);
+    this.print(`INFO ${describeEvent(e)}`);
   };
 
   private dispatch(command: string, args: readonly CmdArg[], input: readonly string[]): void {

@@ -278,8 +278,11 @@ function fields(m: Message): Fields {
       return { ...NO_FIELDS, reject: m.reject };
     case 'MsgHeartbeat':
       return { ...NO_FIELDS, commit: m.commit };
+    // etcd carries a read's context as a single entry; shown the same way.
     case 'MsgReadIndexResp':
-      return { ...NO_FIELDS, index: m.index };
+      return { ...NO_FIELDS, index: m.index, entries: [describeContext(m.context)] };
+    case 'MsgReadIndex':
+      return { ...NO_FIELDS, entries: [describeContext(m.context)] };
     case 'MsgProp':
       return { ...NO_FIELDS, entries: m.entries.map((e) => describeEntry({ ...e, term: 0 as Term, index: 0 as LogIndex })) };
     case 'MsgHup':
@@ -290,12 +293,15 @@ function fields(m: Message): Fields {
     case 'MsgCheckQuorum':
     case 'MsgTransferLeader':
     case 'MsgTimeoutNow':
-    case 'MsgReadIndex':
     case 'MsgForgetLeader':
       return NO_FIELDS;
     default:
       return unreachable(m, 'message');
   }
+}
+
+function describeContext(ctx: Uint8Array): string {
+  return describeEntry({ term: 0 as Term, index: 0 as LogIndex, type: 'normal', data: ctx });
 }
 
 /** Fixed header of every message: type, from, to, term, index, logTerm, commit, reject flags. */

@@ -1,0 +1,252 @@
+/**
+ * An in-memory cluster of RawNodes for tests: each node has a MemoryStorage and an "appender"
+ * state machine; messages sit in one in-flight list that the test delivers, drops, duplicates or
+ * reorders at will; partitions cut delivery between groups. Nothing here is timed: the test drives
+ * every tick, every Ready and every delivery, so a failing schedule replays exactly.
+ *
+ * The node layer of the simulator does the same with a WAL, a simulated network and virtual time;
+ * this is the smallest faithful host of the core.
+ */
+import { assert } from '../../sim/assert.js';
+import type { Random } from '../../sim/random.js';
+import { decodeConfChange } from './conf-change-codec.js';
+import type { Config } from './config.js';
+import type { Message } from './messages.js';
+import type { Ready } from './raw-node.js';
+import { RawNode } from './raw-node.js';
+import type { InitialState, Storage, StorageResult } from './storage.js';
+import { MemoryStorage, ok } from './storage.js';
+import type { ConfChange, ConfState, Entry, LogIndex, NodeId, Snapshot, Term } from './types.js';
+import { EMPTY_CONF_STATE } from './types.js';
+
+export interface ClusterOptions {
+  /** Every node of the run, members or not. */
+  readonly ids: readonly number[];
+  /** Initial voters (default: all ids). Others start empty, outside the configuration. */
+  readonly voters?: readonly number[];
+  readonly learners?: readonly number[];
+  /** Root of the election-timeout streams (`raft/n<ID>/election` is forked off it). */
+  readonly random: Random;
+  /** Config fields common to every node (id, storage, random, applied are filled in). */
+  readonly config?: Partial<Omit<Config, 'id' | 'storage' | 'random' | 'applied'>>;
+  /** Called with the entries each node applies, and with snapshots it installs. */
+  readonly onApply?: (id: NodeId, entries: readonly Entry[]) => void;
+  readonly onSnapshot?: (id: NodeId, index: LogIndex) => void;
+}
+
+/** The node's storage, whose snapshot is always its current applied state (as etcd's harness). */
+class AppliedStateStorage implements Storage {
+  constructor(
+    readonly mem: MemoryStorage,
+    private readonly current: () => Snapshot,
+  ) {}
+  initialState(): InitialState {
+    return this.mem.initialState();
+  }
+  entries(lo: LogIndex, hi: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
+    return this.mem.entries(lo, hi, maxSizeBytes);
+  }
+  term(i: LogIndex): StorageResult<Term> {
+    return this.mem.term(i);
+  }
+  firstIndex(): LogIndex {
+    return this.mem.firstIndex();
+  }
+  lastIndex(): LogIndex {
+    return this.mem.lastIndex();
+  }
+  snapshot(): StorageResult<Snapshot> {
+    return ok(this.current());
+  }
+}
+
+export class ClusterNode {
+  readonly raw: RawNode;
+  readonly storage: AppliedStateStorage;
+  /** The state machine: applied index, its term, the membership, and a digest of applied data. */
+  applied: { index: LogIndex; term: Term; confState: ConfState; digest: string };
+
+  constructor(
+    readonly id: NodeId,
+    cfg: Omit<Config, 'storage' | 'applied'>,
+    bootstrap: Snapshot | null,
+  ) {
+    const mem = new MemoryStorage();
+    if (bootstrap !== null) assert(mem.applySnapshot(bootstrap).ok, 'cluster: bootstrap snapshot');
+    const b = bootstrap?.metadata;
+    this.applied = { index: b?.index ?? (0 as LogIndex), term: b?.term ?? (0 as Term), confState: b?.confState ?? EMPTY_CONF_STATE, digest: '' };
+    this.storage = new AppliedStateStorage(mem, () => ({
+      metadata: { index: this.applied.index, term: this.applied.term, confState: this.applied.confState },
+      data: new TextEncoder().encode(this.applied.digest),
+    }));
+    this.raw = new RawNode({ ...cfg, storage: this.storage, applied: this.applied.index });
+  }
+}
+
+/** A bound on stabilize rounds. */
+const ROUNDS_MAX = 10_000;
+/** Bootstrap snapshot index (as etcd's harness: > 1). */
+export const BOOTSTRAP_INDEX = 10;
+
+export class MemoryCluster {
+  readonly nodes = new Map<NodeId, ClusterNode>();
+  /** Messages in flight, in send order. */
+  network: Message[] = [];
+  /** node → partition group; empty = fully connected. */
+  private group = new Map<NodeId, number>();
+
+  constructor(private readonly opts: ClusterOptions) {
+    const voters = (opts.voters ?? opts.ids) as NodeId[];
+    const learners = (opts.learners ?? []) as NodeId[];
+    const cs: ConfState = { ...EMPTY_CONF_STATE, voters, learners };
+    const boot: Snapshot = { metadata: { index: BOOTSTRAP_INDEX as LogIndex, term: 1 as Term, confState: cs }, data: new Uint8Array(0) };
+    for (const raw of opts.ids) {
+      const id = raw as NodeId;
+      const member = voters.includes(id) || learners.includes(id);
+      const cfg = { electionTick: 10, heartbeatTick: 1, ...opts.config, id, random: opts.random.fork(`raft/n${id}/election`) };
+      this.nodes.set(id, new ClusterNode(id, cfg, member ? boot : null));
+    }
+  }
+
+  node(id: number): ClusterNode {
+    const n = this.nodes.get(id as NodeId);
+    assert(n !== undefined, () => `cluster: no node ${id}`);
+    return n;
+  }
+
+  ids(): NodeId[] {
+    return [...this.nodes.keys()];
+  }
+
+  /** Persists, applies and sends one Ready of node `id` (the etcd order), then advances. */
+  processReady(id: number): boolean {
+    const n = this.node(id);
+    if (!n.raw.hasReady()) return false;
+    const rd = n.raw.ready();
+    this.persist(n, rd);
+    this.network.push(...rd.messages, ...rd.messagesAfterAppend);
+    this.apply(n, rd);
+    n.raw.advance(rd);
+    return true;
+  }
+
+  private persist(n: ClusterNode, rd: Ready): void {
+    if (rd.snapshot !== null) {
+      assert(n.storage.mem.applySnapshot(rd.snapshot).ok, 'cluster: snapshot out of date');
+    }
+    n.storage.mem.append(rd.entries);
+    if (rd.hardState !== null) n.storage.mem.setHardState(rd.hardState);
+  }
+
+  private apply(n: ClusterNode, rd: Ready): void {
+    if (rd.snapshot !== null) {
+      const m = rd.snapshot.metadata;
+      n.applied = { index: m.index, term: m.term, confState: m.confState, digest: new TextDecoder().decode(rd.snapshot.data) };
+      this.opts.onSnapshot?.(n.id, m.index);
+    }
+    for (const e of rd.committedEntries) {
+      let cs = n.applied.confState;
+      if (e.type !== 'normal') cs = n.raw.applyConfChange(decodeConfChange(e.type, e.data));
+      n.applied = { index: e.index, term: e.term, confState: cs, digest: digest(n.applied.digest, e) };
+    }
+    if (rd.committedEntries.length > 0) this.opts.onApply?.(n.id, rd.committedEntries);
+  }
+
+  /** Delivers the k-th in-flight message (dropped if a partition separates its ends). */
+  deliver(k: number): Message | null {
+    const m = this.network[k];
+    if (m === undefined) return null;
+    this.network.splice(k, 1);
+    const from = this.nodes.get(m.from);
+    if (this.cut(m.from, m.to)) {
+      if (m.type === 'MsgSnap') from?.raw.reportSnapshot(m.to, 'failure');
+      return m;
+    }
+    this.node(m.to).raw.step(m);
+    // The transport reports a snapshot once it is through.
+    if (m.type === 'MsgSnap') from?.raw.reportSnapshot(m.to, 'finish');
+    return m;
+  }
+
+  /** Drops the k-th in-flight message; the sender may learn the peer was unreachable. */
+  drop(k: number, reportUnreachable = false): void {
+    const m = this.network[k];
+    if (m === undefined) return;
+    this.network.splice(k, 1);
+    const from = this.nodes.get(m.from);
+    if (m.type === 'MsgSnap') from?.raw.reportSnapshot(m.to, 'failure');
+    else if (reportUnreachable) from?.raw.reportUnreachable(m.to);
+  }
+
+  duplicate(k: number): void {
+    const m = this.network[k];
+    if (m !== undefined) this.network.push(m);
+  }
+
+  partition(groups: readonly (readonly number[])[]): void {
+    this.group = new Map();
+    groups.forEach((g, i) => g.forEach((id) => this.group.set(id as NodeId, i)));
+  }
+
+  heal(): void {
+    this.group = new Map();
+  }
+
+  cut(a: NodeId, b: NodeId): boolean {
+    return this.group.size > 0 && this.group.get(a) !== this.group.get(b);
+  }
+
+  tick(id: number): void {
+    this.node(id).raw.tick();
+  }
+
+  propose(id: number, data: string): boolean {
+    return this.node(id).raw.propose(new TextEncoder().encode(data)).ok;
+  }
+
+  proposeConfChange(id: number, cc: ConfChange): boolean {
+    return this.node(id).raw.proposeConfChange(cc).ok;
+  }
+
+  /** Compacts node `id`'s log up to its applied index (keeping `keep` entries before it). */
+  compact(id: number, keep = 0): void {
+    const n = this.node(id);
+    const at = n.applied.index - keep;
+    if (at <= n.storage.mem.firstIndex() - 1 || at > n.storage.mem.lastIndex()) return;
+    assert(n.storage.mem.compact(at as LogIndex).ok, 'cluster: compact');
+  }
+
+  /** Handles every Ready and delivers every message until nothing moves. */
+  stabilize(): void {
+    for (let round = 0; round < ROUNDS_MAX; round++) {
+      let moved = false;
+      for (const id of this.ids()) moved = this.processReady(id) || moved;
+      while (this.network.length > 0) {
+        this.deliver(0);
+        moved = true;
+      }
+      if (!moved) return;
+    }
+    assert(false, 'cluster: stabilize did not quiesce');
+  }
+
+  /** Ticks every node `ticks` times, stabilizing after each round. */
+  tickAll(ticks: number): void {
+    for (let i = 0; i < ticks; i++) {
+      for (const id of this.ids()) this.tick(id);
+      this.stabilize();
+    }
+  }
+
+  leaders(): NodeId[] {
+    return this.ids().filter((id) => this.node(id).raw.status().role === 'leader');
+  }
+}
+
+/** A rolling digest of the applied entries (order-sensitive), to compare state machines. */
+function digest(prev: string, e: Entry): string {
+  let h = 0;
+  const s = `${prev}|${e.term}/${e.index}/${e.type}/${Array.from(e.data).join(',')}`;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return (h >>> 0).toString(16);
+}

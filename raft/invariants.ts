@@ -1,0 +1,170 @@
+/**
+ * Cluster-level safety properties of Raft (paper Figure 3), checked online over a set of nodes:
+ *
+ * - Election Safety: at most one leader per term (over the whole run, not just one instant);
+ * - Log Matching: if two logs hold an entry with the same index and term, the logs are identical
+ *   in all entries up to that index;
+ * - Leader Completeness: an entry committed in some term is in the log of every leader of every
+ *   later term;
+ * - State Machine Safety: no two nodes apply different entries at the same index (and every
+ *   applied entry is the committed one).
+ *
+ * Also per node: the term never decreases, and the commit index never decreases within one
+ * incarnation (a crash may lose an unsynced commit index; call `onRestart`).
+ *
+ * A violation throws an InvariantViolation (sim/assert) naming the nodes, indexes and terms. The
+ * checker keeps what it has seen (leaders per term, committed entries) across calls; feed it
+ * every node after every step (or as often as affordable: each `observe` costs O(nodes² · log)).
+ */
+import { assert } from '../sim/assert.js';
+import type { LogView } from './core/raw-node.js';
+import type { Entry, LogIndex, NodeId, Role, Term } from './core/types.js';
+import { bytesEqual } from './core/types.js';
+
+/** What the checker needs to see of one node. */
+export interface NodeObservation {
+  readonly id: NodeId;
+  readonly term: Term;
+  readonly role: Role;
+  readonly commit: LogIndex;
+  readonly log: LogView;
+}
+
+interface KnownEntry {
+  readonly term: Term;
+  readonly type: Entry['type'];
+  readonly data: Uint8Array;
+  /** The lowest term of a node seen holding this entry as committed (≥ the term it was committed in). */
+  observedTerm: Term;
+}
+
+/** A bound on the checker's memory: committed entries it remembers. */
+export const KNOWN_ENTRIES_MAX = 10_000_000;
+
+export class SafetyChecker {
+  private readonly leaders = new Map<number, NodeId>();
+  private readonly committed = new Map<number, KnownEntry>();
+  private readonly applied = new Map<number, KnownEntry>();
+  private readonly lastTerm = new Map<NodeId, Term>();
+  private readonly lastCommit = new Map<NodeId, LogIndex>();
+  private readonly lastApplied = new Map<NodeId, LogIndex>();
+  private maxCommitted = 0;
+
+  /** Checks every property over the nodes as they are now. */
+  observe(nodes: readonly NodeObservation[]): void {
+    for (const n of nodes) this.checkNode(n);
+    for (const n of nodes) this.recordCommitted(n);
+    for (let i = 0; i < nodes.length; i++) {
+      for (let j = i + 1; j < nodes.length; j++) checkLogMatching(nodes[i] as NodeObservation, nodes[j] as NodeObservation);
+    }
+    for (const n of nodes) if (n.role === 'leader') this.checkLeaderCompleteness(n);
+  }
+
+  /** A node restarted: its commit index may legitimately go back to what was synced. */
+  onRestart(id: NodeId): void {
+    this.lastCommit.delete(id);
+    this.lastApplied.delete(id);
+  }
+
+  /** The node installed a snapshot covering up to `index`: its next applied entry is index + 1. */
+  onSnapshotApplied(id: NodeId, index: LogIndex): void {
+    const prev = this.lastApplied.get(id) ?? 0;
+    assert(index >= prev, () => `state machine safety: n${id} applied a snapshot at ${index} below its applied index ${prev}`);
+    this.lastApplied.set(id, index);
+  }
+
+  /** The node applied these committed entries (in order) to its state machine. */
+  onApply(id: NodeId, entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const prev = this.lastApplied.get(id);
+      assert(prev === undefined || e.index === prev + 1, () => `state machine safety: n${id} applied ${e.index} after ${prev ?? 'nothing'}`);
+      this.lastApplied.set(id, e.index);
+      this.checkApplied(id, e);
+    }
+  }
+
+  private checkApplied(id: NodeId, e: Entry): void {
+    const seen = this.applied.get(e.index);
+    if (seen === undefined) {
+      assert(this.applied.size < KNOWN_ENTRIES_MAX, 'safety checker: too many applied entries remembered');
+      this.applied.set(e.index, { term: e.term, type: e.type, data: e.data, observedTerm: e.term });
+    } else {
+      assert(sameEntry(seen, e), () => `state machine safety: n${id} applied ${describe(e)} at index ${e.index}, another node applied term ${seen.term}`);
+    }
+    const c = this.committed.get(e.index);
+    assert(c === undefined || sameEntry(c, e), () => `state machine safety: n${id} applied ${describe(e)}, but term ${c?.term} was committed at ${e.index}`);
+  }
+
+  private checkNode(n: NodeObservation): void {
+    const prevTerm = this.lastTerm.get(n.id) ?? 0;
+    assert(n.term >= prevTerm, () => `term monotonicity: n${n.id} went from term ${prevTerm} to ${n.term}`);
+    this.lastTerm.set(n.id, n.term);
+    const prevCommit = this.lastCommit.get(n.id) ?? 0;
+    assert(n.commit >= prevCommit, () => `commit monotonicity: n${n.id} went from commit ${prevCommit} to ${n.commit}`);
+    assert(n.commit <= n.log.lastIndex(), () => `commit bound: n${n.id} commit ${n.commit} > last index ${n.log.lastIndex()}`);
+    if (n.role === 'leader') {
+      const other = this.leaders.get(n.term);
+      assert(other === undefined || other === n.id, () => `election safety: n${other} and n${n.id} are both leaders of term ${n.term}`);
+      this.leaders.set(n.term, n.id);
+    }
+  }
+
+  /** Records the entries this node knows committed, checking they agree with what others committed. */
+  private recordCommitted(n: NodeObservation): void {
+    const from = Math.max(this.lastCommit.get(n.id) ?? 0, n.log.firstIndex() - 1) + 1;
+    this.lastCommit.set(n.id, n.commit);
+    if (from > n.commit) return;
+    const ents = n.log.entries(from as LogIndex, (n.commit + 1) as LogIndex) ?? [];
+    for (const e of ents) {
+      const known = this.committed.get(e.index);
+      if (known === undefined) {
+        assert(this.committed.size < KNOWN_ENTRIES_MAX, 'safety checker: too many committed entries remembered');
+        this.committed.set(e.index, { term: e.term, type: e.type, data: e.data, observedTerm: n.term });
+        this.maxCommitted = Math.max(this.maxCommitted, e.index);
+        continue;
+      }
+      assert(sameEntry(known, e), () => `state machine safety: n${n.id} committed ${describe(e)} at ${e.index}, another node committed term ${known.term}`);
+      if (n.term < known.observedTerm) known.observedTerm = n.term;
+    }
+  }
+
+  private checkLeaderCompleteness(leader: NodeObservation): void {
+    const first = leader.log.firstIndex();
+    for (let i = first; i <= this.maxCommitted; i++) {
+      const known = this.committed.get(i);
+      // Committed in a term before the leader's (observed no later than that term).
+      if (known === undefined || known.observedTerm >= leader.term) continue;
+      const t = leader.log.term(i as LogIndex);
+      assert(t === known.term, () => `leader completeness: n${leader.id}, leader of term ${leader.term}, has term ${t ?? 'none'} at ${i}, where term ${known.term} was committed by term ${known.observedTerm}`);
+    }
+  }
+}
+
+function sameEntry(a: { term: Term; type: Entry['type']; data: Uint8Array }, b: Entry): boolean {
+  return a.term === b.term && a.type === b.type && bytesEqual(a.data, b.data);
+}
+
+function describe(e: Entry): string {
+  return `${e.term}/${e.index}`;
+}
+
+/**
+ * Log Matching for one pair: find the highest index both logs hold with the same term; every
+ * entry at or below it (that both still hold) must be identical.
+ */
+function checkLogMatching(a: NodeObservation, b: NodeObservation): void {
+  const lo = Math.max(a.log.firstIndex(), b.log.firstIndex());
+  const hi = Math.min(a.log.lastIndex(), b.log.lastIndex());
+  let top = hi;
+  // Walk down to the highest common (index, term); bounded by hi - lo + 1 steps.
+  while (top >= lo && a.log.term(top as LogIndex) !== b.log.term(top as LogIndex)) top--;
+  if (top < lo) return;
+  const ea = a.log.entries(lo as LogIndex, (top + 1) as LogIndex) ?? [];
+  const eb = b.log.entries(lo as LogIndex, (top + 1) as LogIndex) ?? [];
+  assert(ea.length === eb.length, 'log matching: unexpected compaction during the check');
+  for (let k = 0; k < ea.length; k++) {
+    const x = ea[k] as Entry;
+    const y = eb[k] as Entry;
+    assert(sameEntry(x, y), () => `log matching: n${a.id} and n${b.id} both hold ${top}/${a.log.term(top as LogIndex)} but differ at ${x.index}: ${describe(x)} vs ${describe(y)}`);
+  }
+}
