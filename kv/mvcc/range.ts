@@ -8,6 +8,9 @@
  * - With a sort other than (KEY, ASCEND|NONE) or any revision filter, everything is fetched, then
  *   filtered, sorted and cut to `limit`; otherwise `limit + 1` pairs are fetched to set `more`.
  * - A target other than KEY with order NONE sorts ASCEND; (KEY, ASCEND) is the index order.
+ *   But the fetch limit looks at the order as *requested*: with order NONE, a non-KEY target and a
+ *   limit, etcd fetches the first limit + 1 keys in key order and sorts only those (so
+ *   `limit: 1, sortTarget: MOD` is not "the oldest key"). Kept, since clients see it.
  * - `countOnly` returns no pairs and `more` false.
  * etcd's sort is not stable; ours is (ties keep key order), which is one of etcd's possible outputs.
  */

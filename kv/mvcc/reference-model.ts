@@ -10,6 +10,7 @@ import type {
 } from '../api.js';
 import { inRange } from '../api.js';
 import { fail, ok } from './errors.js';
+import { Fnv1a } from './hash.js';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from './validate.js';
 
 type State = ReadonlyMap<string, KeyValue>;
@@ -42,11 +43,14 @@ export class ReferenceModel {
     const state = requested <= 0 && working !== undefined ? working : (this.states[at] as State);
     const all = [...state.values()].filter((kv) => inRange(kv.key, r.key, r.rangeEnd)).sort(byKey);
     if (r.countOnly === true) return ok({ kvs: [], more: false, count: all.length });
-    let kvs = all.filter((kv) =>
+    const limit = r.limit ?? 0;
+    const filtered = (r.minModRevision ?? 0) !== 0 || (r.maxModRevision ?? 0) !== 0 || (r.minCreateRevision ?? 0) !== 0 || (r.maxCreateRevision ?? 0) !== 0;
+    // etcd: order NONE with a non-KEY target and a limit sorts only the first limit + 1 keys.
+    const truncatedFirst = limit > 0 && !filtered && (r.sortOrder ?? 'NONE') === 'NONE';
+    let kvs = (truncatedFirst ? all.slice(0, limit + 1) : all).filter((kv) =>
       (!r.maxModRevision || kv.modRevision <= r.maxModRevision) && (!r.minModRevision || kv.modRevision >= r.minModRevision) &&
       (!r.maxCreateRevision || kv.createRevision <= r.maxCreateRevision) && (!r.minCreateRevision || kv.createRevision >= r.minCreateRevision));
     kvs = sortByTarget(kvs, r);
-    const limit = r.limit ?? 0;
     const more = limit > 0 && kvs.length > limit;
     if (more) kvs = kvs.slice(0, limit);
     if (r.keysOnly === true) kvs = kvs.map((kv) => ({ ...kv, value: '' }));
@@ -100,6 +104,34 @@ export class ReferenceModel {
 
   current(): State {
     return this.states[this.rev()] as State;
+  }
+
+  /**
+   * HashKV by its definition: per key in key order, the pair visible at `at` if it was written at or
+   * before the compaction revision, then every change after the compaction revision up to `at`.
+   */
+  hashKV(at: number): number {
+    const h = new Fnv1a().str('key');
+    const keys = new Set<string>();
+    for (let r = 2; r <= at; r++) for (const ev of this.events[r] ?? []) keys.add(ev.kv.key);
+    for (const key of [...keys].sort()) {
+      const rows: [number, number, KeyValue | null][] = [];
+      const visible = (this.states[at] as State).get(key);
+      if (visible && visible.modRevision <= this.compactRev) {
+        rows.push([visible.modRevision, (this.events[visible.modRevision] ?? []).findIndex((e) => e.kv === visible), visible]);
+      }
+      for (let r = Math.max(2, this.compactRev + 1); r <= at; r++) {
+        (this.events[r] ?? []).forEach((ev, sub) => {
+          if (ev.kv.key === key) rows.push([r, sub, ev.type === 'PUT' ? ev.kv : null]);
+        });
+      }
+      for (const [main, sub, kv] of rows) {
+        h.str(key).int(main).int(sub);
+        if (kv === null) h.word(0);
+        else h.word(1).int(kv.createRevision).int(kv.version).int(kv.lease).str(kv.value);
+      }
+    }
+    return h.digest();
   }
 
   private checkPut(r: PutRequest): KvResult<never> | undefined {
