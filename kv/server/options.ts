@@ -1,0 +1,100 @@
+/**
+ * The kv server's options, with etcd's defaults, filled in and validated once (`resolveServerOptions`).
+ */
+import { assert } from '../../sim/assert.js';
+import type { Micros } from '../../sim/time.js';
+
+/**
+ * How a member serves a read that is not marked serializable:
+ * - `readindex`: etcd's linearizable read — a ReadIndex round (confirms leadership with a quorum),
+ *   then wait until applied ≥ the read index, then read locally;
+ * - `lease`: the same loop on a raft core in lease-based ReadIndex mode (the member's raft must run
+ *   `readOnly: 'lease-based'` with checkQuorum): the leader answers from its lease, no round trip;
+ * - `leader-local`: the member that believes it leads answers at once from its own state, without
+ *   confirming leadership (a deposed leader serves stale data); a follower refuses (NotLeader);
+ * - `serializable`: every member answers at once from its own state (may be stale).
+ */
+export type ReadMode = 'readindex' | 'lease' | 'leader-local' | 'serializable';
+
+export const READ_MODES: readonly ReadMode[] = ['readindex', 'lease', 'leader-local', 'serializable'];
+
+export interface ServerOptions {
+  /** Carried in every response header. Default 1. */
+  readonly clusterId: number;
+  /** Default `readindex`. */
+  readonly readMode: ReadMode;
+  /** The raft election timeout in local µs (ticks × tick length). Default 1 s (etcd: 10 × 100 ms). */
+  readonly electionTimeoutUs: Micros;
+  /** A request not answered in this long fails Timeout (indefinite). Default 5 s + 2 × election timeout. */
+  readonly requestTimeoutUs: Micros;
+  /** A ReadIndex round not answered in this long is sent again with a new id. Default 500 ms. */
+  readonly readIndexRetryUs: Micros;
+  /** Writes are refused (TooManyRequests) while committed − applied exceeds this. Default 5000. */
+  readonly maxCommittedGap: number;
+  /** Largest encoded request (the bytes of the raft entry). Default 1.5 MiB. */
+  readonly maxRequestBytes: number;
+  /** Most ops per txn branch. Default 128. */
+  readonly maxTxnOps: number;
+  /** Backend size quota; negative disables it. Default 2 GiB. */
+  readonly quotaBackendBytes: number;
+  /**
+   * etcd's apply-level quota check applies an over-quota Put/Txn/LeaseGrant *and then* answers
+   * NoSpace (apply/quota.go). True reproduces that (the answer then lies: NoSpace is classified
+   * definite but the write happened). Default false: the write is answered as the success it was.
+   */
+  readonly noSpaceAfterApply: boolean;
+  /** Proposals and reads waiting on this member at once; more are refused (TooManyRequests). Default 10,000. */
+  readonly maxPendingRequests: number;
+  /** How often the leader's lessor looks for expired leases (etcd's revoke loop). Default 500 ms. */
+  readonly leaseCheckIntervalUs: Micros;
+  /** Most expiry revokes proposed per second (etcd's leaseRevokeRate). Default 1000. */
+  readonly leaseRevokeRatePerS: number;
+  /** How often watchers are resynced (etcd's watchResyncPeriod). Default 100 ms. */
+  readonly watchSyncIntervalUs: Micros;
+  /** Progress notifications for watchers that asked (etcd: 10 min). Default 10 min. */
+  readonly watchProgressIntervalUs: Micros;
+  /** Applied writes kept for the checkers (the oldest are dropped, traced). Default 1,000,000. */
+  readonly appliedWritesMax: number;
+}
+
+export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
+  clusterId: 1,
+  readMode: 'readindex',
+  electionTimeoutUs: 1_000_000,
+  readIndexRetryUs: 500_000,
+  maxCommittedGap: 5000,
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  maxTxnOps: 128,
+  quotaBackendBytes: 2 * 1024 * 1024 * 1024,
+  noSpaceAfterApply: false,
+  maxPendingRequests: 10_000,
+  leaseCheckIntervalUs: 500_000,
+  leaseRevokeRatePerS: 1000,
+  watchSyncIntervalUs: 100_000,
+  watchProgressIntervalUs: 600_000_000,
+  appliedWritesMax: 1_000_000,
+};
+
+/** Fills defaults (the request timeout follows the election timeout, as etcd's ReqTimeout) and validates. */
+export function resolveServerOptions(partial: Partial<ServerOptions> = {}): ServerOptions {
+  const base = { ...SERVER_DEFAULTS, ...partial };
+  const o: ServerOptions = { ...base, requestTimeoutUs: partial.requestTimeoutUs ?? 5_000_000 + 2 * base.electionTimeoutUs };
+  const posInt = (x: number): boolean => Number.isSafeInteger(x) && x > 0;
+  const check = (cond: boolean, field: keyof ServerOptions, what: string): void =>
+    assert(cond, () => `kv server options: ${field} must be ${what}, got ${JSON.stringify(o[field])}`);
+  check(posInt(o.clusterId), 'clusterId', 'a positive integer');
+  check((READ_MODES as readonly string[]).includes(o.readMode), 'readMode', READ_MODES.join(' | '));
+  for (const f of ['electionTimeoutUs', 'requestTimeoutUs', 'readIndexRetryUs', 'leaseCheckIntervalUs', 'watchSyncIntervalUs', 'watchProgressIntervalUs'] as const) {
+    check(posInt(o[f]), f, 'a positive integer (µs)');
+  }
+  for (const f of ['maxCommittedGap', 'maxRequestBytes', 'maxTxnOps', 'maxPendingRequests', 'leaseRevokeRatePerS', 'appliedWritesMax'] as const) {
+    check(posInt(o[f]), f, 'a positive integer');
+  }
+  check(Number.isSafeInteger(o.quotaBackendBytes) && o.quotaBackendBytes !== 0, 'quotaBackendBytes', 'a non-zero integer (negative disables)');
+  return o;
+}
+
+/** etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds. */
+export function minLeaseTtlS(o: ServerOptions): number {
+  return Math.ceil((1.5 * o.electionTimeoutUs) / 1_000_000);
+}

@@ -1,0 +1,220 @@
+/**
+ * etcd's linearizable read loop (server/etcdserver/v3_server.go linearizableReadLoop,
+ * requestCurrentIndex): reads that arrive while a round is in progress wait for the next round,
+ * so one ReadIndex serves a whole batch. A round:
+ *
+ *   1. on the next turn of the host's loop (so that reads arriving at one instant share a round, as
+ *      etcd's loop picks up every read queued before it wakes), takes the waiting batch and sends
+ *      ReadIndex with a fresh 8-byte request id as context;
+ *   2. every `readIndexRetryUs` without an answer, sends again with a **new** id (etcd PR #21399,
+ *      the fix of #20418: re-sending the same id let a ReadState left over from an earlier round
+ *      be matched, and a member that had been paused served a stale read);
+ *   3. a ReadState whose context is not the current id is ignored (it answers an abandoned round);
+ *   4. a leader change fails the batch with LeaderChanged; no answer within the request timeout
+ *      fails it with Timeout; a stopped node with Stopped;
+ *   5. the answer's index is the read index: the loop waits until the member applied it (it
+ *      starts no other round meanwhile, as etcd's loop), then serves the batch locally.
+ *
+ * A ReadIndex the raft node drops (no leader known) is not an error here, as in etcd (raft drops
+ * it silently): the retry timer sends it again, and the request timeout ends the wait.
+ *
+ * The same loop serves the `lease` read mode: the member's raft then answers ReadIndex from its
+ * leader lease without a heartbeat round, which is the whole difference.
+ */
+import type { KvError } from '../api.js';
+import { assert } from '../../sim/assert.js';
+import type { HostContext, TimerId } from '../../sim/host.js';
+import { kvError } from '../mvcc/errors.js';
+import type { RaftNodeHandle } from '../../raft/node/api.js';
+import type { ReadState } from '../../raft/core/types.js';
+import type { ApplyWait } from './apply-wait.js';
+
+export interface ReadWaiter {
+  readonly serve: () => void;
+  readonly fail: (e: KvError) => void;
+}
+
+export interface ReadIndexStats {
+  readonly rounds: number;
+  readonly sends: number;
+  readonly retries: number;
+  /** ReadStates that answered an abandoned round (a retried or failed one) and were ignored. */
+  readonly staleReadStates: number;
+  readonly leaderChanged: number;
+  readonly timeouts: number;
+}
+
+interface Round {
+  readonly batch: readonly ReadWaiter[];
+  ctx: Uint8Array;
+  id: number;
+  retryTimer: TimerId;
+  readonly errorTimer: TimerId;
+}
+
+const ID_SEQ_SPAN = 2 ** 32;
+
+/** The 8-byte big-endian context of a read id (etcd uint64ToBigEndianBytes). */
+export function readIdContext(id: number): Uint8Array {
+  assert(Number.isSafeInteger(id) && id >= 0, () => `read index: bad id ${id}`);
+  const out = new Uint8Array(8);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, Math.floor(id / ID_SEQ_SPAN));
+  view.setUint32(4, id % ID_SEQ_SPAN);
+  return out;
+}
+
+export function readIdFromContext(ctx: Uint8Array): number | undefined {
+  if (ctx.length !== 8) return undefined;
+  const view = new DataView(ctx.buffer, ctx.byteOffset, 8);
+  return view.getUint32(0) * ID_SEQ_SPAN + view.getUint32(4);
+}
+
+export class ReadIndexLoop {
+  private queued: ReadWaiter[] = [];
+  private round: Round | null = null;
+  /** A round got its index and waits for the apply: no new round starts meanwhile. */
+  private applying = false;
+  private seq = 0;
+  private stopped = false;
+  private counts = { rounds: 0, sends: 0, retries: 0, staleReadStates: 0, leaderChanged: 0, timeouts: 0 };
+  private readonly retry = (): void => this.onRetry();
+  private readonly timeout = (): void => this.onTimeout();
+  private readonly start = (): void => this.startRound();
+  private startArmed = false;
+
+  constructor(
+    private readonly ctx: HostContext,
+    private readonly node: () => RaftNodeHandle,
+    private readonly applyWait: ApplyWait,
+    private readonly options: { readonly readIndexRetryUs: number; readonly requestTimeoutUs: number; readonly maxPendingRequests: number },
+  ) {}
+
+  /** Queues a read; false (nothing queued) when too many wait. */
+  enqueue(w: ReadWaiter): boolean {
+    if (this.stopped) {
+      w.fail(kvError('Stopped', 'etcdserver: server stopped'));
+      return true;
+    }
+    if (this.queued.length >= this.options.maxPendingRequests) return false;
+    this.queued.push(w);
+    this.kick();
+    return true;
+  }
+
+  /** A ReadState from the node: the current round's answer, or a stale one to ignore. */
+  onReadState(rs: ReadState): void {
+    const r = this.round;
+    const id = readIdFromContext(rs.requestCtx);
+    if (r === null || id !== r.id) {
+      this.counts.staleReadStates++;
+      this.ctx.emit('kv.readindex.stale', { id: id ?? -1, index: rs.index });
+      return;
+    }
+    this.endRound(r);
+    this.applying = true;
+    this.ctx.emit('kv.readindex.done', { id, index: rs.index, batch: r.batch.length });
+    const queued = this.applyWait.wait(rs.index, () => this.served(r.batch), () => this.failBatch(r.batch, kvError('Stopped', 'etcdserver: server stopped')));
+    // The apply wait is bounded by the same pending bound; a full one fails the batch definitely.
+    if (!queued) {
+      this.applying = false;
+      this.failBatch(r.batch, kvError('TooManyRequests', 'etcdserver: too many requests'));
+      this.kick();
+    }
+  }
+
+  /** The leader changed: the round in flight cannot be trusted to complete (etcd ErrLeaderChanged). */
+  onLeaderChange(): void {
+    const r = this.round;
+    if (r === null) return;
+    this.endRound(r);
+    this.counts.leaderChanged++;
+    this.failBatch(r.batch, kvError('LeaderChanged', 'etcdserver: leader changed'));
+    this.kick();
+  }
+
+  /** The node stopped: everything fails with Stopped, now and later. */
+  stop(): void {
+    this.stopped = true;
+    const err = kvError('Stopped', 'etcdserver: server stopped');
+    if (this.round !== null) {
+      const r = this.round;
+      this.endRound(r);
+      this.failBatch(r.batch, err);
+    }
+    const q = this.queued;
+    this.queued = [];
+    this.failBatch(q, err);
+  }
+
+  stats(): ReadIndexStats {
+    return { ...this.counts };
+  }
+
+  /** Reads waiting for a round, in a round, or in the apply wait's batch. */
+  get pending(): number {
+    return this.queued.length + (this.round?.batch.length ?? 0);
+  }
+
+  /** Starts a round on the next turn of the loop, so reads arriving at the same instant share it. */
+  private kick(): void {
+    if (this.round !== null || this.applying || this.stopped || this.queued.length === 0 || this.startArmed) return;
+    this.startArmed = true;
+    this.ctx.setTimer(0, this.start);
+  }
+
+  private startRound(): void {
+    this.startArmed = false;
+    if (this.round !== null || this.applying || this.stopped || this.queued.length === 0) return;
+    const batch = this.queued;
+    this.queued = [];
+    this.counts.rounds++;
+    const r: Round = { batch, ctx: new Uint8Array(0), id: -1, retryTimer: -1, errorTimer: this.ctx.setTimer(this.options.requestTimeoutUs, this.timeout) };
+    this.round = r;
+    this.send(r);
+  }
+
+  private send(r: Round): void {
+    r.id = this.ctx.incarnation * ID_SEQ_SPAN + this.seq++;
+    assert(this.seq < ID_SEQ_SPAN, 'read index: id sequence exhausted');
+    r.ctx = readIdContext(r.id);
+    this.counts.sends++;
+    r.retryTimer = this.ctx.setTimer(this.options.readIndexRetryUs, this.retry);
+    this.ctx.emit('kv.readindex', { id: r.id, batch: r.batch.length });
+    const res = this.node().readIndex(r.ctx);
+    if (!res.ok && res.error === 'Stopped') this.stop();
+  }
+
+  private onRetry(): void {
+    const r = this.round;
+    assert(r !== null, 'read index: retry timer without a round');
+    this.counts.retries++;
+    this.send(r);
+  }
+
+  private onTimeout(): void {
+    const r = this.round;
+    assert(r !== null, 'read index: error timer without a round');
+    this.endRound(r, false);
+    this.counts.timeouts++;
+    this.failBatch(r.batch, kvError('Timeout', 'etcdserver: request timed out'));
+    this.kick();
+  }
+
+  private endRound(r: Round, clearError = true): void {
+    assert(this.round === r, 'read index: ending a round that is not current');
+    this.ctx.clearTimer(r.retryTimer);
+    if (clearError) this.ctx.clearTimer(r.errorTimer);
+    this.round = null;
+  }
+
+  private served(batch: readonly ReadWaiter[]): void {
+    this.applying = false;
+    for (const w of batch) w.serve();
+    this.kick();
+  }
+
+  private failBatch(batch: readonly ReadWaiter[], e: KvError): void {
+    for (const w of batch) w.fail(e);
+  }
+}

@@ -1,0 +1,467 @@
+/**
+ * The kv server of one member (etcd's EtcdServer + v3rpc): it answers the RPCs of `kv/wire`,
+ * proposes writes through raft and applies committed entries to the replicated state
+ * (`state-machine.ts`), serves reads in the configured mode, runs the leader's lease expiry and
+ * serves watch streams.
+ *
+ * Built in two steps because the raft node needs the server's state machine and observer, and the
+ * server needs the node:
+ *
+ *   const server = createKvServer(ctx, { memberId: 1, options: { readMode: 'readindex' } });
+ *   const node = createRaftNode({ ..., stateMachine: server.stateMachine, observer: server.observer });
+ *   server.bind(node);
+ *   server.call({ method: 'put', request: { key: 'a', value: '1' } }, (reply) => …);
+ *
+ * Writes (put, delete, txn with writes, compact, lease grant/revoke, alarm changes): validated,
+ * checked against the quota and the apply gap, encoded with a request id (`internal-request.ts`),
+ * proposed; answered when this member applies the entry, with the header {clusterId, memberId,
+ * revision after the entry, raft term}; or Timeout / TimeoutDueToLeaderFail after the request
+ * timeout (indefinite: the entry may still commit).
+ *
+ * Reads (range, read-only txn): see `ReadMode` in options.ts; `serializable: true` on a range (or
+ * on every range of a read-only txn) always reads locally.
+ *
+ * Leases: the lessor's expiry runs only on the leader, from this host's *local* clock; every
+ * `leaseCheckIntervalUs` the leader proposes revokes of expired leases, after checking with the
+ * raft node itself that it still leads (etcd PR #16822: an old leader whose loop was blocked must
+ * not revoke leases kept alive on the new one). Becoming leader promotes the lessor (every lease
+ * refreshed to its full TTL + an election timeout, as etcd), losing it demotes. KeepAlive and
+ * TimeToLive are served by the leader after a ReadIndex round and the matching apply (etcd's
+ * linearizable renew); a follower refuses them with NotLeader (etcd forwards them to the leader
+ * over peer HTTP; our client retries another member instead).
+ *
+ * Trace events (fields in this order):
+ * - `kv.propose` {id, kind, bytes}: a write entered raft (or tried to);
+ * - `kv.apply` {index, revision, kind, ok}: an entry applied to the state machine;
+ * - `kv.read` {mode, revision}: a read served, and at which revision;
+ * - `kv.error` {method, code}: a call answered with an error;
+ * - `kv.readindex` {id, batch}, `kv.readindex.done` {id, index, batch}, `kv.readindex.stale` {id, index};
+ * - `kv.lease` {action, id, ttlS}: grant / revoke / expire (revoke proposed) / promote / demote;
+ * - `kv.alarm` {action, member, alarm}: an alarm applied;
+ * - `kv.restore` {index, revision}: a snapshot replaced the state;
+ * - `kv.stopped` {reason}.
+ */
+import type { HashKVResponse, KvError, KvResult, ResponseHeader, TxnRequest } from '../api.js';
+import { assert, unreachable } from '../../sim/assert.js';
+import type { HostContext, TimerId } from '../../sim/host.js';
+import type { NodeObserver, RaftNodeHandle, StateMachine } from '../../raft/node/api.js';
+import type { Entry, LogIndex, NodeId, ReadState, Role, Term } from '../../raft/core/types.js';
+import { kvError } from '../mvcc/errors.js';
+import { isTxnReadOnly, validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
+import type { CallOf, KvCall, KvReply } from '../wire.js';
+import { ApplyWait } from './apply-wait.js';
+import { decodeRaftRequest, encodeRaftRequest, requestId, type InternalRequest, type RaftRequest } from './internal-request.js';
+import { minLeaseTtlS, resolveServerOptions, type ReadMode, type ServerOptions } from './options.js';
+import { PendingCalls, type PendingCall, type PendingStats } from './pending.js';
+import { quotaAvailable, requestCost } from './quota.js';
+import { ReadIndexLoop, type ReadIndexStats } from './read-index.js';
+import { KvStateMachine, type AppliedWrite, type StateMachineStats } from './state-machine.js';
+
+export interface KvServerConfig {
+  /** This member's id (the raft node id). */
+  readonly memberId: number;
+  readonly options?: Partial<ServerOptions>;
+}
+
+export interface ServerStats {
+  readonly memberId: number;
+  readonly readMode: ReadMode;
+  readonly proposals: number;
+  readonly proposalsDropped: number;
+  readonly applied: number;
+  readonly reads: Readonly<Record<ReadMode, number>>;
+  readonly leaseRevokesProposed: number;
+  readonly leaseRevokesSkippedNotLeader: number;
+  readonly calls: PendingStats;
+  readonly readIndex: ReadIndexStats;
+  readonly state: StateMachineStats;
+}
+
+export interface KvServer {
+  readonly memberId: number;
+  readonly options: ServerOptions;
+  /** Give these to the raft node. */
+  readonly stateMachine: StateMachine;
+  readonly observer: NodeObserver;
+  /** Binds the raft node (once, before any call). */
+  bind(node: RaftNodeHandle): void;
+  /** Serves one RPC; `reply` is called exactly once (perhaps synchronously). */
+  call(call: KvCall, reply: (r: KvReply) => void): void;
+  /** HashKV of the local store at `revision` (0 = current), for the runner's convergence check. */
+  hashKV(revision?: number): KvResult<HashKVResponse>;
+  /** The store revision now. */
+  revision(): number;
+  /** What each applied entry did, in log order (this incarnation, since its snapshot). */
+  appliedWrites(): readonly AppliedWrite[];
+  stats(): ServerStats;
+  /** The replicated state (tests and the runner's invariants read it). */
+  readonly state: KvStateMachine;
+}
+
+export function createKvServer(ctx: HostContext, config: KvServerConfig): KvServer {
+  return new Server(ctx, config.memberId, resolveServerOptions(config.options));
+}
+
+/** etcd MaxLeaseTTL: 9,000,000,000 s. */
+const MAX_LEASE_TTL_S = 9_000_000_000;
+
+class Server implements KvServer {
+  readonly options: ServerOptions;
+  readonly state: KvStateMachine;
+  readonly stateMachine: StateMachine;
+  readonly observer: NodeObserver;
+  private node: RaftNodeHandle | null = null;
+  private readonly pending: PendingCalls;
+  private readonly applyWait: ApplyWait;
+  private readonly reads: ReadIndexLoop;
+  private lead = 0;
+  private role: Role = 'follower';
+  private term = 0;
+  /** Local time the current leader was seen elected (etcd leadElectedTime). */
+  private leadElectedUs = -1;
+  private stoppedReason: string | null = null;
+  private seq = 0;
+  private leaseTimer: TimerId = -1;
+  /** Local time before which an expired lease's revoke is not proposed again (etcd retries after 3 s). */
+  private readonly revokeRetryAt = new Map<number, number>();
+  private counts = { proposals: 0, proposalsDropped: 0, applied: 0, leaseRevokesProposed: 0, leaseRevokesSkippedNotLeader: 0 };
+  private readonly readCounts: Record<ReadMode, number> = { readindex: 0, lease: 0, 'leader-local': 0, serializable: 0 };
+
+  constructor(
+    private readonly ctx: HostContext,
+    readonly memberId: number,
+    options: ServerOptions,
+  ) {
+    assert(Number.isSafeInteger(memberId) && memberId > 0, () => `kv server: member id must be a positive integer, got ${memberId}`);
+    this.options = options;
+    this.state = new KvStateMachine(options, () => ctx.localNow(), minLeaseTtlS(options));
+    this.pending = new PendingCalls(ctx, options.maxPendingRequests, options.requestTimeoutUs, (p) => this.timeoutError(p));
+    this.applyWait = new ApplyWait(options.maxPendingRequests);
+    this.reads = new ReadIndexLoop(ctx, () => this.boundNode(), this.applyWait, options);
+    this.stateMachine = {
+      applyEntry: (e) => this.applyEntry(e),
+      snapshot: () => this.state.snapshot(),
+      restore: (data, index, term) => this.restore(data, index, term),
+    };
+    this.observer = {
+      onSoftState: (lead, role, term) => this.onSoftState(lead, role, term),
+      onReadState: (rs) => this.onReadState(rs),
+      onApplied: (index) => this.applyWait.appliedTo(index),
+      onStopped: (reason) => this.stop(reason),
+    };
+  }
+
+  bind(node: RaftNodeHandle): void {
+    assert(this.node === null, 'kv server: bound twice');
+    assert(node.id === this.memberId, () => `kv server: member ${this.memberId} bound to raft node ${node.id}`);
+    this.node = node;
+    const s = node.status();
+    this.applyWait.appliedTo(s.applied);
+    this.onSoftState(s.lead, s.role, s.term);
+  }
+
+  call(call: KvCall, reply: (r: KvReply) => void): void {
+    const p = this.pending.begin(call.method, reply);
+    if (p === undefined) return;
+    if (this.stoppedReason !== null) {
+      this.fail(p, kvError('Stopped', 'etcdserver: server stopped'));
+      return;
+    }
+    this.dispatch(p, call);
+  }
+
+  hashKV(revision = 0): KvResult<HashKVResponse> {
+    return this.state.mvcc.hashKV(revision);
+  }
+
+  revision(): number {
+    return this.state.mvcc.rev();
+  }
+
+  appliedWrites(): readonly AppliedWrite[] {
+    return this.state.appliedWrites();
+  }
+
+  stats(): ServerStats {
+    return {
+      memberId: this.memberId,
+      readMode: this.options.readMode,
+      ...this.counts,
+      reads: { ...this.readCounts },
+      calls: this.pending.stats(),
+      readIndex: this.reads.stats(),
+      state: this.state.stats(),
+    };
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------------
+
+  private dispatch(p: PendingCall, call: KvCall): void {
+    switch (call.method) {
+      case 'range': return this.range(p, call);
+      case 'txn': return this.txn(p, call);
+      case 'put': return this.writeIfValid(p, validatePut(call.request), { kind: 'put', request: call.request });
+      case 'delete': return this.writeIfValid(p, validateDeleteRange(call.request), { kind: 'delete', request: call.request });
+      case 'compact': return this.write(p, { kind: 'compact', request: call.request });
+      case 'lease-grant': return this.leaseGrant(p, call);
+      case 'lease-revoke': return this.write(p, { kind: 'lease-revoke', request: call.request });
+      case 'lease-keepalive': return this.onLeader(p, () => this.ok(p, this.state.lessor.renew(call.request.id, this.ctx.localNow())));
+      case 'lease-ttl': return this.onLeader(p, () => this.ok(p, this.state.lessor.timeToLive(call.request.id, this.ctx.localNow(), call.request.keys === true)));
+      case 'lease-leases': return this.linearizable(p, false, () => this.ok(p, { ok: true, value: { leases: this.state.lessor.leases() } }));
+      case 'alarm': return this.alarm(p, call);
+      case 'status': return this.ok(p, { ok: true, value: this.status() });
+      case 'hash-kv': return this.ok(p, this.hashKV(call.request.revision));
+      case 'defragment':
+        this.state.defragment();
+        return this.ok(p, { ok: true, value: {} });
+      default: return unreachable(call, 'kv call');
+    }
+  }
+
+  private range(p: PendingCall, call: CallOf<'range'>): void {
+    const invalid = validateRange(call.request);
+    if (invalid !== undefined) return this.fail(p, invalid);
+    this.linearizable(p, call.request.serializable === true, () => this.ok(p, this.state.mvcc.range(call.request)));
+  }
+
+  private txn(p: PendingCall, call: CallOf<'txn'>): void {
+    const r = call.request;
+    const invalid = validateTxn(r, this.options.maxTxnOps);
+    if (invalid !== undefined) return this.fail(p, invalid);
+    if (!isTxnReadOnly(r)) return this.write(p, { kind: 'txn', request: r });
+    this.linearizable(p, isTxnSerializable(r), () => this.ok(p, this.state.mvcc.txn(r)));
+  }
+
+  private leaseGrant(p: PendingCall, call: CallOf<'lease-grant'>): void {
+    const { ttlS } = call.request;
+    if (!Number.isSafeInteger(ttlS) || ttlS > MAX_LEASE_TTL_S) return this.fail(p, kvError('LeaseTTLTooLarge'));
+    // The id is chosen here, by the proposer, so every member applies the same one (etcd reqIDGen).
+    const id = call.request.id !== undefined && call.request.id !== 0 ? call.request.id : this.nextRequestId();
+    this.write(p, { kind: 'lease-grant', request: { id, ttlS } });
+  }
+
+  private alarm(p: PendingCall, call: CallOf<'alarm'>): void {
+    const r = call.request;
+    if (r.action === 'GET') return this.ok(p, { ok: true, value: { alarms: this.state.alarms.list(r.memberId) } });
+    this.write(p, { kind: 'alarm', request: r });
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  private writeIfValid(p: PendingCall, invalid: KvError | undefined, body: InternalRequest): void {
+    if (invalid !== undefined) return this.fail(p, invalid);
+    this.write(p, body);
+  }
+
+  /** etcd processInternalRaftRequestOnce, preceded by the gRPC layer's quota check. */
+  private write(p: PendingCall, body: InternalRequest): void {
+    const node = this.boundNode();
+    const cost = requestCost(body);
+    if (!quotaAvailable(this.state.dbSizeBytes, cost, this.options.quotaBackendBytes)) {
+      // etcd v3rpc/quota.go: raise the alarm through raft, refuse the request (definitely).
+      this.proposeUnwaited({ kind: 'alarm', request: { action: 'ACTIVATE', memberId: this.memberId, alarm: 'NOSPACE' } });
+      return this.fail(p, kvError('NoSpace', 'etcdserver: mvcc: database space exceeded'));
+    }
+    const s = node.status();
+    if (s.commit > s.applied + this.options.maxCommittedGap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
+    const id = this.nextRequestId();
+    const data = encodeRaftRequest({ header: { id, memberId: this.memberId }, body });
+    if (data.length > this.options.maxRequestBytes) return this.fail(p, kvError('RequestTooLarge', 'etcdserver: request is too large'));
+    this.pending.proposed(p, id);
+    this.counts.proposals++;
+    this.ctx.emit('kv.propose', { id, kind: body.kind, bytes: data.length });
+    const res = node.propose(data);
+    if (!res.ok) {
+      this.counts.proposalsDropped++;
+      this.fail(p, kvError(res.error, res.error === 'Stopped' ? 'etcdserver: server stopped' : 'raft proposal dropped'));
+    }
+  }
+
+  /** A proposal nobody waits for (alarm activation, lease expiry). */
+  private proposeUnwaited(body: InternalRequest, leaderTerm?: number): void {
+    const id = this.nextRequestId();
+    const header = leaderTerm === undefined ? { id, memberId: this.memberId } : { id, memberId: this.memberId, leaderTerm };
+    const data = encodeRaftRequest({ header, body });
+    this.counts.proposals++;
+    this.ctx.emit('kv.propose', { id, kind: body.kind, bytes: data.length });
+    if (!this.boundNode().propose(data).ok) this.counts.proposalsDropped++;
+  }
+
+  private nextRequestId(): number {
+    return requestId(this.memberId, this.ctx.incarnation, this.seq++);
+  }
+
+  /** etcd parseProposeCtxErr: a timeout that began around a leader election blames the election. */
+  private timeoutError(p: PendingCall): KvError {
+    const electionWindowUs = 2 * this.options.electionTimeoutUs;
+    if (this.leadElectedUs >= 0 && p.startUs > this.leadElectedUs - electionWindowUs && p.startUs < this.leadElectedUs) {
+      return kvError('TimeoutDueToLeaderFail', 'etcdserver: request timed out, possibly due to previous leader failure');
+    }
+    return kvError('Timeout', 'etcdserver: request timed out');
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  /** Runs `serve` when this member may answer a read in the configured mode (or at once if serializable). */
+  private linearizable(p: PendingCall, serializable: boolean, serve: () => void): void {
+    const mode: ReadMode = serializable ? 'serializable' : this.options.readMode;
+    const go = (): void => {
+      this.readCounts[mode]++;
+      this.ctx.emit('kv.read', { mode, revision: this.state.mvcc.rev() });
+      serve();
+    };
+    switch (mode) {
+      case 'serializable':
+        return go();
+      case 'leader-local':
+        // The unsafe baseline: believing it leads is enough.
+        if (this.role === 'leader') return go();
+        return this.fail(p, this.lead === 0 ? kvError('NoLeader', 'etcdserver: no leader') : kvError('NotLeader', 'etcdserver: not leader'));
+      case 'readindex':
+      case 'lease':
+        if (!this.reads.enqueue({ serve: go, fail: (e) => this.fail(p, e) })) this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
+        return;
+      default:
+        return unreachable(mode, 'read mode');
+    }
+  }
+
+  /** Lease calls a follower refuses; the leader serves them after confirming it leads (etcd ensureLeadership + apply wait). */
+  private onLeader(p: PendingCall, serve: () => void): void {
+    if (this.role !== 'leader') return this.fail(p, this.lead === 0 ? kvError('NoLeader', 'etcdserver: no leader') : kvError('NotLeader', 'lease: not primary'));
+    if (!this.reads.enqueue({ serve, fail: (e) => this.fail(p, e) })) this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
+  }
+
+  private onReadState(rs: ReadState): void {
+    this.reads.onReadState(rs);
+  }
+
+  // ---- apply ----------------------------------------------------------------------------------
+
+  private applyEntry(e: Entry): void {
+    assert(e.type === 'normal' && e.data.length > 0, () => `kv apply: entry ${e.index} is not a normal entry with data`);
+    const r: RaftRequest = decodeRaftRequest(e.data);
+    const outcome = this.state.apply(e.index, e.term, r);
+    this.counts.applied++;
+    this.ctx.emit('kv.apply', { index: e.index, revision: outcome.revision, kind: r.body.kind, ok: outcome.result.ok });
+    this.traceApplied(r, outcome.result.ok);
+    if (r.header.memberId !== this.memberId) return;
+    const p = this.pending.byRequestId(r.header.id);
+    if (p === undefined) return; // timed out, or proposed by an earlier incarnation / unwaited
+    if (outcome.result.ok) this.pending.ok(p, this.header(outcome.revision), outcome.result.value);
+    else this.fail(p, outcome.result.error);
+  }
+
+  private traceApplied(r: RaftRequest, ok: boolean): void {
+    const b = r.body;
+    if (b.kind === 'alarm' && ok) this.ctx.emit('kv.alarm', { action: b.request.action, member: b.request.memberId, alarm: b.request.alarm });
+    if (b.kind === 'lease-grant' && ok) this.ctx.emit('kv.lease', { action: 'grant', id: b.request.id, ttlS: b.request.ttlS });
+    if (b.kind === 'lease-revoke' && ok) this.ctx.emit('kv.lease', { action: 'revoke', id: b.request.id, ttlS: 0 });
+  }
+
+  private restore(data: Uint8Array, index: LogIndex, _term: Term): void {
+    const res = this.state.restore(data, index);
+    // The node checked the snapshot's CRC: bytes that do not decode are a broken invariant.
+    assert(res.ok, () => `kv restore: snapshot at index ${index} does not decode: ${res.ok ? '' : res.error.message}`);
+    this.ctx.emit('kv.restore', { index, revision: this.state.mvcc.rev() });
+    this.applyWait.appliedTo(index);
+  }
+
+  // ---- leadership and leases -------------------------------------------------------------------
+
+  private onSoftState(lead: NodeId, role: Role, term: Term): void {
+    const prevLead = this.lead;
+    const prevRole = this.role;
+    this.lead = lead;
+    this.role = role;
+    this.term = term;
+    if (lead !== prevLead) {
+      if (lead !== 0) this.leadElectedUs = this.ctx.localNow();
+      this.reads.onLeaderChange();
+    }
+    if (role === 'leader' && prevRole !== 'leader') this.promote();
+    if (role !== 'leader' && prevRole === 'leader') this.demote();
+  }
+
+  private promote(): void {
+    const now = this.ctx.localNow();
+    this.state.lessor.promote(now, this.options.electionTimeoutUs);
+    this.revokeRetryAt.clear();
+    this.ctx.emit('kv.lease', { action: 'promote', id: 0, ttlS: 0 });
+    if (this.leaseTimer < 0) this.leaseTimer = this.ctx.setTimer(this.options.leaseCheckIntervalUs, () => this.checkLeases());
+  }
+
+  private demote(): void {
+    this.state.lessor.demote();
+    this.ctx.emit('kv.lease', { action: 'demote', id: 0, ttlS: 0 });
+    if (this.leaseTimer >= 0) this.ctx.clearTimer(this.leaseTimer);
+    this.leaseTimer = -1;
+  }
+
+  /** The leader's revoke loop: propose revokes of leases past their expiry on this host's clock. */
+  private checkLeases(): void {
+    this.leaseTimer = this.ctx.setTimer(this.options.leaseCheckIntervalUs, () => this.checkLeases());
+    if (this.stoppedReason !== null) return;
+    const now = this.ctx.localNow();
+    const max = Math.max(1, Math.floor((this.options.leaseRevokeRatePerS * this.options.leaseCheckIntervalUs) / 1_000_000));
+    const due = this.state.lessor.expired(now, max).filter((id) => (this.revokeRetryAt.get(id) ?? -1) <= now);
+    if (due.length === 0) return;
+    // etcd PR #16822: ask raft itself, not our cached role, whether we still lead.
+    const s = this.boundNode().status();
+    if (s.role !== 'leader' || s.term !== this.term) {
+      this.counts.leaseRevokesSkippedNotLeader += due.length;
+      return;
+    }
+    for (const id of due) {
+      this.revokeRetryAt.set(id, now + 3_000_000);
+      this.counts.leaseRevokesProposed++;
+      this.ctx.emit('kv.lease', { action: 'expire', id, ttlS: 0 });
+      this.proposeUnwaited({ kind: 'lease-revoke', request: { id } }, s.term);
+    }
+  }
+
+  private stop(reason: string): void {
+    if (this.stoppedReason !== null) return;
+    this.stoppedReason = reason;
+    this.ctx.emit('kv.stopped', { reason });
+    const err = kvError('Stopped', 'etcdserver: server stopped');
+    this.reads.stop();
+    this.applyWait.failAll();
+    this.pending.failAll(this.pending.writes(), err);
+    if (this.leaseTimer >= 0) this.ctx.clearTimer(this.leaseTimer);
+    this.leaseTimer = -1;
+  }
+
+  // ---- answers --------------------------------------------------------------------------------
+
+  private header(revision: number): ResponseHeader {
+    return { clusterId: this.options.clusterId, memberId: this.memberId, revision, raftTerm: this.term };
+  }
+
+  private ok(p: PendingCall, res: KvResult<unknown>): void {
+    if (res.ok) this.pending.ok(p, this.header(this.state.mvcc.rev()), res.value);
+    else this.fail(p, res.error);
+  }
+
+  private fail(p: PendingCall, e: KvError): void {
+    this.ctx.emit('kv.error', { method: p.method, code: e.code });
+    this.pending.fail(p, e);
+  }
+
+  private status(): { leader: number; raftIndex: number; raftTerm: number; raftAppliedIndex: number; dbSizeBytes: number; dbSizeQuotaBytes: number; errors: string[] } {
+    const s = this.boundNode().status();
+    const errors = this.state.alarms.list().map((a) => `memberID:${a.memberId} alarm:${a.alarm}`);
+    return { leader: s.lead, raftIndex: s.commit, raftTerm: s.term, raftAppliedIndex: s.applied, dbSizeBytes: this.state.dbSizeBytes, dbSizeQuotaBytes: this.options.quotaBackendBytes, errors };
+  }
+
+  private boundNode(): RaftNodeHandle {
+    assert(this.node !== null, 'kv server: used before bind(node)');
+    return this.node;
+  }
+}
+
+/** etcd isTxnSerializable: every top-level op is a serializable range. */
+function isTxnSerializable(r: TxnRequest): boolean {
+  const all = [...r.success, ...r.failure];
+  return all.length > 0 && all.every((op) => op.type === 'range' && op.request.serializable === true);
+}

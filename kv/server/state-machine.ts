@@ -1,0 +1,262 @@
+/**
+ * The replicated state of one member (what raft entries change and a raft snapshot carries): the
+ * MVCC store, the leases, the alarms and the modelled backend size; and the applier that changes
+ * them (etcd's uberApplier chain: capped → quota → backend).
+ *
+ * Everything here is a function of the entries applied, in order: two members that applied the
+ * same log hold equal state (same hashKV, same leases, same alarms). The only per-member input is
+ * `defragment`, which — as in etcd — is not replicated and only changes the modelled size.
+ */
+import type { KvError, KvErrorCode, KvResult, WatchEvent } from '../api.js';
+import { assert, unreachable } from '../../sim/assert.js';
+import { createMvccStore, type MvccStore } from '../mvcc/store.js';
+import { kvError } from '../mvcc/errors.js';
+import { AlarmStore } from './alarms.js';
+import type { InternalKind, RaftRequest } from './internal-request.js';
+import type { ServerOptions } from './options.js';
+import { KV_OVERHEAD_BYTES, LEASE_OVERHEAD_BYTES, eventsBytes, quotaAvailable, requestCost } from './quota.js';
+import { createServerLessor, type ServerLessor } from './lessor.js';
+import type { AlarmMember } from '../wire.js';
+import type { Micros } from '../../sim/time.js';
+
+/** What applying one entry did: the answer for the proposer, and the store's revision after it. */
+export interface ApplyOutcome {
+  readonly result: KvResult<unknown>;
+  readonly revision: number;
+}
+
+/** One applied write, for the checkers: what each entry did to the store. */
+export interface AppliedWrite {
+  readonly index: number;
+  readonly term: number;
+  readonly requestId: number;
+  /** The member that proposed it. */
+  readonly proposer: number;
+  readonly kind: InternalKind;
+  readonly ok: boolean;
+  readonly error?: KvErrorCode;
+  /** The store revision after the entry (unchanged if it changed nothing). */
+  readonly revision: number;
+  /** The changes, in sub-revision order (empty if nothing changed). */
+  readonly events: readonly WatchEvent[];
+}
+
+export interface StateMachineStats {
+  readonly appliedIndex: number;
+  readonly revision: number;
+  readonly compactRevision: number;
+  readonly dbSizeBytes: number;
+  readonly keys: number;
+  readonly leases: number;
+  readonly alarms: readonly AlarmMember[];
+  readonly appliedWritesDropped: number;
+}
+
+const SNAPSHOT_MAGIC = 0x6b767331; // "kvs1"
+
+export class KvStateMachine {
+  readonly mvcc: MvccStore;
+  readonly lessor: ServerLessor;
+  readonly alarms = new AlarmStore();
+  /** The last raft index applied (or restored from a snapshot). */
+  appliedIndex = 0;
+  dbSizeBytes = 0;
+  private writes: AppliedWrite[] = [];
+  private writesDropped = 0;
+  /** Events of the write txn being applied (the store tells us synchronously). */
+  private pending: WatchEvent[] = [];
+
+  constructor(
+    private readonly options: ServerOptions,
+    /** This host's local clock: the primary lessor's expiries start from it. */
+    private readonly now: () => Micros,
+    minLeaseTtlS: number,
+  ) {
+    this.lessor = createServerLessor(minLeaseTtlS);
+    this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps });
+    this.lessor.bind(this.mvcc);
+    this.mvcc.observe({
+      onWrite: (_rev, events) => {
+        this.pending.push(...events);
+        this.dbSizeBytes += eventsBytes(events);
+      },
+    });
+  }
+
+  /** True while a NOSPACE alarm is active anywhere: writes that cost space are refused. */
+  capped(): boolean {
+    return this.alarms.has('NOSPACE');
+  }
+
+  /** Applies one entry's request at (index, term). */
+  apply(index: number, term: number, r: RaftRequest): ApplyOutcome {
+    assert(index > this.appliedIndex, () => `kv apply: index ${index} after ${this.appliedIndex}`);
+    const revBefore = this.mvcc.rev();
+    this.pending = [];
+    const result = this.dispatch(r);
+    const revision = this.mvcc.rev();
+    assert(revision === revBefore || revision === revBefore + 1, () => `kv apply: revision jumped ${revBefore} → ${revision}`);
+    assert((revision > revBefore) === (this.pending.length > 0), 'kv apply: revision moved without events or events without a revision');
+    this.appliedIndex = index;
+    this.record({ index, term, requestId: r.header.id, proposer: r.header.memberId, kind: r.body.kind, ok: result.ok, ...(result.ok ? {} : { error: result.error.code }), revision, events: this.pending });
+    return { result, revision };
+  }
+
+  /** An entry with no kv meaning (a leader's no-op, a conf change): only the index moves. */
+  skip(index: number): void {
+    assert(index > this.appliedIndex, () => `kv apply: index ${index} after ${this.appliedIndex}`);
+    this.appliedIndex = index;
+  }
+
+  private dispatch(r: RaftRequest): KvResult<unknown> {
+    const body = r.body;
+    const cost = requestCost(body);
+    // etcd's capped applier: with a NOSPACE alarm, anything that costs space is refused.
+    if (this.capped() && cost > 0) return { ok: false, error: kvError('NoSpace', 'etcdserver: mvcc: database space exceeded') };
+    const roomy = quotaAvailable(this.dbSizeBytes, cost, this.options.quotaBackendBytes);
+    const res = this.dispatchBackend(r);
+    if (res.ok && !roomy && this.options.noSpaceAfterApply) return { ok: false, error: kvError('NoSpace', 'etcdserver: mvcc: database space exceeded (applied)') };
+    return res;
+  }
+
+  private dispatchBackend(r: RaftRequest): KvResult<unknown> {
+    const body = r.body;
+    switch (body.kind) {
+      case 'put':
+        return this.mvcc.put(body.request);
+      case 'delete':
+        return this.mvcc.deleteRange(body.request);
+      case 'txn':
+        return this.mvcc.txn(body.request);
+      case 'compact': {
+        const res = this.mvcc.compact(body.request.revision);
+        return res.ok ? { ok: true, value: {} } : res;
+      }
+      case 'lease-grant': {
+        const res = this.lessor.grant(body.request.id, body.request.ttlS, this.now());
+        if (res.ok) this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
+        return res;
+      }
+      case 'lease-revoke': {
+        const res = this.lessor.revoke(body.request.id);
+        return res.ok ? { ok: true, value: {} } : res;
+      }
+      case 'alarm':
+        return this.applyAlarm(body.request.action, body.request.memberId, body.request.alarm);
+      default:
+        return unreachable(body, 'internal request');
+    }
+  }
+
+  private applyAlarm(action: 'GET' | 'ACTIVATE' | 'DEACTIVATE', memberId: number, alarm: 'NOSPACE' | 'CORRUPT'): KvResult<unknown> {
+    switch (action) {
+      case 'ACTIVATE': {
+        const m = this.alarms.activate(memberId, alarm);
+        return { ok: true, value: { alarms: m === undefined ? [] : [m] } };
+      }
+      case 'DEACTIVATE': {
+        const m = this.alarms.deactivate(memberId, alarm);
+        return { ok: true, value: { alarms: m === undefined ? [] : [m] } };
+      }
+      case 'GET':
+        // GET is answered locally by the server; an entry carrying it changes nothing.
+        return { ok: true, value: { alarms: this.alarms.list(memberId, alarm) } };
+      default:
+        return unreachable(action, 'alarm action');
+    }
+  }
+
+  /** etcd Defragment, modelled: the size drops to the live keys and leases. Per member, not replicated. */
+  defragment(): void {
+    const all = this.mvcc.range({ key: '\0', rangeEnd: '\0' });
+    assert(all.ok, 'kv defragment: full range failed');
+    let bytes = this.lessor.count() * LEASE_OVERHEAD_BYTES;
+    for (const kv of all.value.kvs) bytes += KV_OVERHEAD_BYTES + kv.key.length + kv.value.length;
+    this.dbSizeBytes = bytes;
+  }
+
+  /** The applied writes recorded so far (the oldest may have been dropped: see stats). */
+  appliedWrites(): readonly AppliedWrite[] {
+    return this.writes;
+  }
+
+  stats(): StateMachineStats {
+    return {
+      appliedIndex: this.appliedIndex,
+      revision: this.mvcc.rev(),
+      compactRevision: this.mvcc.compactRevision(),
+      dbSizeBytes: this.dbSizeBytes,
+      keys: this.mvcc.indexedKeys(),
+      leases: this.lessor.count(),
+      alarms: this.alarms.list(),
+      appliedWritesDropped: this.writesDropped,
+    };
+  }
+
+  private record(w: AppliedWrite): void {
+    if (this.writes.length >= this.options.appliedWritesMax) {
+      // Drop the older half at once: amortised O(1), and the drop count says what is missing.
+      const drop = Math.ceil(this.writes.length / 2);
+      this.writes = this.writes.slice(drop);
+      this.writesDropped += drop;
+    }
+    this.writes.push(w);
+  }
+
+  /** The whole replicated state as bytes: [magic][meta length][meta JSON][mvcc length][mvcc][lease length][leases]. */
+  snapshot(): Uint8Array {
+    const meta = new TextEncoder().encode(JSON.stringify({ appliedIndex: this.appliedIndex, dbSizeBytes: this.dbSizeBytes, alarms: this.alarms.toJSON() }));
+    const mvcc = this.mvcc.snapshot();
+    const leases = this.lessor.snapshot();
+    const out = new Uint8Array(16 + meta.length + mvcc.length + leases.length);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    view.setUint32(at, SNAPSHOT_MAGIC);
+    at += 4;
+    for (const part of [meta, mvcc, leases]) {
+      view.setUint32(at, part.length);
+      out.set(part, at + 4);
+      at += 4 + part.length;
+    }
+    assert(at === out.length, 'kv snapshot: length mismatch');
+    return out;
+  }
+
+  /** Replaces the state with a snapshot's; Corrupt if the bytes do not decode. */
+  restore(bytes: Uint8Array, index: number): KvResult<void> {
+    const parts = splitSnapshot(bytes);
+    if (parts === undefined) return { ok: false, error: corrupt('kv snapshot: bad framing') };
+    const [metaBytes, mvccBytes, leaseBytes] = parts;
+    const meta = JSON.parse(new TextDecoder().decode(metaBytes)) as { appliedIndex: number; dbSizeBytes: number; alarms: AlarmMember[] };
+    const m = this.mvcc.restore(mvccBytes);
+    if (!m.ok) return m;
+    const l = this.lessor.restore(leaseBytes);
+    if (!l.ok) return l;
+    assert(meta.appliedIndex <= index, () => `kv snapshot: image of index ${meta.appliedIndex} restored as ${index}`);
+    this.alarms.replaceWith(meta.alarms);
+    this.dbSizeBytes = meta.dbSizeBytes;
+    this.appliedIndex = index;
+    return { ok: true, value: undefined };
+  }
+}
+
+function corrupt(message: string): KvError {
+  return kvError('Corrupt', message);
+}
+
+function splitSnapshot(bytes: Uint8Array): [Uint8Array, Uint8Array, Uint8Array] | undefined {
+  if (bytes.length < 16) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0) !== SNAPSHOT_MAGIC) return undefined;
+  const parts: Uint8Array[] = [];
+  let at = 4;
+  for (let i = 0; i < 3; i++) {
+    if (at + 4 > bytes.length) return undefined;
+    const len = view.getUint32(at);
+    if (at + 4 + len > bytes.length) return undefined;
+    parts.push(bytes.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  if (at !== bytes.length) return undefined;
+  return parts as [Uint8Array, Uint8Array, Uint8Array];
+}

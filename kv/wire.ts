@@ -1,0 +1,159 @@
+/**
+ * What travels on the simulated network of a kv cluster: one message type for every host (the
+ * network carries one type per simulation), so a member demultiplexes raft peer traffic from
+ * client RPCs and watch streams by `kind`.
+ *
+ * RPCs (etcd's unary gRPC calls) are a `call` from a client to a member and a `reply` back with
+ * the same `callId`; the call's method names one row of `KvMethods`. Watch streams (etcd's bidi
+ * Watch stream) are `watch-*` messages from the client and `watch-response` messages back; a
+ * client numbers each watch stream it opens to a member (`streamId`), so a member that sees a new
+ * stream id from a client drops the watchers of the old one (the old gRPC stream died).
+ *
+ * Clients and members talk over sim/channels streams (gRPC runs on HTTP/2 over TCP): FIFO, no loss
+ * while connected, and a broken connection is visible to the sender — which is exactly how
+ * clientv3 tells "the request never left" (no connection available) from "sent, outcome unknown".
+ */
+import type {
+  CompactionRequest, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, KvError, LeaseGrantResponse,
+  LeaseTimeToLiveResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, ResponseHeader, TxnRequest,
+  TxnResponse, WatchCreateRequest, WatchResponse,
+} from './api.js';
+import type { Message } from '../raft/core/messages.js';
+
+/** LeaseGrant: `ttlS` seconds; `id` 0 or absent = the server picks a deterministic id. */
+export interface LeaseGrantRequest {
+  readonly ttlS: number;
+  readonly id?: number;
+}
+
+export interface LeaseIdRequest {
+  readonly id: number;
+}
+
+/** LeaseTimeToLive; `keys` asks for the keys attached. */
+export interface LeaseTimeToLiveRequest {
+  readonly id: number;
+  readonly keys?: boolean;
+}
+
+/** LeaseKeepAlive (one round of the stream): the lease's TTL after the renewal; ttlS ≤ 0 = gone. */
+export interface LeaseKeepAliveResponse {
+  readonly id: number;
+  readonly ttlS: number;
+}
+
+export interface LeaseLeasesResponse {
+  readonly leases: readonly number[];
+}
+
+export type AlarmType = 'NOSPACE' | 'CORRUPT';
+
+export interface AlarmMember {
+  readonly memberId: number;
+  readonly alarm: AlarmType;
+}
+
+/** Maintenance.Alarm. GET lists; ACTIVATE/DEACTIVATE go through raft. */
+export interface AlarmRequest {
+  readonly action: 'GET' | 'ACTIVATE' | 'DEACTIVATE';
+  /** 0 with GET = every member. */
+  readonly memberId: number;
+  readonly alarm: AlarmType;
+}
+
+export interface AlarmResponse {
+  readonly alarms: readonly AlarmMember[];
+}
+
+export interface HashKVRequest {
+  /** 0 = the current revision. */
+  readonly revision: number;
+}
+
+/** Maintenance.Status. */
+export interface StatusResponse {
+  readonly leader: number;
+  readonly raftIndex: number;
+  readonly raftTerm: number;
+  readonly raftAppliedIndex: number;
+  /** The modelled backend size (bytes written since the last defragment). */
+  readonly dbSizeBytes: number;
+  readonly dbSizeQuotaBytes: number;
+  readonly errors: readonly string[];
+}
+
+export type Empty = Readonly<Record<string, never>>;
+
+/** Every RPC a member serves: request and response shapes per method. */
+export interface KvMethods {
+  range: { request: RangeRequest; response: RangeResponse };
+  put: { request: PutRequest; response: PutResponse };
+  delete: { request: DeleteRangeRequest; response: DeleteRangeResponse };
+  txn: { request: TxnRequest; response: TxnResponse };
+  compact: { request: CompactionRequest; response: Empty };
+  'lease-grant': { request: LeaseGrantRequest; response: LeaseGrantResponse };
+  'lease-revoke': { request: LeaseIdRequest; response: Empty };
+  'lease-keepalive': { request: LeaseIdRequest; response: LeaseKeepAliveResponse };
+  'lease-ttl': { request: LeaseTimeToLiveRequest; response: LeaseTimeToLiveResponse };
+  'lease-leases': { request: Empty; response: LeaseLeasesResponse };
+  alarm: { request: AlarmRequest; response: AlarmResponse };
+  status: { request: Empty; response: StatusResponse };
+  'hash-kv': { request: HashKVRequest; response: HashKVResponse };
+  defragment: { request: Empty; response: Empty };
+}
+
+export type Method = keyof KvMethods;
+export type RequestOf<M extends Method> = KvMethods[M]['request'];
+export type ResponseOf<M extends Method> = KvMethods[M]['response'];
+
+/** One call: a method and its request, as a discriminated union over methods. */
+export type KvCall = { [M in Method]: { readonly method: M; readonly request: RequestOf<M> } }[Method];
+export type CallOf<M extends Method> = Extract<KvCall, { method: M }>;
+
+/** A call's answer: the response with its header, or an error (a value, as etcd's status codes). */
+export type KvReply<M extends Method = Method> =
+  | { readonly ok: true; readonly header: ResponseHeader; readonly response: ResponseOf<M> }
+  | { readonly ok: false; readonly error: KvError };
+
+/**
+ * etcd's classification of methods for clientv3's retry interceptor: a repeatable call may be
+ * retried on any Unavailable error; a non-repeatable one only if it certainly never left.
+ */
+export const REPEATABLE: Readonly<Record<Method, boolean>> = {
+  range: true,
+  put: false,
+  delete: false,
+  txn: false,
+  compact: false,
+  'lease-grant': true,
+  'lease-revoke': true,
+  'lease-keepalive': true,
+  'lease-ttl': true,
+  'lease-leases': true,
+  alarm: true,
+  status: true,
+  'hash-kv': true,
+  defragment: false,
+};
+
+/** Messages from a client on a watch stream. */
+export type WatchStreamRequest =
+  | { readonly type: 'create'; readonly request: WatchCreateRequest }
+  | { readonly type: 'cancel'; readonly watchId: number }
+  | { readonly type: 'progress' };
+
+/** The one message type of a kv cluster's network. */
+export type Wire =
+  | { readonly kind: 'raft'; readonly message: Message }
+  | { readonly kind: 'call'; readonly callId: number; readonly call: KvCall }
+  | { readonly kind: 'reply'; readonly callId: number; readonly reply: KvReply }
+  | { readonly kind: 'watch'; readonly streamId: number; readonly request: WatchStreamRequest }
+  | { readonly kind: 'watch-response'; readonly streamId: number; readonly response: WatchResponse };
+
+/** The raft node's `wrap`: a peer message as it travels. */
+export function wrapRaft(message: Message): Wire {
+  return { kind: 'raft', message };
+}
+
+/** Stream labels on sim/channels, so kv connections never collide with raft's `message`/`msgappv2`. */
+export const CLIENT_STREAM_LABEL = 'grpc';
