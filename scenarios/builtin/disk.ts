@@ -1,0 +1,57 @@
+/**
+ * Built-ins about disks: torn writes, bit rot, a full disk.
+ */
+import type { BuiltinScenario } from './builtin.js';
+
+export const tornWrite: BuiltinScenario = {
+  name: 'torn-write',
+  description:
+    'Power fails while a WAL record is on its way to the disk: a sector-aligned prefix of the last ' +
+    'write reaches the platter, the rest does not (every crash here tears). At restart the WAL ' +
+    'finds a partial record at the end of its last segment, recognises a torn tail, keeps a copy of ' +
+    'the broken file and truncates to the last whole record — losing only what was never fsynced, so ' +
+    'never an acknowledged write. Look for `wal.repair` in the trace.',
+  expect: 'pass',
+  scenario: () => ({
+    durationMs: 10_000,
+    disk: { faults: { tornWriteRate: 1 } },
+    faults: [
+      { type: 'crash', at: 2_000, node: 'leader', for: 500 },
+      { type: 'crash', at: 4_000, node: 'follower', for: 500 },
+      { type: 'crash', at: 6_000, node: 'any', for: 500 },
+    ],
+  }),
+};
+
+export const walBitFlip: BuiltinScenario = {
+  name: 'wal-bit-flip',
+  description:
+    'One bit of a follower\'s WAL rots on the disk, and the follower restarts. The CRC chain catches ' +
+    'it: a mismatch that is not a torn tail is corruption, and the member refuses to start rather ' +
+    'than serve or vote from a log it cannot trust (etcd: ErrCRCMismatch is fatal, never repaired). ' +
+    'The other two keep a quorum and stay available; liveness is judged over the members that can run.',
+  expect: 'pass',
+  scenario: () => ({
+    durationMs: 8_000,
+    faults: [
+      { type: 'disk-fault', at: 3_000, node: 'follower', fault: 'bit-flip' },
+      { type: 'crash', at: 3_000, node: 'follower', for: 1_000 },
+    ],
+  }),
+};
+
+export const diskFull: BuiltinScenario = {
+  name: 'disk-full',
+  description:
+    'The leader\'s disk fills up: its next WAL write fails with ENOSPC. A member cannot go on from ' +
+    'state it did not persist, so it stops (etcd panics), the others elect a new leader, and writes ' +
+    'continue. After 3 s space is freed and the member is restarted; it recovers from what it had ' +
+    'fsynced and catches up.',
+  expect: 'pass',
+  scenario: () => ({
+    durationMs: 10_000,
+    faults: [
+      { type: 'disk-fault', at: 2_000, node: 'leader', fault: 'disk-full', for: 3_000 },
+    ],
+  }),
+};

@@ -1,0 +1,33 @@
+/**
+ * The list of built-in scenarios, in the order `raftsim list` prints them.
+ */
+import type { BuiltinScenario } from './builtin.js';
+import { leaderCrash, noFsyncCrash, rollingRestarts } from './crashes.js';
+import { diskFull, tornWrite, walBitFlip } from './disk.js';
+import { leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
+import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
+import { leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift } from './stale-reads.js';
+import { swarm } from './swarm.js';
+
+export const BUILTINS: readonly BuiltinScenario[] = [
+  prevoteRejoin,
+  leaderIsolationStaleRead,
+  leaderPauseStaleRead,
+  leaseReadClockDrift,
+  leaderCrash,
+  rollingRestarts,
+  tornWrite,
+  walBitFlip,
+  diskFull,
+  snapshotCatchUp,
+  leaderTransfer,
+  membershipChange,
+  asymmetricPartition,
+  leaderMinority,
+  noFsyncCrash,
+  swarm,
+];
+
+export function findBuiltin(name: string): BuiltinScenario | undefined {
+  return BUILTINS.find((b) => b.name === name);
+}

@@ -1,0 +1,68 @@
+/**
+ * Built-ins about reads: what each read mode promises when the leader is cut off, paused, or its
+ * clock lies. Their defaults use the unsafe mode, so a run shows the anomaly; the description says
+ * which setting makes the same run pass.
+ */
+import type { BuiltinScenario } from './builtin.js';
+
+/** Read-heavy traffic on few keys, so that a stale read has a recent write to miss. */
+const READ_HEAVY = { clients: 4, keys: 3, mix: { get: 60, put: 35, delete: 0, txn: 5, range: 0 }, ratePerS: 100 } as const;
+
+export const leaderIsolationStaleRead: BuiltinScenario = {
+  name: 'leader-isolation-stale-read',
+  description:
+    'The leader is cut off from the other members (clients still reach it) while it serves reads ' +
+    'leader-local: from its own state, without asking a quorum whether it still leads. The majority ' +
+    'elects a new leader and acknowledges new writes; the old leader, not knowing, answers reads with ' +
+    'values those writes replaced — a stale read, which the linearizability check reports with the ' +
+    'write it missed. CheckQuorum is off here, as in a raft without it, so the old leader never steps ' +
+    'down by itself. --set readMode=readindex makes the same run pass: a ReadIndex read needs a ' +
+    'quorum\'s heartbeat answers, which the isolated leader cannot get.',
+  expect: 'fail',
+  scenario: () => ({
+    durationMs: 10_000,
+    readMode: 'leader-local',
+    cluster: { checkQuorum: false },
+    workload: READ_HEAVY,
+    faults: [{ type: 'isolate', at: 2_000, node: 'leader', for: 5_000 }],
+  }),
+};
+
+export const leaderPauseStaleRead: BuiltinScenario = {
+  name: 'leader-pause-stale-read',
+  description:
+    'The leader process is paused (SIGSTOP) for 3 s — a GC pause, a stalled VM — then resumed. The ' +
+    'others elect a new leader and acknowledge writes meanwhile. At resume the old leader handles what ' +
+    'queued up in arrival order, and the client reads that arrived during the pause come before the ' +
+    'new leader\'s messages: it still believes it leads, and a leader-local read returns the value the ' +
+    'new writes replaced. CheckQuorum cannot help — a paused process notices nothing. The class of ' +
+    'etcd #20418; --set readMode=readindex passes (the read must first hear from a quorum at the current term).',
+  expect: 'fail',
+  scenario: () => ({
+    durationMs: 10_000,
+    readMode: 'leader-local',
+    workload: READ_HEAVY,
+    faults: [{ type: 'pause', at: 2_000, node: 'leader', for: 3_000 }],
+  }),
+};
+
+export const leaseReadClockDrift: BuiltinScenario = {
+  name: 'lease-read-clock-drift',
+  description:
+    'Lease-based reads trust time: a leader that heard a quorum less than an election timeout ago ' +
+    'answers reads without a round trip, because no other leader can have been elected since. That ' +
+    'holds only if clocks run at the same rate. Here the leader\'s clock runs at half speed and then ' +
+    'the leader is cut off: by its slow clock its lease is still valid, while the others\' clocks have ' +
+    'long passed the election timeout and a new leader has acknowledged writes. The old leader serves ' +
+    'stale reads. --set readMode=readindex passes.',
+  expect: 'fail',
+  scenario: () => ({
+    durationMs: 10_000,
+    readMode: 'lease',
+    workload: READ_HEAVY,
+    faults: [
+      { type: 'clock', at: 1_500, node: 'leader', rate: 0.4 },
+      { type: 'isolate', at: 2_000, node: 'leader', for: 5_000 },
+    ],
+  }),
+};

@@ -1,0 +1,74 @@
+/**
+ * `swarm`: the seed picks the cluster, the options and the fault mix (swarm testing: each seed
+ * turns some fault kinds on and leaves others off, so that rare combinations get runs where they
+ * are not drowned by everything else). Every pick is a *correct* configuration — readindex reads,
+ * fsync on, faults a cluster must survive — so any failure it finds is a bug.
+ */
+import { createRandom, type Random } from '../../sim/random.js';
+import { NEMESIS_KINDS, type NemesisKind, type ScenarioInput } from '../schema.js';
+import type { BuiltinScenario } from './builtin.js';
+
+export const swarm: BuiltinScenario = {
+  name: 'swarm',
+  description:
+    'For fuzzing: the seed chooses the cluster size (1, 3 or 5), PreVote and CheckQuorum, the election ' +
+    'and snapshot settings, the network\'s delay, loss and duplication, clock skew, the traffic, and ' +
+    'which fault kinds the nemesis draws from (partitions, one-way cuts, crashes, pauses, disk errors, ' +
+    'clock jumps, crashes at failpoints, leader transfers) and how often. Every choice is one the ' +
+    'system must survive, so `raftsim fuzz swarm` on a correct build finds nothing; with --set ' +
+    'readMode=leader-local it finds the stale read and shrinks it to the faults that cause it.',
+  expect: 'pass',
+  scenario: (seed) => swarmScenario(createRandom(seed).fork('swarm')),
+};
+
+function swarmScenario(r: Random): ScenarioInput {
+  const size = r.pick([1, 3, 3, 5]);
+  const electionTick = r.int(5, 15);
+  return {
+    durationMs: 8_000,
+    cluster: {
+      size,
+      preVote: r.chance(0.7),
+      checkQuorum: r.chance(0.7),
+      electionTick,
+      heartbeatTick: r.int(1, Math.min(3, electionTick - 1)),
+      snapshotCount: r.pick([30, 100, 500]),
+      snapshotCatchUpEntries: r.pick([5, 50]),
+    },
+    network: {
+      delay: { kind: 'log-normal', medianUs: r.int(200, 5_000), sigma: 0.6, minUs: 100, maxUs: 60_000 },
+      lossRatio: r.chance(0.3) ? r.float() * 0.05 : 0,
+      duplicateRatio: r.chance(0.3) ? r.float() * 0.05 : 0,
+    },
+    disk: { faults: { tornWriteRate: r.chance(0.5) ? 0.5 : 0 } },
+    clocks: r.chance(0.3) ? { skewMsMax: r.int(0, 500), driftMax: r.float() * 0.05 } : {},
+    workload: {
+      clients: r.int(1, 5),
+      keys: r.int(1, 8),
+      distribution: r.pick(['uniform', 'zipfian'] as const),
+      ratePerS: r.int(20, 150),
+      serializableReadRatio: r.chance(0.3) ? 0.3 : 0,
+      watchers: r.int(0, 2),
+      compactEveryMs: r.chance(0.3) ? 2_000 : 0,
+    },
+    nemesis: {
+      intervalMs: r.int(300, 2_000),
+      faultMs: r.int(300, 3_000),
+      startMs: 500,
+      kinds: swarmKinds(r, size),
+    },
+  };
+}
+
+/** Each kind is on with probability ½ (at least one on), with a weight in 1..3. */
+function swarmKinds(r: Random, size: number): Record<NemesisKind, number> {
+  const kinds = Object.fromEntries(NEMESIS_KINDS.map((k) => [k, r.chance(0.5) ? r.int(1, 3) : 0])) as Record<NemesisKind, number>;
+  // A single member has no peers to cut off or hand leadership to.
+  if (size === 1) {
+    kinds.partition = 0;
+    kinds['one-way'] = 0;
+    kinds['transfer-leader'] = 0;
+  }
+  if (Object.values(kinds).every((w) => w === 0)) kinds.crash = 1;
+  return kinds;
+}

@@ -1,0 +1,287 @@
+/**
+ * The scenario format: one JSON shape that users write and the built-ins use.
+ *
+ * A scenario file may give any subset of the fields; `resolveScenario` fills the rest from
+ * `SCENARIO_DEFAULTS` (the one place defaults live — the README's table of fields is this object),
+ * applies `--set path=value` overrides, and validates the result with zod. A problem comes back as
+ * one line naming the source and the field path (`my.json: faults[2].at: expected number`), which
+ * the CLI turns into exit 2 (scenarios/errors.ts, `UserInputError`).
+ *
+ * Times a person writes are **milliseconds of virtual time** (`at`, `for`, `durationMs`, …);
+ * latency models keep the kernel's microsecond fields (`medianUs`), as sim/random defines them.
+ *
+ * Node references in faults (`NodeRef`): a member id (1..size), or `leader` (whoever leads when
+ * the fault fires; nothing happens if there is none), `follower` (a follower, picked with the
+ * nemesis stream), `any` (any member, picked likewise).
+ */
+import { z } from 'zod';
+import { READ_MODES, type ReadMode } from '../kv/server/options.js';
+import type { LatencyModel } from '../sim/random.js';
+
+/** The largest cluster a scenario may ask for (odd sizes up to 7, as etcd recommends). */
+export const CLUSTER_SIZE_MAX = 7;
+/** Hosts beyond the initial members that a membership change may add. */
+export const SPARES_MAX = 2;
+export const CLIENTS_MAX = 64;
+export const WATCHERS_MAX = 32;
+/** A fault timeline longer than this is a mistake (or a generated mix gone wrong). */
+export const FAULTS_MAX = 10_000;
+/** The longest safety phase: an hour of virtual time. */
+export const DURATION_MS_MAX = 3_600_000;
+
+const ms = (what: string) => z.number({ error: `expected ${what} in milliseconds` }).finite().nonnegative();
+const positiveInt = () => z.number().int().positive();
+const ratio = () => z.number().min(0).max(1);
+
+const latencySchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('fixed'), us: z.number().int().nonnegative() }),
+  z.strictObject({ kind: z.literal('uniform'), minUs: z.number().int().nonnegative(), maxUs: z.number().int().nonnegative() }),
+  z.strictObject({
+    kind: z.literal('log-normal'),
+    medianUs: z.number().positive(),
+    sigma: z.number().nonnegative(),
+    minUs: z.number().int().nonnegative(),
+    maxUs: z.number().int().nonnegative(),
+  }),
+]);
+
+export const NODE_REF_WORDS = ['leader', 'follower', 'any'] as const;
+export type NodeRefWord = (typeof NODE_REF_WORDS)[number];
+export type NodeRef = number | NodeRefWord;
+
+const nodeRef = z.union([z.number().int().positive(), z.enum(NODE_REF_WORDS)], {
+  error: 'expected a member id or one of "leader", "follower", "any"',
+});
+
+/** Optional: how long the fault lasts before it is undone (healed, restarted, resumed). */
+const forMs = ms('a duration').optional();
+
+export const DISK_FAULT_KINDS = ['fsync-eio', 'read-eio', 'write-enospc', 'bit-flip', 'disk-full'] as const;
+export type DiskFaultKind = (typeof DISK_FAULT_KINDS)[number];
+
+/**
+ * One entry of the explicit fault timeline. `at` is when it fires (ms since the run began);
+ * `for`, where allowed, undoes it after that long (heal, restart, resume, clock back).
+ */
+export const faultSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('isolate'), at: ms('a time'), node: nodeRef, for: forMs }),
+  /** Groups of members; one group may be "rest": every member named in no other group. */
+  z.strictObject({ type: z.literal('split'), at: ms('a time'), groups: z.array(z.union([z.array(nodeRef).min(1), z.literal('rest')])).min(2), for: forMs }),
+  z.strictObject({ type: z.literal('bridge'), at: ms('a time'), node: nodeRef, groups: z.tuple([z.array(nodeRef).min(1), z.array(nodeRef).min(1)]), for: forMs }),
+  z.strictObject({ type: z.literal('cut-one-way'), at: ms('a time'), from: nodeRef, to: nodeRef, for: forMs }),
+  z.strictObject({ type: z.literal('heal'), at: ms('a time') }),
+  z.strictObject({ type: z.literal('crash'), at: ms('a time'), node: nodeRef, for: forMs }),
+  z.strictObject({ type: z.literal('restart'), at: ms('a time'), node: z.union([nodeRef, z.literal('all')]) }),
+  z.strictObject({ type: z.literal('pause'), at: ms('a time'), node: nodeRef, for: forMs }),
+  z.strictObject({ type: z.literal('resume'), at: ms('a time'), node: z.union([nodeRef, z.literal('all')]) }),
+  z.strictObject({
+    type: z.literal('disk-fault'),
+    at: ms('a time'),
+    node: nodeRef,
+    fault: z.enum(DISK_FAULT_KINDS),
+    /** For fsync-eio, read-eio, write-enospc: how many operations fail. */
+    count: positiveInt().optional(),
+    /** Undo after this long: free the space (disk-full), and restart the member if the fault stopped it. */
+    for: forMs,
+  }),
+  z.strictObject({
+    type: z.literal('clock'),
+    at: ms('a time'),
+    node: nodeRef,
+    /** Steps the clock (an NTP step; negative steps back). */
+    jumpMs: z.number().finite().optional(),
+    /** Drift from now on: local µs per virtual µs. */
+    rate: z.number().positive().max(10).optional(),
+    for: forMs,
+  }),
+  z.strictObject({
+    type: z.literal('crash-point'),
+    at: ms('a time'),
+    node: nodeRef,
+    /** A crash point of raft/node (validated against its list when the scenario is resolved). */
+    point: z.string().min(1),
+    /** Restart the node this long after it crashed at the point. */
+    for: forMs,
+  }),
+  z.strictObject({ type: z.literal('transfer-leader'), at: ms('a time'), to: nodeRef }),
+  z.strictObject({ type: z.literal('add-member'), at: ms('a time'), node: z.number().int().positive() }),
+  z.strictObject({ type: z.literal('remove-member'), at: ms('a time'), node: nodeRef }),
+  z.strictObject({
+    type: z.literal('network'),
+    at: ms('a time'),
+    lossRatio: ratio().optional(),
+    duplicateRatio: ratio().optional(),
+    delay: latencySchema.optional(),
+    for: forMs,
+  }),
+]);
+
+export const NEMESIS_KINDS = ['partition', 'one-way', 'crash', 'pause', 'disk-fault', 'clock', 'crash-point', 'transfer-leader'] as const;
+export type NemesisKind = (typeof NEMESIS_KINDS)[number];
+
+const nemesisSchema = z.strictObject({
+  /** Mean gap between generated faults (exponential); 0 = no generated faults. */
+  intervalMs: ms('a duration'),
+  /** Mean length of a generated fault before it is undone (exponential, at least 100 ms). */
+  faultMs: ms('a duration'),
+  /** Generated faults start no earlier than this … */
+  startMs: ms('a time'),
+  /** … and end before this (null: the end of the safety phase). */
+  endMs: ms('a time').nullable(),
+  /** Relative weights of the kinds (0 = never). */
+  kinds: z.strictObject(Object.fromEntries(NEMESIS_KINDS.map((k) => [k, z.number().nonnegative()])) as Record<NemesisKind, z.ZodNumber>),
+});
+
+const clusterSchema = z.strictObject({
+  size: z.number().int().min(1).max(CLUSTER_SIZE_MAX),
+  /** Hosts registered (down, not members) for add-member faults. */
+  spares: z.number().int().min(0).max(SPARES_MAX),
+  preVote: z.boolean(),
+  checkQuorum: z.boolean(),
+  electionTick: z.number().int().min(2),
+  heartbeatTick: z.number().int().min(1),
+  /** One raft tick, in ms of the host's local clock (etcd's --heartbeat-interval). */
+  tickMs: z.number().positive(),
+  /** Applied entries between two state-machine snapshots (etcd's --snapshot-count). */
+  snapshotCount: positiveInt(),
+  /** Entries kept in the log behind a snapshot, for slow followers. */
+  snapshotCatchUpEntries: z.number().int().nonnegative(),
+  walSegmentBytes: z.number().int().min(4096),
+  /** etcd's --unsafe-no-fsync: never fsync the WAL (acknowledged writes can be lost). */
+  unsafeNoFsync: z.boolean(),
+  maxInflightMsgs: positiveInt(),
+});
+
+const workloadSchema = z.strictObject({
+  clients: z.number().int().min(0).max(CLIENTS_MAX),
+  keys: positiveInt(),
+  distribution: z.enum(['uniform', 'zipfian']),
+  zipfExponent: z.number().positive(),
+  /** Relative weights of the operations. */
+  mix: z.strictObject({ get: z.number().nonnegative(), put: z.number().nonnegative(), delete: z.number().nonnegative(), txn: z.number().nonnegative(), range: z.number().nonnegative() }),
+  /** Operations per second over all clients (each client runs one operation at a time). */
+  ratePerS: z.number().positive(),
+  /** Fraction of gets sent with serializable=true (checked by their own rule, not for linearizability). */
+  serializableReadRatio: ratio(),
+  watchers: z.number().int().min(0).max(WATCHERS_MAX),
+  /** A client call not answered in this long ends unknown (writes) or failed (reads). */
+  requestTimeoutMs: z.number().positive(),
+  /** Compact the store to (current revision − this) every compactEveryMs; 0 = never compact. */
+  compactEveryMs: ms('a duration'),
+  compactKeepRevisions: z.number().int().nonnegative(),
+});
+
+const checksSchema = z.strictObject({
+  invariants: z.boolean(),
+  linearizable: z.boolean(),
+  serializable: z.boolean(),
+  watch: z.boolean(),
+  liveness: z.boolean(),
+});
+
+export const scenarioSchema = z.strictObject({
+  description: z.string(),
+  /** Length of the safety phase (workload and faults). */
+  durationMs: z.number().positive().max(DURATION_MS_MAX),
+  cluster: clusterSchema,
+  readMode: z.enum(READ_MODES as readonly ReadMode[] as [ReadMode, ...ReadMode[]]),
+  network: z.strictObject({ delay: latencySchema, lossRatio: ratio(), duplicateRatio: ratio() }),
+  disk: z.strictObject({
+    /** Bytes each member's files may hold; null = unlimited. */
+    capacityBytes: positiveInt().nullable(),
+    latency: z.strictObject({ read: latencySchema, write: latencySchema, fsync: latencySchema, meta: latencySchema }),
+    faults: z.strictObject({ fsyncErrorRate: ratio(), readErrorRate: ratio(), bitFlipRate: ratio(), noSpaceRate: ratio(), tornWriteRate: ratio() }),
+  }),
+  clocks: z.strictObject({
+    /** Each member's clock offset is drawn in ±skewMsMax. */
+    skewMsMax: ms('a duration'),
+    /** Each member's clock rate is drawn in [1 − driftMax, 1 + driftMax]. */
+    driftMax: z.number().min(0).max(0.5),
+  }),
+  workload: workloadSchema,
+  faults: z.array(faultSchema).max(FAULTS_MAX),
+  nemesis: nemesisSchema,
+  liveness: z.strictObject({
+    /** After the safety phase: heal, resume and restart everything, then require convergence within this bound. */
+    boundMs: z.number().positive(),
+  }),
+  checks: checksSchema,
+  /** Search steps the linearizability checker may take (its verdict is `unknown` past them: exit 3). */
+  checkerBudgetSteps: positiveInt(),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type Fault = z.infer<typeof faultSchema>;
+export type FaultType = Fault['type'];
+export type NemesisOptions = Scenario['nemesis'];
+export type WorkloadOptions = Scenario['workload'];
+export type ClusterOptions = Scenario['cluster'];
+
+const NO_GENERATED_FAULTS: Record<NemesisKind, number> = { partition: 0, 'one-way': 0, crash: 0, pause: 0, 'disk-fault': 0, clock: 0, 'crash-point': 0, 'transfer-leader': 0 };
+
+/**
+ * Every default, in one place. A scenario file overrides any subset; built-ins start from here.
+ * Chosen so that a default run is a healthy etcd-like 3-member cluster under light load: etcd's
+ * raft settings (PreVote and CheckQuorum on, election 10 ticks of 100 ms, heartbeat 1 tick),
+ * readindex reads, a LAN-like network, an SSD-like disk, no faults.
+ */
+export const SCENARIO_DEFAULTS: Scenario = {
+  description: '',
+  durationMs: 10_000,
+  cluster: {
+    size: 3,
+    spares: 0,
+    preVote: true,
+    checkQuorum: true,
+    electionTick: 10,
+    heartbeatTick: 1,
+    tickMs: 100,
+    // Smaller than etcd's 10,000 so that runs of seconds exercise snapshots and log compaction.
+    snapshotCount: 500,
+    snapshotCatchUpEntries: 100,
+    walSegmentBytes: 64 * 1024,
+    unsafeNoFsync: false,
+    maxInflightMsgs: 256,
+  },
+  readMode: 'readindex',
+  network: { delay: { kind: 'log-normal', medianUs: 1_000, sigma: 0.5, minUs: 200, maxUs: 50_000 }, lossRatio: 0, duplicateRatio: 0 },
+  disk: {
+    capacityBytes: null,
+    latency: {
+      read: { kind: 'log-normal', medianUs: 50, sigma: 0.5, minUs: 10, maxUs: 5_000 },
+      write: { kind: 'log-normal', medianUs: 10, sigma: 0.3, minUs: 2, maxUs: 1_000 },
+      fsync: { kind: 'log-normal', medianUs: 1_000, sigma: 0.6, minUs: 200, maxUs: 100_000 },
+      meta: { kind: 'fixed', us: 20 },
+    },
+    faults: { fsyncErrorRate: 0, readErrorRate: 0, bitFlipRate: 0, noSpaceRate: 0, tornWriteRate: 0 },
+  },
+  clocks: { skewMsMax: 0, driftMax: 0 },
+  workload: {
+    clients: 3,
+    keys: 5,
+    distribution: 'uniform',
+    zipfExponent: 1.1,
+    mix: { get: 45, put: 40, delete: 5, txn: 10, range: 0 },
+    ratePerS: 100,
+    serializableReadRatio: 0,
+    watchers: 1,
+    requestTimeoutMs: 3_000,
+    compactEveryMs: 0,
+    compactKeepRevisions: 100,
+  },
+  faults: [],
+  nemesis: { intervalMs: 0, faultMs: 1_000, startMs: 1_000, endMs: null, kinds: NO_GENERATED_FAULTS },
+  liveness: { boundMs: 20_000 },
+  checks: { invariants: true, linearizable: true, serializable: true, watch: true, liveness: true },
+  checkerBudgetSteps: 20_000_000,
+};
+
+/** A partial scenario, as a file or a built-in gives it (validated only once merged). */
+export type ScenarioInput = DeepPartial<Scenario>;
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { readonly [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** Latency models in the scenario are exactly sim/random's (the compiler holds this). */
+export type ScenarioLatency = z.infer<typeof latencySchema>;
+export function toLatencyModel(l: ScenarioLatency): LatencyModel {
+  return l;
+}
