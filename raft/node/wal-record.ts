@@ -1,0 +1,255 @@
+/**
+ * WAL records and their framing on disk (etcd's `wal/encoder.go`, `decoder.go`, `walpb.Record`).
+ * Pure functions: bytes in, bytes or records out; the disk-backed WAL is wal.ts.
+ *
+ * **Record kinds** (etcd's numbers): metadata = 1 (node id, cluster id, and here also the initial
+ * peers, so a node that crashed before its first save can bootstrap again), entry = 2, hard
+ * state = 3, crc = 4 (the running checksum carried into a new segment), snapshot = 5 (index,
+ * term, conf state of a snapshot file written before the record).
+ *
+ * **Frame** — a multiple of 8 bytes, so a frame's header never straddles a sector boundary and is
+ * never torn (etcd pads for the same reason):
+ *
+ *     0  u32  payload bytes (4 + data length)
+ *     4  u8   record kind
+ *     5  u8   pad bytes after the payload (0..7)
+ *     6  u16  header check: low 16 bits of CRC-32C over bytes 0..5
+ *     8  u32  record CRC
+ *    12  ...  data, then `pad` zero bytes
+ *
+ * The header check is ours, not etcd's: etcd's length field has no checksum, so a flipped length
+ * bit in the last segment reads as "the record runs past the end of the file" — a torn tail — and
+ * the repair truncates fsynced records. With the check, a damaged header is corruption, and only
+ * a frame whose intact header promises more bytes than the file holds is a torn tail.
+ *
+ * **CRC chaining**: a record's CRC is CRC-32C over the data of every record since the last crc
+ * record (seeded by its value), so a record cannot be dropped, reordered or replaced without the
+ * chain noticing. A crc record stores the running value it continues from; reading one that does
+ * not equal the decoder's running value (unless the decoder starts fresh at 0) is corruption.
+ *
+ * **What a decode stops at**: `end` (the bytes end exactly after a frame), `torn` (a frame begins
+ * but the bytes end before it does, or only zeros remain: what a crash during the last write
+ * leaves), or `corrupt` (a header or record checksum mismatch, an unknown kind, bad padding, a
+ * CRC record that breaks the chain). Whether a torn stop may be repaired is the reader's call:
+ * only in the last segment (wal-replay.ts).
+ */
+import { assert } from '../../sim/assert.js';
+import type { ConfState, Entry, HardState, LogIndex, NodeId, Term } from '../core/types.js';
+import { ByteReader, ByteWriter, readConfState, readEntry, readHardState, writeConfState, writeEntry, writeHardState } from './codec.js';
+import { crc32cUpdate } from './crc32c.js';
+
+/** What a WAL belongs to; every segment repeats it, and they must all agree. */
+export interface WalMetadata {
+  readonly nodeId: NodeId;
+  readonly clusterId: number;
+  /** The members given at creation: the peers of a brand-new cluster, or the ones a joiner knows. */
+  readonly peers: readonly NodeId[];
+  /** Whether the node bootstraps a new cluster from `peers` (else it joins and learns the config). */
+  readonly bootstrap: boolean;
+}
+
+/** A snapshot as the WAL records it (etcd's `walpb.Snapshot`): which snapshot file replay starts from. */
+export interface WalSnapshot {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly confState: ConfState;
+}
+
+export type WalRecord =
+  | { readonly type: 'metadata'; readonly metadata: WalMetadata }
+  | { readonly type: 'entry'; readonly entry: Entry }
+  | { readonly type: 'state'; readonly hardState: HardState }
+  | { readonly type: 'crc'; readonly crc: number }
+  | { readonly type: 'snapshot'; readonly snapshot: WalSnapshot };
+
+export type WalRecordType = WalRecord['type'];
+
+const TYPE_CODE: Record<WalRecordType, number> = { metadata: 1, entry: 2, state: 3, crc: 4, snapshot: 5 };
+const CODE_TYPE: readonly (WalRecordType | undefined)[] = [undefined, 'metadata', 'entry', 'state', 'crc', 'snapshot'];
+
+export const FRAME_HEADER_BYTES = 8;
+const RECORD_CRC_BYTES = 4;
+/** The largest record payload accepted (etcd caps a WAL entry at 10 MB; snapshots are not in the WAL). */
+export const RECORD_PAYLOAD_MAX_BYTES = 64 * 1024 * 1024;
+
+/** The data bytes of a record (what its CRC covers). */
+export function encodeRecordData(rec: WalRecord): Uint8Array {
+  const w = new ByteWriter(rec.type === 'entry' ? 32 + rec.entry.data.length : 64);
+  switch (rec.type) {
+    case 'metadata':
+      w.u64(rec.metadata.nodeId).u64(rec.metadata.clusterId).ids(rec.metadata.peers).u8(rec.metadata.bootstrap ? 1 : 0);
+      break;
+    case 'entry':
+      writeEntry(w, rec.entry);
+      break;
+    case 'state':
+      writeHardState(w, rec.hardState);
+      break;
+    case 'crc':
+      break;
+    case 'snapshot':
+      w.u64(rec.snapshot.index).u64(rec.snapshot.term);
+      writeConfState(w, rec.snapshot.confState);
+      break;
+  }
+  return w.finish();
+}
+
+/** The record of kind `type` held in `data`, or null when the bytes do not decode. */
+export function decodeRecordData(type: WalRecordType, data: Uint8Array, crc: number): WalRecord | null {
+  const r = new ByteReader(data);
+  let rec: WalRecord;
+  switch (type) {
+    case 'metadata': {
+      const nodeId = r.u64() as NodeId;
+      const clusterId = r.u64();
+      const peers = r.ids() as NodeId[];
+      const flag = r.u8();
+      if (flag > 1) r.fail('bad bootstrap flag');
+      rec = { type, metadata: { nodeId, clusterId, peers, bootstrap: flag === 1 } };
+      break;
+    }
+    case 'entry':
+      rec = { type, entry: readEntry(r) };
+      break;
+    case 'state':
+      rec = { type, hardState: readHardState(r) };
+      break;
+    case 'crc':
+      rec = { type, crc };
+      break;
+    case 'snapshot': {
+      const index = r.u64() as LogIndex;
+      const term = r.u64() as Term;
+      rec = { type, snapshot: { index, term, confState: readConfState(r) } };
+      break;
+    }
+  }
+  return r.done() ? rec : null;
+}
+
+function padBytes(payloadBytes: number): number {
+  return (8 - (payloadBytes % 8)) % 8;
+}
+
+function headerCheck(bytes: Uint8Array, at: number): number {
+  return crc32cUpdate(0, bytes, at, at + 6) & 0xffff;
+}
+
+/**
+ * Frames `records` after a chain whose running CRC is `prevCrc`. Returns the bytes (a multiple of
+ * 8) and the running CRC after them, to pass to the next call.
+ */
+export function encodeRecords(records: readonly WalRecord[], prevCrc: number): { readonly bytes: Uint8Array; readonly crc: number } {
+  const datas = records.map(encodeRecordData);
+  let total = 0;
+  for (const d of datas) {
+    const payload = RECORD_CRC_BYTES + d.length;
+    total += FRAME_HEADER_BYTES + payload + padBytes(payload);
+  }
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  let crc = prevCrc >>> 0;
+  records.forEach((rec, i) => {
+    const data = datas[i] as Uint8Array;
+    const payload = RECORD_CRC_BYTES + data.length;
+    assert(payload <= RECORD_PAYLOAD_MAX_BYTES, () => `wal: a ${rec.type} record of ${payload} bytes exceeds ${RECORD_PAYLOAD_MAX_BYTES}`);
+    const pad = padBytes(payload);
+    // A crc record stores the value it continues from; any other record extends the chain.
+    const recCrc = rec.type === 'crc' ? rec.crc >>> 0 : crc32cUpdate(crc, data);
+    if (rec.type !== 'crc') crc = recCrc;
+    view.setUint32(at, payload, true);
+    out[at + 4] = TYPE_CODE[rec.type];
+    out[at + 5] = pad;
+    view.setUint16(at + 6, headerCheck(out, at), true);
+    view.setUint32(at + 8, recCrc, true);
+    out.set(data, at + 12);
+    at += FRAME_HEADER_BYTES + payload + pad;
+  });
+  return { bytes: out, crc };
+}
+
+export interface DecodedRecord {
+  readonly record: WalRecord;
+  /** Where its frame starts and ends in the decoded bytes. */
+  readonly offset: number;
+  readonly end: number;
+}
+
+export type DecodeStop =
+  | { readonly kind: 'end' }
+  | { readonly kind: 'torn'; readonly offset: number; readonly reason: string }
+  | { readonly kind: 'corrupt'; readonly offset: number; readonly reason: string };
+
+export interface DecodeResult {
+  readonly records: readonly DecodedRecord[];
+  /** Offset just after the last valid frame: where a repair truncates, and where appends go. */
+  readonly validEnd: number;
+  /** The running CRC after the last valid record. */
+  readonly crc: number;
+  readonly stop: DecodeStop;
+}
+
+/**
+ * Decodes frames from `bytes` (one segment's contents), continuing a chain whose running CRC is
+ * `startCrc` (0: a fresh decoder, which takes the first crc record's value as is).
+ */
+export function decodeRecords(bytes: Uint8Array, startCrc: number): DecodeResult {
+  const records: DecodedRecord[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let crc = startCrc >>> 0;
+  let at = 0;
+  // Each frame is at least 16 bytes, so this bounds the loop by the input.
+  while (at < bytes.length) {
+    const frame = readFrame(bytes, view, at, crc);
+    if (frame.kind !== 'record') return { records, validEnd: at, crc, stop: frame };
+    records.push({ record: frame.record, offset: at, end: frame.end });
+    crc = frame.crc;
+    at = frame.end;
+  }
+  return { records, validEnd: at, crc, stop: { kind: 'end' } };
+}
+
+type Frame = { readonly kind: 'record'; readonly record: WalRecord; readonly end: number; readonly crc: number } | Exclude<DecodeStop, { kind: 'end' }>;
+
+function readFrame(bytes: Uint8Array, view: DataView, at: number, crc: number): Frame {
+  const remaining = bytes.length - at;
+  const torn = (reason: string): Frame => ({ kind: 'torn', offset: at, reason });
+  const corrupt = (reason: string): Frame => ({ kind: 'corrupt', offset: at, reason });
+  if (remaining < FRAME_HEADER_BYTES) return torn(allZero(bytes, at) ? 'zero-filled tail' : `partial frame header (${remaining} bytes)`);
+  if (view.getUint16(at + 6, true) !== headerCheck(bytes, at)) {
+    // Zeros from here to the end are space never written (etcd: preallocated or zeroed sectors).
+    return allZero(bytes, at) ? torn('zero-filled tail') : corrupt('frame header checksum mismatch');
+  }
+  const payload = view.getUint32(at, true);
+  const type = CODE_TYPE[bytes[at + 4] as number];
+  const pad = bytes[at + 5] as number;
+  if (type === undefined) return corrupt(`unknown record kind ${bytes[at + 4]}`);
+  if (payload < RECORD_CRC_BYTES || payload > RECORD_PAYLOAD_MAX_BYTES || pad !== padBytes(payload)) return corrupt(`bad frame length ${payload} (pad ${pad})`);
+  const end = at + FRAME_HEADER_BYTES + payload + pad;
+  if (end > bytes.length) return torn(`partial record: frame of ${end - at} bytes, ${remaining} present`);
+  const dataStart = at + FRAME_HEADER_BYTES + RECORD_CRC_BYTES;
+  const dataEnd = at + FRAME_HEADER_BYTES + payload;
+  for (let i = dataEnd; i < end; i++) if (bytes[i] !== 0) return corrupt('non-zero padding');
+  const stored = view.getUint32(at + 8, true);
+  if (type === 'crc') {
+    if (payload !== RECORD_CRC_BYTES) return corrupt('crc record with data');
+    if (crc !== 0 && stored !== crc) return corrupt(`crc record ${hex(stored)} does not continue the chain (running ${hex(crc)})`);
+    return { kind: 'record', record: { type, crc: stored }, end, crc: stored };
+  }
+  const next = crc32cUpdate(crc, bytes, dataStart, dataEnd);
+  if (next !== stored) return corrupt(`record checksum mismatch (stored ${hex(stored)}, computed ${hex(next)})`);
+  const record = decodeRecordData(type, bytes.subarray(dataStart, dataEnd), stored);
+  if (record === null) return corrupt(`undecodable ${type} record`);
+  return { kind: 'record', record, end, crc: next };
+}
+
+function allZero(bytes: Uint8Array, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+}
