@@ -1,0 +1,78 @@
+/**
+ * Operations in words: `c3 put k="4"`, `c1 range k → "3"`. The history's inputs and outputs are
+ * opaque to the reports (each model has its own), so values are found by shape: the etcd
+ * operations' `{value}` and `{kvs: [{value}]}`, Porcupine's `{value}`, or a bare value.
+ */
+import type { Operation } from '../sim/history.js';
+import { formatUs, formatValue } from './format.js';
+import { unreachable } from './invariant.js';
+
+const READS: ReadonlySet<string> = new Set(['read', 'get', 'range']);
+const WRITES: ReadonlySet<string> = new Set(['write', 'put', 'append']);
+
+export function isReadOp(op: Operation): boolean {
+  return READS.has(op.op);
+}
+
+export function isWriteOp(op: Operation): boolean {
+  return WRITES.has(op.op);
+}
+
+/** What a read returned: the value, `null` for "no such key", or `undefined` when it cannot tell. */
+export function readValue(op: Operation): unknown {
+  if (op.status !== 'ok' || op.output === undefined) return undefined;
+  const out = op.output;
+  if (out === null || typeof out !== 'object') return out;
+  if ('value' in out) return (out as { value: unknown }).value;
+  if ('kvs' in out && Array.isArray((out as { kvs: unknown }).kvs)) {
+    const kvs = (out as { kvs: readonly unknown[] }).kvs;
+    const first = kvs[0];
+    if (first === undefined) return null;
+    if (first !== null && typeof first === 'object' && 'value' in first) return (first as { value: unknown }).value;
+  }
+  return undefined;
+}
+
+/** What a write wrote, or `undefined` when it cannot tell. */
+export function writtenValue(op: Operation): unknown {
+  const input = op.input;
+  if (input === undefined) return undefined;
+  if (input === null || typeof input !== 'object') return input;
+  if ('value' in input) return (input as { value: unknown }).value;
+  return undefined;
+}
+
+/** `c3 put k="4"`, `c1 range k → "3"`, `c2 txn k {…} ✗ timeout`: the op and its outcome. */
+export function describeOp(op: Operation, charsMax = 96): string {
+  const valueMax = Math.max(8, Math.floor(charsMax / 3));
+  const key = op.key !== undefined ? ` ${formatValue(op.key, valueMax).replace(/^"(.*)"$/, '$1')}` : '';
+  let text = `c${op.client} ${op.op}${key}`;
+  const w = writtenValue(op);
+  if (isWriteOp(op) && w !== undefined) text += `${op.op === 'append' ? ' +' : '='}${formatValue(w, valueMax)}`;
+  else if (op.input !== undefined && !isReadOp(op)) text += ` ${formatValue(op.input, valueMax)}`;
+  text += outcome(op, valueMax);
+  return text.length <= charsMax ? text : `${text.slice(0, charsMax - 1)}…`;
+}
+
+function outcome(op: Operation, valueMax: number): string {
+  switch (op.status) {
+    case 'ok': {
+      if (!isReadOp(op)) return op.output === undefined ? '' : ` → ${formatValue(op.output, valueMax)}`;
+      const v = readValue(op);
+      if (v === null) return ' → (none)';
+      return ` → ${formatValue(v === undefined ? op.output : v, valueMax)}`;
+    }
+    case 'fail':
+      return ` ✗ ${op.output === undefined ? 'failed' : formatValue(op.output, valueMax)}`;
+    case 'unknown':
+      return ' ? (unknown outcome)';
+    default:
+      return unreachable(op.status, 'op status');
+  }
+}
+
+/** The op with its times: `c1 range k → "3" [1.204 s – 1.210 s]`. */
+export function describeOpWithTimes(op: Operation): string {
+  const ret = op.return === null ? 'never returned' : formatUs(op.return);
+  return `${describeOp(op)} [${formatUs(op.call)} – ${ret}]`;
+}

@@ -1,0 +1,111 @@
+/**
+ * Messages in flight, for the step-through view: spans from send to arrival.
+ *
+ * From the raft layer when it traces its messages (`raft.send` {type, to, term} on the sender,
+ * `raft.recv` {type, from, term} on the receiver — paired first-in first-out per sender, receiver,
+ * type and term, or by an `id` field when both carry one), else from the kernel (`net.deliver`
+ * {from, id, via, sentUs} on the receiver: one event holds the whole span). A send never received
+ * was lost somewhere: it is drawn for as long as the slowest message that did arrive took, then it
+ * vanishes (`lost`). Drops the network reports (`net.drop` {from, to, id, via, reason}) are kept
+ * as instants.
+ */
+import type { TraceEvent } from '../sim/trace.js';
+import { assert } from './invariant.js';
+
+export interface MessageSpan {
+  readonly from: number;
+  readonly to: number;
+  /** `MsgApp`, `MsgVote`, … (raft), or the channel kind `stream` / `pipeline` / `datagram` (kernel). */
+  readonly type: string;
+  readonly sentUs: number;
+  readonly arriveUs: number;
+  /** Never arrived: `arriveUs` is only how long it is drawn. */
+  readonly lost: boolean;
+}
+
+export interface MessageDrop {
+  readonly from: number;
+  readonly to: number;
+  readonly atUs: number;
+  readonly reason: string;
+}
+
+export interface MessageTraffic {
+  readonly source: 'raft' | 'net' | 'none';
+  /** Sorted by send time. */
+  readonly spans: readonly MessageSpan[];
+  /** Sorted by time. */
+  readonly drops: readonly MessageDrop[];
+  /** Spans left out because there were more than MESSAGE_SPANS_MAX. */
+  readonly omitted: number;
+}
+
+/** Spans kept at most: a long run's step-through shows its first MESSAGE_SPANS_MAX messages. */
+export const MESSAGE_SPANS_MAX = 500_000;
+/** A lost message with no arrival to measure against is drawn this long. */
+const LOST_SHOWN_US_MIN = 1_000;
+
+export function extractMessages(trace: readonly TraceEvent[], members: readonly number[]): MessageTraffic {
+  const isMember = new Set(members);
+  const drops: MessageDrop[] = [];
+  for (const e of trace) {
+    if (e.kind !== 'net.drop') continue;
+    const from = Number(e.fields.from);
+    const to = Number(e.fields.to);
+    if (isMember.has(from) && isMember.has(to)) drops.push({ from, to, atUs: e.timeUs, reason: String(e.fields.reason ?? '?') });
+  }
+  const raft = trace.some((e) => e.kind === 'raft.send');
+  const spans = raft ? raftSpans(trace, isMember) : netSpans(trace, isMember);
+  const source = raft ? 'raft' : spans.length > 0 ? 'net' : 'none';
+  spans.sort((a, b) => a.sentUs - b.sentUs || a.arriveUs - b.arriveUs || a.from - b.from || a.to - b.to);
+  const omitted = Math.max(0, spans.length - MESSAGE_SPANS_MAX);
+  return { source, spans: omitted > 0 ? spans.slice(0, MESSAGE_SPANS_MAX) : spans, drops, omitted };
+}
+
+function netSpans(trace: readonly TraceEvent[], isMember: ReadonlySet<number>): MessageSpan[] {
+  const spans: MessageSpan[] = [];
+  for (const e of trace) {
+    if (e.kind !== 'net.deliver' || e.host === null) continue;
+    const from = Number(e.fields.from);
+    if (!isMember.has(from) || !isMember.has(e.host)) continue;
+    const sentUs = Number(e.fields.sentUs);
+    assert(sentUs <= e.timeUs, () => `messages: net.deliver at ${e.timeUs} sent later, at ${sentUs}`);
+    spans.push({ from, to: e.host, type: String(e.fields.via ?? 'message'), sentUs, arriveUs: e.timeUs, lost: false });
+  }
+  return spans;
+}
+
+interface Sent {
+  readonly from: number;
+  readonly to: number;
+  readonly type: string;
+  readonly sentUs: number;
+}
+
+function raftSpans(trace: readonly TraceEvent[], isMember: ReadonlySet<number>): MessageSpan[] {
+  const waiting = new Map<string, Sent[]>();
+  const spans: MessageSpan[] = [];
+  let slowestUs = LOST_SHOWN_US_MIN;
+  for (const e of trace) {
+    if (e.host === null || (e.kind !== 'raft.send' && e.kind !== 'raft.recv')) continue;
+    const send = e.kind === 'raft.send';
+    const from = send ? e.host : Number(e.fields.from);
+    const to = send ? Number(e.fields.to) : e.host;
+    if (!isMember.has(from) || !isMember.has(to)) continue;
+    const type = String(e.fields.type ?? 'message');
+    const key = 'id' in e.fields ? `id:${String(e.fields.id)}` : `${from}>${to}:${type}:${String(e.fields.term ?? '')}`;
+    const queue = waiting.get(key) ?? [];
+    if (send) {
+      queue.push({ from, to, type, sentUs: e.timeUs });
+      waiting.set(key, queue);
+      continue;
+    }
+    const s = queue.shift();
+    if (s === undefined) continue; // sent before the kept trace began
+    if (queue.length === 0) waiting.delete(key);
+    slowestUs = Math.max(slowestUs, e.timeUs - s.sentUs);
+    spans.push({ ...s, arriveUs: e.timeUs, lost: false });
+  }
+  for (const queue of waiting.values()) for (const s of queue) spans.push({ ...s, arriveUs: s.sentUs + slowestUs, lost: true });
+  return spans;
+}

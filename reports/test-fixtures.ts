@@ -1,0 +1,157 @@
+/**
+ * Hand-built run records for the reports' tests and benchmark, until (and besides) real ones from
+ * the runner: a small builder for traces and histories, and one story told in full — a leader
+ * isolated by a partition keeps serving reads while the majority elects a new leader and accepts a
+ * write, so a read returns the old value (a stale read); meanwhile a follower crashes and restarts,
+ * another is paused, a disk reports an error, and the partition heals.
+ */
+import type { Checks, FaultRecord, RunMetrics, RunRecord, ViolationView } from '../scenarios/run-record.js';
+import type { Operation, OpStatus } from '../sim/history.js';
+import type { FieldValue, TraceEvent } from '../sim/trace.js';
+
+export class TraceBuilder {
+  private readonly list: TraceEvent[] = [];
+
+  emit(timeUs: number, host: number | null, kind: string, fields: Readonly<Record<string, FieldValue>> = {}): this {
+    this.list.push({ index: this.list.length, timeUs, host, kind, fields });
+    return this;
+  }
+
+  role(timeUs: number, host: number, role: string, term: number, lead = 0): this {
+    return this.emit(timeUs, host, 'raft.role', { role, term, lead });
+  }
+
+  /** A message from → to, sent at `sentUs` and received at `recvUs` (null: lost). */
+  message(sentUs: number, from: number, to: number, type: string, term: number, recvUs: number | null): this {
+    this.emit(sentUs, from, 'raft.send', { type, to, term });
+    if (recvUs !== null) this.emit(recvUs, to, 'raft.recv', { type, from, term });
+    return this;
+  }
+
+  partition(timeUs: number, verb: string, args: string, cut: string): this {
+    return this.emit(timeUs, null, 'net.partition', { verb, args, cut });
+  }
+
+  host(timeUs: number, host: number, what: 'start' | 'crash' | 'restart' | 'pause' | 'resume', incarnation = 1): this {
+    return this.emit(timeUs, host, `host.${what}`, { incarnation });
+  }
+
+  /** Events sorted by time (stable), re-indexed: traces are emitted in time order. */
+  events(): TraceEvent[] {
+    return [...this.list].sort((a, b) => a.timeUs - b.timeUs || a.index - b.index).map((e, index) => ({ ...e, index }));
+  }
+}
+
+export function makeOp(id: number, client: number, op: string, key: string, input: unknown, callUs: number, returnUs: number | null, status: OpStatus, output?: unknown): Operation {
+  const o: { -readonly [K in keyof Operation]: Operation[K] } = { id, client, op, key, call: callUs, return: returnUs, status };
+  if (input !== undefined) o.input = input;
+  if (output !== undefined) o.output = output;
+  return o;
+}
+
+export const PASSING_CHECKS: Checks = {
+  invariants: { status: 'pass', summary: 'all online invariants held' },
+  linearizable: { status: 'pass', summary: 'linearizable' },
+  serializable: { status: 'pass', summary: 'serializable reads consistent' },
+  watch: { status: 'skipped', summary: 'no watchers in this workload' },
+  liveness: { status: 'pass', summary: 'converged 412 ms after heal' },
+};
+
+export const ZERO_METRICS: RunMetrics = {
+  maxTerm: 0,
+  termRise: {},
+  leaderChanges: 0,
+  leaderChangesAfterHeal: 0,
+  elections: 0,
+  unavailableMs: 0,
+  staleReads: 0,
+  readLatencyMsP50: 0,
+  readLatencyMsP99: 0,
+  writeLatencyMsP50: 0,
+  writeLatencyMsP99: 0,
+  lostAckedWrites: 0,
+  extra: {},
+};
+
+export function makeRecord(fields: Partial<RunRecord> = {}): RunRecord {
+  return {
+    version: 1,
+    scenario: 'test',
+    description: 'a hand-built record',
+    seed: 1,
+    overrides: [],
+    settings: {},
+    traceHash: '0123456789abcdef',
+    virtualMs: 1_000,
+    events: 0,
+    members: [1, 2, 3],
+    clients: [101],
+    ops: { ok: 0, fail: 0, unknown: 0 },
+    checks: PASSING_CHECKS,
+    metrics: ZERO_METRICS,
+    faults: [],
+    violation: null,
+    reproduce: 'npx raftsim run test --seed 1',
+    history: [],
+    trace: [],
+    ...fields,
+  };
+}
+
+const MS = 1_000;
+
+/** The stale-read story (see the file's comment). Times in µs; the run lasts 4 s. */
+export function staleReadRecord(): RunRecord {
+  const t = new TraceBuilder();
+  for (const n of [1, 2, 3]) t.host(0, n, 'start').role(0, n, 'follower', 1);
+  // n1 wins the first election (pre-vote, then vote).
+  t.role(150 * MS, 1, 'pre-candidate', 1).message(150 * MS, 1, 2, 'MsgPreVote', 2, 151 * MS).message(150 * MS, 1, 3, 'MsgPreVote', 2, 152 * MS);
+  t.role(155 * MS, 1, 'candidate', 2).message(155 * MS, 1, 2, 'MsgVote', 2, 156 * MS).message(155 * MS, 1, 3, 'MsgVote', 2, 157 * MS);
+  t.role(160 * MS, 1, 'leader', 2, 1).role(161 * MS, 2, 'follower', 2, 1).role(161 * MS, 3, 'follower', 2, 1);
+  for (const n of [1, 2, 3]) t.emit(170 * MS, n, 'raft.commit', { commit: 1 }).emit(171 * MS, n, 'raft.apply', { applied: 1 });
+  // Heartbeats; one to n3 is lost at 900 ms.
+  t.message(500 * MS, 1, 2, 'MsgHeartbeat', 2, 501 * MS).message(900 * MS, 1, 3, 'MsgHeartbeat', 2, null);
+  // The partition isolates n1 (and its client link).
+  t.partition(1_000 * MS, 'isolate', '1', '1<->2,1<->3,1<->101');
+  t.emit(1_100 * MS, null, 'net.drop', { from: 1, to: 2, id: 7, via: 'stream', reason: 'cut' });
+  t.role(1_500 * MS, 2, 'pre-candidate', 2).role(1_505 * MS, 2, 'candidate', 3).role(1_510 * MS, 2, 'leader', 3, 2).role(1_511 * MS, 3, 'follower', 3, 2);
+  t.emit(1_720 * MS, 2, 'raft.commit', { commit: 3 }).emit(1_721 * MS, 2, 'raft.apply', { applied: 3 });
+  // n3 crashes and restarts; its disk reports an error after.
+  t.host(2_000 * MS, 3, 'crash').host(2_500 * MS, 3, 'restart', 2).role(2_501 * MS, 3, 'follower', 3, 0);
+  t.emit(2_700 * MS, 3, 'disk.fault', { op: 'fsync', path: 'wal/0001.wal', error: 'EIO' });
+  // n2 (the new leader) is paused for 200 ms.
+  t.host(3_000 * MS, 2, 'pause').host(3_200 * MS, 2, 'resume');
+  t.partition(3_500 * MS, 'heal', '', 'none');
+  t.role(3_600 * MS, 1, 'follower', 3, 2);
+  const history = [
+    makeOp(0, 101, 'put', 'k', { value: '1' }, 100 * MS, 180 * MS, 'ok', {}),
+    makeOp(1, 102, 'put', 'k', { value: '2' }, 1_600 * MS, 1_700 * MS, 'ok', {}),
+    makeOp(2, 101, 'range', 'k', { key: 'k' }, 1_800 * MS, 1_850 * MS, 'ok', { kvs: [{ key: 'k', value: '1' }] }),
+    makeOp(3, 101, 'put', 'x', { value: '9' }, 2_100 * MS, 2_150 * MS, 'fail', 'ProposalDropped'),
+    makeOp(4, 102, 'put', 'k', { value: '3' }, 3_000 * MS, null, 'unknown'),
+  ];
+  const faults: FaultRecord[] = [
+    { atUs: 1_000 * MS, untilUs: 3_500 * MS, kind: 'partition', hosts: [1], groups: [[1], [2, 3]], label: 'isolate 1 (the leader)' },
+    { atUs: 2_000 * MS, untilUs: 2_500 * MS, kind: 'crash', hosts: [3], label: 'crash 3' },
+    { atUs: 3_000 * MS, untilUs: 3_200 * MS, kind: 'pause', hosts: [2], label: 'pause 2 (the leader)' },
+  ];
+  const violation: ViolationView = { partition: 'k', linearizedPrefix: [0, 1], failedOp: 2, relatedOps: [], explanation: [] };
+  const trace = t.events();
+  return makeRecord({
+    scenario: 'leader-isolation-stale-read',
+    description: 'An isolated leader serves a read from its own state while the majority moves on.',
+    seed: 42,
+    settings: { cluster: { size: 3 }, readMode: 'leader-local' },
+    virtualMs: 4_000,
+    events: trace.length,
+    clients: [101, 102],
+    ops: { ok: 3, fail: 1, unknown: 1 },
+    checks: { ...PASSING_CHECKS, linearizable: { status: 'fail', summary: 'not linearizable: key k', details: ['1 partition of 2 failed'] } },
+    metrics: { ...ZERO_METRICS, maxTerm: 3, termRise: { '1': 1, '2': 1, '3': 1 }, leaderChanges: 2, staleReads: 1 },
+    faults,
+    violation,
+    reproduce: 'npx raftsim run leader-isolation-stale-read --seed 42',
+    history,
+    trace,
+  });
+}
