@@ -7,6 +7,7 @@
  * and the field path, ready for the CLI to print and exit 2.
  */
 import type { z } from 'zod';
+import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { SCENARIO_DEFAULTS, scenarioSchema, type Fault, type NodeRef, type Scenario } from './schema.js';
 
 export type Resolved = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string };
@@ -16,8 +17,8 @@ export interface ResolveOptions {
   readonly source: string;
   /** `path=value` strings, applied in order after the defaults. */
   readonly overrides?: readonly string[];
-  /** The crash point names a `crash-point` fault may use (raft/node's list). */
-  readonly crashPoints: readonly string[];
+  /** The crash point names a `crash-point` fault may use. Default: raft/node's `CRASH_POINTS`. */
+  readonly crashPoints?: readonly string[];
 }
 
 /** Deepest object nesting accepted in a scenario (a bound on the merge's recursion). */
@@ -35,7 +36,7 @@ export function resolveScenario(input: unknown, options: ResolveOptions): Resolv
   const where = options.overrides !== undefined && options.overrides.length > 0 ? `${options.source} (with --set)` : options.source;
   const parsed = scenarioSchema.safeParse(merged);
   if (!parsed.success) return { ok: false, error: `${where}: ${formatIssue(parsed.error.issues[0])}` };
-  const rule = checkRules(parsed.data, options.crashPoints);
+  const rule = checkRules(parsed.data, options.crashPoints ?? CRASH_POINTS);
   if (rule !== null) return { ok: false, error: `${where}: ${rule}` };
   return { ok: true, scenario: parsed.data };
 }

@@ -4,7 +4,7 @@
 import type { BuiltinScenario } from './builtin.js';
 import { leaderCrash, noFsyncCrash, rollingRestarts } from './crashes.js';
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
-import { leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
+import { crashPoints, leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
 import { leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift } from './stale-reads.js';
 import { swarm } from './swarm.js';
@@ -25,6 +25,7 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   asymmetricPartition,
   leaderMinority,
   noFsyncCrash,
+  crashPoints,
   swarm,
 ];
 

@@ -1,0 +1,113 @@
+/**
+ * The pure parts of fuzzing: which seeds a campaign (or one shard of it) runs, what one seed's
+ * outcome is, and the JUnit XML that CI reads. The CLI (scenarios/cli/fuzz-command.ts) runs the
+ * seeds on worker threads and owns the wall clock.
+ *
+ * Seeds: `--from S --seeds N` is the campaign S, S+1, …, S+N−1. `--shard k/n` runs the seeds
+ * whose offset from S is ≡ k−1 (mod n): n machines with k = 1..n cover the campaign exactly once,
+ * and each shard's seeds are spread over the whole range (a slow region is shared).
+ */
+import type { CheckStatus, Checks, RunRecord } from './run-record.js';
+
+/** The most seeds one campaign may name (a bound, not a target). */
+export const SEEDS_MAX = 100_000_000;
+
+export interface Shard {
+  /** 1-based. */
+  readonly k: number;
+  readonly n: number;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+export function parseShard(text: string): Parsed<Shard> {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (m === null) return { ok: false, error: `--shard: expected k/n (e.g. 2/4), got ${JSON.stringify(text)}` };
+  const k = Number(m[1]);
+  const n = Number(m[2]);
+  if (n < 1 || k < 1 || k > n) return { ok: false, error: `--shard: need 1 ≤ k ≤ n, got ${k}/${n}` };
+  return { ok: true, value: { k, n } };
+}
+
+/** The seeds of a campaign's shard, ascending. */
+export function shardSeeds(from: number, count: number, shard: Shard = { k: 1, n: 1 }): number[] {
+  const out: number[] = [];
+  for (let offset = shard.k - 1; offset < count && out.length < SEEDS_MAX; offset += shard.n) out.push(from + offset);
+  return out;
+}
+
+/** One seed's verdict. `error`: the run itself broke (an exception that is not a failed check). */
+export type SeedStatus = 'pass' | 'fail' | 'unknown' | 'error';
+
+export interface SeedOutcome {
+  readonly seed: number;
+  readonly status: SeedStatus;
+  /** Names of the checks that failed (or were unknown). */
+  readonly failed: readonly string[];
+  /** One line for a person. */
+  readonly summary: string;
+  readonly traceHash: string;
+  readonly virtualMs: number;
+  readonly events: number;
+  /** Wall time the run took (filled by the worker, for reports only). */
+  readonly wallMs: number;
+  readonly reproduce: string;
+}
+
+const CHECK_NAMES = ['invariants', 'linearizable', 'serializable', 'watch', 'liveness'] as const satisfies readonly (keyof Checks)[];
+
+/** What a run record concludes: fail beats unknown beats pass. */
+export function verdictOf(checks: Checks): { status: Exclude<SeedStatus, 'error'>; failed: string[] } {
+  const with_ = (s: CheckStatus): string[] => CHECK_NAMES.filter((c) => checks[c].status === s);
+  const failed = with_('fail');
+  if (failed.length > 0) return { status: 'fail', failed };
+  const unknown = with_('unknown');
+  if (unknown.length > 0) return { status: 'unknown', failed: unknown };
+  return { status: 'pass', failed: [] };
+}
+
+export function outcomeOf(record: RunRecord, wallMs: number): SeedOutcome {
+  const v = verdictOf(record.checks);
+  const first = v.failed[0] as keyof Checks | undefined;
+  return {
+    seed: record.seed,
+    status: v.status,
+    failed: v.failed,
+    summary: first === undefined ? 'all checks passed' : `${first}: ${record.checks[first].summary}`,
+    traceHash: record.traceHash,
+    virtualMs: record.virtualMs,
+    events: record.events,
+    wallMs,
+    reproduce: record.reproduce,
+  };
+}
+
+/** JUnit XML: one test case per seed, a failure (or error) element with the reproduce command. */
+export function junitXml(suite: string, outcomes: readonly SeedOutcome[]): string {
+  const failures = outcomes.filter((o) => o.status === 'fail' || o.status === 'unknown').length;
+  const errors = outcomes.filter((o) => o.status === 'error').length;
+  const seconds = outcomes.reduce((s, o) => s + o.wallMs, 0) / 1000;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="raftsim" tests="${outcomes.length}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}">`,
+    `  <testsuite name="${xml(suite)}" tests="${outcomes.length}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds.toFixed(3)}">`,
+  ];
+  for (const o of outcomes) {
+    const head = `    <testcase classname="${xml(suite)}" name="seed ${o.seed}" time="${(o.wallMs / 1000).toFixed(3)}"`;
+    if (o.status === 'pass') {
+      lines.push(`${head}/>`);
+      continue;
+    }
+    const tag = o.status === 'error' ? 'error' : 'failure';
+    const type = o.status === 'unknown' ? 'checker-budget-exhausted' : o.status === 'error' ? 'run-error' : o.failed.join(',');
+    lines.push(`${head}>`, `      <${tag} message="${xml(o.summary)}" type="${xml(type)}">${xml(`${o.summary}\nreproduce: ${o.reproduce}`)}</${tag}>`, '    </testcase>');
+  }
+  lines.push('  </testsuite>', '</testsuites>', '');
+  return lines.join('\n');
+}
+
+function xml(s: string): string {
+  // XML 1.0 forbids most control characters even escaped: drop them.
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

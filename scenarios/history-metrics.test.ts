@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { Operation } from '../sim/history.js';
+import { findStaleReads, historyMetrics, keyWritesOf, percentile, unavailableUs } from './history-metrics.js';
+
+let nextId = 0;
+const op = (o: Omit<Operation, 'id'>): Operation => ({ id: nextId++, ...o });
+const put = (key: string, value: string, call: number, ret: number, revision: number, status: Operation['status'] = 'ok'): Operation =>
+  op({ client: 1, op: 'put', key, input: { key, value }, call, return: status === 'unknown' ? null : ret, status, ...(status === 'ok' ? { output: { revision } } : {}) });
+const get = (key: string, call: number, ret: number, kv: { value: string; modRevision: number } | null, revision: number): Operation =>
+  op({ client: 2, op: 'range', key, input: { key }, call, return: ret, status: 'ok', output: { revision, kvs: kv === null ? [] : [{ key, ...kv, createRevision: 1, version: 1, lease: 0 }], more: false, count: kv === null ? 0 : 1 } });
+const del = (key: string, call: number, ret: number, revision: number, deleted: number): Operation =>
+  op({ client: 1, op: 'delete', key, input: { key }, call, return: ret, status: 'ok', output: { revision, deleted, prevKvs: [] } });
+
+describe('stale reads', () => {
+  it('a read that misses a write acknowledged before it began is stale', () => {
+    const w1 = put('k', 'a', 0, 10, 2);
+    const w2 = put('k', 'b', 20, 30, 3);
+    const fresh = get('k', 40, 50, { value: 'b', modRevision: 3 }, 3);
+    const stale = get('k', 40, 50, { value: 'a', modRevision: 2 }, 2);
+    const concurrent = get('k', 25, 35, { value: 'a', modRevision: 2 }, 2); // w2 not yet acknowledged at its call
+    expect(findStaleReads([w1, w2, fresh, stale, concurrent])).toEqual([stale.id]);
+  });
+
+  it('an absent key is stale after an acknowledged put, fresh after an acknowledged delete', () => {
+    const w = put('k', 'a', 0, 10, 2);
+    const missing = get('k', 20, 30, null, 1);
+    expect(findStaleReads([w, missing])).toEqual([missing.id]);
+    const d = del('k', 12, 15, 3, 1);
+    const gone = get('k', 20, 30, null, 3);
+    const old = get('k', 20, 30, { value: 'a', modRevision: 2 }, 2);
+    expect(findStaleReads([w, d, gone, old])).toEqual([old.id]);
+  });
+
+  it('txn writes count on the branch that ran, unknown and failed writes never', () => {
+    const t = op({ client: 1, op: 'txn', input: { compare: [], success: [{ type: 'put', request: { key: 'k', value: 'x' } }], failure: [{ type: 'put', request: { key: 'j', value: 'y' } }] }, call: 0, return: 10, status: 'ok', output: { revision: 5, succeeded: true, responses: [{ type: 'put', response: {} }] } });
+    expect(keyWritesOf(t)).toEqual([{ key: 'k', revision: 5, put: true, value: 'x', opId: t.id, returnUs: 10 }]);
+    const u = put('j', 'z', 0, 0, 0, 'unknown');
+    expect(keyWritesOf(u)).toEqual([]);
+    expect(findStaleReads([t, u, get('j', 20, 30, null, 5), get('k', 20, 30, { value: 'w', modRevision: 4 }, 4)])).toHaveLength(1);
+  });
+});
+
+describe('latency and availability', () => {
+  it('percentile is nearest-rank', () => {
+    expect(percentile([], 50)).toBe(0);
+    expect(percentile([5, 1, 3], 50)).toBe(3);
+    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).toBe(99);
+  });
+
+  it('the unavailability window is the longest gap between ok write completions while writing', () => {
+    const h = [put('a', '1', 0, 100, 2), put('a', '2', 150, 200, 3), put('a', '3', 210, 0, 0, 'unknown'), put('a', '4', 1_000, 1_700, 4), put('a', '5', 1_800, 1_900, 5)];
+    expect(unavailableUs(h, 0, 10_000)).toBe(1_500); // from 200 to 1_700
+  });
+
+  it('historyMetrics counts outcomes', () => {
+    const h = [put('a', '1', 0, 1_000, 2), get('a', 2_000, 5_000, { value: '1', modRevision: 2 }, 2), put('a', '2', 6_000, 0, 0, 'unknown')];
+    const m = historyMetrics(h, { fromUs: 0, toUs: 10_000 });
+    expect(m).toMatchObject({ ok: 2, fail: 0, unknown: 1, staleReads: 0, readLatencyMsP50: 3, writeLatencyMsP50: 1 });
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * Figures computed from a client history (kv/client/history-op.ts shapes): operation counts,
+ * read and write latencies, the write-unavailability window, and stale reads.
+ *
+ * A **stale read** is a single-key `range` that returned a version of the key older than one
+ * already acknowledged before the read began: the newest write to that key that completed ok
+ * before the read's call has revision W, and the read returned the key with modRevision < W (or
+ * no key although W was a put). It is counted for every read, serializable ones included — a
+ * serializable read is *allowed* to be stale, and the readindex experiment shows how often it is.
+ */
+import type { Operation } from '../sim/history.js';
+import { US_PER_MS, type Micros } from '../sim/time.js';
+
+export interface HistoryMetrics {
+  readonly ok: number;
+  readonly fail: number;
+  readonly unknown: number;
+  readonly staleReads: number;
+  readonly readLatencyMsP50: number;
+  readonly readLatencyMsP99: number;
+  readonly writeLatencyMsP50: number;
+  readonly writeLatencyMsP99: number;
+  readonly unavailableMs: number;
+  /** Ids of the stale reads (for reports). */
+  readonly staleReadIds: readonly number[];
+}
+
+/** One acknowledged change to a key: its revision, and whether it left the key present. */
+export interface KeyWrite {
+  readonly key: string;
+  readonly revision: number;
+  readonly put: boolean;
+  /** The value a put wrote. */
+  readonly value?: string;
+  readonly opId: number;
+  /** When the write was acknowledged. */
+  readonly returnUs: Micros;
+}
+
+const WRITE_METHODS = new Set(['put', 'delete', 'txn']);
+
+interface RequestOpLike {
+  readonly type: string;
+  readonly request: { readonly key?: string; readonly rangeEnd?: string; readonly value?: string };
+}
+
+/** The acknowledged (status ok) changes an operation made to single keys. */
+export function keyWritesOf(op: Operation): KeyWrite[] {
+  if (op.status !== 'ok' || op.return === null) return [];
+  const out = op.output as { revision?: number; deleted?: number; succeeded?: boolean; responses?: readonly { type: string; response: { deleted?: number } }[] } | undefined;
+  const revision = out?.revision;
+  if (revision === undefined) return [];
+  const at = op.return;
+  if (op.op === 'put') {
+    const input = op.input as { key: string; value: string };
+    return [{ key: input.key, revision, put: true, value: input.value, opId: op.id, returnUs: at }];
+  }
+  if (op.op === 'delete') {
+    const input = op.input as { key: string; rangeEnd?: string };
+    if ((input.rangeEnd ?? '') !== '' || (out?.deleted ?? 0) === 0) return [];
+    return [{ key: input.key, revision, put: false, opId: op.id, returnUs: at }];
+  }
+  if (op.op === 'txn') {
+    const input = op.input as { success: readonly RequestOpLike[]; failure: readonly RequestOpLike[] };
+    const branch = out?.succeeded === true ? input.success : input.failure;
+    const writes: KeyWrite[] = [];
+    branch.forEach((r, i) => {
+      const key = r.request.key;
+      if (key === undefined || (r.request.rangeEnd ?? '') !== '') return;
+      if (r.type === 'put') writes.push({ key, revision, put: true, value: r.request.value ?? '', opId: op.id, returnUs: at });
+      if (r.type === 'delete' && (out?.responses?.[i]?.response.deleted ?? 0) > 0) writes.push({ key, revision, put: false, opId: op.id, returnUs: at });
+    });
+    return writes;
+  }
+  return [];
+}
+
+export function isWrite(op: Operation): boolean {
+  if (!WRITE_METHODS.has(op.op)) return false;
+  if (op.op !== 'txn') return true;
+  const input = op.input as { success?: readonly RequestOpLike[]; failure?: readonly RequestOpLike[] } | undefined;
+  return [...(input?.success ?? []), ...(input?.failure ?? [])].some((r) => r.type !== 'range');
+}
+
+/** Single-key reads that returned an older version than one acknowledged before they began. */
+export function findStaleReads(history: readonly Operation[]): number[] {
+  const writes = history.flatMap(keyWritesOf).sort((a, b) => a.returnUs - b.returnUs);
+  const reads = history
+    .filter((op) => op.op === 'range' && op.status === 'ok' && op.return !== null && ((op.input as { rangeEnd?: string }).rangeEnd ?? '') === '')
+    .sort((a, b) => a.call - b.call);
+  // Sweep reads by call time, folding in writes acknowledged before each call: the newest per key.
+  const newest = new Map<string, KeyWrite>();
+  const stale: number[] = [];
+  let w = 0;
+  for (const read of reads) {
+    while (w < writes.length && (writes[w] as KeyWrite).returnUs < read.call) {
+      const kw = writes[w] as KeyWrite;
+      const cur = newest.get(kw.key);
+      if (cur === undefined || kw.revision > cur.revision) newest.set(kw.key, kw);
+      w++;
+    }
+    const key = (read.input as { key: string }).key;
+    const last = newest.get(key);
+    if (last === undefined) continue;
+    const kv = (read.output as { kvs?: readonly { modRevision: number }[] } | undefined)?.kvs?.[0];
+    if (kv === undefined ? last.put : kv.modRevision < last.revision) stale.push(read.id);
+  }
+  return stale.sort((a, b) => a - b);
+}
+
+/** Nearest-rank percentile of `xs` (0 when empty). */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
+/**
+ * The longest span, within [fromUs, toUs], with no write completing ok while a write was
+ * outstanding or being issued: the gaps between consecutive ok write completions, bounded by the
+ * first write's call and the last write's call (after that nobody was writing).
+ */
+export function unavailableUs(history: readonly Operation[], fromUs: Micros, toUs: Micros): Micros {
+  const writes = history.filter(isWrite);
+  if (writes.length === 0) return 0;
+  const start = Math.max(fromUs, Math.min(...writes.map((o) => o.call)));
+  const end = Math.min(toUs, Math.max(...writes.map((o) => o.call)));
+  if (end <= start) return 0;
+  const oks = writes.filter((o) => o.status === 'ok' && o.return !== null).map((o) => o.return as number).filter((t) => t > start && t < end).sort((a, b) => a - b);
+  let longest = 0;
+  let prev = start;
+  for (const t of oks) {
+    longest = Math.max(longest, t - prev);
+    prev = t;
+  }
+  return Math.max(longest, end - prev);
+}
+
+const toMs = (us: number): number => Math.round((us / US_PER_MS) * 1000) / 1000;
+
+export function historyMetrics(history: readonly Operation[], windowUs: { readonly fromUs: Micros; readonly toUs: Micros }): HistoryMetrics {
+  const count = (s: Operation['status']): number => history.reduce((n, o) => n + (o.status === s ? 1 : 0), 0);
+  const latency = (o: Operation): number => ((o.return as number) - o.call) / US_PER_MS;
+  const done = history.filter((o) => o.status === 'ok' && o.return !== null);
+  const reads = done.filter((o) => o.op === 'range').map(latency);
+  const writes = done.filter(isWrite).map(latency);
+  const stale = findStaleReads(history);
+  return {
+    ok: count('ok'),
+    fail: count('fail'),
+    unknown: count('unknown'),
+    staleReads: stale.length,
+    staleReadIds: stale,
+    readLatencyMsP50: percentile(reads, 50),
+    readLatencyMsP99: percentile(reads, 99),
+    writeLatencyMsP50: percentile(writes, 50),
+    writeLatencyMsP99: percentile(writes, 99),
+    unavailableMs: toMs(unavailableUs(history, windowUs.fromUs, windowUs.toUs)),
+  };
+}
