@@ -59,9 +59,17 @@ export interface Storage {
 
 export class MemoryStorage implements Storage {
   private hardState: HardState = EMPTY_HARD_STATE;
-  private snap: Snapshot = EMPTY_SNAPSHOT;
+  private snap: Snapshot;
   /** ents[0] is the dummy entry at the snapshot index; ents[i] has index ents[0].index + i. */
   private ents: Entry[] = [{ term: 0 as Term, index: 0 as LogIndex, type: 'normal', data: new Uint8Array(0) }];
+
+  /**
+   * `confState`: the membership of a brand-new group whose log starts empty (what etcd's tests
+   * set on a fresh MemoryStorage); a snapshot applied later replaces it.
+   */
+  constructor(confState?: ConfState) {
+    this.snap = confState === undefined ? EMPTY_SNAPSHOT : { ...EMPTY_SNAPSHOT, metadata: { ...EMPTY_SNAPSHOT.metadata, confState } };
+  }
 
   initialState(): InitialState {
     return { hardState: this.hardState, confState: this.snap.metadata.confState };
