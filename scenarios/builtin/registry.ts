@@ -6,7 +6,7 @@ import { leaderCrash, noFsyncCrash, rollingRestarts } from './crashes.js';
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
 import { crashPoints, leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
-import { leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift } from './stale-reads.js';
+import { leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift, readModes } from './stale-reads.js';
 import { swarm } from './swarm.js';
 
 export const BUILTINS: readonly BuiltinScenario[] = [
@@ -14,6 +14,7 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   leaderIsolationStaleRead,
   leaderPauseStaleRead,
   leaseReadClockDrift,
+  readModes,
   leaderCrash,
   rollingRestarts,
   tornWrite,

@@ -1,0 +1,247 @@
+/**
+ * The headline experiments: each runs a built-in scenario under two or more settings ("arms") over
+ * the same seeds and compares what happened.
+ *
+ * - **prevote** (prevote-rejoin): an isolated follower rejoins. Arms `prevote-on`/`prevote-off`,
+ *   CheckQuorum on in both, as etcd runs. Does its term rise, does the leader change on heal,
+ *   how long are writes unavailable?
+ * - **readindex** (read-modes): the leader is cut off while clients read. Arms by read mode
+ *   (`readindex`, `lease`, `lease-clock-drift`, `leader-local`, `serializable`): in how many seeds
+ *   is a linearizable read violated, how many stale reads, what latency?
+ * - **checkquorum** (leader-minority): how long a leader cut off in a minority keeps leading,
+ *   `checkquorum-on`/`checkquorum-off`.
+ * - **fsync** (no-fsync-crash): acknowledged writes lost after a majority loses power,
+ *   `fsync-on`/`fsync-off`.
+ *
+ * This module is pure: it says what to run and how to sum it up. The CLI runs the arms (on worker
+ * threads) and hands the records to `summarizeArm` and `summarizeExperiment`.
+ */
+import type { ArmResult, ArmSeed, ColumnSpec, ExperimentResult } from './experiment-record.js';
+import { verdictOf } from './fuzz.js';
+import { percentile } from './history-metrics.js';
+import type { RunRecord } from './run-record.js';
+
+export const EXPERIMENT_NAMES = ['prevote', 'readindex', 'checkquorum', 'fsync'] as const;
+export type ExperimentName = (typeof EXPERIMENT_NAMES)[number];
+
+export interface ArmSpec {
+  readonly name: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly overrides: readonly string[];
+}
+
+export interface ExperimentSpec {
+  readonly name: ExperimentName;
+  readonly title: string;
+  readonly question: string;
+  /** The built-in scenario every arm runs. */
+  readonly scenario: string;
+  readonly arms: readonly ArmSpec[];
+  readonly columns: readonly ColumnSpec[];
+  /** The arm's figures over its seeds' records. */
+  aggregate(records: readonly RunRecord[]): Record<string, number>;
+  /** The result in plain words. */
+  explain(arms: readonly ArmResult[]): string[];
+}
+
+const median = (xs: readonly number[]): number => percentile(xs, 50);
+const max = (xs: readonly number[]): number => xs.reduce((m, x) => Math.max(m, x), 0);
+const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
+const count = <T>(xs: readonly T[], p: (x: T) => boolean): number => xs.reduce((n, x) => n + (p(x) ? 1 : 0), 0);
+const extra = (r: RunRecord, k: string): number => r.metrics.extra[k] ?? 0;
+const arm = (arms: readonly ArmResult[], name: string): Readonly<Record<string, number>> => arms.find((a) => a.name === name)?.metrics ?? {};
+
+const prevote: ExperimentSpec = {
+  name: 'prevote',
+  title: 'PreVote and term inflation',
+  question: 'When a follower that was cut off rejoins, does it disrupt the healthy leader?',
+  scenario: 'prevote-rejoin',
+  arms: [
+    { name: 'prevote-on', settings: { preVote: true, checkQuorum: true }, overrides: ['cluster.preVote=true', 'cluster.checkQuorum=true'] },
+    { name: 'prevote-off', settings: { preVote: false, checkQuorum: true }, overrides: ['cluster.preVote=false', 'cluster.checkQuorum=true'] },
+  ],
+  columns: [
+    { metric: 'isolatedTermRiseMedian', header: 'term rise (median)' },
+    { metric: 'isolatedTermRiseMax', header: 'term rise (max)' },
+    { metric: 'seedsWithTermRise', header: 'seeds with rise' },
+    { metric: 'leaderChangesAfterHealMax', header: 'leader changes after heal (max)' },
+    { metric: 'seedsWithLeaderChangeAfterHeal', header: 'seeds with a change' },
+    { metric: 'unavailableMsMedian', header: 'write outage ms (median)' },
+  ],
+  aggregate: (rs) => {
+    const rise = rs.map((r) => extra(r, 'isolatedTermRise'));
+    const changes = rs.map((r) => r.metrics.leaderChangesAfterHeal);
+    const outage = rs.map((r) => r.metrics.unavailableMs);
+    return {
+      isolatedTermRiseMax: max(rise),
+      isolatedTermRiseMedian: median(rise),
+      seedsWithTermRise: count(rise, (x) => x > 0),
+      leaderChangesAfterHealMax: max(changes),
+      leaderChangesAfterHealMedian: median(changes),
+      seedsWithLeaderChangeAfterHeal: count(changes, (x) => x > 0),
+      unavailableMsMedian: median(outage),
+      unavailableMsMax: max(outage),
+    };
+  },
+  explain: (arms) => {
+    const on = arm(arms, 'prevote-on');
+    const off = arm(arms, 'prevote-off');
+    return [
+      `With PreVote the isolated follower's term rose by at most ${on.isolatedTermRiseMax ?? 0} and the leader changed after the heal in ${on.seedsWithLeaderChangeAfterHeal ?? 0} seeds: ` +
+        'its pre-votes were refused while the leader was alive, so it never started a real election.',
+      `Without PreVote its term rose by ${off.isolatedTermRiseMedian ?? 0} (median, up to ${off.isolatedTermRiseMax ?? 0}) while it was cut off, each election timeout one more term, ` +
+        `and on return its higher term deposed the leader in ${off.seedsWithLeaderChangeAfterHeal ?? 0} seeds — an election nobody needed, ` +
+        `with writes unavailable for ${off.unavailableMsMedian ?? 0} ms (median) against ${on.unavailableMsMedian ?? 0} ms with PreVote.`,
+    ];
+  },
+};
+
+const readArm = (name: string, readMode: string, more: readonly string[] = [], settings: Record<string, unknown> = {}): ArmSpec => ({
+  name,
+  settings: { readMode, ...settings },
+  overrides: [`readMode=${readMode}`, ...more],
+});
+
+const readindex: ExperimentSpec = {
+  name: 'readindex',
+  title: 'Read modes and stale reads',
+  question: 'When the leader is cut off, which read modes still return the latest acknowledged write?',
+  scenario: 'read-modes',
+  arms: [
+    readArm('readindex', 'readindex'),
+    readArm('lease', 'lease'),
+    readArm('lease-clock-drift', 'lease', ['faults[0].rate=0.4'], { leaderClockRate: 0.4 }),
+    readArm('leader-local', 'leader-local'),
+    // Reads sent with serializable=true: checked by their own rule, not for linearizability.
+    readArm('serializable', 'readindex', ['workload.serializableReadRatio=1'], { serializableReadRatio: 1 }),
+  ],
+  columns: [
+    { metric: 'violationSeeds', header: 'seeds not linearizable' },
+    { metric: 'staleReads', header: 'stale reads' },
+    { metric: 'serializableViolationSeeds', header: 'serializable rule broken' },
+    { metric: 'readLatencyMsP50', header: 'read ms p50' },
+    { metric: 'readLatencyMsP99', header: 'read ms p99' },
+  ],
+  aggregate: (rs) => ({
+    violationSeeds: count(rs, (r) => r.checks.linearizable.status === 'fail'),
+    staleReads: sum(rs.map((r) => r.metrics.staleReads)),
+    seedsWithStaleReads: count(rs, (r) => r.metrics.staleReads > 0),
+    serializableViolationSeeds: count(rs, (r) => r.checks.serializable.status === 'fail'),
+    readLatencyMsP50: median(rs.map((r) => r.metrics.readLatencyMsP50)),
+    readLatencyMsP99: median(rs.map((r) => r.metrics.readLatencyMsP99)),
+  }),
+  explain: (arms) => {
+    const ri = arm(arms, 'readindex');
+    const ll = arm(arms, 'leader-local');
+    const drift = arm(arms, 'lease-clock-drift');
+    const ser = arm(arms, 'serializable');
+    return [
+      `ReadIndex reads were linearizable in every seed but ${ri.violationSeeds ?? 0}: before answering, the leader confirms with a quorum that it still leads, which a cut-off leader cannot do. The price is a round trip: ${ri.readLatencyMsP50 ?? 0} ms at the median.`,
+      `Leader-local reads broke linearizability in ${ll.violationSeeds ?? 0} seeds (${ll.staleReads ?? 0} stale reads): the old leader answered from its own state after a new leader had acknowledged newer writes.`,
+      `Lease reads with the leader's clock running slow broke it in ${drift.violationSeeds ?? 0} seeds: by its slow clock the lease had not expired, while the others had elected a new leader long before.`,
+      `Serializable reads returned ${ser.staleReads ?? 0} stale values, as they may; they are not judged for linearizability but by their own rule (a state the member really had), which failed in ${ser.serializableViolationSeeds ?? 0} seeds.`,
+    ];
+  },
+};
+
+const checkquorum: ExperimentSpec = {
+  name: 'checkquorum',
+  title: 'CheckQuorum and a leader in a minority',
+  question: 'How long does a leader cut off in a minority go on believing it leads?',
+  scenario: 'leader-minority',
+  arms: [
+    { name: 'checkquorum-on', settings: { checkQuorum: true }, overrides: ['cluster.checkQuorum=true'] },
+    { name: 'checkquorum-off', settings: { checkQuorum: false }, overrides: ['cluster.checkQuorum=false'] },
+  ],
+  columns: [
+    { metric: 'minorityLeaderMsMedian', header: 'minority leader ms (median)' },
+    { metric: 'minorityLeaderMsMax', header: 'minority leader ms (max)' },
+    { metric: 'leaderChangesMedian', header: 'leader changes (median)' },
+  ],
+  aggregate: (rs) => {
+    const ms = rs.map((r) => extra(r, 'minorityLeaderMs'));
+    return { minorityLeaderMsMedian: median(ms), minorityLeaderMsMax: max(ms), leaderChangesMedian: median(rs.map((r) => r.metrics.leaderChanges)) };
+  },
+  explain: (arms) => {
+    const on = arm(arms, 'checkquorum-on');
+    const off = arm(arms, 'checkquorum-off');
+    return [
+      `With CheckQuorum the cut-off leader stepped down after ${on.minorityLeaderMsMedian ?? 0} ms (median): every election timeout it checks that a quorum was heard from, and steps down when not.`,
+      `Without it, it kept leading for ${off.minorityLeaderMsMedian ?? 0} ms (median) — until the partition healed — while the majority had elected another leader: two nodes believing they lead, which is safe for writes (the old one cannot commit) but not for reads served on that belief.`,
+    ];
+  },
+};
+
+const fsync: ExperimentSpec = {
+  name: 'fsync',
+  title: 'fsync and acknowledged writes',
+  question: 'Can a write the cluster acknowledged disappear after a crash?',
+  scenario: 'no-fsync-crash',
+  arms: [
+    { name: 'fsync-on', settings: { unsafeNoFsync: false }, overrides: ['cluster.unsafeNoFsync=false'] },
+    { name: 'fsync-off', settings: { unsafeNoFsync: true }, overrides: ['cluster.unsafeNoFsync=true'] },
+  ],
+  columns: [
+    { metric: 'lostAckedWrites', header: 'lost acknowledged writes' },
+    { metric: 'seedsWithLoss', header: 'seeds with loss' },
+    { metric: 'failedSeeds', header: 'seeds failing a check' },
+  ],
+  aggregate: (rs) => ({
+    lostAckedWrites: sum(rs.map((r) => r.metrics.lostAckedWrites)),
+    lostAckedWritesMax: max(rs.map((r) => r.metrics.lostAckedWrites)),
+    seedsWithLoss: count(rs, (r) => r.metrics.lostAckedWrites > 0),
+    failedSeeds: count(rs, (r) => verdictOf(r.checks).status === 'fail'),
+  }),
+  explain: (arms) => {
+    const on = arm(arms, 'fsync-on');
+    const off = arm(arms, 'fsync-off');
+    return [
+      `With fsync, ${on.lostAckedWrites ?? 0} acknowledged writes were lost: a member acknowledges only what its WAL made durable, so a crash loses only unacknowledged work.`,
+      `With --unsafe-no-fsync, ${off.lostAckedWrites ?? 0} acknowledged writes were lost in ${off.seedsWithLoss ?? 0} seeds: a majority that loses power together forgets entries it had acknowledged, and may even forget its votes.`,
+    ];
+  },
+};
+
+export const EXPERIMENTS: Readonly<Record<ExperimentName, ExperimentSpec>> = { prevote, readindex, checkquorum, fsync };
+
+/** One arm's result from its seeds' records (in seed order). `representative`: the first seed's full record, if kept. */
+export function summarizeArm(spec: ExperimentSpec, a: ArmSpec, records: readonly RunRecord[], representative: RunRecord | null): ArmResult {
+  const seeds: ArmSeed[] = records.map((r) => {
+    const v = verdictOf(r.checks);
+    return { seed: r.seed, traceHash: r.traceHash, verdict: v.status, failed: v.failed, metrics: r.metrics, reproduce: r.reproduce };
+  });
+  return { name: a.name, settings: a.settings, scenario: spec.scenario, overrides: a.overrides, metrics: spec.aggregate(records), seeds, representative };
+}
+
+export function summarizeExperiment(spec: ExperimentSpec, seedList: readonly number[], arms: readonly ArmResult[]): ExperimentResult {
+  return {
+    version: 1,
+    experiment: spec.name,
+    title: spec.title,
+    question: spec.question,
+    seeds: seedList.length,
+    seedList,
+    arms,
+    columns: spec.columns,
+    explanation: spec.explain(arms),
+    reproduce: `npx raftsim experiment ${spec.name} --seeds ${seedList.length}${seedList[0] === 1 ? '' : ` --from ${seedList[0]}`}`,
+  };
+}
+
+/** The `--json` shape: `{experiment, seeds, arms: [{name, settings, metrics}]}`. */
+export function experimentJson(r: ExperimentResult): unknown {
+  return { experiment: r.experiment, seeds: r.seeds, arms: r.arms.map((a) => ({ name: a.name, settings: a.settings, metrics: a.metrics })) };
+}
+
+/** The comparison table, as fixed-width text: one row per arm, one column per metric. */
+export function formatExperimentTable(r: ExperimentResult): string {
+  const headers = ['arm', ...r.columns.map((c) => c.header)];
+  const rows = r.arms.map((a) => [a.name, ...r.columns.map((c) => formatNumber(a.metrics[c.metric] ?? 0))]);
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  return [`${r.title} — ${r.seeds} seeds per arm`, line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function formatNumber(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
+}
