@@ -2,7 +2,7 @@
  * The kv server of one member (etcd's EtcdServer + v3rpc): it answers the RPCs of `kv/wire`,
  * proposes writes through raft and applies committed entries to the replicated state
  * (`state-machine.ts`), serves reads in the configured mode, runs the leader's lease expiry and
- * serves watch streams.
+ * serves watch streams (`watch-server.ts`).
  *
  * Built in two steps because the raft node needs the server's state machine and observer, and the
  * server needs the node:
@@ -48,7 +48,9 @@ import type { NodeObserver, RaftNodeHandle, StateMachine } from '../../raft/node
 import type { Entry, LogIndex, NodeId, ReadState, Role, Term } from '../../raft/core/types.js';
 import { kvError } from '../mvcc/errors.js';
 import { isTxnReadOnly, validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
-import type { CallOf, KvCall, KvReply } from '../wire.js';
+import type { CallOf, KvCall, KvReply, WatchStreamRequest } from '../wire.js';
+import type { HostId } from '../../sim/host.js';
+import { WatchServer, type WatchSend, type WatchServerStats } from './watch-server.js';
 import { ApplyWait } from './apply-wait.js';
 import { decodeRaftRequest, encodeRaftRequest, requestId, type InternalRequest, type RaftRequest } from './internal-request.js';
 import { minLeaseTtlS, resolveServerOptions, type ReadMode, type ServerOptions } from './options.js';
@@ -74,6 +76,7 @@ export interface ServerStats {
   readonly leaseRevokesSkippedNotLeader: number;
   readonly calls: PendingStats;
   readonly readIndex: ReadIndexStats;
+  readonly watch: WatchServerStats;
   readonly state: StateMachineStats;
 }
 
@@ -87,6 +90,10 @@ export interface KvServer {
   bind(node: RaftNodeHandle): void;
   /** Serves one RPC; `reply` is called exactly once (perhaps synchronously). */
   call(call: KvCall, reply: (r: KvReply) => void): void;
+  /** One message of `client`'s watch stream `streamId`; responses go out through `send` (false = not accepted). */
+  watchRequest(client: HostId, streamId: number, request: WatchStreamRequest, send: WatchSend): void;
+  /** The connection to `client` broke: its watch stream is gone. */
+  clientGone(client: HostId): void;
   /** HashKV of the local store at `revision` (0 = current), for the runner's convergence check. */
   hashKV(revision?: number): KvResult<HashKVResponse>;
   /** The store revision now. */
@@ -114,6 +121,7 @@ class Server implements KvServer {
   private readonly pending: PendingCalls;
   private readonly applyWait: ApplyWait;
   private readonly reads: ReadIndexLoop;
+  private readonly watches: WatchServer;
   private lead = 0;
   private role: Role = 'follower';
   private term = 0;
@@ -138,6 +146,7 @@ class Server implements KvServer {
     this.pending = new PendingCalls(ctx, options.maxPendingRequests, options.requestTimeoutUs, (p) => this.timeoutError(p));
     this.applyWait = new ApplyWait(options.maxPendingRequests);
     this.reads = new ReadIndexLoop(ctx, () => this.boundNode(), this.applyWait, options);
+    this.watches = new WatchServer(ctx, this.state.mvcc, (rev) => this.header(rev), options);
     this.stateMachine = {
       applyEntry: (e) => this.applyEntry(e),
       snapshot: () => this.state.snapshot(),
@@ -170,6 +179,15 @@ class Server implements KvServer {
     this.dispatch(p, call);
   }
 
+  watchRequest(client: HostId, streamId: number, request: WatchStreamRequest, send: WatchSend): void {
+    if (this.stoppedReason !== null) return;
+    this.watches.request(client, streamId, request, send);
+  }
+
+  clientGone(client: HostId): void {
+    this.watches.clientGone(client);
+  }
+
   hashKV(revision = 0): KvResult<HashKVResponse> {
     return this.state.mvcc.hashKV(revision);
   }
@@ -190,6 +208,7 @@ class Server implements KvServer {
       reads: { ...this.readCounts },
       calls: this.pending.stats(),
       readIndex: this.reads.stats(),
+      watch: this.watches.stats(),
       state: this.state.stats(),
     };
   }

@@ -1,0 +1,73 @@
+/**
+ * clientv3's retry rules (client/v3/retry.go, retry_interceptor.go) and the history's outcome
+ * classification.
+ *
+ * Retry: a *repeatable* call (Range, lease calls, maintenance reads) is retried on any
+ * Unavailable-class error, on another endpoint; a *non-repeatable* call (Put, DeleteRange, Txn,
+ * Compact) is retried only when it certainly never left the client ("there is no connection
+ * available"). Between attempts, clientv3's round-robin quorum backoff: after every ⌊n/2⌋+1
+ * attempts wait 25 ms ± 10 %, else retry at once.
+ *
+ * Outcome, for the history: `ok`; `fail` when the call certainly had no effect — it never left,
+ * or the error is in kv/api's DEFINITE_ERRORS; else `unknown` (it may have taken effect, at any
+ * time after its invocation). When in doubt, unknown.
+ */
+import { DEFINITE_ERRORS, type KvErrorCode } from '../api.js';
+import type { Random } from '../../sim/random.js';
+import type { Micros } from '../../sim/time.js';
+import { REPEATABLE, type Method } from '../wire.js';
+
+/**
+ * Errors etcd sends as gRPC `codes.Unavailable` (rpctypes): the server could not serve the call
+ * now, another member may. NotLeader is etcd's FailedPrecondition, but our followers send it where
+ * etcd's would forward to the leader (lease keepalive/TTL, leader-local reads), so a repeatable
+ * call moves on to another member. ProposalDropped (a dropped proposal, or a dropped ReadIndex)
+ * means "no leader here now".
+ */
+export const UNAVAILABLE: Readonly<Record<KvErrorCode, boolean>> = {
+  EmptyKey: false,
+  KeyNotFound: false,
+  ValueProvided: false,
+  LeaseProvided: false,
+  TooManyOps: false,
+  DuplicateKey: false,
+  Compacted: false,
+  FutureRev: false,
+  NoSpace: false,
+  RequestTooLarge: false,
+  TooManyRequests: false,
+  InvalidSortOption: false,
+  LeaseNotFound: false,
+  LeaseExist: false,
+  LeaseTTLTooLarge: false,
+  NoLeader: true,
+  NotLeader: true,
+  LeaderChanged: true,
+  Stopped: true,
+  Timeout: true,
+  TimeoutDueToLeaderFail: true,
+  TimeoutDueToConnectionLost: true,
+  TimeoutWaitAppliedIndex: true,
+  Unhealthy: true,
+  Corrupt: false,
+  ProposalDropped: true,
+  Unavailable: true,
+};
+
+/** Whether to try again after `code`. `sent`: the failed attempt reached the network. */
+export function shouldRetry(method: Method, code: KvErrorCode, sent: boolean): boolean {
+  if (!UNAVAILABLE[code]) return false;
+  return REPEATABLE[method] || !sent;
+}
+
+/** The history status of a call that ended with `code`; `sent`: some attempt reached the network. */
+export function failureStatus(code: KvErrorCode, sent: boolean): 'fail' | 'unknown' {
+  return !sent || DEFINITE_ERRORS[code] ? 'fail' : 'unknown';
+}
+
+/** clientv3 roundRobinQuorumBackoff: the wait before attempt number `attempt` (≥ 1). */
+export function retryBackoffUs(attempt: number, endpoints: number, random: Random, waitBetweenUs: Micros = 25_000, jitter = 0.1): Micros {
+  const quorum = Math.floor(endpoints / 2) + 1;
+  if (attempt % quorum !== 0) return 0;
+  return Math.round(waitBetweenUs * (1 + jitter * (random.float() * 2 - 1)));
+}

@@ -1,0 +1,114 @@
+/**
+ * A small simulated kv cluster for tests: the kernel (scheduler, trace, random), hosts, a network
+ * and channels carrying `Wire`, member hosts 1..n running `kv/member.ts` on a given raft node
+ * builder, and client hosts (100, 101, …) running `kv/client`, all recording into one history.
+ *
+ *   const c = createTestCluster({ members: 3, node: fakeNodeBuilder() });
+ *   const client = c.addClient();
+ *   client.call('put', { key: 'a', value: '1' }, (o) => …);
+ *   c.run(10_000);
+ *
+ * It is a test fixture, not the scenario runner: no nemesis, no checks of its own beyond what a
+ * test asks. Time is virtual µs.
+ */
+import { HistoryRecorder, type Operation } from '../sim/history.js';
+import { createChannels, type ChannelOptions, type Channels } from '../sim/channels.js';
+import { createHosts, type HostId, type HostRegistry } from '../sim/host.js';
+import { createNetwork, type Network, type NetworkOptions } from '../sim/network.js';
+import { createRandom } from '../sim/random.js';
+import { createScheduler, type Scheduler } from '../sim/scheduler.js';
+import { createTrace, type Trace } from '../sim/trace.js';
+import type { Micros } from '../sim/time.js';
+import { createKvClient, type ClientOptions, type KvClient } from './client/client.js';
+import { WatchLog } from './client/watch-client.js';
+import { memberFactory, type Member, type NodeBuilder } from './member.js';
+import { createFakeRaftNode } from './server/fake-raft-node.js';
+import type { ServerOptions } from './server/options.js';
+import type { Wire } from './wire.js';
+
+export interface TestClusterOptions {
+  readonly members: number;
+  readonly node: NodeBuilder;
+  readonly server?: Partial<ServerOptions> | ((id: HostId) => Partial<ServerOptions>);
+  readonly seed?: number | string;
+  readonly network?: Partial<NetworkOptions>;
+  readonly channels?: Partial<ChannelOptions>;
+  /** Trace mode: keep events (default, for assertions) or hash only (faster). */
+  readonly keepTrace?: boolean;
+}
+
+export type Program = Member | KvClient;
+
+export interface TestCluster {
+  readonly scheduler: Scheduler;
+  readonly trace: Trace;
+  readonly hosts: HostRegistry<Program>;
+  readonly network: Network<Wire>;
+  readonly channels: Channels<Wire>;
+  readonly history: HistoryRecorder;
+  readonly watchLog: WatchLog;
+  readonly memberIds: readonly HostId[];
+  /** The member program now on host `id` (undefined while it is down). */
+  member(id: HostId): Member | undefined;
+  /** Members that are up. */
+  liveMembers(): Member[];
+  /** Starts a client host (ids from 100) talking to every member. */
+  addClient(options?: Partial<ClientOptions>): KvClient;
+  /** Runs for `us` of virtual time. */
+  run(us: Micros): void;
+  /** Runs until `pred` holds (checked after each event), at most `limitUs` more; true if it held. */
+  runUntil(pred: () => boolean, limitUs: Micros): boolean;
+  crash(id: HostId): void;
+  restart(id: HostId): Member;
+  /** The member that is up and believes it leads, if exactly one does. */
+  leader(): Member | undefined;
+  operations(): readonly Operation[];
+}
+
+export const FIRST_CLIENT_ID = 100;
+
+export function createTestCluster(o: TestClusterOptions): TestCluster {
+  const kernel = { scheduler: createScheduler(), trace: createTrace({ mode: o.keepTrace === false ? 'hash-only' : 'keep' }), random: createRandom(o.seed ?? 1) };
+  const hosts = createHosts<Program>(kernel);
+  const memberIds = Array.from({ length: o.members }, (_, i) => i + 1);
+  for (const id of memberIds) hosts.add(id);
+  const network = createNetwork<Wire>(kernel, hosts, { delay: { kind: 'uniform', minUs: 300, maxUs: 1_500 }, ...o.network });
+  const channels = createChannels<Wire>(kernel, hosts, network, o.channels ?? {});
+  const history = new HistoryRecorder();
+  const watchLog = new WatchLog();
+  const serverOptions = (id: HostId): Partial<ServerOptions> => (typeof o.server === 'function' ? o.server(id) : (o.server ?? {}));
+  for (const id of memberIds) hosts.start(id, memberFactory({ network, channels }, { node: o.node, server: serverOptions(id) }));
+  let nextClient = FIRST_CLIENT_ID;
+  const member = (id: HostId): Member | undefined => (hosts.isUp(id) ? (hosts.program(id) as Member) : undefined);
+  return {
+    scheduler: kernel.scheduler,
+    trace: kernel.trace,
+    hosts,
+    network,
+    channels,
+    history,
+    watchLog,
+    memberIds,
+    member,
+    liveMembers: () => memberIds.map(member).filter((m): m is Member => m !== undefined),
+    addClient(options = {}) {
+      const id = nextClient++;
+      hosts.add(id);
+      return hosts.start(id, (ctx) => createKvClient(ctx, { network, channels, history, watchLog }, { endpoints: memberIds, process: id - FIRST_CLIENT_ID, ...options })) as KvClient;
+    },
+    run: (us) => kernel.scheduler.runUntil(kernel.scheduler.now + us),
+    runUntil: (pred, limitUs) => kernel.scheduler.runUntilHolds(pred, kernel.scheduler.now + limitUs),
+    crash: (id) => hosts.crash(id),
+    restart: (id) => hosts.restart(id) as Member,
+    leader() {
+      const leaders = memberIds.map(member).filter((m): m is Member => m !== undefined && hosts.state(m.id) === 'up' && m.node.status().role === 'leader');
+      return leaders.length === 1 ? leaders[0] : undefined;
+    },
+    operations: () => history.completed(),
+  };
+}
+
+/** Members on the fake raft node (each its own leader, no replication): for client and server tests. */
+export function fakeNodeBuilder(): NodeBuilder {
+  return (ctx, sm, observer) => createFakeRaftNode(ctx, sm, observer);
+}

@@ -1,0 +1,130 @@
+/**
+ * A member host's program: a raft node + the kv server + the demultiplexer between them and the
+ * network. Built by a factory so the host registry can crash it and start it again on the same
+ * disk (the node recovers from its WAL and snapshot; the server's state is rebuilt by the node's
+ * restore and re-apply).
+ *
+ *   const factory = memberFactory(env, { server: { readMode: 'readindex' }, node: realRaftNode(…) });
+ *   hosts.start(1, factory);            // and hosts.restart(1) after hosts.crash(1)
+ *
+ * Demultiplexing (one listener per host, sim/network): `raft` messages go to the node; `call`s to
+ * the server, whose replies travel back on a stream to the calling client (opened on first use,
+ * gRPC's response direction); `watch` messages to the server's watch streams.
+ *
+ * The raft node is built by `MemberConfig.node` (a `NodeBuilder`), so tests can run members on the
+ * fake node of kv/server and the cluster on the real one (`raft/node/node.ts`).
+ */
+import { assert } from '../sim/assert.js';
+import type { Channels, Stream } from '../sim/channels.js';
+import type { Factory, HostContext, HostId } from '../sim/host.js';
+import type { Network } from '../sim/network.js';
+import type { HashKVResponse, KvResult } from './api.js';
+import type { NodeObserver, NodeStatus, RaftNodeHandle, StateMachine } from '../raft/node/api.js';
+import type { ServerOptions } from './server/options.js';
+import { createKvServer, type KvServer, type ServerStats } from './server/server.js';
+import type { AppliedWrite } from './server/state-machine.js';
+import { CLIENT_STREAM_LABEL, type KvReply, type Wire } from './wire.js';
+
+/** Builds this incarnation's raft node around the server's state machine and observer. */
+export type NodeBuilder = (ctx: HostContext, stateMachine: StateMachine, observer: NodeObserver) => RaftNodeHandle;
+
+export interface MemberEnv {
+  readonly network: Network<Wire>;
+  readonly channels: Channels<Wire>;
+}
+
+export interface MemberConfig {
+  readonly server?: Partial<ServerOptions>;
+  readonly node: NodeBuilder;
+}
+
+export interface MemberStatus {
+  readonly id: HostId;
+  readonly incarnation: number;
+  readonly node: NodeStatus;
+  /** The store's revision and the last index the kv state machine applied. */
+  readonly revision: number;
+  readonly kvAppliedIndex: number;
+}
+
+export interface Member {
+  readonly id: HostId;
+  readonly node: RaftNodeHandle;
+  readonly server: KvServer;
+  status(): MemberStatus;
+  stats(): ServerStats;
+  hashKV(revision?: number): KvResult<HashKVResponse>;
+  /** What each entry applied by this incarnation did to the store (the checkers' write sequence). */
+  appliedWrites(): readonly AppliedWrite[];
+}
+
+export function memberFactory(env: MemberEnv, config: MemberConfig): Factory<Member> {
+  return (ctx) => new MemberProgram(ctx, env, config);
+}
+
+class MemberProgram implements Member {
+  readonly id: HostId;
+  readonly node: RaftNodeHandle;
+  readonly server: KvServer;
+  /** Reply streams to clients, by client host. */
+  private readonly toClients = new Map<HostId, Stream<Wire>>();
+
+  constructor(
+    private readonly ctx: HostContext,
+    private readonly env: MemberEnv,
+    config: MemberConfig,
+  ) {
+    this.id = ctx.id;
+    this.server = createKvServer(ctx, { memberId: ctx.id, ...(config.server === undefined ? {} : { options: config.server }) });
+    // Listen before the node starts: its first messages' answers must find us.
+    env.network.listen(ctx.id, (from, msg) => this.receive(from, msg));
+    this.node = config.node(ctx, this.server.stateMachine, this.server.observer);
+    this.server.bind(this.node);
+  }
+
+  status(): MemberStatus {
+    const st = this.server.state.stats();
+    return { id: this.id, incarnation: this.ctx.incarnation, node: this.node.status(), revision: st.revision, kvAppliedIndex: st.appliedIndex };
+  }
+
+  stats(): ServerStats {
+    return this.server.stats();
+  }
+
+  hashKV(revision = 0): KvResult<HashKVResponse> {
+    return this.server.hashKV(revision);
+  }
+
+  appliedWrites(): readonly AppliedWrite[] {
+    return this.server.appliedWrites();
+  }
+
+  private receive(from: HostId, msg: Wire): void {
+    switch (msg.kind) {
+      case 'raft':
+        return this.node.receive(msg.message.from, msg.message);
+      case 'call':
+        return this.server.call(msg.call, (reply) => this.reply(from, msg.callId, reply));
+      case 'watch':
+        return this.server.watchRequest(from, msg.streamId, msg.request, (response) => this.toClient(from, { kind: 'watch-response', streamId: msg.streamId, response }));
+      case 'reply':
+      case 'watch-response':
+        assert(false, () => `member ${this.id}: unexpected ${msg.kind} from ${from}`);
+    }
+  }
+
+  private reply(client: HostId, callId: number, reply: KvReply): void {
+    this.toClient(client, { kind: 'reply', callId, reply });
+  }
+
+  /** Sends on the reply stream to `client`; a broken stream loses it (the client's deadline covers it). */
+  private toClient(client: HostId, msg: Wire): boolean {
+    if (!this.ctx.alive) return false;
+    let s = this.toClients.get(client);
+    if (s === undefined || s.state === 'closed') {
+      s = this.env.channels.openStream(this.id, client, { label: CLIENT_STREAM_LABEL, onState: (st) => { if (st === 'broken') this.server.clientGone(client); } });
+      this.toClients.set(client, s);
+    }
+    return s.send(msg);
+  }
+}
