@@ -1,0 +1,349 @@
+/**
+ * A small deterministic cluster of raft nodes over the sim kernel, for tests (and for anyone who
+ * needs raft without kv): N hosts (ids 1..N), each running `createRaftNode` with a trivial state
+ * machine — an append-only log of applied payloads with a running hash — over the simulated
+ * network, channels and disks. Crash, restart, partition, propose, run; and the cluster-level
+ * checks raft promises:
+ *
+ * - **state machine safety**: no two nodes (or incarnations) apply different entries at the same
+ *   index — checked at every apply;
+ * - **election safety**: at most one leader per term — checked at every `raft.role` event;
+ * - **durability of acknowledgements**: what a node acknowledged (its latest append
+ *   acknowledgement and its latest granted vote) is on its disk when it restarts — checked at
+ *   every restart, against the recovered state (`CrashRecord`);
+ * - **convergence** (`checkConverged`): one leader, and every running node applied the same
+ *   entries up to the same index, with the same state machine hash.
+ * A broken check throws an InvariantViolation naming the seed.
+ */
+import { assert, InvariantViolation } from '../../sim/assert.js';
+import type { ChannelOptions, Channels } from '../../sim/channels.js';
+import { createChannels } from '../../sim/channels.js';
+import type { DiskFaults, DiskLatency, DiskOptions, Disks } from '../../sim/disk.js';
+import { createDisks } from '../../sim/disk.js';
+import type { HostContext, HostRegistry, Kernel } from '../../sim/host.js';
+import { createHosts } from '../../sim/host.js';
+import type { Network, NetworkOptions } from '../../sim/network.js';
+import { createNetwork } from '../../sim/network.js';
+import { createRandom } from '../../sim/random.js';
+import { createScheduler } from '../../sim/scheduler.js';
+import type { TraceEvent, TraceOptions } from '../../sim/trace.js';
+import { createTrace } from '../../sim/trace.js';
+import type { Micros } from '../../sim/time.js';
+import type { Message } from '../core/messages.js';
+import type { Entry, LogIndex, NodeId } from '../core/types.js';
+import type { StateMachine } from './api.js';
+import type { CrashPoint } from './crash-points.js';
+import type { RaftNode, RaftNodeOptions } from './node.js';
+import { createRaftNode } from './node.js';
+
+/** Node options a test may set (the cluster supplies the rest). */
+export type TestNodeOptions = Partial<Pick<RaftNodeOptions<Message>, 'raft' | 'tickUs' | 'snapshotCount' | 'catchUpEntries' | 'walSegmentBytes' | 'snapshotsKept' | 'unsafeNoFsync' | 'traceMessages'>>;
+
+export interface TestClusterOptions {
+  readonly seed: number | string;
+  /** Nodes 1..size. Default 3. */
+  readonly size?: number;
+  readonly node?: TestNodeOptions;
+  readonly network?: Partial<NetworkOptions>;
+  readonly channels?: Partial<ChannelOptions>;
+  readonly disk?: Partial<Omit<DiskOptions, 'latency' | 'faults'>> & { readonly latency?: Partial<DiskLatency>; readonly faults?: Partial<DiskFaults> };
+  readonly trace?: Partial<TraceOptions>;
+  /** Asked at each crash point of each node: true crashes that node there. Default never. */
+  readonly crashPoint?: (id: NodeId, name: CrashPoint) => boolean;
+}
+
+/** The trivial state machine: applied payloads in order, and a running hash of them. */
+export class AppendLog implements StateMachine {
+  entries: { readonly index: LogIndex; readonly data: string }[] = [];
+  hash = 0;
+  lastIndex = 0 as LogIndex;
+
+  constructor(private readonly onApply: (e: Entry) => void) {}
+
+  applyEntry(entry: Entry): void {
+    this.onApply(entry);
+    const data = new TextDecoder().decode(entry.data);
+    this.entries.push({ index: entry.index, data });
+    this.hash = mixHash(this.hash, entry.index, data);
+    this.lastIndex = entry.index;
+  }
+
+  snapshot(): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({ entries: this.entries, hash: this.hash, lastIndex: this.lastIndex }));
+  }
+
+  restore(data: Uint8Array, index: LogIndex): void {
+    const img = JSON.parse(new TextDecoder().decode(data)) as { entries: { index: LogIndex; data: string }[]; hash: number; lastIndex: LogIndex };
+    assert(img.lastIndex <= index, () => `append log: snapshot image at ${img.lastIndex} for a snapshot at ${index}`);
+    this.entries = img.entries;
+    this.hash = img.hash;
+    this.lastIndex = index;
+  }
+}
+
+function mixHash(h: number, index: number, data: string): number {
+  let x = (h ^ index) >>> 0;
+  for (let i = 0; i < data.length; i++) x = Math.imul(x ^ data.charCodeAt(i), 0x01000193) >>> 0;
+  return x;
+}
+
+export interface Member {
+  readonly node: RaftNode;
+  readonly sm: AppendLog;
+}
+
+/** What a node promised before it crashed, what it held, and what it found on restart. */
+export interface CrashRecord {
+  readonly id: NodeId;
+  readonly atUs: Micros;
+  /** The crash point, or 'external' for a crash from outside the node. */
+  readonly point: CrashPoint | 'external';
+  readonly role: string;
+  readonly before: { readonly lastIndex: number; readonly commit: number; readonly applied: number; readonly term: number };
+  /** Filled in by the restart. */
+  after: { readonly lastIndex: number; readonly commit: number; readonly term: number; readonly snapshotIndex: number } | null;
+  /** The latest append acknowledgement and granted vote of the crashed incarnation. */
+  readonly lastAck: Ack | null;
+  readonly lastVote: { readonly term: number; readonly to: number } | null;
+}
+
+interface Ack {
+  readonly term: number;
+  readonly index: number;
+  /** The term of the node's entry at `index` when it acknowledged (null: compacted, so committed). */
+  readonly entryTerm: number | null;
+}
+
+interface Promises {
+  lastAck: Ack | null;
+  lastVote: { term: number; to: number } | null;
+}
+
+export class TestCluster {
+  readonly kernel: Kernel;
+  readonly hosts: HostRegistry<Member>;
+  readonly network: Network<Message>;
+  readonly channels: Channels<Message>;
+  readonly disks: Disks;
+  readonly ids: readonly NodeId[];
+  readonly crashes: CrashRecord[] = [];
+  /** Every entry any node applied, by index (state machine safety). */
+  readonly applied = new Map<number, { readonly term: number; readonly data: string }>();
+  private readonly leaders = new Map<number, number>();
+  private readonly promises = new Map<NodeId, Promises>();
+  private readonly pendingCrash = new Map<NodeId, CrashPoint>();
+  private proposalSeq = 0;
+
+  constructor(private readonly o: TestClusterOptions) {
+    const size = o.size ?? 3;
+    assert(Number.isInteger(size) && size >= 1 && size <= 9, () => `test cluster: size must be 1..9, got ${size}`);
+    this.kernel = { scheduler: createScheduler(), trace: createTrace({ mode: 'hash-only', ...o.trace }), random: createRandom(o.seed) };
+    this.hosts = createHosts<Member>(this.kernel);
+    this.ids = Array.from({ length: size }, (_, i) => (i + 1) as NodeId);
+    for (const id of this.ids) this.hosts.add(id);
+    this.network = createNetwork<Message>(this.kernel, this.hosts, { traceDeliveries: false, ...o.network });
+    this.channels = createChannels<Message>(this.kernel, this.hosts, this.network, o.channels);
+    this.disks = createDisks(this.kernel, this.hosts, { traceOps: false, ...o.disk });
+    this.kernel.trace.tap((e) => this.onTrace(e));
+    for (const id of this.ids) this.hosts.start(id, (ctx) => this.build(ctx));
+  }
+
+  /** The member of a running (or paused) host. */
+  member(id: NodeId): Member | undefined {
+    return this.hosts.program(id);
+  }
+
+  node(id: NodeId): RaftNode | undefined {
+    return this.hosts.program(id)?.node;
+  }
+
+  /** The running node that leads at the highest term, or null. */
+  leader(): NodeId | null {
+    let best: { id: NodeId; term: number } | null = null;
+    for (const id of this.ids) {
+      const n = this.node(id);
+      if (n === undefined || this.hosts.state(id) !== 'up') continue;
+      const s = n.status();
+      if (s.stopped === null && s.role === 'leader' && (best === null || s.term > best.term)) best = { id, term: s.term };
+    }
+    return best?.id ?? null;
+  }
+
+  /** Proposes a fresh payload (`p<seq>`) at the leader (or at `at`); returns it, or null if refused or nobody leads. */
+  propose(at?: NodeId): string | null {
+    const id = at ?? this.leader();
+    if (id === null) return null;
+    const n = this.node(id);
+    if (n === undefined) return null;
+    const data = `p${++this.proposalSeq}`;
+    return n.propose(new TextEncoder().encode(data)).ok ? data : null;
+  }
+
+  /** Proposes every `everyUs` from now until `untilUs` (virtual), on a timer of the simulation itself. */
+  proposeSteadily(everyUs: Micros, untilUs: Micros): void {
+    const fire = (): void => {
+      this.propose();
+      if (this.kernel.scheduler.now + everyUs <= untilUs) this.kernel.scheduler.schedule(everyUs, fire);
+    };
+    this.kernel.scheduler.schedule(everyUs, fire);
+  }
+
+  runFor(us: Micros): void {
+    this.kernel.scheduler.runUntil(this.kernel.scheduler.now + us);
+  }
+
+  /** Runs until `pred` holds or `limitUs` of virtual time passed; returns whether it held. */
+  runUntil(pred: () => boolean, limitUs: Micros): boolean {
+    return this.kernel.scheduler.runUntilHolds(pred, this.kernel.scheduler.now + limitUs);
+  }
+
+  /** Crashes a node from outside (a nemesis), recording what it held. */
+  crash(id: NodeId): void {
+    this.recordCrash(id, 'external');
+    this.hosts.crash(id);
+  }
+
+  /** Restarts a crashed node; checks its recovered disk against what it promised. */
+  restart(id: NodeId): Member {
+    const m = this.hosts.restart(id);
+    const rec = [...this.crashes].reverse().find((c) => c.id === id && c.after === null);
+    if (rec !== undefined) this.checkRecovered(rec, m);
+    return m;
+  }
+
+  get now(): Micros {
+    return this.kernel.scheduler.now;
+  }
+
+  /**
+   * Liveness: one running leader, every running node applied up to the leader's commit with the
+   * same hash, and their applied entries agree. Throws an InvariantViolation otherwise.
+   */
+  checkConverged(): void {
+    const lead = this.leader();
+    this.must(lead !== null, 'convergence: no leader');
+    const ls = (this.node(lead) as RaftNode).status();
+    const sm = (this.member(lead) as Member).sm;
+    for (const id of this.ids) {
+      const m = this.member(id);
+      if (m === undefined || this.hosts.state(id) !== 'up') continue;
+      const s = m.node.status();
+      this.must(s.stopped === null, () => `convergence: node ${id} stopped: ${s.stopped}`);
+      this.must(s.applied === ls.commit, () => `convergence: node ${id} applied ${s.applied}, leader ${lead} committed ${ls.commit}`);
+      this.must(m.sm.lastIndex === sm.lastIndex && m.sm.hash === sm.hash, () => `convergence: node ${id} state machine (${m.sm.lastIndex}, ${m.sm.hash}) differs from leader ${lead}'s (${sm.lastIndex}, ${sm.hash})`);
+    }
+  }
+
+  /** Payloads applied at the leader, in order (the committed history as the state machine saw it). */
+  committedPayloads(): string[] {
+    const lead = this.leader();
+    return lead === null ? [] : (this.member(lead) as Member).sm.entries.map((e) => e.data);
+  }
+
+  private build(ctx: HostContext): Member {
+    const id = ctx.id as NodeId;
+    this.promises.set(id, { lastAck: null, lastVote: null });
+    const sm = new AppendLog((e) => this.onApply(id, e));
+    const node = createRaftNode<Message>({
+      ...this.o.node,
+      ctx,
+      disk: this.disks.of(id),
+      channels: this.channels,
+      wrap: (m) => m,
+      peers: this.ids,
+      stateMachine: sm,
+      crash: () => {
+        this.recordCrash(id, this.pendingCrash.get(id) ?? 'external');
+        this.hosts.crash(id);
+      },
+      crashPoint: (name) => {
+        const hit = this.o.crashPoint?.(id, name) ?? false;
+        if (hit) this.pendingCrash.set(id, name);
+        return hit;
+      },
+    });
+    this.network.listen(id, (from, msg) => node.receive(from as NodeId, msg));
+    return { node, sm };
+  }
+
+  private onApply(id: NodeId, e: Entry): void {
+    const data = new TextDecoder().decode(e.data);
+    const seen = this.applied.get(e.index);
+    if (seen === undefined) {
+      this.applied.set(e.index, { term: e.term, data });
+      return;
+    }
+    this.must(seen.term === e.term && seen.data === data, () => `state machine safety: node ${id} applied ${e.term}/${e.index} ${JSON.stringify(data)}, another node applied ${seen.term}/${e.index} ${JSON.stringify(seen.data)}`);
+  }
+
+  private onTrace(e: TraceEvent): void {
+    if (e.kind === 'raft.role' && e.fields['role'] === 'leader') {
+      const term = e.fields['term'] as number;
+      const prev = this.leaders.get(term);
+      this.must(prev === undefined || prev === e.host, () => `election safety: nodes ${prev} and ${e.host} both led term ${term}`);
+      this.leaders.set(term, e.host as number);
+      return;
+    }
+    if (e.kind !== 'raft.send' || e.host === null) return;
+    const p = this.promises.get(e.host as NodeId);
+    if (p === undefined) return;
+    const f = e.fields;
+    if (f['type'] === 'MsgAppResp' && f['reject'] === false) {
+      const index = f['index'] as number;
+      const t = this.node(e.host as NodeId)?.logView().term(index as LogIndex) ?? null;
+      p.lastAck = { term: f['term'] as number, index, entryTerm: t };
+    } else if (f['type'] === 'MsgVoteResp' && f['reject'] === false) {
+      p.lastVote = { term: f['term'] as number, to: f['to'] as number };
+    }
+  }
+
+  private recordCrash(id: NodeId, point: CrashPoint | 'external'): void {
+    this.pendingCrash.delete(id);
+    const n = this.node(id);
+    if (n === undefined) return;
+    const s = n.raftStatus();
+    const p = this.promises.get(id) ?? { lastAck: null, lastVote: null };
+    this.crashes.push({
+      id,
+      atUs: this.now,
+      point,
+      role: s.role,
+      before: { lastIndex: n.logView().lastIndex(), commit: s.commit, applied: n.status().applied, term: s.term },
+      after: null,
+      lastAck: p.lastAck,
+      lastVote: p.lastVote,
+    });
+  }
+
+  /** What the node promised before the crash must be on its disk. */
+  private checkRecovered(rec: CrashRecord, m: Member): void {
+    const st = m.node.status();
+    if (st.stopped !== null) throw new InvariantViolation(`recovery: node ${rec.id} refused to start after a crash at ${rec.point}: ${st.stopped}`, String(this.o.seed));
+    const s = m.node.raftStatus();
+    const log = m.node.logView();
+    rec.after = { lastIndex: log.lastIndex(), commit: s.commit, term: s.term, snapshotIndex: st.snapshotIndex };
+    const ack = rec.lastAck;
+    if (ack !== null) {
+      this.must(s.term >= ack.term, () => `durability: node ${rec.id} acknowledged at term ${ack.term} but recovered term ${s.term} (crash at ${rec.point})`);
+      // Log matching: holding the acknowledged entry (same index and term) means holding everything
+      // before it. A newer leader's entries made durable since may have replaced it.
+      const have = ack.index <= st.snapshotIndex ? ack.entryTerm : log.term(ack.index as LogIndex);
+      const superseded = log.lastIndex() >= 1 && (log.term(log.lastIndex()) ?? 0) > ack.term;
+      this.must(ack.entryTerm === null || have === ack.entryTerm || ack.index <= st.snapshotIndex || superseded, () => `durability: node ${rec.id} acknowledged entry ${ack.entryTerm}/${ack.index} but recovered ${have}/${ack.index} (crash at ${rec.point})`);
+    }
+    const vote = rec.lastVote;
+    if (vote !== null) {
+      const votedNow = s.term > vote.term || (s.term === vote.term && s.vote === vote.to);
+      this.must(votedNow, () => `durability: node ${rec.id} voted for ${vote.to} at term ${vote.term} but recovered term ${s.term} vote ${s.vote} (crash at ${rec.point})`);
+    }
+  }
+
+  private must(cond: unknown, message: string | (() => string)): asserts cond {
+    if (!cond) throw new InvariantViolation(typeof message === 'string' ? message : message(), String(this.o.seed));
+  }
+}
+
+/** A cluster of `options.size` nodes, started. */
+export function createTestCluster(options: TestClusterOptions): TestCluster {
+  return new TestCluster(options);
+}
