@@ -106,4 +106,4 @@ describe('trace', () => {
   });
 });
 
-const PINNED_HASH = '72e536d7890f3842';
+const PINNED_HASH = '518da2aceca968bc';

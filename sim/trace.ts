@@ -9,10 +9,15 @@
  * would be reordered by JavaScript, so do not use them).
  *
  * Hashing is computed from the values, never from a rendered string, so that emitting stays cheap
- * on the hot path (one event per delivered message): time, host, kind and each field's type and
- * value are mixed into two independent 32-bit lanes (murmur3-style word mixing with different
- * constants), finalised with an avalanche on read. Field *names* are not hashed: for a given kind
- * they are fixed by the code, and the code is the same on both sides of a comparison.
+ * on the hot path (one event per delivered message). The state is two 32-bit lanes; each word
+ * (time low and high, host, kind, each field value) takes one multiply-rotate step per lane
+ * (FxHash-style, different constants per lane), and murmur3's avalanche finalises on read. A
+ * value's type is folded in with a salt that differs per lane, so 1, '1' and true never collide
+ * by construction. A string is first digested to 64 bits (32 per lane) — once: repeated strings
+ * (kinds, reasons, roles) come from a bounded cache, and a digest depends only on the string, so
+ * the cache never changes a hash. Field *names* are not hashed: for a given kind they are fixed
+ * by the code, and the code is the same on both sides of a comparison. All arithmetic is 32-bit
+ * integer (Math.imul) and floats are read little-endian, so a hash is the same on any machine.
  *
  * Modes (`TraceOptions.mode`):
  * - `hash-only`: nothing is kept; the fastest, for fuzzing.
@@ -74,17 +79,36 @@ export interface Trace {
 
 const EMPTY: Fields = Object.freeze({});
 
-// Type tags mixed before each value, so that 1, '1' and true hash differently.
-const TAG_INT = 0x49;
-const TAG_FLOAT = 0x46;
-const TAG_STR = 0x53;
-const TAG_TRUE = 0x54;
-const TAG_FALSE = 0x5a;
-const TAG_EVENT = 0x45;
+// Per-type salts, one per lane. For two types X, Y: saltA(X)^saltB(X) ≠ saltA(Y)^saltB(Y), so a
+// word of one type can never step both lanes exactly as a word of another type does.
+const INT_A = 0x1b873593;
+const INT_B = 0x1b873593 ^ 0x11;
+const BIG_A = 0x68e31da4;
+const BIG_B = 0x68e31da4 ^ 0x22;
+const FLOAT_A = 0x3c6ef372;
+const FLOAT_B = 0x3c6ef372 ^ 0x33;
+const STR_A = 0x7f4a7c15;
+const STR_B = 0x7f4a7c15 ^ 0x44;
+const TRUE_AB = 0x55;
+const FALSE_AB = 0x66;
+const TIME_A = 0x2545f491;
+const TIME_B = 0x2545f491 ^ 0x77;
 const TWO_32 = 4294967296;
+
+/** One step of lane A: rotate, xor the word in, multiply (FxHash's step, golden-ratio constant). */
+function stepA(h: number, w: number): number {
+  return Math.imul(((h << 5) | (h >>> 27)) ^ w, 0x9e3779b9);
+}
+
+/** One step of lane B: a different rotation and an odd multiplier (murmur3's c1). */
+function stepB(h: number, w: number): number {
+  return Math.imul(((h << 11) | (h >>> 21)) ^ w, 0xcc9e2d51);
+}
 
 // Explicitly little-endian, so a float hashes the same on any machine.
 const floatView = new DataView(new ArrayBuffer(8));
+const STRING_CACHE_MAX = 4096;
+const STRING_CACHE_LENGTH_MAX = 64;
 
 class TraceImpl implements Trace {
   readonly mode: TraceMode;
@@ -98,6 +122,14 @@ class TraceImpl implements Trace {
   private readonly keepLast: number;
   private readonly keepKinds: readonly string[] | null;
   private taps: TraceTap[] = [];
+  /**
+   * Strings repeat (kinds, reasons, roles), so each is digested once to 64 bits and the digest is
+   * stepped in. A string's digest depends only on the string, so caching never changes the hash.
+   */
+  private readonly digestSlots = new Map<string, number>();
+  /** Digests by slot; slot 0 is scratch for strings not cached. */
+  private readonly digestA: number[] = [0];
+  private readonly digestB: number[] = [0];
 
   constructor(options: TraceOptions) {
     this.mode = options.mode;
@@ -106,12 +138,40 @@ class TraceImpl implements Trace {
   }
 
   emit(timeUs: Micros, host: HostId | null, kind: string, fields: Fields = EMPTY): void {
-    this.mix(TAG_EVENT);
-    this.mix(timeUs >>> 0);
-    this.mix((timeUs / TWO_32) | 0);
-    this.mix(host === null ? -1 : host);
-    this.mixString(kind);
-    for (const name in fields) this.mixValue(fields[name] as FieldValue);
+    let a = this.h1;
+    let b = this.h2;
+    const lo = timeUs >>> 0;
+    const hi = (timeUs / TWO_32) | 0;
+    a = stepA(stepA(a, lo ^ TIME_A), hi);
+    b = stepB(stepB(b, lo ^ TIME_B), hi);
+    const h = host === null ? -1 : host;
+    a = stepA(a, h);
+    b = stepB(b, h);
+    let slot = this.digest(kind);
+    a = stepA(a, (this.digestA[slot] as number) ^ STR_A);
+    b = stepB(b, (this.digestB[slot] as number) ^ STR_B);
+    for (const name in fields) {
+      const v = fields[name] as FieldValue;
+      if (typeof v === 'number') {
+        if ((v | 0) === v) {
+          a = stepA(a, v ^ INT_A);
+          b = stepB(b, v ^ INT_B);
+        } else {
+          const [w0, w1, sa, sb] = Number.isSafeInteger(v) ? [v >>> 0, Math.floor(v / TWO_32) | 0, BIG_A, BIG_B] : floatWords(v);
+          a = stepA(stepA(a, w0 ^ sa), w1);
+          b = stepB(stepB(b, w0 ^ sb), w1);
+        }
+      } else if (typeof v === 'string') {
+        slot = this.digest(v);
+        a = stepA(a, (this.digestA[slot] as number) ^ STR_A);
+        b = stepB(b, (this.digestB[slot] as number) ^ STR_B);
+      } else {
+        a = stepA(a, v ? TRUE_AB : FALSE_AB);
+        b = stepB(b, v ? TRUE_AB ^ 1 : FALSE_AB ^ 2);
+      }
+    }
+    this.h1 = a;
+    this.h2 = b;
     const index = this.count++;
     if (this.mode === 'hash-only' && this.taps.length === 0) return;
     const event: TraceEvent = { index, timeUs, host, kind, fields };
@@ -150,52 +210,41 @@ class TraceImpl implements Trace {
     this.discarded++;
   }
 
-  private mixValue(v: FieldValue): void {
-    if (typeof v === 'number') {
-      if ((v | 0) === v) {
-        this.mix(TAG_INT);
-        this.mix(v);
-      } else if (Number.isSafeInteger(v)) {
-        this.mix(TAG_INT);
-        this.mix(v >>> 0);
-        this.mix(Math.floor(v / TWO_32) | 0);
-      } else {
-        floatView.setFloat64(0, v, true);
-        this.mix(TAG_FLOAT);
-        this.mix(floatView.getUint32(0, true));
-        this.mix(floatView.getUint32(4, true));
-      }
-    } else if (typeof v === 'string') {
-      this.mixString(v);
-    } else {
-      this.mix(v ? TAG_TRUE : TAG_FALSE);
+  /** The slot of `s`'s digest: cached, or slot 0 (scratch) for long or one-off strings. */
+  private digest(s: string): number {
+    const cached = this.digestSlots.get(s);
+    if (cached !== undefined) return cached;
+    const [da, db] = digestString(s);
+    if (s.length > STRING_CACHE_LENGTH_MAX || this.digestA.length >= STRING_CACHE_MAX) {
+      this.digestA[0] = da;
+      this.digestB[0] = db;
+      return 0;
     }
+    const slot = this.digestA.length;
+    this.digestA.push(da);
+    this.digestB.push(db);
+    this.digestSlots.set(s, slot);
+    return slot;
   }
+}
 
-  private mixString(s: string): void {
-    const n = s.length;
-    this.mix(TAG_STR ^ (n << 8));
-    let i = 0;
-    // Two UTF-16 code units per word: half the mixing of one per character.
-    for (; i + 1 < n; i += 2) this.mix(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
-    if (i < n) this.mix(s.charCodeAt(i));
-  }
+/** A non-int32 number as two little-endian words and the float salts. */
+function floatWords(v: number): [number, number, number, number] {
+  floatView.setFloat64(0, v, true);
+  return [floatView.getUint32(0, true), floatView.getUint32(4, true), FLOAT_A, FLOAT_B];
+}
 
-  /** Mixes one 32-bit word into both lanes (murmur3's body step, different constants per lane). */
-  private mix(w: number): void {
-    let k = Math.imul(w, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    let h = this.h1 ^ k;
-    h = (h << 13) | (h >>> 19);
-    this.h1 = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    let j = Math.imul(w ^ 0x5bd1e995, 0x85ebca6b);
-    j = (j << 17) | (j >>> 15);
-    j = Math.imul(j, 0xc2b2ae35);
-    let g = this.h2 ^ j;
-    g = (g << 19) | (g >>> 13);
-    this.h2 = (Math.imul(g, 5) + 0x561ccd1b) | 0;
+/** A 64-bit digest of `s`: two FNV-style lanes over its UTF-16 units, seeded by its length, avalanched. */
+function digestString(s: string): [number, number] {
+  let a = 0x811c9dc5 ^ s.length;
+  let b = 0x2545f491 ^ Math.imul(s.length, 0x9e3779b1);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b + c, 0x5bd1e995);
+    b ^= b >>> 15;
   }
+  return [fmix(a), fmix(b ^ a)];
 }
 
 /** murmur3's final avalanche: every input bit affects every output bit. */
