@@ -21,14 +21,18 @@ import { createTrace, type Trace } from '../sim/trace.js';
 import type { Micros } from '../sim/time.js';
 import { createKvClient, type ClientOptions, type KvClient } from './client/client.js';
 import { WatchLog } from './client/watch-client.js';
-import { memberFactory, type Member, type NodeBuilder } from './member.js';
+import { memberFactory, raftNodeBuilder, type Member, type MemberNodeOptions, type NodeBuilder, type RaftNodeEnv } from './member.js';
+import { createDisks, type Disks } from '../sim/disk.js';
 import { createFakeRaftNode } from './server/fake-raft-node.js';
-import type { ServerOptions } from './server/options.js';
+import type { ReadMode, ServerOptions } from './server/options.js';
 import type { Wire } from './wire.js';
+
+/** Builds the members' node builder from what the harness made (disks, channels, ids). */
+export type NodeChoice = (env: RaftNodeEnv & { readonly memberIds: readonly HostId[] }) => NodeBuilder;
 
 export interface TestClusterOptions {
   readonly members: number;
-  readonly node: NodeBuilder;
+  readonly node: NodeChoice;
   readonly server?: Partial<ServerOptions> | ((id: HostId) => Partial<ServerOptions>);
   readonly seed?: number | string;
   readonly network?: Partial<NetworkOptions>;
@@ -45,6 +49,7 @@ export interface TestCluster {
   readonly hosts: HostRegistry<Program>;
   readonly network: Network<Wire>;
   readonly channels: Channels<Wire>;
+  readonly disks: Disks;
   readonly history: HistoryRecorder;
   readonly watchLog: WatchLog;
   readonly memberIds: readonly HostId[];
@@ -74,10 +79,12 @@ export function createTestCluster(o: TestClusterOptions): TestCluster {
   for (const id of memberIds) hosts.add(id);
   const network = createNetwork<Wire>(kernel, hosts, { delay: { kind: 'uniform', minUs: 300, maxUs: 1_500 }, ...o.network });
   const channels = createChannels<Wire>(kernel, hosts, network, o.channels ?? {});
+  const disks = createDisks(kernel, hosts, { traceOps: false });
+  const node = o.node({ disks, channels, crashHost: (id) => hosts.crash(id), memberIds });
   const history = new HistoryRecorder();
   const watchLog = new WatchLog();
   const serverOptions = (id: HostId): Partial<ServerOptions> => (typeof o.server === 'function' ? o.server(id) : (o.server ?? {}));
-  for (const id of memberIds) hosts.start(id, memberFactory({ network, channels }, { node: o.node, server: serverOptions(id) }));
+  for (const id of memberIds) hosts.start(id, memberFactory({ network, channels }, { node, server: serverOptions(id) }));
   let nextClient = FIRST_CLIENT_ID;
   const member = (id: HostId): Member | undefined => (hosts.isUp(id) ? (hosts.program(id) as Member) : undefined);
   return {
@@ -86,6 +93,7 @@ export function createTestCluster(o: TestClusterOptions): TestCluster {
     hosts,
     network,
     channels,
+    disks,
     history,
     watchLog,
     memberIds,
@@ -109,6 +117,11 @@ export function createTestCluster(o: TestClusterOptions): TestCluster {
 }
 
 /** Members on the fake raft node (each its own leader, no replication): for client and server tests. */
-export function fakeNodeBuilder(): NodeBuilder {
-  return (ctx, sm, observer) => createFakeRaftNode(ctx, sm, observer);
+export function fakeNodeBuilder(): NodeChoice {
+  return () => (ctx, sm, observer) => createFakeRaftNode(ctx, sm, observer);
+}
+
+/** Members on the real raft node (raft/node), bootstrapping one cluster of all members. */
+export function realNodeBuilder(readMode: ReadMode = 'readindex', options: Omit<MemberNodeOptions, 'peers'> = {}): NodeChoice {
+  return (env) => raftNodeBuilder(env, readMode, { ...options, peers: env.memberIds });
 }

@@ -20,13 +20,60 @@ import type { Factory, HostContext, HostId } from '../sim/host.js';
 import type { Network } from '../sim/network.js';
 import type { HashKVResponse, KvResult } from './api.js';
 import type { NodeObserver, NodeStatus, RaftNodeHandle, StateMachine } from '../raft/node/api.js';
+import type { Disks } from '../sim/disk.js';
+import type { NodeId } from '../raft/core/types.js';
+import type { CrashPoint } from '../raft/node/crash-points.js';
+import { createRaftNode, type RaftNodeOptions } from '../raft/node/node.js';
+import type { ReadMode } from './server/options.js';
 import type { ServerOptions } from './server/options.js';
 import { createKvServer, type KvServer, type ServerStats } from './server/server.js';
 import type { AppliedWrite } from './server/state-machine.js';
-import { CLIENT_STREAM_LABEL, type KvReply, type Wire } from './wire.js';
+import { CLIENT_STREAM_LABEL, wrapRaft, type KvReply, type Wire } from './wire.js';
 
 /** Builds this incarnation's raft node around the server's state machine and observer. */
 export type NodeBuilder = (ctx: HostContext, stateMachine: StateMachine, observer: NodeObserver) => RaftNodeHandle;
+
+/** What the real raft node needs from the simulation, besides the host context. */
+export interface RaftNodeEnv {
+  readonly disks: Disks;
+  readonly channels: Channels<Wire>;
+  /** Kills a host (a crash point fired): the composer's `hosts.crash`. */
+  readonly crashHost: (id: HostId) => void;
+}
+
+/** The raft node's options a member chooses (the env and the server supply the rest). */
+export type MemberNodeOptions = Partial<Pick<RaftNodeOptions<Wire>, 'raft' | 'tickUs' | 'snapshotCount' | 'catchUpEntries' | 'walSegmentBytes' | 'snapshotsKept' | 'unsafeNoFsync' | 'traceMessages' | 'clusterId'>> & {
+  /** The initial members (node ids = host ids). */
+  readonly peers: readonly number[];
+  /** Asked at each crash point of this member. */
+  readonly crashPoint?: (id: HostId, name: CrashPoint) => boolean;
+};
+
+/**
+ * Builds the real raft node (raft/node) for a member. The read mode decides the core's ReadIndex
+ * option: `lease` runs raft in lease-based mode, which needs CheckQuorum (asserted), every other
+ * mode keeps etcd's `safe`.
+ */
+export function raftNodeBuilder(env: RaftNodeEnv, readMode: ReadMode, o: MemberNodeOptions): NodeBuilder {
+  const readOnly = readMode === 'lease' ? 'lease-based' : 'safe';
+  assert(readOnly === 'safe' || o.raft?.checkQuorum !== false, 'member: the lease read mode needs raft checkQuorum on');
+  return (ctx, stateMachine, observer) => {
+    const { peers, crashPoint, ...rest } = o;
+    return createRaftNode<Wire>({
+      ...rest,
+      raft: { ...o.raft, readOnly },
+      ctx,
+      disk: env.disks.of(ctx.id),
+      channels: env.channels,
+      wrap: wrapRaft,
+      peers: peers as readonly NodeId[],
+      stateMachine,
+      observer,
+      crash: () => env.crashHost(ctx.id),
+      ...(crashPoint === undefined ? {} : { crashPoint: (name: CrashPoint) => crashPoint(ctx.id, name) }),
+    });
+  };
+}
 
 export interface MemberEnv {
   readonly network: Network<Wire>;

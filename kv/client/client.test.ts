@@ -43,8 +43,8 @@ describe('kv client: retry rules (clientv3 retry.go)', () => {
   it('backoff waits 25 ms ± 10 % after every round over a quorum, else retries at once', () => {
     const r = createRandom(3);
     const waits = [1, 2, 3, 4, 5, 6].map((a) => retryBackoffUs(a, 3, r));
-    expect(waits.filter((w, i) => (i + 1) % 2 === 0).every((w) => w >= 22_500 && w <= 27_500)).toBe(true);
-    expect(waits.filter((w, i) => (i + 1) % 2 === 1)).toEqual([0, 0, 0]);
+    expect(waits.filter((_, i) => (i + 1) % 2 === 0).every((w) => w >= 22_500 && w <= 27_500)).toBe(true);
+    expect(waits.filter((_, i) => (i + 1) % 2 === 1)).toEqual([0, 0, 0]);
   });
 });
 
