@@ -122,8 +122,26 @@ function txnArbAt(depth: number): fc.Arbitrary<TxnRequest> {
   });
 }
 
-/** Txns nested up to two levels. */
-export const txnArb = txnArbAt(2);
+/**
+ * Txns nested up to two levels, without the one combination etcd crashes on (a delete to "\0"
+ * together with an ignore_* put: see validate.ts); store.test.ts pins that case by hand.
+ */
+export const txnArb = txnArbAt(2).filter((t) => !crashesEtcd(t));
+
+function crashesEtcd(t: TxnRequest): boolean {
+  let deletesToEnd = false;
+  let ignorePut = false;
+  const visit = (ops: readonly RequestOp[]): void => {
+    for (const op of ops) {
+      if (op.type === 'delete' && op.request.rangeEnd === '\0') deletesToEnd = true;
+      if (op.type === 'put' && (op.request.ignoreValue === true || op.request.ignoreLease === true)) ignorePut = true;
+      if (op.type === 'txn') { visit(op.request.success); visit(op.request.failure); }
+    }
+  };
+  visit(t.success);
+  visit(t.failure);
+  return deletesToEnd && ignorePut;
+}
 
 /** One step of a store workload; revisions are resolved when the step runs. */
 export type StoreStep =
