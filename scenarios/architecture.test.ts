@@ -92,7 +92,8 @@ function scan(src: string): Scanned {
     }
   };
   const regexAllowed = (): boolean => {
-    const prev = out.trimEnd();
+    // What precedes a `/` decides regex or division; the last few characters are enough.
+    const prev = out.slice(-32).trimEnd();
     return prev === '' || /[(,=:[!&|?{};+\-*%<>~^]$/.test(prev) || /\b(return|typeof|case|in|of)$/.test(prev);
   };
   while (i < src.length) {

@@ -71,8 +71,15 @@ function runOps(disk: ReturnType<typeof world>['disk'], ops: readonly Op[], mode
             : disk.fsync(path);
     expect(r.ok).toBe(true);
     model.apply(o);
-    expect([...(disk.peek(path) as Uint8Array)]).toEqual(model.current[o.file]);
   }
+  FILES.forEach((p, i) => expect(same(disk.peek(p), model.current[i] as number[]), `${p} after the ops`).toBe(true));
+}
+
+/** Byte-for-byte equality of stored contents and a model array (cheaper than a deep toEqual). */
+function same(stored: Uint8Array | undefined, model: readonly number[]): boolean {
+  if (stored === undefined || stored.length !== model.length) return false;
+  for (let i = 0; i < model.length; i++) if (stored[i] !== model[i]) return false;
+  return true;
 }
 
 function setUp(disk: ReturnType<typeof world>['disk']): void {
@@ -90,7 +97,7 @@ describe('disk', () => {
         const model = new Model();
         runOps(disk, ops, model);
         crash();
-        FILES.forEach((p, i) => expect([...(disk.peek(p) as Uint8Array)]).toEqual(model.durable[i]));
+        FILES.forEach((p, i) => expect(same(disk.peek(p), model.durable[i] as number[]), p).toBe(true));
         expect(disk.pendingWrites('b') + disk.pendingWrites('wal/a')).toBe(0);
       }),
       { numRuns: 150 },
@@ -109,10 +116,9 @@ describe('disk', () => {
         crash();
         const ev = k.trace.events().find((e) => e.kind === 'disk.crash');
         FILES.forEach((p, i) => {
-          const after = [...(disk.peek(p) as Uint8Array)];
           const durable = model.durable[i] as number[];
           if (ev?.fields.torn !== true || last === undefined || last.file !== i) {
-            expect(after).toEqual(durable);
+            expect(same(disk.peek(p), durable), p).toBe(true);
             return;
           }
           // Torn: durable contents with [offset, cut) of the last write on top, cut on a sector boundary inside it.
@@ -126,7 +132,7 @@ describe('disk', () => {
           const expected = [...durable];
           while (expected.length < cut) expected.push(0);
           for (let j = offset; j < cut; j++) expected[j] = last.fill;
-          expect(after).toEqual(expected);
+          expect(same(disk.peek(p), expected), p).toBe(true);
         });
         // If the last pending change was a write crossing a sector boundary, it must have torn (rate 1).
         if (last !== undefined && last.kind !== 'truncate' && last.kind !== 'fsync') {
