@@ -296,7 +296,7 @@ class PipelineConn<M> implements Pipeline<M> {
   private onArrive(t: Transfer<M>): void {
     const { network, hosts } = this.env;
     if (this.closed) {
-      network.drop(t, 'sender-gone');
+      network.drop(t, this.ctx.alive ? 'conn-broken' : 'sender-gone');
       return;
     }
     this.queued--;

@@ -44,7 +44,9 @@ function heavyPlan(): WorkloadPlan {
 
 function inWorker(jobs: readonly WorkerJob[]): Promise<WorkloadResult[]> {
   const entry = new URL('./kernel-determinism.worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  // Resolved here, so the worker does not depend on the current directory.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
   return new Promise((resolve, reject) => {
     const w = new Worker(bootstrap, { eval: true, workerData: jobs });
     w.once('message', (r: WorkloadResult[]) => {
