@@ -69,6 +69,24 @@ describe('hosts', () => {
     expect(ctx.localNow()).toBe(400);
   });
 
+  it('work arriving at the instant of resume goes behind the work that waited', () => {
+    const k = kernel();
+    const hosts = createHosts(k);
+    hosts.add(1);
+    const ctx = hosts.start(1, (c) => c) as HostContext;
+    const log: string[] = [];
+    const run = (m: string): void => void log.push(m);
+    hosts.pause(1);
+    hosts.gate(1, 1, run, 'a (waited)');
+    // The resume at 100 is queued first; a delivery and a timer due at 100 come after it, but
+    // before the resume's drain of the waiting work.
+    k.scheduler.scheduleAt(100, () => hosts.resume(1));
+    k.scheduler.scheduleAt(100, () => hosts.gate(1, 1, run, 'b (arrived at resume)'));
+    ctx.setTimer(100, () => run('c (timer due at resume)'));
+    k.scheduler.runUntil(100);
+    expect(log).toEqual(['a (waited)', 'b (arrived at resume)', 'c (timer due at resume)']);
+  });
+
   it('the gate runs work now when up, holds it when paused, loses it after a crash', () => {
     const k = kernel();
     const hosts = createHosts(k);

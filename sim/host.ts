@@ -12,7 +12,8 @@
  *
  * Work runs on a host only through its gate (`gate(id, incarnation, fn, arg)`): it runs now if that
  * incarnation is up, waits if it is paused, and is lost if that incarnation has crashed. The
- * network and channels deliver through it; host timers fire through it.
+ * network and channels deliver through it; host timers fire through it. Waiting work keeps its
+ * order: after a resume, work arriving before the waiting queue has drained goes behind it.
  *
  * Clocks: each host reads local time = virtual time × rate + offset (rounded down to a µs). `rate`
  * is drift (0.8: the clock runs slow), `offsetUs` is skew, `jumpClock` steps it (an NTP step).
@@ -295,7 +296,8 @@ class Registry<P> implements HostRegistry<P> {
     const h = this.hosts[id];
     assert(h !== undefined, () => `hosts: unknown host ${id}`);
     if (h.incarnation !== incarnation) return 'lost';
-    if (h.state === 'up') {
+    // Up, and nothing from a pause still waiting: run now. Otherwise queue behind what waits.
+    if (h.state === 'up' && h.held.length === 0) {
       fn(arg);
       return 'ran';
     }
@@ -380,11 +382,12 @@ class Registry<P> implements HostRegistry<P> {
     const h = t.rec;
     h.armed.delete(t.id);
     assert(h.incarnation === t.incarnation && h.state !== 'down', 'hosts: a timer of a crashed incarnation fired');
-    if (h.state === 'up') {
+    if (h.state === 'up' && h.held.length === 0) {
       t.fn(t.arg);
       return;
     }
-    // Timers are bounded by what the program armed, so they wait whatever heldMax says.
+    // Paused, or resumed with work still waiting: queue behind it. Timers are bounded by what
+    // the program armed, so they wait whatever heldMax says.
     h.held.push({ fn: t.fn, arg: t.arg, timerId: t.id, cancelled: false });
   }
 
