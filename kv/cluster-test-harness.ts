@@ -13,13 +13,13 @@
  */
 import { HistoryRecorder, type Operation } from '../sim/history.js';
 import { createChannels, type ChannelOptions, type Channels } from '../sim/channels.js';
-import { createHosts, type HostId, type HostRegistry } from '../sim/host.js';
+import { createHosts, type HostContext, type HostId, type HostRegistry } from '../sim/host.js';
 import { createNetwork, type Network, type NetworkOptions } from '../sim/network.js';
-import { createRandom } from '../sim/random.js';
+import { createRandom, type Random } from '../sim/random.js';
 import { createScheduler, type Scheduler } from '../sim/scheduler.js';
 import { createTrace, type Trace } from '../sim/trace.js';
 import type { Micros } from '../sim/time.js';
-import { createKvClient, type ClientOptions, type KvClient } from './client/client.js';
+import { createKvClient, type ClientEnv, type ClientOptions, type KvClient } from './client/client.js';
 import { WatchLog } from './client/watch-client.js';
 import { memberFactory, raftNodeBuilder, type Member, type MemberNodeOptions, type NodeBuilder, type RaftNodeEnv } from './member.js';
 import { createDisks, type Disks } from '../sim/disk.js';
@@ -41,7 +41,7 @@ export interface TestClusterOptions {
   readonly keepTrace?: boolean;
 }
 
-export type Program = Member | KvClient;
+export type Program = Member | KvClient | object;
 
 export interface TestCluster {
   readonly scheduler: Scheduler;
@@ -59,6 +59,10 @@ export interface TestCluster {
   liveMembers(): Member[];
   /** Starts a client host (ids from 100) talking to every member. */
   addClient(options?: Partial<ClientOptions>): KvClient;
+  /** Starts another client-side host (ids from 100) running `build` with the cluster's client env. */
+  addProgram<P extends object>(build: (ctx: HostContext, env: ClientEnv) => P): P;
+  /** The root random stream of the run (fork named streams from it). */
+  readonly random: Random;
   /** Runs for `us` of virtual time. */
   run(us: Micros): void;
   /** Runs until `pred` holds (checked after each event), at most `limitUs` more; true if it held. */
@@ -104,6 +108,12 @@ export function createTestCluster(o: TestClusterOptions): TestCluster {
       hosts.add(id);
       return hosts.start(id, (ctx) => createKvClient(ctx, { network, channels, history, watchLog }, { endpoints: memberIds, process: id - FIRST_CLIENT_ID, ...options })) as KvClient;
     },
+    addProgram<P extends object>(build: (ctx: HostContext, env: ClientEnv) => P): P {
+      const id = nextClient++;
+      hosts.add(id);
+      return hosts.start(id, (ctx) => build(ctx, { network, channels, history, watchLog })) as P;
+    },
+    random: kernel.random,
     run: (us) => kernel.scheduler.runUntil(kernel.scheduler.now + us),
     runUntil: (pred, limitUs) => kernel.scheduler.runUntilHolds(pred, kernel.scheduler.now + limitUs),
     crash: (id) => hosts.crash(id),

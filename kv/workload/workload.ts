@@ -1,0 +1,219 @@
+/**
+ * The workload: N client processes issuing a mix of operations on a key space at a rate, for a
+ * duration, each on its own client host; plus watcher processes that watch the whole key space.
+ *
+ *   hosts.start(100 + k, workloadClientFactory(env, endpoints, options, k, root.fork(`client/c${k}`)));
+ *   hosts.start(200 + w, watcherFactory(env, endpoints, options, w));
+ *
+ * Each client runs one operation at a time (a Jepsen process): it waits an exponential think time
+ * (mean = clients / ratePerS, so the offered total is `ratePerS` when calls are fast), issues the
+ * next operation (`op-generator.ts`), and waits for its outcome. Every call is recorded in the
+ * history by the client (ok / fail / unknown). Draws come from the streams `client/c<k>/ops` (which
+ * operation, key, serializable or not) and `client/c<k>/timing` (think times), so changing the mix
+ * never shifts the timing, and one client's draws never shift another's.
+ *
+ * Compaction (client 0, when `compactEveryUs` > 0): compacts to (latest revision seen −
+ * `compactKeepRevisions`), not recorded in the history. Watchers open one watch over the `k`
+ * prefix from revision 1 with prevKv and progress notifications, kept until `stop()`; the client
+ * resumes it across member failures and records it in the watch log.
+ */
+import { prefixEnd } from '../api.js';
+import { assert } from '../../sim/assert.js';
+import type { Factory, HostContext, HostId, TimerId } from '../../sim/host.js';
+import type { Random } from '../../sim/random.js';
+import type { Micros } from '../../sim/time.js';
+import { createKvClient, type ClientEnv, type KvClient } from '../client/client.js';
+import type { WatchHandle } from '../client/watch-client.js';
+import { createKeyChooser, KEY_PREFIX, type KeyDistribution } from './key-chooser.js';
+import { OP_KINDS, OpGenerator, type OpKind, type OpMix } from './op-generator.js';
+
+export interface WorkloadOptions {
+  /** Client processes. */
+  readonly clients: number;
+  /** Size of the key space. */
+  readonly keys: number;
+  readonly distribution: KeyDistribution;
+  readonly zipfExponent: number;
+  /** Relative weights; a kind left out weighs 0. */
+  readonly mix: Partial<OpMix>;
+  /** Operations per second offered over all clients. */
+  readonly ratePerS: number;
+  /** Fraction of gets sent serializable. */
+  readonly serializableReadRatio: number;
+  /** Watcher processes. */
+  readonly watchers: number;
+  /** A call's deadline on the client. */
+  readonly requestTimeoutUs: Micros;
+  /** How long clients issue operations (from their start). */
+  readonly durationUs: Micros;
+  /** How long a `watch` operation keeps its watch open. */
+  readonly watchHoldUs: Micros;
+  /** Compaction period (client 0); 0 = never. */
+  readonly compactEveryUs: Micros;
+  readonly compactKeepRevisions: number;
+}
+
+export const WORKLOAD_DEFAULTS: WorkloadOptions = {
+  clients: 3,
+  keys: 5,
+  distribution: 'uniform',
+  zipfExponent: 1.1,
+  mix: { get: 45, put: 40, delete: 5, txn: 10 },
+  ratePerS: 100,
+  serializableReadRatio: 0,
+  watchers: 1,
+  requestTimeoutUs: 3_000_000,
+  durationUs: 10_000_000,
+  watchHoldUs: 1_000_000,
+  compactEveryUs: 0,
+  compactKeepRevisions: 100,
+};
+
+export function resolveWorkloadOptions(partial: Partial<WorkloadOptions> = {}): WorkloadOptions {
+  const o = { ...WORKLOAD_DEFAULTS, ...partial };
+  const posInt = (x: number): boolean => Number.isSafeInteger(x) && x > 0;
+  const check = (cond: boolean, field: keyof WorkloadOptions, what: string): void =>
+    assert(cond, () => `workload options: ${field} must be ${what}, got ${JSON.stringify(o[field])}`);
+  check(Number.isSafeInteger(o.clients) && o.clients >= 0, 'clients', 'an integer ≥ 0');
+  check(posInt(o.keys), 'keys', 'a positive integer');
+  check(o.ratePerS > 0 && Number.isFinite(o.ratePerS), 'ratePerS', 'a positive number');
+  check(o.serializableReadRatio >= 0 && o.serializableReadRatio <= 1, 'serializableReadRatio', 'in [0, 1]');
+  check(Number.isSafeInteger(o.watchers) && o.watchers >= 0, 'watchers', 'an integer ≥ 0');
+  check(posInt(o.requestTimeoutUs) && posInt(o.durationUs) && posInt(o.watchHoldUs), 'requestTimeoutUs', 'positive integers (with durationUs, watchHoldUs)');
+  check(Number.isSafeInteger(o.compactEveryUs) && o.compactEveryUs >= 0, 'compactEveryUs', 'an integer ≥ 0');
+  check(Number.isSafeInteger(o.compactKeepRevisions) && o.compactKeepRevisions >= 0, 'compactKeepRevisions', 'an integer ≥ 0');
+  for (const k of Object.keys(o.mix)) check((OP_KINDS as readonly string[]).includes(k), 'mix', `weights of ${OP_KINDS.join(', ')}`);
+  return o;
+}
+
+export interface WorkloadClientStats {
+  readonly issued: Readonly<Record<OpKind, number>>;
+  readonly ok: number;
+  readonly fail: number;
+  readonly unknown: number;
+  readonly compactions: number;
+}
+
+/** A workload client host's program. */
+export interface WorkloadClient {
+  readonly process: number;
+  readonly client: KvClient;
+  /** True once the duration is over and the last operation finished. */
+  readonly finished: boolean;
+  /** Stops issuing operations (the one in flight finishes). */
+  stop(): void;
+  stats(): WorkloadClientStats;
+}
+
+export function workloadClientFactory(env: ClientEnv, endpoints: readonly HostId[], options: WorkloadOptions, process: number, random: Random): Factory<WorkloadClient> {
+  return (ctx) => new Driver(ctx, env, endpoints, options, process, random);
+}
+
+class Driver implements WorkloadClient {
+  readonly client: KvClient;
+  private readonly gen: OpGenerator;
+  private readonly ops: Random;
+  private readonly timing: Random;
+  private readonly endUs: Micros;
+  private busy = false;
+  private stopped = false;
+  private timer: TimerId = -1;
+  private latestRevision = 0;
+  private readonly watches = new Set<WatchHandle>();
+  private readonly issued: Record<OpKind, number> = { get: 0, range: 0, put: 0, delete: 0, txn: 0, watch: 0 };
+  private counts = { ok: 0, fail: 0, unknown: 0, compactions: 0 };
+
+  constructor(
+    private readonly ctx: HostContext,
+    env: ClientEnv,
+    endpoints: readonly HostId[],
+    private readonly o: WorkloadOptions,
+    readonly process: number,
+    random: Random,
+  ) {
+    this.client = createKvClient(ctx, env, { endpoints, callTimeoutUs: o.requestTimeoutUs, process });
+    this.ops = random.fork('ops');
+    this.timing = random.fork('timing');
+    const mix: OpMix = { get: 0, range: 0, put: 0, delete: 0, txn: 0, watch: 0, ...o.mix };
+    this.gen = new OpGenerator(process, createKeyChooser(o.keys, o.distribution, o.zipfExponent), mix, o.serializableReadRatio);
+    this.endUs = ctx.localNow() + o.durationUs;
+    this.scheduleNext();
+    if (process === 0 && o.compactEveryUs > 0) ctx.setTimer(o.compactEveryUs, () => this.compact());
+  }
+
+  get finished(): boolean {
+    return (this.stopped || this.ctx.localNow() >= this.endUs) && !this.busy;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer >= 0) this.ctx.clearTimer(this.timer);
+    this.timer = -1;
+    for (const w of this.watches) w.cancel();
+    this.watches.clear();
+  }
+
+  stats(): WorkloadClientStats {
+    return { issued: { ...this.issued }, ...this.counts };
+  }
+
+  private scheduleNext(): void {
+    this.timer = -1;
+    if (this.stopped) return;
+    const meanUs = (this.o.clients / this.o.ratePerS) * 1_000_000;
+    const thinkUs = Math.round(this.timing.exponential(meanUs, { min: 0, max: meanUs * 20 }));
+    if (this.ctx.localNow() + thinkUs >= this.endUs) return;
+    this.timer = this.ctx.setTimer(thinkUs, () => this.issue());
+  }
+
+  private issue(): void {
+    this.timer = -1;
+    if (this.stopped) return;
+    const op = this.gen.next(this.ops);
+    this.issued[op.kind]++;
+    if (op.kind === 'watch') {
+      const w = this.client.watch({ key: op.key });
+      this.watches.add(w);
+      this.ctx.setTimer(this.o.watchHoldUs, () => {
+        w.cancel();
+        this.watches.delete(w);
+      });
+      return this.scheduleNext();
+    }
+    this.busy = true;
+    const call = op.call;
+    this.client.call(call.method, call.request as never, (outcome) => {
+      this.busy = false;
+      this.counts[outcome.status]++;
+      if (outcome.status === 'ok') {
+        this.gen.observe(call, outcome.response);
+        this.latestRevision = Math.max(this.latestRevision, outcome.header.revision);
+      }
+      this.scheduleNext();
+    });
+  }
+
+  private compact(): void {
+    if (this.stopped) return;
+    this.ctx.setTimer(this.o.compactEveryUs, () => this.compact());
+    const target = this.latestRevision - this.o.compactKeepRevisions;
+    if (target <= 1) return;
+    this.counts.compactions++;
+    this.client.call('compact', { revision: target }, undefined, { record: false });
+  }
+}
+
+/** A watcher host's program: one watch over the whole key space, resumed across failures. */
+export interface Watcher {
+  readonly client: KvClient;
+  readonly watch: WatchHandle;
+  stop(): void;
+}
+
+export function watcherFactory(env: ClientEnv, endpoints: readonly HostId[], options: WorkloadOptions, process: number): Factory<Watcher> {
+  return (ctx) => {
+    const client = createKvClient(ctx, env, { endpoints, callTimeoutUs: options.requestTimeoutUs, process });
+    const watch = client.watch({ key: KEY_PREFIX, rangeEnd: prefixEnd(KEY_PREFIX), startRevision: 1, prevKv: true, progressNotify: true });
+    return { client, watch, stop: () => watch.cancel() };
+  };
+}
