@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../sim/trace.js';
+import type { NodeId } from '../core/types.js';
+import type { TestClusterOptions } from './test-cluster.js';
 import { createTestCluster } from './test-cluster.js';
+
+/** Small snapshots and fast ticks: the snapshot paths run within a second or two. */
+const FAST: TestClusterOptions['node'] = { tickUs: 20_000, snapshotCount: 40, catchUpEntries: 10, walSegmentBytes: 2048 };
+
+function kinds(events: readonly TraceEvent[], kind: string, where: (e: TraceEvent) => boolean = () => true): TraceEvent[] {
+  return events.filter((e) => e.kind === kind && where(e));
+}
+
+/** A follower of the current leader. */
+function aFollower(c: ReturnType<typeof createTestCluster>): NodeId {
+  const lead = c.leader();
+  return c.ids.find((id) => id !== lead) as NodeId;
+}
 
 describe('raft node', () => {
   it('a 3-node cluster elects a leader, commits a steady stream of proposals and converges', () => {
@@ -7,7 +23,176 @@ describe('raft node', () => {
     c.proposeSteadily(10_000, 3_000_000);
     c.runFor(3_500_000);
     c.checkConverged();
-    const committed = c.committedPayloads();
-    expect(committed.length).toBeGreaterThan(150);
+    expect(c.committedPayloads().length).toBeGreaterThan(150);
+  });
+
+  it('is deterministic: the same seed gives the same trace hash, another seed another', () => {
+    const run = (seed: number): string => {
+      const c = createTestCluster({ seed, node: FAST });
+      c.proposeSteadily(5_000, 1_000_000);
+      c.runFor(1_200_000);
+      return c.kernel.trace.hash();
+    };
+    expect(run(5)).toBe(run(5));
+    expect(run(5)).not.toBe(run(6));
+  });
+
+  it('a follower partitioned until the leader compacts past it catches up by a snapshot over the pipeline', () => {
+    const c = createTestCluster({ seed: 2, node: FAST, trace: { mode: 'keep', keepKinds: ['raft.snapshot', 'chan.transfer', 'wal.release'] } });
+    c.proposeSteadily(5_000, 2_500_000);
+    c.runFor(600_000);
+    const lead = c.leader() as NodeId;
+    const f = aFollower(c);
+    c.network.isolate(f);
+    c.runFor(1_000_000);
+    // The leader compacted its log past what the follower has.
+    const behind = (c.node(f)?.status().lastIndex ?? 0) + 1;
+    expect(c.node(lead)?.logView().firstIndex()).toBeGreaterThan(behind);
+    c.network.heal();
+    c.runFor(1_500_000);
+    c.checkConverged();
+    const ev = c.kernel.trace.events();
+    expect(kinds(ev, 'raft.snapshot', (e) => e.host === lead && e.fields['what'] === 'sent' && e.fields['peer'] === f).length).toBeGreaterThan(0);
+    expect(kinds(ev, 'chan.transfer', (e) => e.host === lead && e.fields['to'] === f && e.fields['ok'] === true).length).toBeGreaterThan(0);
+    for (const what of ['received', 'saved', 'restored']) expect(kinds(ev, 'raft.snapshot', (e) => e.host === f && e.fields['what'] === what).length, what).toBeGreaterThan(0);
+  });
+
+  it('a snapshot lost in flight is reported as failed and sent again', () => {
+    const c = createTestCluster({ seed: 3, node: FAST, trace: { mode: 'keep', keepKinds: ['raft.snapshot', 'net.drop'] } });
+    c.proposeSteadily(5_000, 2_500_000);
+    c.runFor(600_000);
+    const lead = c.leader() as NodeId;
+    const f = aFollower(c);
+    c.network.isolate(f);
+    c.runFor(1_000_000);
+    c.network.heal();
+    // The first snapshot to f leaves the leader, then the link is cut while it is on the wire.
+    let dropped = false;
+    c.kernel.trace.tap((e) => {
+      if (dropped || e.kind !== 'raft.snapshot' || e.fields['what'] !== 'sent' || e.fields['peer'] !== f) return;
+      dropped = true;
+      c.network.cutOneWay(lead, f);
+      c.kernel.scheduler.schedule(300_000, () => c.network.heal());
+    });
+    c.runFor(1_500_000);
+    c.checkConverged();
+    const snaps = kinds(c.kernel.trace.events(), 'raft.snapshot', (e) => e.host === lead && e.fields['peer'] === f);
+    const whats = snaps.map((e) => e.fields['what']);
+    expect(dropped).toBe(true);
+    expect(whats[0]).toBe('sent');
+    expect(whats[1]).toBe('failed');
+    expect(whats.slice(2)).toContain('delivered');
+    expect(kinds(c.kernel.trace.events(), 'net.drop', (e) => e.fields['via'] === 'pipeline' && e.fields['reason'] === 'cut').length).toBeGreaterThan(0);
+  });
+
+  it('rolls WAL segments over and releases them under a long run; a restart recovers from snapshot + WAL', () => {
+    const c = createTestCluster({ seed: 4, node: { ...FAST, snapshotCount: 100, walSegmentBytes: 1024, snapshotsKept: 3 }, trace: { mode: 'keep', keepKinds: ['wal.', 'node.'] } });
+    c.proposeSteadily(2_000, 8_000_000);
+    c.runFor(8_000_000);
+    const ev = c.kernel.trace.events();
+    for (const id of c.ids) {
+      const cuts = kinds(ev, 'wal.cut', (e) => e.host === id).length;
+      const released = kinds(ev, 'wal.release', (e) => e.host === id).reduce((n, e) => n + (e.fields['segments'] as number), 0);
+      expect(cuts, `node ${id} cuts`).toBeGreaterThan(50);
+      expect(released, `node ${id} released segments`).toBeGreaterThan(cuts - 10);
+      // What stays on disk is bounded: a few segments since the last snapshot, a few snapshot files.
+      const names = c.disks.of(id).names();
+      expect(names.filter((n) => n.startsWith('member/wal/') && n.endsWith('.wal')).length).toBeLessThan(10);
+      expect(names.filter((n) => n.startsWith('member/snap/') && n.endsWith('.snap')).length).toBeLessThanOrEqual(3);
+    }
+    const f = aFollower(c);
+    c.crash(f);
+    c.restart(f);
+    const rec = kinds(c.kernel.trace.events(), 'node.recovered', (e) => e.host === f);
+    expect(rec[0]?.fields['snapshotIndex']).toBeGreaterThan(3000);
+    c.runFor(1_000_000);
+    c.checkConverged();
+  });
+
+  it('a lone node acknowledges only what is durable: a crash before its save loses no applied entry (etcd #14370)', () => {
+    let armed = false;
+    const crashPoint = (_id: NodeId, name: string): boolean => {
+      const hit = armed && name === 'raftBeforeSave';
+      if (hit) armed = false;
+      return hit;
+    };
+    const c = createTestCluster({ seed: 5, size: 1, node: FAST, crashPoint });
+    c.proposeSteadily(5_000, 1_000_000);
+    c.runFor(500_000);
+    armed = true;
+    c.runFor(100_000);
+    expect(c.crashes).toHaveLength(1);
+    const before = c.crashes[0]?.before;
+    c.restart(1 as NodeId);
+    // restart() checked that everything applied before the crash was recovered.
+    expect(c.crashes[0]?.after?.lastIndex).toBeGreaterThanOrEqual(before?.applied ?? Number.POSITIVE_INFINITY);
+    c.runFor(600_000);
+    c.checkConverged();
+  });
+
+  it('a node that crashes before its first save bootstraps again from the peers its WAL recorded', () => {
+    let armed = true;
+    const crashPoint = (id: NodeId, name: string): boolean => {
+      const hit = armed && id === 2 && name === 'raftBeforeSave';
+      if (hit) armed = false;
+      return hit;
+    };
+    const c = createTestCluster({ seed: 6, node: FAST, trace: { mode: 'keep', keepKinds: ['node.'] }, crashPoint });
+    c.runFor(10_000);
+    expect(c.crashes.map((r) => r.id)).toEqual([2]);
+    c.restart(2 as NodeId);
+    const starts = kinds(c.kernel.trace.events(), 'node.start', (e) => e.host === 2);
+    expect(starts.map((e) => e.fields['peers'])).toEqual(['1,2,3', '1,2,3']);
+    expect(kinds(c.kernel.trace.events(), 'node.recovered', (e) => e.host === 2)).toHaveLength(0);
+    c.proposeSteadily(5_000, 1_000_000);
+    c.runFor(1_200_000);
+    c.checkConverged();
+  });
+
+  it('an fsync error makes the node fail-stop with the reason; the others carry on', () => {
+    const c = createTestCluster({ seed: 8, node: FAST, trace: { mode: 'keep', keepKinds: ['node.stopped'] } });
+    c.proposeSteadily(5_000, 2_000_000);
+    c.runFor(600_000);
+    const f = aFollower(c);
+    c.disks.of(f).failNext('fsync');
+    c.runFor(100_000);
+    const stopped = c.node(f)?.status().stopped;
+    expect(stopped).toMatch(/^disk: fsync (dir )?member\/wal.*: EIO$/);
+    expect(kinds(c.kernel.trace.events(), 'node.stopped', (e) => e.host === f)).toHaveLength(1);
+    expect(c.node(f)?.propose(Uint8Array.of(1))).toEqual({ ok: false, error: 'Stopped' });
+    const commit = c.node(c.leader() as NodeId)?.status().commit ?? 0;
+    c.runFor(1_000_000);
+    expect(c.node(c.leader() as NodeId)?.status().commit).toBeGreaterThan(commit + 100);
+  });
+
+  it('a full disk (ENOSPC) makes the node fail-stop too', () => {
+    const c = createTestCluster({ seed: 9, node: FAST });
+    c.proposeSteadily(5_000, 1_500_000);
+    c.runFor(600_000);
+    const f = aFollower(c);
+    c.disks.of(f).setCapacity(c.disks.of(f).usedBytes);
+    c.runFor(200_000);
+    expect(c.node(f)?.status().stopped).toMatch(/ENOSPC/);
+  });
+
+  it('a corrupt WAL segment (not the torn tail) keeps the node down, naming the file and offset', () => {
+    const c = createTestCluster({ seed: 10, node: { ...FAST, walSegmentBytes: 1024, snapshotCount: 10_000 }, trace: { mode: 'keep', keepKinds: ['node.stopped'] } });
+    c.proposeSteadily(5_000, 1_000_000);
+    c.runFor(1_000_000);
+    const f = aFollower(c);
+    c.crash(f);
+    const disk = c.disks.of(f);
+    const segs = disk.names().filter((n) => n.startsWith('member/wal/') && n.endsWith('.wal'));
+    expect(segs.length).toBeGreaterThan(3);
+    disk.flipBit(segs[1] as string, 100, 0);
+    const m = c.hosts.restart(f);
+    const reason = m.node.status().stopped;
+    expect(reason).toContain(`${(segs[1] as string).slice('member/wal/'.length)} offset `);
+    expect(kinds(c.kernel.trace.events(), 'node.stopped', (e) => e.host === f)).toHaveLength(1);
+    // The other two still make progress.
+    const commit = c.node(c.leader() as NodeId)?.status().commit ?? 0;
+    c.proposeSteadily(5_000, c.now + 500_000);
+    c.runFor(600_000);
+    expect(c.node(c.leader() as NodeId)?.status().commit).toBeGreaterThan(commit + 50);
   });
 });

@@ -72,7 +72,7 @@ import type { LogView, Ready, SnapshotStatus, Status } from '../core/raw-node.js
 import { RawNode } from '../core/raw-node.js';
 import { MemoryStorage } from '../core/storage.js';
 import type { ConfChange, ConfState, Entry, LogIndex, NodeId, Role, Snapshot, Term } from '../core/types.js';
-import { NONE } from '../core/types.js';
+import { EMPTY_CONF_STATE, NONE } from '../core/types.js';
 import type { NodeObserver, NodeStatus, ProposeResult, RaftNodeHandle, StateMachine } from './api.js';
 import type { CrashPoint } from './crash-points.js';
 import { recoverFromDisk } from './recovery.js';
@@ -263,8 +263,8 @@ class Node<W> implements RaftNode {
   private readonly o: Resolved<W>;
   private state: NodeState = 'starting';
   private stopReason: string | null = null;
-  private raw!: RawNode;
-  private storage!: MemoryStorage;
+  private rawNode: RawNode | null = null;
+  private storage = new MemoryStorage();
   private wal: Wal | null = null;
   private readonly snapshotter: Snapshotter;
   private readonly transport: Transport<W>;
@@ -302,6 +302,12 @@ class Node<W> implements RaftNode {
     });
   }
 
+  /** The core; it exists once the disk was read (a node refused at start has none). */
+  private get raw(): RawNode {
+    assert(this.rawNode !== null, () => `node ${this.id}: no raft state (it refused to start: ${this.stopReason ?? '?'})`);
+    return this.rawNode;
+  }
+
   // ---- start ----------------------------------------------------------------------------------
 
   /** Reads the disk, builds the RawNode, and starts ticking after the reads' latency. */
@@ -334,8 +340,7 @@ class Node<W> implements RaftNode {
 
   private bootNew(metadata: WalMetadata, wal: Wal): void {
     this.bootstrapPeers = metadata.peers;
-    this.storage = new MemoryStorage();
-    this.raw = this.makeRawNode(0 as LogIndex, metadata.bootstrap ? metadata.peers : undefined);
+    this.rawNode = this.makeRawNode(0 as LogIndex, metadata.bootstrap ? metadata.peers : undefined);
     this.o.ctx.emit('node.start', { bootstrap: metadata.bootstrap, peers: metadata.peers.join(',') });
     assert(wal.metadata === metadata, 'node: the new WAL carries the given metadata');
   }
@@ -346,7 +351,7 @@ class Node<W> implements RaftNode {
     const empty = rec.snapshot === null && rec.lastIndex === 0 && rec.hardState.term === 0;
     if (empty) {
       // It crashed before its first save: nothing was promised to anyone, so it starts as new.
-      this.raw = this.makeRawNode(0 as LogIndex, rec.metadata.bootstrap ? rec.metadata.peers : undefined);
+      this.rawNode = this.makeRawNode(0 as LogIndex, rec.metadata.bootstrap ? rec.metadata.peers : undefined);
       this.o.ctx.emit('node.start', { bootstrap: rec.metadata.bootstrap, peers: rec.metadata.peers.join(',') });
       return;
     }
@@ -355,7 +360,7 @@ class Node<W> implements RaftNode {
       this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term);
       this.applied = snap.metadata.index;
     }
-    this.raw = this.makeRawNode(this.applied, undefined);
+    this.rawNode = this.makeRawNode(this.applied, undefined);
     const hs = rec.hardState;
     this.o.ctx.emit('node.recovered', { snapshotIndex: snap?.metadata.index ?? 0, lastIndex: rec.lastIndex, commit: hs.commit, term: hs.term });
   }
@@ -757,8 +762,9 @@ class Node<W> implements RaftNode {
   }
 
   status(): NodeStatus {
-    if (this.stopReason !== null && this.wal === null) {
-      return { id: this.id, term: 0 as Term, lead: NONE, role: 'follower', commit: 0 as LogIndex, applied: 0 as LogIndex, lastIndex: 0 as LogIndex, snapshotIndex: 0 as LogIndex, confState: { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }, stopped: this.stopReason };
+    if (this.rawNode === null) {
+      const zero = 0 as LogIndex;
+      return { id: this.id, term: 0 as Term, lead: NONE, role: 'follower', commit: zero, applied: zero, lastIndex: zero, snapshotIndex: zero, confState: EMPTY_CONF_STATE, stopped: this.stopReason };
     }
     const s = this.raw.status();
     const snap = this.storage.snapshot();
