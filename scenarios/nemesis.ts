@@ -59,6 +59,8 @@ export interface NemesisDeps {
   /** The nemesis stream (`nemesis`). */
   readonly random: Random;
   readonly control: ClusterControl;
+  /** Told just before each fault is applied (the runner samples terms before the first). */
+  readonly onFault?: (f: Fault) => void;
 }
 
 export interface Nemesis {
@@ -128,6 +130,7 @@ class NemesisImpl implements Nemesis {
   }
 
   private apply(f: Fault): void {
+    this.d.onFault?.(f);
     const pick = this.d.random.fork(`pick/${f.type}@${f.at}`);
     const picked: HostId[] = [];
     const resolve = (ref: NodeRef): HostId | null => {

@@ -59,6 +59,12 @@ export class RoleTimeline {
     return null;
   }
 
+  /** The host's term at its last role change (0 if it never changed role). */
+  lastTerm(host: HostId): number {
+    const list = this.changes.get(host);
+    return list === undefined || list.length === 0 ? 0 : (list[list.length - 1] as RoleChange).term;
+  }
+
   /** Leaders elected after the first one. */
   leaderChanges(): number {
     return Math.max(0, this.leaderships.length - 1);

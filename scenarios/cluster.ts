@@ -1,0 +1,351 @@
+/**
+ * The simulated cluster a scenario runs on: one kernel (scheduler, trace, one root random), the
+ * hosts, a network and channels carrying kv `Wire` messages, a disk per host, member hosts
+ * 1..size (+ spares, down until added) each running a kv member on a real raft node
+ * (raft/node), and client hosts from 100 running the clientv3-like client — all recording into
+ * one history and one watch log.
+ *
+ * Randomness comes from the root stream by name only: `clock/<id>` (skew and drift), the hosts'
+ * own streams (sim/host), `net/…`, `disk/…`, `chan/…` (the kernel's), `nemesis` and the
+ * workload's streams — so adding a stream never shifts another's draws.
+ *
+ * The cluster also implements the nemesis's `ClusterControl` (crash, restart, pause, armed crash
+ * points, leader transfer, membership) and exposes what the online checks observe.
+ */
+import { assert } from '../sim/assert.js';
+import { createChannels, type Channels } from '../sim/channels.js';
+import { createDisks, type Disk, type Disks } from '../sim/disk.js';
+import { HistoryRecorder } from '../sim/history.js';
+import { createHosts, type ClockSettings, type HostContext, type HostId, type HostRegistry, type HostState, type Kernel } from '../sim/host.js';
+import { createNetwork, type Network } from '../sim/network.js';
+import type { Random } from '../sim/random.js';
+import type { Scheduler } from '../sim/scheduler.js';
+import { ms as msToUs } from '../sim/time.js';
+import type { Trace } from '../sim/trace.js';
+import type { NodeObserver, StateMachine } from '../raft/node/api.js';
+import type { CrashPoint } from '../raft/node/crash-points.js';
+import { createRaftNode, type RaftNode } from '../raft/node/node.js';
+import type { ConfState, Entry, LogIndex, NodeId, Role, Term } from '../raft/core/types.js';
+import { createKvClient, type KvClient } from '../kv/client/client.js';
+import { WatchLog } from '../kv/client/watch-client.js';
+import { memberFactory, type Member } from '../kv/member.js';
+import { wrapRaft, type Wire } from '../kv/wire.js';
+import type { ClusterControl } from './nemesis.js';
+import { toLatencyModel, type Scenario } from './schema.js';
+
+export const FIRST_CLIENT_ID = 100;
+
+export type Program = Member | KvClient;
+
+/** Hooks the runner's online checks hang on the members' raft nodes. */
+export interface ClusterHooks {
+  /** A member applied a committed normal entry (any incarnation), in log order. */
+  onApplyEntry?(id: HostId, entry: Entry): void;
+  /** A member's state machine was replaced by a snapshot's image at `index`. */
+  onRestore?(id: HostId, index: LogIndex, term: Term): void;
+  /** A member started (incarnation 1) or restarted: its volatile state is new. */
+  onBoot?(id: HostId, incarnation: number): void;
+  /** A member's raft role, term or leader changed (the node's soft state). */
+  onRole?(id: HostId, role: Role, term: Term, lead: NodeId): void;
+}
+
+export interface SimCluster extends ClusterControl {
+  readonly kernel: Kernel;
+  readonly scheduler: Scheduler;
+  readonly trace: Trace;
+  readonly hosts: HostRegistry<Program>;
+  readonly network: Network<Wire>;
+  readonly channels: Channels<Wire>;
+  readonly disks: Disks;
+  readonly history: HistoryRecorder;
+  readonly watchLog: WatchLog;
+  /** The initial members, 1..size. */
+  readonly initialMembers: readonly HostId[];
+  readonly clientIds: readonly HostId[];
+  /** The member program on `id` while it is up or paused. */
+  member(id: HostId): Member | undefined;
+  /** The raft node of the member on `id` while it is up or paused. */
+  raftNode(id: HostId): RaftNode | undefined;
+  client(id: HostId): KvClient | undefined;
+  /** Starts the initial members and the clients. */
+  start(): void;
+}
+
+export interface ClusterOptions {
+  readonly scenario: Scenario;
+  readonly scheduler: Scheduler;
+  readonly trace: Trace;
+  /** The run's root stream. */
+  readonly random: Random;
+  readonly hooks?: ClusterHooks;
+}
+
+export function createCluster(o: ClusterOptions): SimCluster {
+  return new Cluster(o);
+}
+
+class Cluster implements SimCluster {
+  readonly kernel: Kernel;
+  readonly hosts: HostRegistry<Program>;
+  readonly network: Network<Wire>;
+  readonly channels: Channels<Wire>;
+  readonly disks: Disks;
+  readonly history = new HistoryRecorder();
+  readonly watchLog = new WatchLog();
+  readonly initialMembers: readonly HostId[];
+  readonly clientIds: readonly HostId[];
+  private readonly spares: readonly HostId[];
+  private readonly nodes = new Map<HostId, RaftNode>();
+  private readonly armed = new Map<HostId, { readonly point: string; readonly onCrash: () => void }>();
+  /** The newest configuration any member applied (by applied index): who the members are. */
+  private conf: { index: number; voters: readonly HostId[] };
+  private readonly s: Scenario;
+
+  constructor(private readonly o: ClusterOptions) {
+    this.s = o.scenario;
+    this.kernel = { scheduler: o.scheduler, trace: o.trace, random: o.random };
+    this.hosts = createHosts<Program>(this.kernel);
+    const c = this.s.cluster;
+    this.initialMembers = Array.from({ length: c.size }, (_, i) => i + 1);
+    this.spares = Array.from({ length: c.spares }, (_, i) => c.size + i + 1);
+    this.clientIds = Array.from({ length: this.s.workload.clients }, (_, i) => FIRST_CLIENT_ID + i);
+    this.conf = { index: 0, voters: this.initialMembers };
+    for (const id of [...this.initialMembers, ...this.spares]) this.hosts.add(id, { clock: this.drawClock(id) });
+    for (const id of this.clientIds) this.hosts.add(id);
+    const n = this.s.network;
+    this.network = createNetwork<Wire>(this.kernel, this.hosts, { delay: toLatencyModel(n.delay), lossRatio: n.lossRatio, duplicateRatio: n.duplicateRatio });
+    this.channels = createChannels<Wire>(this.kernel, this.hosts, this.network);
+    const d = this.s.disk;
+    this.disks = createDisks(this.kernel, this.hosts, {
+      ...(d.capacityBytes === null ? {} : { capacityBytes: d.capacityBytes }),
+      latency: { read: toLatencyModel(d.latency.read), write: toLatencyModel(d.latency.write), fsync: toLatencyModel(d.latency.fsync), meta: toLatencyModel(d.latency.meta) },
+      faults: d.faults,
+    });
+  }
+
+  get scheduler(): Scheduler {
+    return this.o.scheduler;
+  }
+
+  get trace(): Trace {
+    return this.o.trace;
+  }
+
+  start(): void {
+    for (const id of this.initialMembers) this.hosts.start(id, this.memberFactoryFor(true, this.initialMembers));
+    for (const [i, id] of this.clientIds.entries()) this.hosts.start(id, (ctx) => this.makeClient(ctx, i));
+  }
+
+  /** Skew within ±skewMsMax and drift within 1 ± driftMax, from the host's own `clock/<id>` stream. */
+  private drawClock(id: HostId): ClockSettings {
+    const r = this.o.random.fork(`clock/${id}`);
+    const { skewMsMax, driftMax } = this.s.clocks;
+    const offsetUs = skewMsMax > 0 ? r.int(-msToUs(skewMsMax), msToUs(skewMsMax)) : 0;
+    const rate = driftMax > 0 ? 1 + (r.float() * 2 - 1) * driftMax : 1;
+    return { rate, offsetUs };
+  }
+
+  private makeClient(ctx: HostContext, index: number): KvClient {
+    const env = { network: this.network, channels: this.channels, history: this.history, watchLog: this.watchLog };
+    return createKvClient(ctx, env, { endpoints: [...this.initialMembers, ...this.spares], callTimeoutUs: msToUs(this.s.workload.requestTimeoutMs), process: index });
+  }
+
+  private memberFactoryFor(bootstrap: boolean, peers: readonly HostId[]) {
+    const c = this.s.cluster;
+    const electionTimeoutUs = Math.round(msToUs(c.tickMs) * c.electionTick);
+    return memberFactory(
+      { network: this.network, channels: this.channels },
+      {
+        server: { readMode: this.s.readMode, electionTimeoutUs },
+        node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
+      },
+    );
+  }
+
+  private buildNode(ctx: HostContext, sm: StateMachine, observer: NodeObserver, bootstrap: boolean, peers: readonly HostId[]): RaftNode {
+    const c = this.s.cluster;
+    const id = ctx.id;
+    this.o.hooks?.onBoot?.(id, ctx.incarnation);
+    const node = createRaftNode<Wire>({
+      ctx,
+      disk: this.disks.of(id),
+      channels: this.channels,
+      wrap: wrapRaft,
+      peers: peers as NodeId[],
+      stateMachine: this.watchStateMachine(id, sm),
+      crash: () => this.hosts.crash(id),
+      bootstrap,
+      raft: {
+        electionTick: c.electionTick,
+        heartbeatTick: c.heartbeatTick,
+        preVote: c.preVote,
+        checkQuorum: c.checkQuorum,
+        readOnly: this.s.readMode === 'lease' ? 'lease-based' : 'safe',
+        maxInflightMsgs: c.maxInflightMsgs,
+        stepDownOnRemoval: true,
+      },
+      tickUs: Math.round(msToUs(c.tickMs)),
+      snapshotCount: c.snapshotCount,
+      catchUpEntries: c.snapshotCatchUpEntries,
+      walSegmentBytes: c.walSegmentBytes,
+      unsafeNoFsync: c.unsafeNoFsync,
+      observer: this.watchObserver(id, observer),
+      crashPoint: (name: CrashPoint) => this.crashPointReached(id, name),
+    });
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /** The state machine as the node sees it, with the runner's apply hooks in between. */
+  private watchStateMachine(id: HostId, sm: StateMachine): StateMachine {
+    const hooks = this.o.hooks;
+    return {
+      applyEntry: (e) => {
+        hooks?.onApplyEntry?.(id, e);
+        sm.applyEntry(e);
+      },
+      snapshot: () => sm.snapshot(),
+      restore: (data, index, term) => {
+        hooks?.onRestore?.(id, index, term);
+        sm.restore(data, index, term);
+      },
+    };
+  }
+
+  /** Keeps the newest applied configuration (who the members are), then tells the server. */
+  private watchObserver(id: HostId, observer: NodeObserver): NodeObserver {
+    const hooks = this.o.hooks;
+    // Every method delegated by name (not spread: the observer may be a class instance).
+    return {
+      onReadState: (rs) => observer.onReadState?.(rs),
+      onApplied: (index) => observer.onApplied?.(index),
+      onStopped: (reason) => observer.onStopped?.(reason),
+      onSoftState: (lead, role, term) => {
+        hooks?.onRole?.(id, role, term, lead);
+        observer.onSoftState?.(lead, role, term);
+      },
+      onConfChange: (cs: ConfState, change) => {
+        const index = this.nodes.get(id)?.status().applied ?? 0;
+        if (index >= this.conf.index) this.conf = { index, voters: [...cs.voters].sort((a, b) => a - b) };
+        observer.onConfChange?.(cs, change);
+      },
+    };
+  }
+
+  private crashPointReached(id: HostId, name: CrashPoint): boolean {
+    const a = this.armed.get(id);
+    if (a === undefined || a.point !== name) return false;
+    this.armed.delete(id);
+    // The node crashes the host right after this returns; the nemesis hears of it in the next event.
+    this.scheduler.schedule(0, a.onCrash);
+    return true;
+  }
+
+  // ---- ClusterControl ----------------------------------------------------------------------
+
+  members(): readonly HostId[] {
+    return this.conf.voters;
+  }
+
+  hostIds(): readonly HostId[] {
+    return [...this.initialMembers, ...this.spares];
+  }
+
+  leader(): HostId | null {
+    let best: HostId | null = null;
+    let bestTerm = -1;
+    for (const id of this.hostIds()) {
+      if (this.hosts.state(id) !== 'up') continue;
+      const st = this.nodes.get(id)?.status();
+      if (st === undefined || st.stopped !== null || st.role !== 'leader') continue;
+      if (st.term > bestTerm) {
+        best = id;
+        bestTerm = st.term;
+      }
+    }
+    return best;
+  }
+
+  state(id: HostId): HostState {
+    return this.hosts.state(id);
+  }
+
+  crash(id: HostId): void {
+    this.hosts.crash(id);
+  }
+
+  restart(id: HostId): void {
+    assert(this.hosts.incarnation(id) > 0, () => `cluster: restart of ${id}, which never started`);
+    this.hosts.restart(id);
+  }
+
+  pause(id: HostId): void {
+    this.hosts.pause(id);
+  }
+
+  resume(id: HostId): void {
+    this.hosts.resume(id);
+  }
+
+  stopped(id: HostId): boolean {
+    if (!this.hosts.isUp(id)) return false;
+    return (this.nodes.get(id)?.status().stopped ?? null) !== null;
+  }
+
+  armCrashPoint(id: HostId, point: string, onCrash: () => void): void {
+    this.armed.set(id, { point, onCrash });
+  }
+
+  transferLeader(to: HostId): void {
+    const lead = this.leader();
+    if (lead !== null) this.nodes.get(lead)?.transferLeadership(to as NodeId);
+  }
+
+  addMember(id: HostId): void {
+    const lead = this.leader();
+    if (lead === null || this.hosts.incarnation(id) > 0) return;
+    const r = this.nodes.get(lead)?.proposeConfChange({ version: 1, type: 'add-node', nodeId: id as NodeId, context: new Uint8Array(0) });
+    if (r === undefined || !r.ok) return;
+    // etcd: `member add`, then start the new member with --initial-cluster-state existing.
+    this.hosts.start(id, this.memberFactoryFor(false, [...this.members(), id]));
+  }
+
+  removeMember(id: HostId): void {
+    const lead = this.leader();
+    if (lead === null) return;
+    this.nodes.get(lead)?.proposeConfChange({ version: 1, type: 'remove-node', nodeId: id as NodeId, context: new Uint8Array(0) });
+  }
+
+  clock(id: HostId): ClockSettings {
+    return this.hosts.clock(id);
+  }
+
+  setClockRate(id: HostId, rate: number): void {
+    this.hosts.setClock(id, { rate });
+  }
+
+  jumpClock(id: HostId, deltaUs: number): void {
+    this.hosts.jumpClock(id, deltaUs);
+  }
+
+  disk(id: HostId): Disk {
+    return this.disks.of(id);
+  }
+
+  // ---- inspection --------------------------------------------------------------------------
+
+  member(id: HostId): Member | undefined {
+    if (!this.hosts.isUp(id)) return undefined;
+    const p = this.hosts.program(id);
+    return p !== undefined && 'server' in p ? p : undefined;
+  }
+
+  raftNode(id: HostId): RaftNode | undefined {
+    return this.hosts.isUp(id) ? this.nodes.get(id) : undefined;
+  }
+
+  client(id: HostId): KvClient | undefined {
+    const p = this.hosts.isUp(id) ? this.hosts.program(id) : undefined;
+    return p !== undefined && !('server' in p) ? p : undefined;
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * Runs one scenario with one seed and returns its run record.
+ *
+ *   const record = runScenario({ name: 'prevote-rejoin', scenario, seed: 42, overrides: [], trace: 'hash-only' });
+ *
+ * 1. **Build** the cluster on a fresh kernel: one root stream from the seed, named streams below
+ *    it; the generated fault mix is written out as explicit faults first (fault-mix.ts), so a run
+ *    and its shrunk or saved scenario schedule the very same events.
+ * 2. **Safety phase** (`durationMs`): the workload and the fault timeline run; the online
+ *    invariants (online-checks.ts) are checked as it goes. A broken invariant — or any assertion
+ *    of the layers below — stops the run there: `invariants` fails with the message and the seed.
+ * 3. **Liveness phase**: the workload stops, the nemesis heals and restarts everything, and the
+ *    cluster must converge within `liveness.boundMs`: one leader that every running member
+ *    follows, every running member applied up to the leader's commit, equal HashKV. Members that
+ *    refuse to start (a corrupt disk) are left out and named.
+ * 4. **History checks**: linearizability against the etcd model, serializable reads, watch
+ *    guarantees (history-checks.ts).
+ * 5. **Metrics** and the record.
+ *
+ * The trace is `hash-only` for fuzzing or `keep` (filtered to the kinds the reports draw, and
+ * bounded) for `run --out`; the hash is the same either way.
+ */
+import { InvariantViolation } from '../sim/assert.js';
+import type { Operation } from '../sim/history.js';
+import type { HostId } from '../sim/host.js';
+import { createRandom } from '../sim/random.js';
+import { createScheduler } from '../sim/scheduler.js';
+import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
+import { createTrace, type Trace, type TraceMode } from '../sim/trace.js';
+import { CRASH_POINTS } from '../raft/node/crash-points.js';
+import { createCluster, type SimCluster } from './cluster.js';
+import { generateFaultMix, materialize } from './fault-mix.js';
+import { checkHistory } from './history-checks.js';
+import { historyMetrics, keyWritesOf } from './history-metrics.js';
+import { createNemesis, type Nemesis } from './nemesis.js';
+import { OnlineChecks } from './online-checks.js';
+import { RoleTimeline } from './role-metrics.js';
+import type { CheckResult, Checks, RunMetrics, RunRecord, ViolationView } from './run-record.js';
+import type { Scenario } from './schema.js';
+import { createWorkloadDriver } from './workload-driver.js';
+
+export interface RunOptions {
+  /** Built-in name or scenario file path: the record's `scenario` and the reproduce command's argument. */
+  readonly name: string;
+  readonly description?: string;
+  /** The resolved scenario (defaults filled, overrides applied). */
+  readonly scenario: Scenario;
+  readonly seed: number;
+  /** The `--set` overrides that were applied (for the record and the reproduce command). */
+  readonly overrides: readonly string[];
+  readonly trace: TraceMode;
+  /** In keep mode: most events kept (a ring of the newest). Default 200,000. */
+  readonly keepLast?: number;
+  /** Keep the history in the record (default true; fuzzing drops it). */
+  readonly keepHistory?: boolean;
+}
+
+/** Trace kinds the reports draw (run-record.ts): what `keep` mode keeps. */
+export const REPORT_TRACE_KINDS: readonly string[] = ['raft.role', 'raft.commit', 'raft.apply', 'raft.send', 'raft.recv', 'host.', 'net.partition', 'disk.fault', 'node.', 'nemesis.', 'wal.repair'];
+
+/** A bound on a run's events: far above any built-in, low enough to stop a livelock in seconds. */
+const EVENTS_PER_VIRTUAL_S_MAX = 2_000_000;
+/** How often the online checks sample raft state and kv state. */
+const RAFT_SAMPLE_US = 20_000;
+const KV_SAMPLE_US = 100_000;
+/** How often the liveness phase looks for convergence. */
+const CONVERGENCE_PROBE_US = 10_000;
+
+interface RunState {
+  readonly trace: Trace;
+  readonly cluster: SimCluster;
+  readonly nemesis: Nemesis;
+  readonly roles: RoleTimeline;
+  readonly online: OnlineChecks;
+  /** Each member's term just before the first fault (empty until then). */
+  readonly termsAtFirstFault: Map<HostId, number>;
+}
+
+export function runScenario(o: RunOptions): RunRecord {
+  const root = createRandom(o.seed);
+  const scenario = materialize(o.scenario, generateFaultMix(o.scenario, root.fork('nemesis/mix'), CRASH_POINTS));
+  const totalUs = msToUs(scenario.durationMs + scenario.liveness.boundMs);
+  const scheduler = createScheduler({ eventBudget: Math.ceil((totalUs / 1_000_000) * EVENTS_PER_VIRTUAL_S_MAX) + 1_000_000 });
+  const trace = createTrace(o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' });
+  const st = build(scenario, scheduler, trace, root);
+  const workload = createWorkloadDriver(st.cluster, scenario.workload, root.fork('workload'));
+  st.cluster.start();
+  if (scenario.checks.invariants) st.online.start();
+  workload.start();
+
+  let invariants: CheckResult = scenario.checks.invariants ? { status: 'pass', summary: 'every online invariant held' } : skipped('invariants');
+  let liveness: CheckResult = skipped('liveness');
+  let safetyEndUs: Micros = msToUs(scenario.durationMs);
+  let lastHealUs: Micros | null = null;
+  try {
+    scheduler.runUntil(msToUs(scenario.durationMs));
+    workload.stop();
+    lastHealUs = st.nemesis.lastHealUs;
+    st.nemesis.healAll();
+    liveness = livenessPhase(st, scenario);
+  } catch (err) {
+    if (!(err instanceof InvariantViolation)) throw withSeedMessage(err, o.seed);
+    invariants = { status: 'fail', summary: `${err.invariant} (seed=${o.seed})`, details: [`at t=${toMs(scheduler.now)} ms of virtual time`] };
+    safetyEndUs = Math.min(safetyEndUs, scheduler.now);
+  }
+  const history = st.cluster.history.finish();
+  const stopped = invariants.status === 'fail';
+  const historyChecks = stopped ? { linearizable: skippedBecause(), serializable: skippedBecause(), watch: skippedBecause(), violation: null } : checkHistory(scenario, history, st.cluster);
+  const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : liveness };
+  const metrics = computeMetrics(st, scenario, history, safetyEndUs, lastHealUs);
+  return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
+}
+
+function build(scenario: Scenario, scheduler: ReturnType<typeof createScheduler>, trace: Trace, root: ReturnType<typeof createRandom>): RunState {
+  const roles = new RoleTimeline();
+  const termsAtFirstFault = new Map<HostId, number>();
+  let online: OnlineChecks | null = null;
+  const checking = scenario.checks.invariants;
+  const cluster = createCluster({
+    scenario,
+    scheduler,
+    trace,
+    random: root,
+    hooks: {
+      onBoot: (id, inc) => online?.onBoot(id, inc),
+      onApplyEntry: (id, e) => {
+        if (checking) online?.onApplyEntry(id, e);
+      },
+      onRole: (id, role, term) => {
+        roles.record(id, scheduler.now, role, term);
+        if (checking) online?.onRoleChange();
+      },
+    },
+  });
+  online = new OnlineChecks(cluster, { raftEveryUs: RAFT_SAMPLE_US, kvEveryUs: KV_SAMPLE_US });
+  const nemesis = createNemesis({
+    scheduler,
+    trace,
+    random: root.fork('nemesis'),
+    control: cluster,
+    onFault: () => {
+      if (termsAtFirstFault.size > 0) return;
+      for (const id of cluster.hostIds()) termsAtFirstFault.set(id, cluster.raftNode(id)?.status().term ?? 0);
+    },
+  });
+  nemesis.schedule(scenario.faults);
+  return { trace, cluster, nemesis, roles, online, termsAtFirstFault };
+}
+
+/** Members expected to converge: voters whose node runs; the others (refused to start, stopped) with why. */
+function runningVoters(c: SimCluster): { running: HostId[]; out: string[] } {
+  const running: HostId[] = [];
+  const out: string[] = [];
+  for (const id of c.members()) {
+    const st = c.raftNode(id)?.status();
+    if (st === undefined) out.push(`n${id} is down`);
+    else if (st.stopped !== null) out.push(`n${id} stopped: ${st.stopped}`);
+    else running.push(id);
+  }
+  return { running, out };
+}
+
+/** Converged: one leader all running voters follow at its term, all applied to its commit, equal HashKV. Null when it holds, else why not. */
+function notConverged(c: SimCluster): string | null {
+  const { running } = runningVoters(c);
+  const quorum = Math.floor(c.members().length / 2) + 1;
+  if (running.length < quorum) return `only ${running.length} of ${c.members().length} members run: no quorum`;
+  const statuses = running.map((id) => ({ id, st: (c.member(id) as NonNullable<ReturnType<SimCluster['member']>>).status() }));
+  const leaders = statuses.filter((x) => x.st.node.role === 'leader');
+  if (leaders.length !== 1) return `${leaders.length} leaders among ${running.join(',')}`;
+  const lead = leaders[0] as (typeof statuses)[number];
+  for (const x of statuses) {
+    if (x.st.node.lead !== lead.id || x.st.node.term !== lead.st.node.term) return `n${x.id} follows ${x.st.node.lead} at term ${x.st.node.term}, the leader is n${lead.id} at term ${lead.st.node.term}`;
+    if (x.st.node.applied !== lead.st.node.commit || x.st.kvAppliedIndex !== lead.st.node.commit) return `n${x.id} applied ${x.st.node.applied}, the leader committed ${lead.st.node.commit}`;
+  }
+  const hashes = statuses.map((x) => (c.member(x.id) as NonNullable<ReturnType<SimCluster['member']>>).hashKV(0));
+  const first = hashes[0];
+  for (const [i, h] of hashes.entries()) {
+    if (!h.ok || !first?.ok) return `HashKV failed on n${statuses[i]?.id}`;
+    if (h.value.hash !== first.value.hash || h.value.hashRevision !== first.value.hashRevision) return `n${statuses[i]?.id} has HashKV ${h.value.hash} at revision ${h.value.hashRevision}, n${statuses[0]?.id} ${first.value.hash} at ${first.value.hashRevision}`;
+  }
+  return null;
+}
+
+function livenessPhase(st: RunState, s: Scenario): CheckResult {
+  const sched = st.cluster.scheduler;
+  const startUs = sched.now;
+  let why: string | null = 'not probed yet';
+  const probe = (): void => {
+    why = notConverged(st.cluster);
+    if (why !== null) sched.schedule(CONVERGENCE_PROBE_US, probe);
+  };
+  sched.schedule(0, probe);
+  const held = sched.runUntilHolds(() => why === null, startUs + msToUs(s.liveness.boundMs));
+  if (!s.checks.liveness) return skipped('liveness');
+  const { out } = runningVoters(st.cluster);
+  const left = out.length > 0 ? [`left out: ${out.join('; ')}`] : [];
+  if (held) return { status: 'pass', summary: `converged ${toMs(sched.now - startUs)} ms after healing: one leader, all members applied to the same index, equal HashKV`, details: left };
+  return { status: 'fail', summary: `did not converge within ${s.liveness.boundMs} ms after healing: ${why ?? ''}`, details: left };
+}
+
+function skipped(what: string): CheckResult {
+  return { status: 'skipped', summary: `${what} check turned off in the scenario` };
+}
+
+function skippedBecause(): CheckResult {
+  return { status: 'skipped', summary: 'not run: the run stopped at a broken invariant' };
+}
+
+function withSeedMessage(err: unknown, seed: number): unknown {
+  if (err instanceof Error && !err.message.includes('seed=')) err.message = `${err.message} (seed=${seed})`;
+  return err;
+}
+
+function computeMetrics(st: RunState, s: Scenario, history: readonly Operation[], safetyEndUs: Micros, lastHealUs: Micros | null): RunMetrics {
+  const firstOkWrite = history.filter((op) => op.status === 'ok' && keyWritesOf(op).length > 0).reduce((m, op) => Math.min(m, op.return ?? Infinity), Infinity);
+  const h = historyMetrics(history, { fromUs: Number.isFinite(firstOkWrite) ? firstOkWrite : 0, toUs: safetyEndUs });
+  const termRise: Record<string, number> = {};
+  const finalTerms = new Map<HostId, number>();
+  for (const id of st.cluster.hostIds()) {
+    const now = st.cluster.raftNode(id)?.status().term ?? st.roles.lastTerm(id);
+    finalTerms.set(id, now);
+    if (st.termsAtFirstFault.size > 0) termRise[String(id)] = Math.max(0, now - (st.termsAtFirstFault.get(id) ?? 0));
+  }
+  const isolated = st.nemesis.records().filter((r) => r.kind === 'partition' && r.label.startsWith('isolate')).flatMap((r) => r.hosts);
+  const extra: Record<string, number> = {
+    minorityLeaderMs: toMs(st.roles.minorityLeaderUs(st.nemesis.records(), s.cluster.size, st.cluster.scheduler.now)),
+    isolatedTermRise: isolated.reduce((m, id) => Math.max(m, termRise[String(id)] ?? 0), 0),
+  };
+  return {
+    maxTerm: Math.max(st.roles.maxTerm, ...finalTerms.values()),
+    termRise,
+    leaderChanges: st.roles.leaderChanges(),
+    leaderChangesAfterHeal: lastHealUs === null ? 0 : st.roles.leaderChangesSince(lastHealUs),
+    elections: st.roles.elections,
+    unavailableMs: h.unavailableMs,
+    staleReads: h.staleReads,
+    readLatencyMsP50: h.readLatencyMsP50,
+    readLatencyMsP99: h.readLatencyMsP99,
+    writeLatencyMsP50: h.writeLatencyMsP50,
+    writeLatencyMsP99: h.writeLatencyMsP99,
+    lostAckedWrites: lostAckedWrites(st.cluster, history),
+    extra,
+  };
+}
+
+/**
+ * Acknowledged puts whose effect is not in the store of the most advanced running member: the
+ * revision a put was acknowledged at must hold a PUT of that key and value (unless compacted away).
+ */
+export function lostAckedWrites(c: SimCluster, history: readonly Operation[]): number {
+  let best: { mvcc: NonNullable<ReturnType<SimCluster['member']>>['server']['state']['mvcc']; applied: number } | null = null;
+  for (const id of c.members()) {
+    const m = c.member(id);
+    if (m === undefined) continue;
+    const applied = m.status().kvAppliedIndex;
+    if (best === null || applied > best.applied) best = { mvcc: m.server.state.mvcc, applied };
+  }
+  if (best === null) return 0;
+  const store = best.mvcc;
+  let lost = 0;
+  for (const op of history) {
+    for (const w of keyWritesOf(op)) {
+      if (!w.put) continue;
+      if (w.revision > store.rev()) {
+        lost++;
+        continue;
+      }
+      const events = store.eventsAt(w.revision);
+      if (events === undefined) continue; // compacted: no longer checkable
+      if (!events.some((e) => e.type === 'PUT' && e.kv.key === w.key && e.kv.value === w.value)) lost++;
+    }
+  }
+  return lost;
+}
+
+function record(o: RunOptions, scenario: Scenario, st: RunState, checks: Checks, metrics: RunMetrics, history: readonly Operation[], violation: ViolationView | null): RunRecord {
+  const count = (s: Operation['status']): number => history.reduce((n, op) => n + (op.status === s ? 1 : 0), 0);
+  return {
+    version: 1,
+    scenario: o.name,
+    description: o.description ?? scenario.description,
+    seed: o.seed,
+    overrides: o.overrides,
+    settings: o.scenario,
+    traceHash: st.trace.hash(),
+    virtualMs: toMs(st.cluster.scheduler.now),
+    events: st.trace.count,
+    members: st.cluster.hostIds(),
+    clients: st.cluster.clientIds,
+    ops: { ok: count('ok'), fail: count('fail'), unknown: count('unknown') },
+    checks,
+    metrics,
+    faults: st.nemesis.records(),
+    violation,
+    reproduce: reproduceCommand(o.name, o.seed, o.overrides),
+    history: o.keepHistory === false ? [] : history,
+    trace: st.trace.events(),
+  };
+}
+
+/** `npx raftsim run <scenario> --seed N [--set k=v]…`, quoted for a POSIX shell where needed. */
+export function reproduceCommand(name: string, seed: number, overrides: readonly string[]): string {
+  return ['npx raftsim run', shellQuote(name), `--seed ${seed}`, ...overrides.map((x) => `--set ${shellQuote(x)}`)].join(' ');
+}
+
+export function shellQuote(s: string): string {
+  return /^[\w./:=,@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
