@@ -187,7 +187,11 @@ export class WatchServer {
   private pump(s: Session, w: Watcher): void {
     const rev = this.mvcc.rev();
     for (let batches = 0; w.next <= rev && batches < 16; batches++) {
-      if (w.next < this.mvcc.compactRevision() || this.mvcc.eventsAt(w.next) === undefined) return this.compacted(s, w);
+      if (w.next < this.mvcc.compactRevision()) return this.compacted(s, w);
+      // Below the first kept revision but not compacted: revisions before any write have no events.
+      if (w.next < this.mvcc.firstEventRevision()) w.next = this.mvcc.firstEventRevision();
+      if (w.next > rev) return;
+      assert(this.mvcc.eventsAt(w.next) !== undefined, () => `watch: events of revision ${w.next} missing (compacted at ${this.mvcc.compactRevision()})`);
       const last = Math.min(rev, w.next + WATCH_BATCH_REVS_MAX - 1);
       const events = this.collect(w, w.next, last);
       if (events.length > 0 && !this.emit(s, { header: this.header(last), watchId: w.id, events })) {
