@@ -10,6 +10,7 @@ import type { CallOutcome, KvClient } from './client/client.js';
 import { createTestCluster, realNodeBuilder, type TestCluster } from './cluster-test-harness.js';
 import type { Member } from './member.js';
 import type { Method, RequestOf } from './wire.js';
+import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type WorkloadClient } from './workload/workload.js';
 
 function callSync<M extends Method>(c: TestCluster, client: KvClient, method: M, request: RequestOf<M>, limitUs = 10_000_000): CallOutcome<M> {
   let out: CallOutcome<M> | undefined;
@@ -140,5 +141,32 @@ describe('kv cluster end to end (3 members, real raft node)', () => {
     const lin = callSync(c, reader, 'range', { key: 'x' });
     expect(lin.status).not.toBe('ok');
     expect((lin as { error: KvError }).error.code).toBe('Timeout');
+  });
+
+  it('a workload and a watcher across a leader crash: the watch sees every committed event once, in order, resumed on another member', () => {
+    const c = createTestCluster({ members: 3, node: realNodeBuilder('readindex', { tickUs: 10_000, snapshotCount: 200, catchUpEntries: 50 }), server: { electionTimeoutUs: 100_000 }, seed: 'watch', keepTrace: false });
+    const lead = leaderOf(c);
+    const options = resolveWorkloadOptions({ clients: 3, keys: 4, ratePerS: 150, durationUs: 3_000_000, requestTimeoutUs: 1_000_000, mix: { get: 30, put: 40, delete: 10, txn: 20 } });
+    const clients: WorkloadClient[] = [];
+    for (let k = 0; k < 3; k++) clients.push(c.addProgram((ctx, env) => workloadClientFactory(env, c.memberIds, options, k, c.random.fork(`client/c${k}`))(ctx)));
+    // The watcher starts on the leader, so the crash forces a resumption.
+    const endpoints = [lead.id, ...c.memberIds.filter((id) => id !== lead.id)];
+    c.addProgram((ctx, env) => watcherFactory(env, endpoints, options, 9)(ctx));
+    c.run(1_500_000);
+    c.crash(lead.id);
+    c.run(1_000_000);
+    c.restart(lead.id);
+    expect(c.runUntil(() => clients.every((w) => w.finished) && converged(c), 10_000_000)).toBe(true);
+    c.run(500_000); // the watcher's last responses
+    const survivor = c.liveMembers().find((m) => m.id !== lead.id && m.status().incarnation === 1) as Member;
+    const committed = survivor.appliedWrites().flatMap((w) => w.events.map((e) => `${e.type} ${e.kv.key}@${e.kv.modRevision} ${e.kv.value}`));
+    expect(committed.length).toBeGreaterThan(100);
+    const record = c.watchLog.records[0];
+    expect(record?.placements.length).toBeGreaterThanOrEqual(2);
+    expect(record?.placements[1]?.member).not.toBe(lead.id);
+    const seen = (record?.responses ?? []).flatMap((r) => r.response.events.map((e) => `${e.type} ${e.kv.key}@${e.kv.modRevision} ${e.kv.value}`));
+    expect(seen).toEqual(committed);
+    const ops = c.history.finish();
+    expect(ops.filter((o) => o.status === 'ok').length).toBeGreaterThan(200);
   });
 });
