@@ -47,6 +47,7 @@ import type { HostContext, TimerId } from '../../sim/host.js';
 import type { NodeObserver, RaftNodeHandle, StateMachine } from '../../raft/node/api.js';
 import type { Entry, LogIndex, NodeId, ReadState, Role, Term } from '../../raft/core/types.js';
 import { kvError } from '../mvcc/errors.js';
+import { MAX_LEASE_TTL_S } from '../lease/lessor.js';
 import { isTxnReadOnly, validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
 import type { CallOf, KvCall, KvReply, WatchStreamRequest } from '../wire.js';
 import type { HostId } from '../../sim/host.js';
@@ -109,8 +110,6 @@ export function createKvServer(ctx: HostContext, config: KvServerConfig): KvServ
   return new Server(ctx, config.memberId, resolveServerOptions(config.options));
 }
 
-/** etcd MaxLeaseTTL: 9,000,000,000 s. */
-const MAX_LEASE_TTL_S = 9_000_000_000;
 
 class Server implements KvServer {
   readonly options: ServerOptions;
@@ -130,8 +129,6 @@ class Server implements KvServer {
   private stoppedReason: string | null = null;
   private seq = 0;
   private leaseTimer: TimerId = -1;
-  /** Local time before which an expired lease's revoke is not proposed again (etcd retries after 3 s). */
-  private readonly revokeRetryAt = new Map<number, number>();
   private counts = { proposals: 0, proposalsDropped: 0, applied: 0, leaseRevokesProposed: 0, leaseRevokesSkippedNotLeader: 0 };
   private readonly readCounts: Record<ReadMode, number> = { readindex: 0, lease: 0, 'leader-local': 0, serializable: 0 };
 
@@ -224,9 +221,9 @@ class Server implements KvServer {
       case 'compact': return this.write(p, { kind: 'compact', request: call.request });
       case 'lease-grant': return this.leaseGrant(p, call);
       case 'lease-revoke': return this.write(p, { kind: 'lease-revoke', request: call.request });
-      case 'lease-keepalive': return this.onLeader(p, () => this.ok(p, this.state.lessor.renew(call.request.id, this.ctx.localNow())));
-      case 'lease-ttl': return this.onLeader(p, () => this.ok(p, this.state.lessor.timeToLive(call.request.id, this.ctx.localNow(), call.request.keys === true)));
-      case 'lease-leases': return this.linearizable(p, false, () => this.ok(p, { ok: true, value: { leases: this.state.lessor.leases() } }));
+      case 'lease-keepalive': return this.onLeader(p, () => this.keepAlive(p, call.request.id));
+      case 'lease-ttl': return this.onLeader(p, () => this.timeToLive(p, call.request.id, call.request.keys === true));
+      case 'lease-leases': return this.linearizable(p, false, () => this.ok(p, { ok: true, value: { leases: [...this.state.lessor.leases()] } }));
       case 'alarm': return this.alarm(p, call);
       case 'status': return this.ok(p, { ok: true, value: this.status() });
       case 'hash-kv': return this.ok(p, this.hashKV(call.request.revision));
@@ -257,6 +254,20 @@ class Server implements KvServer {
     // The id is chosen here, by the proposer, so every member applies the same one (etcd reqIDGen).
     const id = call.request.id !== undefined && call.request.id !== 0 ? call.request.id : this.nextRequestId();
     this.write(p, { kind: 'lease-grant', request: { id, ttlS } });
+  }
+
+  /** etcd LeaseRenew on the leader; an expired lease whose revoke is pending is not found (PR #20616). */
+  private keepAlive(p: PendingCall, id: number): void {
+    const r = this.state.lessor.renew(id, this.ctx.localNow());
+    if (r.ok) return this.ok(p, { ok: true, value: { id, ttlS: r.value.ttlS } });
+    this.fail(p, r.error);
+  }
+
+  /** etcd v3rpc LeaseTimeToLive: a lease that is not found is answered with TTL -1, not an error. */
+  private timeToLive(p: PendingCall, id: number, keys: boolean): void {
+    const r = this.state.lessor.timeToLive(id, this.ctx.localNow(), keys);
+    if (!r.ok && r.error.code === 'LeaseNotFound') return this.ok(p, { ok: true, value: { id, ttlS: -1, grantedTtlS: 0, keys: [] } });
+    this.ok(p, r);
   }
 
   private alarm(p: PendingCall, call: CallOf<'alarm'>): void {
@@ -405,7 +416,6 @@ class Server implements KvServer {
   private promote(): void {
     const now = this.ctx.localNow();
     this.state.lessor.promote(now, this.options.electionTimeoutUs);
-    this.revokeRetryAt.clear();
     this.ctx.emit('kv.lease', { action: 'promote', id: 0, ttlS: 0 });
     if (this.leaseTimer < 0) this.leaseTimer = this.ctx.setTimer(this.options.leaseCheckIntervalUs, () => this.checkLeases());
   }
@@ -423,7 +433,8 @@ class Server implements KvServer {
     if (this.stoppedReason !== null) return;
     const now = this.ctx.localNow();
     const max = Math.max(1, Math.floor((this.options.leaseRevokeRatePerS * this.options.leaseCheckIntervalUs) / 1_000_000));
-    const due = this.state.lessor.expired(now, max).filter((id) => (this.revokeRetryAt.get(id) ?? -1) <= now);
+    // The lessor lists an expired lease again only after its retry interval (etcd: 3 s).
+    const due = this.state.lessor.expired(now, max);
     if (due.length === 0) return;
     // etcd PR #16822: ask raft itself, not our cached role, whether we still lead.
     const s = this.boundNode().status();
@@ -432,7 +443,6 @@ class Server implements KvServer {
       return;
     }
     for (const id of due) {
-      this.revokeRetryAt.set(id, now + 3_000_000);
       this.counts.leaseRevokesProposed++;
       this.ctx.emit('kv.lease', { action: 'expire', id, ttlS: 0 });
       this.proposeUnwaited({ kind: 'lease-revoke', request: { id } }, s.term);

@@ -15,7 +15,7 @@ import { AlarmStore } from './alarms.js';
 import type { InternalKind, RaftRequest } from './internal-request.js';
 import type { ServerOptions } from './options.js';
 import { KV_OVERHEAD_BYTES, LEASE_OVERHEAD_BYTES, eventsBytes, quotaAvailable, requestCost } from './quota.js';
-import { createServerLessor, type ServerLessor } from './lessor.js';
+import { createLessor, type Lessor } from '../lease/lessor.js';
 import type { AlarmMember } from '../wire.js';
 import type { Micros } from '../../sim/time.js';
 
@@ -56,7 +56,7 @@ const SNAPSHOT_MAGIC = 0x6b767331; // "kvs1"
 
 export class KvStateMachine {
   readonly mvcc: MvccStore;
-  readonly lessor: ServerLessor;
+  readonly lessor: Lessor;
   readonly alarms = new AlarmStore();
   /** The last raft index applied (or restored from a snapshot). */
   appliedIndex = 0;
@@ -72,7 +72,7 @@ export class KvStateMachine {
     private readonly now: () => Micros,
     minLeaseTtlS: number,
   ) {
-    this.lessor = createServerLessor(minLeaseTtlS);
+    this.lessor = createLessor({ minTtlS: minLeaseTtlS, revokeRatePerS: options.leaseRevokeRatePerS });
     this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps });
     this.lessor.bind(this.mvcc);
     this.mvcc.observe({
@@ -170,7 +170,7 @@ export class KvStateMachine {
   defragment(): void {
     const all = this.mvcc.range({ key: '\0', rangeEnd: '\0' });
     assert(all.ok, 'kv defragment: full range failed');
-    let bytes = this.lessor.count() * LEASE_OVERHEAD_BYTES;
+    let bytes = this.lessor.leases().length * LEASE_OVERHEAD_BYTES;
     for (const kv of all.value.kvs) bytes += KV_OVERHEAD_BYTES + kv.key.length + kv.value.length;
     this.dbSizeBytes = bytes;
   }
@@ -187,7 +187,7 @@ export class KvStateMachine {
       compactRevision: this.mvcc.compactRevision(),
       dbSizeBytes: this.dbSizeBytes,
       keys: this.mvcc.indexedKeys(),
-      leases: this.lessor.count(),
+      leases: this.lessor.leases().length,
       alarms: this.alarms.list(),
       appliedWritesDropped: this.writesDropped,
     };
