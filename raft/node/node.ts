@@ -15,7 +15,8 @@
  *   4. WAL: entries, then hard state; fsync if mustSync              [raftAfterSaveSnap, raftBeforeSave]
  *   5. with a snapshot: fsync again, so the hard state is durable before any release (etcd #10219)
  *                                                                                   [raftAfterSave]
- *   6. with a snapshot: MemoryStorage takes it, old WAL segments are released
+ *   6. with a snapshot: MemoryStorage takes it, old WAL segments are released (up to the previous
+ *      snapshot: one snapshot's worth of WAL stays, so an unreadable newest file can fall back)
  *                                                   [raftBeforeApplySnap, raftAfterApplySnap]
  *   7. MemoryStorage appends the entries                                      [raftAfterWALRelease]
  *   8. follower/candidate: send the messages (after persisting; a committed conf change is applied
@@ -26,7 +27,7 @@
  *  10. advance — this steps the node's own acknowledgement: a lone node commits only what is
  *      durable (etcd #14370)
  *  11. every `snapshotCount` applied entries: snapshot the state machine, write the file, the WAL
- *      record, release WAL segments, compact the in-memory log to `catchUpEntries` behind
+ *      record, release WAL segments (up to the previous snapshot), compact the in-memory log to `catchUpEntries` behind
  *      (skipped while a snapshot is in flight to a peer)
  *                          [snapshotBeforeSave, snapshotAfterSaveFile, snapshotAfterSaveWAL, snapshotAfterWALRelease]
  *
@@ -74,6 +75,7 @@ import { MemoryStorage } from '../core/storage.js';
 import type { ConfChange, ConfState, Entry, LogIndex, NodeId, Role, Snapshot, Term } from '../core/types.js';
 import { EMPTY_CONF_STATE, NONE } from '../core/types.js';
 import type { NodeObserver, NodeStatus, ProposeResult, RaftNodeHandle, StateMachine } from './api.js';
+import type { DiskOutcome } from './disk-ops.js';
 import type { CrashPoint } from './crash-points.js';
 import { recoverFromDisk } from './recovery.js';
 import { Snapshotter } from './snapshotter.js';
@@ -269,6 +271,8 @@ class Node<W> implements RaftNode {
   private readonly snapshotter: Snapshotter;
   private readonly transport: Transport<W>;
   private bootstrapPeers: readonly NodeId[] = [];
+  /** Index of the newest durable snapshot: the WAL is released up to it when the next one is. */
+  private lastSnapshotIndex = 0 as LogIndex;
   /** Last index applied to the state machine (this incarnation rebuilt it from the snapshot). */
   private applied = 0 as LogIndex;
   private role: Role = 'follower';
@@ -359,6 +363,7 @@ class Node<W> implements RaftNode {
     if (snap !== null) {
       this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term);
       this.applied = snap.metadata.index;
+      this.lastSnapshotIndex = snap.metadata.index;
     }
     this.rawNode = this.makeRawNode(this.applied, undefined);
     const hs = rec.hardState;
@@ -538,7 +543,7 @@ class Node<W> implements RaftNode {
     const applied = this.storage.applySnapshot(snap);
     assert(applied.ok, () => `node ${this.id}: storage refused snapshot ${snap.metadata.index}: ${applied.ok ? '' : applied.error}`);
     if (this.crashAt('raftAfterApplySnap')) return STOP;
-    const released = this.walOrFail().releaseTo(snap.metadata.index);
+    const released = this.releaseWal(snap.metadata.index);
     return released.ok ? released.latencyUs : this.diskFailed(released.error);
   }
 
@@ -602,7 +607,7 @@ class Node<W> implements RaftNode {
     if (this.crashAt('snapshotAfterSaveWAL')) return STOP;
     // The record's fsync made every earlier record durable too, among them a hard state whose
     // commit covers the snapshot (it was saved before these entries were applied).
-    const released = this.walOrFail().releaseTo(snap.metadata.index);
+    const released = this.releaseWal(snap.metadata.index);
     if (!released.ok) return this.diskFailed(released.error);
     this.compactLog(snap.metadata.index);
     return released.latencyUs;
@@ -612,6 +617,18 @@ class Node<W> implements RaftNode {
     if (this.taking === null) return 0;
     this.taking = null;
     return this.crashAt('snapshotAfterWALRelease') ? STOP : 0;
+  }
+
+  /**
+   * A new snapshot at `index` is durable: release the WAL up to the *previous* snapshot. Keeping
+   * one snapshot's worth of WAL lets a restart fall back to the previous snapshot file when the
+   * newest turns out unreadable (etcd keeps --max-wals=5 old segments for the same reason).
+   */
+  private releaseWal(index: LogIndex): DiskOutcome {
+    const upTo = this.lastSnapshotIndex;
+    assert(index > upTo, () => `node ${this.id}: snapshot ${index} is not newer than ${upTo}`);
+    this.lastSnapshotIndex = index;
+    return this.walOrFail().releaseTo(upTo);
   }
 
   /** Drops the in-memory log up to `catchUpEntries` behind the snapshot, unless a snapshot is in flight. */
