@@ -77,7 +77,7 @@ function termInflation(preVote: boolean): { rise: number; changes: number } {
   let changes = 0;
   const seeds = 10;
   for (let s = 0; s < seeds; s++) {
-    const r = measureTermInflation({ preVote, checkQuorum: true, seed: `bench/${s}`, isolatedElectionTimeouts: 50 });
+    const r = measureTermInflation({ preVote, checkQuorum: true, random: createRandom(`bench/${s}`), isolatedElectionTimeouts: 50 });
     rise += r.isolatedTermRise;
     changes += r.leaderChangesAfterHeal;
   }

@@ -5,18 +5,19 @@
  * node's term climbs by about one per randomized timeout and, on return, it deposes the healthy
  * leader; with PreVote its term does not move and the leader keeps leading.
  *
- * Pure and deterministic: ticks and deliveries are driven here, the randomness is the seeded
- * election-timeout streams.
+ * Pure and deterministic: ticks and deliveries are driven here; the only randomness is the
+ * election-timeout streams forked off `random`.
  */
 import { assert } from '../../sim/assert.js';
-import { createRandom } from '../../sim/random.js';
+import type { Random } from '../../sim/random.js';
 import { MemoryCluster } from './memory-cluster.js';
 import type { NodeId, Term } from './types.js';
 
 export interface TermInflationOptions {
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
-  readonly seed: string;
+  /** Root of the nodes' election-timeout streams. */
+  readonly random: Random;
   /** How long node 3 is isolated, in election timeouts. */
   readonly isolatedElectionTimeouts: number;
   readonly electionTick?: number;
@@ -41,7 +42,7 @@ const ISOLATED = 3;
 
 export function measureTermInflation(o: TermInflationOptions): TermInflationResult {
   const electionTick = o.electionTick ?? 10;
-  const c = new MemoryCluster({ ids: [1, 2, 3], random: createRandom(o.seed), config: { electionTick, heartbeatTick: 1, preVote: o.preVote, checkQuorum: o.checkQuorum } });
+  const c = new MemoryCluster({ ids: [1, 2, 3], random: o.random, config: { electionTick, heartbeatTick: 1, preVote: o.preVote, checkQuorum: o.checkQuorum } });
   c.node(1).raw.campaign();
   c.stabilize();
   const before = c.node(1).raw.status();
