@@ -115,8 +115,7 @@ export class StoreState {
     for (const ev of events) {
       assert(ev.kv.modRevision === rev, () => `mvcc: event of "${ev.kv.key}" at revision ${rev} has mod revision ${ev.kv.modRevision}`);
       assert(ev.prevKv === undefined || ev.prevKv.modRevision < rev, () => `mvcc: prevKv of "${ev.kv.key}" at ${rev} is not older`);
-      // The event's own value must still be what the index holds at that revision, unless a later
-      // change in the same revision replaced it (possible only with etcd's nested-txn rule).
+      // Compaction keeps every change after its revision, so a PUT after it still has its key indexed.
       if (ev.type === 'PUT' && rev > this.compactRev) {
         const ki = this.index.get(ev.kv.key);
         assert(ki !== undefined, () => `mvcc: PUT of "${ev.kv.key}" at ${rev} missing from the index`);
