@@ -166,6 +166,7 @@ describe('kv cluster end to end (3 members, real raft node)', () => {
     expect(record?.placements[1]?.member).not.toBe(lead.id);
     const seen = (record?.responses ?? []).flatMap((r) => r.response.events.map((e) => `${e.type} ${e.kv.key}@${e.kv.modRevision} ${e.kv.value}`));
     expect(seen).toEqual(committed);
+    for (const m of c.liveMembers()) expect(m.stats().watch.ackOverruns).toBe(0);
     const ops = c.history.finish();
     expect(ops.filter((o) => o.status === 'ok').length).toBeGreaterThan(200);
   });

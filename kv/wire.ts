@@ -136,11 +136,23 @@ export const REPEATABLE: Readonly<Record<Method, boolean>> = {
   defragment: false,
 };
 
-/** Messages from a client on a watch stream. */
+/**
+ * Messages from a client on a watch stream. `ack` frees `count` slots of the stream's buffer: the
+ * client took that many responses that carried events, a progress notification or a compaction
+ * cancel (gRPC flow control, modelled).
+ */
 export type WatchStreamRequest =
   | { readonly type: 'create'; readonly request: WatchCreateRequest }
   | { readonly type: 'cancel'; readonly watchId: number }
-  | { readonly type: 'progress' };
+  | { readonly type: 'progress' }
+  | { readonly type: 'ack'; readonly count: number };
+
+/** Whether a watch response takes a slot of the member's stream buffer, so the client must ack it. */
+export function takesWatchSlot(r: WatchResponse): boolean {
+  if (r.events.length > 0) return true;
+  if (r.canceled === true) return r.compactRevision !== undefined && r.created !== true;
+  return r.created !== true; // a progress notification
+}
 
 /** The one message type of a kv cluster's network. */
 export type Wire =

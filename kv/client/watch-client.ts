@@ -10,6 +10,9 @@
  * knows nothing yet, as clientv3 does after a stream error. The watch ends when the member cancels it (e.g. its start revision
  * was compacted: `compactRevision` is set) or when the caller cancels it.
  *
+ * Every response that takes a slot of the member's stream buffer is acknowledged (coalesced on the
+ * next turn), as gRPC flow control returns window to the sender.
+ *
  * Partitions are noticed like gRPC keepalive pings notice them: every `keepaliveUs` the client
  * sends a progress request on each stream with active watches; a message that meets a cut link
  * breaks the connection (sim/channels), which triggers the resumption.
@@ -22,7 +25,7 @@ import { assert } from '../../sim/assert.js';
 import type { Stream, StreamState } from '../../sim/channels.js';
 import type { HostContext, HostId } from '../../sim/host.js';
 import type { Micros } from '../../sim/time.js';
-import type { Wire } from '../wire.js';
+import { takesWatchSlot, type Wire } from '../wire.js';
 
 export interface WatchPlacement {
   readonly member: HostId;
@@ -99,6 +102,8 @@ export class WatchClient {
   /** The current stream id per member (0 = none yet). */
   private readonly streams = new Map<HostId, number>();
   private keepaliveArmed = false;
+  /** Responses taken but not acknowledged yet, per `<member>/<stream>`. */
+  private readonly unacked = new Map<string, number>();
 
   constructor(
     private readonly ctx: HostContext,
@@ -132,6 +137,7 @@ export class WatchClient {
   }
 
   onResponse(from: HostId, streamId: number, response: WatchResponse): void {
+    if (takesWatchSlot(response)) this.ack(from, streamId);
     const w = this.watches.get(response.watchId);
     // Progress answers to a whole stream carry watch id -1: deliver to every watch on that stream.
     if (response.watchId === -1) {
@@ -154,6 +160,19 @@ export class WatchClient {
       w.member = null;
       this.place(w);
     }
+  }
+
+  /** Acknowledges a response (gRPC flow control): coalesced per stream, sent on the next turn. */
+  private ack(ep: HostId, streamId: number): void {
+    const k = `${ep}/${streamId}`;
+    const n = this.unacked.get(k) ?? 0;
+    this.unacked.set(k, n + 1);
+    if (n > 0) return;
+    this.ctx.setTimer(0, () => {
+      const count = this.unacked.get(k) ?? 0;
+      this.unacked.delete(k);
+      if (this.streams.get(ep) === streamId) this.conn(ep)?.send({ kind: 'watch', streamId, request: { type: 'ack', count } });
+    });
   }
 
   private deliver(w: Watch, from: HostId, response: WatchResponse): void {

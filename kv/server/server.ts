@@ -143,7 +143,7 @@ class Server implements KvServer {
     this.pending = new PendingCalls(ctx, options.maxPendingRequests, options.requestTimeoutUs, (p) => this.timeoutError(p));
     this.applyWait = new ApplyWait(options.maxPendingRequests);
     this.reads = new ReadIndexLoop(ctx, () => this.boundNode(), this.applyWait, options);
-    this.watches = new WatchServer(ctx, this.state.mvcc, (rev) => this.header(rev), options);
+    this.watches = new WatchServer(ctx, this.state.mvcc, () => ({ clusterId: options.clusterId, memberId, raftTerm: this.term }), options);
     this.stateMachine = {
       applyEntry: (e) => this.applyEntry(e),
       snapshot: () => this.state.snapshot(),

@@ -4,7 +4,7 @@ import { createRandom } from '../../sim/random.js';
 import { createScheduler } from '../../sim/scheduler.js';
 import { createTrace } from '../../sim/trace.js';
 import type { WatchCreateRequest, WatchResponse } from '../api.js';
-import type { KvCall } from '../wire.js';
+import { takesWatchSlot, type KvCall } from '../wire.js';
 import { createFakeRaftNode, type FakeRaftNode } from './fake-raft-node.js';
 import { createKvServer, type KvServer } from './server.js';
 
@@ -13,11 +13,15 @@ interface Rig {
   node: FakeRaftNode;
   /** Responses sent to client 100, in order. */
   got: WatchResponse[];
-  /** While false, sends are refused (a full buffer). */
+  /** While true, every response that takes a buffer slot is acked at once (a fast consumer). */
+  autoAck: boolean;
+  /** While false, the connection refuses responses (it broke). */
   accept: boolean;
+  ack(n: number, streamId?: number): void;
   put(key: string, value: string): void;
   call(c: KvCall): void;
   create(r: WatchCreateRequest, streamId?: number): void;
+  sink(resp: WatchResponse, streamId: number): boolean;
   run(us?: number): void;
 }
 
@@ -34,14 +38,24 @@ function rig(): Rig {
   const r: Rig = {
     ...p,
     got: [],
+    autoAck: true,
     accept: true,
+    ack(n, streamId = 1) {
+      p.server.watchRequest(100, streamId, { type: 'ack', count: n }, (resp) => r.sink(resp, streamId));
+    },
     call: (c) => p.server.call(c, () => {}),
     put(key, value) {
       r.call({ method: 'put', request: { key, value } });
       r.run(1);
     },
     create(req, streamId = 1) {
-      p.server.watchRequest(100, streamId, { type: 'create', request: req }, (resp) => r.accept && (r.got.push(resp), true));
+      p.server.watchRequest(100, streamId, { type: 'create', request: req }, (resp) => r.sink(resp, streamId));
+    },
+    sink(resp, streamId) {
+      if (!r.accept) return false;
+      r.got.push(resp);
+      if (r.autoAck && takesWatchSlot(resp)) k.scheduler.schedule(0, () => r.ack(1, streamId));
+      return true;
     },
     run: (us = 1_000) => k.scheduler.runUntil(k.scheduler.now + us),
   };
@@ -71,7 +85,7 @@ describe('watch streams', () => {
     t.run();
     t.create({ watchId: 1, key: 'a', startRevision: 3, prevKv: true });
     t.create({ watchId: 2, key: 'a', startRevision: 1, filters: ['NOPUT'] });
-    t.run();
+    t.run(150_000); // unsynced watchers catch up on the sync timer
     const w1 = t.got.filter((x) => x.watchId === 1);
     expect(events(w1)).toEqual(['PUT a@3 prev=1', 'PUT a@4 prev=2', 'DELETE a@5 prev=3']);
     expect(w1.filter((x) => x.events.length > 0)).toHaveLength(1); // one catch-up batch
@@ -96,33 +110,42 @@ describe('watch streams', () => {
     t.run();
     t.create({ watchId: 1, key: 'a', startRevision: 3 });
     t.create({ watchId: 2, key: 'a', startRevision: 4 });
-    t.run();
+    t.run(150_000);
     expect(t.got.find((x) => x.watchId === 1 && x.canceled)).toMatchObject({ compactRevision: 4 });
     expect(events(t.got.filter((x) => x.watchId === 2))).toEqual(['PUT a@4', 'PUT a@5']);
   });
 
-  it('refused sends are sent again later: nothing lost, nothing duplicated, revisions in order', () => {
+  it('a slow consumer (no acks) makes its watcher a victim; acks let it catch up: nothing lost or duplicated, in order', () => {
     const t = rig();
     t.create({ watchId: 1, key: 'a', rangeEnd: '\0' });
-    t.put('a', '0');
-    t.accept = false;
-    for (let i = 1; i <= 5; i++) t.put(`k${i}`, `${i}`);
-    t.accept = true;
-    t.put('z', 'last'); // the watcher is behind: this write is not sent out of order
-    t.run(150_000); // the sync timer catches it up
+    t.autoAck = false;
+    for (let i = 0; i < 140; i++) t.put(`k${String(i).padStart(3, '0')}`, `${i}`); // more than the 128-response buffer
+    const before = t.got.filter((x) => x.events.length > 0).length;
+    expect(before).toBe(128);
+    expect(t.server.stats().watch.victimized).toBeGreaterThan(0);
+    t.autoAck = true;
+    t.ack(before);
+    t.run(300_000); // the victim and sync loops catch it up
     const evs = events(t.got);
-    expect(evs).toEqual(['PUT a@2', 'PUT k1@3', 'PUT k2@4', 'PUT k3@5', 'PUT k4@6', 'PUT k5@7', 'PUT z@8']);
-    expect(t.server.stats().watch.resends).toBeGreaterThan(0);
+    expect(evs).toHaveLength(140);
+    expect(evs).toEqual(Array.from({ length: 140 }, (_, i) => `PUT k${String(i).padStart(3, '0')}@${i + 2}`));
+  });
+
+  it('a response the connection refuses closes the stream (the client resumes elsewhere)', () => {
+    const t = rig();
+    t.create({ watchId: 1, key: 'a' });
+    t.accept = false;
+    t.put('a', '1');
+    t.run();
+    expect(t.server.stats().watch).toMatchObject({ refused: 1, sessions: 0, watchers: 0 });
   });
 
   it('progress: answered with the current revision once every watcher of the stream is synced', () => {
     const t = rig();
     for (const v of ['1', '2']) t.put('a', v);
-    t.accept = false;
     t.create({ watchId: 1, key: 'a', startRevision: 1 });
-    t.accept = true;
-    t.server.watchRequest(100, 1, { type: 'progress' }, (resp) => (t.got.push(resp), true));
-    expect(t.got.filter((x) => x.watchId === -1)).toHaveLength(0); // unsynced: deferred
+    t.server.watchRequest(100, 1, { type: 'progress' }, (resp) => t.sink(resp, 1));
+    expect(t.got.filter((x) => x.watchId === -1)).toHaveLength(0); // unsynced (replaying): deferred
     t.run(150_000);
     const progress = t.got.filter((x) => x.watchId === -1);
     expect(progress).toEqual([{ header: expect.objectContaining({ revision: 3 }), watchId: -1, events: [] }]);
@@ -136,8 +159,8 @@ describe('watch streams', () => {
     t.create({ watchId: 9, key: 'a' }, 1); // a late message of the old stream: ignored
     t.put('a', '1');
     expect(events(t.got)).toEqual(['PUT a@2']);
-    expect(t.server.stats().watch).toMatchObject({ sessions: 1, watchers: 1 });
-    t.server.watchRequest(100, 2, { type: 'cancel', watchId: 1 }, (resp) => (t.got.push(resp), true));
+    expect(t.server.stats().watch).toMatchObject({ sessions: 1, watchers: 1, ackOverruns: 0 });
+    t.server.watchRequest(100, 2, { type: 'cancel', watchId: 1 }, (resp) => t.sink(resp, 2));
     t.put('a', '2');
     expect(events(t.got)).toEqual(['PUT a@2']);
     expect(t.got.at(-1)).toMatchObject({ watchId: 1, canceled: true });
