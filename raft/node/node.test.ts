@@ -197,4 +197,91 @@ describe('raft node', () => {
     c.runFor(600_000);
     expect(c.node(c.leader() as NodeId)?.status().commit).toBeGreaterThan(commit + 50);
   });
+
+  it('an unreadable newest snapshot file is set aside as .broken and the previous one is used', () => {
+    const c = createTestCluster({ seed: 11, node: FAST, trace: { mode: 'keep', keepKinds: ['snap.broken', 'node.recovered'] } });
+    c.proposeSteadily(5_000, 2_000_000);
+    c.runFor(1_500_000);
+    const f = aFollower(c);
+    c.crash(f);
+    const disk = c.disks.of(f);
+    const snaps = disk.names().filter((n) => n.startsWith('member/snap/') && n.endsWith('.snap'));
+    expect(snaps.length).toBeGreaterThan(1);
+    const newest = snaps[snaps.length - 1] as string;
+    disk.flipBit(newest, 10, 4);
+    c.restart(f);
+    const ev = c.kernel.trace.events();
+    expect(kinds(ev, 'snap.broken', (e) => e.host === f).map((e) => e.fields['reason'])).toEqual(['crc mismatch']);
+    expect(disk.names()).toContain(`${newest}.broken`);
+    const previous = Number.parseInt((snaps[snaps.length - 2] as string).slice(-5 - 16, -5), 16);
+    expect(kinds(ev, 'node.recovered', (e) => e.host === f)[0]?.fields['snapshotIndex']).toBe(previous);
+    c.runFor(1_000_000);
+    c.checkConverged();
+  });
+
+  it('a read error at restart is retried; one that persists keeps the node down', () => {
+    const c = createTestCluster({ seed: 12, node: FAST });
+    c.proposeSteadily(5_000, 1_000_000);
+    c.runFor(800_000);
+    const f = aFollower(c);
+    c.crash(f);
+    c.disks.of(f).failNext('read', 'EIO', 2);
+    expect(c.restart(f).node.status().stopped).toBeNull();
+    c.crash(f);
+    c.disks.of(f).failNext('read', 'EIO', 3);
+    expect(c.hosts.restart(f).node.status().stopped).toMatch(/read member\/wal\/.*: EIO \(after 3 attempts\)/);
+  });
+
+  it('tells the application: soft state, read states (ReadIndex), applied index', () => {
+    const seen: string[] = [];
+    const c = createTestCluster({
+      seed: 13,
+      node: FAST,
+      observer: (id) => ({
+        onSoftState: (lead, role, term) => seen.push(`${id} soft ${role} lead=${lead} term=${term}`),
+        onReadState: (rs) => seen.push(`${id} read ${new TextDecoder().decode(rs.requestCtx)} at ${rs.index}`),
+        onApplied: (index) => void (index > 0 && seen.push(`${id} applied`)),
+      }),
+    });
+    c.proposeSteadily(5_000, 600_000);
+    c.runFor(500_000);
+    const lead = c.leader() as NodeId;
+    const f = aFollower(c);
+    expect(seen).toContain(`${lead} soft leader lead=${lead} term=${c.node(lead)?.status().term}`);
+    const committed = c.node(lead)?.status().commit ?? 0;
+    expect(committed).toBeGreaterThan(10);
+    expect(c.node(f)?.readIndex(new TextEncoder().encode('r1'))).toEqual({ ok: true });
+    c.runFor(100_000);
+    const read = seen.find((l) => l.startsWith(`${f} read r1 at `));
+    expect(read).toBeDefined();
+    // The answer is the leader's commit index once it confirmed leadership: at least the commit before the request.
+    expect(Number(read?.split(' at ')[1])).toBeGreaterThanOrEqual(committed);
+    expect(seen.filter((l) => l === `${f} applied`).length).toBeGreaterThan(10);
+  });
+
+  it('a member added by a conf change joins with an empty log, catches up and takes part', () => {
+    const changes: string[] = [];
+    const c = createTestCluster({
+      seed: 14,
+      node: FAST,
+      observer: (id) => ({ onConfChange: (cs) => changes.push(`${id}: ${[...cs.voters].sort().join(',')}`) }),
+    });
+    c.proposeSteadily(5_000, 2_000_000);
+    c.runFor(600_000);
+    const lead = c.leader() as NodeId;
+    c.hosts.add(4);
+    expect(c.node(lead)?.proposeConfChange({ version: 1, type: 'add-node', nodeId: 4 as NodeId, context: new Uint8Array(0) })).toEqual({ ok: true });
+    c.runFor(100_000);
+    for (const id of [1, 2, 3]) expect(changes).toContain(`${id}: 1,2,3,4`);
+    c.join(4 as NodeId);
+    c.runFor(1_500_000);
+    c.checkConverged();
+    expect(c.node(4 as NodeId)?.status().confState.voters).toHaveLength(4);
+    // Four voters, quorum three: with one of the old members down the other three still commit.
+    c.crash(c.ids.find((id) => id !== c.leader() && id !== 4) as NodeId);
+    const commit = c.node(c.leader() as NodeId)?.status().commit ?? 0;
+    c.proposeSteadily(5_000, c.now + 300_000);
+    c.runFor(400_000);
+    expect(c.node(c.leader() as NodeId)?.status().commit).toBeGreaterThan(commit + 20);
+  });
 });

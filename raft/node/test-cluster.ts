@@ -31,7 +31,7 @@ import { createTrace } from '../../sim/trace.js';
 import type { Micros } from '../../sim/time.js';
 import type { Message } from '../core/messages.js';
 import type { Entry, LogIndex, NodeId } from '../core/types.js';
-import type { StateMachine } from './api.js';
+import type { NodeObserver, StateMachine } from './api.js';
 import type { CrashPoint } from './crash-points.js';
 import type { RaftNode, RaftNodeOptions } from './node.js';
 import { createRaftNode } from './node.js';
@@ -50,6 +50,8 @@ export interface TestClusterOptions {
   readonly trace?: Partial<TraceOptions>;
   /** Asked at each crash point of each node: true crashes that node there. Default never. */
   readonly crashPoint?: (id: NodeId, name: CrashPoint) => boolean;
+  /** The observer of node `id`'s current incarnation. Default none. */
+  readonly observer?: (id: NodeId) => NodeObserver;
 }
 
 /**
@@ -136,7 +138,8 @@ export class TestCluster {
   readonly network: Network<Message>;
   readonly channels: Channels<Message>;
   readonly disks: Disks;
-  readonly ids: readonly NodeId[];
+  /** The members: 1..size, then any that joined. */
+  readonly ids: NodeId[];
   readonly crashes: CrashRecord[] = [];
   /** Every entry any node applied, by index (state machine safety). */
   readonly applied = new Map<number, { readonly term: number; readonly data: string }>();
@@ -208,6 +211,18 @@ export class TestCluster {
     return this.kernel.scheduler.runUntilHolds(pred, this.kernel.scheduler.now + limitUs);
   }
 
+  /**
+   * Starts a new host `id` that joins the cluster (the leader must have proposed adding it, and
+   * the host must be registered — `hosts.add(id)` — before that change is applied, as the members
+   * open connections to it): it starts with an empty log and learns the configuration.
+   */
+  join(id: NodeId): Member {
+    assert(!this.ids.includes(id), () => `test cluster: node ${id} is already a member`);
+    if (!this.hosts.ids().includes(id)) this.hosts.add(id);
+    this.ids.push(id);
+    return this.hosts.start(id, (ctx) => this.build(ctx, false));
+  }
+
   /** Crashes a node from outside (a nemesis), recording what it held. */
   crash(id: NodeId): void {
     this.recordCrash(id, 'external');
@@ -268,7 +283,7 @@ export class TestCluster {
     return this.applied.size - upTo.length;
   }
 
-  private build(ctx: HostContext): Member {
+  private build(ctx: HostContext, bootstrap = true): Member {
     const id = ctx.id as NodeId;
     this.promises.set(id, { lastAck: null, lastVote: null });
     const sm = new AppendLog((e) => this.onApply(id, e));
@@ -278,8 +293,10 @@ export class TestCluster {
       disk: this.disks.of(id),
       channels: this.channels,
       wrap: (m) => m,
-      peers: this.ids,
+      peers: [...this.ids],
+      bootstrap,
       stateMachine: sm,
+      ...(this.o.observer === undefined ? {} : { observer: this.o.observer(id) }),
       crash: () => {
         this.recordCrash(id, this.pendingCrash.get(id) ?? 'external');
         this.hosts.crash(id);
