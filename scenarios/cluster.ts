@@ -2,8 +2,8 @@
  * The simulated cluster a scenario runs on: one kernel (scheduler, trace, one root random), the
  * hosts, a network and channels carrying kv `Wire` messages, a disk per host, member hosts
  * 1..size (+ spares, down until added) each running a kv member on a real raft node
- * (raft/node), and client hosts from 100 running the clientv3-like client — all recording into
- * one history and one watch log.
+ * (raft/node), workload client hosts from 100 and watcher hosts from 200 (kv/workload) — all
+ * recording into one history and one watch log.
  *
  * Randomness comes from the root stream by name only: `clock/<id>` (skew and drift), the hosts'
  * own streams (sim/host), `net/…`, `disk/…`, `chan/…` (the kernel's), `nemesis` and the
@@ -26,16 +26,17 @@ import type { NodeObserver, StateMachine } from '../raft/node/api.js';
 import type { CrashPoint } from '../raft/node/crash-points.js';
 import { createRaftNode, type RaftNode } from '../raft/node/node.js';
 import type { ConfState, Entry, LogIndex, NodeId, Role, Term } from '../raft/core/types.js';
-import { createKvClient, type KvClient } from '../kv/client/client.js';
 import { WatchLog } from '../kv/client/watch-client.js';
+import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type Watcher, type WorkloadClient, type WorkloadOptions } from '../kv/workload/workload.js';
 import { memberFactory, type Member } from '../kv/member.js';
 import { wrapRaft, type Wire } from '../kv/wire.js';
 import type { ClusterControl } from './nemesis.js';
 import { toLatencyModel, type Scenario } from './schema.js';
 
 export const FIRST_CLIENT_ID = 100;
+export const FIRST_WATCHER_ID = 200;
 
-export type Program = Member | KvClient;
+export type Program = Member | WorkloadClient | Watcher;
 
 /** Hooks the runner's online checks hang on the members' raft nodes. */
 export interface ClusterHooks {
@@ -62,13 +63,17 @@ export interface SimCluster extends ClusterControl {
   /** The initial members, 1..size. */
   readonly initialMembers: readonly HostId[];
   readonly clientIds: readonly HostId[];
+  readonly watcherIds: readonly HostId[];
   /** The member program on `id` while it is up or paused. */
   member(id: HostId): Member | undefined;
   /** The raft node of the member on `id` while it is up or paused. */
   raftNode(id: HostId): RaftNode | undefined;
-  client(id: HostId): KvClient | undefined;
-  /** Starts the initial members and the clients. */
+  /** Starts the initial members, the workload clients and the watchers. */
   start(): void;
+  /** The workload clients stop issuing operations (those in flight finish or time out). */
+  stopWorkload(): void;
+  /** Watchers cancel their watches. */
+  stopWatchers(): void;
 }
 
 export interface ClusterOptions {
@@ -94,6 +99,8 @@ class Cluster implements SimCluster {
   readonly watchLog = new WatchLog();
   readonly initialMembers: readonly HostId[];
   readonly clientIds: readonly HostId[];
+  readonly watcherIds: readonly HostId[];
+  private readonly workload: WorkloadOptions;
   private readonly spares: readonly HostId[];
   private readonly nodes = new Map<HostId, RaftNode>();
   private readonly armed = new Map<HostId, { readonly point: string; readonly onCrash: () => void }>();
@@ -108,10 +115,27 @@ class Cluster implements SimCluster {
     const c = this.s.cluster;
     this.initialMembers = Array.from({ length: c.size }, (_, i) => i + 1);
     this.spares = Array.from({ length: c.spares }, (_, i) => c.size + i + 1);
-    this.clientIds = Array.from({ length: this.s.workload.clients }, (_, i) => FIRST_CLIENT_ID + i);
+    const w = this.s.workload;
+    this.clientIds = Array.from({ length: w.clients }, (_, i) => FIRST_CLIENT_ID + i);
+    this.watcherIds = Array.from({ length: w.watchers }, (_, i) => FIRST_WATCHER_ID + i);
+    this.workload = resolveWorkloadOptions({
+      clients: w.clients,
+      keys: w.keys,
+      distribution: w.distribution,
+      zipfExponent: w.zipfExponent,
+      mix: w.mix,
+      ratePerS: w.ratePerS,
+      serializableReadRatio: w.serializableReadRatio,
+      watchers: w.watchers,
+      requestTimeoutUs: msToUs(w.requestTimeoutMs),
+      durationUs: msToUs(this.s.durationMs),
+      watchHoldUs: msToUs(w.watchHoldMs),
+      compactEveryUs: msToUs(w.compactEveryMs),
+      compactKeepRevisions: w.compactKeepRevisions,
+    });
     this.conf = { index: 0, voters: this.initialMembers };
     for (const id of [...this.initialMembers, ...this.spares]) this.hosts.add(id, { clock: this.drawClock(id) });
-    for (const id of this.clientIds) this.hosts.add(id);
+    for (const id of [...this.clientIds, ...this.watcherIds]) this.hosts.add(id);
     const n = this.s.network;
     this.network = createNetwork<Wire>(this.kernel, this.hosts, { delay: toLatencyModel(n.delay), lossRatio: n.lossRatio, duplicateRatio: n.duplicateRatio });
     this.channels = createChannels<Wire>(this.kernel, this.hosts, this.network);
@@ -133,7 +157,23 @@ class Cluster implements SimCluster {
 
   start(): void {
     for (const id of this.initialMembers) this.hosts.start(id, this.memberFactoryFor(true, this.initialMembers));
-    for (const [i, id] of this.clientIds.entries()) this.hosts.start(id, (ctx) => this.makeClient(ctx, i));
+    const env = { network: this.network, channels: this.channels, history: this.history, watchLog: this.watchLog };
+    const endpoints = this.hostIds();
+    // Streams `client/c<k>` per workload client (kv/workload forks `ops` and `timing` below them).
+    for (const [k, id] of this.clientIds.entries()) this.hosts.start(id, workloadClientFactory(env, endpoints, this.workload, k, this.o.random.fork(`client/c${k}`)));
+    for (const [w, id] of this.watcherIds.entries()) this.hosts.start(id, watcherFactory(env, endpoints, this.workload, this.clientIds.length + w));
+  }
+
+  stopWorkload(): void {
+    for (const id of this.clientIds) (this.program(id) as WorkloadClient | undefined)?.stop();
+  }
+
+  stopWatchers(): void {
+    for (const id of this.watcherIds) (this.program(id) as Watcher | undefined)?.stop();
+  }
+
+  private program(id: HostId): Program | undefined {
+    return this.hosts.isUp(id) ? this.hosts.program(id) : undefined;
   }
 
   /** Skew within ±skewMsMax and drift within 1 ± driftMax, from the host's own `clock/<id>` stream. */
@@ -143,11 +183,6 @@ class Cluster implements SimCluster {
     const offsetUs = skewMsMax > 0 ? r.int(-msToUs(skewMsMax), msToUs(skewMsMax)) : 0;
     const rate = driftMax > 0 ? 1 + (r.float() * 2 - 1) * driftMax : 1;
     return { rate, offsetUs };
-  }
-
-  private makeClient(ctx: HostContext, index: number): KvClient {
-    const env = { network: this.network, channels: this.channels, history: this.history, watchLog: this.watchLog };
-    return createKvClient(ctx, env, { endpoints: [...this.initialMembers, ...this.spares], callTimeoutUs: msToUs(this.s.workload.requestTimeoutMs), process: index });
   }
 
   private memberFactoryFor(bootstrap: boolean, peers: readonly HostId[]) {
@@ -255,7 +290,8 @@ class Cluster implements SimCluster {
     let best: HostId | null = null;
     let bestTerm = -1;
     for (const id of this.hostIds()) {
-      if (this.hosts.state(id) !== 'up') continue;
+      // A paused leader is still the leader: it believes so, and nobody has replaced it yet.
+      if (this.hosts.state(id) === 'down') continue;
       const st = this.nodes.get(id)?.status();
       if (st === undefined || st.stopped !== null || st.role !== 'leader') continue;
       if (st.term > bestTerm) {
@@ -335,17 +371,11 @@ class Cluster implements SimCluster {
   // ---- inspection --------------------------------------------------------------------------
 
   member(id: HostId): Member | undefined {
-    if (!this.hosts.isUp(id)) return undefined;
-    const p = this.hosts.program(id);
+    const p = this.program(id);
     return p !== undefined && 'server' in p ? p : undefined;
   }
 
   raftNode(id: HostId): RaftNode | undefined {
     return this.hosts.isUp(id) ? this.nodes.get(id) : undefined;
-  }
-
-  client(id: HostId): KvClient | undefined {
-    const p = this.hosts.isUp(id) ? this.hosts.program(id) : undefined;
-    return p !== undefined && !('server' in p) ? p : undefined;
   }
 }

@@ -32,7 +32,7 @@ export interface ClusterControl {
   members(): readonly HostId[];
   /** Hosts that may be members (members and spares), ascending. */
   hostIds(): readonly HostId[];
-  /** The member that leads now (up, role leader, highest term), or null. */
+  /** The member that leads now (up or paused, role leader, highest term), or null. */
   leader(): HostId | null;
   state(id: HostId): HostState;
   crash(id: HostId): void;

@@ -82,7 +82,8 @@ export class RoleTimeline {
   minorityLeaderUs(faults: readonly FaultRecord[], membersCount: number, endUs: Micros): Micros {
     let longest = 0;
     for (const f of faults) {
-      if (f.kind !== 'partition' || f.groups === undefined) continue;
+      // Only isolate and split cut a member off from the others; a bridge or a one-way cut does not.
+      if (f.kind !== 'partition' || f.groups === undefined || !/^(isolate|split) /.test(f.label)) continue;
       const lead = this.leaderAt(f.atUs);
       if (lead === null) continue;
       const side = f.groups.find((g) => g.includes(lead));

@@ -158,12 +158,23 @@ const workloadSchema = z.strictObject({
   distribution: z.enum(['uniform', 'zipfian']),
   zipfExponent: z.number().positive(),
   /** Relative weights of the operations. */
-  mix: z.strictObject({ get: z.number().nonnegative(), put: z.number().nonnegative(), delete: z.number().nonnegative(), txn: z.number().nonnegative(), range: z.number().nonnegative() }),
+  mix: z.strictObject({
+    get: z.number().nonnegative(),
+    put: z.number().nonnegative(),
+    delete: z.number().nonnegative(),
+    txn: z.number().nonnegative(),
+    range: z.number().nonnegative(),
+    /** Short-lived watches on one key, opened by clients between operations. */
+    watch: z.number().nonnegative(),
+  }),
   /** Operations per second over all clients (each client runs one operation at a time). */
   ratePerS: z.number().positive(),
   /** Fraction of gets sent with serializable=true (checked by their own rule, not for linearizability). */
   serializableReadRatio: ratio(),
+  /** Watcher hosts, each watching the whole key space from revision 1 for the whole run. */
   watchers: z.number().int().min(0).max(WATCHERS_MAX),
+  /** How long a `watch` operation of the mix keeps its watch open. */
+  watchHoldMs: z.number().positive(),
   /** A client call not answered in this long ends unknown (writes) or failed (reads). */
   requestTimeoutMs: z.number().positive(),
   /** Compact the store to (current revision − this) every compactEveryMs; 0 = never compact. */
@@ -261,10 +272,11 @@ export const SCENARIO_DEFAULTS: Scenario = {
     keys: 5,
     distribution: 'uniform',
     zipfExponent: 1.1,
-    mix: { get: 45, put: 40, delete: 5, txn: 10, range: 0 },
+    mix: { get: 45, put: 40, delete: 5, txn: 10, range: 0, watch: 0 },
     ratePerS: 100,
     serializableReadRatio: 0,
     watchers: 1,
+    watchHoldMs: 1_000,
     requestTimeoutMs: 3_000,
     compactEveryMs: 0,
     compactKeepRevisions: 100,

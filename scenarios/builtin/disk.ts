@@ -26,7 +26,7 @@ export const tornWrite: BuiltinScenario = {
 export const walBitFlip: BuiltinScenario = {
   name: 'wal-bit-flip',
   description:
-    'One bit of a follower\'s WAL rots on the disk, and the follower restarts. The CRC chain catches ' +
+    'One bit of member 3\'s WAL rots on the disk, and the member restarts. The CRC chain catches ' +
     'it: a mismatch that is not a torn tail is corruption, and the member refuses to start rather ' +
     'than serve or vote from a log it cannot trust (etcd: ErrCRCMismatch is fatal, never repaired). ' +
     'The other two keep a quorum and stay available; liveness is judged over the members that can run.',
@@ -34,8 +34,8 @@ export const walBitFlip: BuiltinScenario = {
   scenario: () => ({
     durationMs: 8_000,
     faults: [
-      { type: 'disk-fault', at: 3_000, node: 'follower', fault: 'bit-flip' },
-      { type: 'crash', at: 3_000, node: 'follower', for: 1_000 },
+      { type: 'disk-fault', at: 3_000, node: 3, fault: 'bit-flip' },
+      { type: 'crash', at: 3_000, node: 3, for: 1_000 },
     ],
   }),
 };

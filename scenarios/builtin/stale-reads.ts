@@ -6,7 +6,7 @@
 import type { BuiltinScenario } from './builtin.js';
 
 /** Read-heavy traffic on few keys, so that a stale read has a recent write to miss. */
-const READ_HEAVY = { clients: 4, keys: 3, mix: { get: 60, put: 35, delete: 0, txn: 5, range: 0 }, ratePerS: 100 } as const;
+const READ_HEAVY = { clients: 4, keys: 3, mix: { get: 60, put: 35, delete: 0, txn: 5, range: 0, watch: 0 }, ratePerS: 100 } as const;
 
 export const leaderIsolationStaleRead: BuiltinScenario = {
   name: 'leader-isolation-stale-read',
@@ -31,18 +31,22 @@ export const leaderIsolationStaleRead: BuiltinScenario = {
 export const leaderPauseStaleRead: BuiltinScenario = {
   name: 'leader-pause-stale-read',
   description:
-    'The leader process is paused (SIGSTOP) for 3 s — a GC pause, a stalled VM — then resumed. The ' +
-    'others elect a new leader and acknowledge writes meanwhile. At resume the old leader handles what ' +
-    'queued up in arrival order, and the client reads that arrived during the pause come before the ' +
-    'new leader\'s messages: it still believes it leads, and a leader-local read returns the value the ' +
-    'new writes replaced. CheckQuorum cannot help — a paused process notices nothing. The class of ' +
-    'etcd #20418; --set readMode=readindex passes (the read must first hear from a quorum at the current term).',
+    'The leader process is paused (SIGSTOP) for 3 s — a GC pause, a stalled VM — and its network to ' +
+    'the other members stays cut for 1.5 s after it resumes (clients still reach it). The others elect ' +
+    'a new leader and acknowledge writes meanwhile. The old leader wakes up believing it still leads: ' +
+    'while paused it counted nothing, so CheckQuorum gives it a whole election timeout more before it ' +
+    'steps down, and leader-local reads served in that time return values the new writes replaced. The ' +
+    'class of etcd #20418 (stale reads after a process pause); --set readMode=readindex passes — a ' +
+    'ReadIndex read must first hear from a quorum at the current term.',
   expect: 'fail',
   scenario: () => ({
     durationMs: 10_000,
     readMode: 'leader-local',
     workload: READ_HEAVY,
-    faults: [{ type: 'pause', at: 2_000, node: 'leader', for: 3_000 }],
+    faults: [
+      { type: 'pause', at: 2_000, node: 'leader', for: 3_000 },
+      { type: 'isolate', at: 2_000, node: 'leader', for: 4_500 },
+    ],
   }),
 };
 
