@@ -37,3 +37,16 @@ export function jsonForScript(value: unknown): string {
   assert(typeof json === 'string', 'jsonForScript: value has no JSON form');
   return json.replace(/[<>&\u2028\u2029]/g, (c) => SCRIPT_ESCAPES[c] ?? c);
 }
+
+/** Escapes `line`, and shows its `backtick-quoted` parts as code (explanations quote keys and writes so). */
+export function withInlineCode(line: string): string {
+  const parts = line.split('`');
+  if (parts.length % 2 === 0) return escapeHtml(line); // unbalanced: show the backticks as they are
+  return parts.map((p, i) => (i % 2 === 1 ? `<code>${escapeHtml(p)}</code>` : escapeHtml(p))).join('');
+}
+
+/** A link target only if it is a plain relative path (no scheme, no `..`, not absolute): data cannot smuggle in a `javascript:` URL. */
+export function safeHref(href: string | null): string | null {
+  if (href === null || !/^[A-Za-z0-9._/-]+$/.test(href) || href.includes('..') || href.startsWith('/')) return null;
+  return href;
+}

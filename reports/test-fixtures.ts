@@ -8,6 +8,7 @@
 import type { Checks, FaultRecord, RunMetrics, RunRecord, ViolationView } from '../scenarios/run-record.js';
 import type { Operation, OpStatus } from '../sim/history.js';
 import type { FieldValue, TraceEvent } from '../sim/trace.js';
+import { representativeOf, type ExperimentArm, type ExperimentResult, type SeedResult } from './experiment-result.js';
 
 export class TraceBuilder {
   private readonly list: TraceEvent[] = [];
@@ -154,4 +155,135 @@ export function staleReadRecord(): RunRecord {
     history,
     trace,
   });
+}
+
+/** A tiny deterministic generator for fixture numbers (not the simulator's PRNG: fixtures only). */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+/** A prevote-rejoin run's term series by hand: n3 isolated 2 s–6 s; `inflate` makes its term climb and depose the leader at the heal. */
+function prevoteTerms(inflate: boolean): TraceEvent[] {
+  const t = new TraceBuilder();
+  for (const n of [1, 2, 3]) t.role(0, n, 'follower', 1);
+  t.role(300 * MS, 1, 'leader', 2, 1).role(301 * MS, 2, 'follower', 2, 1).role(301 * MS, 3, 'follower', 2, 1);
+  t.partition(2_000 * MS, 'isolate', '3', '1<->3,2<->3');
+  let term = 2;
+  for (let at = 3_100 * MS; at < 6_000 * MS; at += 1_150 * MS) {
+    if (inflate) {
+      term++;
+      t.role(at, 3, 'candidate', term);
+    } else t.role(at, 3, 'pre-candidate', 2).role(at + 40 * MS, 3, 'follower', 2);
+  }
+  t.partition(6_000 * MS, 'heal', '', 'none');
+  if (inflate) {
+    t.role(6_010 * MS, 1, 'follower', term).role(6_010 * MS, 2, 'follower', term);
+    t.role(6_400 * MS, 2, 'candidate', term + 1).role(6_410 * MS, 2, 'leader', term + 1, 2).role(6_411 * MS, 1, 'follower', term + 1, 2).role(6_411 * MS, 3, 'follower', term + 1, 2);
+  } else t.role(6_050 * MS, 3, 'follower', 2, 1);
+  return t.events();
+}
+
+/** A prevote experiment result as the runner will hand it over (see experiment-result.ts). */
+export function prevoteExperiment(seedCount = 20): ExperimentResult {
+  const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
+  const arm = (name: string, preVote: boolean): ExperimentArm => {
+    const rnd = lcg(preVote ? 7 : 11);
+    const perSeed: SeedResult[] = seeds.map((seed) => {
+      const rise = preVote ? 0 : 1 + Math.floor(rnd() * 5);
+      const changes = preVote ? 0 : rnd() < 0.85 ? 1 : 0;
+      const unavailableMs = preVote ? 0 : Math.round(900 + rnd() * 1_400);
+      return { seed, values: { isolatedTermRise: rise, leaderChangesAfterHeal: changes, unavailableMs }, linearizable: 'pass', reproduce: `npx raftsim run prevote-rejoin --seed ${seed} --set cluster.raft.preVote=${preVote}` };
+    });
+    const trace = prevoteTerms(!preVote);
+    const record = makeRecord({ seed: 1, trace, virtualMs: 8_000, reproduce: perSeed[0]?.reproduce ?? '', faults: [{ atUs: 2_000 * MS, untilUs: 6_000 * MS, kind: 'partition', hosts: [3], groups: [[1, 2], [3]], label: 'isolate 3' }] });
+    const rises = perSeed.map((s) => s.values.isolatedTermRise ?? 0);
+    const sorted = [...rises].sort((a, b) => a - b);
+    return {
+      name,
+      settings: { preVote, checkQuorum: true },
+      metrics: {
+        isolatedTermRiseMax: Math.max(...rises),
+        isolatedTermRiseMedian: sorted[Math.ceil(sorted.length / 2) - 1] ?? 0,
+        leaderChangesAfterHealMax: Math.max(...perSeed.map((s) => s.values.leaderChangesAfterHeal ?? 0)),
+        unavailableMsMedian: [...perSeed.map((s) => s.values.unavailableMs ?? 0)].sort((a, b) => a - b)[Math.ceil(seedCount / 2) - 1] ?? 0,
+      },
+      perSeed,
+      representative: representativeOf(record, 3, null),
+    };
+  };
+  return { experiment: 'prevote', seeds, command: `npx raftsim experiment prevote --seeds ${seedCount}`, arms: [arm('prevote-on', true), arm('prevote-off', false)] };
+}
+
+/** A readindex experiment result by hand: violations only where the read mode allows them. */
+export function readIndexExperiment(seedCount = 20): ExperimentResult {
+  const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
+  const modes: [string, number, number][] = [
+    ['readindex', 0, 2.4],
+    ['lease', 0.05, 1.1],
+    ['lease-clock-drift', 0.6, 1.1],
+    ['leader-local', 0.8, 0.9],
+    ['serializable', 0, 0.7],
+  ];
+  const arms = modes.map(([name, staleShare, latencyMs], i): ExperimentArm => {
+    const rnd = lcg(100 + i);
+    const perSeed: SeedResult[] = seeds.map((seed) => {
+      const stale = rnd() < staleShare ? 1 + Math.floor(rnd() * 4) : 0;
+      const linearizable = stale > 0 && name !== 'serializable' ? 'fail' : 'pass';
+      return { seed, values: { staleReads: stale, readLatencyMsP50: latencyMs + rnd() * 0.3, readLatencyMsP99: latencyMs * 3 + rnd() }, linearizable, reproduce: `npx raftsim run leader-isolation-stale-read --seed ${seed} --set readMode=${name}` };
+    });
+    return {
+      name,
+      settings: { readMode: name },
+      metrics: { violationSeeds: perSeed.filter((s) => s.linearizable === 'fail').length, staleReads: perSeed.reduce((s, p) => s + (p.values.staleReads ?? 0), 0), readLatencyMsP50: latencyMs, readLatencyMsP99: latencyMs * 3 },
+      perSeed,
+      representative: null,
+    };
+  });
+  return { experiment: 'readindex', seeds, arms };
+}
+
+/**
+ * A large run for the size tests and the benchmark: `ops` operations over `clients` clients and
+ * `durationS` seconds, 5 members with an election every ~20 s, a partition every ~30 s, and
+ * heartbeats traced as raft messages (so the step-through has plenty to thin out).
+ */
+export function largeRecord(ops = 100_000, clients = 10, durationS = 300): RunRecord {
+  const rnd = lcg(ops + clients);
+  const endUs = durationS * 1_000_000;
+  const members = [1, 2, 3, 4, 5];
+  const t = new TraceBuilder();
+  for (const n of members) t.host(0, n, 'start').role(0, n, 'follower', 1);
+  let term = 1;
+  for (let at = 200 * MS, k = 0; at < endUs; at += 20_000 * MS, k++) {
+    term++;
+    const leader = members[k % members.length] as number;
+    t.role(at, leader, 'candidate', term).role(at + 5 * MS, leader, 'leader', term, leader);
+    for (const n of members) if (n !== leader) t.role(at + 6 * MS, n, 'follower', term, leader);
+    for (let hb = at + 100 * MS; hb < Math.min(endUs, at + 20_000 * MS); hb += 100 * MS) {
+      for (const n of members) if (n !== leader) t.message(hb, leader, n, 'MsgHeartbeat', term, hb + 500 + Math.floor(rnd() * 1_500));
+    }
+  }
+  for (let at = 15_000 * MS; at + 5_000 * MS < endUs; at += 30_000 * MS) t.partition(at, 'isolate', '3', '1<->3,2<->3,3<->4,3<->5').partition(at + 5_000 * MS, 'heal', '', 'none');
+  const history: Operation[] = [];
+  const perClient = Math.ceil(ops / clients);
+  const slotUs = endUs / perClient;
+  for (let c = 0; c < clients; c++) {
+    for (let i = 0; i < perClient && history.length < ops; i++) {
+      const call = Math.floor(i * slotUs + rnd() * slotUs * 0.3);
+      const r = rnd();
+      const status: OpStatus = r < 0.01 ? 'unknown' : r < 0.03 ? 'fail' : 'ok';
+      const ret = status === 'unknown' ? null : call + Math.floor(slotUs * (0.2 + rnd() * 0.4));
+      const key = `k${Math.floor(rnd() * 8)}`;
+      const id = history.length;
+      history.push(rnd() < 0.5 ? makeOp(id, 100 + c, 'put', key, { value: String(id) }, call, ret, status, status === 'ok' ? {} : status === 'fail' ? 'timeout' : undefined) : makeOp(id, 100 + c, 'range', key, { key }, call, ret, status, status === 'ok' ? { kvs: [{ key, value: String(id - 1) }] } : status === 'fail' ? 'timeout' : undefined));
+    }
+  }
+  history.sort((a, b) => a.call - b.call || a.client - b.client);
+  const renumbered = history.map((o, id) => ({ ...o, id }));
+  const trace = t.events();
+  return makeRecord({ scenario: 'large', seed: 7, members, clients: Array.from({ length: clients }, (_, c) => 100 + c), virtualMs: durationS * 1_000, events: trace.length, history: renumbered, trace, ops: { ok: renumbered.filter((o) => o.status === 'ok').length, fail: renumbered.filter((o) => o.status === 'fail').length, unknown: renumbered.filter((o) => o.status === 'unknown').length } });
 }

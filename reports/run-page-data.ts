@@ -1,0 +1,100 @@
+/**
+ * The data the run report's script draws from, embedded in the page as JSON: the step-through
+ * frames and the client operations (for the zoomed timeline around the slider's instant), in a
+ * compact positional form — a 100,000-operation run is a few megabytes, not tens.
+ *
+ * Everything else on the page (header, overview timeline, node lanes, term chart, violation) is
+ * rendered on the server as HTML and SVG and needs no data here.
+ */
+import type { OpStatus } from '../sim/history.js';
+import { ROLE_COLOR, STATUS_COLOR } from './colors.js';
+import { ROLES, type HostState, type NodeRole } from './node-lanes.js';
+import type { RunView } from './run-view.js';
+import type { ClusterFrame } from './step-through.js';
+import { LABEL_WIDTH, SVG_WIDTH, timeAxis } from './timeline-svg.js';
+
+/** Op labels are embedded for every op up to this many ops; beyond, only for highlighted ops. */
+export const LABELS_MAX = 20_000;
+
+const STATUSES: readonly OpStatus[] = ['ok', 'fail', 'unknown'];
+const HOSTS: readonly HostState[] = ['up', 'paused', 'down'];
+const MARKS = ['none', 'failed', 'related'] as const;
+
+/** [role index, term, lead, commit, applied, host index], in `members` order. */
+export type EncodedNode = readonly [number, number, number, number, number, number];
+/** [from, to, type index, sentUs, arriveUs, lost 0|1]. */
+export type EncodedMessage = readonly [number, number, number, number, number, number];
+
+export interface EncodedFrame {
+  readonly t: number;
+  readonly n: readonly EncodedNode[];
+  readonly c: readonly (readonly [number, number])[];
+  readonly m: readonly EncodedMessage[];
+  readonly mt: number;
+  readonly d: readonly (readonly [number, number, string])[];
+  readonly e: readonly string[];
+  readonly et: number;
+}
+
+/** [id, callUs, returnUs or -1, status index, mark index]. */
+export type EncodedOp = readonly [number, number, number, number, number];
+
+export interface RunPageData {
+  readonly endUs: number;
+  readonly members: readonly number[];
+  readonly roles: readonly NodeRole[];
+  readonly hosts: readonly HostState[];
+  readonly types: readonly string[];
+  readonly messageSource: string;
+  readonly frames: readonly EncodedFrame[];
+  readonly lanes: readonly { readonly label: string; readonly ops: readonly EncodedOp[] }[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly colors: { readonly status: readonly string[]; readonly roles: readonly string[] };
+  readonly axis: { readonly width: number; readonly x0: number; readonly plotWidth: number };
+}
+
+export function encodeRunPageData(view: RunView): RunPageData {
+  const types: string[] = [];
+  const typeIndex = new Map<string, number>();
+  const typeOf = (t: string): number => {
+    let i = typeIndex.get(t);
+    if (i === undefined) {
+      i = types.length;
+      types.push(t);
+      typeIndex.set(t, i);
+    }
+    return i;
+  };
+  const opCount = view.lanes.reduce((n, l) => n + l.ops.length, 0);
+  const labels: Record<string, string> = {};
+  for (const lane of view.lanes) for (const op of lane.ops) if (opCount <= LABELS_MAX || op.mark !== 'none') labels[String(op.id)] = op.label;
+  return {
+    endUs: view.endUs,
+    members: view.step.members,
+    roles: ROLES,
+    hosts: HOSTS,
+    types,
+    messageSource: view.step.messageSource,
+    frames: view.step.frames.map((f) => encodeFrame(f, typeOf)),
+    lanes: view.lanes.map((l) => ({
+      label: l.label,
+      ops: l.ops.map((o): EncodedOp => [o.id, o.callUs, o.returnUs ?? -1, STATUSES.indexOf(o.status), MARKS.indexOf(o.mark)]),
+    })),
+    labels,
+    colors: { status: STATUSES.map((s) => STATUS_COLOR[s]), roles: ROLES.map((r) => ROLE_COLOR[r]) },
+    axis: { width: SVG_WIDTH, x0: LABEL_WIDTH, plotWidth: timeAxis(view.endUs).width },
+  };
+}
+
+function encodeFrame(f: ClusterFrame, typeOf: (t: string) => number): EncodedFrame {
+  return {
+    t: f.tUs,
+    n: f.nodes.map((n): EncodedNode => [ROLES.indexOf(n.role), n.term, n.lead, n.commit, n.applied, HOSTS.indexOf(n.host)]),
+    c: f.cuts.map((c) => [c.from, c.to] as const),
+    m: f.inFlight.map((m): EncodedMessage => [m.from, m.to, typeOf(m.type), m.sentUs, m.arriveUs, m.lost ? 1 : 0]),
+    mt: f.inFlightTotal,
+    d: f.drops.map((d) => [d.from, d.to, d.reason] as const),
+    e: f.events,
+    et: f.eventsTotal,
+  };
+}
