@@ -1,0 +1,90 @@
+/**
+ * The kv model of Porcupine's key-value tests (../shared/corpus/porcupine/README.md): each key
+ * holds a string, initially "". `get` returns it, `put v` sets it, `append v` concatenates v to
+ * it. Keys are independent: the history is checked per key.
+ */
+import { z } from 'zod';
+import type { Operation } from '../history.js';
+import type { OperationSchemas } from './history-file.js';
+import { ILLEGAL, partitionByKey } from './model.js';
+import type { Model } from './model.js';
+
+export type KvOperation = Operation &
+  (
+    | { readonly op: 'get'; readonly output?: { readonly value: string } }
+    | { readonly op: 'put'; readonly input: { readonly value: string } }
+    | { readonly op: 'append'; readonly input: { readonly value: string } }
+  );
+
+export const kvSchemas: OperationSchemas = {
+  get: { input: z.undefined(), output: z.object({ value: z.string() }) },
+  put: { input: z.object({ value: z.string() }), output: z.unknown() },
+  append: { input: z.object({ value: z.string() }), output: z.unknown() },
+};
+
+/**
+ * A key's value with a polynomial hash of it kept alongside: appends extend the hash in O(|v|)
+ * instead of rehashing the whole value, and the memo table never has to compare long strings
+ * whose hashes differ.
+ */
+export interface KvState {
+  readonly value: string;
+  readonly hash: number;
+}
+
+const HASH_BASE = 0x01000193;
+
+/** The hash of s·v given the hash of s: h(s)·B^|v| + h(v), modulo 2^32. */
+function extendHash(h: number, v: string): number {
+  let hv = 0;
+  let pow = 1;
+  for (let i = 0; i < v.length; i++) {
+    hv = (Math.imul(hv, HASH_BASE) + v.charCodeAt(i)) | 0;
+    pow = Math.imul(pow, HASH_BASE);
+  }
+  return (Math.imul(h, pow) + hv) | 0;
+}
+
+const EMPTY: KvState = { value: '', hash: 0 };
+
+function step(state: KvState, op: KvOperation): KvState | typeof ILLEGAL {
+  switch (op.op) {
+    case 'get':
+      if (op.status === 'unknown') return state;
+      // Lengths first: a JS string comparison of an appended (rope) value may flatten it.
+      return op.output !== undefined && op.output.value.length === state.value.length && op.output.value === state.value ? state : ILLEGAL;
+    case 'put':
+      return { value: op.input.value, hash: extendHash(0, op.input.value) };
+    case 'append':
+      return { value: state.value + op.input.value, hash: extendHash(state.hash, op.input.value) };
+  }
+}
+
+function describeOperation(op: KvOperation): string {
+  const key = op.key ?? '';
+  const unknown = op.status === 'unknown';
+  switch (op.op) {
+    case 'get':
+      return `get ${key} -> ${unknown || op.output === undefined ? '?' : JSON.stringify(op.output.value)}`;
+    case 'put':
+      return `put ${key}=${JSON.stringify(op.input.value)}${unknown ? ' (unknown outcome)' : ''}`;
+    case 'append':
+      return `append ${key} ${JSON.stringify(op.input.value)}${unknown ? ' (unknown outcome)' : ''}`;
+  }
+}
+
+export const kvModel: Model<KvState, KvOperation> = {
+  name: 'kv',
+  init: () => EMPTY,
+  step,
+  equal: (a, b) => a === b || (a.hash === b.hash && a.value === b.value),
+  hash: (s) => s.hash,
+  partition: (ops) => partitionByKey(ops),
+  readOnly: (op) => op.op === 'get',
+  describeOperation,
+  describeState: (s) => JSON.stringify(s.value),
+  initialValue: '',
+  readOf: (op) => (op.op === 'get' && op.status === 'ok' && op.output !== undefined ? { key: op.key ?? '', value: op.output.value } : undefined),
+  // An append's result depends on the state, so it is not a plain write: undefined.
+  writeOf: (op) => (op.op === 'get' ? null : op.op === 'put' ? { key: op.key ?? '', value: op.input.value, certain: op.status === 'ok' } : undefined),
+};

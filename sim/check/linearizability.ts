@@ -1,0 +1,231 @@
+/**
+ * The linearizability checker: a history and a model in, a verdict out (Porcupine's
+ * CheckOperations, with step budgets instead of timeouts).
+ *
+ * - Operations with status `fail` certainly took no effect: dropped.
+ * - Operations with status `unknown` may have taken effect at any time after their call, or never:
+ *   they return at +∞ and any output is accepted (the model sees `status: 'unknown'`). "Never" is
+ *   the same as "after everything else", so nothing more is needed. A read-only unknown operation
+ *   constrains nothing and is dropped (a timed-out read).
+ * - The model's partition splits the rest into independent parts (P-compositionality); each is
+ *   searched alone. The history is linearizable iff every part is. The parts share one budget of
+ *   steps in round-robin slices that double each round, so an easy illegal part is found even
+ *   beside a hard one (Porcupine runs parts in parallel for the same reason), and the search stops
+ *   at the first illegal part: the verdict is then certain.
+ *
+ * Verdict: `ok`, `illegal` (some part cannot be linearized — a definite answer), or `unknown`
+ * (the budget ran out before an answer and no part was illegal). The budget counts search steps,
+ * so the verdict reproduces exactly. For each part the result carries the longest linearizable
+ * prefix found and, when the part failed, the operation that could not be placed after it.
+ */
+import { assert } from '../assert.js';
+import type { Operation } from '../history.js';
+import type { Model, Partition } from './model.js';
+import { PartitionSearch } from './search.js';
+import type { SearchOutcome, SearchProblem, Verdict } from './search.js';
+
+export type { Verdict } from './search.js';
+
+/** Default budget: ten million steps, a few seconds of search. */
+export const DEFAULT_BUDGET_STEPS = 10_000_000;
+
+/** The first round's slice of steps per partition; each round doubles it. */
+const SLICE_STEPS_FIRST = 1024;
+
+export interface CheckOptions {
+  /** Search steps allowed over all partitions (default DEFAULT_BUDGET_STEPS). */
+  readonly budgetSteps?: number;
+  /** Keep searching the other partitions after one is illegal, for a complete report (default false). */
+  readonly allPartitions?: boolean;
+}
+
+export interface PartitionResult {
+  readonly label: string;
+  /** `unknown` also when the search stopped at another partition's violation before finishing this one. */
+  readonly verdict: Verdict;
+  readonly steps: number;
+  /** Ids of the operations searched in this partition, in canonical (call time) order. */
+  readonly opIds: readonly number[];
+  /** ok: a linearization (operation ids in order); otherwise the longest linearizable prefix found. */
+  readonly linearized: readonly number[];
+  /** illegal: the operation that could not be placed after `linearized`. */
+  readonly stuck?: number;
+}
+
+export interface LinearizabilityResult {
+  readonly verdict: Verdict;
+  readonly model: string;
+  /** Operations in the history given. */
+  readonly ops: number;
+  /** Operations searched (the rest were dropped: failed, or unknown and read-only, or in no partition). */
+  readonly checked: number;
+  readonly droppedFailed: number;
+  readonly droppedUnknownReadOnly: number;
+  readonly steps: number;
+  readonly partitions: readonly PartitionResult[];
+}
+
+/** Checks `history` against `model`. Never throws for an expected outcome; a malformed operation is an invariant violation. */
+export function checkLinearizability<S, Op extends Operation>(
+  model: Model<S, Op>,
+  history: readonly Op[],
+  options: CheckOptions = {},
+): LinearizabilityResult {
+  const budgetSteps = options.budgetSteps ?? DEFAULT_BUDGET_STEPS;
+  assert(Number.isInteger(budgetSteps) && budgetSteps >= 0, () => `check: budgetSteps must be a whole number ≥ 0, got ${budgetSteps}`);
+  let droppedFailed = 0;
+  let droppedUnknownReadOnly = 0;
+  const kept: Op[] = [];
+  for (const op of history) {
+    assertWellFormed(op);
+    if (op.status === 'fail') droppedFailed++;
+    else if (op.status === 'unknown' && model.readOnly?.(op) === true) droppedUnknownReadOnly++;
+    else kept.push(op);
+  }
+  const parts = model.partition !== undefined ? model.partition(kept) : [{ label: '', ops: kept }];
+  const prepared = parts.map((part) => prepare(model, part));
+  const outcomes = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
+  const results = prepared.map((x, i) => toResult(x.part.label, x.ops, outcomes[i] as SearchOutcome));
+  const steps = results.reduce((sum, r) => sum + r.steps, 0);
+  const checked = parts.reduce((sum, part) => sum + part.ops.length, 0);
+  assert(checked <= kept.length, 'check: a partition must not repeat operations');
+  return {
+    verdict: combine(results.map((r) => r.verdict)),
+    model: model.name,
+    ops: history.length,
+    checked,
+    droppedFailed,
+    droppedUnknownReadOnly,
+    steps,
+    partitions: results,
+  };
+}
+
+function combine(verdicts: readonly Verdict[]): Verdict {
+  if (verdicts.includes('illegal')) return 'illegal';
+  if (verdicts.includes('unknown')) return 'unknown';
+  return 'ok';
+}
+
+function assertWellFormed(op: Operation): void {
+  assert(op.status === 'unknown' || op.return !== null, () => `check: operation ${op.id} has status ${op.status} but never returned`);
+  assert(op.return === null || op.return >= op.call, () => `check: operation ${op.id} returns at ${op.return} before its call at ${op.call}`);
+}
+
+/** The time an operation's effect must have happened by: +∞ for an unknown outcome. */
+export function effectiveReturn(op: Operation): number {
+  return op.status === 'unknown' || op.return === null ? Infinity : op.return;
+}
+
+/** Canonical order: by call, return, client, then id — so the line order of a file never matters. */
+export function canonicalOrder<Op extends Operation>(ops: readonly Op[]): Op[] {
+  return [...ops].sort((a, b) => a.call - b.call || effectiveReturn(a) - effectiveReturn(b) || a.client - b.client || a.id - b.id);
+}
+
+interface Prepared<S, Op> {
+  readonly part: Partition<Op>;
+  /** The partition's operations in canonical order: the search's operation indices. */
+  readonly ops: readonly Op[];
+  readonly search: PartitionSearch<S>;
+}
+
+function prepare<S, Op extends Operation>(model: Model<S, Op>, part: Partition<Op>): Prepared<S, Op> {
+  const ops = canonicalOrder(part.ops);
+  const n = ops.length;
+  const callAt = new Float64Array(n);
+  const returnAt = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const op = ops[i] as Op;
+    callAt[i] = op.call;
+    returnAt[i] = effectiveReturn(op);
+  }
+  const problem: { -readonly [K in keyof SearchProblem<S>]: SearchProblem<S>[K] } = {
+    count: n,
+    callAt,
+    returnAt,
+    init: model.init(),
+    step: (state, i) => model.step(state, ops[i] as Op),
+    equal: (a, b) => model.equal(a, b),
+  };
+  if (model.hash !== undefined) problem.hash = model.hash.bind(model);
+  problem.sameAs = identicalUnreturned(ops);
+  if (model.readOnly !== undefined) {
+    const readOnly = new Uint8Array(n);
+    for (let i = 0; i < n; i++) readOnly[i] = model.readOnly(ops[i] as Op) ? 1 : 0;
+    problem.readOnly = readOnly;
+  }
+  if (model.progress !== undefined && model.deadline !== undefined) {
+    const deadline = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const op = ops[i] as Op;
+      deadline[i] = op.status === 'ok' ? model.deadline(op) : Infinity;
+    }
+    problem.deadline = deadline;
+    problem.progress = model.progress.bind(model);
+  }
+  return { part, ops, search: new PartitionSearch(problem) };
+}
+
+/**
+ * For each operation that never returned, the previous identical one (same op, key and input) in
+ * canonical order, or -1. A model's step depends only on those and the status and output, so such
+ * operations are interchangeable.
+ */
+function identicalUnreturned(ops: readonly Operation[]): Int32Array {
+  const sameAs = new Int32Array(ops.length).fill(-1);
+  const last = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (effectiveReturn(op) !== Infinity) return;
+    const key = JSON.stringify([op.op, op.key ?? null, op.input ?? null]);
+    const previous = last.get(key);
+    if (previous !== undefined) sameAs[i] = previous;
+    last.set(key, i);
+  });
+  return sameAs;
+}
+
+/**
+ * Round-robin over the unfinished searches with slices that double each round, within the total
+ * budget; stops at the first illegal outcome unless `all`. Deterministic: same inputs, same slices.
+ */
+function runFairly<S>(searches: readonly PartitionSearch<S>[], budgetSteps: number, all: boolean): SearchOutcome[] {
+  const outcomes: (SearchOutcome | undefined)[] = searches.map(() => undefined);
+  let left = budgetSteps;
+  let slice = SLICE_STEPS_FIRST;
+  let open = searches.length;
+  let illegal = false;
+  while (open > 0 && left > 0 && !(illegal && !all)) {
+    for (let i = 0; i < searches.length && left > 0; i++) {
+      if (outcomes[i] !== undefined) continue;
+      const search = searches[i] as PartitionSearch<S>;
+      const before = search.steps;
+      const out = search.advance(Math.min(slice, left));
+      left -= search.steps - before;
+      if (out === undefined) continue;
+      outcomes[i] = out;
+      open--;
+      if (out.verdict === 'illegal') {
+        illegal = true;
+        if (!all) break;
+      }
+    }
+    slice *= 2;
+  }
+  return searches.map((search, i) => outcomes[i] ?? search.giveUp());
+}
+
+function toResult<Op extends Operation>(label: string, ops: readonly Op[], out: SearchOutcome): PartitionResult {
+  const idOf = (i: number): number => (ops[i] as Op).id;
+  const result: { -readonly [K in keyof PartitionResult]: PartitionResult[K] } = {
+    label,
+    verdict: out.verdict,
+    steps: out.steps,
+    opIds: ops.map((op) => op.id),
+    linearized: out.order.map(idOf),
+  };
+  if (out.verdict === 'illegal') {
+    assert(out.stuck >= 0, 'check: an illegal partition names the operation it could not place');
+    result.stuck = idOf(out.stuck);
+  }
+  return result;
+}

@@ -1,0 +1,412 @@
+/**
+ * The search at the heart of the linearizability checker: Wing & Gong's algorithm with Lowe's
+ * memoization, on one partition of a history (the shape of Porcupine's checkSingle).
+ *
+ * The operations that returned form a doubly linked list of call and return events in time
+ * order. The search walks it from the front: at a call it tries to linearize that operation now
+ * (step the model); if the model accepts and the (linearized set, state) pair is new, the call and
+ * its return are lifted out of the list and the walk restarts from the front. Reaching a return
+ * means that operation had to take effect by now. Before giving up there, the walk offers the
+ * operations that never returned and were called before that return (they live in a second
+ * list, in call order): they may take effect at any time after their call, or never, so they are
+ * tried last, where they are needed. When nothing fits, undo the last linearization (unlift) and
+ * try the next candidate after it. When every operation that returned is placed, the partition is
+ * linearizable (the unreturned rest may never have happened); backtracking past the first
+ * placement means it is not.
+ *
+ * Three cuts keep the search small: a read-only operation (given its output) that fits is placed
+ * at once and nothing else is tried in its stead, since moving a state-preserving operation
+ * earlier never breaks a linearization; identical unreturned operations are placed only in call
+ * order (the earlier one can stand in for the later anywhere); and, for models with monotone
+ * progress (the etcd revision), a branch whose progress passed an unplaced operation's deadline
+ * is abandoned.
+ *
+ * The lists live in Int32Arrays (next, prev, match), the linearized set in a Uint32Array with an
+ * incrementally kept Zobrist hash, and the explored pairs in a MemoCache: the loop allocates
+ * nothing but what the model's step allocates.
+ *
+ * Every iteration of the loop is one *step*; budgets count steps, never wall-clock time, so a
+ * verdict (including "unknown") is the same on every machine. A search can run in slices
+ * (`advance`), so several partitions can share a budget fairly and stop once one is illegal.
+ */
+import { assert } from '../assert.js';
+import { MemoCache } from './memo-cache.js';
+import { ILLEGAL } from './model.js';
+import type { Illegal } from './model.js';
+
+export type Verdict = 'ok' | 'illegal' | 'unknown';
+
+/** One partition, its operations indexed 0..count-1 in a canonical order. */
+export interface SearchProblem<S> {
+  readonly count: number;
+  /** Call time of each operation. */
+  readonly callAt: Float64Array;
+  /** Return time of each operation; Infinity when it never returned (it may take effect any time after its call, or never). */
+  readonly returnAt: Float64Array;
+  readonly init: S;
+  step(state: S, op: number): S | Illegal;
+  equal(a: S, b: S): boolean;
+  /** Optional 32-bit hash of a state, consistent with `equal`. */
+  hash?(state: S): number;
+  /** Per operation, 1 if no step that accepts it changes the state (a read, a cas that did not swap). */
+  readonly readOnly?: Uint8Array;
+  /**
+   * Per operation that never returned, the previous one (in call order) that is identical to it
+   * (same operation, key and input), or -1. Identical unreturned operations are interchangeable, so
+   * the search places them only in call order: one is tried only once its predecessor is placed.
+   */
+  readonly sameAs?: Int32Array;
+  /** With `progress`: per operation, the largest progress at which it can still be placed. */
+  readonly deadline?: Float64Array;
+  progress?(state: S): number;
+}
+
+export interface SearchOutcome {
+  readonly verdict: Verdict;
+  readonly steps: number;
+  /** ok: a linearization; otherwise the longest linearizable prefix found. Operation indices. */
+  readonly order: readonly number[];
+  /** Not ok: the operation whose return the longest prefix reached while it was unplaced; else -1. */
+  readonly stuck: number;
+  /** Entries in the memo table when the search ended. */
+  readonly memoEntries: number;
+}
+
+const NIL = -1;
+
+/** A 32-bit mixer (lowbias32, C. Wellons): the Zobrist words, fixed so hashes reproduce. */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) | 0;
+}
+
+const KIND_CALL = 0;
+const KIND_RETURN = 1;
+const KIND_UNRETURNED_CALL = 2;
+const KIND_HEAD = 3;
+
+interface EventLists {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** For a call of an operation that returned, its return node; otherwise NIL. */
+  readonly match: Int32Array;
+  readonly opOf: Int32Array;
+  readonly kind: Uint8Array;
+  /** Head of the list of calls of operations that never returned. Node 0 heads the main list. */
+  readonly unreturnedHead: number;
+  readonly knownCount: number;
+}
+
+/**
+ * Node 0 heads the main list: the calls and returns of operations that returned, sorted by time.
+ * At equal times calls come before returns, so operations that touch at an instant count as
+ * concurrent (the permissive reading). Then a second head and the calls of operations that never
+ * returned, in call order.
+ */
+function buildEventLists(p: SearchProblem<unknown>): EventLists {
+  const n = p.count;
+  const events: number[] = [];
+  const unreturned: number[] = [];
+  for (let op = 0; op < n; op++) {
+    if (p.returnAt[op] === Infinity) unreturned.push(op);
+    else events.push(2 * op, 2 * op + 1);
+  }
+  const timeOf = (e: number): number => ((e & 1) === 0 ? (p.callAt[e >> 1] as number) : (p.returnAt[e >> 1] as number));
+  events.sort((a, b) => timeOf(a) - timeOf(b) || (a & 1) - (b & 1) || (a >> 1) - (b >> 1));
+  unreturned.sort((a, b) => (p.callAt[a] as number) - (p.callAt[b] as number) || a - b);
+  const size = events.length + unreturned.length + 2;
+  const next = new Int32Array(size).fill(NIL);
+  const prev = new Int32Array(size).fill(NIL);
+  const match = new Int32Array(size).fill(NIL);
+  const opOf = new Int32Array(size).fill(NIL);
+  const kind = new Uint8Array(size);
+  const returnNode = new Int32Array(n).fill(NIL);
+  kind[0] = KIND_HEAD;
+  events.forEach((e, k) => {
+    const node = k + 1;
+    opOf[node] = e >> 1;
+    kind[node] = (e & 1) === 0 ? KIND_CALL : KIND_RETURN;
+    if ((e & 1) === 1) returnNode[e >> 1] = node;
+    next[node - 1] = node;
+    prev[node] = node - 1;
+  });
+  for (let node = 1; node <= events.length; node++) {
+    if (kind[node] === KIND_CALL) match[node] = returnNode[opOf[node] as number] as number;
+  }
+  const unreturnedHead = events.length + 1;
+  kind[unreturnedHead] = KIND_HEAD;
+  unreturned.forEach((op, k) => {
+    const node = unreturnedHead + 1 + k;
+    opOf[node] = op;
+    kind[node] = KIND_UNRETURNED_CALL;
+    next[node - 1] = node;
+    prev[node] = node - 1;
+  });
+  return { next, prev, match, opOf, kind, unreturnedHead, knownCount: events.length / 2 };
+}
+
+/** Runs the search on one partition with at most `budgetSteps` steps. */
+export function searchLinearization<S>(p: SearchProblem<S>, budgetSteps: number): SearchOutcome {
+  const search = new PartitionSearch(p);
+  return search.advance(budgetSteps) ?? search.giveUp();
+}
+
+/** A search that runs in slices. */
+export class PartitionSearch<S> {
+  private readonly p: SearchProblem<S>;
+  private readonly lists: EventLists;
+  private readonly bits: Uint32Array;
+  private readonly z1: Int32Array;
+  private readonly z2: Int32Array;
+  private readonly memo: MemoCache<S>;
+  /** Operations sorted by deadline (when the model has progress). */
+  private readonly byDeadline: Int32Array | undefined;
+  // The stack of placements: the node, its operation, and what to restore on undo.
+  private readonly stackNode: Int32Array;
+  private readonly stackOp: Int32Array;
+  private readonly stackLow: Int32Array;
+  private readonly stackBarrier: Int32Array;
+  private readonly stackForced: Uint8Array;
+  private readonly stackState: S[];
+  private readonly best: Int32Array;
+  private bestDepth = -1;
+  private bestStuck = NIL;
+  // The walk, saved between slices.
+  private state: S;
+  private h1 = 0;
+  private h2 = 0;
+  private depth = 0;
+  /** Position in `byDeadline` of the first operation not yet placed. */
+  private low = 0;
+  private knownPlaced = 0;
+  private node: number;
+  /** The return node the walk stopped at before offering unreturned operations. */
+  private barrier = NIL;
+  private stepsDone = 0;
+  private result: SearchOutcome | undefined;
+
+  constructor(p: SearchProblem<S>) {
+    const n = p.count;
+    assert(p.callAt.length === n && p.returnAt.length === n, 'search: one call and one return time per operation');
+    for (let i = 0; i < n; i++) {
+      assert((p.returnAt[i] as number) >= (p.callAt[i] as number), () => `search: operation ${i} returns before its call`);
+    }
+    this.p = p;
+    this.lists = buildEventLists(p);
+    const words = Math.max(1, (n + 31) >>> 5);
+    this.bits = new Uint32Array(words);
+    this.z1 = new Int32Array(n);
+    this.z2 = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      this.z1[i] = mix32(2 * i + 0x9e3779b9);
+      this.z2[i] = mix32(2 * i + 1 + 0x7f4a7c15);
+    }
+    this.memo = new MemoCache<S>(words, p.equal);
+    this.byDeadline = p.deadline !== undefined && p.progress !== undefined ? sortByDeadline(p.deadline) : undefined;
+    this.stackNode = new Int32Array(n);
+    this.stackOp = new Int32Array(n);
+    this.stackLow = new Int32Array(n);
+    this.stackBarrier = new Int32Array(n);
+    this.stackForced = new Uint8Array(n);
+    this.stackState = new Array<S>(n);
+    this.best = new Int32Array(n);
+    this.state = p.init;
+    this.node = this.lists.next[0] as number;
+  }
+
+  get steps(): number {
+    return this.stepsDone;
+  }
+
+  /** Runs up to `maxSteps` more steps; the outcome once the search has finished, else undefined. */
+  advance(maxSteps: number): SearchOutcome | undefined {
+    if (this.result === undefined) this.walk(this.stepsDone + Math.max(0, maxSteps));
+    return this.result;
+  }
+
+  /** Ends an unfinished search: verdict unknown, with the longest prefix found so far. */
+  giveUp(): SearchOutcome {
+    this.result ??= this.outcome('unknown');
+    return this.result;
+  }
+
+  private walk(stepsMax: number): void {
+    const { next, prev, match, opOf, kind, unreturnedHead, knownCount } = this.lists;
+    const { bits, z1, z2, memo, p } = this;
+    const { callAt, returnAt, readOnly, sameAs } = p;
+    const hash = p.hash;
+    let { state, h1, h2, depth, low, knownPlaced, node, barrier, stepsDone: steps } = this;
+    for (;;) {
+      // Every operation that returned is placed: the rest never returned and may never have happened.
+      if (knownPlaced === knownCount) {
+        this.stepsDone = steps;
+        this.recordBest(depth, NIL);
+        this.result = this.outcome('ok');
+        return;
+      }
+      if (steps >= stepsMax) break;
+      steps++;
+      let exhausted = false;
+      const k = kind[node] as number;
+      if (k === KIND_RETURN) {
+        // This operation had to take effect by now: offer the unreturned ones called before it.
+        barrier = node;
+        node = next[unreturnedHead] as number;
+        exhausted = node === NIL || (callAt[opOf[node] as number] as number) > (returnAt[opOf[barrier] as number] as number);
+        if (!exhausted) continue;
+        if (depth > this.bestDepth) this.recordBest(depth, opOf[barrier] as number);
+      } else {
+        const op = opOf[node] as number;
+        const twin = sameAs === undefined ? NIL : (sameAs[op] as number);
+        // An identical unreturned operation called earlier is still unplaced: it could stand in
+        // for this one anywhere, so only it is tried.
+        const nextState = twin !== NIL && ((bits[twin >>> 5] as number) & (1 << (twin & 31))) === 0 ? ILLEGAL : p.step(state, op);
+        // A read-only operation (given its output) that fits now can always be placed now: in any
+        // linearization from here that places it later, it left the state as it found it, so
+        // moving it to now changes no other step. It is the only move worth trying here.
+        const forced = nextState !== ILLEGAL && readOnly !== undefined && readOnly[op] === 1;
+        if (nextState !== ILLEGAL) {
+          const w = op >>> 5;
+          const bit = 1 << (op & 31);
+          bits[w] = (bits[w] as number) | bit;
+          const n1 = h1 ^ (z1[op] as number);
+          const n2 = h2 ^ (z2[op] as number);
+          const newLow = this.byDeadline === undefined ? 0 : this.lowAfter(low, nextState);
+          if (newLow >= 0 && memo.add(n1, n2, hash === undefined ? 0 : hash(nextState), bits, nextState)) {
+            this.stackNode[depth] = node;
+            this.stackOp[depth] = op;
+            this.stackLow[depth] = low;
+            this.stackBarrier[depth] = barrier;
+            this.stackForced[depth] = forced ? 1 : 0;
+            this.stackState[depth] = state;
+            depth++;
+            state = nextState;
+            h1 = n1;
+            h2 = n2;
+            low = newLow;
+            if (k === KIND_CALL) {
+              knownPlaced++;
+              lift(next, prev, node, match[node] as number);
+            } else {
+              unlink(next, prev, node);
+            }
+            node = next[0] as number;
+            continue;
+          }
+          bits[w] = (bits[w] as number) & ~bit;
+        }
+        // A forced move that leads nowhere (explored before, or past a deadline): so does this node.
+        exhausted = forced;
+        if (!exhausted) {
+          node = next[node] as number;
+          exhausted = k === KIND_UNRETURNED_CALL && (node === NIL || (callAt[opOf[node] as number] as number) > (returnAt[opOf[barrier] as number] as number));
+          if (!exhausted) continue;
+          if (depth > this.bestDepth) this.recordBest(depth, opOf[barrier] as number);
+        }
+      }
+      // Backtrack: undo the last placement (and every forced one under it), try the next candidate.
+      for (;;) {
+        if (depth === 0) {
+          this.stepsDone = steps;
+          this.result = this.outcome('illegal');
+          return;
+        }
+        depth--;
+        node = this.stackNode[depth] as number;
+        const op = this.stackOp[depth] as number;
+        state = this.stackState[depth] as S;
+        this.stackState[depth] = undefined as S; // let the state be collected
+        low = this.stackLow[depth] as number;
+        barrier = this.stackBarrier[depth] as number;
+        bits[op >>> 5] = (bits[op >>> 5] as number) & ~(1 << (op & 31));
+        h1 ^= z1[op] as number;
+        h2 ^= z2[op] as number;
+        if (kind[node] === KIND_CALL) {
+          knownPlaced--;
+          unlift(next, prev, node, match[node] as number);
+        } else {
+          relink(next, prev, node);
+        }
+        if (this.stackForced[depth] === 1) continue;
+        node = next[node] as number;
+        // After an unreturned candidate, the next one must still be called before the barrier.
+        if (kind[node] === KIND_UNRETURNED_CALL || node === NIL) {
+          if (node !== NIL && (callAt[opOf[node] as number] as number) <= (returnAt[opOf[barrier] as number] as number)) break;
+          continue;
+        }
+        break;
+      }
+    }
+    Object.assign(this, { state, h1, h2, depth, low, knownPlaced, node, barrier, stepsDone: steps });
+  }
+
+  /**
+   * After a step to `nextState`, the new position of the first unplaced operation in deadline
+   * order — or -1 when that operation's deadline is already behind the state's progress: progress
+   * never decreases, so it could never be placed on this branch.
+   */
+  private lowAfter(low: number, nextState: S): number {
+    const order = this.byDeadline as Int32Array;
+    const deadline = this.p.deadline as Float64Array;
+    const bits = this.bits;
+    let l = low;
+    while (l < order.length) {
+      const op = order[l] as number;
+      if (((bits[op >>> 5] as number) & (1 << (op & 31))) === 0) break;
+      l++;
+    }
+    if (l === order.length) return l;
+    const progress = (this.p.progress as (s: S) => number)(nextState);
+    return (deadline[order[l] as number] as number) < progress ? -1 : l;
+  }
+
+  private recordBest(depth: number, stuck: number): void {
+    this.bestDepth = depth;
+    this.bestStuck = stuck;
+    this.best.set(this.stackOp.subarray(0, depth));
+  }
+
+  private outcome(verdict: Verdict): SearchOutcome {
+    const depth = Math.max(this.bestDepth, 0);
+    return {
+      verdict,
+      steps: this.stepsDone,
+      order: Array.from(this.best.subarray(0, depth)),
+      stuck: verdict === 'ok' ? NIL : this.bestStuck,
+      memoEntries: this.memo.size,
+    };
+  }
+}
+
+function sortByDeadline(deadline: Float64Array): Int32Array {
+  const order = new Int32Array(deadline.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((a, b) => (deadline[a] as number) - (deadline[b] as number) || a - b);
+}
+
+/** Takes a call node and its return node out of the list (the return may follow it directly). */
+function lift(next: Int32Array, prev: Int32Array, call: number, ret: number): void {
+  unlink(next, prev, call);
+  unlink(next, prev, ret);
+}
+
+/** Puts them back, the return first: the exact reverse of lift. */
+function unlift(next: Int32Array, prev: Int32Array, call: number, ret: number): void {
+  relink(next, prev, ret);
+  relink(next, prev, call);
+}
+
+/** Removes a node; its own next/prev stay as they were, so relink can put it back. */
+function unlink(next: Int32Array, prev: Int32Array, node: number): void {
+  const n = next[node] as number;
+  const p = prev[node] as number;
+  next[p] = n;
+  if (n !== NIL) prev[n] = p;
+}
+
+function relink(next: Int32Array, prev: Int32Array, node: number): void {
+  const n = next[node] as number;
+  next[prev[node] as number] = node;
+  if (n !== NIL) prev[n] = node;
+}
