@@ -31,6 +31,7 @@
  * over peer HTTP; our client retries another member instead).
  *
  * Trace events (fields in this order):
+ * - `kv.request` {method}: a call arrived;
  * - `kv.propose` {id, kind, bytes}: a write entered raft (or tried to);
  * - `kv.apply` {index, revision, kind, ok}: an entry applied to the state machine;
  * - `kv.read` {mode, revision}: a read served, and at which revision;
@@ -167,6 +168,7 @@ class Server implements KvServer {
   }
 
   call(call: KvCall, reply: (r: KvReply) => void): void {
+    this.ctx.emit('kv.request', { method: call.method });
     const p = this.pending.begin(call.method, reply);
     if (p === undefined) return;
     if (this.stoppedReason !== null) {
