@@ -284,4 +284,17 @@ describe('raft node', () => {
     c.runFor(400_000);
     expect(c.node(c.leader() as NodeId)?.status().commit).toBeGreaterThan(commit + 20);
   });
+
+  it('with unsafeNoFsync a crash loses what the node applied: the restart check catches the amnesia', () => {
+    const c = createTestCluster({ seed: 15, node: { ...FAST, unsafeNoFsync: true } });
+    c.proposeSteadily(5_000, 600_000);
+    c.runFor(600_000);
+    const f = aFollower(c);
+    expect(c.node(f)?.status().applied).toBeGreaterThan(20);
+    c.crash(f);
+    // Nothing was ever fsynced, not even the WAL's name: the node comes back as a new member
+    // holding only the three bootstrap entries.
+    expect(c.disks.of(f).names().filter((n) => n.startsWith('member/'))).toEqual([]);
+    expect(() => c.restart(f)).toThrow(/durability: node \d applied up to \d+ but recovered only up to 3 /);
+  });
 });
