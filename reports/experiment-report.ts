@@ -131,6 +131,7 @@ export function renderExperimentMarkdown(result: ExperimentResult): string {
   }
   out.push('');
   sections.slice(2).forEach(section);
-  out.push(`Charts: [${experimentStem(result.experiment)}.html](${experimentStem(result.experiment)}.html)`, '');
+  const stem = experimentStem(result.experiment);
+  out.push(`Charts: [${mdEscape(stem)}.html](${stem}.html)`, '');
   return out.join('\n');
 }

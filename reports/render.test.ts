@@ -1,0 +1,193 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildClientLanes } from './client-lanes.js';
+import { escapeHtml } from './escape.js';
+import { renderExperimentHtml, renderExperimentMarkdown } from './experiment-report.js';
+import { armDistribution, explainExperiment, violationSeeds } from './experiment-view.js';
+import { hostileExperiment, hostileRecord, PAYLOADS } from './hostile-fixtures.js';
+import { indexEntryForExperiment, indexEntryForRun, renderIndexPage } from './index-page.js';
+import { mergeNarrow } from './node-lanes-svg.js';
+import { renderPage } from './page.js';
+import { RUN_PAGE_SCRIPT } from './run-page-script.js';
+import { renderRunReport } from './run-report.js';
+import { buildRunView } from './run-view.js';
+import { base64, cspHashOf, sha256 } from './sha256.js';
+import { largeRecord, makeOp, prevoteExperiment, readIndexExperiment, staleReadRecord } from './test-fixtures.js';
+import { renderTimelineSvg, timeAxis } from './timeline-svg.js';
+import { fileStem } from './file-names.js';
+import { writeExperimentReport, writeIndex, writeRunReport } from './write.js';
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('sha256 (for the CSP hash)', () => {
+  it('matches the FIPS 180-4 and node:crypto digests', () => {
+    // Expected values computed with node:crypto's createHash('sha256').
+    expect(base64(sha256(utf8('')))).toBe('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=');
+    expect(base64(sha256(utf8('abc')))).toBe('ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=');
+    expect(base64(sha256(utf8('x'.repeat(55))))).toBe('1eKFaDzU78AtAhpcYgFGlJWJAQBdb3HongmJ+sd+QHI=');
+    expect(base64(sha256(utf8('y'.repeat(56))))).toBe('SHflZOXjbjZ8fI1ZZwd0vs0zUGELbfTDmcn6m2baWBM=');
+    expect(base64(sha256(utf8('é€😀'.repeat(100))))).toBe('2i5BuWUkwL3ltWcZ2kF5W0H0HX6W2jgxPHfzNZuxHKs=');
+  });
+});
+
+describe('the page shell', () => {
+  it('allows exactly its own script by hash, and nothing from the network', () => {
+    const html = renderPage({ title: 't', body: '<p>x</p>', script: RUN_PAGE_SCRIPT, data: { a: '</script>' } });
+    expect(html).toContain(`script-src ${escapeHtml(cspHashOf(RUN_PAGE_SCRIPT))}`);
+    expect(html).toContain(escapeHtml("default-src 'none'"));
+    expect(html).toContain(`<script>${RUN_PAGE_SCRIPT}</script>`);
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+  });
+
+  it('refuses a script that would close its own element', () => {
+    expect(() => renderPage({ title: 't', body: '', script: 'var s = "</script>";' })).toThrow(/must not contain/);
+  });
+});
+
+describe('run report HTML', () => {
+  it('is deterministic: the same record gives the same bytes', () => {
+    expect(renderRunReport(staleReadRecord())).toBe(renderRunReport(staleReadRecord()));
+  });
+
+  it('shows the verdict, the reproduce command and the explanation', () => {
+    const html = renderRunReport(staleReadRecord());
+    expect(html).toContain('<span class="verdict fail">fail</span>');
+    expect(html).toContain('<pre id="reproduce">npx raftsim run leader-isolation-stale-read --seed 42</pre>');
+    expect(html).toContain('Read of <code>k</code> by c101 returned &quot;1&quot; at 1.85 s');
+  });
+
+  it('contains no hostile string unescaped outside the JSON data', () => {
+    const html = renderRunReport(hostileRecord());
+    const data = html.slice(html.indexOf('<script type="application/json"'), html.indexOf('</script>', html.indexOf('<script type="application/json"')));
+    const outside = html.replace(data, '');
+    for (const p of PAYLOADS) {
+      expect(outside).not.toContain(p);
+      expect(data).not.toContain(p);
+    }
+    expect(outside.match(/<script/g)).toHaveLength(1); // the page's own script; the data element was cut out above
+    expect(outside).not.toMatch(/<(img|iframe|svg onload)/);
+  });
+
+  it('draws a bounded number of shapes for a 100,000-operation run', () => {
+    const record = largeRecord(100_000, 10, 300);
+    const svg = renderTimelineSvg(buildRunView(record, { framesMax: 50 }));
+    const rects = svg.match(/<rect/g)?.length ?? 0;
+    expect(rects).toBeLessThan(10 * (1_040 / 2) * 3 + 200);
+    expect(svg).not.toContain('class="op ');
+  });
+});
+
+describe('timeline and node lanes', () => {
+  it('draws every op as its own bar when there is room, with highlighted ops marked', () => {
+    const view = buildRunView(staleReadRecord());
+    const svg = renderTimelineSvg(view);
+    expect(svg.match(/class="op /g)).toHaveLength(5);
+    expect(svg).toContain('class="op op-ok mark-failed"');
+    expect(svg).toContain('class="op op-ok mark-related"');
+    expect(svg.match(/class="unknown-tail"/g)).toHaveLength(1);
+  });
+
+  it('keeps highlighted ops as bars on top of a bucketed lane', () => {
+    const history = Array.from({ length: 2_000 }, (_, i) => makeOp(i, 1, 'get', 'k', undefined, i * 10, i * 10 + 5, 'ok', { value: '' }));
+    const lanes = buildClientLanes(history, [1], 20_000, new Map([[7, 'failed']]));
+    const svg = renderTimelineSvg({ endUs: 20_000, bands: [], lanes });
+    expect(svg).toContain('class="bucket"');
+    expect(svg.match(/class="op /g)).toHaveLength(1);
+  });
+
+  it('merges role segments narrower than a pixel, keeping the most telling role', () => {
+    const axis = timeAxis(1_000_000);
+    const segs = [
+      { fromUs: 0, untilUs: 500_000, role: 'follower' as const, term: 1, lead: 0, host: 'up' as const },
+      { fromUs: 500_000, untilUs: 500_100, role: 'candidate' as const, term: 2, lead: 0, host: 'up' as const },
+      { fromUs: 500_100, untilUs: 500_200, role: 'leader' as const, term: 2, lead: 1, host: 'up' as const },
+      { fromUs: 500_200, untilUs: 1_000_000, role: 'follower' as const, term: 3, lead: 2, host: 'up' as const },
+    ];
+    const merged = mergeNarrow(segs, axis);
+    expect(merged.map((s) => [s.role, s.term, s.merged])).toEqual([
+      ['follower', 1, 1],
+      ['leader', 3, 3],
+    ]);
+    expect(merged[1]!.untilUs).toBe(1_000_000);
+  });
+});
+
+describe('experiment reports', () => {
+  it('explains prevote from the numbers and says when they match the mechanism', () => {
+    const sections = explainExperiment(prevoteExperiment(20));
+    expect(sections.map((s) => s.heading)).toEqual(['What was run', 'What happened', 'Why', 'The fix']);
+    const happened = sections[1]!.paragraphs.join(' ');
+    expect(happened).toContain("Without PreVote, the isolated member's term rose in 20 of 20 seeds");
+    expect(happened).toContain("With PreVote, the isolated member's term rose in 0 of 20 seeds");
+    expect(happened).toContain('the expected result');
+  });
+
+  it('says so, naming a seed, when PreVote did not prevent the rise', () => {
+    const base = prevoteExperiment(4);
+    const broken = { ...base, arms: base.arms.map((a) => (a.name !== 'prevote-on' ? a : { ...a, perSeed: a.perSeed.map((s, i) => (i === 2 ? { ...s, values: { ...s.values, isolatedTermRise: 3 } } : s)) })) };
+    const happened = explainExperiment(broken)[1]!.paragraphs.join(' ');
+    expect(happened).toContain('Unexpected: with PreVote the isolated member still disturbed the cluster in 1 seeds — look at seed 3');
+    expect(happened).not.toContain('the expected result');
+  });
+
+  it('counts violation seeds per read mode and compares latency', () => {
+    const result = readIndexExperiment(20);
+    const byName = new Map(result.arms.map((a) => [a.name, a]));
+    expect(violationSeeds(byName.get('readindex')!)).toBe(0);
+    expect(violationSeeds(byName.get('serializable')!)).toBe(0);
+    expect(violationSeeds(byName.get('leader-local')!)).toBeGreaterThan(5);
+    const text = explainExperiment(result)[1]!.paragraphs.join(' ');
+    expect(text).toContain('ReadIndex had no violation in any seed');
+    expect(text).toMatch(/`leader-local`: a linearizability violation in \d+ of 20 seeds/);
+    expect(armDistribution(byName.get('readindex')!, 'staleReads').max).toBe(0);
+  });
+
+  it('renders HTML with side-by-side term charts and Markdown with the tables', () => {
+    const result = prevoteExperiment(6);
+    const html = renderExperimentHtml(result);
+    expect(html.match(/class="seekable term-chart"/g)).toHaveLength(2);
+    expect(html).toContain(escapeHtml("script-src 'none'"));
+    const md = renderExperimentMarkdown(result);
+    expect(md).toContain('| arm | isolatedTermRiseMax | isolatedTermRiseMedian | leaderChangesAfterHealMax | unavailableMsMedian |');
+    expect(md).toMatch(/\| isolated member's term rise \| prevote-off \| 6 \| \d \| \d \| \d \| 6 \|/);
+    expect(md).toContain('Charts: [experiment-prevote.html](experiment-prevote.html)');
+  });
+
+  it('escapes hostile names in HTML and Markdown, and links no javascript: URL', () => {
+    const html = renderExperimentHtml(hostileExperiment());
+    for (const p of PAYLOADS) expect(html).not.toContain(p);
+    expect(html).not.toContain('href="javascript');
+    const md = renderExperimentMarkdown(hostileExperiment());
+    // Code spans and fenced blocks show their text literally; everywhere else no markup may remain.
+    const prose = md.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+    expect(prose).not.toMatch(/<[a-z!/]/i);
+    expect(md).toContain('`<script>window.__pwned=1</script>`');
+  });
+});
+
+describe('index and writer', () => {
+  it('links experiments and runs, with verdicts', () => {
+    const html = renderIndexPage([indexEntryForExperiment(prevoteExperiment(2)), indexEntryForRun(staleReadRecord(), 'runs/a.html')]);
+    expect(html).toContain('<a href="experiment-prevote.html">PreVote and term inflation</a>');
+    expect(html).toContain('<a href="experiment-prevote.md">Markdown</a>');
+    expect(html).toContain('<a href="runs/a.html">leader-isolation-stale-read · seed 42</a> <span class="verdict fail">fail</span>');
+  });
+
+  it('writes the files it says it wrote, with safe names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raftsim-reports-'));
+    try {
+      const run = writeRunReport(dir, staleReadRecord(), { stem: '../evil name' });
+      expect(run.html).toBe(join(dir, 'evil-name.html'));
+      expect(JSON.parse(readFileSync(run.json!, 'utf8')).seed).toBe(42);
+      const exp = writeExperimentReport(dir, prevoteExperiment(2));
+      expect(readFileSync(exp.markdown, 'utf8')).toContain('# PreVote and term inflation');
+      expect(readFileSync(writeIndex(dir, []), 'utf8')).toContain('Nothing was produced.');
+      expect(fileStem('/etc/passwd')).toBe('etc-passwd');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
