@@ -60,9 +60,4 @@ export class ApplyWait {
     this.waiters = [];
     for (const w of all) w.fail();
   }
-
-  /** A snapshot was restored: the applied index jumps to `index` (waiters at or below it run). */
-  restoredTo(index: number): void {
-    this.appliedTo(index);
-  }
 }

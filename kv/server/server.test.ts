@@ -369,6 +369,17 @@ describe('kv server: quota and NOSPACE', () => {
     expect(txnDel.reply?.ok).toBe(true);
   });
 
+  it('a CORRUPT alarm stops every apply but alarms (definite Corrupt)', () => {
+    const t = rig();
+    t.call({ method: 'alarm', request: { action: 'ACTIVATE', memberId: 1, alarm: 'CORRUPT' } });
+    t.run();
+    const put = t.call({ method: 'put', request: { key: 'a', value: '1' } });
+    const del = t.call({ method: 'delete', request: { key: 'a' } });
+    t.run();
+    expect([errCode(put), errCode(del)]).toEqual(['Corrupt', 'Corrupt']);
+    expect(t.server.revision()).toBe(1);
+  });
+
   it('noSpaceAfterApply reproduces etcd\'s apply-level quota: the write is applied and answered NoSpace', () => {
     const t = rig({ quotaBackendBytes: 400, noSpaceAfterApply: true });
     const a = t.call({ method: 'put', request: { key: 'a', value: 'x'.repeat(100) } });

@@ -1,7 +1,7 @@
 /**
  * The replicated state of one member (what raft entries change and a raft snapshot carries): the
  * MVCC store, the leases, the alarms and the modelled backend size; and the applier that changes
- * them (etcd's uberApplier chain: capped → quota → backend).
+ * them (etcd's uberApplier chain: corrupt → capped → quota → backend).
  *
  * Everything here is a function of the entries applied, in order: two members that applied the
  * same log hold equal state (same hashKV, same leases, same alarms). The only per-member input is
@@ -110,6 +110,8 @@ export class KvStateMachine {
 
   private dispatch(r: RaftRequest): KvResult<unknown> {
     const body = r.body;
+    // etcd's corrupt applier: with a CORRUPT alarm, nothing but alarms is applied.
+    if (this.alarms.has('CORRUPT') && body.kind !== 'alarm') return { ok: false, error: kvError('Corrupt') };
     const cost = requestCost(body);
     // etcd's capped applier: with a NOSPACE alarm, anything that costs space is refused.
     if (this.capped() && cost > 0) return { ok: false, error: kvError('NoSpace', 'etcdserver: mvcc: database space exceeded') };
