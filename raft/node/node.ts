@@ -34,7 +34,12 @@
  * Between the steps the node keeps receiving messages and proposals (raft's own goroutine does in
  * etcd). Ticks are not: etcd's ticker is read by the loop that is blocked in the fsync, and a Go
  * ticker keeps at most one pending tick — so a tick that comes due while a Ready is in progress is
- * kept (one at most, the rest are dropped and counted) and taken when it ends.
+ * kept (one at most, the rest are dropped and counted) and taken when it ends. (The disk's
+ * latencies are virtual µs, waited on the host's local timer: a drifting clock stretches them by
+ * its rate, which the host API leaves no way to avoid.)
+ *
+ * Node ids are host ids. The node opens a `message` stream and a `pipeline` to every member of
+ * its configuration and every peer its WAL was created with (transport.ts).
  *
  * **Crash points** (crash-points.ts): at each bracketed name the `crashPoint` hook is asked; true
  * makes the node emit `node.crash-point`, call `crash()` (the composer's `hosts.crash(id)`) and
@@ -147,7 +152,7 @@ export interface RaftNodeOptions<W> {
   readonly catchUpEntries?: number;
   /** WAL segment size. Default 64 KiB (etcd: 64 MB; small here so runs roll over). */
   readonly walSegmentBytes?: number;
-  /** Snapshot files kept. Default 5 (etcd --max-snapshots). */
+  /** Snapshot files kept, at least 2. Default 5 (etcd --max-snapshots). */
   readonly snapshotsKept?: number;
   /** Skip every fsync (etcd --unsafe-no-fsync). Default false. */
   readonly unsafeNoFsync?: boolean;
@@ -230,7 +235,9 @@ function resolve<W>(o: RaftNodeOptions<W>): Resolved<W> {
   assert(posInt(r.snapshotCount), () => `raftNode.snapshotCount must be a positive integer, got ${r.snapshotCount}`);
   assert(Number.isSafeInteger(r.catchUpEntries) && r.catchUpEntries >= 0, () => `raftNode.catchUpEntries must be an integer ≥ 0, got ${r.catchUpEntries}`);
   assert(posInt(r.walSegmentBytes) && r.walSegmentBytes >= 1024, () => `raftNode.walSegmentBytes must be an integer ≥ 1024, got ${r.walSegmentBytes}`);
-  assert(posInt(r.snapshotsKept), () => `raftNode.snapshotsKept must be a positive integer, got ${r.snapshotsKept}`);
+  // Two at least: a new file is written (and older ones purged) before its WAL record, so the
+  // previous file must survive to be the one a crash in between restarts from.
+  assert(Number.isSafeInteger(r.snapshotsKept) && r.snapshotsKept >= 2, () => `raftNode.snapshotsKept must be an integer ≥ 2, got ${r.snapshotsKept}`);
   assert(posInt(raft.heartbeatTick) && posInt(raft.electionTick) && raft.electionTick > raft.heartbeatTick, () => `raftNode.raft: need 0 < heartbeatTick < electionTick, got ${raft.heartbeatTick}, ${raft.electionTick}`);
   assert(r.dataDir.length > 0 && !r.dataDir.endsWith('/') && !r.dataDir.startsWith('/'), () => `raftNode.dataDir must be a relative directory, got ${JSON.stringify(r.dataDir)}`);
   return r;
@@ -333,7 +340,7 @@ class Node<W> implements RaftNode {
         return;
       }
       this.wal = created.wal;
-      this.bootNew(metadata, created.wal);
+      this.bootNew(metadata);
     } else {
       this.wal = rec.wal;
       this.bootRestart(rec);
@@ -342,11 +349,10 @@ class Node<W> implements RaftNode {
     this.o.ctx.setTimer(latencyUs, () => this.run());
   }
 
-  private bootNew(metadata: WalMetadata, wal: Wal): void {
+  private bootNew(metadata: WalMetadata): void {
     this.bootstrapPeers = metadata.peers;
     this.rawNode = this.makeRawNode(0 as LogIndex, metadata.bootstrap ? metadata.peers : undefined);
     this.o.ctx.emit('node.start', { bootstrap: metadata.bootstrap, peers: metadata.peers.join(',') });
-    assert(wal.metadata === metadata, 'node: the new WAL carries the given metadata');
   }
 
   private bootRestart(rec: Extract<ReturnType<typeof recoverFromDisk>, { kind: 'restart' }>): void {

@@ -104,6 +104,9 @@ export class Snapshotter {
     const run = new DiskRun();
     const listed = this.disk.list(this.opts.dir);
     if (!run.check(`list ${this.opts.dir}`, listed)) return { ok: false, error: `snapshotter: ${run.error ?? ''}`, latencyUs: run.latencyUs };
+    // A `.tmp` is a save that crashed before its rename: never a snapshot.
+    for (const n of listed.names) if (n.endsWith('.snap.tmp')) run.check(`remove ${this.opts.dir}/${n}`, this.disk.remove(`${this.opts.dir}/${n}`));
+    if (!run.ok) return { ok: false, error: `snapshotter: ${run.error ?? ''}`, latencyUs: run.latencyUs };
     const wanted = new Set(walSnaps.map((s) => `${s.term}/${s.index}`));
     const candidates = listed.names
       .map((name) => ({ name, parsed: parseSnapshotFileName(name) }))
