@@ -1,0 +1,288 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { KeyValue, RangeRequest, TxnRequest } from './api.js';
+import { createMvccStore } from './mvcc/store.js';
+import { resolveRevision, stepArb, type StoreStep } from './mvcc/arbitraries.js';
+import type { EtcdOperation } from './model.js';
+import { etcdModel, evaluateRange, isSerializableRange } from './model.js';
+import type { Operation } from '../sim/history.js';
+import { checkLinearizability } from '../sim/check/linearizability.js';
+
+type Op = EtcdOperation;
+
+function kv(key: string, value: string, create: number, mod: number, version: number): KeyValue {
+  return { key, value, createRevision: create, modRevision: mod, version, lease: 0 };
+}
+
+/** Builds a history from (op, input, output, call, return) rows; output undefined = unknown. */
+function history(rows: readonly [string, unknown, unknown, number, number | null][]): Op[] {
+  return rows.map(([op, input, output, call, ret], id) => {
+    const o: Record<string, unknown> = { id, client: id, op, input, call, return: ret, status: output === undefined ? 'unknown' : 'ok' };
+    if (output !== undefined) o.output = output;
+    if (typeof (input as { key?: string }).key === 'string') o.key = (input as { key: string }).key;
+    return o as unknown as Op;
+  });
+}
+
+const check = (ops: readonly Op[]) => checkLinearizability(etcdModel, ops, { budgetSteps: 1_000_000 }).verdict;
+
+describe('etcd model: revisions', () => {
+  it('accepts puts that each bump the revision by one, and a read that sees the last', () => {
+    const h = history([
+      ['put', { key: 'a', value: '1' }, { revision: 2 }, 0, 1],
+      ['put', { key: 'a', value: '2' }, { revision: 3 }, 2, 3],
+      ['range', { key: 'a' }, { revision: 3, kvs: [kv('a', '2', 2, 3, 2)], more: false, count: 1 }, 4, 5],
+    ]);
+    expect(check(h)).toBe('ok');
+  });
+
+  it('rejects a put whose response revision skips one', () => {
+    const h = history([
+      ['put', { key: 'a', value: '1' }, { revision: 2 }, 0, 1],
+      ['put', { key: 'a', value: '2' }, { revision: 4 }, 2, 3],
+    ]);
+    expect(check(h)).toBe('illegal');
+  });
+
+  it('rejects a read whose version or create revision is wrong even if the value is right', () => {
+    const h = history([
+      ['put', { key: 'a', value: '1' }, { revision: 2 }, 0, 1],
+      ['range', { key: 'a' }, { revision: 2, kvs: [kv('a', '1', 2, 2, 2)], more: false, count: 1 }, 2, 3],
+    ]);
+    expect(check(h)).toBe('illegal');
+  });
+
+  it('orders concurrent writes by their revisions', () => {
+    // Two overlapping puts: the revisions say b happened first.
+    const h = history([
+      ['put', { key: 'k', value: 'a' }, { revision: 3 }, 0, 10],
+      ['put', { key: 'k', value: 'b' }, { revision: 2 }, 1, 9],
+      ['range', { key: 'k' }, { revision: 3, kvs: [kv('k', 'a', 2, 3, 2)], more: false, count: 1 }, 11, 12],
+    ]);
+    expect(check(h)).toBe('ok');
+  });
+
+  it('rejects a stale read: a read that began after a write completed must see it', () => {
+    const h = history([
+      ['put', { key: 'k', value: 'a' }, { revision: 2 }, 0, 1],
+      ['put', { key: 'k', value: 'b' }, { revision: 3 }, 2, 3],
+      ['range', { key: 'k' }, { revision: 2, kvs: [kv('k', 'a', 2, 2, 1)], more: false, count: 1 }, 4, 5],
+    ]);
+    expect(check(h)).toBe('illegal');
+  });
+
+  it('checks a read at a past revision against that revision (and its header against now)', () => {
+    const ok = history([
+      ['put', { key: 'k', value: 'a' }, { revision: 2 }, 0, 1],
+      ['put', { key: 'k', value: 'b' }, { revision: 3 }, 2, 3],
+      ['range', { key: 'k', revision: 2 }, { revision: 3, kvs: [kv('k', 'a', 2, 2, 1)], more: false, count: 1 }, 4, 5],
+    ]);
+    expect(check(ok)).toBe('ok');
+    const wrong = history([
+      ['put', { key: 'k', value: 'a' }, { revision: 2 }, 0, 1],
+      ['put', { key: 'k', value: 'b' }, { revision: 3 }, 2, 3],
+      ['range', { key: 'k', revision: 2 }, { revision: 3, kvs: [kv('k', 'b', 2, 3, 2)], more: false, count: 1 }, 4, 5],
+    ]);
+    expect(check(wrong)).toBe('illegal');
+  });
+});
+
+describe('etcd model: unknown outcomes', () => {
+  it('lets an unknown put take effect later, where a read needs it', () => {
+    const h = history([
+      ['put', { key: 'k', value: 'a' }, undefined, 0, null],
+      ['range', { key: 'k' }, { revision: 1, kvs: [], more: false, count: 0 }, 1, 2],
+      ['range', { key: 'k' }, { revision: 2, kvs: [kv('k', 'a', 2, 2, 1)], more: false, count: 1 }, 3, 4],
+    ]);
+    expect(check(h)).toBe('ok');
+  });
+
+  it('lets an unknown put never take effect', () => {
+    const h = history([
+      ['put', { key: 'k', value: 'a' }, undefined, 0, null],
+      ['put', { key: 'j', value: 'b' }, { revision: 2 }, 1, 2],
+      ['range', { key: 'k' }, { revision: 2, kvs: [], more: false, count: 0 }, 3, 4],
+    ]);
+    expect(check(h)).toBe('ok');
+  });
+
+  it('never lets an unknown put take effect before its call', () => {
+    const h = history([
+      ['range', { key: 'k' }, { revision: 2, kvs: [kv('k', 'a', 2, 2, 1)], more: false, count: 1 }, 0, 1],
+      ['put', { key: 'k', value: 'a' }, undefined, 2, null],
+    ]);
+    expect(check(h)).toBe('illegal');
+  });
+
+  it('drops failed operations: a failed put never happened', () => {
+    const h = history([['put', { key: 'k', value: 'a' }, { revision: 2 }, 0, 1]]);
+    const failed: Op = { id: 1, client: 1, op: 'put', key: 'k', input: { key: 'k', value: 'zzz' }, call: 2, return: 3, status: 'fail', output: { revision: 99 } } as unknown as Op;
+    const read = history([['range', { key: 'k' }, { revision: 2, kvs: [kv('k', 'a', 2, 2, 1)], more: false, count: 1 }, 4, 5]]).map((o) => ({ ...o, id: 2 }));
+    const r = checkLinearizability(etcdModel, [...h, failed, ...read]);
+    expect(r.verdict).toBe('ok');
+    expect(r.droppedFailed).toBe(1);
+  });
+});
+
+describe('etcd model: txn compare-and-set', () => {
+  const cas = (from: string, to: string): TxnRequest => ({
+    compare: [{ target: 'VALUE', result: 'EQUAL', key: 'k', value: from }],
+    success: [{ type: 'put', request: { key: 'k', value: to } }],
+    failure: [{ type: 'range', request: { key: 'k' } }],
+  });
+
+  it('accepts one of two concurrent CAS from the same value succeeding, the other reading the winner', () => {
+    const h = history([
+      ['put', { key: 'k', value: 'v0' }, { revision: 2 }, 0, 1],
+      ['txn', cas('v0', 'v1'), { revision: 3, succeeded: true, responses: [{ type: 'put', response: {} }] }, 2, 10],
+      ['txn', cas('v0', 'v2'), { revision: 3, succeeded: false, responses: [{ type: 'range', response: { kvs: [kv('k', 'v1', 2, 3, 2)], more: false, count: 1 } }] }, 3, 9],
+    ]);
+    expect(check(h)).toBe('ok');
+  });
+
+  it('rejects two CAS from the same value that both claim success (a lost update)', () => {
+    const h = history([
+      ['put', { key: 'k', value: 'v0' }, { revision: 2 }, 0, 1],
+      ['txn', cas('v0', 'v1'), { revision: 3, succeeded: true, responses: [{ type: 'put', response: {} }] }, 2, 10],
+      ['txn', cas('v0', 'v2'), { revision: 4, succeeded: true, responses: [{ type: 'put', response: {} }] }, 3, 9],
+    ]);
+    expect(check(h)).toBe('illegal');
+  });
+
+  it('a failed compare that reads changes no revision', () => {
+    const h = history([
+      ['txn', cas('x', 'y'), { revision: 1, succeeded: false, responses: [{ type: 'range', response: { kvs: [], more: false, count: 0 } }] }, 0, 1],
+      ['txn', cas('x', 'y'), { revision: 2, succeeded: false, responses: [{ type: 'range', response: { kvs: [], more: false, count: 0 } }] }, 2, 3],
+    ]);
+    expect(check(h)).toBe('illegal');
+  });
+});
+
+describe('etcd model: what it leaves out', () => {
+  it('does not check serializable ranges for linearizability', () => {
+    const stale = history([
+      ['put', { key: 'k', value: 'a' }, { revision: 2 }, 0, 1],
+      ['range', { key: 'k', serializable: true }, { revision: 1, kvs: [], more: false, count: 0 }, 2, 3],
+    ]);
+    expect(isSerializableRange(stale[1] as Operation)).toBe(true);
+    const r = checkLinearizability(etcdModel, stale);
+    expect(r.verdict).toBe('ok');
+    expect(r.checked).toBe(1);
+  });
+});
+
+// --- Histories recorded from the real MVCC store -------------------------------------------
+
+interface Recorded {
+  readonly op: string;
+  readonly input: unknown;
+  readonly ok: boolean;
+  readonly output: unknown;
+}
+
+/** Runs store steps one after another, recording each as the kv client would. */
+function runOnStore(steps: readonly StoreStep[]): Recorded[] {
+  const store = createMvccStore();
+  const out: Recorded[] = [];
+  for (const s of steps) {
+    switch (s.type) {
+      case 'range': {
+        const { revisionSpec, ...rest } = s.request;
+        const rev = resolveRevision(revisionSpec, store.rev());
+        const input: RangeRequest = rev === 0 ? rest : { ...rest, revision: rev };
+        const r = store.range(input);
+        out.push({ op: 'range', input, ok: r.ok, output: r.ok ? { revision: store.rev(), ...r.value } : r.error });
+        break;
+      }
+      case 'put': {
+        const r = store.put(s.request);
+        out.push({ op: 'put', input: s.request, ok: r.ok, output: r.ok ? { revision: store.rev(), ...r.value } : r.error });
+        break;
+      }
+      case 'delete': {
+        const r = store.deleteRange(s.request);
+        out.push({ op: 'delete', input: s.request, ok: r.ok, output: r.ok ? { revision: store.rev(), ...r.value } : r.error });
+        break;
+      }
+      case 'txn': {
+        const r = store.txn(s.request);
+        out.push({ op: 'txn', input: s.request, ok: r.ok, output: r.ok ? { revision: store.rev(), ...r.value } : r.error });
+        break;
+      }
+      case 'compact': {
+        const revision = Math.max(1, store.rev() - s.back);
+        const r = store.compact(revision);
+        out.push({ op: 'compact', input: { revision }, ok: r.ok, output: r.ok ? { revision: store.rev() } : r.error });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Sequential history: op i runs in [3i, 3i + 1]; `widen` moves calls earlier and returns later. */
+function toHistory(rec: readonly Recorded[], widen: readonly number[] = [], unknown: ReadonlySet<number> = new Set()): Op[] {
+  return rec.map((r, i) => {
+    const w = widen[i] ?? 0;
+    const lost = unknown.has(i) && r.ok && r.op !== 'range';
+    const o: Record<string, unknown> = { id: i, client: i, op: r.op, input: r.input, call: Math.max(0, 3 * i - w), return: lost ? null : 3 * i + 1 + w, status: lost ? 'unknown' : r.ok ? 'ok' : 'fail' };
+    if (!lost) o.output = r.output;
+    return o as unknown as Op;
+  });
+}
+
+describe('etcd model against the MVCC store', () => {
+  it('accepts every sequential history the store produces', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 40 }), (steps) => {
+        expect(check(toHistory(runOnStore(steps)))).toBe('ok');
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('accepts them with intervals widened and some writes left unknown', () => {
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { minLength: 1, maxLength: 30 }).chain((steps) =>
+          fc.tuple(fc.constant(steps), fc.array(fc.integer({ min: 0, max: 6 }), { minLength: steps.length, maxLength: steps.length }), fc.uniqueArray(fc.nat(steps.length - 1), { maxLength: 4 }))),
+        ([steps, widen, lost]) => {
+          expect(check(toHistory(runOnStore(steps), widen, new Set(lost)))).toBe('ok');
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('rejects them when one read returns a value no one wrote', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.nat(), (steps, pick) => {
+        const rec = runOnStore(steps);
+        const reads = rec.map((r, i) => ({ r, i })).filter(({ r }) => r.ok && r.op === 'range' && (r.output as { kvs: KeyValue[] }).kvs.length > 0 && !(r.input as RangeRequest).keysOnly);
+        fc.pre(reads.length > 0);
+        const { i } = reads[pick % reads.length] as { i: number };
+        const out = rec[i]?.output as { kvs: KeyValue[] };
+        const bad = { ...(out as object), kvs: [{ ...(out.kvs[0] as KeyValue), value: 'never-written' }, ...out.kvs.slice(1)] };
+        const mutated = rec.map((r, j) => (j === i ? { ...r, output: bad } : r));
+        expect(check(toHistory(mutated))).toBe('illegal');
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('evaluateRange', () => {
+  it('follows etcd: count before filters and limit, more when cut, keysOnly blanks values', () => {
+    const kvs = new Map([
+      ['a', kv('a', '1', 2, 2, 1)],
+      ['b', kv('b', '2', 3, 5, 2)],
+      ['c', kv('c', '3', 4, 4, 1)],
+    ]);
+    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', limit: 2 })).toEqual({ kvs: [kvs.get('a'), kvs.get('b')], more: true, count: 3 });
+    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', minModRevision: 4 }).kvs.map((x) => x.key)).toEqual(['b', 'c']);
+    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', minModRevision: 4 }).count).toBe(3);
+    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', sortTarget: 'MOD', sortOrder: 'DESCEND' }).kvs.map((x) => x.key)).toEqual(['b', 'c', 'a']);
+    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', keysOnly: true }).kvs.map((x) => x.value)).toEqual(['', '', '']);
+    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', countOnly: true })).toEqual({ kvs: [], more: false, count: 3 });
+  });
+});

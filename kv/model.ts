@@ -1,0 +1,743 @@
+/**
+ * The etcd KV model for the linearizability checker (sim/check), in the manner of etcd's
+ * robustness suite (tests/robustness/model/deterministic.go), written for raftsim.
+ *
+ * ## The history operations the kv client records (kv/client/history-op.ts)
+ * | `op` | `input` (kv/api) | `output` when status ok |
+ * | --- | --- | --- |
+ * | `range` | RangeRequest | `{ revision, kvs, more, count }` |
+ * | `put` | PutRequest | `{ revision, prevKv? }` |
+ * | `delete` | DeleteRangeRequest | `{ revision, deleted, prevKvs }` |
+ * | `txn` | TxnRequest | `{ revision, succeeded, responses }` |
+ * | `compact` | CompactionRequest | `{ revision }` |
+ * | `lease-grant` | `{ ttlS, id? }` | `{ revision, id, ttlS }` |
+ * | `lease-revoke` | `{ id }` | `{ revision }` |
+ * `revision` is the response header's revision. `key` is the request's key where it has one. A
+ * `fail` operation's output is the KvError (the checker drops it: it certainly took no effect); an
+ * `unknown` one has none. Other methods the client may record (`lease-keepalive`, `lease-ttl`,
+ * `status`, …) do not touch the KV state and are left out of the check, as are serializable
+ * ranges, which have their own rule (check-serializable-reads.ts).
+ *
+ * ## The model
+ * State: the revision, the live keys (key → value, createRevision, modRevision, version, lease),
+ * the compaction revision, and a link to the state at the previous revision (for ranges at a past
+ * revision). Like etcd's store it starts empty at revision 1.
+ * - A put, a delete that deletes something, a txn whose chosen branch changes something, and a
+ *   lease revoke that deletes keys bump the revision by one; the response's revision must be it.
+ * - Everything else leaves the revision, and the response's revision must equal it.
+ * - Reads must return exactly the state: values, revisions, versions, leases, count and more.
+ * - An unknown write may take effect at any time after its call, or never; any output is accepted.
+ * - Since revisions never go back, an operation whose response revision is r can only be placed
+ *   while the state's revision is ≤ r (r − 1 for one that wrote): `progress`/`deadline` let the
+ *   search abandon a branch as soon as a pending operation can no longer fit. This is what keeps
+ *   histories of thousands of operations in one partition fast.
+ *
+ * Leases: a put with a lease is accepted whatever the lease (the model does not track lease
+ * existence: an unknown-outcome grant of a server-chosen id could not be known anyway); a revoke
+ * deletes the keys attached to it. A lease expiring by TTL is a revoke no client issued: histories
+ * of workloads whose leases can expire must carry those revocations (as unknown `lease-revoke`
+ * operations) or they will look like phantom deletes.
+ */
+import type {
+  CompactionRequest, Compare, DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest,
+  RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse,
+} from './api.js';
+import { inRange } from './api.js';
+import { InvariantViolation, assert, unreachable } from '../sim/assert.js';
+import type { Operation } from '../sim/history.js';
+import { ILLEGAL } from '../sim/check/model.js';
+import type { Illegal, Model, Partition, ReadFact, WriteFact } from '../sim/check/model.js';
+
+// ---------------------------------------------------------------------------------------------
+// History operation shapes
+
+export interface RangeOutput extends RangeResponse {
+  readonly revision: number;
+}
+export interface PutOutput extends PutResponse {
+  readonly revision: number;
+}
+export interface DeleteOutput extends DeleteRangeResponse {
+  readonly revision: number;
+}
+export interface TxnOutput extends TxnResponse {
+  readonly revision: number;
+}
+export interface RevisionOutput {
+  readonly revision: number;
+}
+export interface LeaseGrantInput {
+  readonly ttlS: number;
+  readonly id?: number;
+}
+export interface LeaseGrantOutput {
+  readonly revision: number;
+  readonly id: number;
+  readonly ttlS: number;
+}
+export interface LeaseRevokeInput {
+  readonly id: number;
+}
+
+/** The operations the etcd model checks. `output` is the success shape; see the file comment. */
+export type EtcdOperation = Operation &
+  (
+    | { readonly op: 'range'; readonly input: RangeRequest; readonly output?: RangeOutput }
+    | { readonly op: 'put'; readonly input: PutRequest; readonly output?: PutOutput }
+    | { readonly op: 'delete'; readonly input: DeleteRangeRequest; readonly output?: DeleteOutput }
+    | { readonly op: 'txn'; readonly input: TxnRequest; readonly output?: TxnOutput }
+    | { readonly op: 'compact'; readonly input: CompactionRequest; readonly output?: RevisionOutput }
+    | { readonly op: 'lease-grant'; readonly input: LeaseGrantInput; readonly output?: LeaseGrantOutput }
+    | { readonly op: 'lease-revoke'; readonly input: LeaseRevokeInput; readonly output?: RevisionOutput }
+  );
+
+export type EtcdOpName = EtcdOperation['op'];
+
+export const ETCD_MODELLED_OPS: Readonly<Record<EtcdOpName, true>> = {
+  range: true,
+  put: true,
+  delete: true,
+  txn: true,
+  compact: true,
+  'lease-grant': true,
+  'lease-revoke': true,
+};
+
+export function isModelledOp(op: Operation): op is EtcdOperation {
+  return Object.hasOwn(ETCD_MODELLED_OPS, op.op);
+}
+
+/** A range served locally without ReadIndex: not checked for linearizability. */
+export function isSerializableRange(op: Operation): boolean {
+  return op.op === 'range' && (op.input as RangeRequest | undefined)?.serializable === true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+export interface EtcdState {
+  readonly revision: number;
+  /** Reads below it fail with Compacted (0: never compacted). */
+  readonly compactRevision: number;
+  /** Live keys. Never mutated once the state exists. */
+  readonly kvs: ReadonlyMap<string, KeyValue>;
+  /** XOR of the live pairs' hashes. */
+  readonly contentHash: number;
+  /** Hash of the whole state, its history included. */
+  readonly hash: number;
+  /** The state at the previous revision (null for the initial state). */
+  readonly prev: EtcdState | null;
+}
+
+/** etcd's store starts at revision 1. */
+export const INITIAL_REVISION = 1;
+
+export function initialEtcdState(): EtcdState {
+  return makeState(INITIAL_REVISION, 0, new Map(), 0, null);
+}
+
+function makeState(revision: number, compactRevision: number, kvs: ReadonlyMap<string, KeyValue>, contentHash: number, prev: EtcdState | null): EtcdState {
+  let h = mix(contentHash ^ Math.imul(revision, 0x9e3779b1));
+  h = mix(h ^ Math.imul(compactRevision + 1, 0x85ebca6b));
+  h = mix(h ^ (prev === null ? 0 : prev.hash));
+  return { revision, compactRevision, kvs, contentHash, hash: h, prev };
+}
+
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) | 0;
+}
+
+function hashString(s: string, seed: number): number {
+  let h = seed | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function kvHash(kv: KeyValue): number {
+  let h = hashString(kv.key, 0x811c9dc5);
+  h = hashString(kv.value, mix(h));
+  h = mix(h ^ kv.createRevision);
+  h = mix(h ^ Math.imul(kv.modRevision, 0x27d4eb2d));
+  h = mix(h ^ Math.imul(kv.version, 0x165667b1));
+  return mix(h ^ kv.lease);
+}
+
+function sameKv(a: KeyValue | undefined, b: KeyValue | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.key === b.key && a.value === b.value && a.createRevision === b.createRevision && a.modRevision === b.modRevision && a.version === b.version && (a.lease ?? 0) === (b.lease ?? 0);
+}
+
+function sameContent(a: EtcdState, b: EtcdState): boolean {
+  if (a.kvs === b.kvs) return true;
+  if (a.contentHash !== b.contentHash || a.kvs.size !== b.kvs.size) return false;
+  for (const [k, kv] of a.kvs) if (!sameKv(kv, b.kvs.get(k))) return false;
+  return true;
+}
+
+/** Equal revision, compaction, live keys, and the same states at every readable past revision. */
+export function equalEtcdStates(a: EtcdState, b: EtcdState): boolean {
+  if (a.revision !== b.revision || a.compactRevision !== b.compactRevision) return false;
+  const floor = a.compactRevision;
+  let x: EtcdState | null = a;
+  let y: EtcdState | null = b;
+  for (let guard = 0; guard <= a.revision + 1; guard++) {
+    if (x === y) return true;
+    if (x === null || y === null) return false;
+    if (x.revision !== y.revision || !sameContent(x, y)) return false;
+    if (x.revision <= floor) return true;
+    x = x.prev;
+    y = y.prev;
+  }
+  throw new InvariantViolation('etcd model: the state chain is longer than its revision');
+}
+
+/** The live keys at `revision` (≤ the state's): walks back the chain of previous states. */
+export function stateAt(s: EtcdState, revision: number): EtcdState {
+  let x = s;
+  for (let guard = 0; x.revision > revision; guard++) {
+    assert(guard <= s.revision, 'etcd model: state chain longer than its revision');
+    if (x.prev === null) return x; // before the first recorded state: nothing newer than it
+    x = x.prev;
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/** Live pairs of [key, rangeEnd) in key order. */
+export function liveRange(kvs: ReadonlyMap<string, KeyValue>, key: string, rangeEnd: string | undefined): KeyValue[] {
+  if (rangeEnd === undefined || rangeEnd === '') {
+    const kv = kvs.get(key);
+    return kv === undefined ? [] : [kv];
+  }
+  const out: KeyValue[] = [];
+  for (const kv of kvs.values()) if (inRange(kv.key, key, rangeEnd)) out.push(kv);
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * etcd's Range over a set of live pairs (server/etcdserver/txn/range.go): `count` is the number of
+ * keys in range before the revision filters and limit; with order NONE, a non-KEY target and a
+ * limit, only the first limit + 1 keys (in key order) are sorted; keysOnly blanks values;
+ * countOnly returns no pairs. Ties in a sort keep key order.
+ */
+export function evaluateRange(kvs: ReadonlyMap<string, KeyValue>, r: RangeRequest): RangeResponse {
+  const all = liveRange(kvs, r.key, r.rangeEnd);
+  if (r.countOnly === true) return { kvs: [], more: false, count: all.length };
+  const limit = r.limit ?? 0;
+  const minMod = r.minModRevision ?? 0;
+  const maxMod = r.maxModRevision ?? 0;
+  const minCreate = r.minCreateRevision ?? 0;
+  const maxCreate = r.maxCreateRevision ?? 0;
+  const filtered = minMod !== 0 || maxMod !== 0 || minCreate !== 0 || maxCreate !== 0;
+  const target = r.sortTarget ?? 'KEY';
+  const requested = r.sortOrder ?? 'NONE';
+  const defaultOrder = requested === 'NONE' || (target === 'KEY' && requested === 'ASCEND');
+  let pairs = limit > 0 && defaultOrder && !filtered ? all.slice(0, limit + 1) : all;
+  if (filtered) {
+    pairs = pairs.filter((kv) => !(maxMod !== 0 && kv.modRevision > maxMod) && !(minMod !== 0 && kv.modRevision < minMod) &&
+      !(maxCreate !== 0 && kv.createRevision > maxCreate) && !(minCreate !== 0 && kv.createRevision < minCreate));
+  }
+  const order = target !== 'KEY' && requested === 'NONE' ? 'ASCEND' : requested;
+  if (!(order === 'NONE' || (target === 'KEY' && order === 'ASCEND'))) {
+    const sign = order === 'DESCEND' ? -1 : 1;
+    const key = sortKey(target);
+    pairs = [...pairs].sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      const c = ka < kb ? -1 : ka > kb ? 1 : 0;
+      // KEY DESCEND reverses the key order; other targets break ties by key order (stable).
+      return sign * c;
+    });
+  }
+  let more = false;
+  if (limit > 0 && pairs.length > limit) {
+    pairs = pairs.slice(0, limit);
+    more = true;
+  }
+  if (r.keysOnly === true) pairs = pairs.map((kv) => (kv.value === '' ? kv : { ...kv, value: '' }));
+  return { kvs: pairs, more, count: all.length };
+}
+
+function sortKey(target: RangeRequest['sortTarget']): (kv: KeyValue) => string | number {
+  switch (target ?? 'KEY') {
+    case 'KEY': return (kv) => kv.key;
+    case 'VERSION': return (kv) => kv.version;
+    case 'CREATE': return (kv) => kv.createRevision;
+    case 'MOD': return (kv) => kv.modRevision;
+    case 'VALUE': return (kv) => kv.value;
+    default: return unreachable(target as never, 'sort target');
+  }
+}
+
+function sameRangeResponse(got: RangeResponse, want: RangeResponse): boolean {
+  if (got.count !== want.count || got.more !== want.more || got.kvs.length !== want.kvs.length) return false;
+  for (let i = 0; i < want.kvs.length; i++) if (!sameKv(got.kvs[i], want.kvs[i])) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes: a draft of the next state, shared by put, delete, txn and lease revoke
+
+class Draft {
+  private kvs: Map<string, KeyValue> | null = null;
+  private contentHash: number;
+  changed = false;
+
+  constructor(
+    readonly base: EtcdState,
+    /** The revision every change of this write is stamped with. */
+    readonly revision = base.revision + 1,
+  ) {
+    this.contentHash = base.contentHash;
+  }
+
+  view(): ReadonlyMap<string, KeyValue> {
+    return this.kvs ?? this.base.kvs;
+  }
+
+  get(key: string): KeyValue | undefined {
+    return this.view().get(key);
+  }
+
+  put(r: PutRequest): void {
+    const old = this.get(r.key);
+    const kv: KeyValue = {
+      key: r.key,
+      value: r.ignoreValue === true ? (old?.value ?? '') : r.value,
+      createRevision: old === undefined ? this.revision : old.createRevision,
+      modRevision: this.revision,
+      version: old === undefined ? 1 : old.version + 1,
+      lease: r.ignoreLease === true ? (old?.lease ?? 0) : (r.lease ?? 0),
+    };
+    this.set(r.key, old, kv);
+  }
+
+  delete(key: string): void {
+    this.set(key, this.get(key), undefined);
+  }
+
+  private set(key: string, old: KeyValue | undefined, kv: KeyValue | undefined): void {
+    this.kvs ??= new Map(this.base.kvs);
+    if (old !== undefined) {
+      this.contentHash ^= kvHash(old);
+      this.kvs.delete(key);
+    }
+    if (kv !== undefined) {
+      this.contentHash ^= kvHash(kv);
+      this.kvs.set(key, kv);
+    }
+    this.changed = true;
+  }
+
+  /** The next state, or the base itself when nothing changed. */
+  finish(): EtcdState {
+    if (!this.changed || this.kvs === null) return this.base;
+    return makeState(this.revision, this.base.compactRevision, this.kvs, this.contentHash, this.base);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Txn
+
+interface TxnPlan {
+  readonly succeeded: boolean;
+  readonly nested: readonly TxnPlan[];
+}
+
+function compareTarget(c: Compare, kv: KeyValue | undefined): number {
+  switch (c.target) {
+    case 'VALUE': {
+      const v = kv?.value ?? '';
+      return v < c.value ? -1 : v > c.value ? 1 : 0;
+    }
+    case 'VERSION': return Math.sign((kv?.version ?? 0) - c.version);
+    case 'CREATE': return Math.sign((kv?.createRevision ?? 0) - c.createRevision);
+    case 'MOD': return Math.sign((kv?.modRevision ?? 0) - c.modRevision);
+    case 'LEASE': return Math.sign((kv?.lease ?? 0) - c.lease);
+    default: return unreachable(c, 'compare target');
+  }
+}
+
+function holds(c: Compare, kv: KeyValue | undefined): boolean {
+  const o = compareTarget(c, kv);
+  switch (c.result) {
+    case 'EQUAL': return o === 0;
+    case 'NOT_EQUAL': return o !== 0;
+    case 'GREATER': return o > 0;
+    case 'LESS': return o < 0;
+    default: return unreachable(c.result, 'compare result');
+  }
+}
+
+/** etcd applyCompare: every key in range must satisfy it; no key: VALUE is false, others compare zero. */
+function compareHolds(kvs: ReadonlyMap<string, KeyValue>, c: Compare): boolean {
+  const inRangeKvs = liveRange(kvs, c.key, c.rangeEnd);
+  if (inRangeKvs.length === 0) return c.target !== 'VALUE' && holds(c, undefined);
+  return inRangeKvs.every((kv) => holds(c, kv));
+}
+
+/** Guards of the txn and of the nested txns on the chosen branch, all on the state before it. */
+function planTxn(kvs: ReadonlyMap<string, KeyValue>, r: TxnRequest): TxnPlan {
+  const succeeded = r.compare.every((c) => compareHolds(kvs, c));
+  const nested: TxnPlan[] = [];
+  for (const op of succeeded ? r.success : r.failure) if (op.type === 'txn') nested.push(planTxn(kvs, op.request));
+  return { succeeded, nested };
+}
+
+/** True when an op of the chosen path would fail, which refuses the whole txn with no effect. */
+function txnFails(s: EtcdState, r: TxnRequest, plan: TxnPlan): boolean {
+  let nestedAt = 0;
+  for (const op of plan.succeeded ? r.success : r.failure) {
+    switch (op.type) {
+      case 'range':
+        if (rangeFails(s, op.request)) return true;
+        break;
+      case 'put':
+        if (putFails(s.kvs, op.request)) return true;
+        break;
+      case 'delete':
+        break;
+      case 'txn':
+        if (txnFails(s, op.request, plan.nested[nestedAt++] as TxnPlan)) return true;
+        break;
+      default:
+        return unreachable(op, 'request op');
+    }
+  }
+  return false;
+}
+
+function rangeFails(s: EtcdState, r: RangeRequest): boolean {
+  const rev = r.revision ?? 0;
+  return rev > 0 && (rev > s.revision || rev < s.compactRevision);
+}
+
+function putFails(kvs: ReadonlyMap<string, KeyValue>, r: PutRequest): boolean {
+  return (r.ignoreValue === true || r.ignoreLease === true) && !kvs.has(r.key);
+}
+
+function executeTxn(d: Draft, r: TxnRequest, plan: TxnPlan): TxnResponse {
+  const responses: ResponseOp[] = [];
+  let nestedAt = 0;
+  for (const op of plan.succeeded ? r.success : r.failure) {
+    responses.push(executeOp(d, op, () => plan.nested[nestedAt++] as TxnPlan));
+  }
+  return { succeeded: plan.succeeded, responses };
+}
+
+function executeOp(d: Draft, op: RequestOp, nextPlan: () => TxnPlan): ResponseOp {
+  switch (op.type) {
+    case 'range': {
+      const rev = op.request.revision ?? 0;
+      // A read at a past revision sees that revision; otherwise it sees the txn's earlier writes.
+      const kvs = rev > 0 ? stateAt(d.base, rev).kvs : d.view();
+      return { type: 'range', response: evaluateRange(kvs, op.request) };
+    }
+    case 'put': {
+      const old = d.get(op.request.key);
+      d.put(op.request);
+      return { type: 'put', response: op.request.prevKv === true && old !== undefined ? { prevKv: old } : {} };
+    }
+    case 'delete':
+      return { type: 'delete', response: deleteRange(d, op.request) };
+    case 'txn':
+      return { type: 'txn', response: executeTxn(d, op.request, nextPlan()) };
+    default:
+      return unreachable(op, 'request op');
+  }
+}
+
+function deleteRange(d: Draft, r: DeleteRangeRequest): DeleteRangeResponse {
+  const gone = liveRange(d.view(), r.key, r.rangeEnd);
+  for (const kv of gone) d.delete(kv.key);
+  return { deleted: gone.length, prevKvs: r.prevKv === true ? gone : [] };
+}
+
+function samePrevKv(got: KeyValue | undefined, want: KeyValue | undefined): boolean {
+  return sameKv(got, want);
+}
+
+function sameResponseOp(got: ResponseOp | undefined, want: ResponseOp): boolean {
+  if (got === undefined || got.type !== want.type) return false;
+  switch (want.type) {
+    case 'range':
+      return sameRangeResponse(got.response as RangeResponse, want.response);
+    case 'put':
+      return samePrevKv((got.response as PutResponse).prevKv, want.response.prevKv);
+    case 'delete':
+      return sameDeleteResponse(got.response as DeleteRangeResponse, want.response);
+    case 'txn':
+      return sameTxnResponse(got.response as TxnResponse, want.response);
+    default:
+      return unreachable(want, 'response op');
+  }
+}
+
+function sameDeleteResponse(got: DeleteRangeResponse, want: DeleteRangeResponse): boolean {
+  if (got.deleted !== want.deleted || (got.prevKvs ?? []).length !== want.prevKvs.length) return false;
+  return want.prevKvs.every((kv, i) => sameKv((got.prevKvs ?? [])[i], kv));
+}
+
+function sameTxnResponse(got: TxnResponse, want: TxnResponse): boolean {
+  if (got.succeeded !== want.succeeded || got.responses.length !== want.responses.length) return false;
+  return want.responses.every((r, i) => sameResponseOp(got.responses[i], r));
+}
+
+/** Whether a txn's recorded response shows a change (a put, or a delete that deleted). */
+function responseWrites(r: TxnResponse): boolean {
+  return r.responses.some((op) => (op.type === 'put' ? true : op.type === 'delete' ? op.response.deleted > 0 : op.type === 'txn' ? responseWrites(op.response) : false));
+}
+
+function requestMayWrite(r: TxnRequest): boolean {
+  return [...r.success, ...r.failure].some((op) => op.type === 'put' || op.type === 'delete' || (op.type === 'txn' && requestMayWrite(op.request)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step
+
+function stepRange(s: EtcdState, op: Extract<EtcdOperation, { op: 'range' }>): EtcdState | Illegal {
+  if (op.status === 'unknown') return s;
+  const out = op.output;
+  // The header revision first: it rules out almost every wrong placement without computing anything.
+  if (out === undefined || out.revision !== s.revision) return ILLEGAL;
+  if (rangeFails(s, op.input)) return ILLEGAL; // it would have failed (FutureRev / Compacted)
+  const rev = op.input.revision ?? 0;
+  const kvs = rev > 0 ? stateAt(s, rev).kvs : s.kvs;
+  return sameRangeResponse(out, evaluateRange(kvs, op.input)) ? s : ILLEGAL;
+}
+
+function stepPut(s: EtcdState, op: Extract<EtcdOperation, { op: 'put' }>): EtcdState | Illegal {
+  const known = op.status !== 'unknown';
+  if (known && (op.output === undefined || op.output.revision !== s.revision + 1)) return ILLEGAL;
+  if (putFails(s.kvs, op.input)) return known ? ILLEGAL : s; // KeyNotFound: no effect
+  const old = s.kvs.get(op.input.key);
+  if (known && op.input.prevKv === true && !samePrevKv(op.output?.prevKv, old)) return ILLEGAL;
+  const d = new Draft(s);
+  d.put(op.input);
+  return d.finish();
+}
+
+function stepDelete(s: EtcdState, op: Extract<EtcdOperation, { op: 'delete' }>): EtcdState | Illegal {
+  const known = op.status !== 'unknown';
+  if (known) {
+    const out = op.output;
+    if (out === undefined || out.revision !== (out.deleted > 0 ? s.revision + 1 : s.revision)) return ILLEGAL;
+  }
+  const d = new Draft(s);
+  const resp = deleteRange(d, op.input);
+  if (known && !sameDeleteResponse(op.output as DeleteOutput, resp)) return ILLEGAL;
+  return d.finish();
+}
+
+function stepTxn(s: EtcdState, op: Extract<EtcdOperation, { op: 'txn' }>): EtcdState | Illegal {
+  const known = op.status !== 'unknown';
+  const out = op.output;
+  if (known && (out === undefined || (out.revision !== s.revision && out.revision !== s.revision + 1))) return ILLEGAL;
+  const plan = planTxn(s.kvs, op.input);
+  if (known && out?.succeeded !== plan.succeeded) return ILLEGAL;
+  if (txnFails(s, op.input, plan)) return known ? ILLEGAL : s;
+  const d = new Draft(s);
+  const resp = executeTxn(d, op.input, plan);
+  const next = d.finish();
+  if (known && (out === undefined || out.revision !== next.revision || !sameTxnResponse(out, resp))) return ILLEGAL;
+  return next;
+}
+
+function stepCompact(s: EtcdState, op: Extract<EtcdOperation, { op: 'compact' }>): EtcdState | Illegal {
+  const known = op.status !== 'unknown';
+  if (known && op.output?.revision !== s.revision) return ILLEGAL;
+  const rev = op.input.revision;
+  // etcd: Compacted if at or below the compaction revision, FutureRev if above the current one.
+  const fails = rev <= s.compactRevision || rev > s.revision;
+  if (fails) return known ? ILLEGAL : s;
+  return makeState(s.revision, rev, s.kvs, s.contentHash, s.prev);
+}
+
+function stepLeaseRevoke(s: EtcdState, op: Extract<EtcdOperation, { op: 'lease-revoke' }>): EtcdState | Illegal {
+  const d = new Draft(s);
+  for (const kv of s.kvs.values()) if (kv.lease === op.input.id) d.delete(kv.key);
+  const next = d.finish();
+  if (op.status !== 'unknown' && op.output?.revision !== next.revision) return ILLEGAL;
+  return next;
+}
+
+export function stepEtcd(s: EtcdState, op: EtcdOperation): EtcdState | Illegal {
+  switch (op.op) {
+    case 'range': return stepRange(s, op);
+    case 'put': return stepPut(s, op);
+    case 'delete': return stepDelete(s, op);
+    case 'txn': return stepTxn(s, op);
+    case 'compact': return stepCompact(s, op);
+    case 'lease-grant': return op.status === 'unknown' || op.output?.revision === s.revision ? s : ILLEGAL;
+    case 'lease-revoke': return stepLeaseRevoke(s, op);
+    default: return unreachable(op, 'etcd operation');
+  }
+}
+
+/** True when no accepted step of `op` (given its recorded output) changes the state. */
+export function etcdReadOnly(op: EtcdOperation): boolean {
+  const known = op.status !== 'unknown';
+  switch (op.op) {
+    case 'range':
+    case 'lease-grant':
+      return true;
+    case 'put':
+    case 'compact':
+    case 'lease-revoke':
+      return false;
+    case 'delete':
+      return known && op.output !== undefined && op.output.deleted === 0;
+    case 'txn':
+      return known ? op.output !== undefined && !responseWrites(op.output) : !requestMayWrite(op.input);
+    default:
+      return unreachable(op, 'etcd operation');
+  }
+}
+
+/** The largest state revision at which an ok `op` can still be placed. */
+export function etcdDeadline(op: EtcdOperation): number {
+  const out = op.output;
+  if (op.status !== 'ok' || out === undefined) return Infinity;
+  switch (op.op) {
+    case 'put': return out.revision - 1;
+    case 'delete': return op.output !== undefined && op.output.deleted > 0 ? out.revision - 1 : out.revision;
+    case 'txn': return op.output !== undefined && responseWrites(op.output) ? out.revision - 1 : out.revision;
+    case 'range':
+    case 'compact':
+    case 'lease-grant':
+    case 'lease-revoke':
+      return out.revision;
+    default:
+      return unreachable(op, 'etcd operation');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Descriptions and facts for explanations
+
+function describeKv(kv: KeyValue): string {
+  return `${kv.key}=${JSON.stringify(kv.value)}@${kv.modRevision}`;
+}
+
+function describeRequestOp(op: RequestOp): string {
+  switch (op.type) {
+    case 'range': return `range ${op.request.key}${op.request.rangeEnd ? `..${op.request.rangeEnd}` : ''}`;
+    case 'put': return `put ${op.request.key}=${JSON.stringify(op.request.value)}`;
+    case 'delete': return `delete ${op.request.key}${op.request.rangeEnd ? `..${op.request.rangeEnd}` : ''}`;
+    case 'txn': return `txn(…)`;
+    default: return unreachable(op, 'request op');
+  }
+}
+
+function describeCompare(c: Compare): string {
+  const sym = { EQUAL: '=', NOT_EQUAL: '!=', GREATER: '>', LESS: '<' }[c.result];
+  const rhs = c.target === 'VALUE' ? JSON.stringify(c.value) : c.target === 'VERSION' ? c.version : c.target === 'CREATE' ? c.createRevision : c.target === 'MOD' ? c.modRevision : c.lease;
+  return `${c.target.toLowerCase()}(${c.key}) ${sym} ${rhs}`;
+}
+
+export function describeEtcdOperation(op: EtcdOperation): string {
+  const unknown = op.status === 'unknown' || op.output === undefined;
+  const rev = unknown ? '(unknown outcome)' : `@rev ${op.output?.revision}`;
+  switch (op.op) {
+    case 'range': {
+      const r = op.input;
+      const what = `range ${r.key}${r.rangeEnd ? `..${r.rangeEnd}` : ''}${r.revision ? ` at rev ${r.revision}` : ''}${r.serializable ? ' (serializable)' : ''}`;
+      if (unknown || op.output === undefined) return `${what} ${rev}`;
+      const kvs = op.output.kvs.length === 0 ? 'nothing' : op.output.kvs.map(describeKv).join(', ');
+      return `${what} -> ${kvs} ${rev}`;
+    }
+    case 'put':
+      return `put ${op.input.key}=${JSON.stringify(op.input.value)} ${rev}`;
+    case 'delete':
+      return `delete ${op.input.key}${op.input.rangeEnd ? `..${op.input.rangeEnd}` : ''}${op.output !== undefined && !unknown ? ` -> deleted ${op.output.deleted}` : ''} ${rev}`;
+    case 'txn': {
+      const r = op.input;
+      const body = `txn if ${r.compare.map(describeCompare).join(' && ') || 'true'} then [${r.success.map(describeRequestOp).join('; ')}] else [${r.failure.map(describeRequestOp).join('; ')}]`;
+      return `${body}${op.output !== undefined && !unknown ? ` -> ${op.output.succeeded ? 'then' : 'else'}` : ''} ${rev}`;
+    }
+    case 'compact':
+      return `compact ${op.input.revision} ${rev}`;
+    case 'lease-grant':
+      return `lease-grant ttl=${op.input.ttlS}s ${rev}`;
+    case 'lease-revoke':
+      return `lease-revoke ${op.input.id} ${rev}`;
+    default:
+      return unreachable(op, 'etcd operation');
+  }
+}
+
+export function describeEtcdState(s: EtcdState): string {
+  const keys = [...s.kvs.keys()].sort();
+  const shown = keys.slice(0, 8).map((k) => describeKv(s.kvs.get(k) as KeyValue));
+  return `rev ${s.revision}: {${shown.join(', ')}${keys.length > 8 ? `, … ${keys.length - 8} more` : ''}}`;
+}
+
+function isPlainSingleKeyRange(r: RangeRequest): boolean {
+  return (r.rangeEnd === undefined || r.rangeEnd === '') && !r.revision && !r.keysOnly && !r.countOnly &&
+    !r.minModRevision && !r.maxModRevision && !r.minCreateRevision && !r.maxCreateRevision;
+}
+
+function etcdReadOf(op: EtcdOperation): ReadFact | undefined {
+  if (op.op !== 'range' || op.status !== 'ok' || op.output === undefined || !isPlainSingleKeyRange(op.input)) return undefined;
+  return { key: op.input.key, value: op.output.kvs[0]?.value ?? null };
+}
+
+function etcdWriteOf(op: EtcdOperation): WriteFact | null | undefined {
+  switch (op.op) {
+    case 'range':
+    case 'lease-grant':
+    case 'compact':
+      return null;
+    case 'put':
+      return op.input.ignoreValue === true ? undefined : { key: op.input.key, value: op.input.value, certain: op.status === 'ok' };
+    case 'delete':
+      if (op.input.rangeEnd !== undefined && op.input.rangeEnd !== '') return undefined;
+      if (op.status === 'ok' && op.output?.deleted === 0) return null;
+      return { key: op.input.key, value: null, certain: op.status === 'ok' };
+    case 'txn':
+      return etcdReadOnly(op) ? null : undefined;
+    case 'lease-revoke':
+      return undefined;
+    default:
+      return unreachable(op, 'etcd operation');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+
+export interface EtcdModelOptions {
+  /** Where the store starts (default: empty at revision 1). */
+  readonly init?: EtcdState;
+}
+
+/**
+ * The etcd model. Its partition keeps the modelled, non-serializable operations in one part: the
+ * revision is global, so the history cannot be split per key.
+ */
+export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState, EtcdOperation> {
+  const init = options.init ?? initialEtcdState();
+  return {
+    name: 'etcd',
+    init: () => init,
+    step: stepEtcd,
+    equal: equalEtcdStates,
+    hash: (s) => s.hash,
+    partition: (ops): Partition<EtcdOperation>[] => [{ label: 'etcd', ops: ops.filter((op) => isModelledOp(op) && !isSerializableRange(op)) }],
+    readOnly: etcdReadOnly,
+    progress: (s) => s.revision,
+    deadline: etcdDeadline,
+    describeOperation: describeEtcdOperation,
+    describeState: describeEtcdState,
+    readOf: etcdReadOf,
+    writeOf: etcdWriteOf,
+    initialValue: null,
+  };
+}
+
+export const etcdModel: Model<EtcdState, EtcdOperation> = createEtcdModel();
