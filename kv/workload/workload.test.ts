@@ -100,5 +100,9 @@ describe('workload: runs', () => {
     expect(total).toBeLessThan(700);
     expect(r.clients.every((w) => w.finished)).toBe(true);
     expect(r.clients.every((w) => w.stats().unknown === 0 && w.stats().ok > 0)).toBe(true);
+    const per = runWorkload('rate', { clients: 2, ratePerS: 100, ratePerClient: true, durationUs: 3_000_000 });
+    const perTotal = per.clients.map((w) => Object.values(w.stats().issued).reduce((a, b) => a + b, 0)).reduce((a, b) => a + b, 0);
+    expect(perTotal).toBeGreaterThan(500);
+    expect(perTotal).toBeLessThan(700);
   });
 });

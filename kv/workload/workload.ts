@@ -6,7 +6,8 @@
  *   hosts.start(200 + w, watcherFactory(env, endpoints, options, w));
  *
  * Each client runs one operation at a time (a Jepsen process): it waits an exponential think time
- * (mean = clients / ratePerS, so the offered total is `ratePerS` when calls are fast), issues the
+ * (mean = clients / ratePerS, so the offered total is `ratePerS` when calls are fast; or 1 / ratePerS
+ * with `ratePerClient`), issues the
  * next operation (`op-generator.ts`), and waits for its outcome. Every call is recorded in the
  * history by the client (ok / fail / unknown). Draws come from the streams `client/c<k>/ops` (which
  * operation, key, serializable or not) and `client/c<k>/timing` (think times), so changing the mix
@@ -36,8 +37,10 @@ export interface WorkloadOptions {
   readonly zipfExponent: number;
   /** Relative weights; a kind left out weighs 0. */
   readonly mix: Partial<OpMix>;
-  /** Operations per second offered over all clients. */
+  /** Operations per second offered over all clients (or by each client, with `ratePerClient`). */
   readonly ratePerS: number;
+  /** `ratePerS` is per client rather than the total. Default false. */
+  readonly ratePerClient: boolean;
   /** Fraction of gets sent serializable. */
   readonly serializableReadRatio: number;
   /** Watcher processes. */
@@ -60,6 +63,7 @@ export const WORKLOAD_DEFAULTS: WorkloadOptions = {
   zipfExponent: 1.1,
   mix: { get: 45, put: 40, delete: 5, txn: 10 },
   ratePerS: 100,
+  ratePerClient: false,
   serializableReadRatio: 0,
   watchers: 1,
   requestTimeoutUs: 3_000_000,
@@ -160,7 +164,7 @@ class Driver implements WorkloadClient {
   private scheduleNext(): void {
     this.timer = -1;
     if (this.stopped) return;
-    const meanUs = (this.o.clients / this.o.ratePerS) * 1_000_000;
+    const meanUs = ((this.o.ratePerClient ? 1 : this.o.clients) / this.o.ratePerS) * 1_000_000;
     const thinkUs = Math.round(this.timing.exponential(meanUs, { min: 0, max: meanUs * 20 }));
     if (this.ctx.localNow() + thinkUs >= this.endUs) return;
     this.timer = this.ctx.setTimer(thinkUs, () => this.issue());
