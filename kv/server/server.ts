@@ -44,14 +44,13 @@
  */
 import type { HashKVResponse, KvError, KvResult, ResponseHeader, TxnRequest } from '../api.js';
 import { assert, unreachable } from '../../sim/assert.js';
-import type { HostContext, TimerId } from '../../sim/host.js';
+import type { HostContext, HostId, TimerId } from '../../sim/host.js';
 import type { NodeObserver, RaftNodeHandle, StateMachine } from '../../raft/node/api.js';
 import type { Entry, LogIndex, NodeId, ReadState, Role, Term } from '../../raft/core/types.js';
 import { kvError } from '../mvcc/errors.js';
 import { MAX_LEASE_TTL_S } from '../lease/lessor.js';
 import { isTxnReadOnly, validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
 import type { CallOf, KvCall, KvReply, WatchStreamRequest } from '../wire.js';
-import type { HostId } from '../../sim/host.js';
 import { WatchServer, type WatchSend, type WatchServerStats } from './watch-server.js';
 import { ApplyWait } from './apply-wait.js';
 import { decodeRaftRequest, encodeRaftRequest, requestId, type InternalRequest, type RaftRequest } from './internal-request.js';
