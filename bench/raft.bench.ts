@@ -92,7 +92,7 @@ function clusterFigures(): Figure[] {
   let events = 0;
   let committed = 0;
   const run = (): number => {
-    const c = createTestCluster({ seed: 1, node: { snapshotCount: 1000, catchUpEntries: 100 } });
+    const c = createTestCluster({ seed: 1, node: { snapshotCount: 1000, catchUpEntries: 100 }, safetyCheckEveryUs: 0 });
     c.proposeSteadily(2_000, 20_000_000);
     c.runFor(20_500_000);
     c.checkConverged();

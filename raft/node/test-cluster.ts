@@ -13,6 +13,8 @@
  *   every restart, against the recovered state (`CrashRecord`);
  * - **convergence** (`checkConverged`): one leader, and every running node applied the same
  *   entries up to the same index, with the same state machine hash.
+ * - and raft/invariants' SafetyChecker over every running node every `safetyCheckEveryUs` (log
+ *   matching, leader completeness, term and commit monotonicity), fed every applied entry.
  * A broken check throws an InvariantViolation naming the seed.
  */
 import { assert, InvariantViolation } from '../../sim/assert.js';
@@ -35,6 +37,8 @@ import type { NodeObserver, StateMachine } from './api.js';
 import type { CrashPoint } from './crash-points.js';
 import type { RaftNode, RaftNodeOptions } from './node.js';
 import { createRaftNode } from './node.js';
+import type { NodeObservation } from '../invariants.js';
+import { SafetyChecker } from '../invariants.js';
 
 /** Node options a test may set (the cluster supplies the rest). */
 export type TestNodeOptions = Partial<Pick<RaftNodeOptions<Message>, 'raft' | 'tickUs' | 'snapshotCount' | 'catchUpEntries' | 'walSegmentBytes' | 'snapshotsKept' | 'unsafeNoFsync' | 'traceMessages'>>;
@@ -52,6 +56,11 @@ export interface TestClusterOptions {
   readonly crashPoint?: (id: NodeId, name: CrashPoint) => boolean;
   /** The observer of node `id`'s current incarnation. Default none. */
   readonly observer?: (id: NodeId) => NodeObserver;
+  /**
+   * How often raft/invariants' SafetyChecker looks at every running node (election safety, log
+   * matching, leader completeness, commit monotonicity); 0 turns it off. Default 50 ms.
+   */
+  readonly safetyCheckEveryUs?: Micros;
 }
 
 /**
@@ -65,7 +74,10 @@ export class AppendLog implements StateMachine {
   count = 0;
   lastIndex = 0 as LogIndex;
 
-  constructor(private readonly onApply: (e: Entry) => void) {}
+  constructor(
+    private readonly onApply: (e: Entry) => void,
+    private readonly onRestore: (index: LogIndex) => void = () => {},
+  ) {}
 
   applyEntry(entry: Entry): void {
     this.onApply(entry);
@@ -84,6 +96,7 @@ export class AppendLog implements StateMachine {
     this.hash = img.hash;
     this.count = img.count;
     this.lastIndex = index;
+    this.onRestore(index);
   }
 }
 
@@ -146,6 +159,9 @@ export class TestCluster {
   private readonly leaders = new Map<number, number>();
   private readonly promises = new Map<NodeId, Promises>();
   private readonly pendingCrash = new Map<NodeId, CrashPoint>();
+  private readonly safety = new SafetyChecker();
+  /** Per node, the last index fed to the safety checker's onApply (this incarnation). */
+  private readonly fedApplied = new Map<NodeId, number>();
   private proposalSeq = 0;
 
   constructor(private readonly o: TestClusterOptions) {
@@ -160,6 +176,15 @@ export class TestCluster {
     this.disks = createDisks(this.kernel, this.hosts, { traceOps: false, ...o.disk });
     this.kernel.trace.tap((e) => this.onTrace(e));
     for (const id of this.ids) this.hosts.start(id, (ctx) => this.build(ctx));
+    const everyUs = o.safetyCheckEveryUs ?? 50_000;
+    assert(Number.isInteger(everyUs) && everyUs >= 0, () => `test cluster: safetyCheckEveryUs must be an integer ≥ 0, got ${everyUs}`);
+    if (everyUs > 0) {
+      const check = (): void => {
+        this.observeSafety();
+        this.kernel.scheduler.schedule(everyUs, check);
+      };
+      this.kernel.scheduler.schedule(everyUs, check);
+    }
   }
 
   /** The member of a running (or paused) host. */
@@ -283,10 +308,38 @@ export class TestCluster {
     return this.applied.size - upTo.length;
   }
 
+  /** Runs raft/invariants' checker over every running node now. */
+  observeSafety(): void {
+    const nodes: NodeObservation[] = [];
+    for (const id of this.ids) {
+      const n = this.node(id);
+      if (n === undefined || this.hosts.state(id) === 'down' || n.status().stopped !== null) continue;
+      const s = n.raftStatus();
+      nodes.push({ id, term: s.term, role: s.role, commit: s.commit, log: n.logView() });
+    }
+    this.withSeed(() => this.safety.observe(nodes));
+  }
+
   private build(ctx: HostContext, bootstrap = true): Member {
     const id = ctx.id as NodeId;
     this.promises.set(id, { lastAck: null, lastVote: null });
-    const sm = new AppendLog((e) => this.onApply(id, e));
+    if (ctx.incarnation > 1) this.safety.onRestart(id);
+    this.fedApplied.delete(id);
+    const sm = new AppendLog(
+      (e) => this.onApply(id, e),
+      (index) => {
+        this.withSeed(() => this.safety.onSnapshotApplied(id, index));
+        this.fedApplied.set(id, index);
+      },
+    );
+    const userObserver = this.o.observer?.(id) ?? {};
+    const observer: NodeObserver = {
+      ...userObserver,
+      onApplied: (index) => {
+        this.feedApplied(id, index);
+        userObserver.onApplied?.(index);
+      },
+    };
     const node = createRaftNode<Message>({
       ...this.o.node,
       ctx,
@@ -296,7 +349,7 @@ export class TestCluster {
       peers: [...this.ids],
       bootstrap,
       stateMachine: sm,
-      ...(this.o.observer === undefined ? {} : { observer: this.o.observer(id) }),
+      observer,
       crash: () => {
         this.recordCrash(id, this.pendingCrash.get(id) ?? 'external');
         this.hosts.crash(id);
@@ -309,6 +362,25 @@ export class TestCluster {
     });
     this.network.listen(id, (from, msg) => node.receive(from as NodeId, msg));
     return { node, sm };
+  }
+
+  /** Hands the checker every entry (empty, conf change or normal) the node applied up to `index`. */
+  private feedApplied(id: NodeId, index: number): void {
+    const from = (this.fedApplied.get(id) ?? 0) + 1;
+    this.fedApplied.set(id, index);
+    if (from > index) return;
+    const ents = this.node(id)?.logView().entries(from as LogIndex, (index + 1) as LogIndex);
+    this.must(ents !== null && ents !== undefined && ents.length === index - from + 1, () => `test cluster: node ${id} applied ${from}..${index} but its log does not hold them`);
+    this.withSeed(() => this.safety.onApply(id, ents));
+  }
+
+  private withSeed(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof InvariantViolation && err.seed === undefined) throw new InvariantViolation(err.invariant, String(this.o.seed));
+      throw err;
+    }
   }
 
   private onApply(id: NodeId, e: Entry): void {
