@@ -60,5 +60,7 @@ describe('SafetyChecker', () => {
     expect(() => d.observe([obs(1, 1, 'follower', 0, [1])])).toThrow(/commit monotonicity/);
     d.onRestart(1 as NodeId);
     d.observe([obs(1, 1, 'follower', 0, [1])]);
+    c.onRestart(1 as NodeId);
+    c.observe([obs(1, 2, 'follower', 1, [1])]);
   });
 });

@@ -9,8 +9,9 @@
  * - State Machine Safety: no two nodes apply different entries at the same index (and every
  *   applied entry is the committed one).
  *
- * Also per node: the term never decreases, and the commit index never decreases within one
- * incarnation (a crash may lose an unsynced commit index; call `onRestart`).
+ * Also per node, within one incarnation: the term and the commit index never decrease. A crash
+ * loses what was not yet persisted (a term or vote not yet handed out in a Ready, an unsynced
+ * commit index), so call `onRestart` when a node restarts.
  *
  * A violation throws an InvariantViolation (sim/assert) naming the nodes, indexes and terms. The
  * checker keeps what it has seen (leaders per term, committed entries) across calls; feed it
@@ -60,8 +61,9 @@ export class SafetyChecker {
     for (const n of nodes) if (n.role === 'leader') this.checkLeaderCompleteness(n);
   }
 
-  /** A node restarted: its commit index may legitimately go back to what was synced. */
+  /** A node restarted: its term and commit index may legitimately go back to what was persisted. */
   onRestart(id: NodeId): void {
+    this.lastTerm.delete(id);
     this.lastCommit.delete(id);
     this.lastApplied.delete(id);
   }

@@ -32,6 +32,8 @@ export interface ClusterOptions {
   /** Called with the entries each node applies, and with snapshots it installs. */
   readonly onApply?: (id: NodeId, entries: readonly Entry[]) => void;
   readonly onSnapshot?: (id: NodeId, index: LogIndex) => void;
+  /** Called when a node restarts (its applied index goes back to its snapshot). */
+  readonly onRestart?: (id: NodeId) => void;
 }
 
 /** The node's storage, whose snapshot is always its current applied state (as etcd's harness). */
@@ -60,27 +62,55 @@ class AppliedStateStorage implements Storage {
   }
 }
 
+/** The state machine as of an applied index. */
+export interface AppliedState {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly confState: ConfState;
+  /** A digest of the applied data (order-sensitive), to compare state machines. */
+  readonly digest: string;
+}
+
 export class ClusterNode {
-  readonly raw: RawNode;
+  raw: RawNode;
   readonly storage: AppliedStateStorage;
-  /** The state machine: applied index, its term, the membership, and a digest of applied data. */
-  applied: { index: LogIndex; term: Term; confState: ConfState; digest: string };
+  applied: AppliedState;
+  /** The state after each applied index, so a compaction can snapshot exactly that index. */
+  readonly history = new Map<number, AppliedState>();
 
   constructor(
     readonly id: NodeId,
-    cfg: Omit<Config, 'storage' | 'applied'>,
+    private readonly cfg: Omit<Config, 'storage' | 'applied'>,
     bootstrap: Snapshot | null,
   ) {
     const mem = new MemoryStorage();
     if (bootstrap !== null) assert(mem.applySnapshot(bootstrap).ok, 'cluster: bootstrap snapshot');
-    const b = bootstrap?.metadata;
-    this.applied = { index: b?.index ?? (0 as LogIndex), term: b?.term ?? (0 as Term), confState: b?.confState ?? EMPTY_CONF_STATE, digest: '' };
+    this.applied = stateOf(bootstrap ?? EMPTY_SNAPSHOT_AT_ZERO);
+    this.history.set(this.applied.index, this.applied);
     this.storage = new AppliedStateStorage(mem, () => ({
       metadata: { index: this.applied.index, term: this.applied.term, confState: this.applied.confState },
       data: new TextEncoder().encode(this.applied.digest),
     }));
     this.raw = new RawNode({ ...cfg, storage: this.storage, applied: this.applied.index });
   }
+
+  /**
+   * A crash and restart: everything not in the storage is lost (here nothing unsynced exists,
+   * every Ready is persisted before advance). The state machine restarts from the storage's
+   * snapshot and re-applies the log after it (Config.applied = the snapshot index).
+   */
+  restart(): void {
+    const snap = this.storage.mem.persistedSnapshot();
+    this.applied = stateOf(snap);
+    this.raw = new RawNode({ ...this.cfg, storage: this.storage, applied: this.applied.index });
+  }
+}
+
+const EMPTY_SNAPSHOT_AT_ZERO: Snapshot = { metadata: { index: 0 as LogIndex, term: 0 as Term, confState: EMPTY_CONF_STATE }, data: new Uint8Array(0) };
+
+function stateOf(s: Snapshot): AppliedState {
+  const m = s.metadata;
+  return { index: m.index, term: m.term, confState: m.confState, digest: new TextDecoder().decode(s.data) };
 }
 
 /** A bound on stabilize rounds. */
@@ -140,14 +170,15 @@ export class MemoryCluster {
 
   private apply(n: ClusterNode, rd: Ready): void {
     if (rd.snapshot !== null) {
-      const m = rd.snapshot.metadata;
-      n.applied = { index: m.index, term: m.term, confState: m.confState, digest: new TextDecoder().decode(rd.snapshot.data) };
-      this.opts.onSnapshot?.(n.id, m.index);
+      n.applied = stateOf(rd.snapshot);
+      n.history.set(n.applied.index, n.applied);
+      this.opts.onSnapshot?.(n.id, n.applied.index);
     }
     for (const e of rd.committedEntries) {
       let cs = n.applied.confState;
       if (e.type !== 'normal') cs = n.raw.applyConfChange(decodeConfChange(e.type, e.data));
       n.applied = { index: e.index, term: e.term, confState: cs, digest: digest(n.applied.digest, e) };
+      n.history.set(e.index, n.applied);
     }
     if (rd.committedEntries.length > 0) this.opts.onApply?.(n.id, rd.committedEntries);
   }
@@ -211,9 +242,21 @@ export class MemoryCluster {
   /** Compacts node `id`'s log up to its applied index (keeping `keep` entries before it). */
   compact(id: number, keep = 0): void {
     const n = this.node(id);
-    const at = n.applied.index - keep;
-    if (at <= n.storage.mem.firstIndex() - 1 || at > n.storage.mem.lastIndex()) return;
-    assert(n.storage.mem.compact(at as LogIndex).ok, 'cluster: compact');
+    const at = (n.applied.index - keep) as LogIndex;
+    const state = n.history.get(at);
+    if (state === undefined || at <= n.storage.mem.firstIndex() - 1 || at > n.storage.mem.lastIndex()) return;
+    // Snapshot the state machine at `at` first, then drop the log it covers (etcd's order).
+    const snap = n.storage.mem.createSnapshot(at, state.confState, new TextEncoder().encode(state.digest));
+    assert(snap.ok, 'cluster: create snapshot');
+    assert(n.storage.mem.compact(at).ok, 'cluster: compact');
+  }
+
+  /** Crashes and restarts node `id` from its storage (in-flight messages stay in flight). */
+  restart(id: number): void {
+    const n = this.node(id);
+    n.restart();
+    this.opts.onRestart?.(n.id);
+    this.opts.onSnapshot?.(n.id, n.applied.index);
   }
 
   /** Handles every Ready and delivers every message until nothing moves. */

@@ -108,6 +108,11 @@ export class MemoryStorage implements Storage {
     return ok(this.snap);
   }
 
+  /** The snapshot this storage holds (what a restart recovers the state machine from). */
+  persistedSnapshot(): Snapshot {
+    return this.snap;
+  }
+
   /** Replaces the whole log by a snapshot (a follower installing one, or a restart). */
   applySnapshot(s: Snapshot): StorageResult<void> {
     if (this.snap.metadata.index >= s.metadata.index) return err('snap-out-of-date');
