@@ -11,6 +11,15 @@ import { createTestCluster, realNodeBuilder, type TestCluster } from './cluster-
 import type { Member } from './member.js';
 import type { Method, RequestOf } from './wire.js';
 import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type WorkloadClient } from './workload/workload.js';
+import { checkLinearizability } from '../sim/check/linearizability.js';
+import { etcdModel, type EtcdOperation } from './model.js';
+import type { ReadMode } from './server/options.js';
+
+/** The etcd model's verdict on a cluster's history. */
+function verdict(c: TestCluster): string {
+  const history = c.history.finish() as EtcdOperation[];
+  return checkLinearizability(etcdModel, history, { budgetSteps: 2_000_000 }).verdict;
+}
 
 function callSync<M extends Method>(c: TestCluster, client: KvClient, method: M, request: RequestOf<M>, limitUs = 10_000_000): CallOutcome<M> {
   let out: CallOutcome<M> | undefined;
@@ -123,7 +132,8 @@ describe('kv cluster end to end (3 members, real raft node)', () => {
         byIndex.set(w.index, sig);
       }
     }
-    expect(c.history.finish().filter((o) => o.status === 'fail')).toEqual([]);
+    expect(c.history.completed().filter((o) => o.status === 'fail')).toEqual([]);
+    expect(verdict(c)).toBe('ok');
   });
 
   it('a follower partitioned away serves no stale linearizable read, while a serializable one may be stale', () => {
@@ -167,8 +177,8 @@ describe('kv cluster end to end (3 members, real raft node)', () => {
     const seen = (record?.responses ?? []).flatMap((r) => r.response.events.map((e) => `${e.type} ${e.kv.key}@${e.kv.modRevision} ${e.kv.value}`));
     expect(seen).toEqual(committed);
     for (const m of c.liveMembers()) expect(m.stats().watch.ackOverruns).toBe(0);
-    const ops = c.history.finish();
-    expect(ops.filter((o) => o.status === 'ok').length).toBeGreaterThan(200);
+    expect(c.history.completed().filter((o) => o.status === 'ok').length).toBeGreaterThan(200);
+    expect(verdict(c)).toBe('ok');
   });
 
   it('leases on real members: a kept-alive lease survives a leader crash; an abandoned one expires through one replicated revoke', () => {
@@ -233,5 +243,43 @@ describe('kv cluster end to end (3 members, real raft node)', () => {
     const a = run('det');
     expect(run('det')).toEqual(a);
     expect(run('det2').hash).not.toBe(a.hash);
+  });
+
+  /**
+   * The headline contrast at the smallest scale: a leader cut off from its peers (CheckQuorum off,
+   * so it never steps down) keeps believing it leads. With leader-local reads it answers a read
+   * with the old value after the majority committed a new one — the checker finds the history not
+   * linearizable. With ReadIndex the same read cannot be confirmed by a quorum and times out.
+   */
+  const deposedLeaderRead = (mode: ReadMode): { verdict: string; read: CallOutcome<'range'> } => {
+    const c = createTestCluster({ members: 3, node: realNodeBuilder(mode, { tickUs: 10_000, raft: { checkQuorum: false } }), server: { readMode: mode, electionTimeoutUs: 100_000, requestTimeoutUs: 500_000 }, seed: `deposed-${mode}`, keepTrace: false });
+    const old = leaderOf(c);
+    c.run(50_000);
+    const others = c.memberIds.filter((id) => id !== old.id);
+    const writer = c.addClient({ endpoints: [old.id] });
+    expect(callSync(c, writer, 'put', { key: 'x', value: 'old' }).status).toBe('ok');
+    c.runUntil(() => converged(c), 1_000_000);
+    c.network.isolate(old.id, c.memberIds);
+    c.runUntil(() => others.some((id) => c.member(id)?.node.status().role === 'leader'), 5_000_000);
+    c.run(50_000);
+    const majority = c.addClient({ endpoints: others });
+    expect(callSync(c, majority, 'put', { key: 'x', value: 'new' }).status).toBe('ok');
+    expect(old.node.status().role).toBe('leader'); // it still believes it leads
+    c.run(1_000); // the read begins strictly after the write returned
+    const reader = c.addClient({ endpoints: [old.id], callTimeoutUs: 1_000_000 });
+    const read = callSync(c, reader, 'range', { key: 'x' });
+    return { verdict: verdict(c), read };
+  };
+
+  it('leader-local reads on a deposed leader go stale and the etcd model rejects the history', () => {
+    const { verdict: v, read } = deposedLeaderRead('leader-local');
+    expect(read.status === 'ok' && (read.response as RangeResponse).kvs[0]?.value).toBe('old');
+    expect(v).toBe('illegal');
+  });
+
+  it('readindex reads on the same deposed leader cannot be confirmed: no stale answer, a linearizable history', () => {
+    const { verdict: v, read } = deposedLeaderRead('readindex');
+    expect(read.status).not.toBe('ok');
+    expect(v).toBe('ok');
   });
 });
