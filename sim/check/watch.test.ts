@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import type { CommittedRevision, WatchEventRecord, WatchGuarantee, WatchHistory, WatchItem, WatchKeyValue, WatchRequestSpec } from './watch.js';
+import { checkWatches, formatWatchViolation } from './watch.js';
+
+const kv = (key: string, value: string, create: number, mod: number, version: number): WatchKeyValue => ({ key, value, createRevision: create, modRevision: mod, version, lease: 0 });
+const put = (k: WatchKeyValue, prevKv?: WatchKeyValue): WatchEventRecord => (prevKv === undefined ? { type: 'PUT', kv: k } : { type: 'PUT', kv: k, prevKv });
+const del = (key: string, mod: number, prevKv?: WatchKeyValue): WatchEventRecord => {
+  const e: WatchEventRecord = { type: 'DELETE', kv: { key, value: '', createRevision: 0, modRevision: mod, version: 0 } };
+  return prevKv === undefined ? e : { ...e, prevKv };
+};
+
+// r2 create a, r3 create b, r4 update a, r5 delete a, r6 (one txn) recreate a and update b, r7 create c.
+const A2 = kv('a', '1', 2, 2, 1);
+const B3 = kv('b', '1', 3, 3, 1);
+const A4 = kv('a', '2', 2, 4, 2);
+const A6 = kv('a', '3', 6, 6, 1);
+const B6 = kv('b', '2', 3, 6, 2);
+const C7 = kv('c', '1', 7, 7, 1);
+const committed: CommittedRevision[] = [
+  { revision: 2, at: 10, events: [put(A2)] },
+  { revision: 3, at: 20, events: [put(B3)] },
+  { revision: 4, at: 30, events: [put(A4, A2)] },
+  { revision: 5, at: 40, events: [del('a', 5, A4)] },
+  { revision: 6, at: 50, events: [put(A6), put(B6, B3)] },
+  { revision: 7, at: 60, events: [put(C7)] },
+];
+
+/** What a correct server sends a watch on [a, c) from revision 2 with prevKv. */
+const events = (at: number, revision: number, ...evs: WatchEventRecord[]): WatchItem => ({ kind: 'events', at, revision, events: evs });
+const request: WatchRequestSpec = { key: 'a', rangeEnd: 'c', startRevision: 2, prevKv: true };
+const clean: WatchItem[] = [
+  events(11, 2, put(A2)),
+  events(21, 3, put(B3)),
+  events(31, 4, put(A4, A2)),
+  events(41, 5, del('a', 5, A4)),
+  events(51, 6, put(A6), put(B6, B3)),
+  { kind: 'progress', at: 70, revision: 7 },
+];
+
+function judge(items: readonly WatchItem[], req: WatchRequestSpec = request) {
+  const w: WatchHistory = { id: 'c1/w1', request: req, items };
+  return checkWatches(committed, [w]);
+}
+
+function guarantees(items: readonly WatchItem[], req?: WatchRequestSpec): WatchGuarantee[] {
+  return [...new Set(judge(items, req).violations.map((v) => v.guarantee))];
+}
+
+describe('watch checker', () => {
+  it('accepts a clean stream, with a bookmark and a resumption after it', () => {
+    const resumed: WatchItem[] = [...clean, { kind: 'resumed', at: 80, startRevision: 8 }];
+    const r = judge(resumed);
+    expect(r.violations).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.events).toBe(6);
+  });
+
+  it('accepts a watch from "now" that starts after its creation revision', () => {
+    const r = judge([{ kind: 'created', at: 35, revision: 4 }, events(41, 5, del('a', 5)), events(51, 6, put(A6), put(B6))], { key: 'a', rangeEnd: 'c' });
+    expect(r.violations).toEqual([]);
+  });
+
+  it('ordered: an event older than one already delivered', () => {
+    const items = [clean[0], clean[2], clean[1], ...clean.slice(3)] as WatchItem[];
+    expect(guarantees(items)).toContain('ordered');
+  });
+
+  it('unique: the same event twice', () => {
+    const items = [...clean.slice(0, 3), events(32, 4, put(A4, A2)), ...clean.slice(3)] as WatchItem[];
+    expect(guarantees(items)).toEqual(['unique']);
+  });
+
+  it('atomic: one revision split over two responses', () => {
+    const items = [...clean.slice(0, 4), events(51, 6, put(A6)), events(52, 6, put(B6, B3)), clean[5]] as WatchItem[];
+    expect(guarantees(items)).toEqual(['atomic']);
+  });
+
+  it('reliable: a gap', () => {
+    const items = [clean[0], clean[1], ...clean.slice(3, 5)] as WatchItem[];
+    const r = judge(items);
+    expect(r.violations.map((v) => [v.guarantee, v.revision])).toEqual([['reliable', 4]]);
+    expect(formatWatchViolation(r.violations[0] as never)).toMatch(/^reliable c1\/w1 @rev 4: PUT a="2"@4 was never delivered/);
+  });
+
+  it('reliable: an event that differs from the committed one', () => {
+    const items = [clean[0], events(21, 3, put(kv('b', 'X', 3, 3, 1))), ...clean.slice(2)] as WatchItem[];
+    expect(guarantees(items)).toEqual(['reliable']);
+  });
+
+  it('reliable: a resumption that skips events after the last one received', () => {
+    const items = [clean[0], clean[1], { kind: 'resumed', at: 35, startRevision: 5 }, ...clean.slice(3, 5)] as WatchItem[];
+    const r = judge(items);
+    expect(r.violations.map((v) => [v.guarantee, v.revision])).toEqual([['reliable', 4]]);
+  });
+
+  it('resumable: a watch from revision 4 that begins at 5', () => {
+    const items = clean.slice(3, 5);
+    expect(judge(items, { ...request, startRevision: 4 }).violations.map((v) => [v.guarantee, v.revision])).toEqual([['resumable', 4]]);
+  });
+
+  it('resumable: a watch from revision 4 that delivers revision 3', () => {
+    expect(guarantees(clean.slice(1, 5), { ...request, startRevision: 4 })).toEqual(['resumable']);
+  });
+
+  it('bookmarkable: a progress notification before an event it covers', () => {
+    const items = [...clean.slice(0, 3), { kind: 'progress', at: 45, revision: 5 }, ...clean.slice(3, 5)] as WatchItem[];
+    expect(guarantees(items)).toEqual(['bookmarkable']);
+  });
+
+  it('bookmarkable: a progress notification below a future watch start (etcd #20221)', () => {
+    const r = judge([{ kind: 'progress', at: 5, revision: 3 }], { ...request, startRevision: 9 });
+    expect(r.violations.map((v) => v.guarantee)).toEqual(['bookmarkable']);
+  });
+
+  it('prevKv: a wrong previous value, and a missing one when asked', () => {
+    const wrong = [...clean.slice(0, 2), events(31, 4, put(A4, kv('a', 'zzz', 2, 2, 1))), ...clean.slice(3)] as WatchItem[];
+    expect(guarantees(wrong)).toEqual(['prevKv']);
+    const missing = [...clean.slice(0, 2), events(31, 4, put(A4)), ...clean.slice(3)] as WatchItem[];
+    expect(guarantees(missing)).toEqual(['prevKv']);
+  });
+
+  it('isCreate: a re-created key reported with its old create revision', () => {
+    const items = [...clean.slice(0, 4), events(51, 6, put(kv('a', '3', 2, 6, 1)), put(B6, B3)), clean[5]] as WatchItem[];
+    expect(guarantees(items)).toEqual(['isCreate']);
+  });
+
+  it('filter: a DELETE delivered to a NODELETE watch, and a key outside the range', () => {
+    const req = { ...request, filters: ['NODELETE'] as const };
+    const noDeletes = [...clean.slice(0, 3), ...clean.slice(4)] as WatchItem[];
+    expect(judge(noDeletes, req).violations).toEqual([]);
+    expect(guarantees(clean, req)).toEqual(['filter']);
+    const outside = [...clean.slice(0, 5), events(61, 7, put(C7))] as WatchItem[];
+    expect(guarantees(outside)).toEqual(['filter']);
+  });
+
+  it('bounds the violations listed per watch and counts the rest', () => {
+    const dup = Array.from({ length: 10 }, (_, i) => events(100 + i, 2, put(A2)));
+    const r = checkWatches(committed, [{ id: 'w', request, items: [...clean, ...dup] }], { violationsPerWatchMax: 3 });
+    expect(r.violations.length).toBe(3);
+    expect(r.violationsDropped).toBeGreaterThan(0);
+    expect(r.ok).toBe(false);
+  });
+});
