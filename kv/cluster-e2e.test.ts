@@ -4,6 +4,7 @@
  * correct header, reads see the writes before them, and all members converge to the same hashKV at
  * the same revision with the same applied write sequence.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KvError, RangeResponse, ResponseHeader } from './api.js';
 import type { CallOutcome, KvClient } from './client/client.js';
@@ -281,5 +282,28 @@ describe('kv cluster end to end (3 members, real raft node)', () => {
     const { verdict: v, read } = deposedLeaderRead('readindex');
     expect(read.status).not.toBe('ok');
     expect(v).toBe('ok');
+  });
+
+  it('random seeds, crash and partition times: linearizable histories and one hashKV after healing (readindex)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 200, max: 900 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), (seed, faultMs, crashed, isolated) => {
+        const c = createTestCluster({ members: 3, node: realNodeBuilder('readindex', { tickUs: 10_000, snapshotCount: 50, catchUpEntries: 10 }), server: { electionTimeoutUs: 100_000 }, seed, keepTrace: false });
+        const options = resolveWorkloadOptions({ clients: 3, keys: 3, ratePerS: 150, durationUs: 1_500_000, requestTimeoutUs: 400_000, mix: { get: 40, put: 35, delete: 10, txn: 15 } });
+        const clients: WorkloadClient[] = [];
+        for (let k = 0; k < 3; k++) clients.push(c.addProgram((ctx, env) => workloadClientFactory(env, c.memberIds, options, k, c.random.fork(`client/c${k}`))(ctx)));
+        c.run(faultMs * 1_000);
+        c.crash(crashed);
+        c.network.isolate(isolated, c.memberIds);
+        c.run(300_000);
+        c.restart(crashed);
+        c.run(200_000);
+        c.network.heal();
+        expect(c.runUntil(() => clients.every((w) => w.finished) && converged(c), 10_000_000)).toBe(true);
+        const hashes = new Set(c.liveMembers().map((m) => JSON.stringify(m.hashKV())));
+        expect(hashes.size).toBe(1);
+        expect(verdict(c)).toBe('ok');
+      }),
+      { numRuns: 4 },
+    );
   });
 });
