@@ -297,4 +297,17 @@ describe('raft node', () => {
     expect(c.disks.of(f).names().filter((n) => n.startsWith('member/'))).toEqual([]);
     expect(() => c.restart(f)).toThrow(/durability: node \d applied up to \d+ but recovered only up to 3 /);
   });
+
+  it('a leadership transfer asked of a follower is forwarded to the leader and hands over', () => {
+    const c = createTestCluster({ seed: 16, node: FAST });
+    c.proposeSteadily(5_000, 1_000_000);
+    c.runFor(600_000);
+    const lead = c.leader() as NodeId;
+    const [asker, target] = c.ids.filter((id) => id !== lead) as [NodeId, NodeId];
+    c.node(asker)?.transferLeadership(target);
+    c.runFor(300_000);
+    expect(c.leader()).toBe(target);
+    c.runFor(500_000);
+    c.checkConverged();
+  });
 });

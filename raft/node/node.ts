@@ -777,7 +777,8 @@ class Node<W> implements RaftNode {
       this.o.ctx.emit('raft.drop', { type: message.type, from, reason: this.state });
       return;
     }
-    assert(message.from === from, () => `node ${this.id}: a ${message.type} from ${message.from} arrived from host ${from}`);
+    // `from` is the sending host; `message.from` may differ (a follower forwards a transfer request
+    // with the transferee as its sender, as etcd does).
     if (this.o.traceMessages) this.o.ctx.emit('raft.recv', messageFields(message, 'from', from));
     const res = this.raw.step(message);
     if (!res.ok) this.o.ctx.emit('raft.drop', { type: message.type, from, reason: res.error });
