@@ -1,7 +1,7 @@
 /**
- * What an experiment leaves behind, as plain JSON-able data: `raftsim experiment --json` prints it
- * (without the representative runs), `--out DIR` hands it to the reports. The reports import only
- * these types.
+ * What an experiment concludes, as plain JSON-able data: `raftsim experiment` prints its table and
+ * explanation, `--json` a subset (experiments.ts `experimentJson`), and `--out DIR` hands it to the
+ * reports (reports/experiment-adapter.ts reads these types).
  *
  * An experiment runs every arm over the same seeds; an arm is one setting of the system (PreVote
  * on / off, a read mode, fsync on / off) applied to the same scenario with `--set` overrides.
@@ -31,7 +31,7 @@ export interface ArmResult {
   /** Aggregates over the seeds, by the names the issue fixes (`isolatedTermRiseMax`, `violationSeeds`, …). */
   readonly metrics: Readonly<Record<string, number>>;
   readonly seeds: readonly ArmSeed[];
-  /** A representative run (the first seed) with its kept trace and history, for the report's charts. */
+  /** A representative run (the first seed) with its kept trace, for the report's charts; null when not kept (no --out). */
   readonly representative: RunRecord | null;
 }
 

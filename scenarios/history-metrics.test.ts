@@ -21,10 +21,14 @@ describe('stale reads', () => {
     expect(findStaleReads([w1, w2, fresh, stale, concurrent])).toEqual([stale.id]);
   });
 
-  it('an absent key is stale after an acknowledged put, fresh after an acknowledged delete', () => {
+  it('an absent key is stale from a store behind an acknowledged put, fresh after an acknowledged or concurrent delete', () => {
     const w = put('k', 'a', 0, 10, 2);
     const missing = get('k', 20, 30, null, 1);
     expect(findStaleReads([w, missing])).toEqual([missing.id]);
+    // Absent at revision 4: a delete at 3 acknowledged after the read began explains it.
+    const concurrentDelete = del('k', 18, 40, 3, 1);
+    const gone4 = get('k', 20, 30, null, 4);
+    expect(findStaleReads([w, concurrentDelete, gone4])).toEqual([]);
     const d = del('k', 12, 15, 3, 1);
     const gone = get('k', 20, 30, null, 3);
     const old = get('k', 20, 30, { value: 'a', modRevision: 2 }, 2);

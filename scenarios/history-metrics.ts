@@ -4,8 +4,9 @@
  *
  * A **stale read** is a single-key `range` that returned a version of the key older than one
  * already acknowledged before the read began: the newest write to that key that completed ok
- * before the read's call has revision W, and the read returned the key with modRevision < W (or
- * no key although W was a put). It is counted for every read, serializable ones included — a
+ * before the read's call has revision W, and the read returned the key with modRevision < W, or
+ * no key from a store at a revision < W (an absence at or after W may be a later delete's). It
+ * is counted for every read, serializable ones included — a
  * serializable read is *allowed* to be stale, and the readindex experiment shows how often it is.
  */
 import type { Operation } from '../sim/history.js';
@@ -102,8 +103,11 @@ export function findStaleReads(history: readonly Operation[]): number[] {
     const key = (read.input as { key: string }).key;
     const last = newest.get(key);
     if (last === undefined) continue;
-    const kv = (read.output as { kvs?: readonly { modRevision: number }[] } | undefined)?.kvs?.[0];
-    if (kv === undefined ? last.put : kv.modRevision < last.revision) stale.push(read.id);
+    const out = read.output as { revision?: number; kvs?: readonly { modRevision: number }[] } | undefined;
+    const kv = out?.kvs?.[0];
+    // Present: an older version of the key. Absent: served from a store that had not applied the
+    // write (a later, concurrent delete could explain an absence at or after it).
+    if (kv === undefined ? (out?.revision ?? 0) < last.revision : kv.modRevision < last.revision) stale.push(read.id);
   }
   return stale.sort((a, b) => a - b);
 }

@@ -25,7 +25,7 @@ describe('resolveScenario', () => {
 
   it('names the file and the field path of a bad value in one line', () => {
     const r = resolve({ faults: [{ type: 'heal', at: 1 }, { type: 'heal', at: 2 }, { type: 'crash', at: 'soon', node: 1 }] });
-    expect(r).toEqual({ ok: false, error: 'my.json: faults[2].at: expected a time in milliseconds' });
+    expect(r).toEqual({ ok: false, error: 'my.json: faults[2].at: expected number (a time in milliseconds)' });
   });
 
   it('rejects unknown fields with their path', () => {

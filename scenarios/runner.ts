@@ -78,9 +78,18 @@ interface RunState {
   readonly termsAtFirstFault: Map<HostId, number>;
 }
 
+/**
+ * The scenario with the faults its generated mix draws for `seed` written out (and the mix off):
+ * what a run of (scenario, seed) schedules, as a plain list — the shrinker's input, and a file
+ * that replays the same run.
+ */
+export function materializeForSeed(s: Scenario, seed: number): Scenario {
+  return materialize(s, generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), CRASH_POINTS));
+}
+
 export function runScenario(o: RunOptions): RunRecord {
   const root = createRandom(o.seed);
-  const scenario = materialize(o.scenario, generateFaultMix(o.scenario, root.fork('nemesis/mix'), CRASH_POINTS));
+  const scenario = materializeForSeed(o.scenario, o.seed);
   const totalUs = msToUs(scenario.durationMs + scenario.liveness.boundMs);
   const scheduler = createScheduler({ eventBudget: Math.ceil((totalUs / 1_000_000) * EVENTS_PER_VIRTUAL_S_MAX) + 1_000_000 });
   const trace = createTrace(o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' });

@@ -29,7 +29,7 @@ export const FAULTS_MAX = 10_000;
 /** The longest safety phase: an hour of virtual time. */
 export const DURATION_MS_MAX = 3_600_000;
 
-const ms = (what: string) => z.number({ error: `expected ${what} in milliseconds` }).finite().nonnegative();
+const ms = (what: string) => z.number({ error: `expected number (${what} in milliseconds)` }).finite().nonnegative();
 const positiveInt = () => z.number().int().positive();
 const ratio = () => z.number().min(0).max(1);
 

@@ -6,6 +6,8 @@ import type { ScenarioInput } from '../schema.js';
 
 export interface BuiltinScenario {
   readonly name: string;
+  /** One line for `raftsim list` and the README's table. */
+  readonly summary: string;
   /** One paragraph: what the scenario shows and what to look at in its report. */
   readonly description: string;
   /**

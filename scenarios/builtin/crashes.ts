@@ -5,6 +5,7 @@ import type { BuiltinScenario } from './builtin.js';
 
 export const leaderCrash: BuiltinScenario = {
   name: 'leader-crash',
+  summary: 'the leader crashes under writes and restarts from its disk',
   description:
     'The leader crashes under write load and restarts 2 s later from its disk. Writes in flight at the ' +
     'crash end unknown — they may or may not have committed — and the linearizability check must find ' +
@@ -20,6 +21,7 @@ export const leaderCrash: BuiltinScenario = {
 
 export const rollingRestarts: BuiltinScenario = {
   name: 'rolling-restarts',
+  summary: 'every member crashes and restarts in turn',
   description:
     'Every member is crashed and restarted in turn, one every 2 s, as an upgrade would do. A quorum ' +
     'is up throughout, so the cluster stays available apart from the elections when the leader goes; ' +
@@ -38,6 +40,7 @@ export const rollingRestarts: BuiltinScenario = {
 
 export const noFsyncCrash: BuiltinScenario = {
   name: 'no-fsync-crash',
+  summary: 'without fsync, a majority power loss loses acknowledged writes',
   description:
     'With etcd\'s --unsafe-no-fsync the WAL is never fsynced: a write is acknowledged once a quorum ' +
     'has it in memory. Here the leader and a follower lose power at the same instant, a majority: ' +

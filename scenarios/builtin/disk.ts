@@ -5,6 +5,7 @@ import type { BuiltinScenario } from './builtin.js';
 
 export const tornWrite: BuiltinScenario = {
   name: 'torn-write',
+  summary: 'crashes tear the last WAL write; restart repairs the torn tail',
   description:
     'Power fails while a WAL record is on its way to the disk: a sector-aligned prefix of the last ' +
     'write reaches the platter, the rest does not (every crash here tears). At restart the WAL ' +
@@ -25,6 +26,7 @@ export const tornWrite: BuiltinScenario = {
 
 export const walBitFlip: BuiltinScenario = {
   name: 'wal-bit-flip',
+  summary: 'a bit rots in a WAL: the CRC catches it and the member refuses to start',
   description:
     'One bit of member 3\'s WAL rots on the disk, and the member restarts. The CRC chain catches ' +
     'it: a mismatch that is not a torn tail is corruption, and the member refuses to start rather ' +
@@ -42,6 +44,7 @@ export const walBitFlip: BuiltinScenario = {
 
 export const diskFull: BuiltinScenario = {
   name: 'disk-full',
+  summary: 'the leader\'s disk fills up: it stops, the others carry on',
   description:
     'The leader\'s disk fills up: its next WAL write fails with ENOSPC. A member cannot go on from ' +
     'state it did not persist, so it stops (etcd panics), the others elect a new leader, and writes ' +

@@ -8,6 +8,7 @@ import type { BuiltinScenario } from './builtin.js';
 
 export const snapshotCatchUp: BuiltinScenario = {
   name: 'snapshot-catch-up',
+  summary: 'a lagging follower catches up by snapshot after log compaction',
   description:
     'A follower is cut off for 5 s under steady writes while the others snapshot every 100 entries ' +
     'and keep only 20 behind it, so the log it would need is gone. On heal the leader sends a ' +
@@ -24,6 +25,7 @@ export const snapshotCatchUp: BuiltinScenario = {
 
 export const leaderTransfer: BuiltinScenario = {
   name: 'leader-transfer',
+  summary: 'leadership is handed over on purpose',
   description:
     'Leadership is handed over on purpose twice (etcd\'s MoveLeader): the leader brings the target up ' +
     'to date, tells it to campaign at once (MsgTimeoutNow, skipping PreVote and the lease), and ' +
@@ -41,6 +43,7 @@ export const leaderTransfer: BuiltinScenario = {
 
 export const membershipChange: BuiltinScenario = {
   name: 'membership-change',
+  summary: 'a member is added, then the leader removes itself',
   description:
     'The cluster changes shape under load, one member at a time as etcd does (ConfChange V1): member 4 ' +
     'is added and catches up from the leader, then the current leader removes itself and steps down, ' +
@@ -59,6 +62,7 @@ export const membershipChange: BuiltinScenario = {
 
 export const crashPoints: BuiltinScenario = {
   name: 'crash-points',
+  summary: 'a member is killed at every crash point of the raft node',
   description:
     'A member is killed at each of the raft node\'s named crash points in turn — the failpoints etcd\'s ' +
     'robustness suite uses (raftBeforeSave, raftAfterSave, raftAfterWALRelease, …) — and restarted ' +

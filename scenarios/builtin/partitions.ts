@@ -6,6 +6,7 @@ import type { BuiltinScenario } from './builtin.js';
 
 export const prevoteRejoin: BuiltinScenario = {
   name: 'prevote-rejoin',
+  summary: 'an isolated follower rejoins: PreVote keeps its term, without it the leader is deposed',
   description:
     'A follower is cut off from the other members for 8 s (8 election timeouts) and then rejoins. ' +
     'Without PreVote it times out again and again, each time raising its term, and on return its ' +
@@ -22,6 +23,7 @@ export const prevoteRejoin: BuiltinScenario = {
 
 export const asymmetricPartition: BuiltinScenario = {
   name: 'asymmetric-partition',
+  summary: 'partial connectivity (leader and one follower cut, a bridge between them)',
   description:
     'Partial connectivity, the case behind Cloudflare\'s 2020 etcd outage: the link between the ' +
     'leader and one follower is cut both ways, while the third member still reaches both. The cut-off ' +
@@ -38,6 +40,7 @@ export const asymmetricPartition: BuiltinScenario = {
 
 export const leaderMinority: BuiltinScenario = {
   name: 'leader-minority',
+  summary: 'the leader is cut off in a minority: how long does it go on leading?',
   description:
     'The leader of a 5-member cluster is cut off with one follower, a minority. The majority elects ' +
     'a new leader after an election timeout. With CheckQuorum the old leader notices within an ' +

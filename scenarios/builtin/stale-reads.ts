@@ -10,6 +10,7 @@ const READ_HEAVY = { clients: 4, keys: 3, mix: { get: 60, put: 35, delete: 0, tx
 
 export const leaderIsolationStaleRead: BuiltinScenario = {
   name: 'leader-isolation-stale-read',
+  summary: 'an isolated leader without CheckQuorum serves stale leader-local reads',
   description:
     'The leader is cut off from the other members (clients still reach it) while it serves reads ' +
     'leader-local: from its own state, without asking a quorum whether it still leads. The majority ' +
@@ -30,6 +31,7 @@ export const leaderIsolationStaleRead: BuiltinScenario = {
 
 export const leaderPauseStaleRead: BuiltinScenario = {
   name: 'leader-pause-stale-read',
+  summary: 'a paused leader wakes up still leading and serves stale reads',
   description:
     'The leader process is paused (SIGSTOP) for 3 s — a GC pause, a stalled VM — and its network to ' +
     'the other members stays cut for 1.5 s after it resumes (clients still reach it). The others elect ' +
@@ -52,6 +54,7 @@ export const leaderPauseStaleRead: BuiltinScenario = {
 
 export const leaseReadClockDrift: BuiltinScenario = {
   name: 'lease-read-clock-drift',
+  summary: 'lease reads on a leader whose clock runs slow go stale',
   description:
     'Lease-based reads trust time: a leader that heard a quorum less than an election timeout ago ' +
     'answers reads without a round trip, because no other leader can have been elected since. That ' +
@@ -73,6 +76,7 @@ export const leaseReadClockDrift: BuiltinScenario = {
 
 export const readModes: BuiltinScenario = {
   name: 'read-modes',
+  summary: 'the leader is cut off under read load (the readindex experiment)',
   description:
     'The scenario of `raftsim experiment readindex`: under read-heavy traffic the leader is cut off ' +
     'from the other members for 4 s (clients still reach it), with CheckQuorum on as etcd runs it. The ' +

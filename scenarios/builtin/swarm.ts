@@ -10,6 +10,7 @@ import type { BuiltinScenario } from './builtin.js';
 
 export const swarm: BuiltinScenario = {
   name: 'swarm',
+  summary: 'for fuzzing: the seed picks the cluster, options and fault mix',
   description:
     'For fuzzing: the seed chooses the cluster size (1, 3 or 5), PreVote and CheckQuorum, the election ' +
     'and snapshot settings, the network\'s delay, loss and duplication, clock skew, the traffic, and ' +

@@ -1,0 +1,156 @@
+/**
+ * `raftsim experiment <prevote|readindex|checkquorum|fsync|all> [--seeds N] [--from S] [--json]
+ * [--out DIR] [--workers W]`: runs every arm of the experiment over the same seeds (on worker
+ * threads) and prints the comparison table and what it shows. `--out DIR` writes the experiment
+ * reports (HTML, Markdown, JSON), the report of one representative run per arm, and an index.
+ *
+ * Anomalies are the point of an experiment, so failed checks do not change the exit code; a run
+ * that crashes does (exit 1, with its reproduce command).
+ */
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { experimentDataOf } from '../../reports/experiment-adapter.js';
+import { indexEntryForExperiment, indexEntryForRun, type IndexEntry } from '../../reports/index-page.js';
+import { writeExperimentReport, writeIndex, writeRunReport } from '../../reports/write.js';
+import { EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
+import type { ExperimentResult } from '../experiment-record.js';
+import { EXPERIMENT_NAMES, EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName, type ExperimentSpec } from '../experiments.js';
+import type { JobResult, RunJob } from '../run-job.js';
+import type { RunRecord } from '../run-record.js';
+import { positiveIntOption, print, seedOption } from './io.js';
+import { defaultWorkers, runPool } from './worker-pool.js';
+
+interface ExperimentArgs {
+  readonly name: string;
+  readonly seeds: number;
+  readonly from: number;
+  readonly json: boolean;
+  readonly out: string | undefined;
+  readonly workers: number | undefined;
+}
+
+export const experimentCommand: CommandModule<object, ExperimentArgs> = {
+  command: 'experiment <name>',
+  describe: 'Compare settings over the same seeds: prevote, readindex, checkquorum, fsync, or all',
+  builder: (y: Argv) =>
+    y
+      .positional('name', { type: 'string', choices: [...EXPERIMENT_NAMES, 'all'], describe: 'which experiment' })
+      .option('seeds', { type: 'number', default: 20, describe: 'seeds per arm' })
+      .option('from', { type: 'number', default: 1, describe: 'first seed' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {experiment, seeds, arms: [{name, settings, metrics}]} (an array for all)' })
+      .option('out', { type: 'string', describe: 'write the experiment reports (and one run report per arm) into this directory' })
+      .option('workers', { type: 'number', describe: 'worker threads (default 2; 0 runs in this thread)' })
+      .example('$0 experiment prevote --seeds 50', 'term rise and leader changes with PreVote on and off')
+      .example('$0 experiment readindex --json | jq ".arms[] | {name, v: .metrics.violationSeeds}"', 'violations per read mode')
+      .example('$0 experiment all --seeds 20 --out reports/out', 'everything, with reports (what `npm start` runs)') as unknown as Argv<ExperimentArgs>,
+  handler: async (args) => {
+    const names: ExperimentName[] = args.name === 'all' ? [...EXPERIMENT_NAMES] : [args.name as ExperimentName];
+    const count = positiveIntOption(args.seeds, '--seeds');
+    const from = seedOption(args.from, '--from');
+    const seeds = Array.from({ length: count }, (_, i) => from + i);
+    const workers = args.workers === undefined ? defaultWorkers() : Math.max(0, Math.floor(args.workers));
+    const plan = planJobs(names, seeds, args.out !== undefined);
+    const records = new Map<number, RunRecord>();
+    const crashes: { job: RunJob; error: string }[] = [];
+    const t0 = performance.now();
+    let done = 0;
+    await runPool(plan.jobs, {
+      workers,
+      onResult: (r: JobResult) => {
+        done++;
+        if (r.ok) records.set(r.id, r.record);
+        else if (r.kind === 'input') throw new UserInputError(r.error);
+        else crashes.push({ job: plan.jobs[r.id] as RunJob, error: r.error });
+        if (process.stderr.isTTY === true) process.stderr.write(`\r${done}/${plan.jobs.length} runs`);
+      },
+    });
+    if (process.stderr.isTTY === true) process.stderr.write('\n');
+    const results = names.map((n) => summarize(EXPERIMENTS[n], seeds, plan, records));
+    output(args, results, performance.now() - t0, plan.jobs.length, workers);
+    if (args.out !== undefined) writeReports(args.out, results);
+    if (crashes.length > 0) {
+      const c = crashes[0] as (typeof crashes)[number];
+      print(`${crashes.length} runs crashed; the first: ${c.error.split('\n')[0] ?? ''}`);
+      print(`reproduce: npx raftsim run ${c.job.source.kind === 'builtin' ? c.job.source.name : c.job.source.path} --seed ${c.job.seed}${c.job.overrides.map((o) => ` --set ${o}`).join('')}`);
+      process.exitCode = EXIT_CHECK_FAILED;
+    }
+  },
+};
+
+interface Plan {
+  readonly jobs: RunJob[];
+  /** Job ids per experiment and arm, in seed order. */
+  readonly byArm: Map<string, number[]>;
+}
+
+const armKey = (experiment: string, arm: string): string => `${experiment}/${arm}`;
+
+/** Every (experiment, arm, seed) as a job; the first seed of each arm keeps its trace when reports are written. */
+function planJobs(names: readonly ExperimentName[], seeds: readonly number[], full: boolean): Plan {
+  const jobs: RunJob[] = [];
+  const byArm = new Map<string, number[]>();
+  for (const n of names) {
+    const spec = EXPERIMENTS[n];
+    for (const arm of spec.arms) {
+      const ids: number[] = [];
+      for (const [i, seed] of seeds.entries()) {
+        const keep = full && i === 0;
+        ids.push(jobs.length);
+        jobs.push({ id: jobs.length, source: { kind: 'builtin', name: spec.scenario }, seed, overrides: arm.overrides, trace: keep ? 'keep' : 'hash-only', full: keep });
+      }
+      byArm.set(armKey(n, arm.name), ids);
+    }
+  }
+  return { jobs, byArm };
+}
+
+function armRecords(plan: Plan, records: ReadonlyMap<number, RunRecord>, experiment: string, arm: string): RunRecord[] {
+  return (plan.byArm.get(armKey(experiment, arm)) ?? []).map((id) => records.get(id)).filter((r): r is RunRecord => r !== undefined);
+}
+
+function summarize(spec: ExperimentSpec, seeds: readonly number[], plan: Plan, records: ReadonlyMap<number, RunRecord>): ExperimentResult {
+  const arms = spec.arms.map((a) => {
+    const recs = armRecords(plan, records, spec.name, a.name);
+    // The first seed's run kept its trace (and history) when reports are written: the arm's representative.
+    const rep = recs[0];
+    return summarizeArm(spec, a, recs, rep !== undefined && rep.trace.length > 0 ? rep : null);
+  });
+  return summarizeExperiment(spec, seeds, arms);
+}
+
+function output(args: ExperimentArgs, results: readonly ExperimentResult[], wallMs: number, runs: number, workers: number): void {
+  if (args.json) {
+    const json = results.map(experimentJson);
+    print(JSON.stringify(args.name === 'all' ? json : json[0], null, 1));
+    return;
+  }
+  for (const r of results) {
+    print(formatExperimentTable(r));
+    print();
+    for (const line of r.explanation) print(`  ${line}`);
+    print(`  reproduce: ${r.reproduce}`);
+    print();
+  }
+  print(`${runs} runs in ${(wallMs / 1000).toFixed(1)} s on ${workers} workers`);
+}
+
+/** Experiment reports, one run report per arm (its representative seed), and an index linking them. */
+function writeReports(dir: string, results: readonly ExperimentResult[]): void {
+  const entries: IndexEntry[] = [];
+  for (const r of results) {
+    const hrefs = new Map<string, string>();
+    for (const a of r.arms) {
+      if (a.representative === null) continue;
+      const stem = `${r.experiment}-${a.name}-seed${a.representative.seed}`;
+      writeRunReport(dir, a.representative, { stem });
+      hrefs.set(a.name, `${stem}.html`);
+      entries.push(indexEntryForRun(a.representative, `${stem}.html`));
+    }
+    const data = experimentDataOf(r, (a) => hrefs.get(a.name) ?? null);
+    writeExperimentReport(dir, data);
+    entries.unshift(indexEntryForExperiment(data));
+  }
+  const index = writeIndex(dir, entries);
+  print(`report: ${index}`);
+  print(`(open ${join(dir, 'index.html')} in a browser: the experiments, and one run of each arm)`);
+}
