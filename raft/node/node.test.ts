@@ -178,7 +178,13 @@ describe('raft node', () => {
   });
 
   it('a corrupt WAL segment (not the torn tail) keeps the node down, naming the file and offset', () => {
-    const c = createTestCluster({ seed: 10, node: { ...FAST, walSegmentBytes: 1024, snapshotCount: 10_000 }, trace: { mode: 'keep', keepKinds: ['node.stopped'] } });
+    const told: string[] = [];
+    const c = createTestCluster({
+      seed: 10,
+      node: { ...FAST, walSegmentBytes: 1024, snapshotCount: 10_000 },
+      trace: { mode: 'keep', keepKinds: ['node.stopped'] },
+      observer: (id) => ({ onStopped: (reason) => told.push(`${id}: ${reason}`) }),
+    });
     c.proposeSteadily(5_000, 1_000_000);
     c.runFor(1_000_000);
     const f = aFollower(c);
@@ -191,6 +197,10 @@ describe('raft node', () => {
     const reason = m.node.status().stopped;
     expect(reason).toContain(`${(segs[1] as string).slice('member/wal/'.length)} offset `);
     expect(kinds(c.kernel.trace.events(), 'node.stopped', (e) => e.host === f)).toHaveLength(1);
+    // The application hears it on the node's next event, not from inside the host's factory.
+    expect(told).toEqual([]);
+    c.runFor(1);
+    expect(told).toEqual([`${f}: ${reason}`]);
     // The other two still make progress.
     const commit = c.node(c.leader() as NodeId)?.status().commit ?? 0;
     c.proposeSteadily(5_000, c.now + 500_000);
