@@ -139,7 +139,7 @@ class Server implements KvServer {
   ) {
     assert(Number.isSafeInteger(memberId) && memberId > 0, () => `kv server: member id must be a positive integer, got ${memberId}`);
     this.options = options;
-    this.state = new KvStateMachine(options, () => ctx.localNow(), minLeaseTtlS(options));
+    this.state = new KvStateMachine(options, () => ctx.localNow(), minLeaseTtlS(options), () => ctx.simNow());
     this.pending = new PendingCalls(ctx, options.maxPendingRequests, options.requestTimeoutUs, (p) => this.timeoutError(p));
     this.applyWait = new ApplyWait(options.maxPendingRequests);
     this.reads = new ReadIndexLoop(ctx, () => this.boundNode(), this.applyWait, options);

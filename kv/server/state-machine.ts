@@ -39,6 +39,8 @@ export interface AppliedWrite {
   readonly revision: number;
   /** The changes, in sub-revision order (empty if nothing changed). */
   readonly events: readonly WatchEvent[];
+  /** Virtual time this member applied it (an observation for checkers, never a protocol input). */
+  readonly atUs: Micros;
 }
 
 export interface StateMachineStats {
@@ -71,6 +73,8 @@ export class KvStateMachine {
     /** This host's local clock: the primary lessor's expiries start from it. */
     private readonly now: () => Micros,
     minLeaseTtlS: number,
+    /** True virtual time, only to stamp the applied-writes record. */
+    private readonly simNow: () => Micros = () => 0,
   ) {
     this.lessor = createLessor({ minTtlS: minLeaseTtlS, revokeRatePerS: options.leaseRevokeRatePerS });
     this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps });
@@ -98,7 +102,7 @@ export class KvStateMachine {
     assert(revision === revBefore || revision === revBefore + 1, () => `kv apply: revision jumped ${revBefore} → ${revision}`);
     assert((revision > revBefore) === (this.pending.length > 0), 'kv apply: revision moved without events or events without a revision');
     this.appliedIndex = index;
-    this.record({ index, term, requestId: r.header.id, proposer: r.header.memberId, kind: r.body.kind, ok: result.ok, ...(result.ok ? {} : { error: result.error.code }), revision, events: this.pending });
+    this.record({ index, term, requestId: r.header.id, proposer: r.header.memberId, kind: r.body.kind, ok: result.ok, ...(result.ok ? {} : { error: result.error.code }), revision, events: this.pending, atUs: this.simNow() });
     return { result, revision };
   }
 
