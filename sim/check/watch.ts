@@ -266,7 +266,9 @@ class WatchJudge {
     this.w.items.forEach((item, index) => {
       switch (item.kind) {
         case 'created':
-          if (segment.startRevision === 0 && segment.lo === undefined) segment.lo = item.revision + 1;
+          // Only a watch from "now" knows everything up to its creation revision is behind it.
+          if (segment.startRevision > 0) return;
+          if (segment.lo === undefined) segment.lo = item.revision + 1;
           knownComplete = Math.max(knownComplete, item.revision);
           return;
         case 'resumed':

@@ -1,0 +1,92 @@
+/**
+ * Turns what a run recorded into the checkers' inputs (sim/check/watch.ts):
+ * - `mergeCommitted`: the members' applied writes → one committed history (the changes of each
+ *   revision and when any member first applied it), noting every revision on which members
+ *   disagree — a divergence is itself a safety violation;
+ * - `watchHistoryOf`: a kv/client WatchRecord (placements and responses) → a WatchHistory.
+ */
+import type { WatchResponse } from './api.js';
+import type { WatchRecord } from './client/watch-client.js';
+import type { CommittedRevision, WatchEventRecord, WatchHistory, WatchItem } from '../sim/check/watch.js';
+import type { Micros } from '../sim/time.js';
+
+/** One member's applied write: the revision after it, its changes, and when it was applied. */
+export interface AppliedRevision {
+  readonly revision: number;
+  readonly at: Micros;
+  readonly events: readonly WatchEventRecord[];
+}
+
+export interface MergedCommitted {
+  readonly committed: CommittedRevision[];
+  /** One line per revision whose changes differ between members. */
+  readonly divergences: string[];
+}
+
+/** Merges the members' applied writes; writes that changed nothing are skipped. */
+export function mergeCommitted(members: readonly (readonly AppliedRevision[])[]): MergedCommitted {
+  const byRevision = new Map<number, { at: Micros; events: readonly WatchEventRecord[]; key: string; member: number }>();
+  const divergences: string[] = [];
+  members.forEach((writes, member) => {
+    for (const w of writes) {
+      if (w.events.length === 0) continue;
+      const key = JSON.stringify(w.events);
+      const seen = byRevision.get(w.revision);
+      if (seen === undefined) {
+        byRevision.set(w.revision, { at: w.at, events: w.events, key, member });
+        continue;
+      }
+      if (seen.key !== key) divergences.push(`revision ${w.revision}: member #${seen.member} applied ${seen.key}, member #${member} applied ${key}`);
+      if (w.at < seen.at) byRevision.set(w.revision, { ...seen, at: w.at });
+    }
+  });
+  const committed = [...byRevision.entries()].sort((a, b) => a[0] - b[0]).map(([revision, c]) => ({ revision, at: c.at, events: c.events }));
+  return { committed, divergences };
+}
+
+function itemOf(atUs: Micros, r: WatchResponse): WatchItem {
+  const revision = r.header.revision;
+  if (r.canceled === true) {
+    const item: { -readonly [K in keyof Extract<WatchItem, { kind: 'canceled' }>]: Extract<WatchItem, { kind: 'canceled' }>[K] } = { kind: 'canceled', at: atUs, revision };
+    if (r.compactRevision !== undefined) item.compactRevision = r.compactRevision;
+    if (r.cancelReason !== undefined) item.reason = r.cancelReason;
+    return item;
+  }
+  if (r.created === true && r.events.length === 0) return { kind: 'created', at: atUs, revision };
+  if (r.events.length === 0) return { kind: 'progress', at: atUs, revision };
+  return { kind: 'events', at: atUs, revision, events: r.events };
+}
+
+/**
+ * A WatchRecord as the watch checker reads it: the first placement is the watch itself (a
+ * 'resumed' item only if it asked another start than the request), every later one a resumption;
+ * responses become created / events / progress / canceled items, in arrival order.
+ */
+export function watchHistoryOf(record: WatchRecord): WatchHistory {
+  type Timed = { at: Micros; order: number; item: WatchItem | null };
+  const timed: Timed[] = [];
+  record.placements.forEach((p, i) => {
+    const asked = record.request.startRevision ?? 0;
+    const resumed = i > 0 || p.startRevision !== asked;
+    // At the same instant, responses of the old stream come before the re-creation they caused.
+    timed.push({ at: p.atUs, order: 1, item: resumed ? { kind: 'resumed', at: p.atUs, startRevision: p.startRevision } : null });
+  });
+  for (const r of record.responses) timed.push({ at: r.atUs, order: 0, item: itemOf(r.atUs, r.response) });
+  const items = timed
+    .map((t, i) => ({ ...t, i }))
+    .sort((a, b) => a.at - b.at || a.order - b.order || a.i - b.i)
+    .flatMap((t) => (t.item === null ? [] : [t.item]));
+  const { key, rangeEnd, startRevision, filters, prevKv, progressNotify } = record.request;
+  return {
+    id: `c${record.client}/w${record.watchId}`,
+    request: {
+      key,
+      ...(rangeEnd !== undefined ? { rangeEnd } : {}),
+      ...(startRevision !== undefined ? { startRevision } : {}),
+      ...(filters !== undefined ? { filters } : {}),
+      ...(prevKv !== undefined ? { prevKv } : {}),
+      ...(progressNotify !== undefined ? { progressNotify } : {}),
+    },
+    items,
+  };
+}
