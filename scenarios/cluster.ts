@@ -40,8 +40,10 @@ export type Program = Member | WorkloadClient | Watcher;
 
 /** Hooks the runner's online checks hang on the members' raft nodes. */
 export interface ClusterHooks {
-  /** A member applied a committed normal entry (any incarnation), in log order. */
+  /** A member is about to apply a committed normal entry (any incarnation), in log order. */
   onApplyEntry?(id: HostId, entry: Entry): void;
+  /** The member's state machine applied it (its applied writes now include it). */
+  onAppliedEntry?(id: HostId, entry: Entry): void;
   /** A member's state machine was replaced by a snapshot's image at `index`. */
   onRestore?(id: HostId, index: LogIndex, term: Term): void;
   /** A member started (incarnation 1) or restarted: its volatile state is new. */
@@ -238,6 +240,7 @@ class Cluster implements SimCluster {
       applyEntry: (e) => {
         hooks?.onApplyEntry?.(id, e);
         sm.applyEntry(e);
+        hooks?.onAppliedEntry?.(id, e);
       },
       snapshot: () => sm.snapshot(),
       restore: (data, index, term) => {

@@ -1,12 +1,30 @@
 /**
- * The checks a finished history goes through: linearizability against the etcd model,
- * serializable reads by their own rule, and the watch guarantees.
+ * The checks a finished run's records go through:
+ * - **linearizable**: the history's etcd operations against the etcd model (kv/model.ts) with the
+ *   Porcupine-style checker (sim/check), its budget counted in search steps (`unknown` past it);
+ *   serializable ranges are left out — they have their own rule;
+ * - **serializable**: every serializable range equals a state the store really had, at a
+ *   revision already committed when it returned (kv/check-serializable-reads.ts);
+ * - **watch**: etcd's nine watch guarantees over every watch the clients opened, against the
+ *   committed revisions (sim/check/watch.ts);
+ * and, on the way, the committed history itself: members that applied different changes at the
+ * same revision have diverged (a safety violation, reported with the invariants).
  *
- * The checkers live in sim/check (generic) and kv/ (the etcd model); this module picks the
- * history apart for them and turns their verdicts into the run record's CheckResults.
+ * The committed revisions come from every member's applied writes, collected as they were applied
+ * (`AppliedLog`), so a member's crash does not take its share away.
  */
 import type { Operation } from '../sim/history.js';
-import type { SimCluster } from './cluster.js';
+import type { HostId } from '../sim/host.js';
+import type { Micros } from '../sim/time.js';
+import { checkLinearizability, type LinearizabilityResult } from '../sim/check/linearizability.js';
+import { checkWatches, formatWatchViolation } from '../sim/check/watch.js';
+import { checkSerializableReads } from '../kv/check-serializable-reads.js';
+import { mergeCommitted, watchHistoryOf, type AppliedRevision } from '../kv/check-watch-inputs.js';
+import { describeEtcdOperation, etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/model.js';
+import type { WatchRecord } from '../kv/client/watch-client.js';
+import type { Member } from '../kv/member.js';
+import { explainStaleRead } from '../reports/violation-view.js';
+import { findStaleReads } from './history-metrics.js';
 import type { CheckResult, ViolationView } from './run-record.js';
 import type { Scenario } from './schema.js';
 
@@ -15,16 +33,84 @@ export interface HistoryChecks {
   readonly serializable: CheckResult;
   readonly watch: CheckResult;
   readonly violation: ViolationView | null;
+  /** Revisions on which members applied different changes (empty when they agree). */
+  readonly divergences: readonly string[];
 }
 
-const NOT_LANDED: CheckResult = { status: 'skipped', summary: 'not run: the checker it needs is not in this build yet' };
+/** Every applied write of every member incarnation, with the time it was applied. */
+export class AppliedLog {
+  private readonly lists = new Map<string, AppliedRevision[]>();
+  /** A bound on what is kept (a run writes far fewer revisions). */
+  static readonly REVISIONS_MAX = 2_000_000;
+  private count = 0;
 
-export function checkHistory(s: Scenario, _history: readonly Operation[], _cluster: SimCluster): HistoryChecks {
-  const off = (what: string): CheckResult => ({ status: 'skipped', summary: `${what} check turned off in the scenario` });
+  /** Called right after `member` applied the entry at `index`. */
+  record(id: HostId, incarnation: number, member: Member, index: number, at: Micros): void {
+    const writes = member.appliedWrites();
+    const w = writes[writes.length - 1];
+    if (w === undefined || w.index !== index || !w.ok || w.events.length === 0 || this.count >= AppliedLog.REVISIONS_MAX) return;
+    const key = `${id}/${incarnation}`;
+    let list = this.lists.get(key);
+    if (list === undefined) this.lists.set(key, (list = []));
+    list.push({ revision: w.revision, at, events: w.events });
+    this.count++;
+  }
+
+  members(): (readonly AppliedRevision[])[] {
+    return [...this.lists.values()];
+  }
+}
+
+export function checkHistory(s: Scenario, history: readonly Operation[], applied: AppliedLog, watches: readonly WatchRecord[]): HistoryChecks {
+  const merged = mergeCommitted(applied.members());
   return {
-    linearizable: s.checks.linearizable ? NOT_LANDED : off('linearizability'),
-    serializable: s.checks.serializable ? NOT_LANDED : off('serializable'),
-    watch: s.checks.watch ? NOT_LANDED : off('watch'),
-    violation: null,
+    ...linearizable(s, history),
+    serializable: s.checks.serializable ? serializable(history, merged.committed) : off('serializable'),
+    watch: s.checks.watch ? watch(merged.committed, watches) : off('watch'),
+    divergences: merged.divergences,
   };
+}
+
+function off(what: string): CheckResult {
+  return { status: 'skipped', summary: `${what} check turned off in the scenario` };
+}
+
+function linearizable(s: Scenario, history: readonly Operation[]): { linearizable: CheckResult; violation: ViolationView | null } {
+  if (!s.checks.linearizable) return { linearizable: off('linearizability'), violation: null };
+  const ops = history.filter((op): op is EtcdOperation => isModelledOp(op) && !isSerializableRange(op));
+  const r = checkLinearizability(etcdModel, ops, { budgetSteps: s.checkerBudgetSteps });
+  const counts = `${r.checked} operations in ${r.partitions.length} partition${r.partitions.length === 1 ? '' : 's'}, ${r.steps.toLocaleString('en-US')} search steps`;
+  if (r.verdict === 'ok') return { linearizable: { status: 'pass', summary: `linearizable (${counts})` }, violation: null };
+  if (r.verdict === 'unknown') return { linearizable: { status: 'unknown', summary: `no verdict: the search budget of ${s.checkerBudgetSteps.toLocaleString('en-US')} steps ran out (${counts}); raise checkerBudgetSteps` }, violation: null };
+  const violation = violationOf(r, history);
+  return { linearizable: { status: 'fail', summary: `not linearizable: ${violation.explanation[0] ?? ''}`, details: violation.explanation.slice(1) }, violation };
+}
+
+function violationOf(r: LinearizabilityResult, history: readonly Operation[]): ViolationView {
+  const part = r.partitions.find((p) => p.verdict === 'illegal');
+  const failedOp = part?.stuck ?? -1;
+  const op = history.find((o) => o.id === failedOp);
+  const stuck = op === undefined ? ['an operation could not be placed'] : [`${describeEtcdOperation(op as EtcdOperation)} (op ${op.id}, client ${op.client}) cannot follow the longest linearizable prefix (${part?.linearized.length ?? 0} operations)`];
+  // The op the search got stuck on is often a write the stale read made impossible to place; a
+  // stale read of the same part explains the violation in values.
+  const inPart = new Set(part?.opIds ?? []);
+  const readId = op !== undefined && op.op === 'range' ? op.id : findStaleReads(history).find((id) => inPart.has(id));
+  const read = readId === undefined ? undefined : history.find((o) => o.id === readId);
+  const stale = read === undefined ? null : explainStaleRead(history, read);
+  const explanation = stale === null ? stuck : read?.id === failedOp ? stale.lines : [...stale.lines, ...stuck];
+  const related = stale === null ? [] : [...stale.related, ...(read === undefined || read.id === failedOp ? [] : [read.id])];
+  return { partition: part?.label ?? null, linearizedPrefix: part?.linearized ?? [], failedOp, relatedOps: related, explanation };
+}
+
+function serializable(history: readonly Operation[], committed: Parameters<typeof checkSerializableReads>[1]): CheckResult {
+  const r = checkSerializableReads(history, committed);
+  if (r.ok) return { status: 'pass', summary: r.checked === 0 ? 'no serializable reads in this run' : `${r.checked} serializable reads each saw a committed state` };
+  return { status: 'fail', summary: `${r.violations.length} serializable reads broke their rule: ${r.violations[0]?.message ?? ''}`, details: r.violations.slice(1, 5).map((v) => v.message) };
+}
+
+function watch(committed: Parameters<typeof checkWatches>[0], records: readonly WatchRecord[]): CheckResult {
+  const r = checkWatches(committed, records.map(watchHistoryOf));
+  if (r.ok) return { status: 'pass', summary: r.watches === 0 ? 'no watches in this run' : `${r.watches} watches, ${r.events} events: all nine guarantees held` };
+  const n = r.violations.length + r.violationsDropped;
+  return { status: 'fail', summary: `${n} watch guarantee violations: ${r.violations[0] === undefined ? '' : formatWatchViolation(r.violations[0])}`, details: r.violations.slice(1, 5).map(formatWatchViolation) };
 }

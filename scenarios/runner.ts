@@ -30,7 +30,7 @@ import { createTrace, type Trace, type TraceMode } from '../sim/trace.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { createCluster, type SimCluster } from './cluster.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
-import { checkHistory } from './history-checks.js';
+import { AppliedLog, checkHistory } from './history-checks.js';
 import { historyMetrics, keyWritesOf } from './history-metrics.js';
 import { createNemesis, type Nemesis } from './nemesis.js';
 import { OnlineChecks } from './online-checks.js';
@@ -76,6 +76,7 @@ interface RunState {
   readonly online: OnlineChecks;
   /** Each member's term just before the first fault (empty until then). */
   readonly termsAtFirstFault: Map<HostId, number>;
+  readonly applied: AppliedLog;
 }
 
 /**
@@ -114,7 +115,10 @@ export function runScenario(o: RunOptions): RunRecord {
   }
   const history = st.cluster.history.finish();
   const stopped = invariants.status === 'fail';
-  const historyChecks = stopped ? { linearizable: skippedBecause(), serializable: skippedBecause(), watch: skippedBecause(), violation: null } : checkHistory(scenario, history, st.cluster);
+  const historyChecks = stopped ? { linearizable: skippedBecause(), serializable: skippedBecause(), watch: skippedBecause(), violation: null, divergences: [] } : checkHistory(scenario, history, st.applied, st.cluster.watchLog.records);
+  if (historyChecks.divergences.length > 0 && invariants.status !== 'fail') {
+    invariants = { status: 'fail', summary: `members applied different changes at the same revision: ${historyChecks.divergences[0] ?? ''} (seed=${o.seed})`, details: historyChecks.divergences.slice(1, 5) };
+  }
   const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : liveness };
   const metrics = computeMetrics(st, scenario, history, safetyEndUs, lastHealUs);
   return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
@@ -123,6 +127,7 @@ export function runScenario(o: RunOptions): RunRecord {
 function build(scenario: Scenario, scheduler: ReturnType<typeof createScheduler>, trace: Trace, root: ReturnType<typeof createRandom>): RunState {
   const roles = new RoleTimeline();
   const termsAtFirstFault = new Map<HostId, number>();
+  const applied = new AppliedLog();
   let online: OnlineChecks | null = null;
   const checking = scenario.checks.invariants;
   const cluster = createCluster({
@@ -134,6 +139,10 @@ function build(scenario: Scenario, scheduler: ReturnType<typeof createScheduler>
       onBoot: (id, inc) => online?.onBoot(id, inc),
       onApplyEntry: (id, e) => {
         if (checking) online?.onApplyEntry(id, e);
+      },
+      onAppliedEntry: (id, e) => {
+        const m = cluster.member(id);
+        if (m !== undefined) applied.record(id, cluster.hosts.incarnation(id), m, e.index, scheduler.now);
       },
       onRole: (id, role, term) => {
         roles.record(id, scheduler.now, role, term);
@@ -153,7 +162,7 @@ function build(scenario: Scenario, scheduler: ReturnType<typeof createScheduler>
     },
   });
   nemesis.schedule(scenario.faults);
-  return { trace, cluster, nemesis, roles, online, termsAtFirstFault };
+  return { trace, cluster, nemesis, roles, online, termsAtFirstFault, applied };
 }
 
 /** Members expected to converge: voters whose node runs; the others (refused to start, stopped) with why. */
