@@ -25,6 +25,8 @@ export interface OpBar {
   readonly mark: OpMark;
   /** `c3 put k="4"`: the op in words (escaped only when rendered). */
   readonly label: string;
+  /** The history's free-form note (the member that served it, the error), or ''. */
+  readonly note: string;
 }
 
 export interface ClientLane {
@@ -44,7 +46,8 @@ export function buildClientLanes(
   endUs: number,
   marks: ReadonlyMap<number, OpMark>,
 ): ClientLane[] {
-  const ids = [...new Set([...clients, ...history.map((o) => o.client)])].sort((a, b) => a - b);
+  // Lanes are the clients the history names; `clients` (the record's list) only when there is no history.
+  const ids = [...new Set(history.length > 0 ? history.map((o) => o.client) : clients)].sort((a, b) => a - b);
   const laneOf = new Map<number, number>();
   ids.forEach((c, i) => laneOf.set(c, Math.min(i, CLIENT_LANES_MAX - 1)));
   const laneCount = Math.min(ids.length, CLIENT_LANES_MAX);
@@ -65,7 +68,7 @@ export function buildClientLanes(
 
 function toBar(op: Operation, endUs: number, mark: OpMark): OpBar {
   const drawUntilUs = op.status === 'unknown' ? Math.max(endUs, op.call) : (op.return ?? Math.max(endUs, op.call));
-  return { id: op.id, client: op.client, callUs: op.call, returnUs: op.return, drawUntilUs, status: op.status, mark, label: describeOp(op) };
+  return { id: op.id, client: op.client, callUs: op.call, returnUs: op.return, drawUntilUs, status: op.status, mark, label: describeOp(op), note: op.note ?? '' };
 }
 
 function countStatuses(ops: readonly OpBar[]): Record<OpStatus, number> {

@@ -62,6 +62,9 @@ describe('formatting', () => {
     expect(describeOp(makeOp(0, 1, 'get', 'k', undefined, 0, 1, 'ok', { value: 'v' }))).toBe('c1 get k → "v"');
     expect(describeOp(makeOp(0, 1, 'range', 'k', { key: 'k' }, 0, 1, 'ok', { kvs: [], more: false, count: 0 }))).toBe('c1 range k → (none)');
     expect(describeOp(makeOp(0, 1, 'append', 'k', { value: 'x' }, 0, 1, 'ok'))).toBe('c1 append k +"x"');
+    const txnInput = { compare: [{ target: 'VERSION', result: 'EQUAL', key: 'k1', version: 0 }], success: [{ type: 'put', request: { key: 'k1', value: 'a' } }], failure: [{ type: 'range', request: { key: 'k1' } }] };
+    expect(describeOp(makeOp(0, 1, 'txn', 'k1', txnInput, 0, 1, 'ok', { succeeded: false, responses: [] }))).toBe('c1 txn k1 if k1.version = 0 then put k1="a" else range k1 → else');
+    expect(describeOp(makeOp(0, 1, 'put', 'k', { key: 'k', value: 'v' }, 0, 1, 'fail', { code: 'ProposalDropped', message: 'raft proposal dropped' }))).toBe('c1 put k="v" ✗ ProposalDropped');
     const long = describeOp(makeOp(0, 1, 'put', 'k', { value: 'x'.repeat(500) }, 0, 1, 'ok'), 60);
     expect(long.length).toBeLessThanOrEqual(60);
     expect(long).toMatch(/…/);

@@ -7,8 +7,8 @@
 import { renderBarChart, renderDotPlot } from './charts-svg.js';
 import { faultColor } from './colors.js';
 import { escapeHtml, safeHref, withInlineCode } from './escape.js';
-import type { ExperimentArm, ExperimentResult, RepresentativeRun } from './experiment-result.js';
-import { armDistribution, armValues, explainExperiment, specOf, violationSeeds, type ExplanationSection } from './experiment-view.js';
+import type { ArmData, ExperimentData, RepresentativeRun } from './experiment-data.js';
+import { armDistribution, armValues, explainExperiment, specOf, titleOf, violationSeeds, type ExplanationSection } from './experiment-view.js';
 import { experimentStem } from './file-names.js';
 import { formatNumber, formatValue } from './format.js';
 import { renderPage } from './page.js';
@@ -20,14 +20,14 @@ const WIDE_W = 1000;
 /** Per-seed rows shown at most in the per-seed table. */
 const SEED_ROWS_MAX = 500;
 
-export function renderExperimentHtml(result: ExperimentResult): string {
-  const spec = specOf(result);
+export function renderExperimentHtml(result: ExperimentData): string {
   const sections = explainExperiment(result);
   const body = [
-    `<header><h1>${escapeHtml(spec.title)}</h1>`,
+    `<header><h1>${escapeHtml(titleOf(result))}</h1>`,
     `<div class="facts"><span>experiment <b class="mono">${escapeHtml(result.experiment)}</b></span><span>seeds <b>${result.seeds.length}</b></span><span>arms <b>${result.arms.map((a) => escapeHtml(a.name)).join(' · ')}</b></span></div>`,
     result.command === undefined ? '' : `<p class="muted">Rerun it:</p><pre>${escapeHtml(result.command)}</pre>`,
     '</header>',
+    result.summary === undefined || result.summary.length === 0 ? '' : `<section class="explain"><h2>In short</h2><div class="violation summary">${result.summary.map((p) => `<p>${withInlineCode(p)}</p>`).join('')}</div></section>`,
     explanationHtml(sections.slice(0, 2)),
     representativesHtml(result),
     panelsHtml(result),
@@ -42,7 +42,7 @@ function explanationHtml(sections: readonly ExplanationSection[]): string {
   return sections.map((s) => `<section class="explain"><h2>${escapeHtml(s.heading)}</h2>${s.paragraphs.map((p) => `<p>${withInlineCode(p)}</p>`).join('')}</section>`).join('\n');
 }
 
-function representativeChart(a: ExperimentArm, r: RepresentativeRun, i: number): string {
+function representativeChart(a: ArmData, r: RepresentativeRun, i: number): string {
   const shades = r.faults.filter((f) => f.untilUs === null || f.untilUs > f.atUs).map((f) => ({ fromUs: f.atUs, untilUs: f.untilUs ?? r.endUs, label: f.label, color: faultColor(f.kind) }));
   const chart = renderTermChart(r.terms, { width: CHART_W, height: 230, x0: 46, endUs: r.endUs, shades, title: `${a.name} · seed ${r.seed}`, id: `rep-${i}` });
   const href = safeHref(r.reportHref);
@@ -50,13 +50,13 @@ function representativeChart(a: ExperimentArm, r: RepresentativeRun, i: number):
   return `<div class="panel" data-arm="${escapeHtml(a.name)}"><div class="chart">${chart}</div><p class="muted">Term of every member over time; shaded: the faults.${isolated}${href === null ? '' : ` <a href="${escapeHtml(href)}">Open this run's report</a>.`}</p><pre>${escapeHtml(r.reproduce)}</pre></div>`;
 }
 
-function representativesHtml(result: ExperimentResult): string {
+function representativesHtml(result: ExperimentData): string {
   const reps = result.arms.map((a, i) => (a.representative === null ? '' : representativeChart(a, a.representative, i))).filter((s) => s !== '');
   if (reps.length === 0) return '';
   return `<section><h2>One seed, every arm</h2><div class="panels">${reps.join('')}</div></section>`;
 }
 
-function panelsHtml(result: ExperimentResult): string {
+function panelsHtml(result: ExperimentData): string {
   const spec = specOf(result);
   const panels: string[] = [];
   if (result.experiment === 'readindex') {
@@ -74,26 +74,33 @@ function panelsHtml(result: ExperimentResult): string {
   return `<section><h2>Over all seeds</h2><p class="muted">Each dot is one seed; equal values stack; the dark tick is the median.</p><div class="panels wide">${panels.map((p) => `<div class="panel"><div class="chart">${p}</div></div>`).join('')}</div></section>`;
 }
 
-function metricKeys(result: ExperimentResult): string[] {
-  return [...new Set(result.arms.flatMap((a) => Object.keys(a.metrics)))];
+function cell(v: number | undefined): string {
+  return v === undefined ? '—' : formatNumber(v);
 }
 
-function armsTableHtml(result: ExperimentResult): string {
-  const keys = metricKeys(result);
-  const head = `<tr><th>arm</th>${keys.map((k) => `<th class="num">${escapeHtml(k)}</th>`).join('')}<th>settings</th></tr>`;
-  const rows = result.arms.map((a) => `<tr data-arm="${escapeHtml(a.name)}"><td><b>${escapeHtml(a.name)}</b></td>${keys.map((k) => `<td class="num">${a.metrics[k] === undefined ? '—' : escapeHtml(formatNumber(a.metrics[k]))}</td>`).join('')}<td class="mono">${escapeHtml(formatValue(a.settings, 120))}</td></tr>`);
+/** The arms table's columns: the data's own (with headers) first, then every other metric. */
+function tableColumns(result: ExperimentData): { metric: string; header: string }[] {
+  const given = result.columns ?? [];
+  const rest = [...new Set(result.arms.flatMap((a) => Object.keys(a.metrics)))].filter((k) => !given.some((c) => c.metric === k));
+  return [...given, ...rest.map((metric) => ({ metric, header: metric }))];
+}
+
+function armsTableHtml(result: ExperimentData): string {
+  const cols = tableColumns(result);
+  const head = `<tr><th>arm</th>${cols.map((c) => `<th class="num" title="${escapeHtml(c.metric)}">${escapeHtml(c.header)}</th>`).join('')}<th>settings</th></tr>`;
+  const rows = result.arms.map((a) => `<tr data-arm="${escapeHtml(a.name)}"><td><b>${escapeHtml(a.name)}</b></td>${cols.map((c) => `<td class="num">${cell(a.metrics[c.metric])}</td>`).join('')}<td class="mono">${escapeHtml(formatValue(a.settings, 120))}</td></tr>`);
   return `<section><h2>The arms side by side</h2><table id="arms-table"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
-function perSeedHtml(result: ExperimentResult): string {
+function perSeedHtml(result: ExperimentData): string {
   const keys = [...new Set(result.arms.flatMap((a) => a.perSeed.flatMap((s) => Object.keys(s.values))))];
   const rows: string[] = [];
   for (const a of result.arms) {
     for (const s of a.perSeed.slice(0, SEED_ROWS_MAX)) {
-      rows.push(`<tr><td>${escapeHtml(a.name)}</td><td class="num">${s.seed}</td>${keys.map((k) => `<td class="num">${s.values[k] === undefined ? '—' : escapeHtml(formatNumber(s.values[k]))}</td>`).join('')}<td>${escapeHtml(s.linearizable)}</td><td class="mono">${escapeHtml(s.reproduce)}</td></tr>`);
+      rows.push(`<tr><td>${escapeHtml(a.name)}</td><td class="num">${s.seed}</td>${keys.map((k) => `<td class="num">${s.values[k] === undefined ? '—' : escapeHtml(formatNumber(s.values[k]))}</td>`).join('')}<td>${s.failed.length === 0 ? escapeHtml(s.verdict) : `${escapeHtml(s.verdict)}: ${escapeHtml(s.failed.join(', '))}`}</td><td class="mono">${escapeHtml(s.reproduce)}</td></tr>`);
     }
   }
-  const head = `<tr><th>arm</th><th class="num">seed</th>${keys.map((k) => `<th class="num">${escapeHtml(k)}</th>`).join('')}<th>linearizable</th><th>reproduce</th></tr>`;
+  const head = `<tr><th>arm</th><th class="num">seed</th>${keys.map((k) => `<th class="num">${escapeHtml(k)}</th>`).join('')}<th>verdict</th><th>reproduce</th></tr>`;
   return `<section><h2>Every seed</h2><details><summary>${rows.length} runs</summary><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></details></section>`;
 }
 
@@ -108,19 +115,20 @@ function mdEscape(s: string): string {
   return s.replace(/[\\|*_<>[\]#]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : `\\${c}`));
 }
 
-export function renderExperimentMarkdown(result: ExperimentResult): string {
+export function renderExperimentMarkdown(result: ExperimentData): string {
   const spec = specOf(result);
   const sections = explainExperiment(result);
-  const out: string[] = [`# ${mdEscape(spec.title)}`, '', `Experiment \`${result.experiment.replace(/`/g, '')}\`, ${result.seeds.length} seeds, arms ${result.arms.map((a) => `\`${a.name.replace(/`/g, '')}\``).join(', ')}.`, ''];
+  const out: string[] = [`# ${mdEscape(titleOf(result))}`, '', `Experiment \`${result.experiment.replace(/`/g, '')}\`, ${result.seeds.length} seeds, arms ${result.arms.map((a) => `\`${a.name.replace(/`/g, '')}\``).join(', ')}.`, ''];
   if (result.command !== undefined) out.push('```', result.command.replace(/```/g, ''), '```', '');
   const section = (s: ExplanationSection): void => {
     out.push(`## ${mdEscape(s.heading)}`, '');
     for (const p of s.paragraphs) out.push(mdText(p), '');
   };
+  if (result.summary !== undefined && result.summary.length > 0) section({ heading: 'In short', paragraphs: result.summary });
   sections.slice(0, 2).forEach(section);
-  const keys = metricKeys(result);
-  out.push('## The arms side by side', '', `| arm | ${keys.map(mdEscape).join(' | ')} |`, `| --- |${keys.map(() => ' ---: |').join('')}`);
-  for (const a of result.arms) out.push(`| ${mdEscape(a.name)} | ${keys.map((k) => (a.metrics[k] === undefined ? '—' : formatNumber(a.metrics[k]))).join(' | ')} |`);
+  const cols = tableColumns(result);
+  out.push('## The arms side by side', '', `| arm | ${cols.map((c) => mdEscape(c.header)).join(' | ')} |`, `| --- |${cols.map(() => ' ---: |').join('')}`);
+  for (const a of result.arms) out.push(`| ${mdEscape(a.name)} | ${cols.map((c) => cell(a.metrics[c.metric])).join(' | ')} |`);
   out.push('', '## Over all seeds', '', '| metric | arm | seeds | min | median | max | seeds > 0 |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const m of spec.metrics) {
     for (const a of result.arms) {

@@ -4,7 +4,7 @@
  * computed from the numbers — when the numbers are not what the mechanism predicts, the report says
  * so and names a seed to look at, rather than repeating the textbook.
  */
-import type { ExperimentArm, ExperimentResult } from './experiment-result.js';
+import type { ArmData, ExperimentData } from './experiment-data.js';
 import { formatNumber, quantile } from './format.js';
 
 export interface Distribution {
@@ -33,17 +33,17 @@ export function distributionOf(values: readonly number[]): Distribution {
 }
 
 /** The per-seed values of `key` in `arm` (seeds that lack it are left out). */
-export function armValues(arm: ExperimentArm, key: string): number[] {
+export function armValues(arm: ArmData, key: string): number[] {
   return arm.perSeed.map((s) => s.values[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
 }
 
-export function armDistribution(arm: ExperimentArm, key: string): Distribution {
+export function armDistribution(arm: ArmData, key: string): Distribution {
   return distributionOf(armValues(arm, key));
 }
 
-/** Seeds whose linearizability check failed (from the per-seed verdicts, else the `violationSeeds` aggregate). */
-export function violationSeeds(arm: ExperimentArm): number {
-  if (arm.perSeed.length > 0) return arm.perSeed.filter((s) => s.linearizable === 'fail').length;
+/** Seeds whose linearizability check failed (from the per-seed failed checks, else the `violationSeeds` aggregate). */
+export function violationSeeds(arm: ArmData): number {
+  if (arm.perSeed.length > 0) return arm.perSeed.filter((s) => s.failed.includes('linearizable')).length;
   return arm.metrics.violationSeeds ?? 0;
 }
 
@@ -94,7 +94,7 @@ const SPECS: Readonly<Record<string, ExperimentSpec>> = {
 };
 
 /** The spec of a known experiment, or one built from whatever per-seed values the arms carry. */
-export function specOf(result: ExperimentResult): ExperimentSpec {
+export function specOf(result: ExperimentData): ExperimentSpec {
   const known = SPECS[result.experiment];
   if (known !== undefined) return known;
   const keys = [...new Set(result.arms.flatMap((a) => a.perSeed.flatMap((s) => Object.keys(s.values))))].sort();
@@ -106,7 +106,7 @@ export interface ExplanationSection {
   readonly paragraphs: readonly string[];
 }
 
-function arm(result: ExperimentResult, name: string): ExperimentArm | undefined {
+function arm(result: ExperimentData, name: string): ArmData | undefined {
   return result.arms.find((a) => a.name === name);
 }
 
@@ -119,7 +119,7 @@ function times(k: number): string {
 }
 
 /** The seed with the largest value of `key` (for "look at seed S"), or null. */
-function worstSeed(a: ExperimentArm, key: string): { seed: number; value: number; reproduce: string } | null {
+function worstSeed(a: ArmData, key: string): { seed: number; value: number; reproduce: string } | null {
   let best: { seed: number; value: number; reproduce: string } | null = null;
   for (const s of a.perSeed) {
     const v = s.values[key];
@@ -128,8 +128,23 @@ function worstSeed(a: ExperimentArm, key: string): { seed: number; value: number
   return best;
 }
 
-export function explainExperiment(result: ExperimentResult): ExplanationSection[] {
-  const what: ExplanationSection = { heading: 'What was run', paragraphs: [result.description ?? specOf(result).defaultDescription, `${result.seeds.length} seeds × ${result.arms.length} arms (${result.arms.map((a) => `\`${a.name}\``).join(', ')}).`] };
+/** The report's title: the data's own, else the one for this experiment. */
+export function titleOf(result: ExperimentData): string {
+  return result.title ?? specOf(result).title;
+}
+
+function whatWasRun(result: ExperimentData): string[] {
+  const paragraphs: string[] = [];
+  if (result.question !== undefined) paragraphs.push(result.question);
+  paragraphs.push(result.description ?? specOf(result).defaultDescription);
+  const arms = result.arms.map((a) => `\`${a.name}\`${a.overrides === undefined || a.overrides.length === 0 ? '' : ` (${a.overrides.map((o) => `\`--set ${o}\``).join(' ')})`}`);
+  const scenario = result.scenario === undefined ? '' : ` of the built-in scenario \`${result.scenario}\``;
+  paragraphs.push(`${result.seeds.length} seeds${scenario}, each run once per arm: ${arms.join(', ')}.`);
+  return paragraphs;
+}
+
+export function explainExperiment(result: ExperimentData): ExplanationSection[] {
+  const what: ExplanationSection = { heading: 'What was run', paragraphs: whatWasRun(result) };
   switch (result.experiment) {
     case 'prevote':
       return [what, ...explainPrevote(result)];
@@ -144,14 +159,14 @@ export function explainExperiment(result: ExperimentResult): ExplanationSection[
   }
 }
 
-function prevoteSentence(label: string, a: ExperimentArm): string {
+function prevoteSentence(label: string, a: ArmData): string {
   const rise = armDistribution(a, 'isolatedTermRise');
   const changes = armDistribution(a, 'leaderChangesAfterHeal');
   const unavailable = armDistribution(a, 'unavailableMs');
   return `${label}, the isolated member's term rose in ${rise.positive} of ${rise.n} seeds (median +${n(rise.median)}, max +${n(rise.max)}); after the heal the cluster changed leader in ${changes.positive} of ${changes.n} seeds${changes.positive > 0 ? ` (at most ${times(changes.max)} in one seed)` : ''}, and writes stalled for ${n(unavailable.median)} ms at the median (max ${n(unavailable.max)} ms).`;
 }
 
-function explainPrevote(result: ExperimentResult): ExplanationSection[] {
+function explainPrevote(result: ExperimentData): ExplanationSection[] {
   const on = arm(result, 'prevote-on');
   const off = arm(result, 'prevote-off');
   if (on === undefined || off === undefined) return [{ heading: 'What happened', paragraphs: ['The arms `prevote-on` and `prevote-off` were expected; this result has neither pair, so only the tables below tell what happened.'] }];
@@ -187,7 +202,7 @@ const READ_MODE_WHY: Readonly<Record<string, string>> = {
   serializable: "`serializable`: any member answers from its own state (etcd's `serializable: true`). Stale by design and documented as such; the linearizability check leaves these reads out and a separate rule checks them (each returns a value that was once current).",
 };
 
-function explainReadIndex(result: ExperimentResult): ExplanationSection[] {
+function explainReadIndex(result: ExperimentData): ExplanationSection[] {
   const seeds = result.seeds.length;
   const happened = result.arms.map((a) => {
     const stale = armValues(a, 'staleReads').reduce((s, v) => s + v, 0);
@@ -197,7 +212,7 @@ function explainReadIndex(result: ExperimentResult): ExplanationSection[] {
   });
   const notes: string[] = [];
   const ri = arm(result, 'readindex');
-  if (ri !== undefined) notes.push(violationSeeds(ri) === 0 ? 'ReadIndex had no violation in any seed: the expected result.' : `Unexpected: ReadIndex had a violation in ${violationSeeds(ri)} seeds — look at seed ${ri.perSeed.find((s) => s.linearizable === 'fail')?.seed ?? '?'}.`);
+  if (ri !== undefined) notes.push(violationSeeds(ri) === 0 ? 'ReadIndex had no violation in any seed: the expected result.' : `Unexpected: ReadIndex had a violation in ${violationSeeds(ri)} seeds — look at seed ${ri.perSeed.find((s) => s.failed.includes('linearizable'))?.seed ?? '?'}.`);
   const ser = arm(result, 'serializable');
   if (ser !== undefined && violationSeeds(ser) > 0) notes.push(`Unexpected: serializable reads were flagged by the linearizability check in ${violationSeeds(ser)} seeds; they should be left out of it.`);
   const local = arm(result, 'leader-local');
@@ -214,7 +229,7 @@ function explainReadIndex(result: ExperimentResult): ExplanationSection[] {
   ];
 }
 
-function explainCheckQuorum(result: ExperimentResult): ExplanationSection[] {
+function explainCheckQuorum(result: ExperimentData): ExplanationSection[] {
   const happened = result.arms.map((a) => {
     const d = armDistribution(a, 'minorityLeaderMs');
     return `\`${a.name}\`: the cut-off leader kept leading for ${n(d.median)} ms at the median (max ${n(d.max)} ms, over ${d.n} seeds).`;
@@ -231,7 +246,7 @@ function explainCheckQuorum(result: ExperimentResult): ExplanationSection[] {
   ];
 }
 
-function explainFsync(result: ExperimentResult): ExplanationSection[] {
+function explainFsync(result: ExperimentData): ExplanationSection[] {
   const happened = result.arms.map((a) => {
     const d = armDistribution(a, 'lostAckedWrites');
     const total = d.values.reduce((s, v) => s + v, 0);

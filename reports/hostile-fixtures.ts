@@ -3,7 +3,7 @@
  * run script if it were not escaped. For the escaping tests (in the browser and out of it).
  */
 import type { RunRecord } from '../scenarios/run-record.js';
-import type { ExperimentResult } from './experiment-result.js';
+import type { ExperimentData } from './experiment-data.js';
 import { makeOp, PASSING_CHECKS, staleReadRecord, TraceBuilder } from './test-fixtures.js';
 
 /** Each payload sets `window.__pwned` to its number if it ever runs. */
@@ -50,7 +50,7 @@ export function hostileRecord(): RunRecord {
   };
 }
 
-export function hostileExperiment(): ExperimentResult {
+export function hostileExperiment(): ExperimentData {
   return {
     experiment: p(0),
     seeds: [1, 2],
@@ -60,7 +60,7 @@ export function hostileExperiment(): ExperimentResult {
       name: p(i + 3),
       settings: { [p(i)]: p(i + 1) },
       metrics: { [p(i + 2)]: 1 },
-      perSeed: [{ seed: 1, values: { [p(i + 4)]: 3 }, linearizable: 'pass', reproduce: p(i + 5) }],
+      perSeed: [{ seed: 1, values: { [p(i + 4)]: 3 }, verdict: 'fail', failed: [p(i + 6)], reproduce: p(i + 5) }],
       representative: { seed: 1, reproduce: p(i), endUs: 1_000, members: [1], isolated: 1, faults: [{ atUs: 0, untilUs: 500, kind: p(i), hosts: [1], label: p(i + 1) }], terms: [{ node: 1, points: [{ tUs: 0, term: 1 }] }], reportHref: 'javascript:window.__pwned=8' },
     })),
   };

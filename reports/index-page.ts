@@ -4,8 +4,8 @@
  */
 import type { RunRecord } from '../scenarios/run-record.js';
 import { escapeHtml, safeHref } from './escape.js';
-import type { ExperimentResult } from './experiment-result.js';
-import { specOf } from './experiment-view.js';
+import type { ExperimentData } from './experiment-data.js';
+import { titleOf } from './experiment-view.js';
 import { experimentStem } from './file-names.js';
 import { renderPage } from './page.js';
 import { overallVerdict } from './run-view.js';
@@ -33,11 +33,11 @@ export function indexEntryForRun(record: RunRecord, href: string): IndexEntry {
 }
 
 /** `hrefDir`: where the experiment's files are, relative to the index ('' for the same folder). */
-export function indexEntryForExperiment(result: ExperimentResult, hrefDir = ''): IndexEntry {
+export function indexEntryForExperiment(result: ExperimentData, hrefDir = ''): IndexEntry {
   const stem = `${hrefDir === '' ? '' : `${hrefDir.replace(/\/$/, '')}/`}${experimentStem(result.experiment)}`;
   return {
     kind: 'experiment',
-    title: specOf(result).title,
+    title: titleOf(result),
     href: `${stem}.html`,
     verdict: null,
     summary: `${result.experiment}: ${result.seeds.length} seeds × ${result.arms.length} arms (${result.arms.map((a) => a.name).join(', ')})`,

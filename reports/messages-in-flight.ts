@@ -5,11 +5,12 @@
  * `raft.recv` {type, from, term} on the receiver — paired first-in first-out per sender, receiver,
  * type and term, or by an `id` field when both carry one), else from the kernel (`net.deliver`
  * {from, id, via, sentUs} on the receiver: one event holds the whole span). A send never received
- * was lost somewhere: it is drawn for as long as the slowest message that did arrive took, then it
- * vanishes (`lost`). Drops the network reports (`net.drop` {from, to, id, via, reason}) are kept
+ * was lost somewhere (most often at a cut link): it is drawn for as long as a typical message takes
+ * (the median delay of those that arrived), marked `lost`, and the page draws it stopping halfway. Drops the network reports (`net.drop` {from, to, id, via, reason}) are kept
  * as instants.
  */
 import type { TraceEvent } from '../sim/trace.js';
+import { quantile } from './format.js';
 import { assert } from './invariant.js';
 
 export interface MessageSpan {
@@ -85,7 +86,7 @@ interface Sent {
 function raftSpans(trace: readonly TraceEvent[], isMember: ReadonlySet<number>): MessageSpan[] {
   const waiting = new Map<string, Sent[]>();
   const spans: MessageSpan[] = [];
-  let slowestUs = LOST_SHOWN_US_MIN;
+  const delaysUs: number[] = [];
   for (const e of trace) {
     if (e.host === null || (e.kind !== 'raft.send' && e.kind !== 'raft.recv')) continue;
     const send = e.kind === 'raft.send';
@@ -103,9 +104,10 @@ function raftSpans(trace: readonly TraceEvent[], isMember: ReadonlySet<number>):
     const s = queue.shift();
     if (s === undefined) continue; // sent before the kept trace began
     if (queue.length === 0) waiting.delete(key);
-    slowestUs = Math.max(slowestUs, e.timeUs - s.sentUs);
+    delaysUs.push(e.timeUs - s.sentUs);
     spans.push({ ...s, arriveUs: e.timeUs, lost: false });
   }
-  for (const queue of waiting.values()) for (const s of queue) spans.push({ ...s, arriveUs: s.sentUs + slowestUs, lost: true });
+  const shownUs = Math.max(LOST_SHOWN_US_MIN, quantile(delaysUs, 0.5) || 0);
+  for (const queue of waiting.values()) for (const s of queue) spans.push({ ...s, arriveUs: s.sentUs + shownUs, lost: true });
   return spans;
 }

@@ -32,7 +32,9 @@ export function mergeNarrow(segments: readonly RoleSegment[], axis: Axis, minPx 
   };
   for (const s of segments) {
     const w = xOf(axis, s.untilUs) - xOf(axis, s.fromUs);
-    if (w >= minPx && group === null) {
+    if (w >= minPx) {
+      // A wide segment is drawn as itself; narrow ones before it stay their own (thin) group.
+      flush();
       out.push({ ...s, merged: 1 });
       continue;
     }

@@ -14,7 +14,7 @@ import { RUN_PAGE_SCRIPT } from './run-page-script.js';
 import { renderRunReport } from './run-report.js';
 import { buildRunView } from './run-view.js';
 import { base64, cspHashOf, sha256 } from './sha256.js';
-import { largeRecord, makeOp, prevoteExperiment, readIndexExperiment, staleReadRecord } from './test-fixtures.js';
+import { largeRecord, makeOp, prevoteExperiment, prevoteExperimentRecord, readIndexExperiment, staleReadRecord } from './test-fixtures.js';
 import { renderTimelineSvg, timeAxis } from './timeline-svg.js';
 import { fileStem } from './file-names.js';
 import { writeExperimentReport, writeIndex, writeRunReport } from './write.js';
@@ -98,7 +98,7 @@ describe('timeline and node lanes', () => {
     expect(svg.match(/class="op /g)).toHaveLength(1);
   });
 
-  it('merges role segments narrower than a pixel, keeping the most telling role', () => {
+  it('merges runs of role segments narrower than a pixel, keeping the most telling role', () => {
     const axis = timeAxis(1_000_000);
     const segs = [
       { fromUs: 0, untilUs: 500_000, role: 'follower' as const, term: 1, lead: 0, host: 'up' as const },
@@ -106,12 +106,28 @@ describe('timeline and node lanes', () => {
       { fromUs: 500_100, untilUs: 500_200, role: 'leader' as const, term: 2, lead: 1, host: 'up' as const },
       { fromUs: 500_200, untilUs: 1_000_000, role: 'follower' as const, term: 3, lead: 2, host: 'up' as const },
     ];
+    // 100 µs is a tenth of a pixel here: candidate and leader become one drawn segment.
     const merged = mergeNarrow(segs, axis);
-    expect(merged.map((s) => [s.role, s.term, s.merged])).toEqual([
-      ['follower', 1, 1],
-      ['leader', 3, 3],
+    expect(merged.map((s) => [s.role, s.term, s.merged, s.untilUs])).toEqual([
+      ['follower', 1, 1, 500_000],
+      ['leader', 2, 2, 500_200],
+      ['follower', 3, 1, 1_000_000],
     ]);
-    expect(merged[1]!.untilUs).toBe(1_000_000);
+  });
+
+  it('never merges a wide segment into the narrow ones before it', () => {
+    const axis = timeAxis(10_000_000);
+    const segs = [
+      { fromUs: 0, untilUs: 1_000_000, role: 'follower' as const, term: 1, lead: 0, host: 'up' as const },
+      { fromUs: 1_000_000, untilUs: 1_002_000, role: 'pre-candidate' as const, term: 1, lead: 0, host: 'up' as const },
+      { fromUs: 1_002_000, untilUs: 1_004_000, role: 'candidate' as const, term: 2, lead: 0, host: 'up' as const },
+      { fromUs: 1_004_000, untilUs: 10_000_000, role: 'follower' as const, term: 2, lead: 1, host: 'up' as const },
+    ];
+    expect(mergeNarrow(segs, axis).map((s) => [s.role, s.fromUs, s.untilUs, s.merged])).toEqual([
+      ['follower', 0, 1_000_000, 1],
+      ['candidate', 1_000_000, 1_004_000, 2],
+      ['follower', 1_004_000, 10_000_000, 1],
+    ]);
   });
 });
 
@@ -151,7 +167,8 @@ describe('experiment reports', () => {
     expect(html.match(/class="seekable term-chart"/g)).toHaveLength(2);
     expect(html).toContain(escapeHtml("script-src 'none'"));
     const md = renderExperimentMarkdown(result);
-    expect(md).toContain('| arm | isolatedTermRiseMax | isolatedTermRiseMedian | leaderChangesAfterHealMax | unavailableMsMedian |');
+    expect(md).toContain('| arm | term rise (median) | term rise (max) | leader changes after heal (max) | write outage ms (median) | seedsWithTermRise | seedsWithLeaderChangeAfterHeal |');
+    expect(md).toContain('## In short');
     expect(md).toMatch(/\| isolated member's term rise \| prevote-off \| 6 \| \d \| \d \| \d \| 6 \|/);
     expect(md).toContain('Charts: [experiment-prevote.html](experiment-prevote.html)');
   });
@@ -182,8 +199,11 @@ describe('index and writer', () => {
       const run = writeRunReport(dir, staleReadRecord(), { stem: '../evil name' });
       expect(run.html).toBe(join(dir, 'evil-name.html'));
       expect(JSON.parse(readFileSync(run.json!, 'utf8')).seed).toBe(42);
-      const exp = writeExperimentReport(dir, prevoteExperiment(2));
+      const exp = writeExperimentReport(dir, prevoteExperimentRecord(2));
       expect(readFileSync(exp.markdown, 'utf8')).toContain('# PreVote and term inflation');
+      expect(exp.runs).toEqual([join(dir, 'experiment-prevote-prevote-on-seed1.html'), join(dir, 'experiment-prevote-prevote-off-seed1.html')]);
+      expect(readFileSync(exp.html, 'utf8')).toContain('<a href="experiment-prevote-prevote-off-seed1.html">');
+      expect(JSON.parse(readFileSync(exp.json, 'utf8')).arms[1].perSeed[0].values.isolatedTermRise).toBeGreaterThan(0);
       expect(readFileSync(writeIndex(dir, []), 'utf8')).toContain('Nothing was produced.');
       expect(fileStem('/etc/passwd')).toBe('etc-passwd');
     } finally {

@@ -18,8 +18,9 @@ import { hostileExperiment, hostileRecord, PAYLOADS } from './hostile-fixtures.j
 import { indexEntryForExperiment, indexEntryForRun } from './index-page.js';
 import { runEndUs } from './run-view.js';
 import { buildStepModel } from './step-through.js';
-import { largeRecord, prevoteExperiment, readIndexExperiment, staleReadRecord } from './test-fixtures.js';
-import { writeExperimentReport, writeIndex, writeRunReport } from './write.js';
+import { largeRecord, prevoteExperimentRecord, readIndexExperimentRecord, staleReadRecord } from './test-fixtures.js';
+import { writeExperimentData, writeExperimentReport, writeIndex, writeRunReport } from './write.js';
+import type { ExperimentData } from './experiment-data.js';
 import { renderRunReport } from './run-report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -142,7 +143,7 @@ describe.skipIf(skip)('reports in a real browser', () => {
       expect(errors).toEqual([]);
       await page.close();
     }
-    const exp = writeExperimentReport(join(OUT, 'hostile'), hostileExperiment());
+    const exp = writeExperimentData(join(OUT, 'hostile'), hostileExperiment());
     const index = writeIndex(join(OUT, 'hostile'), [indexEntryForExperiment(hostileExperiment()), { kind: 'other', title: PAYLOADS[1], href: 'javascript:window.__pwned=9', verdict: PAYLOADS[3], summary: PAYLOADS[4] }]);
     for (const file of [exp.html, index]) {
       const { page, errors } = await open(file, false);
@@ -156,9 +157,8 @@ describe.skipIf(skip)('reports in a real browser', () => {
 
   it('experiment reports: the arms side by side, charts drawn, no errors', async () => {
     const dir = join(OUT, 'experiments');
-    const prevote = prevoteExperiment();
-    const readindex = readIndexExperiment();
-    const files = [writeExperimentReport(dir, prevote), writeExperimentReport(dir, readindex)];
+    const files = [writeExperimentReport(dir, prevoteExperimentRecord()), writeExperimentReport(dir, readIndexExperimentRecord())];
+    const [prevote, readindex] = files.map((f) => f.data) as [ExperimentData, ExperimentData];
     const staleRun = writeRunReport(dir, staleReadRecord(), { stem: 'stale-read' });
     const index = writeIndex(dir, [indexEntryForExperiment(prevote), indexEntryForExperiment(readindex), indexEntryForRun(staleReadRecord(), 'stale-read.html')]);
     const { page, errors } = await open(files[0]!.html, false);

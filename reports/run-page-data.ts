@@ -67,7 +67,7 @@ export function encodeRunPageData(view: RunView): RunPageData {
   };
   const opCount = view.lanes.reduce((n, l) => n + l.ops.length, 0);
   const labels: Record<string, string> = {};
-  for (const lane of view.lanes) for (const op of lane.ops) if (opCount <= LABELS_MAX || op.mark !== 'none') labels[String(op.id)] = op.label;
+  for (const lane of view.lanes) for (const op of lane.ops) if (opCount <= LABELS_MAX || op.mark !== 'none') labels[String(op.id)] = op.note === '' ? op.label : `${op.label} (${op.note})`;
   return {
     endUs: view.endUs,
     members: view.step.members,

@@ -101,7 +101,8 @@ function drawCluster(f) {
   var msgs = mk('g', { class: 'messages' });
   f.m.forEach(function (m) {
     if (INDEX[m[0]] === undefined || INDEX[m[1]] === undefined) return;
-    var g = directed(m[0], m[1]), span = Math.max(1, m[4] - m[3]), p = Math.min(1, Math.max(0, (f.t - m[3]) / span));
+    // A lost message stops halfway: it never reaches the other side.
+    var g = directed(m[0], m[1]), span = Math.max(1, m[4] - m[3]), p = Math.min(1, Math.max(0, (f.t - m[3]) / span)) * (m[5] === 1 ? 0.5 : 1);
     var x = g.x1 + (g.x2 - g.x1) * p, y = g.y1 + (g.y2 - g.y1) * p, type = D.types[m[2]], lost = m[5] === 1;
     var dot = mk('circle', { cx: r1(x), cy: r1(y), r: 6, class: lost ? 'msg lost' : 'msg', fill: lost ? '#fff' : typeColor(type), stroke: lost ? '#c0392b' : '#fff', 'stroke-width': 1.5 });
     msgs.appendChild(titled(dot, type + ' n' + m[0] + ' → n' + m[1] + ', sent ' + fmt(m[3]) + (lost ? ', never arrived' : ', arrives ' + fmt(m[4]))));

@@ -44,7 +44,7 @@ describe('client lanes', () => {
     const labels = view.lanes.flatMap((l) => l.ops.map((o) => o.label));
     expect(labels).toContain('c101 put k="1" → {}');
     expect(labels).toContain('c101 range k → "1"');
-    expect(labels).toContain('c101 put x="9" ✗ "ProposalDropped"');
+    expect(labels).toContain('c101 put x="9" ✗ ProposalDropped');
     expect(labels).toContain('c102 put k="3" ? (unknown outcome)');
   });
 

@@ -8,7 +8,9 @@
 import type { Checks, FaultRecord, RunMetrics, RunRecord, ViolationView } from '../scenarios/run-record.js';
 import type { Operation, OpStatus } from '../sim/history.js';
 import type { FieldValue, TraceEvent } from '../sim/trace.js';
-import { representativeOf, type ExperimentArm, type ExperimentResult, type SeedResult } from './experiment-result.js';
+import type { ArmResult, ArmSeed, ExperimentResult } from '../scenarios/experiment-record.js';
+import { experimentDataOf } from './experiment-adapter.js';
+import type { ExperimentData } from './experiment-data.js';
 
 export class TraceBuilder {
   private readonly list: TraceEvent[] = [];
@@ -187,40 +189,72 @@ function prevoteTerms(inflate: boolean): TraceEvent[] {
   return t.events();
 }
 
-/** A prevote experiment result as the runner will hand it over (see experiment-result.ts). */
-export function prevoteExperiment(seedCount = 20): ExperimentResult {
-  const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
-  const arm = (name: string, preVote: boolean): ExperimentArm => {
+/** One seed of one arm as the runner summarizes it (scenarios/experiment-record.ts ArmSeed). */
+function armSeed(seed: number, metrics: Partial<RunMetrics>, failed: readonly string[], reproduce: string): ArmSeed {
+  return { seed, traceHash: '0000000000000000', verdict: failed.length > 0 ? 'fail' : 'pass', failed, metrics: { ...ZERO_METRICS, ...metrics }, reproduce };
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length / 2) - 1] ?? 0;
+
+/** A prevote experiment as the runner hands it over (scenarios' ExperimentResult), representative runs included. */
+export function prevoteExperimentRecord(seedCount = 20): ExperimentResult {
+  const seedList = Array.from({ length: seedCount }, (_, i) => i + 1);
+  const arm = (name: string, preVote: boolean): ArmResult => {
     const rnd = lcg(preVote ? 7 : 11);
-    const perSeed: SeedResult[] = seeds.map((seed) => {
+    const overrides = [`cluster.preVote=${preVote}`, 'cluster.checkQuorum=true'];
+    const seeds = seedList.map((seed) => {
       const rise = preVote ? 0 : 1 + Math.floor(rnd() * 5);
       const changes = preVote ? 0 : rnd() < 0.85 ? 1 : 0;
       const unavailableMs = preVote ? 0 : Math.round(900 + rnd() * 1_400);
-      return { seed, values: { isolatedTermRise: rise, leaderChangesAfterHeal: changes, unavailableMs }, linearizable: 'pass', reproduce: `npx raftsim run prevote-rejoin --seed ${seed} --set cluster.raft.preVote=${preVote}` };
+      return armSeed(seed, { leaderChangesAfterHeal: changes, unavailableMs, extra: { isolatedTermRise: rise } }, [], `npx raftsim run prevote-rejoin --seed ${seed} --set ${overrides.join(' --set ')}`);
     });
-    const trace = prevoteTerms(!preVote);
-    const record = makeRecord({ seed: 1, trace, virtualMs: 8_000, reproduce: perSeed[0]?.reproduce ?? '', faults: [{ atUs: 2_000 * MS, untilUs: 6_000 * MS, kind: 'partition', hosts: [3], groups: [[1, 2], [3]], label: 'isolate 3' }] });
-    const rises = perSeed.map((s) => s.values.isolatedTermRise ?? 0);
-    const sorted = [...rises].sort((a, b) => a - b);
+    const faults: FaultRecord[] = [{ atUs: 2_000 * MS, untilUs: 6_000 * MS, kind: 'partition', hosts: [3], groups: [[1, 2], [3]], label: 'isolate 3' }];
+    const representative = makeRecord({ scenario: 'prevote-rejoin', seed: 1, trace: prevoteTerms(!preVote), virtualMs: 8_000, reproduce: seeds[0]?.reproduce ?? '', faults });
+    const rise = seeds.map((s) => s.metrics.extra.isolatedTermRise ?? 0);
+    const changes = seeds.map((s) => s.metrics.leaderChangesAfterHeal);
     return {
       name,
       settings: { preVote, checkQuorum: true },
+      scenario: 'prevote-rejoin',
+      overrides,
       metrics: {
-        isolatedTermRiseMax: Math.max(...rises),
-        isolatedTermRiseMedian: sorted[Math.ceil(sorted.length / 2) - 1] ?? 0,
-        leaderChangesAfterHealMax: Math.max(...perSeed.map((s) => s.values.leaderChangesAfterHeal ?? 0)),
-        unavailableMsMedian: [...perSeed.map((s) => s.values.unavailableMs ?? 0)].sort((a, b) => a - b)[Math.ceil(seedCount / 2) - 1] ?? 0,
+        isolatedTermRiseMedian: median(rise),
+        isolatedTermRiseMax: Math.max(...rise),
+        seedsWithTermRise: rise.filter((x) => x > 0).length,
+        leaderChangesAfterHealMax: Math.max(...changes),
+        seedsWithLeaderChangeAfterHeal: changes.filter((x) => x > 0).length,
+        unavailableMsMedian: median(seeds.map((s) => s.metrics.unavailableMs)),
       },
-      perSeed,
-      representative: representativeOf(record, 3, null),
+      seeds,
+      representative,
     };
   };
-  return { experiment: 'prevote', seeds, command: `npx raftsim experiment prevote --seeds ${seedCount}`, arms: [arm('prevote-on', true), arm('prevote-off', false)] };
+  return {
+    version: 1,
+    experiment: 'prevote',
+    title: 'PreVote and term inflation',
+    question: 'When a follower that was cut off rejoins, does it disrupt the healthy leader?',
+    seeds: seedCount,
+    seedList,
+    arms: [arm('prevote-on', true), arm('prevote-off', false)],
+    columns: [
+      { metric: 'isolatedTermRiseMedian', header: 'term rise (median)' },
+      { metric: 'isolatedTermRiseMax', header: 'term rise (max)' },
+      { metric: 'leaderChangesAfterHealMax', header: 'leader changes after heal (max)' },
+      { metric: 'unavailableMsMedian', header: 'write outage ms (median)' },
+    ],
+    explanation: ['(the runner\'s own summary would be here)'],
+    reproduce: `npx raftsim experiment prevote --seeds ${seedCount}`,
+  };
 }
 
-/** A readindex experiment result by hand: violations only where the read mode allows them. */
-export function readIndexExperiment(seedCount = 20): ExperimentResult {
-  const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
+export function prevoteExperiment(seedCount = 20): ExperimentData {
+  return experimentDataOf(prevoteExperimentRecord(seedCount));
+}
+
+/** A readindex experiment by hand (no representative runs): violations only where the read mode allows them. */
+export function readIndexExperimentRecord(seedCount = 20): ExperimentResult {
+  const seedList = Array.from({ length: seedCount }, (_, i) => i + 1);
   const modes: [string, number, number][] = [
     ['readindex', 0, 2.4],
     ['lease', 0.05, 1.1],
@@ -228,22 +262,28 @@ export function readIndexExperiment(seedCount = 20): ExperimentResult {
     ['leader-local', 0.8, 0.9],
     ['serializable', 0, 0.7],
   ];
-  const arms = modes.map(([name, staleShare, latencyMs], i): ExperimentArm => {
+  const arms = modes.map(([name, staleShare, latencyMs], i): ArmResult => {
     const rnd = lcg(100 + i);
-    const perSeed: SeedResult[] = seeds.map((seed) => {
+    const seeds = seedList.map((seed) => {
       const stale = rnd() < staleShare ? 1 + Math.floor(rnd() * 4) : 0;
-      const linearizable = stale > 0 && name !== 'serializable' ? 'fail' : 'pass';
-      return { seed, values: { staleReads: stale, readLatencyMsP50: latencyMs + rnd() * 0.3, readLatencyMsP99: latencyMs * 3 + rnd() }, linearizable, reproduce: `npx raftsim run leader-isolation-stale-read --seed ${seed} --set readMode=${name}` };
+      const failed = stale > 0 && name !== 'serializable' ? ['linearizable'] : [];
+      return armSeed(seed, { staleReads: stale, readLatencyMsP50: latencyMs + rnd() * 0.3, readLatencyMsP99: latencyMs * 3 + rnd() }, failed, `npx raftsim run read-modes --seed ${seed} --set readMode=${name}`);
     });
     return {
       name,
       settings: { readMode: name },
-      metrics: { violationSeeds: perSeed.filter((s) => s.linearizable === 'fail').length, staleReads: perSeed.reduce((s, p) => s + (p.values.staleReads ?? 0), 0), readLatencyMsP50: latencyMs, readLatencyMsP99: latencyMs * 3 },
-      perSeed,
+      scenario: 'read-modes',
+      overrides: [`readMode=${name}`],
+      metrics: { violationSeeds: seeds.filter((s) => s.failed.length > 0).length, staleReads: seeds.reduce((n, s) => n + s.metrics.staleReads, 0), readLatencyMsP50: latencyMs, readLatencyMsP99: latencyMs * 3 },
+      seeds,
       representative: null,
     };
   });
-  return { experiment: 'readindex', seeds, arms };
+  return { version: 1, experiment: 'readindex', title: 'Read modes and stale reads', question: 'When the leader is cut off, which read modes still return the latest acknowledged write?', seeds: seedCount, seedList, arms, columns: [], explanation: [], reproduce: `npx raftsim experiment readindex --seeds ${seedCount}` };
+}
+
+export function readIndexExperiment(seedCount = 20): ExperimentData {
+  return experimentDataOf(readIndexExperimentRecord(seedCount));
 }
 
 /**

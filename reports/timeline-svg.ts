@@ -81,7 +81,7 @@ function renderBar(axis: Axis, op: OpBar, y: number): string {
   const x1 = xClamp(axis, op.callUs);
   const solidEnd = xClamp(axis, op.returnUs ?? op.callUs);
   const width = Math.max(1.5, solidEnd - x1);
-  const title = `op ${op.id}: ${op.label} — called ${formatUs(op.callUs)}, ${op.returnUs === null ? 'never returned' : `returned ${formatUs(op.returnUs)}`}`;
+  const title = `op ${op.id}: ${op.label} — called ${formatUs(op.callUs)}, ${op.returnUs === null ? 'never returned' : `returned ${formatUs(op.returnUs)}`}${op.note === '' ? '' : ` (${op.note})`}`;
   const cls = `op op-${op.status}${op.mark === 'none' ? '' : ` mark-${op.mark}`}`;
   let s = '';
   // An unknown op may take effect any time until the end: a thin tail says so.

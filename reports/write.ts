@@ -7,7 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../scenarios/run-record.js';
 import { renderExperimentHtml, renderExperimentMarkdown } from './experiment-report.js';
-import type { ExperimentResult } from './experiment-result.js';
+import type { ExperimentResult } from '../scenarios/experiment-record.js';
+import { experimentDataOf } from './experiment-adapter.js';
+import type { ExperimentData } from './experiment-data.js';
 import { experimentStem, fileStem } from './file-names.js';
 import { renderIndexPage, type IndexEntry } from './index-page.js';
 import { assert } from './invariant.js';
@@ -42,18 +44,40 @@ export function writeRunReport(dir: string, record: RunRecord, options: Partial<
 export interface ExperimentReportFiles {
   readonly html: string;
   readonly markdown: string;
+  /** The report's input (ExperimentData) as JSON: enough to render it again. */
   readonly json: string;
+  /** The representative runs' own reports (one per arm that kept one). */
+  readonly runs: readonly string[];
+  /** What was rendered, e.g. for `indexEntryForExperiment(files.data, 'prevote')`. */
+  readonly data: ExperimentData;
 }
 
-/** Writes `experiment-<name>.html`, `.md` and `.json` (the result as given). */
+/**
+ * Writes the experiment report for the runner's result: `experiment-<name>.html`, `.md` and
+ * `.json`, and each arm's representative run as its own run report
+ * (`experiment-<name>-<arm>-seed<N>.html`), linked from the experiment report.
+ */
 export function writeExperimentReport(dir: string, result: ExperimentResult): ExperimentReportFiles {
-  assert(result.arms.length > 0, () => `experiment ${result.experiment}: no arms to report`);
-  const stem = experimentStem(result.experiment);
+  mkdirSync(dir, { recursive: true });
+  const runs: string[] = [];
+  const data = experimentDataOf(result, (arm) => {
+    if (arm.representative === null) return null;
+    const stem = `${experimentStem(result.experiment)}-${fileStem(arm.name)}-seed${arm.representative.seed}`;
+    runs.push(writeRunReport(dir, arm.representative, { stem, writeJson: false }).html);
+    return `${stem}.html`;
+  });
+  return { ...writeExperimentData(dir, data), runs, data };
+}
+
+/** Writes `experiment-<name>.html`, `.md` and `.json` for data already in the report's shape. */
+export function writeExperimentData(dir: string, data: ExperimentData): { readonly html: string; readonly markdown: string; readonly json: string } {
+  assert(data.arms.length > 0, () => `experiment ${data.experiment}: no arms to report`);
+  const stem = experimentStem(data.experiment);
   mkdirSync(dir, { recursive: true });
   const files = { html: join(dir, `${stem}.html`), markdown: join(dir, `${stem}.md`), json: join(dir, `${stem}.json`) };
-  writeFileSync(files.html, renderExperimentHtml(result));
-  writeFileSync(files.markdown, renderExperimentMarkdown(result));
-  writeFileSync(files.json, `${JSON.stringify(result, null, 1)}\n`);
+  writeFileSync(files.html, renderExperimentHtml(data));
+  writeFileSync(files.markdown, renderExperimentMarkdown(data));
+  writeFileSync(files.json, `${JSON.stringify(data)}\n`);
   return files;
 }
 
