@@ -8,6 +8,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { checkCommand } from './cli/check-command.js';
 import { experimentCommand } from './cli/experiment-command.js';
 import { fuzzCommand } from './cli/fuzz-command.js';
 import { listCommand } from './cli/list-command.js';
@@ -25,6 +26,7 @@ const cli = yargs(hideBin(process.argv))
   .command(fuzzCommand)
   .command(experimentCommand)
   .command(reportCommand)
+  .command(checkCommand)
   .demandCommand(1, 'name a command (raftsim --help lists them)')
   .recommendCommands()
   .strict()

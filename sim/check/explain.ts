@@ -1,0 +1,132 @@
+/**
+ * Explanations of a linearizability violation in concrete values, for people (Maelstrom's
+ * "a write of 2 followed by a read of 4").
+ *
+ * For each illegal partition, first a witness that needs no search, when the model states plain
+ * reads and writes (`readOf`/`writeOf`):
+ * - a *stale read*: a read returned v, but a write of w ≠ v completed before the read began, and
+ *   no write of v could have taken effect between that write and the read;
+ * - a *read of an unwritten value*: a read returned v, no write completed before it began, v is not
+ *   the initial value, and no write of v began before the read returned.
+ * Both are sound: when one is found the history is certainly not linearizable. Otherwise, the
+ * search's own evidence: the longest linearizable prefix it found, the state after it, and the
+ * operation that could not be placed.
+ */
+import type { Operation } from '../history.js';
+import { effectiveReturn } from './linearizability.js';
+import type { LinearizabilityResult, PartitionResult } from './linearizability.js';
+import { ILLEGAL } from './model.js';
+import type { Model, ReadFact, WriteFact } from './model.js';
+
+export type ExplanationKind = 'stale-read' | 'unwritten-read' | 'unplaceable';
+
+export interface Explanation {
+  readonly partition: string;
+  readonly kind: ExplanationKind;
+  /** The operation to point at. */
+  readonly op: number;
+  /** Other operations the explanation names (the write that made the read stale). */
+  readonly related: readonly number[];
+  readonly message: string;
+}
+
+/** One explanation per illegal partition, in partition order. */
+export function explainViolations<S, Op extends Operation>(model: Model<S, Op>, history: readonly Op[], result: LinearizabilityResult): Explanation[] {
+  const byId = new Map<number, Op>();
+  for (const op of history) byId.set(op.id, op);
+  const out: Explanation[] = [];
+  for (const part of result.partitions) {
+    if (part.verdict !== 'illegal') continue;
+    const ops = part.opIds.map((id) => byId.get(id)).filter((op): op is Op => op !== undefined);
+    out.push(explainByValues(model, part, ops) ?? explainBySearch(model, part, byId));
+  }
+  return out;
+}
+
+function fmt(v: string | number | null): string {
+  return v === null ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+function time(t: number): string {
+  return Number.isFinite(t) ? `t=${t}` : 't=∞';
+}
+
+interface Writer<Op> {
+  readonly op: Op;
+  readonly fact: WriteFact;
+}
+
+function explainByValues<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, ops: readonly Op[]): Explanation | undefined {
+  const { readOf, writeOf } = model;
+  if (readOf === undefined || writeOf === undefined) return undefined;
+  const writers: Writer<Op>[] = [];
+  for (const op of ops) {
+    const fact = writeOf.call(model, op);
+    if (fact === undefined) return undefined; // an effect that is not a plain write: no value reasoning
+    if (fact !== null) writers.push({ op, fact });
+  }
+  const reads = ops.map((op) => ({ op, fact: readOf.call(model, op) })).filter((r): r is { op: Op; fact: ReadFact } => r.fact !== undefined);
+  // The operation the search got stuck on first, then the others in call order.
+  reads.sort((a, b) => Number(b.op.id === part.stuck) - Number(a.op.id === part.stuck) || a.op.call - b.op.call);
+  for (const r of reads) {
+    const e = witness(model, part, r.op, r.fact, writers);
+    if (e !== undefined) return e;
+  }
+  return undefined;
+}
+
+function witness<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, read: Op, fact: ReadFact, all: readonly Writer<Op>[]): Explanation | undefined {
+  const writers = all.filter((w) => w.fact.key === fact.key && w.op.id !== read.id);
+  const readReturn = effectiveReturn(read);
+  const before = writers.filter((w) => w.fact.certain && effectiveReturn(w.op) < read.call);
+  const last = before.reduce<Writer<Op> | undefined>((m, w) => (m === undefined || effectiveReturn(w.op) > effectiveReturn(m.op) ? w : m), undefined);
+  const ofValue = writers.filter((w) => w.fact.value === fact.value);
+  const subject = `read of \`${fact.key}\` returned ${fmt(fact.value)} at ${time(readReturn)}`;
+  if (last !== undefined) {
+    if (last.fact.value === fact.value) return undefined;
+    const between = ofValue.filter((w) => w.op.call <= readReturn && effectiveReturn(w.op) >= last.op.call && w.op.id !== last.op.id);
+    if (between.length > 0) return undefined;
+    const tail = ofValue.length === 0 ? `and nothing ever wrote ${fmt(fact.value)}` : `and no write of ${fmt(fact.value)} happened after it`;
+    return {
+      partition: part.label,
+      kind: 'stale-read',
+      op: read.id,
+      related: [last.op.id],
+      message: `${subject}, but ${model.describeOperation(last.op)} completed at ${time(effectiveReturn(last.op))} before the read began (${time(read.call)}), ${tail}`,
+    };
+  }
+  if (fact.value === model.initialValue || model.initialValue === undefined) return undefined;
+  if (ofValue.some((w) => w.op.call <= readReturn)) return undefined;
+  return {
+    partition: part.label,
+    kind: 'unwritten-read',
+    op: read.id,
+    related: ofValue.map((w) => w.op.id),
+    message: `${subject}, but no write of ${fmt(fact.value)} ${ofValue.length === 0 ? 'ever happened' : 'began before the read returned'}`,
+  };
+}
+
+function explainBySearch<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, byId: ReadonlyMap<number, Op>): Explanation {
+  let state = model.init();
+  for (const id of part.linearized) {
+    const next = model.step(state, byId.get(id) as Op);
+    if (next === ILLEGAL) break; // cannot happen for a prefix the search accepted; keep the last good state
+    state = next;
+  }
+  const stuck = part.stuck === undefined ? undefined : byId.get(part.stuck);
+  const where = part.label === '' ? '' : ` in partition ${part.label}`;
+  if (stuck === undefined) {
+    return { partition: part.label, kind: 'unplaceable', op: -1, related: [], message: `no linearization exists${where}` };
+  }
+  const fits = model.step(state, stuck) !== ILLEGAL;
+  const reason = fits
+    ? 'it fits that state, but every order of the operations pending before it returned leads to a dead end'
+    : 'applied to that state it could not have returned what it did, and no other order of the operations pending before it returned works';
+  return {
+    partition: part.label,
+    kind: 'unplaceable',
+    op: stuck.id,
+    related: [...part.linearized],
+    message: `after the longest linearizable prefix found${where} (${part.linearized.length} of ${part.opIds.length} operations; state ${model.describeState(state)}), ${model.describeOperation(stuck)} [client ${stuck.client}, ${time(stuck.call)}..${time(effectiveReturn(stuck))}] cannot be placed: ${reason}`,
+  };
+}
