@@ -289,6 +289,10 @@ class Cluster implements SimCluster {
     return [...this.initialMembers, ...this.spares];
   }
 
+  clientHosts(): readonly HostId[] {
+    return [...this.clientIds, ...this.watcherIds];
+  }
+
   leader(): HostId | null {
     let best: HostId | null = null;
     let bestTerm = -1;

@@ -94,7 +94,7 @@ const prevote: ExperimentSpec = {
         'its pre-votes were refused while the leader was alive, so it never started a real election.',
       `Without PreVote its term rose by ${off.isolatedTermRiseMedian ?? 0} (median, up to ${off.isolatedTermRiseMax ?? 0}) while it was cut off, each election timeout one more term, ` +
         `and on return its higher term deposed the leader in ${off.seedsWithLeaderChangeAfterHeal ?? 0} seeds — an election nobody needed, ` +
-        `with writes unavailable for ${off.unavailableMsMedian ?? 0} ms (median) against ${on.unavailableMsMedian ?? 0} ms with PreVote.`,
+        `with writes unavailable for ${Math.round(off.unavailableMsMedian ?? 0)} ms (median) against ${Math.round(on.unavailableMsMedian ?? 0)} ms with PreVote.`,
     ];
   },
 };

@@ -32,6 +32,8 @@ export interface ClusterControl {
   members(): readonly HostId[];
   /** Hosts that may be members (members and spares), ascending. */
   hostIds(): readonly HostId[];
+  /** The workload's client and watcher hosts. */
+  clientHosts(): readonly HostId[];
   /** The member that leads now (up or paused, role leader, highest term), or null. */
   leader(): HostId | null;
   state(id: HostId): HostState;
@@ -198,7 +200,7 @@ class NemesisImpl implements Nemesis {
   }
 
   private partition(f: Extract<Fault, { type: 'isolate' | 'split' | 'bridge' | 'cut-one-way' }>, resolve: (r: NodeRef) => HostId | null): OpenRecord | null {
-    const plan = planPartition(f, this.d.control.members(), resolve);
+    const plan = planPartition(f, this.d.control.members(), this.d.control.clientHosts(), resolve);
     if (plan === null) return null;
     const net = this.d.control.network;
     for (const [a, b] of plan.links) {
@@ -428,14 +430,16 @@ interface PartitionPlan {
 }
 
 /** Works out which links a partition cuts (for the claims) and how to tell the network. */
-function planPartition(f: Extract<Fault, { type: 'isolate' | 'split' | 'bridge' | 'cut-one-way' }>, members: readonly HostId[], resolve: (r: NodeRef) => HostId | null): PartitionPlan | null {
+function planPartition(f: Extract<Fault, { type: 'isolate' | 'split' | 'bridge' | 'cut-one-way' }>, members: readonly HostId[], clients: readonly HostId[], resolve: (r: NodeRef) => HostId | null): PartitionPlan | null {
   switch (f.type) {
     case 'isolate': {
       const n = resolve(f.node);
       if (n === null) return null;
       const others = members.filter((m) => m !== n);
-      const links = others.flatMap((o) => [[n, o], [o, n]] as const);
-      return { hosts: [n], groups: [[n], others], label: `isolate ${n}${f.node === 'leader' ? ' (the leader)' : ''}`, links, cut: (net) => net.isolate(n, members) };
+      const cutFrom = f.clients === true ? [...others, ...clients] : others;
+      const links = cutFrom.flatMap((o) => [[n, o], [o, n]] as const);
+      const label = `isolate ${n}${f.node === 'leader' ? ' (the leader)' : ''}${f.clients === true ? ' from everyone' : ''}`;
+      return { hosts: [n], groups: [[n], others], label, links, cut: (net) => net.isolate(n, [n, ...cutFrom]) };
     }
     case 'split': {
       const named = f.groups.map((g) => (g === 'rest' ? null : g.map(resolve)));

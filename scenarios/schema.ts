@@ -64,7 +64,8 @@ export type DiskFaultKind = (typeof DISK_FAULT_KINDS)[number];
  * `for`, where allowed, undoes it after that long (heal, restart, resume, clock back).
  */
 export const faultSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('isolate'), at: ms('a time'), node: nodeRef, for: forMs }),
+  /** Cut one member off from the other members; with `clients: true` from the clients too (a machine off the network). */
+  z.strictObject({ type: z.literal('isolate'), at: ms('a time'), node: nodeRef, for: forMs, clients: z.boolean().optional() }),
   /** Groups of members; one group may be "rest": every member named in no other group. */
   z.strictObject({ type: z.literal('split'), at: ms('a time'), groups: z.array(z.union([z.array(nodeRef).min(1), z.literal('rest')])).min(2), for: forMs }),
   z.strictObject({ type: z.literal('bridge'), at: ms('a time'), node: nodeRef, groups: z.tuple([z.array(nodeRef).min(1), z.array(nodeRef).min(1)]), for: forMs }),

@@ -8,7 +8,7 @@ export const prevoteRejoin: BuiltinScenario = {
   name: 'prevote-rejoin',
   summary: 'an isolated follower rejoins: PreVote keeps its term, without it the leader is deposed',
   description:
-    'A follower is cut off from the other members for 8 s (8 election timeouts) and then rejoins. ' +
+    'A follower is cut off from the network for 8 s (8 election timeouts) and then rejoins. ' +
     'Without PreVote it times out again and again, each time raising its term, and on return its ' +
     'higher term forces the healthy leader to step down: an election nobody needed and a write ' +
     'outage (etcd-raft TestDisruptiveFollower). With PreVote (the default here, as in etcd) it first ' +
@@ -17,7 +17,8 @@ export const prevoteRejoin: BuiltinScenario = {
   expect: 'pass',
   scenario: () => ({
     durationMs: 14_000,
-    faults: [{ type: 'isolate', at: 2_000, node: 'follower', for: 8_000 }],
+    // Off the network altogether: clients fail over to the others, so any write outage is the rejoin's.
+    faults: [{ type: 'isolate', at: 2_000, node: 'follower', for: 8_000, clients: true }],
   }),
 };
 

@@ -7,11 +7,9 @@
  * Anomalies are the point of an experiment, so failed checks do not change the exit code; a run
  * that crashes does (exit 1, with its reproduce command).
  */
-import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { experimentDataOf } from '../../reports/experiment-adapter.js';
-import { indexEntryForExperiment, indexEntryForRun, type IndexEntry } from '../../reports/index-page.js';
-import { writeExperimentReport, writeIndex, writeRunReport } from '../../reports/write.js';
+import { indexEntryForExperiment, type IndexEntry } from '../../reports/index-page.js';
+import { writeExperimentReport, writeIndex } from '../../reports/write.js';
 import { EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import type { ExperimentResult } from '../experiment-record.js';
 import { EXPERIMENT_NAMES, EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName, type ExperimentSpec } from '../experiments.js';
@@ -134,23 +132,14 @@ function output(args: ExperimentArgs, results: readonly ExperimentResult[], wall
   print(`${runs} runs in ${(wallMs / 1000).toFixed(1)} s on ${workers} workers`);
 }
 
-/** Experiment reports, one run report per arm (its representative seed), and an index linking them. */
+/** Experiment reports (each with one run report per arm, its representative seed) and an index linking them. */
 function writeReports(dir: string, results: readonly ExperimentResult[]): void {
   const entries: IndexEntry[] = [];
   for (const r of results) {
-    const hrefs = new Map<string, string>();
-    for (const a of r.arms) {
-      if (a.representative === null) continue;
-      const stem = `${r.experiment}-${a.name}-seed${a.representative.seed}`;
-      writeRunReport(dir, a.representative, { stem });
-      hrefs.set(a.name, `${stem}.html`);
-      entries.push(indexEntryForRun(a.representative, `${stem}.html`));
-    }
-    const data = experimentDataOf(r, (a) => hrefs.get(a.name) ?? null);
-    writeExperimentReport(dir, data);
-    entries.unshift(indexEntryForExperiment(data));
+    const files = writeExperimentReport(dir, r);
+    entries.push(indexEntryForExperiment(files.data));
   }
   const index = writeIndex(dir, entries);
   print(`report: ${index}`);
-  print(`(open ${join(dir, 'index.html')} in a browser: the experiments, and one run of each arm)`);
+  print(`(open it in a browser: each experiment's report, and from there one run of each arm)`);
 }
