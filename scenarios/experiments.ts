@@ -108,7 +108,7 @@ const readArm = (name: string, readMode: string, more: readonly string[] = [], s
 const readindex: ExperimentSpec = {
   name: 'readindex',
   title: 'Read modes and stale reads',
-  question: 'When the leader is cut off, which read modes still return the latest acknowledged write?',
+  question: 'When the leader is cut off or paused, which read modes still return the latest acknowledged write?',
   scenario: 'read-modes',
   arms: [
     readArm('readindex', 'readindex'),
@@ -136,14 +136,16 @@ const readindex: ExperimentSpec = {
   perSeed: (r) => ({ staleReads: r.metrics.staleReads, readLatencyMsP50: r.metrics.readLatencyMsP50, readLatencyMsP99: r.metrics.readLatencyMsP99 }),
   explain: (arms) => {
     const ri = arm(arms, 'readindex');
+    const lease = arm(arms, 'lease');
     const ll = arm(arms, 'leader-local');
     const drift = arm(arms, 'lease-clock-drift');
     const ser = arm(arms, 'serializable');
+    const n = (x: number | undefined): string => (x ?? 0).toFixed(1);
     return [
-      `ReadIndex reads were linearizable in every seed but ${ri.violationSeeds ?? 0}: before answering, the leader confirms with a quorum that it still leads, which a cut-off leader cannot do. The price is a round trip: ${ri.readLatencyMsP50 ?? 0} ms at the median.`,
-      `Leader-local reads broke linearizability in ${ll.violationSeeds ?? 0} seeds (${ll.staleReads ?? 0} stale reads): the old leader answered from its own state after a new leader had acknowledged newer writes.`,
-      `Lease reads with the leader's clock running slow broke it in ${drift.violationSeeds ?? 0} seeds: by its slow clock the lease had not expired, while the others had elected a new leader long before.`,
-      `Serializable reads returned ${ser.staleReads ?? 0} stale values, as they may; they are not judged for linearizability but by their own rule (a state the member really had), which failed in ${ser.serializableViolationSeeds ?? 0} seeds.`,
+      `ReadIndex reads broke linearizability in ${ri.violationSeeds ?? 0} seeds: before answering, the leader confirms with a quorum that it still leads, which a cut-off or paused leader cannot do. The price is a round trip: ${n(ri.readLatencyMsP50)} ms at the median, against ${n(ll.readLatencyMsP50)} ms leader-local.`,
+      `Leader-local reads broke it in ${ll.violationSeeds ?? 0} seeds (${ll.staleReads ?? 0} stale reads): a deposed leader answered from its own state after a new leader had acknowledged newer writes.`,
+      `Lease reads broke it in ${lease.violationSeeds ?? 0} seeds with correct clocks — a paused leader's lease is checked by a clock that stopped counting — and in ${drift.violationSeeds ?? 0} with the leader's clock running at 0.4× (${drift.staleReads ?? 0} stale reads): by its slow clock the lease had not expired, while the others had elected a new leader long before.`,
+      `Serializable reads returned ${ser.staleReads ?? 0} stale values, as they may; they are not judged for linearizability (${ser.violationSeeds ?? 0} seeds flagged) but by their own rule — a state the member really had, already committed — which failed in ${ser.serializableViolationSeeds ?? 0} seeds.`,
     ];
   },
 };
@@ -171,8 +173,8 @@ const checkquorum: ExperimentSpec = {
     const on = arm(arms, 'checkquorum-on');
     const off = arm(arms, 'checkquorum-off');
     return [
-      `With CheckQuorum the cut-off leader stepped down after ${on.minorityLeaderMsMedian ?? 0} ms (median): every election timeout it checks that a quorum was heard from, and steps down when not.`,
-      `Without it, it kept leading for ${off.minorityLeaderMsMedian ?? 0} ms (median) — until the partition healed — while the majority had elected another leader: two nodes believing they lead, which is safe for writes (the old one cannot commit) but not for reads served on that belief.`,
+      `With CheckQuorum the cut-off leader stepped down after ${Math.round(on.minorityLeaderMsMedian ?? 0)} ms (median): every election timeout it checks that a quorum was heard from, and steps down when not.`,
+      `Without it, it kept leading for ${Math.round(off.minorityLeaderMsMedian ?? 0)} ms (median) — until the partition healed — while the majority had elected another leader: two nodes believing they lead, which is safe for writes (the old one cannot commit) but not for reads served on that belief.`,
     ];
   },
 };
@@ -205,7 +207,7 @@ const fsync: ExperimentSpec = {
     const off = arm(arms, 'fsync-off');
     return [
       `With fsync, ${on.lostAckedWrites ?? 0} acknowledged writes were lost: a member acknowledges only what its WAL made durable, so a crash loses only unacknowledged work.`,
-      `With --unsafe-no-fsync, ${off.lostAckedWrites ?? 0} acknowledged writes were lost in ${off.seedsWithLoss ?? 0} seeds: a majority that loses power together forgets entries it had acknowledged, and may even forget its votes.`,
+      `With --unsafe-no-fsync, ${off.lostAckedWrites ?? 0} acknowledged writes were lost in ${off.seedsWithLoss ?? 0} seeds: members that lose power together forget entries they had acknowledged, and their terms and votes with them.`,
     ];
   },
 };

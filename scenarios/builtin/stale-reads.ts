@@ -76,22 +76,26 @@ export const leaseReadClockDrift: BuiltinScenario = {
 
 export const readModes: BuiltinScenario = {
   name: 'read-modes',
-  summary: 'the leader is cut off under read load (the readindex experiment)',
+  summary: 'the leader is cut off, later paused, under read load (the readindex experiment)',
   description:
-    'The scenario of `raftsim experiment readindex`: under read-heavy traffic the leader is cut off ' +
-    'from the other members for 4 s (clients still reach it), with CheckQuorum on as etcd runs it. The ' +
-    'first fault sets the leader\'s clock rate — 1, a correct clock, unless an experiment arm sets ' +
-    '`faults[0].rate` lower. Run it with each --set readMode=… to compare: readindex stays ' +
-    'linearizable; leader-local and lease reads can answer from the deposed leader in the window ' +
-    'before it notices it has lost its quorum, a window a slow clock stretches.',
+    'The scenario of `raftsim experiment readindex`, under read-heavy traffic and with CheckQuorum on ' +
+    'as etcd runs it. First the leader is cut off from the other members for 4 s (clients still reach ' +
+    'it); later the leader of the moment is paused for 3 s and stays cut off 1.5 s after it resumes. ' +
+    'The first fault sets the first leader\'s clock rate — 1, a correct clock, unless an experiment arm ' +
+    'sets `faults[0].rate` lower. Run it with each --set readMode=…: readindex stays linearizable; a ' +
+    'leader-local or lease read can be answered by a deposed leader that has not noticed yet — briefly ' +
+    'after the cut (CheckQuorum), longer when its clock runs slow (lease), and a whole election timeout ' +
+    'after a pause, which no clock check can see.',
   expect: 'pass',
   scenario: () => ({
-    durationMs: 10_000,
+    durationMs: 14_000,
     readMode: 'readindex',
     workload: READ_HEAVY,
     faults: [
       { type: 'clock', at: 1_500, node: 'leader', rate: 1 },
       { type: 'isolate', at: 2_000, node: 'leader', for: 4_000 },
+      { type: 'pause', at: 8_000, node: 'leader', for: 3_000 },
+      { type: 'isolate', at: 8_000, node: 'leader', for: 4_500 },
     ],
   }),
 };
