@@ -339,6 +339,10 @@ class Cluster implements SimCluster {
     this.armed.set(id, { point, onCrash });
   }
 
+  disarmCrashPoints(): void {
+    this.armed.clear();
+  }
+
   transferLeader(to: HostId): void {
     const lead = this.leader();
     if (lead !== null) this.nodes.get(lead)?.transferLeadership(to as NodeId);

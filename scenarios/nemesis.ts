@@ -45,6 +45,8 @@ export interface ClusterControl {
   stopped(id: HostId): boolean;
   /** Crash `id` the next time its node passes `point`; `onCrash` is told when it did. */
   armCrashPoint(id: HostId, point: string, onCrash: () => void): void;
+  /** Forgets every armed crash point (the liveness phase injects nothing). */
+  disarmCrashPoints(): void;
   transferLeader(to: HostId): void;
   addMember(id: HostId): void;
   removeMember(id: HostId): void;
@@ -115,6 +117,7 @@ class NemesisImpl implements Nemesis {
   healAll(): void {
     const c = this.d.control;
     const now = this.d.scheduler.now;
+    c.disarmCrashPoints();
     if (c.network.cutLinks().length > 0) c.network.heal();
     this.linkClaims.clear();
     if (this.networkBefore !== null) c.network.update(this.networkBefore);
@@ -355,6 +358,7 @@ class NemesisImpl implements Nemesis {
     const armed: OpenRecord = { atUs: this.d.scheduler.now, untilUs: null, kind: 'crash-point', hosts: [id], label: `crash ${id} at ${f.point}` };
     this.openRecords.push(armed);
     this.d.control.armCrashPoint(id, f.point, () => {
+      if (armed.untilUs !== null) return; // closed (the liveness phase began) before it fired
       // The band starts when the node actually crashed there, not when the point was armed.
       armed.atUs = this.d.scheduler.now;
       if (f.for === undefined) return;
