@@ -27,7 +27,7 @@ export function renderExperimentHtml(result: ExperimentData): string {
     `<div class="facts"><span>experiment <b class="mono">${escapeHtml(result.experiment)}</b></span><span>seeds <b>${result.seeds.length}</b></span><span>arms <b>${result.arms.map((a) => escapeHtml(a.name)).join(' · ')}</b></span></div>`,
     result.command === undefined ? '' : `<p class="muted">Rerun it:</p><pre>${escapeHtml(result.command)}</pre>`,
     '</header>',
-    result.summary === undefined || result.summary.length === 0 ? '' : `<section class="explain"><h2>In short</h2><div class="violation summary">${result.summary.map((p) => `<p>${withInlineCode(p)}</p>`).join('')}</div></section>`,
+    result.summary === undefined || result.summary.length === 0 ? '' : `<section class="explain"><h2>In short</h2><div class="summary">${result.summary.map((p) => `<p>${withInlineCode(p)}</p>`).join('')}</div></section>`,
     explanationHtml(sections.slice(0, 2)),
     representativesHtml(result),
     panelsHtml(result),

@@ -196,7 +196,7 @@ function explainPrevote(result: ExperimentData): ExplanationSection[] {
 
 const READ_MODE_WHY: Readonly<Record<string, string>> = {
   readindex: '`readindex`: the leader first confirms it is still the leader with a round of heartbeats to a quorum, then answers once it has applied everything committed when the read arrived. A leader that has been replaced cannot gather that quorum, so it cannot answer with old data.',
-  lease: '`lease`: the leader answers from its own state while its lease — an election timeout since it last heard from a quorum — has not run out. Safe as long as every clock measures that timeout the same way.',
+  lease: "`lease`: the leader answers from its own state while its lease — an election timeout since it last heard from a quorum — has not run out. Safe only while the leader's process and clock keep pace with the others': raft counts the lease in ticks, and no tick fires while a leader is paused (a long GC, SIGSTOP): it resumes believing its lease still holds, after the others have already elected a new leader; a clock running slow stretches the ticks the same way.",
   'lease-clock-drift': "`lease-clock-drift`: the same lease read with the old leader's clock running slow: it believes its lease still holds after the others have already elected a new leader and accepted writes, and answers with the old value.",
   'leader-local': '`leader-local`: whoever believes it is the leader answers from its own state, with no check. An isolated old leader goes on believing it, and goes on answering with values the majority has since overwritten.',
   serializable: "`serializable`: any member answers from its own state (etcd's `serializable: true`). Stale by design and documented as such; the linearizability check leaves these reads out and a separate rule checks them (each returns a value that was once current).",
@@ -219,7 +219,11 @@ function explainReadIndex(result: ExperimentData): ExplanationSection[] {
   if (ri !== undefined && local !== undefined) {
     const riP50 = ri.metrics.readLatencyMsP50 ?? armDistribution(ri, 'readLatencyMsP50').median;
     const localP50 = local.metrics.readLatencyMsP50 ?? armDistribution(local, 'readLatencyMsP50').median;
-    notes.push(`Safety has a price: a ReadIndex read took ${n(riP50)} ms at the median against ${n(localP50)} ms for a leader-local one — the heartbeat round trip to a quorum.`);
+    notes.push(
+      riP50 > localP50
+        ? `Safety has a price: a ReadIndex read took ${n(riP50)} ms at the median against ${n(localP50)} ms for a leader-local one — the heartbeat round trip to a quorum.`
+        : `ReadIndex reads were not slower here: ${n(riP50)} ms at the median against ${n(localP50)} ms for leader-local ones. Its extra heartbeat round trip costs little next to the other delays in this scenario.`,
+    );
   }
   const why = result.arms.map((a) => READ_MODE_WHY[a.name]).filter((s): s is string => s !== undefined);
   return [

@@ -5,11 +5,13 @@
  * `raft.recv` {type, from, term} on the receiver — paired first-in first-out per sender, receiver,
  * type and term, or by an `id` field when both carry one), else from the kernel (`net.deliver`
  * {from, id, via, sentUs} on the receiver: one event holds the whole span). A send never received
- * was lost somewhere (most often at a cut link): it is drawn for as long as a typical message takes
- * (the median delay of those that arrived), marked `lost`, and the page draws it stopping halfway. Drops the network reports (`net.drop` {from, to, id, via, reason}) are kept
+ * was lost (at a cut link, or a crashed end; see `raftSpans`): it is drawn for as long as a typical
+ * message takes (the median delay of those that arrived), marked `lost`, and the page draws it
+ * stopping halfway. Drops the network reports (`net.drop` {from, to, id, via, reason}) are kept
  * as instants.
  */
 import type { TraceEvent } from '../sim/trace.js';
+import { parseCut } from './cut-links.js';
 import { quantile } from './format.js';
 import { assert } from './invariant.js';
 
@@ -83,11 +85,41 @@ interface Sent {
   readonly sentUs: number;
 }
 
+/**
+ * Pairs sends with receives. Without ids the pairing is first-in first-out per (sender, receiver,
+ * type, term), which is wrong for a message that was lost: a later receive would be paired with
+ * it. So what the trace says was lost is taken out of the queue first, as the network would: a
+ * send on a link that is cut, a send in flight when its link is cut or either end crashes (the
+ * network drops it at delivery), a send to or from a host that is down.
+ */
 function raftSpans(trace: readonly TraceEvent[], isMember: ReadonlySet<number>): MessageSpan[] {
   const waiting = new Map<string, Sent[]>();
   const spans: MessageSpan[] = [];
   const delaysUs: number[] = [];
+  const lostAt: { s: Sent; atUs: number | null }[] = [];
+  let cut = new Set<string>();
+  const down = new Set<number>();
+  const dropWhere = (atUs: number, pred: (s: Sent) => boolean): void => {
+    for (const [key, queue] of waiting) {
+      const kept = queue.filter((s) => !pred(s));
+      for (const s of queue) if (pred(s)) lostAt.push({ s, atUs });
+      if (kept.length === 0) waiting.delete(key);
+      else waiting.set(key, kept);
+    }
+  };
   for (const e of trace) {
+    if (e.kind === 'net.partition') {
+      cut = new Set(parseCut(String(e.fields.cut ?? 'none')).map((l) => `${l.from}>${l.to}`));
+      dropWhere(e.timeUs, (s) => cut.has(`${s.from}>${s.to}`));
+      continue;
+    }
+    if (e.host !== null && e.kind === 'host.crash') {
+      down.add(e.host);
+      const h = e.host;
+      dropWhere(e.timeUs, (s) => s.from === h || s.to === h);
+      continue;
+    }
+    if (e.host !== null && (e.kind === 'host.restart' || e.kind === 'host.start')) down.delete(e.host);
     if (e.host === null || (e.kind !== 'raft.send' && e.kind !== 'raft.recv')) continue;
     const send = e.kind === 'raft.send';
     const from = send ? e.host : Number(e.fields.from);
@@ -95,12 +127,13 @@ function raftSpans(trace: readonly TraceEvent[], isMember: ReadonlySet<number>):
     if (!isMember.has(from) || !isMember.has(to)) continue;
     const type = String(e.fields.type ?? 'message');
     const key = 'id' in e.fields ? `id:${String(e.fields.id)}` : `${from}>${to}:${type}:${String(e.fields.term ?? '')}`;
-    const queue = waiting.get(key) ?? [];
     if (send) {
-      queue.push({ from, to, type, sentUs: e.timeUs });
-      waiting.set(key, queue);
+      const s: Sent = { from, to, type, sentUs: e.timeUs };
+      if (cut.has(`${from}>${to}`) || down.has(to)) lostAt.push({ s, atUs: null });
+      else waiting.set(key, [...(waiting.get(key) ?? []), s]);
       continue;
     }
+    const queue = waiting.get(key) ?? [];
     const s = queue.shift();
     if (s === undefined) continue; // sent before the kept trace began
     if (queue.length === 0) waiting.delete(key);
@@ -108,6 +141,8 @@ function raftSpans(trace: readonly TraceEvent[], isMember: ReadonlySet<number>):
     spans.push({ ...s, arriveUs: e.timeUs, lost: false });
   }
   const shownUs = Math.max(LOST_SHOWN_US_MIN, quantile(delaysUs, 0.5) || 0);
-  for (const queue of waiting.values()) for (const s of queue) spans.push({ ...s, arriveUs: s.sentUs + shownUs, lost: true });
+  for (const queue of waiting.values()) for (const s of queue) lostAt.push({ s, atUs: null });
+  // Drawn for a typical delay (it travels halfway and vanishes), or until the cut or crash that caught it.
+  for (const { s, atUs } of lostAt) spans.push({ ...s, arriveUs: atUs === null ? s.sentUs + shownUs : Math.max(s.sentUs + 1, Math.min(atUs, s.sentUs + shownUs)), lost: true });
   return spans;
 }

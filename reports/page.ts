@@ -57,6 +57,7 @@ th { font-weight: 600; background: var(--panel); } td.num, th.num { text-align: 
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; color: var(--muted); margin: 4px 0 8px; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin-right: 4px; }
 .violation { border-left: 4px solid var(--fail); background: #fdf1ef; padding: 8px 14px; border-radius: 0 6px 6px 0; }
+.summary { border-left: 4px solid #3a7dc9; background: #f0f5fb; padding: 6px 14px; border-radius: 0 6px 6px 0; }
 .violation .explanation { font-size: 15px; margin: 6px 0; }
 svg text { font-family: system-ui, sans-serif; }
 svg .tick { font-size: 10.5px; fill: #667; } svg .axis { stroke: #99a; } svg .grid { stroke: #eef0f4; }

@@ -54,7 +54,7 @@ export function verdictBadge(status: string): string {
 
 function headline(view: RunView): string {
   const failed = view.checks.filter((c) => c.result.status === 'fail');
-  if (failed.length > 0) return `A check failed: ${failed.map((c) => `<b>${escapeHtml(c.name)}</b> — ${escapeHtml(c.result.summary)}`).join('; ')}.`;
+  if (failed.length > 0) return `A check failed: ${failed.map((c) => `<b>${escapeHtml(c.name)}</b> — ${withInlineCode(c.result.summary)}`).join('; ')}`;
   const unknown = view.checks.filter((c) => c.result.status === 'unknown');
   if (unknown.length > 0) return `No check failed, but ${unknown.map((c) => `<b>${escapeHtml(c.name)}</b>`).join(', ')} ran out of budget: no verdict.`;
   return 'Every check that ran passed.';
@@ -89,8 +89,8 @@ function toc(view: RunView): string {
 
 function checksSection(view: RunView): string {
   const rows = view.checks.map((c) => {
-    const details = c.result.details === undefined || c.result.details.length === 0 ? '' : `<ul>${c.result.details.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>`;
-    return `<tr data-check="${escapeHtml(c.name)}"><td>${escapeHtml(c.name)}</td><td>${verdictBadge(c.result.status)}</td><td>${escapeHtml(c.result.summary)}${details}</td></tr>`;
+    const details = c.result.details === undefined || c.result.details.length === 0 ? '' : `<ul>${c.result.details.map((d) => `<li>${withInlineCode(d)}</li>`).join('')}</ul>`;
+    return `<tr data-check="${escapeHtml(c.name)}"><td>${escapeHtml(c.name)}</td><td>${verdictBadge(c.result.status)}</td><td>${withInlineCode(c.result.summary)}${details}</td></tr>`;
   });
   return `<section id="sec-checks"><h2>Checks</h2><table><thead><tr><th>check</th><th>verdict</th><th>what it found</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
@@ -104,7 +104,7 @@ function violationSection(v: ViolationPanel): string {
       : `<p>The longest linearizable prefix has <b>${v.prefixLength}</b> operations${v.prefixLength > v.prefixTail.length ? `; the last ${v.prefixTail.length}, in linearization order` : ', in linearization order'}:</p><ol class="mono">${v.prefixTail.map((r) => `<li>${escapeHtml(r.text)} <span class="muted">(op ${r.id})</span></li>`).join('')}</ol>`;
   return [
     '<section id="sec-violation"><h2>The linearizability violation</h2><div class="violation">',
-    v.partition === null ? '' : `<p class="muted">In the history of key <code>${escapeHtml(v.partition)}</code>:</p>`,
+    v.partition === null ? '' : `<p class="muted">In the part of the history the checker searched: <code>${escapeHtml(v.partition)}</code> (a key, for a model checked key by key).</p>`,
     `<div class="explanation" id="violation-explanation">${v.explanation.map((l) => `<p>${withInlineCode(l)}</p>`).join('')}</div>`,
     v.explanationGenerated ? '<p class="muted">(Explanation written by the report from the history; the checker gave none.)</p>' : '',
     `<ul>${opLine('Could not be placed:', v.failed)}${v.related.map((r) => opLine('Involved:', r)).join('')}</ul>`,

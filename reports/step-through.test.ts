@@ -145,3 +145,42 @@ describe('cut links', () => {
     expect(() => parseCut('1-3')).toThrow(/cannot read/);
   });
 });
+
+describe('pairing raft messages around losses', () => {
+  it('does not pair a receive after a heal with a send lost at the cut', () => {
+    const trace = new TraceBuilder()
+      .partition(1_000, 'isolate', '2', '1<->2')
+      .emit(1_500, 1, 'raft.send', { type: 'MsgHeartbeat', to: 2, term: 2 })
+      .partition(5_000, 'heal', '', 'none')
+      .emit(6_000, 1, 'raft.send', { type: 'MsgHeartbeat', to: 2, term: 2 })
+      .emit(6_700, 2, 'raft.recv', { type: 'MsgHeartbeat', from: 1, term: 2 })
+      .events();
+    const spans = extractMessages(trace, [1, 2]).spans.map((s) => [s.sentUs, s.arriveUs, s.lost]);
+    // Lost at send (its link was cut): drawn for a typical delay, at least 1 ms.
+    expect(spans).toEqual([
+      [1_500, 2_500, true],
+      [6_000, 6_700, false],
+    ]);
+  });
+
+  it('counts a message in flight when its link is cut, or its receiver crashes, as lost then', () => {
+    const trace = new TraceBuilder()
+      .emit(0, 1, 'raft.send', { type: 'MsgApp', to: 2, term: 1 })
+      .emit(0, 1, 'raft.send', { type: 'MsgApp', to: 3, term: 1 })
+      .emit(100, 3, 'raft.recv', { type: 'MsgApp', from: 1, term: 1 })
+      .emit(200, 1, 'raft.send', { type: 'MsgApp', to: 3, term: 1 })
+      .partition(250, 'isolate', '2', '1<->2')
+      .host(260, 3, 'crash')
+      .host(900, 3, 'restart', 2)
+      .emit(1_000, 1, 'raft.send', { type: 'MsgApp', to: 3, term: 1 })
+      .emit(1_100, 3, 'raft.recv', { type: 'MsgApp', from: 1, term: 1 })
+      .events();
+    const spans = extractMessages(trace, [1, 2, 3]).spans.map((s) => [s.to, s.sentUs, s.arriveUs, s.lost]);
+    expect(spans).toEqual([
+      [3, 0, 100, false],
+      [2, 0, 250, true], // caught by the cut at 250
+      [3, 200, 260, true], // caught by n3's crash at 260
+      [3, 1_000, 1_100, false],
+    ]);
+  });
+});
