@@ -56,11 +56,22 @@ export function readRole(value: unknown): Role {
   return value;
 }
 
+/**
+ * Each member's host state before the trace says anything: down if its first lifecycle event is
+ * its start (a member added later, say), else up (the trace may have lost the start).
+ */
+export function initialHostStates(trace: readonly TraceEvent[], members: readonly number[]): Map<number, HostState> {
+  const first = new Map<number, string>();
+  for (const e of trace) if (e.host !== null && e.kind.startsWith('host.') && e.kind !== 'host.clock' && !first.has(e.host)) first.set(e.host, e.kind);
+  return new Map(members.map((m) => [m, first.get(m) === 'host.start' ? 'down' : 'up']));
+}
+
 export function buildNodeLanes(trace: readonly TraceEvent[], members: readonly number[], endUs: number): NodeLane[] {
   const current = new Map<number, Current>();
   const segments = new Map<number, RoleSegment[]>();
+  const initial = initialHostStates(trace, members);
   for (const m of members) {
-    current.set(m, { role: 'unknown', term: 0, lead: 0, host: 'up', fromUs: 0 });
+    current.set(m, { role: 'unknown', term: 0, lead: 0, host: initial.get(m) ?? 'up', fromUs: 0 });
     segments.set(m, []);
   }
   for (const e of trace) {

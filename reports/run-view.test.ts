@@ -148,6 +148,15 @@ describe('node lanes and terms', () => {
     expect([n2.host, n2.role, n2.untilUs]).toEqual(['paused', 'leader', 3.2 * S]);
   });
 
+  it('draws a member added later as down until it starts', () => {
+    const trace = new TraceBuilder().host(0, 1, 'start').role(0, 1, 'leader', 2, 1).host(500, 4, 'start').role(500, 4, 'follower', 2, 1).events();
+    const [, n4] = buildNodeLanes(trace, [1, 4], 1_000);
+    expect(n4!.segments.map((s) => [s.fromUs, s.untilUs, s.host, s.role])).toEqual([
+      [0, 500, 'down', 'unknown'],
+      [500, 1_000, 'up', 'follower'],
+    ]);
+  });
+
   it('starts with an unknown role when the trace begins later than the run', () => {
     const trace = new TraceBuilder().role(500, 1, 'leader', 4, 1).events();
     const [n1] = buildNodeLanes(trace, [1], 1_000);

@@ -70,6 +70,22 @@ describe('the cluster at an instant', () => {
   });
 });
 
+describe('members and the nemesis', () => {
+  it('shows a member added later as down until it starts, and tells the nemesis\'s faults by their labels', () => {
+    const trace = new TraceBuilder()
+      .host(0, 1, 'start')
+      .role(0, 1, 'leader', 2, 1)
+      .emit(400, null, 'nemesis.add-member', { hosts: '4', label: 'add member 4' })
+      .host(500, 4, 'start')
+      .emit(900, null, 'nemesis.undo', { label: 'add member 4' })
+      .events();
+    const record = { trace, members: [1, 4] };
+    expect(clusterStateAt(record, 100).nodes.map((n) => n.host)).toEqual(['up', 'down']);
+    expect(clusterStateAt(record, 600).nodes.map((n) => n.host)).toEqual(['up', 'up']);
+    expect(clusterStateAt(record, 1_000).events).toEqual(['n1 started', 'n1 became leader in term 2', 'fault: add member 4', 'n4 started', 'fault over: add member 4']);
+  });
+});
+
 describe('messages from the kernel', () => {
   it('uses net.deliver spans when raft does not trace its messages, members only', () => {
     const trace = new TraceBuilder()

@@ -15,7 +15,7 @@ import { linksAmong, parseCut, type CutLink } from './cut-links.js';
 import { formatValue } from './format.js';
 import { assert } from './invariant.js';
 import { extractMessages, type MessageDrop, type MessageSpan, type MessageTraffic } from './messages-in-flight.js';
-import { readRole, type HostState, type NodeRole } from './node-lanes.js';
+import { initialHostStates, readRole, type HostState, type NodeRole } from './node-lanes.js';
 
 export interface NodeState {
   readonly node: number;
@@ -61,7 +61,7 @@ export interface StepModel {
 }
 
 /** Kinds that change what the step-through draws other than counters: each gets a frame. */
-const STRUCTURAL = new Set(['raft.role', 'host.crash', 'host.restart', 'host.start', 'host.pause', 'host.resume', 'net.partition', 'disk.fault', 'disk.bitflip', 'node.crash-point', 'node.stopped', 'host.clock']);
+const STRUCTURAL = new Set(['raft.role', 'host.crash', 'host.restart', 'host.start', 'host.pause', 'host.resume', 'net.partition', 'disk.fault', 'disk.bitflip', 'node.crash-point', 'node.stopped', 'node.recovered', 'wal.repair', 'host.clock']);
 
 interface MutableNode {
   node: number;
@@ -78,9 +78,10 @@ interface ClusterState {
   cuts: CutLink[];
 }
 
-function initialState(members: readonly number[]): ClusterState {
+function initialState(trace: readonly TraceEvent[], members: readonly number[]): ClusterState {
   const nodes = new Map<number, MutableNode>();
-  for (const m of members) nodes.set(m, { node: m, role: 'unknown', term: 0, lead: 0, commit: 0, applied: 0, host: 'up' });
+  const hosts = initialHostStates(trace, members);
+  for (const m of members) nodes.set(m, { node: m, role: 'unknown', term: 0, lead: 0, commit: 0, applied: 0, host: hosts.get(m) ?? 'up' });
   return { nodes, cuts: [] };
 }
 
@@ -91,7 +92,7 @@ export function applyEvent(state: ClusterState, members: readonly number[], e: T
     state.cuts = linksAmong(parseCut(cut), members);
     return cut === 'none' ? 'network healed: every link works' : `partition ${String(e.fields.verb ?? '')} ${String(e.fields.args ?? '')}: cut ${cut}`.replace(/\s+/g, ' ');
   }
-  if (e.kind.startsWith('nemesis.')) return `${e.kind.slice('nemesis.'.length)} ${formatFields(e)}`.trim();
+  if (e.kind.startsWith('nemesis.')) return nemesisCaption(e);
   const n = e.host === null ? undefined : state.nodes.get(e.host);
   if (n === undefined) return null;
   return applyNodeEvent(n, e);
@@ -127,15 +128,27 @@ function applyNodeEvent(n: MutableNode, e: TraceEvent): string | null {
     case 'host.resume':
       n.host = 'up';
       return `n${n.node} resumed`;
+    case 'node.recovered':
+      return `n${n.node} recovered from its disk: ${formatFields(e)}`;
     case 'disk.fault':
     case 'disk.bitflip':
     case 'node.crash-point':
     case 'node.stopped':
     case 'host.clock':
+    case 'wal.repair':
       return `n${n.node} ${e.kind} ${formatFields(e)}`.trim();
     default:
       return null;
   }
+}
+
+/** The nemesis's own words: its label when it gave one (`isolate 3 (the leader)`). */
+function nemesisCaption(e: TraceEvent): string {
+  const what = e.kind.slice('nemesis.'.length);
+  const label = typeof e.fields.label === 'string' ? e.fields.label : null;
+  if (what === 'undo') return `fault over: ${label ?? formatFields(e)}`;
+  if (what === 'heal-all') return 'liveness phase: every fault healed, every member running';
+  return `fault: ${label ?? `${what} ${formatFields(e)}`.trim()}`;
 }
 
 function formatFields(e: TraceEvent): string {
@@ -193,7 +206,7 @@ function evenly<T>(items: readonly T[], count: number): T[] {
 
 function sweep(record: Pick<RunRecord, 'trace' | 'members'>, instants: readonly number[], o: StepOptions, traffic = extractMessages(record.trace, record.members)): ClusterFrame[] {
   const events = inTimeOrder(record.trace);
-  const state = initialState(record.members);
+  const state = initialState(events, record.members);
   const frames: ClusterFrame[] = [];
   let ei = 0;
   let si = 0;
