@@ -59,3 +59,29 @@ export const noFsyncCrash: BuiltinScenario = {
     ],
   }),
 };
+
+export const singleNodeRestartStaleRead: BuiltinScenario = {
+  name: 'single-node-restart-stale-read',
+  summary: 'a one-member cluster restarts and answers a linearizable read from before the crash',
+  description:
+    'Found by `raftsim fuzz swarm` (every failing seed was a one-member cluster that crashed). A lone ' +
+    'member acknowledges a write once it has applied it; the hard state that records the new commit ' +
+    'index is written in the same step but not fsynced (a commit-only change need not be). Killed right ' +
+    'after applying, it restarts with the older commit index. etcd-raft answers a lone leader\'s ' +
+    'ReadIndex at once with its commit index — without first committing an entry of its own term, as ' +
+    'a leader of several members must — so a read served between the restart and that first commit ' +
+    'sees the state before writes it had acknowledged. The same crashes in a 3-member cluster pass ' +
+    '(--set cluster.size=3). Upstream: etcd-io/raft pull request #105 (open) proposes answering with ' +
+    'the highest index the leader knows to be committed.',
+  expect: 'fail',
+  scenario: () => ({
+    durationMs: 10_000,
+    cluster: { size: 1 },
+    workload: { clients: 4, keys: 2, ratePerS: 200, mix: { get: 50, put: 50, delete: 0, txn: 0, range: 0, watch: 0 } },
+    faults: [
+      { type: 'crash-point', at: 2_000, node: 1, point: 'raftAfterApply', for: 300 },
+      { type: 'crash-point', at: 4_500, node: 1, point: 'raftAfterApply', for: 300 },
+      { type: 'crash-point', at: 7_000, node: 1, point: 'raftAfterApply', for: 300 },
+    ],
+  }),
+};

@@ -2,7 +2,7 @@
  * The list of built-in scenarios, in the order `raftsim list` prints them.
  */
 import type { BuiltinScenario } from './builtin.js';
-import { leaderCrash, noFsyncCrash, rollingRestarts } from './crashes.js';
+import { leaderCrash, noFsyncCrash, rollingRestarts, singleNodeRestartStaleRead } from './crashes.js';
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
 import { crashPoints, leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
@@ -26,6 +26,7 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   asymmetricPartition,
   leaderMinority,
   noFsyncCrash,
+  singleNodeRestartStaleRead,
   crashPoints,
   swarm,
 ];

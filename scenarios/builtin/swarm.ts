@@ -12,7 +12,7 @@ export const swarm: BuiltinScenario = {
   name: 'swarm',
   summary: 'for fuzzing: the seed picks the cluster, options and fault mix',
   description:
-    'For fuzzing: the seed chooses the cluster size (1, 3 or 5), PreVote and CheckQuorum, the election ' +
+    'For fuzzing: the seed chooses the cluster size (3 or 5), PreVote and CheckQuorum, the election ' +
     'and snapshot settings, the network\'s delay, loss and duplication, clock skew, the traffic, and ' +
     'which fault kinds the nemesis draws from (partitions, one-way cuts, crashes, pauses, disk errors, ' +
     'clock jumps, crashes at failpoints, leader transfers) and how often. Every choice is one the ' +
@@ -23,7 +23,9 @@ export const swarm: BuiltinScenario = {
 };
 
 function swarmScenario(r: Random): ScenarioInput {
-  const size = r.pick([1, 3, 3, 5]);
+  // No one-member clusters: they have a known stale read after a restart (etcd-io/raft PR #105,
+  // the single-node-restart-stale-read scenario); `--set cluster.size=1` hunts it on purpose.
+  const size = r.pick([3, 3, 5]);
   const electionTick = r.int(5, 15);
   return {
     durationMs: 8_000,
