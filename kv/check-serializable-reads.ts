@@ -16,7 +16,8 @@ import type { KeyValue, RangeRequest, RangeResponse } from './api.js';
 import { assert } from '../sim/assert.js';
 import type { Operation } from '../sim/history.js';
 import type { CommittedRevision } from '../sim/check/watch.js';
-import { INITIAL_REVISION, evaluateRange, isSerializableRange } from './model.js';
+import { INITIAL_REVISION, evaluateRange, isSerializableRange, kvTable } from './model.js';
+import type { KvTable } from './model.js';
 import type { RangeOutput } from './model.js';
 
 export interface SerializableReadViolation {
@@ -64,6 +65,7 @@ export function checkSerializableReads(history: readonly Operation[], committed:
   const state = new Map<string, KeyValue>();
   let at = 0;
   let revision = INITIAL_REVISION;
+  let table: KvTable | undefined;
   for (const r of reads) {
     while (at < committed.length && (committed[at] as CommittedRevision).revision <= r.contentRevision) {
       const c = committed[at] as CommittedRevision;
@@ -73,9 +75,11 @@ export function checkSerializableReads(history: readonly Operation[], committed:
         else state.delete(e.kv.key);
       }
       revision = c.revision;
+      table = undefined;
       at++;
     }
-    const want = evaluateRange(state, r.input);
+    table ??= kvTable(state.values());
+    const want = evaluateRange(table, r.input);
     if (!sameResponse(r.output, want)) {
       violations.push({ op: r.op.id, revision: r.contentRevision, message: `serializable read of ${r.input.key} at revision ${r.contentRevision} returned ${describe(r.output)}, but the store then held ${describe(want)}` });
     }

@@ -4,9 +4,11 @@ import type { KeyValue, RangeRequest, TxnRequest } from './api.js';
 import { createMvccStore } from './mvcc/store.js';
 import { resolveRevision, stepArb, type StoreStep } from './mvcc/arbitraries.js';
 import type { EtcdOperation } from './model.js';
-import { etcdModel, evaluateRange, isSerializableRange } from './model.js';
+import { etcdModel, evaluateRange, isSerializableRange, kvTable } from './model.js';
 import type { Operation } from '../sim/history.js';
 import { checkLinearizability } from '../sim/check/linearizability.js';
+import { ILLEGAL } from '../sim/check/model.js';
+import { concurrentEtcdHistory } from './check-history-fixtures.js';
 
 type Op = EtcdOperation;
 
@@ -273,16 +275,72 @@ describe('etcd model against the MVCC store', () => {
 
 describe('evaluateRange', () => {
   it('follows etcd: count before filters and limit, more when cut, keysOnly blanks values', () => {
-    const kvs = new Map([
-      ['a', kv('a', '1', 2, 2, 1)],
-      ['b', kv('b', '2', 3, 5, 2)],
-      ['c', kv('c', '3', 4, 4, 1)],
-    ]);
-    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', limit: 2 })).toEqual({ kvs: [kvs.get('a'), kvs.get('b')], more: true, count: 3 });
+    const kvs = kvTable([kv('c', '3', 4, 4, 1), kv('a', '1', 2, 2, 1), kv('b', '2', 3, 5, 2)]);
+    expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', limit: 2 })).toEqual({ kvs: [kvs[0], kvs[1]], more: true, count: 3 });
     expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', minModRevision: 4 }).kvs.map((x) => x.key)).toEqual(['b', 'c']);
     expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', minModRevision: 4 }).count).toBe(3);
     expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', sortTarget: 'MOD', sortOrder: 'DESCEND' }).kvs.map((x) => x.key)).toEqual(['b', 'c', 'a']);
     expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', keysOnly: true }).kvs.map((x) => x.value)).toEqual(['', '', '']);
     expect(evaluateRange(kvs, { key: 'a', rangeEnd: 'z', countOnly: true })).toEqual({ kvs: [], more: false, count: 3 });
+  });
+});
+
+// --- Concurrent histories (kv/check-history-fixtures.ts) ----------------------------------------
+
+/** Every order that respects real time; an unknown operation may be left out. Small n only. */
+function bruteForce(history: readonly Op[]): boolean {
+  const { prepare: _prepare, ...plain } = etcdModel;
+  const ops = history.filter((op) => op.status !== 'fail' && !isSerializableRange(op));
+  const placed = new Array<boolean>(ops.length).fill(false);
+  const go = (state: ReturnType<typeof plain.init>): boolean => {
+    if (ops.every((op, i) => placed[i] || op.status === 'unknown')) return true;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as Op;
+      if (placed[i] || ops.some((o, j) => !placed[j] && j !== i && o.status === 'ok' && (o.return as number) < op.call)) continue;
+      const next = plain.step(state, op);
+      if (next === ILLEGAL) continue;
+      placed[i] = true;
+      const ok = go(next);
+      placed[i] = false;
+      if (ok) return true;
+    }
+    return false;
+  };
+  return go(plain.init());
+}
+
+/** One read's first value, or one write's revision, changed. */
+function corrupt(h: readonly Op[], pick: number): Op[] {
+  const known = h.filter((op) => op.status === 'ok' && (op.op !== 'range' || ((op.output as unknown as { kvs: KeyValue[] }).kvs.length > 0)));
+  const target = known[pick % Math.max(1, known.length)];
+  return h.map((op) => {
+    if (op !== target) return op;
+    const out = op.output as Record<string, unknown> & { revision: number; kvs?: KeyValue[] };
+    if (op.op === 'range' && out.kvs !== undefined) return { ...op, output: { ...out, kvs: [{ ...(out.kvs[0] as KeyValue), value: 'zz' }, ...out.kvs.slice(1)] } } as Op;
+    return { ...op, output: { ...out, revision: out.revision + (pick % 2 === 0 ? 1 : -1) } } as Op;
+  });
+}
+
+describe('etcd model on concurrent histories', () => {
+  it('accepts concurrent histories with unknown writes (some took effect, some never did)', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const h = concurrentEtcdHistory({ seed, clients: 8, opsPerClient: 40, keys: 4, unknownWriteRatio: 0.1, latencyUsMax: 1000 });
+      expect(checkLinearizability(etcdModel, h, { budgetSteps: 2_000_000 }).verdict).toBe('ok');
+    }
+  });
+
+  it('agrees with a brute-force search, before and after one output is corrupted', () => {
+    let illegal = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.nat(), fc.boolean(), (seed, pick, bad) => {
+        const clean = concurrentEtcdHistory({ seed, clients: 3, opsPerClient: 2, keys: 2, unknownWriteRatio: 0.25, latencyUsMax: 100 });
+        const h = bad ? corrupt(clean, pick) : clean;
+        const want = bruteForce(h);
+        if (!want) illegal++;
+        expect(check(h)).toBe(want ? 'ok' : 'illegal');
+      }),
+      { numRuns: 300 },
+    );
+    expect(illegal).toBeGreaterThan(30);
   });
 });

@@ -115,12 +115,42 @@ export function isSerializableRange(op: Operation): boolean {
 // ---------------------------------------------------------------------------------------------
 // State
 
+/**
+ * Live pairs sorted by key: a write copies the array (a slice is a memory copy, far cheaper than
+ * copying a Map), lookups bisect, and ranges are a contiguous run with no sorting.
+ */
+export type KvTable = readonly KeyValue[];
+
+/** Index of `key` in the table, or -(insertion point) - 1. */
+function findKey(t: KvTable, key: string): number {
+  let lo = 0;
+  let hi = t.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = (t[mid] as KeyValue).key;
+    if (k < key) lo = mid + 1;
+    else if (k > key) hi = mid - 1;
+    else return mid;
+  }
+  return -lo - 1;
+}
+
+export function getKv(t: KvTable, key: string): KeyValue | undefined {
+  const i = findKey(t, key);
+  return i >= 0 ? t[i] : undefined;
+}
+
+/** A table from pairs in any order (tests, the serializable-read check). */
+export function kvTable(kvs: Iterable<KeyValue>): KvTable {
+  return [...kvs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 export interface EtcdState {
   readonly revision: number;
   /** Reads below it fail with Compacted (0: never compacted). */
   readonly compactRevision: number;
-  /** Live keys. Never mutated once the state exists. */
-  readonly kvs: ReadonlyMap<string, KeyValue>;
+  /** Live keys, sorted by key. Never mutated once the state exists. */
+  readonly kvs: KvTable;
   /** XOR of the live pairs' hashes. */
   readonly contentHash: number;
   /** Hash of the whole state, its history included. */
@@ -133,10 +163,10 @@ export interface EtcdState {
 export const INITIAL_REVISION = 1;
 
 export function initialEtcdState(): EtcdState {
-  return makeState(INITIAL_REVISION, 0, new Map(), 0, null);
+  return makeState(INITIAL_REVISION, 0, [], 0, null);
 }
 
-function makeState(revision: number, compactRevision: number, kvs: ReadonlyMap<string, KeyValue>, contentHash: number, prev: EtcdState | null): EtcdState {
+function makeState(revision: number, compactRevision: number, kvs: KvTable, contentHash: number, prev: EtcdState | null): EtcdState {
   let h = mix(contentHash ^ Math.imul(revision, 0x9e3779b1));
   h = mix(h ^ Math.imul(compactRevision + 1, 0x85ebca6b));
   h = mix(h ^ (prev === null ? 0 : prev.hash));
@@ -172,8 +202,8 @@ function sameKv(a: KeyValue | undefined, b: KeyValue | undefined): boolean {
 
 function sameContent(a: EtcdState, b: EtcdState): boolean {
   if (a.kvs === b.kvs) return true;
-  if (a.contentHash !== b.contentHash || a.kvs.size !== b.kvs.size) return false;
-  for (const [k, kv] of a.kvs) if (!sameKv(kv, b.kvs.get(k))) return false;
+  if (a.contentHash !== b.contentHash || a.kvs.length !== b.kvs.length) return false;
+  for (let i = 0; i < a.kvs.length; i++) if (!sameKv(a.kvs[i], b.kvs[i])) return false;
   return true;
 }
 
@@ -209,14 +239,16 @@ export function stateAt(s: EtcdState, revision: number): EtcdState {
 // Reads
 
 /** Live pairs of [key, rangeEnd) in key order. */
-export function liveRange(kvs: ReadonlyMap<string, KeyValue>, key: string, rangeEnd: string | undefined): KeyValue[] {
-  if (rangeEnd === undefined || rangeEnd === '') {
-    const kv = kvs.get(key);
-    return kv === undefined ? [] : [kv];
-  }
+export function liveRange(kvs: KvTable, key: string, rangeEnd: string | undefined): KeyValue[] {
+  const at = findKey(kvs, key);
+  if (rangeEnd === undefined || rangeEnd === '') return at >= 0 ? [kvs[at] as KeyValue] : [];
   const out: KeyValue[] = [];
-  for (const kv of kvs.values()) if (inRange(kv.key, key, rangeEnd)) out.push(kv);
-  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (let i = at >= 0 ? at : -at - 1; i < kvs.length; i++) {
+    const kv = kvs[i] as KeyValue;
+    if (!inRange(kv.key, key, rangeEnd)) break; // sorted: past the end of the range
+    out.push(kv);
+  }
+  return out;
 }
 
 /**
@@ -225,7 +257,7 @@ export function liveRange(kvs: ReadonlyMap<string, KeyValue>, key: string, range
  * limit, only the first limit + 1 keys (in key order) are sorted; keysOnly blanks values;
  * countOnly returns no pairs. Ties in a sort keep key order.
  */
-export function evaluateRange(kvs: ReadonlyMap<string, KeyValue>, r: RangeRequest): RangeResponse {
+export function evaluateRange(kvs: KvTable, r: RangeRequest): RangeResponse {
   const all = liveRange(kvs, r.key, r.rangeEnd);
   if (r.countOnly === true) return { kvs: [], more: false, count: all.length };
   const limit = r.limit ?? 0;
@@ -284,7 +316,7 @@ function sameRangeResponse(got: RangeResponse, want: RangeResponse): boolean {
 // Writes: a draft of the next state, shared by put, delete, txn and lease revoke
 
 class Draft {
-  private kvs: Map<string, KeyValue> | null = null;
+  private kvs: KeyValue[] | null = null;
   private contentHash: number;
   changed = false;
 
@@ -296,12 +328,12 @@ class Draft {
     this.contentHash = base.contentHash;
   }
 
-  view(): ReadonlyMap<string, KeyValue> {
+  view(): KvTable {
     return this.kvs ?? this.base.kvs;
   }
 
   get(key: string): KeyValue | undefined {
-    return this.view().get(key);
+    return getKv(this.view(), key);
   }
 
   put(r: PutRequest): void {
@@ -322,14 +354,16 @@ class Draft {
   }
 
   private set(key: string, old: KeyValue | undefined, kv: KeyValue | undefined): void {
-    this.kvs ??= new Map(this.base.kvs);
-    if (old !== undefined) {
-      this.contentHash ^= kvHash(old);
-      this.kvs.delete(key);
-    }
-    if (kv !== undefined) {
-      this.contentHash ^= kvHash(kv);
-      this.kvs.set(key, kv);
+    if (old === undefined && kv === undefined) return;
+    this.kvs ??= this.base.kvs.slice();
+    const at = findKey(this.kvs, key);
+    if (old !== undefined) this.contentHash ^= kvHash(old);
+    if (kv !== undefined) this.contentHash ^= kvHash(kv);
+    if (at >= 0) {
+      if (kv === undefined) this.kvs.splice(at, 1);
+      else this.kvs[at] = kv;
+    } else if (kv !== undefined) {
+      this.kvs.splice(-at - 1, 0, kv);
     }
     this.changed = true;
   }
@@ -375,14 +409,14 @@ function holds(c: Compare, kv: KeyValue | undefined): boolean {
 }
 
 /** etcd applyCompare: every key in range must satisfy it; no key: VALUE is false, others compare zero. */
-function compareHolds(kvs: ReadonlyMap<string, KeyValue>, c: Compare): boolean {
+function compareHolds(kvs: KvTable, c: Compare): boolean {
   const inRangeKvs = liveRange(kvs, c.key, c.rangeEnd);
   if (inRangeKvs.length === 0) return c.target !== 'VALUE' && holds(c, undefined);
   return inRangeKvs.every((kv) => holds(c, kv));
 }
 
 /** Guards of the txn and of the nested txns on the chosen branch, all on the state before it. */
-function planTxn(kvs: ReadonlyMap<string, KeyValue>, r: TxnRequest): TxnPlan {
+function planTxn(kvs: KvTable, r: TxnRequest): TxnPlan {
   const succeeded = r.compare.every((c) => compareHolds(kvs, c));
   const nested: TxnPlan[] = [];
   for (const op of succeeded ? r.success : r.failure) if (op.type === 'txn') nested.push(planTxn(kvs, op.request));
@@ -417,8 +451,8 @@ function rangeFails(s: EtcdState, r: RangeRequest): boolean {
   return rev > 0 && (rev > s.revision || rev < s.compactRevision);
 }
 
-function putFails(kvs: ReadonlyMap<string, KeyValue>, r: PutRequest): boolean {
-  return (r.ignoreValue === true || r.ignoreLease === true) && !kvs.has(r.key);
+function putFails(kvs: KvTable, r: PutRequest): boolean {
+  return (r.ignoreValue === true || r.ignoreLease === true) && findKey(kvs, r.key) < 0;
 }
 
 function executeTxn(d: Draft, r: TxnRequest, plan: TxnPlan): TxnResponse {
@@ -515,7 +549,7 @@ function stepPut(s: EtcdState, op: Extract<EtcdOperation, { op: 'put' }>): EtcdS
   const known = op.status !== 'unknown';
   if (known && (op.output === undefined || op.output.revision !== s.revision + 1)) return ILLEGAL;
   if (putFails(s.kvs, op.input)) return known ? ILLEGAL : s; // KeyNotFound: no effect
-  const old = s.kvs.get(op.input.key);
+  const old = getKv(s.kvs, op.input.key);
   if (known && op.input.prevKv === true && !samePrevKv(op.output?.prevKv, old)) return ILLEGAL;
   const d = new Draft(s);
   d.put(op.input);
@@ -560,7 +594,7 @@ function stepCompact(s: EtcdState, op: Extract<EtcdOperation, { op: 'compact' }>
 
 function stepLeaseRevoke(s: EtcdState, op: Extract<EtcdOperation, { op: 'lease-revoke' }>): EtcdState | Illegal {
   const d = new Draft(s);
-  for (const kv of s.kvs.values()) if (kv.lease === op.input.id) d.delete(kv.key);
+  for (const kv of s.kvs) if (kv.lease === op.input.id) d.delete(kv.key);
   const next = d.finish();
   if (op.status !== 'unknown' && op.output?.revision !== next.revision) return ILLEGAL;
   return next;
@@ -672,9 +706,8 @@ export function describeEtcdOperation(op: EtcdOperation): string {
 }
 
 export function describeEtcdState(s: EtcdState): string {
-  const keys = [...s.kvs.keys()].sort();
-  const shown = keys.slice(0, 8).map((k) => describeKv(s.kvs.get(k) as KeyValue));
-  return `rev ${s.revision}: {${shown.join(', ')}${keys.length > 8 ? `, … ${keys.length - 8} more` : ''}}`;
+  const shown = s.kvs.slice(0, 8).map(describeKv);
+  return `rev ${s.revision}: {${shown.join(', ')}${s.kvs.length > 8 ? `, … ${s.kvs.length - 8} more` : ''}}`;
 }
 
 function isPlainSingleKeyRange(r: RangeRequest): boolean {
@@ -709,6 +742,59 @@ function etcdWriteOf(op: EtcdOperation): WriteFact | null | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Evidence: what the history's reads saw of each revision
+
+/**
+ * Every pair a successful operation of the history observed, by the revision that wrote it (its
+ * mod revision): range results (not keys-only), txn range results, put prevKv, delete prevKvs.
+ * In any linearization that the plain model accepts, those reads are right, so the write that
+ * made revision m set each such key to exactly what was seen at m. A branch whose revision m says
+ * otherwise can never be completed — the prepared model rejects it at once, instead of finding
+ * out reads later. This is what pins unknown writes to their revisions.
+ */
+export function collectEvidence(ops: readonly EtcdOperation[]): ReadonlyMap<number, readonly KeyValue[]> {
+  const byRevision = new Map<number, KeyValue[]>();
+  const add = (kv: KeyValue | undefined): void => {
+    if (kv === undefined) return;
+    let list = byRevision.get(kv.modRevision);
+    if (list === undefined) byRevision.set(kv.modRevision, (list = []));
+    if (!list.some((x) => sameKv(x, kv))) list.push(kv);
+  };
+  const range = (r: RangeRequest, out: RangeResponse): void => {
+    if (r.keysOnly !== true && r.countOnly !== true) for (const kv of out.kvs) add(kv);
+  };
+  const txn = (r: TxnRequest, out: TxnResponse): void => {
+    const branch = out.succeeded ? r.success : r.failure;
+    out.responses.forEach((resp, i) => {
+      const req = branch[i];
+      if (req === undefined || req.type !== resp.type) return;
+      if (req.type === 'range' && resp.type === 'range') range(req.request, resp.response);
+      else if (resp.type === 'put') add(resp.response.prevKv);
+      else if (resp.type === 'delete') resp.response.prevKvs.forEach(add);
+      else if (req.type === 'txn' && resp.type === 'txn') txn(req.request, resp.response);
+    });
+  };
+  for (const op of ops) {
+    if (op.status !== 'ok' || op.output === undefined) continue;
+    switch (op.op) {
+      case 'range': range(op.input, op.output); break;
+      case 'put': add(op.output.prevKv); break;
+      case 'delete': op.output.prevKvs.forEach(add); break;
+      case 'txn': txn(op.input, op.output); break;
+      default: break;
+    }
+  }
+  return byRevision;
+}
+
+function contradictsEvidence(evidence: ReadonlyMap<number, readonly KeyValue[]>, next: EtcdState): boolean {
+  const seen = evidence.get(next.revision);
+  if (seen === undefined) return false;
+  for (const kv of seen) if (!sameKv(getKv(next.kvs, kv.key), kv)) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The model
 
 export interface EtcdModelOptions {
@@ -722,7 +808,7 @@ export interface EtcdModelOptions {
  */
 export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState, EtcdOperation> {
   const init = options.init ?? initialEtcdState();
-  return {
+  const model: Model<EtcdState, EtcdOperation> = {
     name: 'etcd',
     init: () => init,
     step: stepEtcd,
@@ -732,12 +818,25 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
     readOnly: etcdReadOnly,
     progress: (s) => s.revision,
     deadline: etcdDeadline,
+    // Every write that changes anything makes the next revision; compaction keeps the revision.
+    progressAfter: (s, op) => (op.op === 'compact' ? s.revision : s.revision + 1),
     describeOperation: describeEtcdOperation,
     describeState: describeEtcdState,
     readOf: etcdReadOf,
     writeOf: etcdWriteOf,
     initialValue: null,
+    prepare: (ops) => {
+      const evidence = collectEvidence(ops);
+      if (evidence.size === 0) return model;
+      const step = (s: EtcdState, op: EtcdOperation): EtcdState | Illegal => {
+        const next = stepEtcd(s, op);
+        if (next === ILLEGAL || next.revision === s.revision) return next;
+        return contradictsEvidence(evidence, next) ? ILLEGAL : next;
+      };
+      return { ...model, step };
+    },
   };
+  return model;
 }
 
 export const etcdModel: Model<EtcdState, EtcdOperation> = createEtcdModel();

@@ -129,8 +129,9 @@ interface Prepared<S, Op> {
   readonly search: PartitionSearch<S>;
 }
 
-function prepare<S, Op extends Operation>(model: Model<S, Op>, part: Partition<Op>): Prepared<S, Op> {
+function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<Op>): Prepared<S, Op> {
   const ops = canonicalOrder(part.ops);
+  const model = plain.prepare?.(ops) ?? plain;
   const n = ops.length;
   const callAt = new Float64Array(n);
   const returnAt = new Float64Array(n);
@@ -162,6 +163,8 @@ function prepare<S, Op extends Operation>(model: Model<S, Op>, part: Partition<O
     }
     problem.deadline = deadline;
     problem.progress = model.progress.bind(model);
+    const after = model.progressAfter;
+    if (after !== undefined) problem.progressAfter = (state, i) => after.call(model, state, ops[i] as Op);
   }
   return { part, ops, search: new PartitionSearch(problem) };
 }

@@ -58,6 +58,12 @@ export interface Model<S, Op extends Operation = Operation> {
   step(state: S, op: Op): S | Illegal;
   /** Structural equality of states (the memo cache compares states with it). */
   equal(a: S, b: S): boolean;
+  /**
+   * A model specialised to one partition's operations, e.g. one that knows what the history's
+   * reads observed and rejects, early, any step that contradicts every way they could be right.
+   * It must accept exactly the linearizations the plain model accepts. Default: the model itself.
+   */
+  prepare?(ops: readonly Op[]): Model<S, Op>;
   /** Independent sub-histories; every operation must land in at most one. Default: one partition. */
   partition?(ops: readonly Op[]): readonly Partition<Op>[];
   /**
@@ -77,6 +83,14 @@ export interface Model<S, Op extends Operation = Operation> {
    * there is no such bound. Must be exact or an over-estimate, never less.
    */
   deadline?(op: Op): number;
+  /**
+   * A lower bound on the progress of any state other than `state` itself that `step(state, op)`
+   * can return, computed without stepping (an etcd write that changes anything makes the revision
+   * one more). Lets the search skip an operation that never returned when placing it would pass a
+   * pending deadline, without building the state. (An unreturned operation that would leave the
+   * state as it is is never placed: left unplaced, it keeps every option open.)
+   */
+  progressAfter?(state: S, op: Op): number;
   /** `read x -> 3`, `cas x 1->2 ok`: one operation for a person to read. */
   describeOperation(op: Op): string;
   /** A state for a person to read. */

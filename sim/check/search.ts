@@ -59,6 +59,8 @@ export interface SearchProblem<S> {
   /** With `progress`: per operation, the largest progress at which it can still be placed. */
   readonly deadline?: Float64Array;
   progress?(state: S): number;
+  /** With `progress`: a lower bound on the progress after stepping `op`, without stepping. */
+  progressAfter?(state: S, op: number): number;
 }
 
 export interface SearchOutcome {
@@ -261,12 +263,15 @@ export class PartitionSearch<S> {
         const twin = sameAs === undefined ? NIL : (sameAs[op] as number);
         // An identical unreturned operation called earlier is still unplaced: it could stand in
         // for this one anywhere, so only it is tried.
-        const nextState = twin !== NIL && ((bits[twin >>> 5] as number) & (1 << (twin & 31))) === 0 ? ILLEGAL : p.step(state, op);
+        const skip = (twin !== NIL && ((bits[twin >>> 5] as number) & (1 << (twin & 31))) === 0) || (k === KIND_UNRETURNED_CALL && this.wouldPassDeadline(state, op, low));
+        const nextState = skip ? ILLEGAL : p.step(state, op);
         // A read-only operation (given its output) that fits now can always be placed now: in any
         // linearization from here that places it later, it left the state as it found it, so
         // moving it to now changes no other step. It is the only move worth trying here.
         const forced = nextState !== ILLEGAL && readOnly !== undefined && readOnly[op] === 1;
-        if (nextState !== ILLEGAL) {
+        // An operation that never returned and would change nothing here is better left unplaced:
+        // it may still take effect later, or never, which placing it now would rule out.
+        if (nextState !== ILLEGAL && !(k === KIND_UNRETURNED_CALL && nextState === state)) {
           const w = op >>> 5;
           const bit = 1 << (op & 31);
           bits[w] = (bits[w] as number) | bit;
@@ -309,6 +314,8 @@ export class PartitionSearch<S> {
       for (;;) {
         if (depth === 0) {
           this.stepsDone = steps;
+          // Dead from the start (a deadline no order can meet): blame the first operation due.
+          if (this.bestStuck === NIL) this.recordBest(0, this.firstDue());
           this.result = this.outcome('illegal');
           return;
         }
@@ -339,6 +346,24 @@ export class PartitionSearch<S> {
       }
     }
     Object.assign(this, { state, h1, h2, depth, low, knownPlaced, node, barrier, stepsDone: steps });
+  }
+
+  /** The operation of the first return in the main list: the first one that had to be placed. */
+  private firstDue(): number {
+    const { next, kind, opOf } = this.lists;
+    for (let node = next[0] as number, guard = 0; node !== NIL && guard < next.length; node = next[node] as number, guard++) {
+      if (kind[node] === KIND_RETURN) return opOf[node] as number;
+    }
+    return NIL;
+  }
+
+  /** True when placing `op` certainly moves progress past the earliest pending deadline. */
+  private wouldPassDeadline(state: S, op: number, low: number): boolean {
+    const order = this.byDeadline;
+    const after = this.p.progressAfter;
+    if (order === undefined || after === undefined || low >= order.length) return false;
+    // `low` is the first unplaced operation in deadline order (an unreturned one has none).
+    return ((this.p.deadline as Float64Array)[order[low] as number] as number) < after(state, op);
   }
 
   /**
