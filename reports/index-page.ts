@@ -34,17 +34,17 @@ export function indexEntryForRun(record: RunRecord, href: string): IndexEntry {
 
 /** `hrefDir`: where the experiment's files are, relative to the index ('' for the same folder). */
 export function indexEntryForExperiment(result: ExperimentData, hrefDir = ''): IndexEntry {
-  const stem = `${hrefDir === '' ? '' : `${hrefDir.replace(/\/$/, '')}/`}${experimentStem(result.experiment)}`;
+  const prefix = hrefDir === '' ? '' : `${hrefDir.replace(/\/$/, '')}/`;
+  const stem = `${prefix}${experimentStem(result.experiment)}`;
+  const runs = result.arms.flatMap((a) => (a.representative?.reportHref == null ? [] : [{ label: `${a.name} seed ${a.representative.seed}`, href: `${prefix}${a.representative.reportHref}` }]));
+  const counts = `${result.seeds.length} seeds × ${result.arms.length} arms (${result.arms.map((a) => a.name).join(', ')})`;
   return {
     kind: 'experiment',
     title: titleOf(result),
     href: `${stem}.html`,
     verdict: null,
-    summary: `${result.experiment}: ${result.seeds.length} seeds × ${result.arms.length} arms (${result.arms.map((a) => a.name).join(', ')})`,
-    extra: [
-      { label: 'Markdown', href: `${stem}.md` },
-      { label: 'JSON', href: `${stem}.json` },
-    ],
+    summary: result.question === undefined ? `${result.experiment}: ${counts}` : `${result.question} ${counts}`,
+    extra: [{ label: 'Markdown', href: `${stem}.md` }, { label: 'JSON', href: `${stem}.json` }, ...runs],
   };
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildClientLanes } from './client-lanes.js';
 import { escapeHtml } from './escape.js';
+import { experimentDataOf } from './experiment-adapter.js';
 import { renderExperimentHtml, renderExperimentMarkdown } from './experiment-report.js';
 import { armDistribution, explainExperiment, violationSeeds } from './experiment-view.js';
 import { hostileExperiment, hostileRecord, PAYLOADS } from './hostile-fixtures.js';
@@ -191,6 +192,13 @@ describe('index and writer', () => {
     expect(html).toContain('<a href="experiment-prevote.html">PreVote and term inflation</a>');
     expect(html).toContain('<a href="experiment-prevote.md">Markdown</a>');
     expect(html).toContain('<a href="runs/a.html">leader-isolation-stale-read · seed 42</a> <span class="verdict fail">fail</span>');
+  });
+
+  it('lists each experiment\'s representative runs under it', () => {
+    const data = experimentDataOf(prevoteExperimentRecord(2), (a) => `runs/${a.name}.html`);
+    const entry = indexEntryForExperiment(data, 'exp');
+    expect(entry.extra?.map((x) => x.href)).toEqual(['exp/experiment-prevote.md', 'exp/experiment-prevote.json', 'exp/runs/prevote-on.html', 'exp/runs/prevote-off.html']);
+    expect(entry.summary).toBe('When a follower that was cut off rejoins, does it disrupt the healthy leader? 2 seeds × 2 arms (prevote-on, prevote-off)');
   });
 
   it('writes the files it says it wrote, with safe names', () => {
