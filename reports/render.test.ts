@@ -15,7 +15,7 @@ import { RUN_PAGE_SCRIPT } from './run-page-script.js';
 import { renderRunReport } from './run-report.js';
 import { buildRunView } from './run-view.js';
 import { base64, cspHashOf, sha256 } from './sha256.js';
-import { largeRecord, makeOp, prevoteExperiment, prevoteExperimentRecord, readIndexExperiment, staleReadRecord } from './test-fixtures.js';
+import { largeRecord, makeOp, makeRecord, prevoteExperiment, prevoteExperimentRecord, readIndexExperiment, staleReadRecord } from './test-fixtures.js';
 import { renderTimelineSvg, timeAxis } from './timeline-svg.js';
 import { fileStem } from './file-names.js';
 import { writeExperimentReport, writeIndex, writeRunReport } from './write.js';
@@ -51,6 +51,13 @@ describe('the page shell', () => {
 describe('run report HTML', () => {
   it('is deterministic: the same record gives the same bytes', () => {
     expect(renderRunReport(staleReadRecord())).toBe(renderRunReport(staleReadRecord()));
+  });
+
+  it('renders a record that kept no trace and no history (a hash-only run)', () => {
+    const html = renderRunReport(makeRecord({ trace: [], history: [] }));
+    expect(html).toContain('No message events in this trace');
+    expect(html).toContain('<span class="verdict pass">pass</span>');
+    expect(html.match(/class="seg role-unknown/g)).toHaveLength(3);
   });
 
   it('shows the verdict, the reproduce command and the explanation', () => {
