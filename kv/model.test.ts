@@ -256,6 +256,22 @@ describe('etcd model against the MVCC store', () => {
     );
   });
 
+  it('a txn that reads its own put and then deletes it: what it read inside is not the revision\'s final state', () => {
+    const steps: StoreStep[] = [
+      { type: 'range', request: { key: 'a', revisionSpec: 0 } },
+      {
+        type: 'txn',
+        request: {
+          compare: [{ result: 'EQUAL', key: 'a', target: 'VALUE', value: '' }],
+          success: [],
+          failure: [{ type: 'put', request: { key: 'ba', value: '' } }, { type: 'range', request: { key: 'ba' } }, { type: 'delete', request: { key: 'abc', rangeEnd: '\0' } }],
+        },
+      },
+      { type: 'range', request: { key: 'ba', revisionSpec: 0 } },
+    ];
+    expect(check(toHistory(runOnStore(steps)))).toBe('ok');
+  });
+
   it('rejects them when one read returns a value no one wrote', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.nat(), (steps, pick) => {

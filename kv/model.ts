@@ -763,15 +763,21 @@ export function collectEvidence(ops: readonly EtcdOperation[]): ReadonlyMap<numb
   const range = (r: RangeRequest, out: RangeResponse): void => {
     if (r.keysOnly !== true && r.countOnly !== true) for (const kv of out.kvs) add(kv);
   };
-  const txn = (r: TxnRequest, out: TxnResponse): void => {
+  // Inside a txn, a read may see the txn's own earlier writes: a state *within* its revision, which
+  // a later op of the same txn may change again. Those observations are not evidence.
+  const txn = (r: TxnRequest, out: TxnResponse, own: number): void => {
     const branch = out.succeeded ? r.success : r.failure;
+    const addSettled = (kv: KeyValue | undefined): void => {
+      if (kv !== undefined && kv.modRevision !== own) add(kv);
+    };
     out.responses.forEach((resp, i) => {
       const req = branch[i];
       if (req === undefined || req.type !== resp.type) return;
-      if (req.type === 'range' && resp.type === 'range') range(req.request, resp.response);
-      else if (resp.type === 'put') add(resp.response.prevKv);
-      else if (resp.type === 'delete') resp.response.prevKvs.forEach(add);
-      else if (req.type === 'txn' && resp.type === 'txn') txn(req.request, resp.response);
+      if (req.type === 'range' && resp.type === 'range') {
+        if (req.request.keysOnly !== true && req.request.countOnly !== true) resp.response.kvs.forEach(addSettled);
+      } else if (resp.type === 'put') addSettled(resp.response.prevKv);
+      else if (resp.type === 'delete') resp.response.prevKvs.forEach(addSettled);
+      else if (req.type === 'txn' && resp.type === 'txn') txn(req.request, resp.response, own);
     });
   };
   for (const op of ops) {
@@ -780,7 +786,7 @@ export function collectEvidence(ops: readonly EtcdOperation[]): ReadonlyMap<numb
       case 'range': range(op.input, op.output); break;
       case 'put': add(op.output.prevKv); break;
       case 'delete': op.output.prevKvs.forEach(add); break;
-      case 'txn': txn(op.input, op.output); break;
+      case 'txn': txn(op.input, op.output, op.output.revision); break;
       default: break;
     }
   }
