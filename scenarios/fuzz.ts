@@ -7,7 +7,10 @@
  * whose offset from S is ≡ k−1 (mod n): n machines with k = 1..n cover the campaign exactly once,
  * and each shard's seeds are spread over the whole range (a slow region is shared).
  */
+import { materializeForSeed, runScenario } from './runner.js';
 import type { CheckStatus, Checks, RunRecord } from './run-record.js';
+import type { Scenario } from './schema.js';
+import { shrinkScenario, type ShrinkResult } from './shrink.js';
 
 /** The most seeds one campaign may name (a bound, not a target). */
 export const SEEDS_MAX = 100_000_000;
@@ -110,4 +113,29 @@ function xml(s: string): string {
   // XML 1.0 forbids most control characters even escaped: drop them.
   // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Whether a run of `s` with `seed` fails one of the checks named in `failed` (`run`: it crashed). */
+export function failsLike(s: Scenario, seed: number, failed: ReadonlySet<string>): boolean {
+  try {
+    const r = runScenario({ name: 'shrink', scenario: s, seed, overrides: [], trace: 'hash-only', keepHistory: false });
+    return verdictOf(r.checks).failed.some((c) => failed.has(c));
+  } catch {
+    return failed.has('run');
+  }
+}
+
+export interface ShrunkFailure extends ShrinkResult {
+  /** The shrunk scenario, run alone with the seed, still fails the same way. */
+  readonly failsOnItsOwn: boolean;
+}
+
+/**
+ * Shrinks the failure of (`scenario`, `seed`): its generated faults written out, then cut down
+ * while one of the same checks (`failed`) still fails. The result is a scenario to save as a file.
+ */
+export function shrinkFailure(scenario: Scenario, seed: number, failed: readonly string[], runsMax: number): ShrunkFailure {
+  const names = new Set(failed);
+  const r = shrinkScenario(materializeForSeed(scenario, seed), (s) => failsLike(s, seed, names), { runsMax });
+  return { ...r, failsOnItsOwn: failsLike(r.scenario, seed, names) };
 }

@@ -14,12 +14,10 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_BUDGET_EXHAUSTED, EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
-import { junitXml, outcomeOf, parseShard, shardSeeds, verdictOf, type SeedOutcome } from '../fuzz.js';
+import { junitXml, outcomeOf, parseShard, shardSeeds, shrinkFailure, type SeedOutcome } from '../fuzz.js';
 import type { JobResult, RunJob } from '../run-job.js';
-import { materializeForSeed, reproduceCommand, runScenario } from '../runner.js';
+import { reproduceCommand } from '../runner.js';
 import { scenarioFor, sourceName, type ScenarioSource } from '../scenario-source.js';
-import type { Scenario } from '../schema.js';
-import { shrinkScenario } from '../shrink.js';
 import { listOption, loadSource, positiveIntOption, print, seedOption } from './io.js';
 import { defaultWorkers, runPool } from './worker-pool.js';
 
@@ -79,7 +77,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
     outcomes.sort((a, b) => a.seed - b.seed);
     if (args.junit !== undefined) writeFileSync(args.junit, junitXml(`fuzz ${setup.name}`, outcomes));
     const first = failures.map((f) => f.outcome).sort((a, b) => a.seed - b.seed)[0];
-    const shrunk = first !== undefined && first.status !== 'unknown' && args['shrink-runs'] > 0 ? shrinkFailure(setup, first, args) : null;
+    const shrunk = first !== undefined && first.status !== 'unknown' && args['shrink-runs'] > 0 ? shrinkAndWrite(setup, first, args) : null;
     report(args, setup, outcomes, first, shrunk, performance.now() - t0);
     if (outcomes.some((o) => o.status === 'fail' || o.status === 'error')) process.exitCode = EXIT_CHECK_FAILED;
     else if (outcomes.some((o) => o.status === 'unknown')) process.exitCode = EXIT_BUDGET_EXHAUSTED;
@@ -130,26 +128,15 @@ interface Shrunk {
 }
 
 /** Shrinks the failing seed's scenario while the same check still fails, and writes it as a file. */
-function shrinkFailure(setup: Setup, failing: SeedOutcome, args: FuzzArgs): Shrunk | null {
+function shrinkAndWrite(setup: Setup, failing: SeedOutcome, args: FuzzArgs): Shrunk | null {
   const resolved = scenarioFor(setup.source, failing.seed, setup.overrides);
   if (!resolved.ok) return null;
-  const failed = new Set(failing.failed);
-  const fails = (s: Scenario): boolean => {
-    try {
-      const r = runScenario({ name: setup.name, scenario: s, seed: failing.seed, overrides: [], trace: 'hash-only', keepHistory: false });
-      return verdictOf(r.checks).failed.some((c) => failed.has(c));
-    } catch {
-      return failed.has('run');
-    }
-  };
-  // The generated faults written out: a list the shrinker can cut, and a file that replays them.
-  const full = materializeForSeed(resolved.scenario, failing.seed);
-  const r = shrinkScenario(full, fails, { runsMax: args['shrink-runs'] });
+  const r = shrinkFailure(resolved.scenario, failing.seed, failing.failed, args['shrink-runs']);
   mkdirSync(args.out, { recursive: true });
   const file = join(args.out, `fuzz-${setup.name.replace(/[^\w.-]+/g, '_')}-seed${failing.seed}.shrunk.json`);
   const description = `Shrunk from \`${failing.reproduce}\`: ${failing.summary}`;
   writeFileSync(file, `${JSON.stringify({ ...r.scenario, description }, null, 1)}\n`);
-  return { file, faultsBefore: r.faultsBefore, faultsAfter: r.faultsAfter, runs: r.runs, failsOnItsOwn: fails(r.scenario), reproduce: reproduceCommand(file, failing.seed, []) };
+  return { file, faultsBefore: r.faultsBefore, faultsAfter: r.faultsAfter, runs: r.runs, failsOnItsOwn: r.failsOnItsOwn, reproduce: reproduceCommand(file, failing.seed, []) };
 }
 
 function report(args: FuzzArgs, setup: Setup, outcomes: readonly SeedOutcome[], first: SeedOutcome | undefined, shrunk: Shrunk | null, wallMs: number): void {
