@@ -1,0 +1,120 @@
+/**
+ * The linearizability checker on Porcupine's own corpus (../shared/corpus/porcupine), and the etcd
+ * model on concurrent histories of a few thousand operations (`npm run bench -- --filter check`).
+ *
+ * - `check.corpus.<file>.ms`: checking one history (parsed beforehand), median of 5 runs after a
+ *   warm-up pass over the whole corpus, in CPU milliseconds (`process.cpuUsage`: the machine is
+ *   shared, and wall-clock time measures the neighbours).
+ * - `check.corpus.total_ms`: the sum of those medians; `check.corpus.etcd_total_ms` the 102 etcd
+ *   files; `check.corpus.cold_total_ms` the warm-up pass itself (a fresh process, as the CLI is).
+ * - `check.corpus.vs_porcupine`: total_ms / 612, Porcupine's total on this machine (README of the
+ *   corpus): below 1 is faster than Porcupine.
+ * - `check.etcd.<shape>.ms` / `.steps`: the etcd model on a linearizable concurrent history
+ *   (kv/check-history-fixtures.ts) with unknown writes.
+ *
+ * Clocks and files are read here on purpose: this is a benchmark, not the simulation.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import type { Benchmark, Figure } from './run.js';
+import { concurrentEtcdHistory } from '../kv/check-history-fixtures.js';
+import type { ConcurrentHistoryOptions } from '../kv/check-history-fixtures.js';
+import { etcdModel } from '../kv/model.js';
+import type { Operation } from '../sim/history.js';
+import { parseHistory } from '../sim/check/history-file.js';
+import { checkLinearizability } from '../sim/check/linearizability.js';
+import { kvModel, kvSchemas } from '../sim/check/kv-model.js';
+import type { Model } from '../sim/check/model.js';
+import { registerModel, registerSchemas } from '../sim/check/register-model.js';
+
+const CORPUS = new URL('../../shared/corpus/porcupine/', import.meta.url);
+const PORCUPINE_TOTAL_MS = 612;
+const RUNS = 5;
+
+function cpuMs(fn: () => void): number {
+  const t0 = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+interface Loaded {
+  readonly file: string;
+  readonly model: Model<unknown, Operation>;
+  readonly ops: readonly Operation[];
+  readonly linearizable: boolean;
+}
+
+function loadCorpus(): Loaded[] {
+  const expected = JSON.parse(readFileSync(new URL('expected.json', CORPUS), 'utf8')) as Record<string, { model: string; linearizable: boolean }>;
+  return readdirSync(CORPUS)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .map((file) => {
+      const e = expected[file];
+      if (e === undefined) throw new Error(`bench: no expected verdict for ${file}`);
+      const kv = e.model === 'kv';
+      const parsed = parseHistory<Operation>(readFileSync(new URL(file, CORPUS), 'utf8'), kv ? kvSchemas : registerSchemas);
+      if (!parsed.ok) throw new Error(`bench: ${file}:${parsed.error.line}: ${parsed.error.message}`);
+      return { file, model: (kv ? kvModel : registerModel) as unknown as Model<unknown, Operation>, ops: parsed.ops, linearizable: e.linearizable };
+    });
+}
+
+function checkOnce(h: Loaded): void {
+  const r = checkLinearizability(h.model, h.ops);
+  if (r.verdict !== (h.linearizable ? 'ok' : 'illegal')) throw new Error(`bench: ${h.file} gave ${r.verdict}`);
+}
+
+function corpus(): Figure[] {
+  const histories = loadCorpus();
+  const cold = cpuMs(() => histories.forEach(checkOnce));
+  const figures: Figure[] = [];
+  let total = 0;
+  let etcd = 0;
+  for (const h of histories) {
+    const ms = median(Array.from({ length: RUNS }, () => cpuMs(() => checkOnce(h))));
+    total += ms;
+    if (h.file.startsWith('etcd_')) etcd += ms;
+    figures.push({ bench: `check.corpus.${h.file.replace(/\.jsonl$/, '')}.ms`, value: round(ms), unit: 'ms' });
+  }
+  figures.push({ bench: 'check.corpus.total_ms', value: round(total), unit: 'ms' });
+  figures.push({ bench: 'check.corpus.etcd_total_ms', value: round(etcd), unit: 'ms' });
+  figures.push({ bench: 'check.corpus.cold_total_ms', value: round(cold), unit: 'ms' });
+  figures.push({ bench: 'check.corpus.vs_porcupine', value: round(total / PORCUPINE_TOTAL_MS), unit: 'ratio' });
+  return figures;
+}
+
+const ETCD_SHAPES: readonly [string, ConcurrentHistoryOptions][] = [
+  ['c10_3000ops', { seed: 1, clients: 10, opsPerClient: 300, keys: 5, unknownWriteRatio: 0.02, latencyUsMax: 1000 }],
+  ['c20_3000ops', { seed: 1, clients: 20, opsPerClient: 150, keys: 20, unknownWriteRatio: 0.05, latencyUsMax: 1000 }],
+  ['c50_3000ops', { seed: 1, clients: 50, opsPerClient: 60, keys: 10, unknownWriteRatio: 0.1, latencyUsMax: 1000 }],
+];
+
+function etcdHistories(): Figure[] {
+  const figures: Figure[] = [];
+  for (const [name, options] of ETCD_SHAPES) {
+    const h = concurrentEtcdHistory(options);
+    let steps = 0;
+    const run = (): void => {
+      const r = checkLinearizability(etcdModel, h);
+      if (r.verdict !== 'ok') throw new Error(`bench: etcd ${name} gave ${r.verdict}`);
+      steps = r.steps;
+    };
+    run();
+    const ms = median(Array.from({ length: RUNS }, () => cpuMs(run)));
+    figures.push({ bench: `check.etcd.${name}.ms`, value: round(ms), unit: 'ms' });
+    figures.push({ bench: `check.etcd.${name}.steps`, value: steps, unit: 'steps' });
+  }
+  return figures;
+}
+
+export const benchmarks: Benchmark[] = [
+  { name: 'check.corpus', run: corpus },
+  { name: 'check.etcd', run: etcdHistories },
+];
