@@ -1,0 +1,175 @@
+/**
+ * The nemesis on the real kernel (scheduler, hosts, network, disks) with a small cluster control
+ * whose members run no program: partitions compose and heal link by link, node references resolve
+ * when the fault fires (and are skipped when they name nobody), records carry their spans, the
+ * liveness phase undoes everything; and the generated fault mix.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createDisks } from '../sim/disk.js';
+import { createHosts, type HostId } from '../sim/host.js';
+import { createNetwork } from '../sim/network.js';
+import { createRandom } from '../sim/random.js';
+import { createScheduler } from '../sim/scheduler.js';
+import { ms } from '../sim/time.js';
+import { createTrace } from '../sim/trace.js';
+import { generateFaultMix, materialize } from './fault-mix.js';
+import { createNemesis, type ClusterControl } from './nemesis.js';
+import { resolveScenario } from './resolve.js';
+import { SCENARIO_DEFAULTS, type Fault, type Scenario } from './schema.js';
+
+function harness(leaderOf: () => HostId | null = () => 1) {
+  const scheduler = createScheduler();
+  const trace = createTrace({ mode: 'keep' });
+  const kernel = { scheduler, trace, random: createRandom(1) };
+  const hosts = createHosts<object>(kernel);
+  const members = [1, 2, 3];
+  for (const id of [...members, 100]) hosts.add(id);
+  for (const id of [...members, 100]) hosts.start(id, () => ({}));
+  const network = createNetwork<unknown>(kernel, hosts);
+  const disks = createDisks(kernel, hosts);
+  const control: ClusterControl = {
+    members: () => members,
+    hostIds: () => members,
+    clientHosts: () => [100],
+    leader: () => {
+      const l = leaderOf();
+      return l !== null && hosts.state(l) !== 'down' ? l : null;
+    },
+    state: (id) => hosts.state(id),
+    crash: (id) => hosts.crash(id),
+    restart: (id) => void hosts.restart(id),
+    pause: (id) => hosts.pause(id),
+    resume: (id) => hosts.resume(id),
+    stopped: () => false,
+    armCrashPoint: () => {},
+    disarmCrashPoints: () => {},
+    transferLeader: () => {},
+    addMember: () => {},
+    removeMember: () => {},
+    clock: (id) => hosts.clock(id),
+    setClockRate: (id, rate) => hosts.setClock(id, { rate }),
+    jumpClock: (id, d) => hosts.jumpClock(id, d),
+    disk: (id) => disks.of(id),
+    network,
+  };
+  const nemesis = createNemesis({ scheduler, trace, random: kernel.random.fork('nemesis'), control });
+  return { scheduler, trace, hosts, network, nemesis };
+}
+
+const at = (h: ReturnType<typeof harness>, t: number): void => h.scheduler.runUntil(ms(t));
+
+describe('nemesis', () => {
+  it('partitions compose: a link is healed only when the last fault cutting it ends', () => {
+    const h = harness();
+    h.nemesis.schedule([
+      { type: 'isolate', at: 1_000, node: 3, for: 5_000 },
+      { type: 'split', at: 2_000, groups: [[1], 'rest'], for: 2_000 },
+    ]);
+    at(h, 3_000);
+    expect(h.network.describePartition()).toBe('1<->2,1<->3,2<->3');
+    at(h, 4_500); // the split ended; 3 is still isolated, 1<->2 healed
+    expect(h.network.describePartition()).toBe('1<->3,2<->3');
+    expect(h.network.isCut(3, 100)).toBe(false); // clients still reach it
+    at(h, 6_500);
+    expect(h.network.describePartition()).toBe('none');
+    expect(h.nemesis.records().map((r) => [r.label, r.atUs, r.untilUs])).toEqual([
+      ['isolate 3', 1_000_000, 6_000_000],
+      ['split 1 | 2,3', 2_000_000, 4_000_000],
+    ]);
+    expect(h.nemesis.records()[1]?.groups).toEqual([[1], [2, 3]]);
+  });
+
+  it('isolate with clients: true cuts the clients too; a one-way cut and a bridge cut what they say', () => {
+    const h = harness();
+    h.nemesis.schedule([
+      { type: 'isolate', at: 100, node: 2, clients: true, for: 100 },
+      { type: 'cut-one-way', at: 300, from: 1, to: 3, for: 100 },
+      { type: 'bridge', at: 500, node: 2, groups: [[1], [3]], for: 100 },
+    ]);
+    at(h, 150);
+    expect(h.network.isCut(2, 100) && h.network.isCut(100, 2)).toBe(true);
+    at(h, 350);
+    expect([h.network.isCut(1, 3), h.network.isCut(3, 1)]).toEqual([true, false]);
+    at(h, 550);
+    expect(h.network.describePartition()).toBe('1<->3');
+    at(h, 700);
+    expect(h.network.describePartition()).toBe('none');
+  });
+
+  it('resolves the leader when the fault fires, and skips a fault that names nobody', () => {
+    let lead: HostId | null = 2;
+    const h = harness(() => lead);
+    h.nemesis.schedule([
+      { type: 'crash', at: 1_000, node: 'leader', for: 1_000 },
+      { type: 'pause', at: 1_500, node: 'leader', for: 100 },
+    ]);
+    at(h, 1_200);
+    expect(h.hosts.state(2)).toBe('down');
+    lead = null;
+    at(h, 1_600);
+    expect(h.trace.events().some((e) => e.kind === 'nemesis.skip' && e.fields.type === 'pause')).toBe(true);
+    at(h, 2_100);
+    expect(h.hosts.state(2)).toBe('up');
+    expect(h.hosts.incarnation(2)).toBe(2);
+  });
+
+  it('picks "follower" from a stream named after the fault: other faults do not change the pick', () => {
+    const pickOf = (faults: Fault[]): number | undefined => {
+      const h = harness();
+      h.nemesis.schedule(faults);
+      at(h, 10_000);
+      return h.nemesis.records().find((r) => r.label.startsWith('pause'))?.hosts[0];
+    };
+    const target: Fault = { type: 'pause', at: 5_000, node: 'follower', for: 100 };
+    const alone = pickOf([target]);
+    expect(alone === 2 || alone === 3).toBe(true);
+    expect(pickOf([{ type: 'clock', at: 1_000, node: 'follower', jumpMs: 5 }, { type: 'clock', at: 2_000, node: 'any', jumpMs: 5 }, target])).toBe(alone);
+  });
+
+  it('the liveness phase undoes everything: heals, resumes, restarts, restores clocks', () => {
+    const h = harness();
+    h.nemesis.schedule([
+      { type: 'isolate', at: 100, node: 1 },
+      { type: 'pause', at: 100, node: 2 },
+      { type: 'crash', at: 100, node: 3 },
+      { type: 'clock', at: 100, node: 1, rate: 0.5, jumpMs: 250 },
+    ]);
+    at(h, 200);
+    expect(h.hosts.clock(1)).toEqual({ rate: 0.5, offsetUs: 250_000 });
+    h.nemesis.healAll();
+    expect(h.network.describePartition()).toBe('none');
+    expect([h.hosts.state(1), h.hosts.state(2), h.hosts.state(3)]).toEqual(['up', 'up', 'up']);
+    expect(h.hosts.clock(1)).toEqual({ rate: 1, offsetUs: 250_000 }); // a step is not undone, a rate is
+    expect(h.nemesis.records().every((r) => r.untilUs !== null)).toBe(true);
+    expect(h.nemesis.firstFaultUs).toBe(100_000);
+  });
+});
+
+describe('generated fault mix', () => {
+  const withMix = (over: Partial<Scenario['nemesis']>): Scenario => ({ ...SCENARIO_DEFAULTS, nemesis: { ...SCENARIO_DEFAULTS.nemesis, intervalMs: 300, kinds: { partition: 1, 'one-way': 1, crash: 1, pause: 1, 'disk-fault': 1, clock: 1, 'crash-point': 1, 'transfer-leader': 1 }, ...over } });
+  const POINTS = ['raftAfterSave'];
+
+  it('is a function of the seed, within [startMs, end), and resolves as a valid scenario', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), (seed) => {
+        const s = withMix({});
+        const a = generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), POINTS);
+        expect(generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), POINTS)).toEqual(a);
+        expect(a.every((f) => f.at > s.nemesis.startMs && f.at < s.durationMs)).toBe(true);
+        const m = materialize(s, a);
+        const r = resolveScenario(m, { source: 'mix', crashPoints: POINTS });
+        expect(r.ok ? 'ok' : r.error).toBe('ok');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('draws only the kinds with a weight, and nothing when the interval is 0', () => {
+    const onlyPause = withMix({ kinds: { partition: 0, 'one-way': 0, crash: 0, pause: 1, 'disk-fault': 0, clock: 0, 'crash-point': 0, 'transfer-leader': 0 } });
+    const faults = generateFaultMix(onlyPause, createRandom(3).fork('nemesis/mix'), POINTS);
+    expect(faults.length).toBeGreaterThan(10);
+    expect(new Set(faults.map((f) => f.type))).toEqual(new Set(['pause']));
+    expect(generateFaultMix(withMix({ intervalMs: 0 }), createRandom(3), POINTS)).toEqual([]);
+  });
+});
