@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCheck } from './check-command.js';
+import { concurrentEtcdHistory } from '../../kv/check-history-fixtures.js';
+import { historyToJsonLines } from '../../sim/history.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CORPUS = fileURLToPath(new URL('../../../shared/corpus/porcupine/', import.meta.url));
@@ -66,6 +68,13 @@ describe('raftsim check (child process)', () => {
 });
 
 describe('runCheck', () => {
+  it('reads what the kv client records: a concurrent etcd history written as JSON Lines checks ok', () => {
+    const h = concurrentEtcdHistory({ seed: 3, clients: 6, opsPerClient: 40, keys: 4, unknownWriteRatio: 0.1, latencyUsMax: 1000 });
+    const r = runCheck(historyToJsonLines(h), 'run.jsonl', { model: 'etcd', json: true, budgetSteps: 1_000_000 });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.out[0] as string)).toMatchObject({ verdict: 'ok', ops: 240, partitions: 1 });
+  });
+
   it('checks an etcd history: revisions order the writes', () => {
     const lines = [
       { client: 0, op: 'put', key: 'k', call: 0, return: 5, status: 'ok', input: { key: 'k', value: 'a' }, output: { revision: 3 } },

@@ -118,7 +118,7 @@ export const checkCommand: CommandModule<object, RawArgs> = {
       .option('budget', { type: 'number', default: DEFAULT_BUDGET_STEPS, describe: 'search steps allowed before the verdict is "unknown" (exit 3)' })
       .example('$0 check ../shared/corpus/porcupine/etcd_002.jsonl --model register', 'a Jepsen etcd register history: linearizable, exit 0')
       .example('$0 check ../shared/corpus/porcupine/kv_c10-bad.jsonl --model kv', 'not linearizable: the operation, the explanation, exit 1')
-      .example('$0 check out/run-42.history.jsonl --model etcd --json', 'a run\'s history against the etcd model, as one JSON line')
+      .example('$0 check history.jsonl --model etcd --json', 'a run\'s history (sim/history.ts JSON Lines) against the etcd model, as one JSON line')
       .example('$0 check big.jsonl --model kv --budget 1000', 'exit 3 if 1,000 search steps are not enough') as unknown as Argv<RawArgs>,
   handler: (argv: ArgumentsCamelCase<RawArgs>) => {
     const args: CheckArgs = { model: argv.model, json: argv.json, budgetSteps: budgetOption(argv.budget) };
