@@ -1,0 +1,98 @@
+/**
+ * The `raftsim` command as a user meets it (a child process through bin/raftsim.js): exit codes,
+ * one-line input errors naming file and field, the reproduce command as the last line of a
+ * failure, `--json` shapes, `--out` files, replay of a saved record, and a small fuzz campaign
+ * with its JUnit file.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BUILTINS } from './builtin/registry.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = mkdtempSync(join(tmpdir(), 'raftsim-cli-'));
+
+function raftsim(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/raftsim.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** A short scenario whose seed 3 serves a stale leader-local read (checked below). */
+const STALE = {
+  description: 'a short stale read',
+  durationMs: 5000,
+  readMode: 'leader-local',
+  cluster: { checkQuorum: false },
+  workload: { clients: 4, keys: 2, ratePerS: 150, mix: { get: 60, put: 40, delete: 0, txn: 0, range: 0, watch: 0 } },
+  faults: [{ type: 'isolate', at: 1500, node: 'leader', for: 3000 }],
+};
+
+describe('raftsim CLI', () => {
+  it('list --json names every built-in', () => {
+    const r = raftsim('list', '--json');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { name: string }[]).map((b) => b.name)).toEqual(BUILTINS.map((b) => b.name));
+  });
+
+  it('bad input is one line naming the file and the field, exit 2', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ faults: [{ type: 'heal', at: 1 }, { type: 'heal', at: 2 }, { type: 'crash', at: 'soon', node: 1 }] }));
+    const r = raftsim('run', bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`raftsim: ${bad}: faults[2].at: expected number (a time in milliseconds)\n`);
+    const s = raftsim('run', 'prevote-rejoin', '--set', 'cluster.size=big');
+    expect(s.code).toBe(2);
+    expect(s.err.trim().split('\n')).toEqual(['raftsim: builtin:prevote-rejoin (with --set): cluster.size: expected number, got string']);
+    expect(raftsim('run', 'no-such-scenario').code).toBe(2);
+    expect(raftsim('fuzz', '--shard', '3/2').code).toBe(2);
+  });
+
+  it('a failed check exits 1 with the reproduce command last; --out writes the record and the report; replay reproduces it', () => {
+    const file = join(dir, 'stale.json');
+    writeFileSync(file, JSON.stringify(STALE));
+    const out = join(dir, 'out');
+    const r = raftsim('run', file, '--seed', '3', '--out', out);
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split('\n');
+    expect(lines.at(-1)).toBe(`reproduce: npx raftsim run ${file} --seed 3`);
+    expect(r.out).toMatch(/linearizable\s+fail\s+not linearizable: /);
+    expect(existsSync(join(out, 'run.json')) && existsSync(join(out, 'run.html'))).toBe(true);
+
+    const replay = raftsim('replay', join(out, 'run.json'));
+    expect(replay.code).toBe(0);
+    expect(replay.out).toMatch(/^replay: same trace hash [0-9a-f]{16}/);
+
+    // The same record with other settings no longer reproduces: the first differing line is shown.
+    const rec = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { settings: { workload: { ratePerS: number } } };
+    rec.settings.workload.ratePerS = 40;
+    writeFileSync(join(out, 'changed.json'), JSON.stringify(rec));
+    const changed = raftsim('replay', join(out, 'changed.json'));
+    expect(changed.code).toBe(1);
+    expect(changed.out).toMatch(/first difference at trace event #\d+:\n {2}recorded: t=\d{9} .*\n {2}replayed: t=/);
+  });
+
+  it('run --json prints the record without history, with the issue\'s keys', () => {
+    const r = raftsim('run', 'leader-transfer', '--seed', '2', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as Record<string, unknown>;
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['scenario', 'seed', 'traceHash', 'virtualMs', 'events', 'ops', 'checks', 'metrics', 'reproduce']));
+    expect(Object.keys(j.ops as object)).toEqual(['ok', 'fail', 'unknown']);
+    expect(Object.keys(j.checks as object)).toEqual(['invariants', 'linearizable', 'serializable', 'watch', 'liveness']);
+    expect(j).not.toHaveProperty('history');
+  });
+
+  it('fuzz runs seeds on workers, writes JUnit, and exits 0 when nothing fails', () => {
+    const junit = join(dir, 'fuzz.xml');
+    const r = raftsim('fuzz', 'leader-transfer', '--seeds', '4', '--shard', '1/2', '--junit', junit, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { ran: number; passed: number; failures: unknown[] };
+    expect(j).toMatchObject({ ran: 2, passed: 2, failures: [] });
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toContain('name="seed 1"');
+    expect(xml).toContain('name="seed 3"');
+    expect(xml).not.toContain('name="seed 2"');
+  });
+});
