@@ -20,6 +20,7 @@
  */
 import { assert } from '../assert.js';
 import type { Operation } from '../history.js';
+import { ILLEGAL } from './model.js';
 import type { Model, Partition } from './model.js';
 import { PartitionSearch } from './search.js';
 import type { SearchOutcome, SearchProblem, Verdict } from './search.js';
@@ -85,7 +86,11 @@ export function checkLinearizability<S, Op extends Operation>(
   const parts = model.partition !== undefined ? model.partition(kept) : [{ label: '', ops: kept }];
   const prepared = parts.map((part) => prepare(model, part));
   const outcomes = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
-  const results = prepared.map((x, i) => toResult(x.part.label, x.ops, outcomes[i] as SearchOutcome));
+  const results = prepared.map((x, i) => {
+    const out = outcomes[i] as SearchOutcome;
+    verifyOrder(model, x.ops, out);
+    return toResult(x.part.label, x.ops, out);
+  });
   const steps = results.reduce((sum, r) => sum + r.steps, 0);
   const checked = parts.reduce((sum, part) => sum + part.ops.length, 0);
   assert(checked <= kept.length, 'check: a partition must not repeat operations');
@@ -215,6 +220,30 @@ function runFairly<S>(searches: readonly PartitionSearch<S>[], budgetSteps: numb
     slice *= 2;
   }
   return searches.map((search, i) => outcomes[i] ?? search.giveUp());
+}
+
+/**
+ * The search's claim, checked again with the plain model (TigerBeetle's paired assertion): the
+ * order it reports steps legally from the initial state and respects real time; for `ok` it
+ * places every operation that returned.
+ */
+function verifyOrder<S, Op extends Operation>(model: Model<S, Op>, ops: readonly Op[], out: SearchOutcome): void {
+  let state = model.init();
+  let latestCall = -Infinity;
+  const placed = new Uint8Array(ops.length);
+  for (const i of out.order) {
+    const op = ops[i] as Op;
+    assert(placed[i] === 0, () => `check: operation ${op.id} placed twice`);
+    placed[i] = 1;
+    assert(effectiveReturn(op) >= latestCall, () => `check: operation ${op.id} placed after one called after it returned`);
+    latestCall = Math.max(latestCall, op.call);
+    const next = model.step(state, op);
+    assert(next !== ILLEGAL, () => `check: the model refuses operation ${op.id} where the search placed it`);
+    state = next;
+  }
+  if (out.verdict === 'ok') {
+    ops.forEach((op, i) => assert(placed[i] === 1 || effectiveReturn(op) === Infinity, () => `check: operation ${op.id} returned but is not in the linearization`));
+  }
 }
 
 function toResult<Op extends Operation>(label: string, ops: readonly Op[], out: SearchOutcome): PartitionResult {
