@@ -46,7 +46,7 @@ import { inRange } from './api.js';
 import { InvariantViolation, assert, unreachable } from '../sim/assert.js';
 import type { Operation } from '../sim/history.js';
 import { ILLEGAL } from '../sim/check/model.js';
-import type { Illegal, Model, Partition, ReadFact, WriteFact } from '../sim/check/model.js';
+import type { Illegal, Model, Partition, ReadFact, Witness, WriteFact } from '../sim/check/model.js';
 
 // ---------------------------------------------------------------------------------------------
 // History operation shapes
@@ -801,6 +801,71 @@ function contradictsEvidence(evidence: ReadonlyMap<number, readonly KeyValue[]>,
 }
 
 // ---------------------------------------------------------------------------------------------
+// Witnesses in revisions: violations provable without search
+
+/** For an ok operation: its response revision and whether it made that revision. */
+function revisionOf(op: EtcdOperation): { revision: number; wrote: boolean } | undefined {
+  if (op.status !== 'ok' || op.output === undefined) return undefined;
+  const revision = op.output.revision;
+  switch (op.op) {
+    case 'put': return { revision, wrote: true };
+    case 'delete': return { revision, wrote: op.output.deleted > 0 };
+    case 'txn': return { revision, wrote: responseWrites(op.output) };
+    case 'range':
+    case 'compact':
+    case 'lease-grant':
+      return { revision, wrote: false };
+    case 'lease-revoke':
+      return undefined; // whether it deleted anything is not in its response
+    default:
+      return unreachable(op, 'etcd operation');
+  }
+}
+
+/**
+ * Revisions never go back: an operation that began after another returned revision r is served
+ * at a revision ≥ r (and one that writes makes a revision > r); and each revision is made by one
+ * write. The first operation to break either rule, in call order — certainly not linearizable.
+ */
+export function etcdWitness(ops: readonly EtcdOperation[]): Witness | undefined {
+  const known = ops.map((op) => ({ op, r: revisionOf(op) })).filter((x): x is { op: EtcdOperation; r: { revision: number; wrote: boolean } } => x.r !== undefined && x.op.return !== null);
+  const makers = new Map<number, EtcdOperation>();
+  for (const { op, r } of known) {
+    if (!r.wrote) continue;
+    const other = makers.get(r.revision);
+    if (other !== undefined) {
+      return { kind: 'duplicate-revision', op: op.id, related: [other.id], message: `${describeEtcdOperation(op)} and ${describeEtcdOperation(other)} both made revision ${r.revision}: each write makes its own revision` };
+    }
+    makers.set(r.revision, op);
+  }
+  const byReturn = [...known].sort((a, b) => (a.op.return as number) - (b.op.return as number));
+  const byCall = [...known].sort((a, b) => a.op.call - b.op.call || a.op.id - b.op.id);
+  let done = 0;
+  let best: { op: EtcdOperation; revision: number } | undefined;
+  for (const { op, r } of byCall) {
+    while (done < byReturn.length && ((byReturn[done] as (typeof byReturn)[number]).op.return as number) < op.call) {
+      const x = byReturn[done] as (typeof byReturn)[number];
+      if (best === undefined || x.r.revision > best.revision) best = { op: x.op, revision: x.r.revision };
+      done++;
+    }
+    if (best === undefined) continue;
+    const stale = r.wrote ? r.revision <= best.revision : r.revision < best.revision;
+    if (!stale) continue;
+    const at = `t=${op.call}..${op.return}`;
+    const before = `${describeEtcdOperation(best.op)} had returned revision ${best.revision} at t=${best.op.return}, before it began`;
+    return {
+      kind: r.wrote ? 'revision-order' : 'stale-read',
+      op: op.id,
+      related: [best.op.id],
+      message: r.wrote
+        ? `${describeEtcdOperation(op)} (${at}) made revision ${r.revision}, but ${before}: revisions never go back`
+        : `${describeEtcdOperation(op)} (${at}) was served at revision ${r.revision}, but ${before}: a linearizable read must see revision ${best.revision} or later (a stale read)`,
+    };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The model
 
 export interface EtcdModelOptions {
@@ -831,6 +896,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
     readOf: etcdReadOf,
     writeOf: etcdWriteOf,
     initialValue: null,
+    witness: etcdWitness,
     prepare: (ops) => {
       const evidence = collectEvidence(ops);
       if (evidence.size === 0) return model;

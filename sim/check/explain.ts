@@ -2,8 +2,9 @@
  * Explanations of a linearizability violation in concrete values, for people (Maelstrom's
  * "a write of 2 followed by a read of 4").
  *
- * For each illegal partition, first a witness that needs no search, when the model states plain
- * reads and writes (`readOf`/`writeOf`):
+ * For each illegal partition, first the model's own witness if it has one (the etcd model: a
+ * revision that goes back in real time), then a witness that needs no search, when the model
+ * states plain reads and writes (`readOf`/`writeOf`):
  * - a *stale read*: a read returned v, but a write of w ≠ v completed before the read began, and
  *   no write of v could have taken effect between that write and the read;
  * - a *read of an unwritten value*: a read returned v, no write completed before it began, v is not
@@ -16,9 +17,9 @@ import type { Operation } from '../history.js';
 import { effectiveReturn } from './linearizability.js';
 import type { LinearizabilityResult, PartitionResult } from './linearizability.js';
 import { ILLEGAL } from './model.js';
-import type { Model, ReadFact, WriteFact } from './model.js';
+import type { ExplanationKind, Model, ReadFact, WriteFact } from './model.js';
 
-export type ExplanationKind = 'stale-read' | 'unwritten-read' | 'unplaceable';
+export type { ExplanationKind } from './model.js';
 
 export interface Explanation {
   readonly partition: string;
@@ -38,7 +39,8 @@ export function explainViolations<S, Op extends Operation>(model: Model<S, Op>, 
   for (const part of result.partitions) {
     if (part.verdict !== 'illegal') continue;
     const ops = part.opIds.map((id) => byId.get(id)).filter((op): op is Op => op !== undefined);
-    out.push(explainByValues(model, part, ops) ?? explainBySearch(model, part, byId));
+    const w = model.witness?.(ops);
+    out.push(w !== undefined ? { partition: part.label, ...w } : (explainByValues(model, part, ops) ?? explainBySearch(model, part, byId)));
   }
   return out;
 }

@@ -47,6 +47,18 @@ export interface WriteFact {
   readonly certain: boolean;
 }
 
+/** What kind of evidence an explanation rests on. */
+export type ExplanationKind = 'stale-read' | 'unwritten-read' | 'revision-order' | 'duplicate-revision' | 'unplaceable';
+
+/** A certain proof of non-linearizability a model finds without search, in its own terms. */
+export interface Witness {
+  readonly kind: ExplanationKind;
+  /** The operation to point at (its id). */
+  readonly op: number;
+  readonly related: readonly number[];
+  readonly message: string;
+}
+
 export interface Model<S, Op extends Operation = Operation> {
   /** Short name for reports and the CLI (`register`, `kv`, `etcd`). */
   readonly name: string;
@@ -105,6 +117,12 @@ export interface Model<S, Op extends Operation = Operation> {
   writeOf?(op: Op): WriteFact | null | undefined;
   /** For explanations: the value of every key before any write (null = no value). */
   readonly initialValue?: string | number | null;
+  /**
+   * For explanations: a violation the model can prove from the partition's operations alone (the
+   * etcd model: a revision that goes back in real time). Must be sound: only for histories no
+   * linearization fits.
+   */
+  witness?(ops: readonly Op[]): Witness | undefined;
 }
 
 /**
