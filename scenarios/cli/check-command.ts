@@ -78,6 +78,9 @@ function describeResult(model: Model<unknown, Operation>, ops: readonly Operatio
   if (outside > 0) notes.push(`  (${plural(outside, 'operation')} outside the model's partitions left out${args.model === 'etcd' ? ': serializable ranges and methods that do not touch the KV state' : ''})`);
   if (r.verdict === 'ok') return [`${file}: linearizable (${stats})`, ...notes];
   if (r.verdict === 'unknown') {
+    if (r.partitions.some((p) => p.memoFull === true)) {
+      return [`${file}: unknown — the search's memo table reached its memory bound before a verdict (${stats})`, ...notes];
+    }
     return [`${file}: unknown — the search ran out of its budget of ${plural(args.budgetSteps, 'step')} before a verdict (${stats})`, ...notes, `raise it with --budget, e.g. --budget ${args.budgetSteps * 10}`];
   }
   const byId = new Map(ops.map((op) => [op.id, op]));

@@ -51,6 +51,8 @@ export interface PartitionResult {
   readonly linearized: readonly number[];
   /** illegal: the operation that could not be placed after `linearized`. */
   readonly stuck?: number;
+  /** unknown: true when the memo table reached its memory bound before the step budget ran out. */
+  readonly memoFull?: boolean;
 }
 
 export interface LinearizabilityResult {
@@ -259,5 +261,6 @@ function toResult<Op extends Operation>(label: string, ops: readonly Op[], out: 
     assert(out.stuck >= 0, 'check: an illegal partition names the operation it could not place');
     result.stuck = idOf(out.stuck);
   }
+  if (out.memoFull) result.memoFull = true;
   return result;
 }

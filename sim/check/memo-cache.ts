@@ -16,6 +16,11 @@ import { assert, InvariantViolation } from '../assert.js';
 
 /** The most entries the table holds: a bound on memory (the search's step budget comes first). */
 export const MEMO_ENTRIES_MAX = 1 << 26;
+/**
+ * The most bitset words the table keeps (256 MiB): a long history makes long bitsets, so the search
+ * ends as `unknown` when its memo would pass this — a bound counted in entries, so it reproduces.
+ */
+export const MEMO_WORDS_MAX = 1 << 26;
 
 export class MemoCache<S> {
   private slots: Int32Array;
@@ -42,6 +47,11 @@ export class MemoCache<S> {
 
   get size(): number {
     return this.count;
+  }
+
+  /** True once another entry would pass MEMO_WORDS_MAX or MEMO_ENTRIES_MAX. */
+  get full(): boolean {
+    return (this.count + 1) * this.wordsPerSet > MEMO_WORDS_MAX || this.count + 1 >= MEMO_ENTRIES_MAX;
   }
 
   /**

@@ -72,6 +72,8 @@ export interface SearchOutcome {
   readonly stuck: number;
   /** Entries in the memo table when the search ended. */
   readonly memoEntries: number;
+  /** Unknown because the memo table reached its memory bound (not the step budget). */
+  readonly memoFull: boolean;
 }
 
 const NIL = -1;
@@ -248,6 +250,12 @@ export class PartitionSearch<S> {
         return;
       }
       if (steps >= stepsMax) break;
+      if (memo.full) {
+        // Out of memo memory: like an exhausted budget, no verdict (and the same on every machine).
+        this.stepsDone = steps;
+        this.result = this.outcome('unknown');
+        return;
+      }
       steps++;
       let exhausted = false;
       const k = kind[node] as number;
@@ -400,6 +408,7 @@ export class PartitionSearch<S> {
       order: Array.from(this.best.subarray(0, depth)),
       stuck: verdict === 'ok' ? NIL : this.bestStuck,
       memoEntries: this.memo.size,
+      memoFull: verdict === 'unknown' && this.memo.full,
     };
   }
 }
