@@ -6,6 +6,9 @@ import { parseHistory } from './history-file.js';
 import { checkLinearizability } from './linearizability.js';
 import type { LinearizabilityResult } from './linearizability.js';
 import { registerModel, registerSchemas } from './register-model.js';
+import { kvModel, kvSchemas, kvWitness } from './kv-model.js';
+import type { KvOperation } from './kv-model.js';
+import { partitionByKey } from './model.js';
 import type { RegisterOperation } from './register-model.js';
 
 const w = (id: number, value: number, call: number, ret: number): RegisterOperation => ({ id, client: id, op: 'write', key: 'x', input: { value }, call, return: ret, status: 'ok' });
@@ -54,5 +57,18 @@ describe('explanations', () => {
       files++;
     }
     expect(files).toBe(23);
+  });
+
+  it('a lost append, in values; and the kv witness is silent on the linearizable kv histories', () => {
+    const corpus = new URL('../../../shared/corpus/porcupine/', import.meta.url);
+    for (const file of ['kv_c01-ok.jsonl', 'kv_c10-ok.jsonl', 'kv_c50-ok.jsonl']) {
+      const parsed = parseHistory<KvOperation>(readFileSync(new URL(file, corpus), 'utf8'), kvSchemas);
+      if (!parsed.ok) throw new Error(file);
+      for (const part of partitionByKey(parsed.ops)) expect(kvWitness(part.ops)).toBeUndefined();
+    }
+    const bad = parseHistory<KvOperation>(readFileSync(new URL('kv_c01-bad.jsonl', corpus), 'utf8'), kvSchemas);
+    if (!bad.ok) throw new Error('kv_c01-bad');
+    const res = checkLinearizability(kvModel, bad.ops);
+    expect(explainViolations(kvModel, bad.ops, res)[0]?.message).toBe('get of `7` returned "x 0 0 y" at t=59, but append "x 0 3 y" completed at t=55 before the get began (t=58), and no put could have replaced the value in between: the append is missing');
   });
 });

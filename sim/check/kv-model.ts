@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Operation } from '../history.js';
 import type { OperationSchemas } from './history-file.js';
 import { ILLEGAL, partitionByKey } from './model.js';
-import type { Model } from './model.js';
+import type { Model, Witness } from './model.js';
 
 export type KvOperation = Operation &
   (
@@ -73,6 +73,32 @@ function describeOperation(op: KvOperation): string {
   }
 }
 
+/**
+ * A lost append, provable without search: an append that completed before a get began is in the
+ * value the get returns — appends only extend the value, so only a put could have removed it, and
+ * none could have taken effect between them (none called before the get returned and returned
+ * after the append was called).
+ */
+export function kvWitness(ops: readonly KvOperation[]): Witness | undefined {
+  const end = (op: KvOperation): number => (op.status === 'unknown' || op.return === null ? Infinity : op.return);
+  const puts = ops.filter((op) => op.op === 'put');
+  for (const get of ops) {
+    if (get.op !== 'get' || get.status !== 'ok' || get.output === undefined) continue;
+    const value = get.output.value;
+    for (const app of ops) {
+      if (app.op !== 'append' || app.status !== 'ok' || end(app) >= get.call || value.includes(app.input.value)) continue;
+      if (puts.some((p) => p.call <= end(get) && end(p) >= app.call)) continue;
+      return {
+        kind: 'stale-read',
+        op: get.id,
+        related: [app.id],
+        message: `get of \`${get.key ?? ''}\` returned ${JSON.stringify(value)} at t=${get.return}, but append ${JSON.stringify(app.input.value)} completed at t=${app.return} before the get began (t=${get.call}), and no put could have replaced the value in between: the append is missing`,
+      };
+    }
+  }
+  return undefined;
+}
+
 export const kvModel: Model<KvState, KvOperation> = {
   name: 'kv',
   init: () => EMPTY,
@@ -84,6 +110,7 @@ export const kvModel: Model<KvState, KvOperation> = {
   describeOperation,
   describeState: (s) => JSON.stringify(s.value),
   initialValue: '',
+  witness: kvWitness,
   readOf: (op) => (op.op === 'get' && op.status === 'ok' && op.output !== undefined ? { key: op.key ?? '', value: op.output.value } : undefined),
   // An append's result depends on the state, so it is not a plain write: undefined.
   writeOf: (op) => (op.op === 'get' ? null : op.op === 'put' ? { key: op.key ?? '', value: op.input.value, certain: op.status === 'ok' } : undefined),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Operation } from '../history.js';
 import { checkLinearizability, effectiveReturn } from './linearizability.js';
 import type { Verdict } from './linearizability.js';
-import { kvModel } from './kv-model.js';
+import { kvModel, kvWitness } from './kv-model.js';
 import type { KvOperation } from './kv-model.js';
 import { ILLEGAL, determinize } from './model.js';
 import type { Model, NondeterministicModel } from './model.js';
@@ -184,7 +184,9 @@ describe('linearizability: properties', () => {
           const base = { id: i, client: i, key: 'k', call: r.start, return: unknown ? null : r.start + r.length, status: unknown ? ('unknown' as const) : ('ok' as const) };
           return r.kind === 'get' ? { ...base, op: 'get', output: { value: r.read } } : { ...base, op: r.kind as 'put' | 'append', input: { value: r.v } };
         });
-        expect(check(kvModel, ops)).toBe(bruteForce(kvModel, ops) ? 'ok' : 'illegal');
+        const want = bruteForce(kvModel, ops);
+        expect(check(kvModel, ops)).toBe(want ? 'ok' : 'illegal');
+        if (want) expect(kvWitness(ops)).toBeUndefined(); // the lost-append witness is sound
       }),
       { numRuns: 300 },
     );
