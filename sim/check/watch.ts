@@ -222,6 +222,8 @@ interface Segment {
   /** What the client knew complete before it (for resumptions). */
   readonly knownCompleteBefore: number;
   readonly at: Micros;
+  /** Bookmarks were checked up to this revision: an earlier gap was reported then, once. */
+  bookmarkedUpTo: number;
 }
 
 class WatchJudge {
@@ -260,7 +262,7 @@ class WatchJudge {
     let maxRev = 0;
     let knownComplete = 0;
     let bookmark = 0;
-    let segment: Segment = { startRevision: req.startRevision ?? 0, lo: (req.startRevision ?? 0) > 0 ? req.startRevision : undefined, knownCompleteBefore: 0, at: this.w.items[0]?.at ?? 0 };
+    let segment: Segment = { startRevision: req.startRevision ?? 0, lo: (req.startRevision ?? 0) > 0 ? req.startRevision : undefined, knownCompleteBefore: 0, at: this.w.items[0]?.at ?? 0, bookmarkedUpTo: 0 };
     this.segments.push(segment);
     let firstOfSegment = true;
     this.w.items.forEach((item, index) => {
@@ -272,7 +274,7 @@ class WatchJudge {
           knownComplete = Math.max(knownComplete, item.revision);
           return;
         case 'resumed':
-          segment = { startRevision: item.startRevision, lo: item.startRevision > 0 ? item.startRevision : undefined, knownCompleteBefore: knownComplete, at: item.at };
+          segment = { startRevision: item.startRevision, lo: item.startRevision > 0 ? item.startRevision : undefined, knownCompleteBefore: knownComplete, at: item.at, bookmarkedUpTo: 0 };
           this.segments.push(segment);
           firstOfSegment = true;
           return;
@@ -363,8 +365,11 @@ class WatchJudge {
       this.report('bookmarkable', p, at, `progress notification at revision ${p} for a watch from revision ${segment.startRevision}`);
       return;
     }
-    const lo = segment.lo ?? this.segments[0]?.lo;
-    if (lo === undefined) return;
+    const first = segment.lo ?? this.segments[0]?.lo;
+    if (first === undefined) return;
+    // Only the revisions past the previous bookmark: a gap below it was reported there already.
+    const lo = Math.max(first, segment.bookmarkedUpTo + 1);
+    segment.bookmarkedUpTo = Math.max(segment.bookmarkedUpTo, p);
     const missing = this.c.matching(this.w.request, lo, p).find((e) => !seen.has(`${e.revision}/${e.event.kv.key}`));
     if (missing !== undefined) {
       this.report('bookmarkable', p, at, `progress notification at revision ${p} before ${describeEvent(missing.event)} was delivered`);
