@@ -289,7 +289,7 @@ class WatchJudge {
           for (const event of item.events) {
             const revision = event.kv.modRevision;
             const d: Delivered = { revision, event, item: index, segment: this.segments.length - 1, at: item.at };
-            const id = `${revision}/${event.kv.key}`;
+            const id = eventId(revision, event);
             if (seen.has(id)) {
               this.report('unique', revision, item.at, `event ${describeEvent(event)} delivered again`);
             } else if (revision < maxRev) {
@@ -337,7 +337,7 @@ class WatchJudge {
     const req = this.w.request;
     if (filtered(req, event)) this.report('filter', revision, at, `${event.type} event for ${event.kv.key} delivered despite ${event.type === 'PUT' ? 'NOPUT' : 'NODELETE'}`);
     if (!inKeyRange(event.kv.key, req.key, req.rangeEnd)) this.report('filter', revision, at, `event for ${event.kv.key} is outside the watched range ${describeRange(req)}`);
-    const committed = (this.c.byRevision.get(revision) ?? []).find((e) => e.kv.key === event.kv.key);
+    const committed = (this.c.byRevision.get(revision) ?? []).find((e) => e.kv.key === event.kv.key && e.type === event.type);
     if (committed === undefined) {
       this.report('reliable', revision, at, `event ${describeEvent(event)} matches no committed change`);
       return;
@@ -370,7 +370,7 @@ class WatchJudge {
     // Only the revisions past the previous bookmark: a gap below it was reported there already.
     const lo = Math.max(first, segment.bookmarkedUpTo + 1);
     segment.bookmarkedUpTo = Math.max(segment.bookmarkedUpTo, p);
-    const missing = this.c.matching(this.w.request, lo, p).find((e) => !seen.has(`${e.revision}/${e.event.kv.key}`));
+    const missing = this.c.matching(this.w.request, lo, p).find((e) => !seen.has(eventId(e.revision, e.event)));
     if (missing !== undefined) {
       this.report('bookmarkable', p, at, `progress notification at revision ${p} before ${describeEvent(missing.event)} was delivered`);
     }
@@ -378,20 +378,20 @@ class WatchJudge {
 
   /** No gaps: inside each segment, and between a segment and the next one's start. */
   private checkReliable(): void {
-    const have = new Set(this.delivered.map((d) => `${d.revision}/${d.event.kv.key}`));
+    const have = new Set(this.delivered.map((d) => eventId(d.revision, d.event)));
     this.segments.forEach((seg, i) => {
       const mine = this.delivered.filter((d) => d.segment === i);
       const last = mine[mine.length - 1];
       if (seg.lo !== undefined && last !== undefined) {
         for (const e of this.c.matching(this.w.request, seg.lo, last.revision)) {
-          if (!have.has(`${e.revision}/${e.event.kv.key}`)) {
+          if (!have.has(eventId(e.revision, e.event))) {
             this.report('reliable', e.revision, last.at, `${describeEvent(e.event)} was never delivered (the watch got revision ${last.revision})`);
           }
         }
       }
       if (i > 0 && seg.startRevision > seg.knownCompleteBefore + 1) {
         for (const e of this.c.matching(this.w.request, seg.knownCompleteBefore + 1, seg.startRevision - 1)) {
-          if (!have.has(`${e.revision}/${e.event.kv.key}`)) {
+          if (!have.has(eventId(e.revision, e.event))) {
             this.report('reliable', e.revision, seg.at, `resumed from revision ${seg.startRevision} after revision ${seg.knownCompleteBefore}: ${describeEvent(e.event)} was skipped`);
           }
         }
@@ -401,20 +401,26 @@ class WatchJudge {
 
   /** A revision's events arrive in one response. */
   private checkAtomic(): void {
-    const byRevision = new Map<number, { items: Set<number>; keys: string[] }>();
+    const byRevision = new Map<number, { items: Set<number>; keys: string[]; ids: Set<string> }>();
     for (const d of this.delivered) {
       let g = byRevision.get(d.revision);
-      if (g === undefined) byRevision.set(d.revision, (g = { items: new Set(), keys: [] }));
+      if (g === undefined) byRevision.set(d.revision, (g = { items: new Set(), keys: [], ids: new Set() }));
       g.items.add(d.item);
       g.keys.push(d.event.kv.key);
+      g.ids.add(eventId(d.revision, d.event));
     }
-    for (const [revision, { items, keys }] of byRevision) {
+    for (const [revision, { items, keys, ids }] of byRevision) {
       // Repeats are the unique guarantee's business; a split is distinct events in several responses.
-      if (items.size > 1 && new Set(keys).size === keys.length) {
+      if (items.size > 1 && ids.size === keys.length) {
         this.report('atomic', revision, undefined, `the events of revision ${revision} (${keys.join(', ')}) arrived split over ${items.size} responses`);
       }
     }
   }
+}
+
+/** An event's identity: a txn may both put and delete one key in one revision (etcd allows a delete to "\0" after a put). */
+function eventId(revision: number, e: WatchEventRecord): string {
+  return `${revision}/${e.type}/${e.kv.key}`;
 }
 
 function describeKv(kv: WatchKeyValue): string {
