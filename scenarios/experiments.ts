@@ -142,7 +142,7 @@ const readindex: ExperimentSpec = {
     const ser = arm(arms, 'serializable');
     const n = (x: number | undefined): string => (x ?? 0).toFixed(1);
     return [
-      `ReadIndex reads broke linearizability in ${ri.violationSeeds ?? 0} seeds: before answering, the leader confirms with a quorum that it still leads, which a cut-off or paused leader cannot do. The price is a round trip: ${n(ri.readLatencyMsP50)} ms at the median, against ${n(ll.readLatencyMsP50)} ms leader-local.`,
+      `ReadIndex reads broke linearizability in ${ri.violationSeeds ?? 0} seeds: before answering, the leader confirms with a quorum that it still leads, which a cut-off or paused leader cannot do. The price is a quorum round trip: ${n(ri.readLatencyMsP50)} ms at the median, against ${n(ser.readLatencyMsP50)} ms for a local serializable read.`,
       `Leader-local reads broke it in ${ll.violationSeeds ?? 0} seeds (${ll.staleReads ?? 0} stale reads): a deposed leader answered from its own state after a new leader had acknowledged newer writes.`,
       `Lease reads broke it in ${lease.violationSeeds ?? 0} seeds with correct clocks — a paused leader's lease is checked by a clock that stopped counting — and in ${drift.violationSeeds ?? 0} with the leader's clock running at 0.4× (${drift.staleReads ?? 0} stale reads): by its slow clock the lease had not expired, while the others had elected a new leader long before.`,
       `Serializable reads returned ${ser.staleReads ?? 0} stale values, as they may; they are not judged for linearizability (${ser.violationSeeds ?? 0} seeds flagged) but by their own rule — a state the member really had, already committed — which failed in ${ser.serializableViolationSeeds ?? 0} seeds.`,
