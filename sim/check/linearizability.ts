@@ -126,7 +126,10 @@ export function effectiveReturn(op: Operation): number {
 
 /** Canonical order: by call, return, client, then id — so the line order of a file never matters. */
 export function canonicalOrder<Op extends Operation>(ops: readonly Op[]): Op[] {
-  return [...ops].sort((a, b) => a.call - b.call || effectiveReturn(a) - effectiveReturn(b) || a.client - b.client || a.id - b.id);
+  const keyed = ops.map((op) => ({ op, ret: effectiveReturn(op) }));
+  // Infinity − Infinity is NaN, which `||` passes over to the next key, as wanted.
+  keyed.sort((a, b) => a.op.call - b.op.call || a.ret - b.ret || a.op.client - b.op.client || a.op.id - b.op.id);
+  return keyed.map((k) => k.op);
 }
 
 interface Prepared<S, Op> {
