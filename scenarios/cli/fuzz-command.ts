@@ -30,7 +30,7 @@ interface FuzzArgs {
   readonly 'time-budget': number | undefined;
   readonly junit: string | undefined;
   readonly json: boolean;
-  readonly set: string[] | undefined;
+  readonly set: string | string[] | undefined;
   readonly out: string;
   readonly 'keep-going': boolean;
   readonly 'shrink-runs': number;
@@ -49,7 +49,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
       .option('time-budget', { type: 'number', describe: 'start no new seed after this many seconds' })
       .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
       .option('json', { type: 'boolean', default: false, describe: 'print the campaign summary as JSON' })
-      .option('set', { type: 'string', array: true, describe: 'override a field of every seed\'s scenario: path=value; repeatable' })
+      .option('set', { type: 'string', describe: 'override a field of every seed\'s scenario: path=value; repeatable' })
       .option('out', { type: 'string', default: '.', describe: 'directory for the shrunk scenario file' })
       .option('keep-going', { type: 'boolean', default: false, describe: 'run every seed even after a failure' })
       .option('shrink-runs', { type: 'number', default: 150, describe: 'most runs the shrinker may spend (0: do not shrink)' })

@@ -17,7 +17,7 @@ import { listOption, loadSource, print, seedOption } from './io.js';
 interface RunArgs {
   readonly scenario: string;
   readonly seed: number;
-  readonly set: string[] | undefined;
+  readonly set: string | string[] | undefined;
   readonly out: string | undefined;
   readonly json: boolean;
 }
@@ -29,7 +29,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     y
       .positional('scenario', { type: 'string', describe: 'built-in name (see `raftsim list`) or scenario file (.json)' })
       .option('seed', { type: 'number', default: 1, describe: 'root seed of the run' })
-      .option('set', { type: 'string', array: true, describe: 'override a field: path=value (JSON if it parses, else a string); repeatable' })
+      .option('set', { type: 'string', describe: 'override a field: path=value (JSON if it parses, else a string); repeatable' })
       .option('out', { type: 'string', describe: 'write run.json and run.html (the report) into this directory' })
       .option('json', { type: 'boolean', default: false, describe: 'print the run record (without history and trace) as JSON' })
       .example('$0 run prevote-rejoin --seed 7', 'an isolated follower rejoins; PreVote keeps its term')
