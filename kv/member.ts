@@ -22,6 +22,7 @@ import type { HashKVResponse, KvResult } from './api.js';
 import type { NodeObserver, NodeStatus, RaftNodeHandle, StateMachine } from '../raft/node/api.js';
 import type { Disks } from '../sim/disk.js';
 import type { NodeId } from '../raft/core/types.js';
+import type { Message } from '../raft/core/messages.js';
 import type { CrashPoint } from '../raft/node/crash-points.js';
 import { createRaftNode, type RaftNodeOptions } from '../raft/node/node.js';
 import type { ReadMode } from './server/options.js';
@@ -29,6 +30,11 @@ import type { ServerOptions } from './server/options.js';
 import { createKvServer, type KvServer, type ServerStats } from './server/server.js';
 import type { AppliedWrite } from './server/state-machine.js';
 import { CLIENT_STREAM_LABEL, wrapRaft, type KvReply, type Wire } from './wire.js';
+
+/** A node's `receive` that also takes the message's trace id (raft/node's RaftNode has it). */
+interface PeerReceiver {
+  receive(from: NodeId, message: Message, id?: string): void;
+}
 
 /** Builds this incarnation's raft node around the server's state machine and observer. */
 export type NodeBuilder = (ctx: HostContext, stateMachine: StateMachine, observer: NodeObserver) => RaftNodeHandle;
@@ -148,8 +154,11 @@ class MemberProgram implements Member {
 
   private receive(from: HostId, msg: Wire): void {
     switch (msg.kind) {
-      case 'raft':
-        return this.node.receive(msg.message.from, msg.message);
+      case 'raft': {
+        // The real node traces the message's id on `raft.recv`; a node that takes no id ignores it.
+        const node: PeerReceiver = this.node;
+        return node.receive(msg.message.from, msg.message, msg.id);
+      }
       case 'call':
         return this.server.call(msg.call, (reply) => this.reply(from, msg.callId, reply));
       case 'watch':

@@ -156,15 +156,16 @@ export function takesWatchSlot(r: WatchResponse): boolean {
 
 /** The one message type of a kv cluster's network. */
 export type Wire =
-  | { readonly kind: 'raft'; readonly message: Message }
+  /** A raft peer message; `id` is its trace id from the sender's node (`raft.send`/`raft.recv` pair by it). */
+  | { readonly kind: 'raft'; readonly message: Message; readonly id?: string }
   | { readonly kind: 'call'; readonly callId: number; readonly call: KvCall }
   | { readonly kind: 'reply'; readonly callId: number; readonly reply: KvReply }
   | { readonly kind: 'watch'; readonly streamId: number; readonly request: WatchStreamRequest }
   | { readonly kind: 'watch-response'; readonly streamId: number; readonly response: WatchResponse };
 
-/** The raft node's `wrap`: a peer message as it travels. */
-export function wrapRaft(message: Message): Wire {
-  return { kind: 'raft', message };
+/** The raft node's `wrap`: a peer message as it travels, with its trace id when given. */
+export function wrapRaft(message: Message, id?: string): Wire {
+  return id === undefined ? { kind: 'raft', message } : { kind: 'raft', message, id };
 }
 
 /** Stream labels on sim/channels, so kv connections never collide with raft's `message`/`msgappv2`. */

@@ -50,9 +50,12 @@
  * - `raft.role` {role, term, lead} — every role or leader change (a follower learning its leader
  *   is reported by the next Ready)
  * - `raft.event` {kind, text} — each core RaftEvent, `text` = describeEvent
- * - `raft.send` {type, to, term[, index][, entries][, reject]} / `raft.recv` {type, from, term, …}
+ * - `raft.send` {type, to, term[, index][, entries][, reject], id} / `raft.recv` {type, from, term, …[, id]}
  *   — index: MsgApp's prev index, MsgAppResp's index, a vote's last index, MsgSnap's snapshot
- *   index; entries: MsgApp's count; reject: on responses (off with `traceMessages: false`)
+ *   index; entries: MsgApp's count; reject: on responses; id: the message's id, `<sender>.<incarnation>.<seq>`
+ *   (a per-sender sequence number, unique in a run), given to `wrap` so the receiving side can hand it
+ *   back to `receive` — a receive without it (a wire that does not carry it) has no `id` field, and
+ *   the reports pair it first-in first-out instead (off with `traceMessages: false`)
  * - `raft.drop` {type, to|from, reason} — a message not sent or not stepped
  * - `raft.commit` {commit}; `raft.apply` {applied} — once per Ready that applied something
  * - `raft.snapshot` {index, term, what[, peer]} — what: taken, sent, delivered, failed (to peer),
@@ -130,8 +133,8 @@ export interface RaftNodeOptions<W> {
   readonly disk: Disk;
   /** The simulation's channels; the node opens a stream and a pipeline to each peer. */
   readonly channels: Channels<W>;
-  /** A raft message as the network's message type. */
-  readonly wrap: (m: Message) => W;
+  /** A raft message as the network's message type; `id` is the message's trace id, for the receiver's `receive`. */
+  readonly wrap: (m: Message, id: string) => W;
   /** Members of a new cluster (or the ones a joiner knows), including this node. On restart the disk's list wins. */
   readonly peers: readonly NodeId[];
   readonly stateMachine: StateMachine;
@@ -169,7 +172,7 @@ interface Resolved<W> {
   readonly ctx: HostContext;
   readonly disk: Disk;
   readonly channels: Channels<W>;
-  readonly wrap: (m: Message) => W;
+  readonly wrap: (m: Message, id: string) => W;
   readonly peers: readonly NodeId[];
   readonly stateMachine: StateMachine;
   readonly crash: () => void;
@@ -191,6 +194,8 @@ interface Resolved<W> {
 
 /** The node as its composer sees it: the application's handle plus lifecycle and inspection. */
 export interface RaftNode extends RaftNodeHandle {
+  /** As RaftNodeHandle's, plus the message's trace `id` when the wire carried it (traced on `raft.recv`). */
+  receive(from: NodeId, message: Message, id?: string): void;
   /** Stops the node for good in this incarnation (as a disk fault would), with `reason`. */
   stop(reason: string): void;
   /** The raft log as the core sees it (stable + unstable), for invariant checks. */
@@ -305,6 +310,7 @@ class Node<W> implements RaftNode {
     this.snapshotter = new Snapshotter(options.disk, { dir: `${options.dataDir}/snap`, keepMax: options.snapshotsKept, unsafeNoFsync: options.unsafeNoFsync, emit });
     this.transport = new Transport<W>({
       self: this.id,
+      incarnation: options.ctx.incarnation,
       channels: options.channels,
       wrap: options.wrap,
       onUnreachable: (id) => this.report(() => this.raw.reportUnreachable(id)),
@@ -702,9 +708,10 @@ class Node<W> implements RaftNode {
   private sendAll(msgs: readonly Message[]): void {
     for (const m of msgs) {
       if (this.state !== 'running') return;
-      if (this.o.traceMessages) this.o.ctx.emit('raft.send', messageFields(m, 'to', m.to));
+      const id = this.transport.nextMessageId();
+      if (this.o.traceMessages) this.o.ctx.emit('raft.send', { ...messageFields(m, 'to', m.to), id });
       if (m.type === 'MsgSnap') this.o.ctx.emit('raft.snapshot', { index: m.snapshot.metadata.index, term: m.snapshot.metadata.term, what: 'sent', peer: m.to });
-      this.transport.send(m);
+      this.transport.send(m, id);
     }
   }
 
@@ -772,14 +779,14 @@ class Node<W> implements RaftNode {
     this.kick();
   }
 
-  receive(from: NodeId, message: Message): void {
+  receive(from: NodeId, message: Message, id?: string): void {
     if (!this.accepting()) {
       this.o.ctx.emit('raft.drop', { type: message.type, from, reason: this.state });
       return;
     }
     // `from` is the sending host; `message.from` may differ (a follower forwards a transfer request
     // with the transferee as its sender, as etcd does).
-    if (this.o.traceMessages) this.o.ctx.emit('raft.recv', messageFields(message, 'from', from));
+    if (this.o.traceMessages) this.o.ctx.emit('raft.recv', id === undefined ? messageFields(message, 'from', from) : { ...messageFields(message, 'from', from), id });
     const res = this.raw.step(message);
     if (!res.ok) this.o.ctx.emit('raft.drop', { type: message.type, from, reason: res.error });
     this.kick();

@@ -13,7 +13,8 @@
  *   log meanwhile (etcd: compaction is skipped while a snapshot is in flight).
  *
  * The network of a simulation carries one message type, `W`; the composer supplies `wrap` to
- * turn a raft message into it (the member demultiplexes on the other side). Node ids are host ids.
+ * turn a raft message into it, with the message's trace id (the member demultiplexes on the other
+ * side and hands the id to the node's `receive`). Node ids are host ids.
  */
 import { assert } from '../../sim/assert.js';
 import type { Channels, Pipeline, Stream } from '../../sim/channels.js';
@@ -25,8 +26,10 @@ import type { NodeId } from '../core/types.js';
 
 export interface TransportOptions<W> {
   readonly self: NodeId;
+  /** The host's incarnation, part of every message id (a restart numbers its messages afresh). Default 1. */
+  readonly incarnation?: number;
   readonly channels: Channels<W>;
-  readonly wrap: (m: Message) => W;
+  readonly wrap: (m: Message, id: string) => W;
   /** A message to `id` could not be handed to the network. */
   readonly onUnreachable: (id: NodeId) => void;
   /** A MsgSnap to `id` landed (`finish`) or not (`failure`). Called later, through the host's gate. */
@@ -47,6 +50,8 @@ export const PEERS_MAX = 1024;
 export class Transport<W> {
   private readonly peers = new Map<NodeId, Peer<W>>();
   private closed = false;
+  /** Ids handed out: the sequence number of this sender's next message. */
+  private messageSeq = 0;
 
   constructor(private readonly opts: TransportOptions<W>) {}
 
@@ -81,7 +86,17 @@ export class Transport<W> {
     return [...this.peers.keys()].sort((a, b) => a - b);
   }
 
-  send(m: Message): void {
+  /**
+   * The id of this sender's next message, `<sender>.<incarnation>.<seq>`: a per-sender sequence
+   * number, unique in a run (the sender and incarnation tell hosts and restarts apart), so the
+   * reports pair a `raft.send` with its `raft.recv` exactly.
+   */
+  nextMessageId(): string {
+    return `${this.opts.self}.${this.opts.incarnation ?? 1}.${this.messageSeq++}`;
+  }
+
+  /** Sends `m`; `id` (default: the next one) is its trace id, carried to the receiver through `wrap`. */
+  send(m: Message, id: string = this.nextMessageId()): void {
     assert(m.to !== this.opts.self, () => `transport: ${m.type} addressed to self`);
     const peer = this.closed ? undefined : this.peers.get(m.to);
     if (peer === undefined) {
@@ -90,10 +105,10 @@ export class Transport<W> {
       return;
     }
     if (m.type === 'MsgSnap') {
-      this.sendSnapshot(peer, m);
+      this.sendSnapshot(peer, m, id);
       return;
     }
-    if (!peer.stream.send(this.opts.wrap(m))) this.opts.onUnreachable(m.to);
+    if (!peer.stream.send(this.opts.wrap(m, id))) this.opts.onUnreachable(m.to);
   }
 
   /** Closes every connection for good (the node stopped). */
@@ -107,9 +122,9 @@ export class Transport<W> {
     this.peers.clear();
   }
 
-  private sendSnapshot(peer: Peer<W>, m: Extract<Message, { type: 'MsgSnap' }>): void {
+  private sendSnapshot(peer: Peer<W>, m: Extract<Message, { type: 'MsgSnap' }>, id: string): void {
     const to = m.to;
-    const sent = peer.pipeline.send(this.opts.wrap(m), messageSizeBytes(m), (ok) => {
+    const sent = peer.pipeline.send(this.opts.wrap(m, id), messageSizeBytes(m), (ok) => {
       peer.snapshotsInFlight--;
       assert(peer.snapshotsInFlight >= 0, 'transport: more snapshot outcomes than snapshots sent');
       this.opts.emit('raft.snapshot', { index: m.snapshot.metadata.index, term: m.snapshot.metadata.term, what: ok ? 'delivered' : 'failed', peer: to });
