@@ -16,11 +16,12 @@
 import type { Operation } from '../sim/history.js';
 import type { HostId } from '../sim/host.js';
 import type { Micros } from '../sim/time.js';
+import { explainViolations } from '../sim/check/explain.js';
 import { checkLinearizability, type LinearizabilityResult } from '../sim/check/linearizability.js';
 import { checkWatches, formatWatchViolation } from '../sim/check/watch.js';
 import { checkSerializableReads } from '../kv/check-serializable-reads.js';
 import { mergeCommitted, watchHistoryOf, type AppliedRevision } from '../kv/check-watch-inputs.js';
-import { describeEtcdOperation, etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/model.js';
+import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/model.js';
 import type { WatchRecord } from '../kv/client/watch-client.js';
 import type { Member } from '../kv/member.js';
 import { explainStaleRead } from '../reports/violation-view.js';
@@ -82,24 +83,31 @@ function linearizable(s: Scenario, history: readonly Operation[]): { linearizabl
   const counts = `${r.checked} operations in ${r.partitions.length} partition${r.partitions.length === 1 ? '' : 's'}, ${r.steps.toLocaleString('en-US')} search steps`;
   if (r.verdict === 'ok') return { linearizable: { status: 'pass', summary: `linearizable (${counts})` }, violation: null };
   if (r.verdict === 'unknown') return { linearizable: { status: 'unknown', summary: `no verdict: the search budget of ${s.checkerBudgetSteps.toLocaleString('en-US')} steps ran out (${counts}); raise checkerBudgetSteps` }, violation: null };
-  const violation = violationOf(r, history);
+  const violation = violationOf(r, ops);
   return { linearizable: { status: 'fail', summary: `not linearizable: ${violation.explanation[0] ?? ''}`, details: violation.explanation.slice(1) }, violation };
 }
 
-function violationOf(r: LinearizabilityResult, history: readonly Operation[]): ViolationView {
+/**
+ * The violation for the report: the checker's own explanation (sim/check/explain.ts — a model
+ * witness or a stale read in values) when it has one; when it only has the search's evidence, a
+ * stale read of the same part found by the history metrics explains it in values first.
+ */
+function violationOf(r: LinearizabilityResult, history: readonly EtcdOperation[]): ViolationView {
   const part = r.partitions.find((p) => p.verdict === 'illegal');
   const failedOp = part?.stuck ?? -1;
-  const op = history.find((o) => o.id === failedOp);
-  const stuck = op === undefined ? ['an operation could not be placed'] : [`${describeEtcdOperation(op as EtcdOperation)} (op ${op.id}, client ${op.client}) cannot follow the longest linearizable prefix (${part?.linearized.length ?? 0} operations)`];
-  // The op the search got stuck on is often a write the stale read made impossible to place; a
-  // stale read of the same part explains the violation in values.
+  const e = explainViolations(etcdModel, history, r).find((x) => x.partition === (part?.label ?? ''));
+  const lines = e === undefined ? ['no linearization exists'] : e.message.split('\n');
+  const related = e === undefined ? [] : [e.op, ...(e.kind === 'unplaceable' ? [] : e.related)].filter((id) => id >= 0 && id !== failedOp);
+  const view = (explanation: readonly string[], relatedOps: readonly number[]): ViolationView => ({ partition: part?.label ?? null, linearizedPrefix: part?.linearized ?? [], failedOp, relatedOps, explanation });
   const inPart = new Set(part?.opIds ?? []);
-  const readId = op !== undefined && op.op === 'range' ? op.id : findStaleReads(history).find((id) => inPart.has(id));
+  const readId = findStaleReads(history).find((id) => inPart.has(id));
   const read = readId === undefined ? undefined : history.find((o) => o.id === readId);
   const stale = read === undefined ? null : explainStaleRead(history, read);
-  const explanation = stale === null ? stuck : read?.id === failedOp ? stale.lines : [...stale.lines, ...stuck];
-  const related = stale === null ? [] : [...stale.related, ...(read === undefined || read.id === failedOp ? [] : [read.id])];
-  return { partition: part?.label ?? null, linearizedPrefix: part?.linearized ?? [], failedOp, relatedOps: related, explanation };
+  if (stale === null || read === undefined) return view(lines, related);
+  const staleRelated = [...stale.related, read.id].filter((id) => id !== failedOp);
+  // A model witness comes first (it is the checker's proof); the per-key stale read adds values.
+  if (e !== undefined && e.kind !== 'unplaceable') return view([...lines, ...stale.lines], [...new Set([...related, ...staleRelated])]);
+  return view([...stale.lines, ...lines], staleRelated);
 }
 
 function serializable(history: readonly Operation[], committed: Parameters<typeof checkSerializableReads>[1]): CheckResult {
