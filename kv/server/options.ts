@@ -29,6 +29,13 @@ export interface ServerOptions {
   readonly requestTimeoutUs: Micros;
   /** A ReadIndex round not answered in this long is sent again with a new id. Default 500 ms. */
   readonly readIndexRetryUs: Micros;
+  /**
+   * etcd #20418 as an option: re-send a round's ReadIndex with the *same* request id, as etcd did
+   * before PR #21399. A deposed leader that re-adds an id it already answered counts heartbeat
+   * acknowledgements of the first round still on their way, and may release reads queued before it
+   * at its stale commit index. Default false (etcd's fix).
+   */
+  readonly readIndexReuseIdOnRetry: boolean;
   /** Writes are refused (TooManyRequests) while committed − applied exceeds this. Default 5000. */
   readonly maxCommittedGap: number;
   /** Largest encoded request (the bytes of the raft entry). Default 1.5 MiB. */
@@ -62,6 +69,7 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
   readMode: 'readindex',
   electionTimeoutUs: 1_000_000,
   readIndexRetryUs: 500_000,
+  readIndexReuseIdOnRetry: false,
   maxCommittedGap: 5000,
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxTxnOps: 128,
@@ -90,6 +98,8 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   for (const f of ['maxCommittedGap', 'maxRequestBytes', 'maxTxnOps', 'maxPendingRequests', 'leaseRevokeRatePerS', 'appliedWritesMax'] as const) {
     check(posInt(o[f]), f, 'a positive integer');
   }
+  check(typeof o.readIndexReuseIdOnRetry === 'boolean', 'readIndexReuseIdOnRetry', 'a boolean');
+  check(typeof o.noSpaceAfterApply === 'boolean', 'noSpaceAfterApply', 'a boolean');
   check(Number.isSafeInteger(o.quotaBackendBytes) && o.quotaBackendBytes !== 0, 'quotaBackendBytes', 'a non-zero integer (negative disables)');
   return o;
 }

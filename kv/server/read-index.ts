@@ -5,10 +5,13 @@
  *
  *   1. on the next turn of the host's loop (so that reads arriving at one instant share a round, as
  *      etcd's loop picks up every read queued before it wakes), takes the waiting batch and sends
- *      ReadIndex with a fresh 8-byte request id as context;
+ *      ReadIndex with a fresh 8-byte request id as context — unique in the cluster, as etcd's
+ *      reqIDGen puts the member id in the top bits (two members' rounds never share a context);
  *   2. every `readIndexRetryUs` without an answer, sends again with a **new** id (etcd PR #21399,
- *      the fix of #20418: re-sending the same id let a ReadState left over from an earlier round
- *      be matched, and a member that had been paused served a stale read);
+ *      the fix of #20418). With `reuseIdOnRetry` (etcd before that PR) it re-sends the *same* id:
+ *      a leader that already answered that id adds it again, and heartbeat acknowledgements of its
+ *      first round that are still on their way count for the new one — a deposed leader can then
+ *      release, at its stale commit index, every read queued before it (kv/etcd-20418.test.ts);
  *   3. a ReadState whose context is not the current id is ignored (it answers an abandoned round);
  *   4. a leader change fails the batch with LeaderChanged; no answer within the request timeout
  *      fails it with Timeout; a stopped node with Stopped;
@@ -34,6 +37,14 @@ export interface ReadWaiter {
   readonly fail: (e: KvError) => void;
 }
 
+export interface ReadIndexLoopOptions {
+  readonly readIndexRetryUs: number;
+  readonly requestTimeoutUs: number;
+  readonly maxPendingRequests: number;
+  /** Re-send a round's ReadIndex with the id it was first sent with (etcd before PR #21399). Default false. */
+  readonly readIndexReuseIdOnRetry?: boolean;
+}
+
 export interface ReadIndexStats {
   readonly rounds: number;
   readonly sends: number;
@@ -53,6 +64,18 @@ interface Round {
 }
 
 const ID_SEQ_SPAN = 2 ** 32;
+/** Read ids: member (16 bits) · incarnation (12 bits, wrapping) · sequence (25 bits) — 53 bits, a safe integer. */
+const ID_MEMBER_UNIT = 2 ** 37;
+const ID_INCARNATION_UNIT = 2 ** 25;
+const ID_INCARNATIONS = 2 ** 12;
+
+/** The read id `seq` of `member`'s incarnation `incarnation`: unique in a cluster (etcd's reqIDGen has the member id on top). */
+export function readId(member: number, incarnation: number, seq: number): number {
+  assert(Number.isInteger(member) && member >= 0 && member < 2 ** 16, () => `read index: member id ${member} does not fit 16 bits`);
+  assert(Number.isInteger(seq) && seq >= 0 && seq < ID_INCARNATION_UNIT, () => `read index: id sequence ${seq} exhausted`);
+  // Incarnations wrap: ids 4096 restarts apart may repeat, long after any answer to the older one.
+  return member * ID_MEMBER_UNIT + (incarnation % ID_INCARNATIONS) * ID_INCARNATION_UNIT + seq;
+}
 
 /** The 8-byte big-endian context of a read id (etcd uint64ToBigEndianBytes). */
 export function readIdContext(id: number): Uint8Array {
@@ -87,7 +110,7 @@ export class ReadIndexLoop {
     private readonly ctx: HostContext,
     private readonly node: () => RaftNodeHandle,
     private readonly applyWait: ApplyWait,
-    private readonly options: { readonly readIndexRetryUs: number; readonly requestTimeoutUs: number; readonly maxPendingRequests: number },
+    private readonly options: ReadIndexLoopOptions,
   ) {}
 
   /** Queues a read; false (nothing queued) when too many wait. */
@@ -175,9 +198,10 @@ export class ReadIndexLoop {
   }
 
   private send(r: Round): void {
-    r.id = this.ctx.incarnation * ID_SEQ_SPAN + this.seq++;
-    assert(this.seq < ID_SEQ_SPAN, 'read index: id sequence exhausted');
-    r.ctx = readIdContext(r.id);
+    if (r.id < 0 || this.options.readIndexReuseIdOnRetry !== true) {
+      r.id = readId(this.ctx.id, this.ctx.incarnation, this.seq++);
+      r.ctx = readIdContext(r.id);
+    }
     this.counts.sends++;
     r.retryTimer = this.ctx.setTimer(this.options.readIndexRetryUs, this.retry);
     this.ctx.emit('kv.readindex', { id: r.id, batch: r.batch.length });

@@ -269,6 +269,30 @@ describe('kv server: read modes', () => {
     expect(r.reply?.ok).toBe(true);
   });
 
+  it('readindex with readIndexReuseIdOnRetry (etcd before PR #21399): retries re-send the same id, so an answer to the first send completes the round', () => {
+    const t = rig({ readMode: 'readindex', readIndexRetryUs: 500_000, readIndexReuseIdOnRetry: true });
+    t.node.holdReadIndex(true);
+    const r = t.call({ method: 'range', request: { key: 'a' } });
+    t.run(1_100_000); // two retries
+    const held = t.node.heldReadIndex().map((c) => readIdFromContext(c));
+    expect(held).toHaveLength(3);
+    expect(new Set(held).size).toBe(1);
+    t.node.answerReadIndex(0); // the first send's answer, late: it carries the round's id
+    expect(r.reply?.ok).toBe(true);
+    expect(t.server.stats().readIndex).toMatchObject({ retries: 2, staleReadStates: 0 });
+  });
+
+  it('read ids are unique across members (etcd reqIDGen puts the member id on top): two members\' first rounds never share a context', () => {
+    const ids = [1, 2, 3].map((member) => {
+      const t = rig({ readMode: 'readindex' }, member);
+      t.node.holdReadIndex(true);
+      t.call({ method: 'range', request: { key: 'a' } });
+      t.run();
+      return readIdFromContext(t.node.heldReadIndex()[0] as Uint8Array);
+    });
+    expect(new Set(ids).size).toBe(3);
+  });
+
   it('readindex: a leader change fails the round with LeaderChanged; no answer ends in Timeout', () => {
     const t = rig({ readMode: 'readindex', requestTimeoutUs: 2_000_000 });
     t.node.holdReadIndex(true);
