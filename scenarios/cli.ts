@@ -36,7 +36,11 @@ const cli = yargs(hideBin(process.argv))
   .wrap(Math.min(110, process.stdout.columns ?? 110))
   .fail((msg: string | null, err: Error | undefined) => {
     // yargs' own complaints (an unknown option, a missing argument) are bad input: one line, exit 2.
-    throw err ?? new UserInputError(msg ?? 'bad arguments');
+    // yargs words some of them over several lines ("Invalid values:\n  Argument: …"): fold them.
+    if (err !== undefined) throw err;
+    let line = (msg ?? 'bad arguments').replace(/:?\s*\n\s*/g, ': ').trim();
+    if (line.startsWith('Did you mean')) line = `unknown command ${JSON.stringify(hideBin(process.argv)[0] ?? '')}: ${line.charAt(0).toLowerCase()}${line.slice(1)}`;
+    throw new UserInputError(line);
   });
 
 try {
