@@ -9,12 +9,15 @@
  *
  * Demultiplexing (one listener per host, sim/network): `raft` messages go to the node; `call`s to
  * the server, whose replies travel back on a stream to the calling client (opened on first use,
- * gRPC's response direction); `watch` messages to the server's watch streams.
+ * gRPC's response direction); `watch` messages to the server's watch streams; `ping` is answered
+ * `pong` on the reply stream (gRPC keepalive). Lease calls the server forwards to the leader go
+ * on member-to-member streams labelled `leasehttp` (etcd's peer HTTP, apart from raft's streams):
+ * `lease-forward` to the server's `leaseForwarded`, whose answer goes back as `lease-forward-reply`
+ * to the server's `leaseForwardReply`; a broken peer stream is reported as `peerGone`.
  *
  * The raft node is built by `MemberConfig.node` (a `NodeBuilder`), so tests can run members on the
  * fake node of kv/server and the cluster on the real one (`raft/node/node.ts`).
  */
-import { assert } from '../sim/assert.js';
 import type { Channels, Stream } from '../sim/channels.js';
 import type { Factory, HostContext, HostId } from '../sim/host.js';
 import type { Network } from '../sim/network.js';
@@ -29,7 +32,8 @@ import type { ReadMode } from './server/options.js';
 import type { ServerOptions } from './server/options.js';
 import { createKvServer, type KvServer, type ServerStats } from './server/server.js';
 import type { AppliedWrite } from './server/state-machine.js';
-import { CLIENT_STREAM_LABEL, wrapRaft, type KvReply, type Wire } from './wire.js';
+import { assert, unreachable } from '../sim/assert.js';
+import { CLIENT_STREAM_LABEL, LEASE_FORWARD_STREAM_LABEL, wrapRaft, type KvReply, type Wire } from './wire.js';
 
 /** A node's `receive` that also takes the message's trace id (raft/node's RaftNode has it). */
 interface PeerReceiver {
@@ -121,6 +125,8 @@ class MemberProgram implements Member {
   readonly server: KvServer;
   /** Reply streams to clients, by client host. */
   private readonly toClients = new Map<HostId, Stream<Wire>>();
+  /** Streams to other members for forwarded lease calls and their answers, by member host. */
+  private readonly toPeers = new Map<HostId, Stream<Wire>>();
 
   constructor(
     private readonly ctx: HostContext,
@@ -133,6 +139,7 @@ class MemberProgram implements Member {
     env.network.listen(ctx.id, (from, msg) => this.receive(from, msg));
     this.node = config.node(ctx, this.server.stateMachine, this.server.observer);
     this.server.bind(this.node);
+    this.server.bindLeaseForwarding((to, forwardId, call) => this.toPeer(to, { kind: 'lease-forward', forwardId, call }));
   }
 
   status(): MemberStatus {
@@ -163,14 +170,35 @@ class MemberProgram implements Member {
         return this.server.call(msg.call, (reply) => this.reply(from, msg.callId, reply));
       case 'watch':
         return this.server.watchRequest(from, msg.streamId, msg.request, (response) => this.toClient(from, { kind: 'watch-response', streamId: msg.streamId, response }));
+      case 'ping':
+        this.toClient(from, { kind: 'pong', seq: msg.seq });
+        return;
+      case 'lease-forward':
+        return this.server.leaseForwarded(from, msg.call, (reply) => this.toPeer(from, { kind: 'lease-forward-reply', forwardId: msg.forwardId, reply }));
+      case 'lease-forward-reply':
+        return this.server.leaseForwardReply(from, msg.forwardId, msg.reply);
       case 'reply':
       case 'watch-response':
-        assert(false, () => `member ${this.id}: unexpected ${msg.kind} from ${from}`);
+      case 'pong':
+        return assert(false, () => `member ${this.id}: unexpected ${msg.kind} from ${from}`);
+      default:
+        return unreachable(msg, 'member wire message');
     }
   }
 
   private reply(client: HostId, callId: number, reply: KvReply): void {
     this.toClient(client, { kind: 'reply', callId, reply });
+  }
+
+  /** Sends to another member on the `leasehttp` stream (opened on first use); false when it refused. */
+  private toPeer(peer: HostId, msg: Wire): boolean {
+    if (!this.ctx.alive) return false;
+    let s = this.toPeers.get(peer);
+    if (s === undefined || s.state === 'closed') {
+      s = this.env.channels.openStream(this.id, peer, { label: LEASE_FORWARD_STREAM_LABEL, onState: (st) => { if (st !== 'connected') this.server.peerGone(peer); } });
+      this.toPeers.set(peer, s);
+    }
+    return s.send(msg);
   }
 
   /** Sends on the reply stream to `client`; a broken stream loses it (the client's deadline covers it). */

@@ -154,6 +154,13 @@ export function takesWatchSlot(r: WatchResponse): boolean {
   return r.created !== true; // a progress notification
 }
 
+/**
+ * Lease calls a follower forwards to the leader over the peer network (etcd's leasehttp: a POST
+ * to the leader's `/leases` or `/leases/internal`). Every attempt has its own `forwardId`; the
+ * leader answers with a `lease-forward-reply` carrying it.
+ */
+export type LeaseForwardCall = CallOf<'lease-keepalive'> | CallOf<'lease-ttl'>;
+
 /** The one message type of a kv cluster's network. */
 export type Wire =
   /** A raft peer message; `id` is its trace id from the sender's node (`raft.send`/`raft.recv` pair by it). */
@@ -161,7 +168,12 @@ export type Wire =
   | { readonly kind: 'call'; readonly callId: number; readonly call: KvCall }
   | { readonly kind: 'reply'; readonly callId: number; readonly reply: KvReply }
   | { readonly kind: 'watch'; readonly streamId: number; readonly request: WatchStreamRequest }
-  | { readonly kind: 'watch-response'; readonly streamId: number; readonly response: WatchResponse };
+  | { readonly kind: 'watch-response'; readonly streamId: number; readonly response: WatchResponse }
+  | { readonly kind: 'lease-forward'; readonly forwardId: number; readonly call: LeaseForwardCall }
+  | { readonly kind: 'lease-forward-reply'; readonly forwardId: number; readonly reply: KvReply }
+  /** gRPC keepalive on a client's connection: a member answers `ping` with `pong` of the same seq. */
+  | { readonly kind: 'ping'; readonly seq: number }
+  | { readonly kind: 'pong'; readonly seq: number };
 
 /** The raft node's `wrap`: a peer message as it travels, with its trace id when given. */
 export function wrapRaft(message: Message, id?: string): Wire {
@@ -170,3 +182,5 @@ export function wrapRaft(message: Message, id?: string): Wire {
 
 /** Stream labels on sim/channels, so kv connections never collide with raft's `message`/`msgappv2`. */
 export const CLIENT_STREAM_LABEL = 'grpc';
+/** Member-to-member connections for forwarded lease calls (etcd's peer HTTP, apart from raft's streams). */
+export const LEASE_FORWARD_STREAM_LABEL = 'leasehttp';

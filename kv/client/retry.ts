@@ -19,10 +19,10 @@ import { REPEATABLE, type Method } from '../wire.js';
 
 /**
  * Errors etcd sends as gRPC `codes.Unavailable` (rpctypes): the server could not serve the call
- * now, another member may. NotLeader is etcd's FailedPrecondition, but our followers send it where
- * etcd's would forward to the leader (lease keepalive/TTL, leader-local reads), so a repeatable
- * call moves on to another member. ProposalDropped (a dropped proposal, or a dropped ReadIndex)
- * means "no leader here now".
+ * now, another member may. NotLeader is etcd's FailedPrecondition; our members send it for a
+ * leader-local read on a follower, and as "lease: not primary" (etcd ErrNotPrimary) when a
+ * leader cannot confirm it leads before a renewal — a repeatable call moves on to another member.
+ * ProposalDropped (a dropped proposal, or a dropped ReadIndex) means "no leader here now".
  */
 export const UNAVAILABLE: Readonly<Record<KvErrorCode, boolean>> = {
   EmptyKey: false,

@@ -50,6 +50,14 @@ export interface ServerOptions {
    * definite but the write happened). Default false: the write is answered as the success it was.
    */
   readonly noSpaceAfterApply: boolean;
+  /**
+   * A lease call forwarded to the leader (keepalive, TTL) not answered in this long is sent again,
+   * to whoever leads then: the peer transport's read timeout (etcd rafthttp ConnReadTimeout). The
+   * request timeout still bounds the whole call. Default 5 s.
+   */
+  readonly leaseForwardTimeoutUs: Micros;
+  /** Lease calls on the leader wait at most this long for the apply of what is committed (etcd applyTimeout). Default 1 s. */
+  readonly applyWaitTimeoutUs: Micros;
   /** Proposals and reads waiting on this member at once; more are refused (TooManyRequests). Default 10,000. */
   readonly maxPendingRequests: number;
   /** How often the leader's lessor looks for expired leases (etcd's revoke loop). Default 500 ms. */
@@ -75,6 +83,8 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
   maxTxnOps: 128,
   quotaBackendBytes: 2 * 1024 * 1024 * 1024,
   noSpaceAfterApply: false,
+  leaseForwardTimeoutUs: 5_000_000,
+  applyWaitTimeoutUs: 1_000_000,
   maxPendingRequests: 10_000,
   leaseCheckIntervalUs: 500_000,
   leaseRevokeRatePerS: 1000,
@@ -92,7 +102,7 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
     assert(cond, () => `kv server options: ${field} must be ${what}, got ${JSON.stringify(o[field])}`);
   check(posInt(o.clusterId), 'clusterId', 'a positive integer');
   check((READ_MODES as readonly string[]).includes(o.readMode), 'readMode', READ_MODES.join(' | '));
-  for (const f of ['electionTimeoutUs', 'requestTimeoutUs', 'readIndexRetryUs', 'leaseCheckIntervalUs', 'watchSyncIntervalUs', 'watchProgressIntervalUs'] as const) {
+  for (const f of ['electionTimeoutUs', 'requestTimeoutUs', 'readIndexRetryUs', 'leaseCheckIntervalUs', 'watchSyncIntervalUs', 'watchProgressIntervalUs', 'leaseForwardTimeoutUs', 'applyWaitTimeoutUs'] as const) {
     check(posInt(o[f]), f, 'a positive integer (µs)');
   }
   for (const f of ['maxCommittedGap', 'maxRequestBytes', 'maxTxnOps', 'maxPendingRequests', 'leaseRevokeRatePerS', 'appliedWritesMax'] as const) {

@@ -486,3 +486,120 @@ describe('kv server: leases', () => {
     expect(t.server.stats().leaseRevokesSkippedNotLeader).toBeGreaterThan(0);
   });
 });
+
+describe('kv server: lease renewals and forwarded lease calls', () => {
+  /** Grants a lease of `ttlS` and attaches key `k` to it; returns the lease id. */
+  function grantWithKey(t: Rig, ttlS: number): number {
+    const g = t.call({ method: 'lease-grant', request: { ttlS } });
+    t.run();
+    const id = (okReply(g).response as { id: number }).id;
+    t.call({ method: 'put', request: { key: 'k', value: 'v', lease: id } });
+    t.run();
+    return id;
+  }
+
+  /** A forwarded call, as another member's leasehttp request would arrive. */
+  function forwarded(t: Rig, call: { method: 'lease-keepalive'; request: { id: number } } | { method: 'lease-ttl'; request: { id: number } }): { reply: KvReply | undefined } {
+    const box: { reply: KvReply | undefined } = { reply: undefined };
+    t.server.leaseForwarded(2, call, (r) => {
+      expect(box.reply).toBeUndefined();
+      box.reply = r;
+    });
+    return box;
+  }
+
+  it('a lease past its expiry whose revoke is not applied yet: the keepalive waits for the revoke, then LeaseNotFound — never a renewal, never an answer while the key still exists', () => {
+    const t = rig({ electionTimeoutUs: 1_000_000, leaseCheckIntervalUs: 2_000_000 });
+    const id = grantWithKey(t, 3);
+    t.run(3_500_000); // expired at 3 s; the revoke loop looks at 2 s (not yet due) and 4 s
+    expect(t.server.state.lessor.exists(id)).toBe(true);
+    const ka = t.call({ method: 'lease-keepalive', request: { id } });
+    t.run(400_000); // 3.9 s: the revoke is not proposed yet
+    expect(ka.reply).toBeUndefined();
+    expect(t.events('kv.lease').map((e) => e.action)).toContain('renew-waits-revoke');
+    t.run(200_000);
+    expect(errCode(ka)).toBe('LeaseNotFound');
+    expect(t.server.state.lessor.exists(id)).toBe(false);
+    const range = t.server.state.mvcc.range({ key: 'k' });
+    expect(range.ok && range.value.kvs).toEqual([]);
+  });
+
+  it('a keepalive waiting for a revoke answers NotLeader when the member is demoted first (no peer network to forward on)', () => {
+    const t = rig({ electionTimeoutUs: 1_000_000, leaseCheckIntervalUs: 2_000_000 });
+    const id = grantWithKey(t, 3);
+    t.run(3_500_000);
+    const ka = t.call({ method: 'lease-keepalive', request: { id } });
+    t.run(100_000);
+    expect(ka.reply).toBeUndefined();
+    t.node.becomeFollower(2, 2);
+    expect(errCode(ka)).toBe('NotLeader');
+    expect(t.server.state.lessor.exists(id)).toBe(true); // the lease lives on, for the next leader to expire
+  });
+
+  it('PR #20616: a keepalive racing a revoke does not renew once the revoke is applied', () => {
+    const t = rig();
+    const id = grantWithKey(t, 10);
+    t.node.holdReadIndex(true);
+    const ka = t.call({ method: 'lease-keepalive', request: { id } });
+    const rv = t.call({ method: 'lease-revoke', request: { id } });
+    t.run();
+    expect(okReply(rv).header.revision).toBeGreaterThan(0);
+    t.node.answerReadIndex(0);
+    t.run();
+    expect(errCode(ka)).toBe('LeaseNotFound');
+  });
+
+  it('the leader confirms it leads before renewing (etcd ensureLeadership): a keepalive whose ReadIndex round fails is NotLeader "lease: not primary"', () => {
+    const t = rig();
+    const id = grantWithKey(t, 10);
+    t.node.holdReadIndex(true);
+    const ka = t.call({ method: 'lease-keepalive', request: { id } });
+    t.run();
+    t.node.becomeFollower(2, 2); // the round fails LeaderChanged
+    expect(ka.reply).toEqual({ ok: false, error: { code: 'NotLeader', message: 'lease: not primary' } });
+  });
+
+  it('etcd #13675 (PR #13690): a forwarded renewal of a lease granted but not yet applied on the leader waits for the apply, then renews', () => {
+    const t = rig();
+    t.node.holdApply(true);
+    const g = t.call({ method: 'lease-grant', request: { ttlS: 5, id: 77 } });
+    t.run();
+    expect(g.reply).toBeUndefined(); // committed, not applied
+    const ka = forwarded(t, { method: 'lease-keepalive', request: { id: 77 } });
+    t.run();
+    expect(ka.reply).toBeUndefined();
+    t.node.holdApply(false);
+    t.run();
+    expect(okReply(ka).response).toEqual({ id: 77, ttlS: 5 });
+    expect(t.events('kv.forwarded')).toEqual([{ method: 'lease-keepalive', from: 2 }]);
+  });
+
+  it('a forwarded call whose apply wait exceeds applyWaitTimeoutUs fails TimeoutWaitAppliedIndex (the follower tries again)', () => {
+    const t = rig({ applyWaitTimeoutUs: 1_000_000 });
+    const id = grantWithKey(t, 10);
+    t.node.holdApply(true);
+    t.call({ method: 'put', request: { key: 'other', value: '1' } });
+    t.run();
+    const ka = forwarded(t, { method: 'lease-keepalive', request: { id } });
+    t.run(999_000);
+    expect(ka.reply).toBeUndefined();
+    t.run(2_000);
+    expect(errCode(ka)).toBe('TimeoutWaitAppliedIndex');
+  });
+
+  it('a forwarded call on a member that is not primary is refused NotLeader; an unknown lease is LeaseNotFound; TTL is answered from the leader\'s lessor', () => {
+    const t = rig({ electionTimeoutUs: 1_000_000 });
+    const id = grantWithKey(t, 10);
+    t.run(3_000_000);
+    const ttl = forwarded(t, { method: 'lease-ttl', request: { id } });
+    t.run();
+    expect(okReply(ttl).response).toMatchObject({ id, grantedTtlS: 10, ttlS: 6 });
+    const missing = forwarded(t, { method: 'lease-keepalive', request: { id: 12345 } });
+    t.run();
+    expect(errCode(missing)).toBe('LeaseNotFound');
+    t.node.becomeFollower(2, 2);
+    const refused = forwarded(t, { method: 'lease-keepalive', request: { id } });
+    t.run();
+    expect(errCode(refused)).toBe('NotLeader');
+  });
+});

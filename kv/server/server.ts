@@ -25,10 +25,18 @@
  * `leaseCheckIntervalUs` the leader proposes revokes of expired leases, after checking with the
  * raft node itself that it still leads (etcd PR #16822: an old leader whose loop was blocked must
  * not revoke leases kept alive on the new one). Becoming leader promotes the lessor (every lease
- * refreshed to its full TTL + an election timeout, as etcd), losing it demotes. KeepAlive and
- * TimeToLive are served by the leader after a ReadIndex round and the matching apply (etcd's
- * linearizable renew); a follower refuses them with NotLeader (etcd forwards them to the leader
- * over peer HTTP; our client retries another member instead).
+ * refreshed to its full TTL + an election timeout, as etcd), losing it demotes.
+ * KeepAlive (etcd LeaseRenew): the leader first confirms it leads (a ReadIndex round and its apply,
+ * etcd's ensureLeadership — else NotLeader "lease: not primary"), waits until it applied what is
+ * committed (`applyWaitTimeoutUs`, else TimeoutWaitAppliedIndex; PR #13690/#13932), then renews. A
+ * lease past its expiry whose revoke is not applied yet is not renewed: the call waits for the
+ * revoke and answers LeaseNotFound (PR #20616: a revoked lease is never renewed), or forwards if
+ * this member stops leading first. TimeToLive is served by the leader after a ReadIndex round and
+ * its apply. A member that does not lead forwards both to the leader over the peer network
+ * (`lease-forward.ts`, etcd leasehttp), once the member has bound it (`bindLeaseForwarding`);
+ * unbound (a server alone in a test) it refuses with NotLeader / NoLeader. The leader serves a
+ * forwarded call (`leaseForwarded`) as etcd's leasehttp handler: wait for the apply of what is
+ * committed, then ask the lessor (NotLeader when it is not primary, which the follower retries).
  *
  * Trace events (fields in this order):
  * - `kv.request` {method}: a call arrived;
@@ -38,6 +46,8 @@
  * - `kv.error` {method, code}: a call answered with an error;
  * - `kv.readindex` {id, batch}, `kv.readindex.done` {id, index, batch}, `kv.readindex.stale` {id, index};
  * - `kv.lease` {action, id, ttlS}: grant / revoke / expire (revoke proposed) / promote / demote;
+ * - `kv.forward` {method, lease, to, attempt}: a lease call sent to the leader (lease-forward.ts);
+ *   `kv.forwarded` {method, from}: a lease call forwarded here by another member;
  * - `kv.alarm` {action, member, alarm}: an alarm applied;
  * - `kv.restore` {index, revision}: a snapshot replaced the state;
  * - `kv.stopped` {reason}.
@@ -50,7 +60,7 @@ import type { Entry, LogIndex, NodeId, ReadState, Role, Term } from '../../raft/
 import { kvError } from '../mvcc/errors.js';
 import { MAX_LEASE_TTL_S } from '../lease/lessor.js';
 import { isTxnReadOnly, validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
-import type { CallOf, KvCall, KvReply, WatchStreamRequest } from '../wire.js';
+import type { CallOf, KvCall, KvReply, LeaseForwardCall, WatchStreamRequest } from '../wire.js';
 import { WatchServer, type WatchSend, type WatchServerStats } from './watch-server.js';
 import { ApplyWait } from './apply-wait.js';
 import { decodeRaftRequest, encodeRaftRequest, requestId, type InternalRequest, type RaftRequest } from './internal-request.js';
@@ -59,6 +69,8 @@ import { PendingCalls, type PendingCall, type PendingStats } from './pending.js'
 import { quotaAvailable, requestCost } from './quota.js';
 import { ReadIndexLoop, type ReadIndexStats } from './read-index.js';
 import { KvStateMachine, type AppliedWrite, type StateMachineStats } from './state-machine.js';
+import { LeaseForwarder, type LeaseForwardSend, type LeaseForwardStats } from './lease-forward.js';
+import { RevokeWaits } from './revoke-wait.js';
 
 export interface KvServerConfig {
   /** This member's id (the raft node id). */
@@ -75,6 +87,10 @@ export interface ServerStats {
   readonly reads: Readonly<Record<ReadMode, number>>;
   readonly leaseRevokesProposed: number;
   readonly leaseRevokesSkippedNotLeader: number;
+  /** Lease calls other members forwarded here. */
+  readonly leaseForwardedServed: number;
+  /** Lease calls this member forwarded to the leader. */
+  readonly leaseForward: LeaseForwardStats;
   readonly calls: PendingStats;
   readonly readIndex: ReadIndexStats;
   readonly watch: WatchServerStats;
@@ -95,6 +111,14 @@ export interface KvServer {
   watchRequest(client: HostId, streamId: number, request: WatchStreamRequest, send: WatchSend): void;
   /** The connection to `client` broke: its watch stream is gone. */
   clientGone(client: HostId): void;
+  /** Lets this member forward lease calls to the leader over the peer network (once; the member does it). */
+  bindLeaseForwarding(send: LeaseForwardSend): void;
+  /** A lease call another member forwarded here (`from`); `reply` is called exactly once. */
+  leaseForwarded(from: HostId, call: LeaseForwardCall, reply: (r: KvReply) => void): void;
+  /** The leader's answer to this member's forwarding attempt `forwardId`. */
+  leaseForwardReply(from: HostId, forwardId: number, reply: KvReply): void;
+  /** The connection to peer `peer` broke: forwarding attempts in flight to it are lost. */
+  peerGone(peer: HostId): void;
   /** HashKV of the local store at `revision` (0 = current), for the runner's convergence check. */
   hashKV(revision?: number): KvResult<HashKVResponse>;
   /** The store revision now. */
@@ -121,6 +145,8 @@ class Server implements KvServer {
   private readonly applyWait: ApplyWait;
   private readonly reads: ReadIndexLoop;
   private readonly watches: WatchServer;
+  private readonly forwarder: LeaseForwarder;
+  private readonly revokeWaits: RevokeWaits;
   private lead = 0;
   private role: Role = 'follower';
   private term = 0;
@@ -129,7 +155,7 @@ class Server implements KvServer {
   private stoppedReason: string | null = null;
   private seq = 0;
   private leaseTimer: TimerId = -1;
-  private counts = { proposals: 0, proposalsDropped: 0, applied: 0, leaseRevokesProposed: 0, leaseRevokesSkippedNotLeader: 0 };
+  private counts = { proposals: 0, proposalsDropped: 0, applied: 0, leaseRevokesProposed: 0, leaseRevokesSkippedNotLeader: 0, leaseForwardedServed: 0 };
   private readonly readCounts: Record<ReadMode, number> = { readindex: 0, lease: 0, 'leader-local': 0, serializable: 0 };
 
   constructor(
@@ -144,6 +170,16 @@ class Server implements KvServer {
     this.applyWait = new ApplyWait(options.maxPendingRequests);
     this.reads = new ReadIndexLoop(ctx, () => this.boundNode(), this.applyWait, options);
     this.watches = new WatchServer(ctx, this.state.mvcc, () => ({ clusterId: options.clusterId, memberId, raftTerm: this.term }), options);
+    this.revokeWaits = new RevokeWaits(options.maxPendingRequests);
+    this.forwarder = new LeaseForwarder({
+      ctx,
+      electionTimeoutUs: options.electionTimeoutUs,
+      leaseForwardTimeoutUs: options.leaseForwardTimeoutUs,
+      lead: () => this.lead,
+      memberId,
+      serveLocally: (call, reply) => this.leaseForwarded(memberId, call, reply),
+      finish: (p, call, reply) => this.forwardFinished(p, call, reply),
+    });
     this.stateMachine = {
       applyEntry: (e) => this.applyEntry(e),
       snapshot: () => this.state.snapshot(),
@@ -186,6 +222,31 @@ class Server implements KvServer {
     this.watches.clientGone(client);
   }
 
+  bindLeaseForwarding(send: LeaseForwardSend): void {
+    this.forwarder.bind(send);
+  }
+
+  /** etcd leasehttp on the leader: wait for the apply of what is committed, then ask the lessor. */
+  leaseForwarded(from: HostId, call: LeaseForwardCall, reply: (r: KvReply) => void): void {
+    this.ctx.emit('kv.forwarded', { method: call.method, from });
+    const p = this.pending.begin(call.method, reply);
+    if (p === undefined) return;
+    if (this.stoppedReason !== null) return this.fail(p, STOPPED);
+    this.counts.leaseForwardedServed++;
+    this.afterApplyWait(p, () => {
+      if (call.method === 'lease-ttl') return this.ok(p, this.state.lessor.timeToLive(call.request.id, this.ctx.localNow(), call.request.keys === true));
+      this.renewOnPrimary(p, call.request.id, () => this.fail(p, NOT_PRIMARY));
+    });
+  }
+
+  leaseForwardReply(from: HostId, forwardId: number, reply: KvReply): void {
+    this.forwarder.onReply(from, forwardId, reply);
+  }
+
+  peerGone(peer: HostId): void {
+    this.forwarder.peerGone(peer);
+  }
+
   hashKV(revision = 0): KvResult<HashKVResponse> {
     return this.state.mvcc.hashKV(revision);
   }
@@ -203,6 +264,7 @@ class Server implements KvServer {
       memberId: this.memberId,
       readMode: this.options.readMode,
       ...this.counts,
+      leaseForward: this.forwarder.stats(),
       reads: { ...this.readCounts },
       calls: this.pending.stats(),
       readIndex: this.reads.stats(),
@@ -222,8 +284,8 @@ class Server implements KvServer {
       case 'compact': return this.write(p, { kind: 'compact', request: call.request });
       case 'lease-grant': return this.leaseGrant(p, call);
       case 'lease-revoke': return this.write(p, { kind: 'lease-revoke', request: call.request });
-      case 'lease-keepalive': return this.onLeader(p, () => this.keepAlive(p, call.request.id));
-      case 'lease-ttl': return this.onLeader(p, () => this.timeToLive(p, call.request.id, call.request.keys === true));
+      case 'lease-keepalive': return this.leaseRenew(p, call);
+      case 'lease-ttl': return this.leaseTimeToLive(p, call);
       case 'lease-leases': return this.linearizable(p, false, () => this.ok(p, { ok: true, value: { leases: [...this.state.lessor.leases()] } }));
       case 'alarm': return this.alarm(p, call);
       case 'status': return this.ok(p, { ok: true, value: this.status() });
@@ -257,18 +319,83 @@ class Server implements KvServer {
     this.write(p, { kind: 'lease-grant', request: { id, ttlS } });
   }
 
-  /** etcd LeaseRenew on the leader; an expired lease whose revoke is pending is not found (PR #20616). */
-  private keepAlive(p: PendingCall, id: number): void {
+  // ---- leases: keepalive and time-to-live ------------------------------------------------------
+
+  /** etcd LeaseRenew: the leader confirms it leads, waits for its apply, renews; others forward. */
+  private leaseRenew(p: PendingCall, call: CallOf<'lease-keepalive'>): void {
+    if (this.role !== 'leader') return this.forwardOrRefuse(p, call);
+    const queued = this.reads.enqueue({
+      // ensureLeadership: a failed round, or a round after which we no longer lead, is ErrNotPrimary.
+      serve: () => {
+        if (this.role !== 'leader') return this.fail(p, NOT_PRIMARY);
+        this.afterApplyWait(p, () => this.renewOnPrimary(p, call.request.id, () => this.forwardOrRefuse(p, call)));
+      },
+      fail: () => this.fail(p, NOT_PRIMARY),
+    });
+    if (!queued) this.fail(p, TOO_MANY_REQUESTS);
+  }
+
+  /**
+   * The lessor's renew (etcd lessor.Renew): not primary → `notPrimary`; past its expiry with the
+   * revoke pending → wait for the revoke (LeaseNotFound) or the demotion (`notPrimary`).
+   */
+  private renewOnPrimary(p: PendingCall, id: number, notPrimary: () => void): void {
     const r = this.state.lessor.renew(id, this.ctx.localNow());
     if (r.ok) return this.ok(p, { ok: true, value: { id, ttlS: r.value.ttlS } });
-    this.fail(p, r.error);
+    if (r.error.code === 'NotLeader') return notPrimary();
+    if (r.pendingRevoke !== true) return this.fail(p, r.error);
+    this.ctx.emit('kv.lease', { action: 'renew-waits-revoke', id, ttlS: 0 });
+    const queued = this.revokeWaits.add({ p, leaseId: id, revoked: () => this.fail(p, kvError('LeaseNotFound')), notPrimary, stopped: () => this.fail(p, STOPPED) });
+    if (!queued) this.fail(p, TOO_MANY_REQUESTS);
+  }
+
+  /** TimeToLive: the leader serves it after a ReadIndex round and its apply; others forward. */
+  private leaseTimeToLive(p: PendingCall, call: CallOf<'lease-ttl'>): void {
+    if (this.role !== 'leader') return this.forwardOrRefuse(p, call);
+    const { id, keys } = call.request;
+    const queued = this.reads.enqueue({ serve: () => this.answerTimeToLive(p, id, this.state.lessor.timeToLive(id, this.ctx.localNow(), keys === true)), fail: (e) => this.fail(p, e) });
+    if (!queued) this.fail(p, TOO_MANY_REQUESTS);
   }
 
   /** etcd v3rpc LeaseTimeToLive: a lease that is not found is answered with TTL -1, not an error. */
-  private timeToLive(p: PendingCall, id: number, keys: boolean): void {
-    const r = this.state.lessor.timeToLive(id, this.ctx.localNow(), keys);
+  private answerTimeToLive(p: PendingCall, id: number, r: KvResult<unknown>): void {
     if (!r.ok && r.error.code === 'LeaseNotFound') return this.ok(p, { ok: true, value: { id, ttlS: -1, grantedTtlS: 0, keys: [] } });
     this.ok(p, r);
+  }
+
+  /** Not the leader: forward to it (etcd), or refuse when the member has no peer connection (tests). */
+  private forwardOrRefuse(p: PendingCall, call: LeaseForwardCall): void {
+    if (this.stoppedReason !== null) return this.fail(p, STOPPED);
+    if (this.forwarder.bound) return this.forwarder.start(p, call);
+    this.fail(p, this.lead === 0 ? kvError('NoLeader', 'etcdserver: no leader') : NOT_PRIMARY);
+  }
+
+  /** The leader's final answer to a forwarded call: a success, or LeaseNotFound. */
+  private forwardFinished(p: PendingCall, call: LeaseForwardCall, reply: KvReply): void {
+    if (reply.ok) return this.ok(p, { ok: true, value: reply.response });
+    if (call.method === 'lease-ttl') return this.answerTimeToLive(p, call.request.id, { ok: false, error: reply.error });
+    this.fail(p, reply.error);
+  }
+
+  /**
+   * etcd waitAppliedIndex: runs `then` once this member applied what is committed now, or fails
+   * the call TimeoutWaitAppliedIndex after `applyWaitTimeoutUs` (Stopped if the member stops).
+   */
+  private afterApplyWait(p: PendingCall, then: () => void): void {
+    const index = this.boundNode().status().commit;
+    if (index <= this.applyWait.appliedIndex) return then();
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.ctx.clearTimer(timer);
+      return !p.done;
+    };
+    const timer = this.ctx.setTimer(this.options.applyWaitTimeoutUs, () => {
+      if (settle()) this.fail(p, kvError('TimeoutWaitAppliedIndex'));
+    });
+    const queued = this.applyWait.wait(index, () => settle() && then(), () => settle() && this.fail(p, STOPPED));
+    if (!queued && settle()) this.fail(p, TOO_MANY_REQUESTS);
   }
 
   private alarm(p: PendingCall, call: CallOf<'alarm'>): void {
@@ -324,6 +451,11 @@ class Server implements KvServer {
 
   /** etcd parseProposeCtxErr: a timeout that began around a leader election blames the election. */
   private timeoutError(p: PendingCall): KvError {
+    // A forwarded lease call still waiting for a leader ends as etcd's waitLeader does.
+    const noLeader = this.forwarder.waitingForLeader(p);
+    this.forwarder.abandon(p);
+    this.revokeWaits.drop(p);
+    if (noLeader) return kvError('NoLeader', 'etcdserver: no leader');
     const electionWindowUs = 2 * this.options.electionTimeoutUs;
     if (this.leadElectedUs >= 0 && p.startUs > this.leadElectedUs - electionWindowUs && p.startUs < this.leadElectedUs) {
       return kvError('TimeoutDueToLeaderFail', 'etcdserver: request timed out, possibly due to previous leader failure');
@@ -357,12 +489,6 @@ class Server implements KvServer {
     }
   }
 
-  /** Lease calls a follower refuses; the leader serves them after confirming it leads (etcd ensureLeadership + apply wait). */
-  private onLeader(p: PendingCall, serve: () => void): void {
-    if (this.role !== 'leader') return this.fail(p, this.lead === 0 ? kvError('NoLeader', 'etcdserver: no leader') : kvError('NotLeader', 'lease: not primary'));
-    if (!this.reads.enqueue({ serve, fail: (e) => this.fail(p, e) })) this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
-  }
-
   private onReadState(rs: ReadState): void {
     this.reads.onReadState(rs);
   }
@@ -376,6 +502,7 @@ class Server implements KvServer {
     this.counts.applied++;
     this.ctx.emit('kv.apply', { index: e.index, revision: outcome.revision, kind: r.body.kind, ok: outcome.result.ok });
     this.traceApplied(r, outcome.result.ok);
+    if (r.body.kind === 'lease-revoke' && outcome.result.ok) this.revokeWaits.revoked(r.body.request.id);
     if (r.header.memberId !== this.memberId) return;
     const p = this.pending.byRequestId(r.header.id);
     if (p === undefined) return; // timed out, or proposed by an earlier incarnation / unwaited
@@ -396,6 +523,7 @@ class Server implements KvServer {
     assert(res.ok, () => `kv restore: snapshot at index ${index} does not decode: ${res.ok ? '' : res.error.message}`);
     this.ctx.emit('kv.restore', { index, revision: this.state.mvcc.rev() });
     this.applyWait.appliedTo(index);
+    this.revokeWaits.revokedUnless((id) => this.state.lessor.exists(id));
   }
 
   // ---- leadership and leases -------------------------------------------------------------------
@@ -423,6 +551,7 @@ class Server implements KvServer {
 
   private demote(): void {
     this.state.lessor.demote();
+    this.revokeWaits.demoted();
     this.ctx.emit('kv.lease', { action: 'demote', id: 0, ttlS: 0 });
     if (this.leaseTimer >= 0) this.ctx.clearTimer(this.leaseTimer);
     this.leaseTimer = -1;
@@ -458,6 +587,8 @@ class Server implements KvServer {
     this.reads.stop();
     this.applyWait.failAll();
     this.pending.failAll(this.pending.writes(), err);
+    this.revokeWaits.stop();
+    this.forwarder.failAll((p, e) => this.fail(p, e), err);
     if (this.leaseTimer >= 0) this.ctx.clearTimer(this.leaseTimer);
     this.leaseTimer = -1;
   }
@@ -489,6 +620,10 @@ class Server implements KvServer {
     return this.node;
   }
 }
+
+const STOPPED: KvError = kvError('Stopped', 'etcdserver: server stopped');
+const NOT_PRIMARY: KvError = kvError('NotLeader', 'lease: not primary');
+const TOO_MANY_REQUESTS: KvError = kvError('TooManyRequests', 'etcdserver: too many requests');
 
 /** etcd isTxnSerializable: every top-level op is a serializable range. */
 function isTxnSerializable(r: TxnRequest): boolean {
