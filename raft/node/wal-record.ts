@@ -27,11 +27,29 @@
  * chain noticing. A crc record stores the running value it continues from; reading one that does
  * not equal the decoder's running value (unless the decoder starts fresh at 0) is corruption.
  *
- * **What a decode stops at**: `end` (the bytes end exactly after a frame), `torn` (a frame begins
- * but the bytes end before it does, or only zeros remain: what a crash during the last write
- * leaves), or `corrupt` (a header or record checksum mismatch, an unknown kind, bad padding, a
- * CRC record that breaks the chain). Whether a torn stop may be repaired is the reader's call:
- * only in the last segment (wal-replay.ts).
+ * **What a decode stops at**: `end` (the bytes end exactly after a frame), `torn` (the signature
+ * of writes a crash left unfinished, below), or `corrupt` (a header or record checksum mismatch,
+ * an unknown kind, bad padding, a CRC record that breaks the chain, with no sign of unwritten
+ * space). Whether a torn stop may be repaired is the reader's call: only in the last segment
+ * (wal-replay.ts).
+ *
+ * **The torn signature** — what unsynced writes look like after a crash. A crash discards the
+ * pending writes and may persist a sector-aligned prefix of the last one (sim/disk.ts); a real
+ * disk may also persist a later write, or a later sector, before an earlier one. Unwritten space
+ * reads as zeros (etcd preallocates segments with zeros for this), so the stop is torn when:
+ * - *a zero frame header*: the 8 bytes where the next frame should begin are all zero. No written
+ *   header is (its payload length is ≥ 4 and its kind ≥ 1, and one flipped bit cannot clear two),
+ *   so this is space never written — whatever follows it is a later write that reached the disk
+ *   while an earlier one did not (etcd: a zero length field is the end of the data);
+ * - *a partial frame*: an intact header promises more bytes than the segment holds;
+ * - *an all-zero sector inside a frame* (etcd's `isTornEntry`, adapted): an intact header, the
+ *   frame's bytes all present, its record fails to check — and some whole 512-byte sector (at a
+ *   file offset multiple of 512) within the frame is all zeros. etcd also counts a partial chunk
+ *   at the frame's edges; our records hold many zero bytes (small u64s), so a short zero chunk
+ *   says nothing and only a whole sector counts.
+ * Anything else — a flipped bit in a written header or record — is corruption: the node refuses
+ * to start. The one residue, shared with etcd: a bit flip in a record whose own data holds a
+ * whole aligned zero sector (only entries over 512 bytes of zeros) reads as torn.
  */
 import { assert } from '../../sim/assert.js';
 import type { ConfState, Entry, HardState, LogIndex, NodeId, Term } from '../core/types.js';
@@ -217,11 +235,9 @@ function readFrame(bytes: Uint8Array, view: DataView, at: number, crc: number): 
   const remaining = bytes.length - at;
   const torn = (reason: string): Frame => ({ kind: 'torn', offset: at, reason });
   const corrupt = (reason: string): Frame => ({ kind: 'corrupt', offset: at, reason });
-  if (remaining < FRAME_HEADER_BYTES) return torn(allZero(bytes, at) ? 'zero-filled tail' : `partial frame header (${remaining} bytes)`);
-  if (view.getUint16(at + 6, true) !== headerCheck(bytes, at)) {
-    // Zeros from here to the end are space never written (etcd: preallocated or zeroed sectors).
-    return allZero(bytes, at) ? torn('zero-filled tail') : corrupt('frame header checksum mismatch');
-  }
+  if (remaining < FRAME_HEADER_BYTES) return torn(allZero(bytes, at, bytes.length) ? 'zero-filled tail' : `partial frame header (${remaining} bytes)`);
+  if (allZero(bytes, at, at + FRAME_HEADER_BYTES)) return torn(unwrittenSpace(bytes, at));
+  if (view.getUint16(at + 6, true) !== headerCheck(bytes, at)) return corrupt('frame header checksum mismatch');
   const payload = view.getUint32(at, true);
   const type = CODE_TYPE[bytes[at + 4] as number];
   const pad = bytes[at + 5] as number;
@@ -229,24 +245,55 @@ function readFrame(bytes: Uint8Array, view: DataView, at: number, crc: number): 
   if (payload < RECORD_CRC_BYTES || payload > RECORD_PAYLOAD_MAX_BYTES || pad !== padBytes(payload)) return corrupt(`bad frame length ${payload} (pad ${pad})`);
   const end = at + FRAME_HEADER_BYTES + payload + pad;
   if (end > bytes.length) return torn(`partial record: frame of ${end - at} bytes, ${remaining} present`);
+  const frame = readRecord(bytes, view, at, end, type, crc);
+  if (frame.kind !== 'damaged') return frame;
+  // The header is intact and the frame whole, yet its contents do not check: torn only if part
+  // of it was never written (a zero sector), else a flipped bit.
+  const zeroSector = zeroSectorWithin(bytes, at, end);
+  return zeroSector < 0 ? corrupt(frame.reason) : torn(`${frame.reason}, and the sector at ${zeroSector} is all zeros (never written)`);
+}
+
+/** The record of a whole frame whose header checked, or why its contents do not check. */
+function readRecord(bytes: Uint8Array, view: DataView, at: number, end: number, type: WalRecordType, crc: number): Frame | { readonly kind: 'damaged'; readonly reason: string } {
+  const damaged = (reason: string) => ({ kind: 'damaged', reason }) as const;
+  const payload = view.getUint32(at, true);
   const dataStart = at + FRAME_HEADER_BYTES + RECORD_CRC_BYTES;
   const dataEnd = at + FRAME_HEADER_BYTES + payload;
-  for (let i = dataEnd; i < end; i++) if (bytes[i] !== 0) return corrupt('non-zero padding');
+  for (let i = dataEnd; i < end; i++) if (bytes[i] !== 0) return damaged('non-zero padding');
   const stored = view.getUint32(at + 8, true);
   if (type === 'crc') {
-    if (payload !== RECORD_CRC_BYTES) return corrupt('crc record with data');
-    if (crc !== 0 && stored !== crc) return corrupt(`crc record ${hex(stored)} does not continue the chain (running ${hex(crc)})`);
+    if (payload !== RECORD_CRC_BYTES) return damaged('crc record with data');
+    if (crc !== 0 && stored !== crc) return damaged(`crc record ${hex(stored)} does not continue the chain (running ${hex(crc)})`);
     return { kind: 'record', record: { type, crc: stored }, end, crc: stored };
   }
   const next = crc32cUpdate(crc, bytes, dataStart, dataEnd);
-  if (next !== stored) return corrupt(`record checksum mismatch (stored ${hex(stored)}, computed ${hex(next)})`);
+  if (next !== stored) return damaged(`record checksum mismatch (stored ${hex(stored)}, computed ${hex(next)})`);
   const record = decodeRecordData(type, bytes.subarray(dataStart, dataEnd), stored);
-  if (record === null) return corrupt(`undecodable ${type} record`);
+  if (record === null) return damaged(`undecodable ${type} record`);
   return { kind: 'record', record, end, crc: next };
 }
 
-function allZero(bytes: Uint8Array, from: number): boolean {
-  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+/** etcd's minSectorSize: the unit a disk writes whole, and in which unwritten space shows as zeros. */
+export const WAL_SECTOR_BYTES = 512;
+
+/** Why the zero header at `at` is a torn tail: zeros to the end, or zeros then a later write. */
+function unwrittenSpace(bytes: Uint8Array, at: number): string {
+  let zeros = FRAME_HEADER_BYTES;
+  while (at + zeros < bytes.length && bytes[at + zeros] === 0) zeros++;
+  if (at + zeros === bytes.length) return 'zero-filled tail';
+  return `zero frame header: ${zeros} bytes never written, then ${bytes.length - at - zeros} bytes of a later write (pending writes lost in a crash)`;
+}
+
+/** The offset of the first whole sector in [from, to) that is all zeros, or -1. */
+function zeroSectorWithin(bytes: Uint8Array, from: number, to: number): number {
+  const first = Math.ceil(from / WAL_SECTOR_BYTES) * WAL_SECTOR_BYTES;
+  for (let s = first; s + WAL_SECTOR_BYTES <= to; s += WAL_SECTOR_BYTES) if (allZero(bytes, s, s + WAL_SECTOR_BYTES)) return s;
+  return -1;
+}
+
+function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  assert(to <= bytes.length, 'wal: zero check past the end of the bytes');
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 

@@ -6,7 +6,10 @@
  * consecutive (older ones may have been released), and each begins with a crc record (continuing
  * the previous segment's chain) and a metadata record. The records are read in order across all
  * segments with one running CRC:
- * - a torn stop in the **last** segment is reported for repair (a crash during the last write);
+ * - a torn stop in the **last** segment, after the last record that decodes and chains, is
+ *   reported for repair: the bytes from there on have the signature of writes a crash left
+ *   unfinished (wal-record.ts: a zero frame header, a partial frame, a zero sector in a frame) —
+ *   including pending writes discarded while a later one reached the disk;
  * - a torn stop anywhere else, or any corruption, is an error naming the file and the offset:
  *   the node must refuse to start rather than silently lose or invent records.
  *

@@ -15,9 +15,12 @@
  * - **Release** (`releaseTo`): segments entirely below a snapshot are removed, as etcd's
  *   ReleaseLockTo + purge: the segment that may hold the snapshot's index and every later one stay.
  *   The caller releases only once the snapshot's record and a hard state covering it are durable.
- * - **Open** (`openWal`): reads every segment; a torn tail in the last segment is repaired by
- *   copying the segment to `<name>.broken` and truncating it to its last valid record (then
- *   fsync); any other damage is refused with the file and offset (never a silent repair).
+ * - **Open** (`openWal`): reads every segment; a torn tail in the last segment (the signature of
+ *   unsynced writes a crash cut short, wal-record.ts) is repaired by copying the segment to
+ *   `<name>.broken` and truncating it to its last valid record (then fsync) — the truncation also
+ *   drops whatever a later write left past a gap of never-written zeros, as etcd zeroes the space
+ *   after the last valid record; any other damage is refused with the file and offset (never a
+ *   silent repair).
  *
  * `unsafeNoFsync` skips every fsync and directory fsync (etcd's `--unsafe-no-fsync`): what a
  * crash then loses is the experiment.
