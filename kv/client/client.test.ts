@@ -180,3 +180,102 @@ describe('kv client: on a cluster of fake members', () => {
     expect(w2.o).toMatchObject({ status: 'unknown', attempts: 1 });
   });
 });
+
+describe('kv client: connection liveness (gRPC keepalive)', () => {
+  const keepalive = { keepaliveTimeUs: 200_000, keepaliveTimeoutUs: 300_000, callTimeoutUs: 3_000_000 } as const;
+
+  it('off (the default, as clientv3): a read sent to a paused member waits for its deadline', () => {
+    const c = cluster({ readMode: 'serializable' });
+    const client = c.addClient({ callTimeoutUs: 3_000_000 });
+    c.run(10_000);
+    c.hosts.pause(1);
+    const b = call(client, 'range', { key: 'a' });
+    c.run(2_900_000);
+    expect(b.o).toBeUndefined();
+    c.run(200_000);
+    expect(b.o).toMatchObject({ status: 'unknown', attempts: 1, error: { code: 'Timeout' } });
+    expect(client.stats()).toMatchObject({ pings: 0, deadConnections: 0 });
+  });
+
+  it('on: the unanswered ping ends the attempt to a paused member with TimeoutDueToConnectionLost, and the read is retried on the next member long before its deadline', () => {
+    const c = cluster({ readMode: 'serializable' });
+    const client = c.addClient(keepalive);
+    c.run(10_000);
+    c.hosts.pause(1);
+    const start = c.scheduler.now;
+    const b = call(client, 'range', { key: 'a' });
+    c.runUntil(() => b.o !== undefined, 3_000_000);
+    expect(b.o).toMatchObject({ status: 'ok', member: 2, attempts: 2 });
+    // Silent for keepaliveTime, then the ping's keepaliveTimeout: dead within ~0.5 s, not 3 s.
+    expect(c.scheduler.now - start).toBeLessThan(700_000);
+    expect(client.stats()).toMatchObject({ deadConnections: 1 });
+    const dead = c.trace.events().filter((e) => e.kind === 'client.conn-dead');
+    expect(dead.map((e) => e.fields)).toEqual([{ to: 1, inflight: 1, watches: false }]);
+    expect(c.operations()[0]).toMatchObject({ op: 'range', status: 'ok' });
+  });
+
+  it('on: a write to a paused member ends unknown with TimeoutDueToConnectionLost before its deadline, and is not retried', () => {
+    const c = cluster();
+    const client = c.addClient(keepalive);
+    c.run(10_000);
+    c.hosts.pause(1);
+    const start = c.scheduler.now;
+    const b = call(client, 'put', { key: 'a', value: '1' });
+    c.runUntil(() => b.o !== undefined, 3_000_000);
+    expect(b.o).toMatchObject({ status: 'unknown', attempts: 1, error: { code: 'TimeoutDueToConnectionLost' } });
+    expect(c.scheduler.now - start).toBeLessThan(700_000);
+    expect(c.operations()[0]).toMatchObject({ op: 'put', status: 'unknown' });
+    // The member resumes and applies it: the outcome really was unknown; its late reply is ignored.
+    c.hosts.resume(1);
+    c.run(50_000);
+    expect(c.member(1)?.server.revision()).toBe(2);
+    expect(client.stats().staleReplies).toBe(1);
+  });
+
+  it('on: a reply path that died silently is found by the ping, which breaks the connection at the cut (a read fails over before its deadline)', () => {
+    const c = cluster({ readMode: 'readindex' });
+    const client = c.addClient(keepalive);
+    c.run(10_000);
+    fake(c, 1).holdReadIndex(true);
+    const b = call(client, 'range', { key: 'a' });
+    c.run(5_000); // the request is at member 1
+    c.network.cutOneWay(1, client.id); // its answer will be lost; the client sends nothing meanwhile
+    fake(c, 1).answerReadIndex(0);
+    c.runUntil(() => b.o !== undefined, 3_000_000);
+    expect(b.o).toMatchObject({ status: 'ok', member: 2, attempts: 2 });
+    expect(c.scheduler.now).toBeLessThan(1_000_000);
+    expect(client.stats().pings).toBeGreaterThanOrEqual(1);
+  });
+
+  it('on: an idle connection is not pinged; a busy one whose member answers its pings stays up however long the call takes', () => {
+    const c = cluster();
+    const client = c.addClient({ ...keepalive, callTimeoutUs: 5_000_000 });
+    c.run(2_000_000);
+    expect(client.stats().pings).toBe(0);
+    fake(c, 1).holdApply(true);
+    const b = call(client, 'put', { key: 'a', value: '1' });
+    c.run(2_000_000);
+    expect(b.o).toBeUndefined();
+    expect(client.stats().pings).toBeGreaterThanOrEqual(4);
+    expect(client.stats().deadConnections).toBe(0);
+    fake(c, 1).holdApply(false);
+    c.run(20_000);
+    expect(b.o).toMatchObject({ status: 'ok', member: 1, attempts: 1 });
+  });
+
+  it('on: a watch on a paused member counts as an active stream: its connection is declared dead and the watch moves to another member', () => {
+    const c = cluster();
+    const client = c.addClient(keepalive);
+    c.run(10_000);
+    const w = client.watch({ key: 'a' });
+    c.run(20_000);
+    const record = c.watchLog.records[0];
+    expect(record?.placements.map((p) => p.member)).toEqual([1]);
+    c.hosts.pause(1);
+    c.run(1_000_000);
+    expect(client.stats().deadConnections).toBeGreaterThanOrEqual(1);
+    expect(record?.placements.length).toBeGreaterThanOrEqual(2);
+    expect(record?.placements.at(-1)?.member).not.toBe(1);
+    expect(w.ended).toBe(false);
+  });
+});

@@ -9,6 +9,17 @@
  * (gRPC's round_robin balancer). With no connected endpoint the call waits for one (gRPC
  * WaitForReady) until its deadline: it never left, so it may still be retried, even a write.
  *
+ * Connection liveness (gRPC keepalive, clientv3 DialKeepAliveTime / DialKeepAliveTimeout; off by
+ * default, as in clientv3 — etcdctl uses 2 s / 6 s): with `keepaliveTimeUs` > 0, a connection that
+ * carries calls or watches and has been silent that long is pinged (`ping`, answered `pong` by the
+ * member); if nothing at all arrives on it within `keepaliveTimeoutUs` of the ping, the connection
+ * is declared dead (`client.conn-dead` {to, inflight, watches}): it is closed and dialled afresh,
+ * each attempt in flight on it ends with TimeoutDueToConnectionLost — sent, so a write's outcome
+ * is unknown and it is not retried, while a read is retried on the next endpoint — and its
+ * watches move. This is what ends a call to a member that silently stopped answering (a paused
+ * process, a reply path that died without the client sending anything) before the call's
+ * deadline. A ping that meets a cut link breaks the stream at once (sim/channels), the same end.
+ *
  * Retries (`retry.ts`): repeatable calls retry any Unavailable-class error on the next endpoint,
  * non-repeatable ones only if they never left; a connection that breaks with an attempt in flight
  * is an Unavailable error for that attempt (sent: a write's outcome is then unknown). At most
@@ -58,6 +69,10 @@ export interface ClientOptions {
   readonly process: number;
   /** Most calls open at once (a bound on the client's own queue). Default 1024. */
   readonly maxOpenCalls: number;
+  /** Ping a connection with calls or watches after this much silence (gRPC keepalive Time); 0 = off. Default 0 (clientv3). */
+  readonly keepaliveTimeUs: Micros;
+  /** A pinged connection that hears nothing for this long is dead (gRPC keepalive Timeout). Default 20 s (gRPC). */
+  readonly keepaliveTimeoutUs: Micros;
 }
 
 export const CLIENT_DEFAULTS: Omit<ClientOptions, 'endpoints' | 'process'> = {
@@ -66,6 +81,8 @@ export const CLIENT_DEFAULTS: Omit<ClientOptions, 'endpoints' | 'process'> = {
   backoffWaitUs: 25_000,
   backoffJitter: 0.1,
   maxOpenCalls: 1024,
+  keepaliveTimeUs: 0,
+  keepaliveTimeoutUs: 20_000_000,
 };
 
 export type CallOutcome<M extends Method = Method> =
@@ -86,6 +103,9 @@ export interface ClientStats {
   readonly retries: number;
   readonly staleReplies: number;
   readonly waitedForConnection: number;
+  /** Keepalive pings sent, and connections declared dead because none was answered in time. */
+  readonly pings: number;
+  readonly deadConnections: number;
 }
 
 export interface KvClient {
@@ -122,12 +142,25 @@ export function createKvClient(ctx: HostContext, env: ClientEnv, options: Partia
   assert(Number.isInteger(o.callTimeoutUs) && o.callTimeoutUs > 0, () => `kv client: callTimeoutUs must be a positive integer, got ${o.callTimeoutUs}`);
   assert(Number.isInteger(o.maxRetries) && o.maxRetries >= 0, () => `kv client: maxRetries must be an integer ≥ 0, got ${o.maxRetries}`);
   assert(Number.isInteger(o.maxOpenCalls) && o.maxOpenCalls > 0, () => `kv client: maxOpenCalls must be a positive integer, got ${o.maxOpenCalls}`);
+  assert(Number.isInteger(o.keepaliveTimeUs) && o.keepaliveTimeUs >= 0, () => `kv client: keepaliveTimeUs must be an integer ≥ 0, got ${o.keepaliveTimeUs}`);
+  assert(Number.isInteger(o.keepaliveTimeoutUs) && o.keepaliveTimeoutUs > 0, () => `kv client: keepaliveTimeoutUs must be a positive integer, got ${o.keepaliveTimeoutUs}`);
   return new Client(ctx, env, o);
 }
 
 const NO_CONNECTION: KvError = { code: 'Unavailable', message: 'there is no connection available' };
 const CONNECTION_LOST: KvError = { code: 'Unavailable', message: 'transport is closing' };
 const DEADLINE: KvError = { code: 'Timeout', message: 'context deadline exceeded' };
+const KEEPALIVE_FAILED: KvError = { code: 'TimeoutDueToConnectionLost', message: 'keepalive ping failed to receive ACK within timeout' };
+
+/** A connection's keepalive state (gRPC http2Client keepalive), local µs. */
+interface Liveness {
+  /** When anything last arrived on this connection. */
+  lastHeardUs: Micros;
+  /** When the outstanding ping left, or -1. */
+  pingSentUs: Micros;
+  timer: TimerId;
+  seq: number;
+}
 
 class Client implements KvClient {
   readonly id: HostId;
@@ -141,7 +174,8 @@ class Client implements KvClient {
   private parked: Call[] = [];
   private readonly random: Random;
   private readonly watches: WatchClient;
-  private counts = { calls: 0, ok: 0, fail: 0, unknown: 0, attempts: 0, retries: 0, staleReplies: 0, waitedForConnection: 0 };
+  private counts = { calls: 0, ok: 0, fail: 0, unknown: 0, attempts: 0, retries: 0, staleReplies: 0, waitedForConnection: 0, pings: 0, deadConnections: 0 };
+  private readonly liveness = new Map<HostId, Liveness>();
 
   constructor(
     private readonly ctx: HostContext,
@@ -153,9 +187,18 @@ class Client implements KvClient {
     this.watches = new WatchClient(ctx, options.endpoints, (ep) => this.conns.get(ep), env.watchLog ?? null, options.process);
     env.network.listen(ctx.id, (from, msg) => this.receive(from, msg));
     for (const ep of options.endpoints) {
-      const s = env.channels.openStream(ctx.id, ep, { label: CLIENT_STREAM_LABEL, onState: (st) => this.onConnState(ep, st) });
-      this.conns.set(ep, s);
+      this.dial(ep);
+      if (options.keepaliveTimeUs > 0) {
+        const l: Liveness = { lastHeardUs: ctx.localNow(), pingSentUs: -1, timer: -1, seq: 0 };
+        l.timer = ctx.setTimer(options.keepaliveTimeUs, () => this.keepaliveCheck(ep, l));
+        this.liveness.set(ep, l);
+      }
     }
+  }
+
+  private dial(ep: HostId): void {
+    const s = this.env.channels.openStream(this.ctx.id, ep, { label: CLIENT_STREAM_LABEL, onState: (st) => this.onConnState(ep, st) });
+    this.conns.set(ep, s);
   }
 
   get openCalls(): number {
@@ -238,11 +281,15 @@ class Client implements KvClient {
   // ---- network --------------------------------------------------------------------------------
 
   private receive(from: HostId, msg: Wire): void {
+    const l = this.liveness.get(from);
+    if (l !== undefined) l.lastHeardUs = this.ctx.localNow();
     switch (msg.kind) {
       case 'reply':
         return this.onReply(from, msg.callId, msg.reply);
       case 'watch-response':
         return this.watches.onResponse(from, msg.streamId, msg.response);
+      case 'pong':
+        return; // heard: that is all a pong says
       default:
         // Raft traffic and calls are not for a client: a misrouted message is a bug.
         assert(false, () => `kv client ${this.id}: unexpected ${msg.kind} from ${from}`);
@@ -271,12 +318,64 @@ class Client implements KvClient {
       return;
     }
     // Broken or closed: attempts in flight on it are lost after being sent.
+    this.failInflight(ep, CONNECTION_LOST);
+  }
+
+  private failInflight(ep: HostId, e: KvError): number {
+    let n = 0;
     for (const c of [...this.calls.values()]) {
       if (c.inflight === null || c.inflight.endpoint !== ep) continue;
       this.byWire.delete(c.inflight.wireId);
       c.inflight = null;
-      this.afterError(c, CONNECTION_LOST, true);
+      n++;
+      this.afterError(c, e, true);
     }
+    return n;
+  }
+
+  // ---- keepalive ------------------------------------------------------------------------------
+
+  /** gRPC's keepalive loop for one connection: ping after silence, declare it dead if the ping goes unanswered. */
+  private keepaliveCheck(ep: HostId, l: Liveness): void {
+    const { keepaliveTimeUs, keepaliveTimeoutUs } = this.options;
+    const now = this.ctx.localNow();
+    const rearm = (afterUs: Micros): void => {
+      l.timer = this.ctx.setTimer(Math.max(1, afterUs), () => this.keepaliveCheck(ep, l));
+    };
+    if (l.pingSentUs >= 0) {
+      if (l.lastHeardUs < l.pingSentUs) {
+        if (now - l.pingSentUs >= keepaliveTimeoutUs) return this.connectionDead(ep, l);
+        return rearm(l.pingSentUs + keepaliveTimeoutUs - now);
+      }
+      l.pingSentUs = -1; // something arrived since the ping: alive
+    }
+    if (now - l.lastHeardUs < keepaliveTimeUs) return rearm(l.lastHeardUs + keepaliveTimeUs - now);
+    // Dormant without calls or watches on it (gRPC PermitWithoutStream false): look again later.
+    if (!this.activeOn(ep)) return rearm(keepaliveTimeUs);
+    this.counts.pings++;
+    l.pingSentUs = now;
+    this.conns.get(ep)?.send({ kind: 'ping', seq: l.seq++ });
+    rearm(keepaliveTimeoutUs);
+  }
+
+  private activeOn(ep: HostId): boolean {
+    for (const c of this.calls.values()) if (c.inflight?.endpoint === ep) return true;
+    return this.watches.hasWatchesOn(ep);
+  }
+
+  /** The ping went unanswered: close the connection, fail what was in flight on it, dial again. */
+  private connectionDead(ep: HostId, l: Liveness): void {
+    this.counts.deadConnections++;
+    const watches = this.watches.hasWatchesOn(ep);
+    // First the attempts, with the keepalive's error (retries are armed, not run, here) …
+    const inflight = this.failInflight(ep, KEEPALIVE_FAILED);
+    this.ctx.emit('client.conn-dead', { to: ep, inflight, watches });
+    // … then the connection: closing it moves its watches (onConnState 'closed'); dial afresh.
+    (this.conns.get(ep) as Stream<Wire>).close();
+    this.dial(ep);
+    l.pingSentUs = -1;
+    l.lastHeardUs = this.ctx.localNow();
+    l.timer = this.ctx.setTimer(this.options.keepaliveTimeUs, () => this.keepaliveCheck(ep, l));
   }
 
   // ---- outcomes -------------------------------------------------------------------------------

@@ -136,6 +136,12 @@ export class WatchClient {
     };
   }
 
+  /** Whether a live watch is placed on `ep` (an active gRPC stream on that connection). */
+  hasWatchesOn(ep: HostId): boolean {
+    for (const w of this.watches.values()) if (w.member === ep && !w.ended) return true;
+    return false;
+  }
+
   onResponse(from: HostId, streamId: number, response: WatchResponse): void {
     if (takesWatchSlot(response)) this.ack(from, streamId);
     const w = this.watches.get(response.watchId);
