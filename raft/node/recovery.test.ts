@@ -10,15 +10,19 @@ import { Snapshotter } from './snapshotter.js';
 import type { WalOptions } from './wal.js';
 import { createWal } from './wal.js';
 
-function setup() {
+function setup(tornWriteRate = 0) {
   const kernel = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(1) };
   const hosts = createHosts(kernel);
   hosts.add(1);
   hosts.start(1, () => null);
-  const disk = createDisks(kernel, hosts, { traceOps: false }).of(1);
+  const disk = createDisks(kernel, hosts, { traceOps: false, faults: { tornWriteRate } }).of(1);
   const walOpts: WalOptions = { dir: 'member/wal', segmentBytes: 4096, unsafeNoFsync: false, emit: () => {} };
   const snapshotter = new Snapshotter(disk, { dir: 'member/snap', keepMax: 3, unsafeNoFsync: false, emit: () => {} });
-  return { disk, walOpts, snapshotter };
+  const crash = (): void => {
+    hosts.crash(1);
+    hosts.restart(1);
+  };
+  return { disk, walOpts, snapshotter, crash, trace: kernel.trace };
 }
 
 const ents = (from: number, to: number, term = 1): Entry[] =>
@@ -44,6 +48,25 @@ describe('recovery', () => {
     expect(r.lastIndex).toBe(7);
     const t = (i: number): number => (r.storage.term(i as LogIndex) as { value: number }).value;
     expect([t(4), t(5), t(6), t(7)]).toEqual([1, 2, 2, 2]);
+  });
+
+  it('restarts from the fsynced log after a crash discarded two saves and tore the second (swarm seed 5)', () => {
+    const { disk, walOpts, snapshotter, crash, trace } = setup(1);
+    const w = createWal(disk, walOpts, META);
+    if (!w.ok) throw new Error(w.error);
+    expect(w.wal.save({ term: 1 as Term, vote: 1 as NodeId, commit: 2 as LogIndex }, ents(1, 3), true).ok).toBe(true);
+    // Unsynced (an fsync that failed, or a save that did not need one): lost at the crash, the
+    // second one torn after its first sector.
+    expect(w.wal.save({ term: 1 as Term, vote: 1 as NodeId, commit: 3 as LogIndex }, ents(4, 4), false).ok).toBe(true);
+    const big: Entry = { term: 1 as Term, index: 5 as LogIndex, type: 'normal', data: new Uint8Array(1200).fill(9) };
+    expect(w.wal.save({ term: 1 as Term, vote: 1 as NodeId, commit: 4 as LogIndex }, [big], false).ok).toBe(true);
+    crash();
+    expect(trace.events().find((e) => e.kind === 'disk.crash')?.fields).toMatchObject({ discarded: 2, torn: true });
+    const r = recoverFromDisk(disk, walOpts, snapshotter, 1 as NodeId, 5);
+    if (r.kind !== 'restart') throw new Error(r.kind === 'failed' ? r.reason : r.kind);
+    expect(r.repaired).toBe(true);
+    expect(r.hardState).toEqual({ term: 1, vote: 1, commit: 2 });
+    expect(r.lastIndex).toBe(3);
   });
 
   it("refuses another node's or another cluster's WAL", () => {

@@ -112,6 +112,66 @@ describe('wal records', () => {
     expect(res.records).toHaveLength(2);
     expect(res.stop).toMatchObject({ kind: 'torn', offset: bytes.length, reason: 'zero-filled tail' });
   });
+
+  it('zeros where frames should begin, then a later write: torn at the gap, every record before it intact', () => {
+    // What sim/disk's crash leaves: pending frames discarded (zeros), a later write kept in part.
+    fc.assert(
+      fc.property(recordSlots, fc.nat(), fc.nat(), fc.nat(), (slots, aSeed, bSeed, keepSeed) => {
+        const records = chained(slots, 0);
+        const ends = [0, ...frameEnds(encodeRecords(records, 0).bytes)];
+        const a = aSeed % ends.length;
+        const b = a + 1 + (bSeed % (ends.length - a)); // at least one frame discarded
+        const { bytes } = encodeRecords(records, 0);
+        const aEnd = ends[a] as number;
+        const bEnd = ends[Math.min(b, ends.length - 1)] as number;
+        const keep = bytes.length - bEnd === 0 ? 0 : 1 + (keepSeed % (bytes.length - bEnd));
+        const torn = new Uint8Array(bEnd + keep);
+        torn.set(bytes.subarray(0, aEnd));
+        torn.set(bytes.subarray(bEnd, bEnd + keep), bEnd);
+        const res = decodeRecords(torn, 0);
+        expect(res.records.map((r) => r.record)).toEqual(records.slice(0, a));
+        expect(res.validEnd).toBe(aEnd);
+        if (torn.length > aEnd) expect(res.stop).toMatchObject({ kind: 'torn', offset: aEnd });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a whole frame with an all-zero sector inside is torn (etcd isTornEntry); a flipped bit in it is corruption', () => {
+    const head = encodeRecords([{ type: 'crc', crc: 0 }, { type: 'state', hardState: { term: 1 as Term, vote: 0 as NodeId, commit: 0 as LogIndex } }], 0);
+    const big: WalRecord = { type: 'entry', entry: { term: 1 as Term, index: 1 as LogIndex, type: 'normal', data: new Uint8Array(1500).fill(7) } };
+    const { bytes: tail } = encodeRecords([big], head.crc);
+    const bytes = new Uint8Array(head.bytes.length + tail.length);
+    bytes.set(head.bytes);
+    bytes.set(tail, head.bytes.length);
+    const at = head.bytes.length;
+    // Each whole sector inside the frame, left unwritten.
+    for (let s = 512; s + 512 <= bytes.length; s += 512) {
+      const zeroed = bytes.slice();
+      zeroed.fill(0, s, s + 512);
+      const res = decodeRecords(zeroed, 0);
+      expect(res.records).toHaveLength(2);
+      expect(res.stop).toMatchObject({ kind: 'torn', offset: at });
+      expect(res.stop.kind === 'torn' && res.stop.reason).toContain(`sector at ${s} is all zeros`);
+    }
+    // A zero run that is not a whole sector says nothing: corruption.
+    const short = bytes.slice();
+    short.fill(0, 600, 1100);
+    expect(decodeRecords(short, 0).stop).toMatchObject({ kind: 'corrupt', offset: at });
+    for (const byte of [at + 3, at + 9, at + 700, bytes.length - 1]) {
+      const flipped = bytes.slice();
+      flipped[byte] = (flipped[byte] as number) ^ 0x10;
+      expect(decodeRecords(flipped, 0).stop).toMatchObject({ kind: 'corrupt', offset: at });
+    }
+  });
+
+  it('the residue shared with etcd: a flipped bit in a record whose own data holds a whole zero sector reads as torn', () => {
+    const zeros: WalRecord = { type: 'entry', entry: { term: 1 as Term, index: 1 as LogIndex, type: 'normal', data: new Uint8Array(1100) } };
+    const { bytes } = encodeRecords([{ type: 'crc', crc: 0 }, zeros], 0);
+    const flipped = bytes.slice();
+    flipped[40] = (flipped[40] as number) ^ 1; // in the data, before its zero sectors
+    expect(decodeRecords(flipped, 0).stop).toMatchObject({ kind: 'torn', offset: 16 });
+  });
 });
 
 /** End offsets of the frames of a valid encoding, in order. */
