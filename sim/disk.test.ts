@@ -260,6 +260,31 @@ describe('disk', () => {
     expect(Math.abs(readFails / 2000 - 0.5)).toBeLessThan(0.05);
   });
 
+  it('clearInjected drops the injected faults still waiting (they outlive a crash otherwise), traced; rates and capacity stay', () => {
+    const { disk, crash, k } = world();
+    disk.create('a');
+    disk.failNext('fsync', 'EIO', 3);
+    disk.failNext('read', 'EIO', 2);
+    disk.failNext('write');
+    crash();
+    // A restart does not heal the device: the first injected fsync error is still waiting.
+    disk.create('a');
+    expect(disk.fsync('a')).toMatchObject({ ok: false, error: 'EIO' });
+    expect(disk.clearInjected()).toBe(5);
+    expect(k.trace.events().filter((e) => e.kind === 'disk.clear-injected').map((e) => e.fields)).toEqual([{ fsync: 2, read: 2, write: 1 }]);
+    expect(disk.append('a', text('x')).ok).toBe(true);
+    expect(disk.fsync('a').ok).toBe(true);
+    expect(disk.read('a', 0, 1).ok).toBe(true);
+    expect(disk.clearInjected()).toBe(0);
+
+    const full = world({ capacityBytes: 4, faults: { fsyncErrorRate: 1 } }).disk;
+    full.create('f');
+    full.failNext('read');
+    expect(full.clearInjected()).toBe(1);
+    expect(full.fsync('f')).toMatchObject({ ok: false, error: 'EIO' });
+    expect(full.append('f', text('12345'))).toMatchObject({ ok: false, error: 'ENOSPC' });
+  });
+
   it('returns each operation’s latency, draws it per kind, and keeps the disk across incarnations', () => {
     const { disk, crash, disks } = world({ latency: { read: { kind: 'fixed', us: 7 }, write: { kind: 'fixed', us: 3 }, fsync: { kind: 'uniform', minUs: 900, maxUs: 1100 }, meta: { kind: 'fixed', us: 1 } } });
     expect(disk.create('a').latencyUs).toBe(1);

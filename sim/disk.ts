@@ -15,7 +15,8 @@
  * fsync costs nothing per byte and a crash undoes in reverse order.
  *
  * **Faults**, each a rate in the options (drawn from the host's `disk/<host>/fault` stream) and
- * each injectable on demand; every fault is a `disk.fault` (or `disk.bitflip`) trace event:
+ * each injectable on demand (`clearInjected()` drops the injected ones still waiting, when a nemesis
+ * heals the disk); every fault is a `disk.fault` (or `disk.bitflip`) trace event:
  * - *torn write* (`tornWriteRate`, per crash): power fails while the last pending write is on its
  *   way; sectors are written whole, so a sector-aligned prefix of that one write (ending at a
  *   `sectorBytes` boundary inside it) reaches the platter and the rest does not. Only the last
@@ -143,6 +144,12 @@ export interface Disk {
   setCapacity(bytes: number): void;
   /** The next `count` operations of kind `op` (write: writes and appends) fail with `error` (default EIO; ENOSPC for writes). */
   failNext(op: InjectableOp, error?: 'EIO' | 'ENOSPC', count?: number): void;
+  /**
+   * Removes every injected fault still waiting (`failNext` of any kind) and returns how many there
+   * were; traced as `disk.clear-injected`. The fault rates, the capacity and bits already flipped
+   * stay: a nemesis healing the disk undoes what it injected, not the disk's nature.
+   */
+  clearInjected(): number;
   /** Flips bit `bit` (0 = least significant) of the stored byte at `byteOffset`. */
   flipBit(path: string, byteOffset: number, bit: number): void;
   /** Current contents, or undefined: no fault, no draw, no trace. */
@@ -373,6 +380,15 @@ class SimDisk implements Disk {
     assert(error === 'EIO' || op === 'write', () => `disk: ${op} cannot fail with ${error} (only writes run out of space)`);
     assert(Number.isInteger(count) && count > 0, () => `disk: failNext count must be a positive integer, got ${count}`);
     for (let i = 0; i < count; i++) this.injected[op].push(error);
+  }
+
+  clearInjected(): number {
+    const fsync = this.injected.fsync.length;
+    const read = this.injected.read.length;
+    const write = this.injected.write.length;
+    for (const op of ['fsync', 'read', 'write'] as const) this.injected[op].length = 0;
+    this.kernel.trace.emit(this.kernel.scheduler.now, this.host, 'disk.clear-injected', { fsync, read, write });
+    return fsync + read + write;
   }
 
   flipBit(path: string, byteOffset: number, bit: number): void {
