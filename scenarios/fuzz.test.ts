@@ -52,15 +52,10 @@ describe('verdicts and JUnit', () => {
 });
 
 describe('fuzzing acceptance', () => {
-  // Torn writes are off here until raft/node repairs a torn tail that follows a discarded pending
-  // write (it refuses the WAL instead: `npx raftsim run swarm --seed 5`, seed 334 of the 2000-seed
-  // campaign); the campaign in the README runs with them on.
-  const KNOWN_BUG_OFF = ['disk.faults.tornWriteRate=0'];
-
   it('swarm on the correct configuration finds nothing (CI: 24 seeds)', () => {
     const failures: string[] = [];
     for (const seed of shardSeeds(1, 24)) {
-      const r = runJob({ id: seed, source: { kind: 'builtin', name: 'swarm' }, seed, overrides: KNOWN_BUG_OFF, trace: 'hash-only', full: false });
+      const r = runJob({ id: seed, source: { kind: 'builtin', name: 'swarm' }, seed, overrides: [], trace: 'hash-only', full: false });
       if (!r.ok) failures.push(`seed ${seed}: ${r.error}`);
       else if (outcomeOf(r.record, 0).status !== 'pass') failures.push(`seed ${seed}: ${outcomeOf(r.record, 0).summary}`);
     }
