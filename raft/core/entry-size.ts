@@ -6,6 +6,7 @@
  *   and the in-flight bytes (`maxInflightBytes`). An empty entry has payload 0, so a new leader's
  *   empty entry and the automatic leave of a joint configuration are never refused.
  */
+import { NO_LIMIT } from './config.js';
 import type { Entry, EntryType } from './types.js';
 
 const TYPE_NUMBER: Record<EntryType, number> = { normal: 0, 'conf-change': 1, 'conf-change-v2': 2 };
@@ -50,7 +51,8 @@ export function payloadsSizeBytes(ents: readonly { readonly data: Uint8Array }[]
  * `limitSize`), otherwise replication would stall on it forever.
  */
 export function limitSize(ents: readonly Entry[], maxSizeBytes: number): readonly Entry[] {
-  if (ents.length === 0) return ents;
+  // No limit (a whole-log read): no entry can push the size past it, so skip the sizing walk.
+  if (ents.length === 0 || maxSizeBytes >= NO_LIMIT) return ents;
   let size = entryEncodingSizeBytes(ents[0] as Entry);
   for (let limit = 1; limit < ents.length; limit++) {
     size += entryEncodingSizeBytes(ents[limit] as Entry);
