@@ -1,4 +1,5 @@
 /** The safety checker fires on each broken property (so the property tests can fail). */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogView } from './core/raw-node.js';
 import type { Entry, LogIndex, NodeId, Role, Term } from './core/types.js';
@@ -63,4 +64,57 @@ describe('SafetyChecker', () => {
     c.onRestart(1 as NodeId);
     c.observe([obs(1, 2, 'follower', 1, [1])]);
   });
+
+  it('log matching: same terms everywhere, but different data at one index (distinct entry objects)', () => {
+    const c = new SafetyChecker();
+    const log = (data: number[], first = 1): LogView => dataView(data.map(() => 1), data, first);
+    c.observe([{ ...obs(1, 1, 'follower', 0, []), log: log([1, 2, 3]) }, { ...obs(2, 1, 'follower', 0, []), log: log([1, 2, 3]) }]);
+    expect(() => c.observe([{ ...obs(1, 1, 'follower', 0, []), log: log([1, 2, 3]) }, { ...obs(2, 1, 'follower', 0, []), log: log([1, 9, 3]) }])).toThrow(/log matching: n1 and n2 both hold 3\/1 but differ at 2/);
+  });
+
+  it('log matching agrees with the plain pairwise definition on arbitrary logs', () => {
+    // Logs of up to 4 nodes, each a compacted prefix and a run of (term, data) entries; some
+    // entries shared as objects between logs (as messages share them), others equal copies.
+    const arbLog = fc.record({ first: fc.integer({ min: 1, max: 3 }), ents: fc.array(fc.record({ term: fc.integer({ min: 1, max: 3 }), data: fc.integer({ min: 0, max: 2 }) }), { maxLength: 8 }) });
+    fc.assert(
+      fc.property(fc.array(arbLog, { minLength: 2, maxLength: 4 }), (logs) => {
+        const views = logs.map((l) => dataView(l.ents.map((e) => e.term), l.ents.map((e) => e.data), l.first));
+        const nodes = views.map((v, i) => ({ ...obs(i + 1, 9, 'follower', 0, []), log: v }));
+        let threw = false;
+        try {
+          new SafetyChecker().observe(nodes);
+        } catch (e) {
+          threw = /log matching/.test(String(e));
+        }
+        expect(threw).toBe(!naiveLogMatching(views));
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
 });
+
+/** A log of entries with these terms and one-byte data, starting at `first`. */
+function dataView(terms: number[], data: number[], first = 1): LogView {
+  const ents: Entry[] = terms.map((t, i) => ({ term: t as Term, index: (first + i) as LogIndex, type: 'normal', data: new Uint8Array([data[i] ?? 0]) }));
+  return { ...view(terms, first), entries: (lo, hi) => (lo < first ? null : ents.slice(lo - first, hi - first)) };
+}
+
+/** Log Matching straight from the definition: any two logs that hold one (index, term) agree on every entry both hold up to it. */
+function naiveLogMatching(logs: LogView[]): boolean {
+  for (const a of logs) {
+    for (const b of logs) {
+      const lo = Math.max(a.firstIndex(), b.firstIndex());
+      const hi = Math.min(a.lastIndex(), b.lastIndex());
+      for (let i = lo; i <= hi; i++) {
+        if (a.term(i as LogIndex) !== b.term(i as LogIndex)) continue;
+        for (let k = lo; k <= i; k++) {
+          const x = a.entries(k as LogIndex, (k + 1) as LogIndex)?.[0];
+          const y = b.entries(k as LogIndex, (k + 1) as LogIndex)?.[0];
+          if (x?.term !== y?.term || x?.data[0] !== y?.data[0]) return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+

@@ -55,8 +55,11 @@ export class SafetyChecker {
   observe(nodes: readonly NodeObservation[]): void {
     for (const n of nodes) this.checkNode(n);
     for (const n of nodes) this.recordCommitted(n);
-    for (let i = 0; i < nodes.length; i++) {
-      for (let j = i + 1; j < nodes.length; j++) checkLogMatching(nodes[i] as NodeObservation, nodes[j] as NodeObservation);
+    // Each log is read once per observation, then compared pairwise (reading a log is the costly
+    // part: an entries() call copies the slice).
+    const logs = nodes.map(readLog);
+    for (let i = 0; i < logs.length; i++) {
+      for (let j = i + 1; j < logs.length; j++) checkLogMatching(logs[i] as ReadLog, logs[j] as ReadLog);
     }
     for (const n of nodes) if (n.role === 'leader') this.checkLeaderCompleteness(n);
   }
@@ -150,23 +153,41 @@ function describe(e: Entry): string {
   return `${e.term}/${e.index}`;
 }
 
+/** One node's whole log as read at one observation: entries[k] is at index first + k. */
+interface ReadLog {
+  readonly n: NodeObservation;
+  readonly first: number;
+  readonly last: number;
+  readonly entries: readonly Entry[];
+}
+
+function readLog(n: NodeObservation): ReadLog {
+  const first = n.log.firstIndex();
+  const last = n.log.lastIndex();
+  const entries = last < first ? [] : n.log.entries(first, (last + 1) as LogIndex) ?? [];
+  assert(entries.length === Math.max(0, last - first + 1), () => `log matching: n${n.id} holds ${entries.length} entries in [${first}, ${last}]`);
+  return { n, first, last, entries };
+}
+
 /**
  * Log Matching for one pair: find the highest index both logs hold with the same term; every
- * entry at or below it (that both still hold) must be identical.
+ * entry at or below it (that both still hold) must be identical. Entries travel between nodes as
+ * objects, so two logs usually hold the very same entry object: that is the cheap case.
  */
-function checkLogMatching(a: NodeObservation, b: NodeObservation): void {
-  const lo = Math.max(a.log.firstIndex(), b.log.firstIndex());
-  const hi = Math.min(a.log.lastIndex(), b.log.lastIndex());
+function checkLogMatching(a: ReadLog, b: ReadLog): void {
+  const lo = Math.max(a.first, b.first);
+  const hi = Math.min(a.last, b.last);
+  const ea = a.entries;
+  const eb = b.entries;
+  const da = a.first;
+  const db = b.first;
   let top = hi;
   // Walk down to the highest common (index, term); bounded by hi - lo + 1 steps.
-  while (top >= lo && a.log.term(top as LogIndex) !== b.log.term(top as LogIndex)) top--;
-  if (top < lo) return;
-  const ea = a.log.entries(lo as LogIndex, (top + 1) as LogIndex) ?? [];
-  const eb = b.log.entries(lo as LogIndex, (top + 1) as LogIndex) ?? [];
-  assert(ea.length === eb.length, 'log matching: unexpected compaction during the check');
-  for (let k = 0; k < ea.length; k++) {
-    const x = ea[k] as Entry;
-    const y = eb[k] as Entry;
-    assert(sameEntry(x, y), () => `log matching: n${a.id} and n${b.id} both hold ${top}/${a.log.term(top as LogIndex)} but differ at ${x.index}: ${describe(x)} vs ${describe(y)}`);
+  while (top >= lo && (ea[top - da] as Entry).term !== (eb[top - db] as Entry).term) top--;
+  for (let i = lo; i <= top; i++) {
+    const x = ea[i - da] as Entry;
+    const y = eb[i - db] as Entry;
+    if (x === y) continue;
+    assert(sameEntry(x, y), () => `log matching: n${a.n.id} and n${b.n.id} both hold ${top}/${a.n.log.term(top as LogIndex)} but differ at ${x.index}: ${describe(x)} vs ${describe(y)}`);
   }
 }
