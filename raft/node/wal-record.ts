@@ -49,7 +49,7 @@
  *   says nothing and only a whole sector counts.
  * Anything else — a flipped bit in a written header or record — is corruption: the node refuses
  * to start. The one residue, shared with etcd: a bit flip in a record whose own data holds a
- * whole aligned zero sector (only entries over 512 bytes of zeros) reads as torn.
+ * whole aligned zero sector (512 zero bytes in a row at least) reads as torn.
  */
 import { assert } from '../../sim/assert.js';
 import type { ConfState, Entry, HardState, LogIndex, NodeId, Term } from '../core/types.js';
@@ -281,7 +281,9 @@ function unwrittenSpace(bytes: Uint8Array, at: number): string {
   let zeros = FRAME_HEADER_BYTES;
   while (at + zeros < bytes.length && bytes[at + zeros] === 0) zeros++;
   if (at + zeros === bytes.length) return 'zero-filled tail';
-  return `zero frame header: ${zeros} bytes never written, then ${bytes.length - at - zeros} bytes of a later write (pending writes lost in a crash)`;
+  // Frames are 8-aligned, so the gap is too; a later frame's header may begin with a zero byte.
+  const gap = zeros - (zeros % 8);
+  return `zero frame header: ${gap} bytes never written, then ${bytes.length - at - gap} bytes of a later write (pending writes lost in a crash)`;
 }
 
 /** The offset of the first whole sector in [from, to) that is all zeros, or -1. */
