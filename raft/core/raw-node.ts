@@ -23,7 +23,7 @@
 import { assert } from '../../sim/assert.js';
 import { confChangeEntryType, encodeConfChange } from './conf-change-codec.js';
 import type { Config } from './config.js';
-import { resolveConfig } from './config.js';
+import { NO_LIMIT, resolveConfig } from './config.js';
 import type { EntryId } from './log.js';
 import { RaftLog } from './log.js';
 import { appliedSnap, appliedTo, applyConfChange } from './membership.js';
@@ -111,6 +111,7 @@ export class RawNode {
   private prevSoftState: SoftState;
   private prevHardState: HardState;
   private accepted: Accepted | null = null;
+  private view: LogView | null = null;
 
   constructor(config: Config) {
     const cfg = resolveConfig(config);
@@ -306,20 +307,10 @@ export class RawNode {
 
   /** The log as this node sees it now (stable and unstable), read-only. */
   logView(): LogView {
-    const log = this.raft.log;
-    return {
-      firstIndex: () => log.firstIndex(),
-      lastIndex: () => log.lastIndex(),
-      committed: () => log.committed,
-      term: (i) => {
-        const t = log.term(i);
-        return t.ok ? t.value : null;
-      },
-      entries: (lo, hi) => {
-        const res = log.slice(lo, hi, Number.MAX_SAFE_INTEGER);
-        return res.ok ? res.value : null;
-      },
-    };
+    // One view per node: it reads the live log on every call, and building its five closures is
+    // not free (status() asks for it on every client write).
+    this.view ??= makeLogView(this.raft.log);
+    return this.view;
   }
 
   /** `StateReplicate match=11 next=12` per peer, as etcd's harness prints `status`. */
@@ -334,4 +325,20 @@ export class RawNode {
     assert(Number.isInteger(ticks) && ticks > 0, 'raw node: election timeout must be a positive integer');
     this.raft.randomizedElectionTimeout = ticks;
   }
+}
+
+function makeLogView(log: RaftLog): LogView {
+  return {
+    firstIndex: () => log.firstIndex(),
+    lastIndex: () => log.lastIndex(),
+    committed: () => log.committed,
+    term: (i) => {
+      const t = log.term(i);
+      return t.ok ? t.value : null;
+    },
+    entries: (lo, hi) => {
+      const res = log.slice(lo, hi, NO_LIMIT);
+      return res.ok ? res.value : null;
+    },
+  };
 }
