@@ -124,6 +124,17 @@ describe('watch checker', () => {
     expect(guarantees(items)).toEqual(['isCreate']);
   });
 
+  it('isCreate: a txn that deletes a range and then puts one of its keys creates it anew (found by the store-made property)', () => {
+    // r8 is one txn: delete [b, \0) — b and c — then put c again. The PUT starts a new generation
+    // (create = mod = 8) although c existed at revision 7; its prevKv is still the value before the txn.
+    const C8 = kv('c', '2', 8, 8, 1);
+    const txn: CommittedRevision = { revision: 8, at: 70, events: [del('b', 8, B6), del('c', 8, C7), put(C8, C7)] };
+    const w: WatchHistory = { id: 'c1/w2', request: { key: 'c', startRevision: 8, prevKv: true }, items: [events(71, 8, del('c', 8, C7), put(C8, C7))] };
+    expect(checkWatches([...committed, txn], [w]).violations.map(formatWatchViolation)).toEqual([]);
+    const wrong: WatchHistory = { ...w, items: [events(71, 8, del('c', 8, C7), put(kv('c', '2', 7, 8, 1), C7))] };
+    expect([...new Set(checkWatches([...committed, txn], [wrong]).violations.map((v) => v.guarantee))]).toEqual(['isCreate']);
+  });
+
   it('filter: a DELETE delivered to a NODELETE watch, and a key outside the range', () => {
     const req = { ...request, filters: ['NODELETE'] as const };
     const noDeletes = [...clean.slice(0, 3), ...clean.slice(4)] as WatchItem[];

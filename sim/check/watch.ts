@@ -337,7 +337,8 @@ class WatchJudge {
     const req = this.w.request;
     if (filtered(req, event)) this.report('filter', revision, at, `${event.type} event for ${event.kv.key} delivered despite ${event.type === 'PUT' ? 'NOPUT' : 'NODELETE'}`);
     if (!inKeyRange(event.kv.key, req.key, req.rangeEnd)) this.report('filter', revision, at, `event for ${event.kv.key} is outside the watched range ${describeRange(req)}`);
-    const committed = (this.c.byRevision.get(revision) ?? []).find((e) => e.kv.key === event.kv.key && e.type === event.type);
+    const inRevision = this.c.byRevision.get(revision) ?? [];
+    const committed = inRevision.find((e) => e.kv.key === event.kv.key && e.type === event.type);
     if (committed === undefined) {
       this.report('reliable', revision, at, `event ${describeEvent(event)} matches no committed change`);
       return;
@@ -347,7 +348,12 @@ class WatchJudge {
       this.report('reliable', revision, at, `event ${describeEvent(event)} differs from the committed ${describeEvent(committed)}`);
     } else if (event.type === 'PUT') {
       const saysCreate = event.kv.createRevision === event.kv.modRevision;
-      if (saysCreate !== (before === null)) {
+      // A txn may delete a range and then put a key of it (etcd lets a range delete and a put
+      // of one key share a txn): that put starts a new generation although the key existed at
+      // revision − 1, while prevKv still shows the value before the txn.
+      const putAt = inRevision.indexOf(committed);
+      const deletedFirst = inRevision.some((e, i) => i < putAt && e.type === 'DELETE' && e.kv.key === event.kv.key);
+      if (saysCreate !== (before === null || deletedFirst)) {
         this.report('isCreate', revision, at, `PUT ${event.kv.key}@${revision} ${saysCreate ? 'claims to create the key, which existed' : 'claims an older create revision, but the key did not exist'} before`);
       } else if (event.kv.createRevision !== committed.kv.createRevision) {
         this.report('reliable', revision, at, `PUT ${event.kv.key}@${revision} has create revision ${event.kv.createRevision}, committed ${committed.kv.createRevision}`);
