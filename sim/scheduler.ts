@@ -10,8 +10,10 @@
  * paths (a message delivery) can pass a shared, pre-bound function and a data object instead of
  * allocating a closure per event.
  *
- * The queue is a binary heap over parallel flat arrays (time, sequence, handler, argument): no
- * object per event, O(log n) push and pop. `cancel` is lazy: the id is remembered and the event is
+ * The queue is a 4-ary heap over parallel flat arrays (time, sequence, handler, argument): no
+ * object per event, O(log n) push and pop. Four children per node halve the depth of a binary
+ * heap: a pop compares more keys per level but moves half as many slots, and the four siblings
+ * sit next to each other in the arrays. `cancel` is lazy: the id is remembered and the event is
  * skipped when it reaches the top; when remembered ids outnumber queued events the heap is
  * rebuilt without them, so memory stays bounded by the queue.
  *
@@ -200,7 +202,7 @@ class HeapScheduler implements Scheduler {
     const times = this.times;
     const seqs = this.seqs;
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       const pt = times[p] as number;
       if (pt < timeUs || (pt === timeUs && (seqs[p] as number) < seq)) break;
       this.moveTo(i, p);
@@ -225,17 +227,23 @@ class HeapScheduler implements Scheduler {
     const arg = this.args[last];
     this.clearSlot(last);
     let i = 0;
-    const half = last >> 1;
-    while (i < half) {
-      let c = 2 * i + 1;
-      const r = c + 1;
-      if (r < last) {
-        const ct = times[c] as number;
-        const rt = times[r] as number;
-        if (rt < ct || (rt === ct && (seqs[r] as number) < (seqs[c] as number))) c = r;
+    // Children of i are 4i+1 … 4i+4 (those below `last`); bounded by the heap's depth.
+    for (;;) {
+      const first = 4 * i + 1;
+      if (first >= last) break;
+      const end = first + 4 < last ? first + 4 : last;
+      let c = first;
+      let ct = times[first] as number;
+      let cs = seqs[first] as number;
+      for (let k = first + 1; k < end; k++) {
+        const kt = times[k] as number;
+        if (kt < ct || (kt === ct && (seqs[k] as number) < cs)) {
+          c = k;
+          ct = kt;
+          cs = seqs[k] as number;
+        }
       }
-      const ct = times[c] as number;
-      if (t < ct || (t === ct && s < (seqs[c] as number))) break;
+      if (t < ct || (t === ct && s < cs)) break;
       this.moveTo(i, c);
       i = c;
     }
