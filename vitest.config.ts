@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['sim/**/*.test.ts', 'raft/**/*.test.ts', 'kv/**/*.test.ts', 'scenarios/**/*.test.ts', 'reports/**/*.test.ts'],
+    setupFiles: ['./vitest.setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,
