@@ -66,6 +66,16 @@ describe('trace', () => {
     expect(t.count).toBe(3);
   });
 
+  it('is pinned past the string cache: one-off ids, cache overflow, big and fractional numbers (hash as of 7bc81fb)', () => {
+    // How strings are cached (or not) must never change a hash: these events overflow the cache
+    // (distinct strings), repeat strings, and use digit-ending ids that are never cached.
+    const t = createTrace({ mode: 'hash-only' });
+    for (let i = 0; i < 5000; i++) {
+      t.emit(i, i % 7, 'k', { s: `key-${i}-x`, id: `${i % 5}.1.${i}`, again: i % 3 === 0 ? 'key-7-x' : 'put', big: 2 ** 33 + i, f: i / 8, neg: -(2 ** 34) - i });
+    }
+    expect(t.hash()).toBe('176467b5d8584ee3');
+  });
+
   it('keeps a bounded ring of the latest events, filters kinds, and still hashes everything', () => {
     const all = createTrace();
     const ring = createTrace({ keepLast: 3 });

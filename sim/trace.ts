@@ -157,9 +157,13 @@ class TraceImpl implements Trace {
           a = stepA(a, v ^ INT_A);
           b = stepB(b, v ^ INT_B);
         } else {
-          const [w0, w1, sa, sb] = Number.isSafeInteger(v) ? [v >>> 0, Math.floor(v / TWO_32) | 0, BIG_A, BIG_B] : floatWords(v);
-          a = stepA(stepA(a, w0 ^ sa), w1);
-          b = stepB(stepB(b, w0 ^ sb), w1);
+          // Two little-endian words and the type's salts (no array per value: ids are big numbers).
+          const big = Number.isSafeInteger(v);
+          if (!big) floatView.setFloat64(0, v, true);
+          const w0 = big ? v >>> 0 : floatView.getUint32(0, true);
+          const w1 = big ? Math.floor(v / TWO_32) | 0 : floatView.getUint32(4, true);
+          a = stepA(stepA(a, w0 ^ (big ? BIG_A : FLOAT_A)), w1);
+          b = stepB(stepB(b, w0 ^ (big ? BIG_B : FLOAT_B)), w1);
         }
       } else if (typeof v === 'string') {
         slot = this.digest(v);
@@ -210,32 +214,33 @@ class TraceImpl implements Trace {
     this.discarded++;
   }
 
-  /** The slot of `s`'s digest: cached, or slot 0 (scratch) for long or one-off strings. */
+  /**
+   * The slot of `s`'s digest: cached, or slot 0 (scratch) for long or one-off strings. A string
+   * that ends in a digit is taken for a one-off (a message id, a numbered path) and digested
+   * without a cache lookup: such strings would only fill the cache.
+   */
   private digest(s: string): number {
-    const cached = this.digestSlots.get(s);
-    if (cached !== undefined) return cached;
-    const [da, db] = digestString(s);
-    if (s.length > STRING_CACHE_LENGTH_MAX || this.digestA.length >= STRING_CACHE_MAX) {
-      this.digestA[0] = da;
-      this.digestB[0] = db;
-      return 0;
+    const last = s.charCodeAt(s.length - 1);
+    const oneOff = last >= 0x30 && last <= 0x39;
+    if (!oneOff) {
+      const cached = this.digestSlots.get(s);
+      if (cached !== undefined) return cached;
     }
+    digestString(s, this.digestA, this.digestB);
+    if (oneOff || s.length > STRING_CACHE_LENGTH_MAX || this.digestA.length >= STRING_CACHE_MAX) return 0;
     const slot = this.digestA.length;
-    this.digestA.push(da);
-    this.digestB.push(db);
+    this.digestA.push(this.digestA[0] as number);
+    this.digestB.push(this.digestB[0] as number);
     this.digestSlots.set(s, slot);
     return slot;
   }
 }
 
-/** A non-int32 number as two little-endian words and the float salts. */
-function floatWords(v: number): [number, number, number, number] {
-  floatView.setFloat64(0, v, true);
-  return [floatView.getUint32(0, true), floatView.getUint32(4, true), FLOAT_A, FLOAT_B];
-}
-
-/** A 64-bit digest of `s`: two FNV-style lanes over its UTF-16 units, seeded by its length, avalanched. */
-function digestString(s: string): [number, number] {
+/**
+ * A 64-bit digest of `s`, written to slot 0 of `outA` and `outB` (no array per string): two
+ * FNV-style lanes over its UTF-16 units, seeded by its length, avalanched.
+ */
+function digestString(s: string, outA: number[], outB: number[]): void {
   let a = 0x811c9dc5 ^ s.length;
   let b = 0x2545f491 ^ Math.imul(s.length, 0x9e3779b1);
   for (let i = 0; i < s.length; i++) {
@@ -244,7 +249,8 @@ function digestString(s: string): [number, number] {
     b = Math.imul(b + c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  return [fmix(a), fmix(b ^ a)];
+  outA[0] = fmix(a);
+  outB[0] = fmix(b ^ a);
 }
 
 /** murmur3's final avalanche: every input bit affects every output bit. */
