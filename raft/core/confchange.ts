@@ -21,7 +21,7 @@ export type ChangeResult =
 /** What a change starts from. */
 export interface ChangerBase {
   readonly config: TrackerConfig;
-  readonly progress: ProgressMap;
+  readonly progress: ReadonlyMap<NodeId, Progress>;
   readonly maxInflight: number;
   readonly maxInflightBytes: number;
 }
@@ -241,7 +241,7 @@ export function restoreConfState(base: Omit<ChangerBase, 'config' | 'progress'>,
     ...cs.learners.map((id): ConfChangeSingle => ({ type: 'add-learner-node', nodeId: id })),
     ...cs.learnersNext.map((id): ConfChangeSingle => ({ type: 'add-learner-node', nodeId: id })),
   ];
-  let cur: ChangerBase = { ...base, config: EMPTY_TRACKER_CONFIG, progress: new Map() };
+  let cur: ChangerBase & { readonly progress: ProgressMap } = { ...base, config: EMPTY_TRACKER_CONFIG, progress: new Map() };
   const ops: ((c: Changer) => ChangeResult)[] =
     outgoing.length === 0
       ? incoming.map((cc) => (c: Changer) => c.simple([cc]))

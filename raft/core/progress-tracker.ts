@@ -53,7 +53,13 @@ export function describeTrackerConfig(c: TrackerConfig): string {
 
 export class ProgressTracker {
   config: TrackerConfig = EMPTY_TRACKER_CONFIG;
-  progress: ProgressMap = new Map();
+  /**
+   * Replaced as a whole on a configuration change (confchange builds a new map), never edited in
+   * place — hence read-only here, which lets `visit` keep its sorted ids until the next one.
+   */
+  progress: ReadonlyMap<NodeId, Progress> = new Map();
+  private sortedFor: ReadonlyMap<NodeId, Progress> | null = null;
+  private sortedIds: readonly NodeId[] = [];
   votes = new Map<NodeId, boolean>();
   readonly maxInflight: number;
   readonly maxInflightBytes: number;
@@ -79,7 +85,12 @@ export class ProgressTracker {
 
   /** Calls fn on every tracked peer in increasing id order (deterministic message order). */
   visit(fn: (id: NodeId, pr: Progress) => void): void {
-    for (const id of sorted(this.progress.keys())) fn(id, this.progress.get(id) as Progress);
+    if (this.sortedFor !== this.progress) {
+      this.sortedIds = sorted(this.progress.keys());
+      this.sortedFor = this.progress;
+    }
+    assert(this.sortedIds.length === this.progress.size, 'tracker: progress edited in place');
+    for (const id of this.sortedIds) fn(id, this.progress.get(id) as Progress);
   }
 
   /** Did a quorum of voters talk to the leader in the last interval? */

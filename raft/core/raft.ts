@@ -294,6 +294,8 @@ export class Raft {
     this.leadTransferee = NONE;
     this.trk.resetVotes();
     const last = this.log.lastIndex();
+    // A new map, same ids in the same order (the tracker's map is never edited in place).
+    const progress = new Map<NodeId, Progress>();
     for (const [id, pr] of this.trk.progress) {
       const fresh = new Progress({
         match: (id === this.id ? last : 0) as LogIndex,
@@ -301,8 +303,9 @@ export class Raft {
         inflights: new Inflights(this.trk.maxInflight, this.trk.maxInflightBytes),
         isLearner: pr.isLearner,
       });
-      this.trk.progress.set(id, fresh);
+      progress.set(id, fresh);
     }
+    this.trk.progress = progress;
     this.pendingConfIndex = 0 as LogIndex;
     this.uncommittedSizeBytes = 0;
     this.readOnly = new ReadOnly(this.readOnly.option);
