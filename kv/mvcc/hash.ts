@@ -11,7 +11,17 @@ const FNV_PRIME = 0x01000193;
 const TWO_POW_32 = 0x1_0000_0000;
 
 export class Fnv1a {
-  private h = FNV_OFFSET;
+  private h: number;
+
+  /** A new hash, or one resumed from a `state()` taken earlier (the bytes hashed so far are in it). */
+  constructor(state: number = FNV_OFFSET) {
+    this.h = state;
+  }
+
+  /** The running state, to resume from with `new Fnv1a(state)`. */
+  state(): number {
+    return this.h;
+  }
 
   /** Adds one 32-bit word, byte by byte. */
   word(w: number): this {

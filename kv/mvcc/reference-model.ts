@@ -107,29 +107,25 @@ export class ReferenceModel {
   }
 
   /**
-   * HashKV by its definition: per key in key order, the pair visible at `at` if it was written at or
-   * before the compaction revision, then every change after the compaction revision up to `at`.
+   * HashKV by its definition (etcd mvcc/hash.go, which walks the revision-keyed backend): the pair
+   * of each key visible at the compaction revision (what the compaction kept), then every change
+   * after the compaction revision up to `at`, all in (main, sub) revision order.
    */
   hashKV(at: number): number {
     const h = new Fnv1a().str('key');
-    const keys = new Set<string>();
-    for (let r = 2; r <= at; r++) for (const ev of this.events[r] ?? []) keys.add(ev.kv.key);
-    for (const key of [...keys].sort()) {
-      const rows: [number, number, KeyValue | null][] = [];
-      const visible = (this.states[at] as State).get(key);
-      if (visible && visible.modRevision <= this.compactRev) {
-        rows.push([visible.modRevision, (this.events[visible.modRevision] ?? []).findIndex((e) => e.kv === visible), visible]);
-      }
-      for (let r = Math.max(2, this.compactRev + 1); r <= at; r++) {
-        (this.events[r] ?? []).forEach((ev, sub) => {
-          if (ev.kv.key === key) rows.push([r, sub, ev.type === 'PUT' ? ev.kv : null]);
-        });
-      }
-      for (const [main, sub, kv] of rows) {
-        h.str(key).int(main).int(sub);
-        if (kv === null) h.word(0);
-        else h.word(1).int(kv.createRevision).int(kv.version).int(kv.lease).str(kv.value);
-      }
+    const rows: [string, number, number, KeyValue | null][] = [];
+    const kept = this.compactRev >= 1 ? (this.states[this.compactRev] as State) : new Map<string, KeyValue>();
+    for (const kv of kept.values()) {
+      rows.push([kv.key, kv.modRevision, (this.events[kv.modRevision] ?? []).findIndex((e) => e.kv === kv), kv]);
+    }
+    rows.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
+    for (let r = Math.max(2, this.compactRev + 1); r <= at; r++) {
+      (this.events[r] ?? []).forEach((ev, sub) => rows.push([ev.kv.key, r, sub, ev.type === 'PUT' ? ev.kv : null]));
+    }
+    for (const [key, main, sub, kv] of rows) {
+      h.str(key).int(main).int(sub);
+      if (kv === null) h.word(0);
+      else h.word(1).int(kv.createRevision).int(kv.version).int(kv.lease).str(kv.value);
     }
     return h.digest();
   }

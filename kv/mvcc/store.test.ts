@@ -343,6 +343,24 @@ describe('hashKV (hash.go)', () => {
     expect(errorCode(store.hashKV(5))).toBe('FutureRev');
     expect(value(store.hashKV(0))).toMatchObject({ compactRevision: 3, hashRevision: 4 });
   });
+
+  it('hashes the versions the compaction kept then later changes in revision order (etcd), and starts over after a restore', () => {
+    // x@2 kept, y@3 kept, x@4 later: after compaction at 3, the hash covers x@2, y@3, x@4 (in that
+    // order), so a store compacted at 3 equals one that never compacted (nothing below 3 to drop).
+    const [a, b] = [createMvccStore(), createMvccStore()];
+    for (const s of [a, b]) fill(s, ['x', '1'], ['y', '2'], ['x', '3']);
+    value(a.hashKV()); // a remembers where it stopped
+    value(a.compact(3));
+    expect(value(a.hashKV())).toEqual({ ...value(b.hashKV()), compactRevision: 3 });
+    // A member restored from another's snapshot hashes the new state, not from where it stopped.
+    const [c, d] = [createMvccStore(), createMvccStore()];
+    fill(c, ['z', '9'], ['x', '1'], ['x', '2']);
+    fill(d, ['y', '5'], ['y', '6']);
+    const before = value(d.hashKV()); // d stopped at revision 3, below c's 4
+    value(d.restore(c.snapshot()));
+    expect(value(d.hashKV())).toEqual(value(c.hashKV()));
+    expect(value(d.hashKV()).hash).not.toBe(before.hash);
+  });
 });
 
 describe('snapshot and restore', () => {

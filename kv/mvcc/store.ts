@@ -20,7 +20,9 @@ import type {
 import { assert } from '../../sim/assert.js';
 import { fail, ok } from './errors.js';
 import { Fnv1a } from './hash.js';
+import type { IndexedVersion } from './key-index.js';
 import { finishRange, rangeFetchLimit } from './range.js';
+import { INITIAL_REVISION } from './revision.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { StoreState, type RevisionEvents } from './store-state.js';
 import { checkPut, checkTxn, compareToPath, executeTxn, type TxnReader, type TxnWriter } from './txn.js';
@@ -95,6 +97,8 @@ class Store implements MvccStore {
   /** Set while a write txn or its notification runs: no re-entrant writes. */
   private busy = false;
   private readonly reader: TxnReader;
+  /** Where the last hashKV stopped (see hashAt). */
+  private hashMemo: HashMemo | null = null;
 
   constructor(
     private readonly leaseExists: (id: number) => boolean,
@@ -178,7 +182,9 @@ class Store implements MvccStore {
     if (revision > 0 && revision < s.compactRev) return fail('Compacted');
     if (revision > s.currentRev) return fail('FutureRev');
     const at = revision <= 0 ? s.currentRev : revision;
-    return ok({ hash: hashAt(s, at), compactRevision: s.compactRev, hashRevision: at });
+    const { hash, memo } = hashAt(s, at, this.hashMemo);
+    this.hashMemo = memo;
+    return ok({ hash, compactRevision: s.compactRev, hashRevision: at });
   }
 
   eventsAt(revision: number): RevisionEvents | undefined {
@@ -279,21 +285,55 @@ class Store implements MvccStore {
 }
 
 /**
- * HashKV at `at` (etcd hash.go): every change with revision in (compactRev, at], plus, of the changes
- * at or below the compaction revision, those still visible at `at` — so the hash does not depend on
- * how much of the compacted history a member happened to keep. Keys in order, versions oldest first.
+ * HashKV at `at` (etcd mvcc/hash.go): the versions the compaction kept — the version of each key
+ * visible at the compaction revision — then every change with revision in (compactRev, at], all in
+ * revision order, as etcd's backend hashes its revision-keyed bucket. It depends only on the
+ * compaction revision, not on when the compaction ran or how much history a member kept.
+ *
+ * Revision order makes it incremental: `memo` holds the hash state after some revision `at` (for
+ * one state object and compaction revision), and a later call continues from there over the new
+ * revisions only — the online checks hash every member every second, and a full walk would cost
+ * O(history) each time.
  */
-function hashAt(s: StoreState, at: number): number {
+interface HashMemo {
+  readonly state: StoreState;
+  readonly compactRev: number;
+  readonly at: number;
+  readonly fnv: number;
+}
+
+function hashAt(s: StoreState, at: number, memo: HashMemo | null): { hash: number; memo: HashMemo } {
+  const resume = memo !== null && memo.state === s && memo.compactRev === s.compactRev && memo.at <= at;
+  const h = resume ? new Fnv1a(memo.fnv) : hashKept(s);
+  const from = resume ? memo.at + 1 : Math.max(s.compactRev + 1, INITIAL_REVISION + 1);
+  // Bounded by at − from + 1 revisions, each of a bounded txn.
+  for (let rev = from; rev <= at; rev++) {
+    const events = s.eventsAt(rev);
+    assert(events !== undefined, () => `mvcc: hashKV(${at}) finds no events at revision ${rev} (history from ${s.historyStart})`);
+    for (let sub = 0; sub < events.length; sub++) {
+      const ev = events[sub] as WatchEvent;
+      hashVersion(h, ev.kv.key, rev, sub, ev.type === 'PUT' ? ev.kv : null);
+    }
+  }
+  return { hash: h.digest(), memo: { state: s, compactRev: s.compactRev, at, fnv: h.state() } };
+}
+
+/** A new hash over the versions kept by the compaction (none if there was none), in revision order. */
+function hashKept(s: StoreState): Fnv1a {
   const h = new Fnv1a().str('key');
+  if (s.compactRev <= INITIAL_REVISION) return h;
+  const kept: { key: string; v: IndexedVersion }[] = [];
   s.index.forEachPair((key, ki) => {
-    const live = ki.visibleAt(at);
-    ki.forEachVersion((v) => {
-      if (v.main > at) return;
-      if (v.main <= s.compactRev && v !== live) return;
-      h.str(key).int(v.main).int(v.sub);
-      if (v.kv === null) h.word(0);
-      else h.word(1).int(v.kv.createRevision).int(v.kv.version).int(v.kv.lease).str(v.kv.value);
-    });
+    const v = ki.visibleAt(s.compactRev);
+    if (v !== undefined) kept.push({ key, v });
   });
-  return h.digest();
+  kept.sort((a, b) => a.v.main - b.v.main || a.v.sub - b.v.sub);
+  for (const { key, v } of kept) hashVersion(h, key, v.main, v.sub, v.kv);
+  return h;
+}
+
+function hashVersion(h: Fnv1a, key: string, main: number, sub: number, kv: KeyValue | null): void {
+  h.str(key).int(main).int(sub);
+  if (kv === null) h.word(0);
+  else h.word(1).int(kv.createRevision).int(kv.version).int(kv.lease).str(kv.value);
 }
