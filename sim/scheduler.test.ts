@@ -41,6 +41,48 @@ describe('scheduler', () => {
     );
   });
 
+  it('any mix of schedule, cancel and run (purges included) runs exactly the live events in (time, insertion) order', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('schedule' as const), delay: fc.nat(300) }),
+      fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('run' as const), forUs: fc.nat(200) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 300, maxLength: 1500, size: 'max' }), (ops) => {
+        const s = createScheduler();
+        const ran: number[] = [];
+        const pending = new Map<number, { at: number; seq: number }>();
+        const ids: number[] = [];
+        let seq = 0;
+        const expectRun = (upTo: number): number[] =>
+          [...pending.entries()].filter(([, e]) => e.at <= upTo).sort((a, b) => a[1].at - b[1].at || a[1].seq - b[1].seq).map(([k]) => k);
+        for (const o of ops) {
+          if (o.kind === 'schedule') {
+            const k = seq++;
+            ids.push(s.schedule(o.delay, () => ran.push(k)));
+            pending.set(k, { at: s.now + o.delay, seq: k });
+          } else if (o.kind === 'cancel' && ids.length > 0) {
+            const k = o.pick % ids.length;
+            s.cancel(ids[k] as number);
+            pending.delete(k);
+          } else if (o.kind === 'run') {
+            const want = expectRun(s.now + o.forUs);
+            ran.length = 0;
+            s.runUntil(s.now + o.forUs);
+            expect(ran).toEqual(want);
+            for (const k of want) pending.delete(k);
+          }
+        }
+        const rest = expectRun(Number.MAX_SAFE_INTEGER);
+        ran.length = 0;
+        s.runUntilQuiescent();
+        expect(ran).toEqual(rest);
+        expect(s.queued).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('events scheduled by a handler at the current time run after those already due', () => {
     const s = createScheduler();
     const log: string[] = [];

@@ -14,8 +14,9 @@
  * object per event, O(log n) push and pop. Four children per node halve the depth of a binary
  * heap: a pop compares more keys per level but moves half as many slots, and the four siblings
  * sit next to each other in the arrays. `cancel` is lazy: the id is remembered and the event is
- * skipped when it reaches the top; when remembered ids outnumber queued events the heap is
- * rebuilt without them, so memory stays bounded by the queue.
+ * skipped when it reaches the top — or dropped earlier: once remembered ids make up half the
+ * queue, the heap is rebuilt without them (in a run most timeouts are cancelled, and would
+ * otherwise outnumber the live events many times over), so memory stays bounded by the queue.
  *
  * Every run loop counts the events it runs against `eventBudget` and throws
  * `EventBudgetExceeded` (an InvariantViolation) past it: no run can loop forever.
@@ -73,6 +74,9 @@ export interface Scheduler {
 
 type Handler = (arg: unknown) => void;
 
+/** Cancelled ids below which a purge is not worth its O(queue) pass. */
+const PURGE_MIN = 64;
+
 class HeapScheduler implements Scheduler {
   private nowUs: Micros = 0;
   private runCount = 0;
@@ -119,8 +123,11 @@ class HeapScheduler implements Scheduler {
   cancel(id: EventId): void {
     assert(Number.isInteger(id) && id >= 0 && id < this.nextSeq, () => `scheduler: cancel of unknown event id ${id}`);
     this.cancelled.add(id);
-    // Ids of events that already ran stay in the set until a purge: bound it by the queue.
-    if (this.cancelled.size > 1024 && this.cancelled.size > this.size) this.purge();
+    // Purge once cancelled ids are half the queue: timeouts are mostly cancelled long before they
+    // are due (a client call's deadline, a retry timer), and left in place they would outnumber
+    // the live events many times over and deepen every push and pop. Ids of events that already
+    // ran also go at a purge, which bounds the set by the queue.
+    if (this.cancelled.size >= PURGE_MIN && 2 * this.cancelled.size > this.size) this.purge();
   }
 
   step(): boolean {
@@ -215,23 +222,29 @@ class HeapScheduler implements Scheduler {
   /** Removes the root: the last event fills the hole, sifted down. */
   private popRoot(): void {
     const last = --this.size;
-    const times = this.times;
-    const seqs = this.seqs;
     if (last === 0) {
       this.clearSlot(0);
       return;
     }
-    const t = times[last] as number;
-    const s = seqs[last] as number;
+    const t = this.times[last] as number;
+    const s = this.seqs[last] as number;
     const fn = this.fns[last] as Handler;
     const arg = this.args[last];
     this.clearSlot(last);
-    let i = 0;
-    // Children of i are 4i+1 … 4i+4 (those below `last`); bounded by the heap's depth.
+    this.siftDown(0, t, s, fn, arg);
+  }
+
+  /** Places the event (t, s, fn, arg) in the hole at `i`, moving smaller children up past it. */
+  private siftDown(hole: number, t: number, s: number, fn: Handler, arg: unknown): void {
+    const times = this.times;
+    const seqs = this.seqs;
+    const size = this.size;
+    let i = hole;
+    // Children of i are 4i+1 … 4i+4 (those below `size`); bounded by the heap's depth.
     for (;;) {
       const first = 4 * i + 1;
-      if (first >= last) break;
-      const end = first + 4 < last ? first + 4 : last;
+      if (first >= size) break;
+      const end = first + 4 < size ? first + 4 : size;
       let c = first;
       let ct = times[first] as number;
       let cs = seqs[first] as number;
@@ -270,19 +283,24 @@ class HeapScheduler implements Scheduler {
     this.args[i] = undefined;
   }
 
-  /** Rebuilds the heap without cancelled events and forgets ids that are no longer queued. */
+  /**
+   * Drops the cancelled events and forgets the cancelled ids, in O(n): the live events close
+   * ranks in place, then the heap is rebuilt bottom-up (Floyd). Any valid heap pops in the same
+   * (time, seq) order, so a purge never changes what runs when.
+   */
   private purge(): void {
-    const live: { t: number; s: number; fn: Handler; arg: unknown }[] = [];
+    let n = 0;
     for (let i = 0; i < this.size; i++) {
-      const s = this.seqs[i] as number;
-      if (!this.cancelled.has(s)) live.push({ t: this.times[i] as number, s, fn: this.fns[i] as Handler, arg: this.args[i] });
+      if (this.cancelled.has(this.seqs[i] as number)) continue;
+      if (n !== i) this.moveTo(n, i);
+      n++;
     }
-    for (let i = 0; i < this.size; i++) this.clearSlot(i);
+    for (let i = n; i < this.size; i++) this.clearSlot(i);
+    this.size = n;
     this.cancelled = new Set();
-    // (time, seq) order is a valid heap order.
-    live.sort((a, b) => a.t - b.t || a.s - b.s);
-    this.size = live.length;
-    live.forEach((e, i) => this.set(i, e.t, e.s, e.fn, e.arg));
+    for (let i = (n - 2) >> 2; i >= 0; i--) {
+      this.siftDown(i, this.times[i] as number, this.seqs[i] as number, this.fns[i] as Handler, this.args[i]);
+    }
   }
 }
 
