@@ -54,7 +54,7 @@ function harness(leaderOf: () => HostId | null = () => 1) {
     network,
   };
   const nemesis = createNemesis({ scheduler, trace, random: kernel.random.fork('nemesis'), control });
-  return { scheduler, trace, hosts, network, nemesis };
+  return { scheduler, trace, hosts, network, disks, nemesis };
 }
 
 const at = (h: ReturnType<typeof harness>, t: number): void => h.scheduler.runUntil(ms(t));
@@ -143,6 +143,49 @@ describe('nemesis', () => {
     expect(h.hosts.clock(1)).toEqual({ rate: 1, offsetUs: 250_000 }); // a step is not undone, a rate is
     expect(h.nemesis.records().every((r) => r.untilUs !== null)).toBe(true);
     expect(h.nemesis.firstFaultUs).toBe(100_000);
+  });
+});
+
+describe('nemesis: injected disk failures are undone', () => {
+  /** Can host `id` fsync a file now? (false: an injected failure was still waiting) */
+  const fsyncs = (h: ReturnType<typeof harness>, id: HostId): boolean => {
+    const d = h.disks.of(id);
+    if (d.open('f').ok !== true) d.create('f');
+    d.append('f', new Uint8Array([1]));
+    return d.fsync('f').ok;
+  };
+
+  it('the undo of an fsync EIO clears the failures not yet hit, even when the member was down meanwhile', () => {
+    const h = harness();
+    h.nemesis.schedule([
+      { type: 'crash', at: 100, node: 2, for: 1_000 },
+      { type: 'disk-fault', at: 200, node: 2, fault: 'fsync-eio', count: 3, for: 300 },
+      { type: 'disk-fault', at: 200, node: 3, fault: 'fsync-eio', count: 3 },
+    ]);
+    at(h, 1_200); // 2 was down through the fault and its undo, and was restarted after it
+    expect(h.hosts.state(2)).toBe('up');
+    expect(fsyncs(h, 2)).toBe(true);
+    expect(fsyncs(h, 3)).toBe(false); // no `for`: still failing …
+    const cleared = h.trace.events().filter((e) => e.kind === 'disk.clear-injected').map((e) => [e.host, e.fields.fsync]);
+    expect(cleared).toEqual([[2, 3]]);
+    h.nemesis.healAll(); // … until the liveness phase clears it
+    expect(h.trace.events().filter((e) => e.kind === 'disk.clear-injected').map((e) => [e.host, e.fields.fsync])).toEqual([[2, 3], [3, 2]]);
+    expect(fsyncs(h, 3)).toBe(true);
+  });
+
+  it('write ENOSPC and read EIO are cleared the same way; a disk nobody injected into is left alone', () => {
+    const h = harness();
+    h.nemesis.schedule([
+      { type: 'disk-fault', at: 100, node: 1, fault: 'write-enospc', count: 2, for: 100 },
+      { type: 'disk-fault', at: 100, node: 2, fault: 'read-eio', count: 2, for: 100 },
+      { type: 'disk-fault', at: 100, node: 3, fault: 'disk-full', for: 100 },
+    ]);
+    at(h, 150);
+    expect(h.disks.of(1).create('w').ok && h.disks.of(1).append('w', new Uint8Array([1])).ok).toBe(false);
+    at(h, 250);
+    expect(h.disks.of(1).append('w', new Uint8Array([1])).ok).toBe(true);
+    expect(fsyncs(h, 2) && h.disks.of(2).read('f', 0, 1).ok).toBe(true);
+    expect(h.trace.events().filter((e) => e.kind === 'disk.clear-injected').map((e) => e.host)).toEqual([1, 2]);
   });
 });
 

@@ -5,7 +5,8 @@
  * (`leader` is whoever leads then), acts through the kernel's verbs (network partitions, host
  * lifecycle, disk faults, clocks) or the cluster's (crash points, leader transfer, membership),
  * traces a `nemesis.<type>` event, and keeps a `FaultRecord` for the report's fault bands. A fault
- * with `for` is undone that long after (heal its links, restart, resume, restore).
+ * with `for` is undone that long after (heal its links, restart, resume, restore, clear the disk's
+ * injected failures).
  *
  * Partitions compose: the nemesis counts, per directed link, how many active faults cut it, and
  * heals a link only when the last of them ends — so an `isolate 3 for 5s` inside a longer split
@@ -24,7 +25,7 @@ import type { Scheduler } from '../sim/scheduler.js';
 import { ms as msToUs } from '../sim/time.js';
 import type { Trace } from '../sim/trace.js';
 import type { FaultRecord } from './run-record.js';
-import { toLatencyModel, type Fault, type NodeRef } from './schema.js';
+import { toLatencyModel, type DiskFaultKind, type Fault, type NodeRef } from './schema.js';
 
 /** What the nemesis may do to the cluster: the runner's cluster implements it. */
 export interface ClusterControl {
@@ -70,7 +71,7 @@ export interface NemesisDeps {
 export interface Nemesis {
   /** Schedules every fault of `faults` (already sorted or not; ties keep their order). */
   schedule(faults: readonly Fault[]): void;
-  /** The liveness phase begins: undo everything (heal, resume, restart, restore clocks, network, disks). */
+  /** The liveness phase begins: undo everything (heal, resume, restart, restore clocks, network, disks: capacity and injected failures). */
   healAll(): void;
   /** The faults applied so far, as the report draws them. */
   records(): FaultRecord[];
@@ -91,6 +92,8 @@ interface OpenRecord {
 
 /** Bounds on what one fault may touch: a limit on every loop. */
 const LINKS_PER_FAULT_MAX = 64 * 64;
+/** Disk faults injected as failures of the next operations (`failNext`): undone by `clearInjected`. */
+const INJECTED_DISK_FAULTS: readonly DiskFaultKind[] = ['fsync-eio', 'read-eio', 'write-enospc'];
 /** The disk files a bit flip may hit: raft/node's WAL segments. */
 const WAL_FILE = /\.wal$/;
 
@@ -99,6 +102,8 @@ class NemesisImpl implements Nemesis {
   /** Active cuts per directed link (`from*65536+to`). */
   private readonly linkClaims = new Map<number, number>();
   private readonly capacityBefore = new Map<HostId, number>();
+  /** Hosts whose disk was told to fail its next operations (failNext): healAll clears them. */
+  private readonly injectedOn = new Set<HostId>();
   private networkBefore: Pick<NetworkOptions, 'delay' | 'lossRatio' | 'duplicateRatio'> | null = null;
   private readonly rateBefore = new Map<HostId, number>();
   firstFaultUs: number | null = null;
@@ -125,6 +130,9 @@ class NemesisImpl implements Nemesis {
     this.rateBefore.clear();
     for (const [id, bytes] of this.capacityBefore) c.disk(id).setCapacity(bytes);
     this.capacityBefore.clear();
+    // Before any restart below: a failure still pending would stop the member again at once.
+    for (const id of [...this.injectedOn].sort((a, b) => a - b)) c.disk(id).clearInjected();
+    this.injectedOn.clear();
     for (const id of c.hostIds()) {
       if (c.state(id) === 'paused') c.resume(id);
       if (c.members().includes(id) && (c.state(id) === 'down' || c.stopped(id))) this.restartMember(id);
@@ -300,12 +308,15 @@ class NemesisImpl implements Nemesis {
     switch (f.fault) {
       case 'fsync-eio':
         disk.failNext('fsync', 'EIO', count);
+        this.injectedOn.add(id);
         break;
       case 'read-eio':
         disk.failNext('read', 'EIO', count);
+        this.injectedOn.add(id);
         break;
       case 'write-enospc':
         disk.failNext('write', 'ENOSPC', count);
+        this.injectedOn.add(id);
         break;
       case 'disk-full':
         if (!this.capacityBefore.has(id)) this.capacityBefore.set(id, Number.POSITIVE_INFINITY);
@@ -326,6 +337,10 @@ class NemesisImpl implements Nemesis {
         disk.setCapacity(before);
         this.capacityBefore.delete(id);
       }
+      // The failures not yet hit (the member was down, or idle) go too: a restart must find a
+      // healed disk, not stop again at its first fsync. Any other injected fault on this disk
+      // still pending goes with them — one disk, one heal.
+      if (INJECTED_DISK_FAULTS.includes(f.fault) && this.injectedOn.delete(id)) disk.clearInjected();
       if (this.d.control.stopped(id)) this.restartMember(id);
     });
   }
