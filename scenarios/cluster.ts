@@ -2,8 +2,8 @@
  * The simulated cluster a scenario runs on: one kernel (scheduler, trace, one root random), the
  * hosts, a network and channels carrying kv `Wire` messages, a disk per host, member hosts
  * 1..size (+ spares, down until added) each running a kv member on a real raft node
- * (raft/node), workload client hosts from 100 and watcher hosts from 200 (kv/workload) — all
- * recording into one history and one watch log.
+ * (raft/node), workload client hosts from 100 (the pinned ones after them) and watcher hosts
+ * from 200 (kv/workload) — all recording into one history and one watch log.
  *
  * Randomness comes from the root stream by name only: `clock/<id>` (skew and drift), the hosts'
  * own streams (sim/host), `net/…`, `disk/…`, `chan/…` (the kernel's), `nemesis` and the
@@ -31,7 +31,7 @@ import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type Wat
 import { memberFactory, type Member } from '../kv/member.js';
 import { wrapRaft, type Wire } from '../kv/wire.js';
 import type { ClusterControl } from './nemesis.js';
-import { toLatencyModel, type Scenario } from './schema.js';
+import { pinnedMix, toLatencyModel, type PinnedClientOptions, type Scenario } from './schema.js';
 
 export const FIRST_CLIENT_ID = 100;
 export const FIRST_WATCHER_ID = 200;
@@ -64,6 +64,7 @@ export interface SimCluster extends ClusterControl {
   readonly watchLog: WatchLog;
   /** The initial members, 1..size. */
   readonly initialMembers: readonly HostId[];
+  /** Client hosts, the workload's then the pinned ones: history client k (`Operation.client`) runs on `clientIds[k]`. */
   readonly clientIds: readonly HostId[];
   readonly watcherIds: readonly HostId[];
   /** The member program on `id` while it is up or paused. */
@@ -118,7 +119,8 @@ class Cluster implements SimCluster {
     this.initialMembers = Array.from({ length: c.size }, (_, i) => i + 1);
     this.spares = Array.from({ length: c.spares }, (_, i) => c.size + i + 1);
     const w = this.s.workload;
-    this.clientIds = Array.from({ length: w.clients }, (_, i) => FIRST_CLIENT_ID + i);
+    // Workload clients, then the pinned ones (`workload.pinned`): history client k runs on host 100 + k.
+    this.clientIds = Array.from({ length: w.clients + w.pinned.length }, (_, i) => FIRST_CLIENT_ID + i);
     this.watcherIds = Array.from({ length: w.watchers }, (_, i) => FIRST_WATCHER_ID + i);
     this.workload = resolveWorkloadOptions({
       clients: w.clients,
@@ -162,8 +164,29 @@ class Cluster implements SimCluster {
     const env = { network: this.network, channels: this.channels, history: this.history, watchLog: this.watchLog };
     const endpoints = this.hostIds();
     // Streams `client/c<k>` per workload client (kv/workload forks `ops` and `timing` below them).
-    for (const [k, id] of this.clientIds.entries()) this.hosts.start(id, workloadClientFactory(env, endpoints, this.workload, k, this.o.random.fork(`client/c${k}`)));
+    const load = this.s.workload;
+    for (const [k, id] of this.clientIds.slice(0, load.clients).entries()) this.hosts.start(id, workloadClientFactory(env, endpoints, this.workload, k, this.o.random.fork(`client/c${k}`)));
+    // Streams `client/p<i>` per pinned client: adding one never shifts the others' draws.
+    for (const [i, p] of load.pinned.entries()) {
+      const k = load.clients + i;
+      this.hosts.start(this.clientIds[k] as HostId, workloadClientFactory(env, p.endpoints, this.pinnedOptions(p), k, this.o.random.fork(`client/p${i}`)));
+    }
     for (const [w, id] of this.watcherIds.entries()) this.hosts.start(id, watcherFactory(env, endpoints, this.workload, this.clientIds.length + w));
+  }
+
+  /** A pinned client's workload: one process, its own mix, window and pace, no compaction. */
+  private pinnedOptions(p: PinnedClientOptions): WorkloadOptions {
+    return resolveWorkloadOptions({
+      ...this.workload,
+      clients: 1,
+      mix: pinnedMix(p, this.s.workload.mix),
+      watchers: 0,
+      requestTimeoutUs: msToUs(p.requestTimeoutMs ?? this.s.workload.requestTimeoutMs),
+      startUs: msToUs(p.startMs ?? 0),
+      durationUs: msToUs(p.endMs ?? this.s.durationMs),
+      thinkUsMean: msToUs(p.thinkMs ?? 0),
+      compactEveryUs: 0,
+    });
   }
 
   stopWorkload(): void {
@@ -193,7 +216,7 @@ class Cluster implements SimCluster {
     return memberFactory(
       { network: this.network, channels: this.channels },
       {
-        server: { readMode: this.s.readMode, electionTimeoutUs },
+        server: { readMode: this.s.readMode, electionTimeoutUs, readIndexReuseIdOnRetry: this.s.server.readIndexReuseIdOnRetry },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
       },
     );

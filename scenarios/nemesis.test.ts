@@ -146,7 +146,7 @@ describe('nemesis', () => {
   });
 });
 
-describe('nemesis: injected disk failures are undone', () => {
+describe('nemesis: disk faults and slow links are undone', () => {
   /** Can host `id` fsync a file now? (false: an injected failure was still waiting) */
   const fsyncs = (h: ReturnType<typeof harness>, id: HostId): boolean => {
     const d = h.disks.of(id);
@@ -186,6 +186,30 @@ describe('nemesis: injected disk failures are undone', () => {
     expect(h.disks.of(1).append('w', new Uint8Array([1])).ok).toBe(true);
     expect(fsyncs(h, 2) && h.disks.of(2).read('f', 0, 1).ok).toBe(true);
     expect(h.trace.events().filter((e) => e.kind === 'disk.clear-injected').map((e) => e.host)).toEqual([1, 2]);
+  });
+
+  it('a link delay slows one direction until undone; nested delays on a link unwind to the network\'s', () => {
+    const h = harness();
+    const base = h.network.delayModel(3, 1);
+    h.nemesis.schedule([
+      { type: 'link-delay', at: 100, from: 3, to: 1, delay: { kind: 'fixed', us: 4_000_000 }, for: 1_000 },
+      { type: 'link-delay', at: 200, from: 3, to: 1, delay: { kind: 'fixed', us: 9_000 }, for: 200 },
+      { type: 'link-delay', at: 300, from: 'leader', to: 2, delay: { kind: 'uniform', minUs: 1_000, maxUs: 5_000 } },
+    ]);
+    at(h, 150);
+    expect(h.network.delayModel(3, 1)).toEqual({ kind: 'fixed', us: 4_000_000 });
+    expect(h.network.delayModel(1, 3)).toEqual(base);
+    at(h, 350);
+    expect(h.network.delayModel(3, 1)).toEqual({ kind: 'fixed', us: 9_000 });
+    expect(h.network.delayModel(1, 2)).toEqual({ kind: 'uniform', minUs: 1_000, maxUs: 5_000 });
+    at(h, 450);
+    expect(h.network.delayModel(3, 1)).toEqual({ kind: 'fixed', us: 4_000_000 });
+    at(h, 1_150);
+    expect(h.network.delayModel(3, 1)).toEqual(base);
+    expect(h.network.delayModel(1, 2)).toEqual({ kind: 'uniform', minUs: 1_000, maxUs: 5_000 });
+    h.nemesis.healAll();
+    expect(h.network.delayModel(1, 2)).toEqual(base);
+    expect(h.nemesis.records().map((r) => r.label)).toEqual(['delay 3 → 1: fixed 4000 ms', 'delay 3 → 1: fixed 9 ms', 'delay 1 → 2: uniform 1–5 ms']);
   });
 });
 

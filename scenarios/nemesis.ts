@@ -3,7 +3,7 @@
  *
  * Each fault fires at its `at` (ms of virtual time), resolves its node references at that moment
  * (`leader` is whoever leads then), acts through the kernel's verbs (network partitions, host
- * lifecycle, disk faults, clocks) or the cluster's (crash points, leader transfer, membership),
+ * lifecycle, disk faults, clocks, a link's delay) or the cluster's (crash points, leader transfer, membership),
  * traces a `nemesis.<type>` event, and keeps a `FaultRecord` for the report's fault bands. A fault
  * with `for` is undone that long after (heal its links, restart, resume, restore, clear the disk's
  * injected failures).
@@ -20,7 +20,7 @@ import { assert, unreachable } from '../sim/assert.js';
 import type { ClockSettings, HostId, HostState } from '../sim/host.js';
 import type { Network, NetworkOptions } from '../sim/network.js';
 import type { Disk } from '../sim/disk.js';
-import type { Random } from '../sim/random.js';
+import type { LatencyModel, Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { ms as msToUs } from '../sim/time.js';
 import type { Trace } from '../sim/trace.js';
@@ -71,7 +71,7 @@ export interface NemesisDeps {
 export interface Nemesis {
   /** Schedules every fault of `faults` (already sorted or not; ties keep their order). */
   schedule(faults: readonly Fault[]): void;
-  /** The liveness phase begins: undo everything (heal, resume, restart, restore clocks, network, disks: capacity and injected failures). */
+  /** The liveness phase begins: undo everything (heal, resume, restart, restore clocks, network, link delays, disks: capacity and injected failures). */
   healAll(): void;
   /** The faults applied so far, as the report draws them. */
   records(): FaultRecord[];
@@ -106,6 +106,8 @@ class NemesisImpl implements Nemesis {
   private readonly injectedOn = new Set<HostId>();
   private networkBefore: Pick<NetworkOptions, 'delay' | 'lossRatio' | 'duplicateRatio'> | null = null;
   private readonly rateBefore = new Map<HostId, number>();
+  /** Per directed link (`from*65536+to`), the delays the active link-delay faults set, oldest first: the newest holds. */
+  private readonly linkDelays = new Map<number, { readonly model: LatencyModel }[]>();
   firstFaultUs: number | null = null;
   lastHealUs: number | null = null;
 
@@ -126,6 +128,8 @@ class NemesisImpl implements Nemesis {
     if (c.network.cutLinks().length > 0) c.network.heal();
     this.linkClaims.clear();
     if (this.networkBefore !== null) c.network.update(this.networkBefore);
+    for (const key of [...this.linkDelays.keys()].sort((a, b) => a - b)) c.network.setLinkDelay(Math.floor(key / 65536), key % 65536, null);
+    this.linkDelays.clear();
     for (const [id, rate] of this.rateBefore) c.setClockRate(id, rate);
     this.rateBefore.clear();
     for (const [id, bytes] of this.capacityBefore) c.disk(id).setCapacity(bytes);
@@ -191,6 +195,8 @@ class NemesisImpl implements Nemesis {
         return this.membership(f, resolve);
       case 'network':
         return this.degrade(f);
+      case 'link-delay':
+        return this.linkDelay(f, resolve);
       default:
         return unreachable(f, 'fault');
     }
@@ -414,6 +420,27 @@ class NemesisImpl implements Nemesis {
     return r;
   }
 
+  /** One directed link slowed down: the newest active fault on a link sets its delay; when the last ends, the network's own. */
+  private linkDelay(f: Extract<Fault, { type: 'link-delay' }>, resolve: (r: NodeRef) => HostId | null): OpenRecord | null {
+    const from = resolve(f.from);
+    const to = resolve(f.to);
+    if (from === null || to === null || from === to) return null;
+    const net = this.d.control.network;
+    const key = from * 65536 + to;
+    const claim = { model: toLatencyModel(f.delay) };
+    const claims = this.linkDelays.get(key) ?? [];
+    assert(claims.length < LINKS_PER_FAULT_MAX, 'nemesis: too many delays on one link');
+    claims.push(claim);
+    this.linkDelays.set(key, claims);
+    net.setLinkDelay(from, to, claim.model);
+    return this.record('link-delay', [from, to], `delay ${from} → ${to}: ${describeLatency(claim.model)}`, f.for, () => {
+      const left = (this.linkDelays.get(key) ?? []).filter((x) => x !== claim);
+      if (left.length > 0) this.linkDelays.set(key, left);
+      else this.linkDelays.delete(key);
+      net.setLinkDelay(from, to, left.at(-1)?.model ?? null);
+    });
+  }
+
   private degrade(f: Extract<Fault, { type: 'network' }>): OpenRecord {
     const net = this.d.control.network;
     if (this.networkBefore === null) this.networkBefore = { delay: net.options.delay, lossRatio: net.options.lossRatio, duplicateRatio: net.options.duplicateRatio };
@@ -427,6 +454,21 @@ class NemesisImpl implements Nemesis {
       if (this.networkBefore !== null) net.update(this.networkBefore);
       this.networkBefore = null;
     });
+  }
+}
+
+/** `fixed 4000 ms`, `uniform 1–5 ms`, `log-normal median 2 ms`: a latency model in a label. */
+export function describeLatency(l: LatencyModel): string {
+  const msOf = (us: number): string => `${Math.round(us) / 1000}`;
+  switch (l.kind) {
+    case 'fixed':
+      return `fixed ${msOf(l.us)} ms`;
+    case 'uniform':
+      return `uniform ${msOf(l.minUs)}–${msOf(l.maxUs)} ms`;
+    case 'log-normal':
+      return `log-normal median ${msOf(l.medianUs)} ms`;
+    default:
+      return unreachable(l, 'latency model');
   }
 }
 

@@ -46,6 +46,43 @@ describe('resolveScenario', () => {
     expect(resolve({ durationMs: 1000, faults: [{ type: 'heal', at: 2000 }] })).toMatchObject({ ok: false, error: expect.stringContaining('faults[0].at') });
   });
 
+  it('a latency model of another kind replaces the default instead of merging into it', () => {
+    const r = resolve({ network: { delay: { kind: 'fixed', us: 700 } } });
+    expect(r.ok && r.scenario.network.delay).toEqual({ kind: 'fixed', us: 700 });
+    const same = resolve({ network: { delay: { kind: 'log-normal', medianUs: 2_000 } } });
+    expect(same.ok && same.scenario.network.delay).toEqual({ ...SCENARIO_DEFAULTS.network.delay, medianUs: 2_000 });
+  });
+
+  it('server options: readIndexReuseIdOnRetry is off unless asked for, and must be a boolean', () => {
+    expect(SCENARIO_DEFAULTS.server).toEqual({ readIndexReuseIdOnRetry: false });
+    expect(resolve({}, ['server.readIndexReuseIdOnRetry=true'])).toMatchObject({ ok: true, scenario: { server: { readIndexReuseIdOnRetry: true } } });
+    expect(resolve({ server: { readIndexReuseIdOnRetry: 'yes' } })).toEqual({ ok: false, error: 'my.json: server.readIndexReuseIdOnRetry: expected boolean, got string' });
+  });
+
+  it('a link-delay fault names two different members and a valid latency model', () => {
+    const ok = { type: 'link-delay', at: 10, from: 3, to: 'leader', delay: { kind: 'fixed', us: 4_000_000 }, for: 100 };
+    expect(resolve({ faults: [ok] }).ok).toBe(true);
+    expect(resolve({ faults: [{ ...ok, from: 4 }] })).toEqual({ ok: false, error: 'my.json: faults[0].from: member 4 does not exist (cluster.size + cluster.spares = 3)' });
+    expect(resolve({ faults: [{ ...ok, to: 3 }] })).toEqual({ ok: false, error: 'my.json: faults[0].to: a link joins two members (from and to are both 3)' });
+    expect(resolve({ faults: [{ ...ok, delay: { kind: 'uniform', minUs: 9, maxUs: 1 } }] })).toEqual({ ok: false, error: 'my.json: faults[0].delay.minUs: must not exceed maxUs (1)' });
+  });
+
+  it('pinned clients: none by default; member endpoints, a window inside the safety phase, a mix with some weight', () => {
+    expect(SCENARIO_DEFAULTS.workload.pinned).toEqual([]);
+    const p = { endpoints: [2], mix: { get: 1 }, startMs: 100, endMs: 900 };
+    const r = resolve({ durationMs: 1_000, workload: { pinned: [p] } });
+    expect(r.ok && r.scenario.workload.pinned).toEqual([p]);
+    const bad = (q: object) => resolve({ durationMs: 1_000, workload: { pinned: [p, { ...p, ...q }] } });
+    expect(bad({ endpoints: [4] })).toEqual({ ok: false, error: 'my.json: workload.pinned[1].endpoints[0]: member 4 does not exist (cluster.size + cluster.spares = 3)' });
+    expect(bad({ endpoints: [1, 1] })).toEqual({ ok: false, error: 'my.json: workload.pinned[1].endpoints[1]: member 1 is named twice' });
+    expect(bad({ endpoints: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/^my\.json: workload\.pinned\[1\]\.endpoints: /) });
+    expect(bad({ endMs: 1_001 })).toEqual({ ok: false, error: 'my.json: workload.pinned[1].endMs: 1001 is after the safety phase ends (durationMs 1000)' });
+    expect(bad({ startMs: 900 })).toEqual({ ok: false, error: 'my.json: workload.pinned[1].startMs: must be before endMs (900)' });
+    expect(bad({ mix: { put: 0 } })).toEqual({ ok: false, error: 'my.json: workload.pinned[1].mix: needs a kind with a positive weight' });
+    expect(bad({ mix: { gets: 1 } })).toMatchObject({ ok: false, error: expect.stringContaining('workload.pinned[1].mix') });
+    expect(bad({ thinkMs: -1 })).toMatchObject({ ok: false, error: expect.stringContaining('workload.pinned[1].thinkMs') });
+  });
+
   it('applies --set overrides in order, JSON when it parses, else a string', () => {
     const r = resolve({}, ['cluster.size=5', 'readMode=lease', 'cluster.size=7', 'faults=[{"type":"heal","at":5}]', 'faults[0].at=6']);
     expect(r.ok && r.scenario.cluster.size).toBe(7);

@@ -8,7 +8,7 @@
  */
 import type { z } from 'zod';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
-import { SCENARIO_DEFAULTS, scenarioSchema, type Fault, type NodeRef, type Scenario } from './schema.js';
+import { pinnedMix, SCENARIO_DEFAULTS, scenarioSchema, type Fault, type NodeRef, type PinnedClientOptions, type Scenario } from './schema.js';
 
 export type Resolved = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string };
 
@@ -55,9 +55,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Input over defaults: objects merge key by key, anything else (arrays included) replaces. */
+/**
+ * Input over defaults: objects merge key by key, anything else (arrays included) replaces — and so
+ * does an object of another `kind` (a latency model: `fixed` over `log-normal` keeps none of its fields).
+ */
 function mergeDefaults(base: unknown, over: unknown, depth: number): unknown {
   if (depth > DEPTH_MAX || !isPlainObject(base) || !isPlainObject(over)) return over;
+  if ('kind' in over && over.kind !== base.kind) return over;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeDefaults(base[k], v, depth + 1) : v;
   return out;
@@ -143,6 +147,10 @@ function checkRules(s: Scenario, crashPoints: readonly string[]): string | null 
   if (lat !== null) return lat;
   if (s.nemesis.endMs !== null && s.nemesis.endMs < s.nemesis.startMs) return 'nemesis.endMs: must not be before nemesis.startMs';
   const hosts = c.size + c.spares;
+  for (let i = 0; i < s.workload.pinned.length; i++) {
+    const problem = checkPinned(s.workload.pinned[i] as PinnedClientOptions, s.workload.mix, hosts, s.durationMs);
+    if (problem !== null) return `workload.pinned[${i}].${problem}`;
+  }
   for (let i = 0; i < s.faults.length; i++) {
     const problem = checkFault(s.faults[i] as Fault, hosts, s.durationMs, crashPoints);
     if (problem !== null) return `faults[${i}].${problem}`;
@@ -163,6 +171,19 @@ function checkLatency(l: Scenario['network']['delay'], path: string): string | n
   return l.minUs <= l.maxUs ? null : `${path}.minUs: must not exceed maxUs (${l.maxUs})`;
 }
 
+function checkPinned(p: PinnedClientOptions, workloadMix: Scenario['workload']['mix'], hosts: number, durationMs: number): string | null {
+  for (const [j, id] of p.endpoints.entries()) {
+    if (id > hosts) return `endpoints[${j}]: member ${id} does not exist (cluster.size + cluster.spares = ${hosts})`;
+    if (p.endpoints.indexOf(id) !== j) return `endpoints[${j}]: member ${id} is named twice`;
+  }
+  const startMs = p.startMs ?? 0;
+  const endMs = p.endMs ?? durationMs;
+  if (endMs > durationMs) return `endMs: ${endMs} is after the safety phase ends (durationMs ${durationMs})`;
+  if (startMs >= endMs) return `startMs: must be before endMs (${endMs})`;
+  if (!Object.values(pinnedMix(p, workloadMix)).some((weight) => weight > 0)) return 'mix: needs a kind with a positive weight';
+  return null;
+}
+
 function checkFault(f: Fault, hosts: number, durationMs: number, crashPoints: readonly string[]): string | null {
   if (f.at > durationMs) return `at: ${f.at} is after the safety phase ends (durationMs ${durationMs})`;
   for (const [field, ref] of nodeRefsOf(f)) {
@@ -170,6 +191,8 @@ function checkFault(f: Fault, hosts: number, durationMs: number, crashPoints: re
   }
   if (f.type === 'crash-point' && !crashPoints.includes(f.point)) return `point: unknown crash point ${JSON.stringify(f.point)} (expected one of ${crashPoints.join(', ')})`;
   if (f.type === 'clock' && f.jumpMs === undefined && f.rate === undefined) return 'jumpMs: a clock fault needs jumpMs or rate';
+  if (f.type === 'link-delay' && f.from === f.to && typeof f.from === 'number') return `to: a link joins two members (from and to are both ${f.from})`;
+  if (f.type === 'link-delay') return checkLatency(f.delay, 'delay');
   if (f.type === 'clock' && f.jumpMs !== undefined && !Number.isInteger(f.jumpMs * 1000)) return 'jumpMs: must be a whole number of µs';
   return null;
 }
@@ -193,6 +216,7 @@ export function nodeRefsOf(f: Fault): [string, NodeRef | 'all'][] {
     case 'bridge':
       return [['node', f.node] as [string, NodeRef], ...f.groups.flatMap((g, i) => g.map((r, j): [string, NodeRef] => [`groups[${i}][${j}]`, r]))];
     case 'cut-one-way':
+    case 'link-delay':
       return [['from', f.from], ['to', f.to]];
     case 'transfer-leader':
       return [['to', f.to]];

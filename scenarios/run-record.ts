@@ -105,8 +105,16 @@ export interface RunRecord {
   readonly virtualMs: number;
   /** Trace events emitted (kept or not). */
   readonly events: number;
+  /** Member host ids (= raft node ids), the spares included. */
   readonly members: readonly number[];
+  /**
+   * The workload's clients as the history names them: `Operation.client` indexes (0, 1, …; the
+   * pinned clients after the others), not host ids — watchers are not listed (they record no
+   * operations). Client `clients[i]` ran on host `clientHosts[i]`.
+   */
   readonly clients: readonly number[];
+  /** The host id each client of `clients` ran on (100, 101, …): how trace events (by host) meet the history. Absent in records from before it was added. */
+  readonly clientHosts?: readonly number[];
   readonly ops: { readonly ok: number; readonly fail: number; readonly unknown: number };
   readonly checks: Checks;
   readonly metrics: RunMetrics;

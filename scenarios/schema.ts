@@ -107,6 +107,11 @@ export const faultSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('transfer-leader'), at: ms('a time'), to: nodeRef }),
   z.strictObject({ type: z.literal('add-member'), at: ms('a time'), node: z.number().int().positive() }),
   z.strictObject({ type: z.literal('remove-member'), at: ms('a time'), node: nodeRef }),
+  /**
+   * One directed link's delay replaced by `delay` (a slow or congested path; messages stay in
+   * order): the kernel's per-link override. Undone after `for`, and in the liveness phase.
+   */
+  z.strictObject({ type: z.literal('link-delay'), at: ms('a time'), from: nodeRef, to: nodeRef, delay: latencySchema, for: forMs }),
   z.strictObject({
     type: z.literal('network'),
     at: ms('a time'),
@@ -153,21 +158,48 @@ const clusterSchema = z.strictObject({
   maxInflightMsgs: positiveInt(),
 });
 
+const mixSchema = z.strictObject({
+  get: z.number().nonnegative(),
+  put: z.number().nonnegative(),
+  delete: z.number().nonnegative(),
+  txn: z.number().nonnegative(),
+  range: z.number().nonnegative(),
+  /** Short-lived watches on one key, opened by clients between operations. */
+  watch: z.number().nonnegative(),
+});
+
+/** Most pinned clients: their hosts (from 100 + workload.clients) stay below the watchers' (200). */
+export const PINNED_CLIENTS_MAX = 16;
+
+/**
+ * A client process pinned to some members: it talks only to `endpoints` (clientv3 given those
+ * endpoints alone), issues its own `mix` from `startMs` until `endMs`, one call at a time, waiting
+ * `thinkMs` on average (exponential) between the end of a call and the next — 0: back to back.
+ * What a schedule needs when it must put reads on one member and writes on others (etcd #20418).
+ * In the history it is client `workload.clients + i`; on the network, host `100 + workload.clients + i`.
+ */
+const pinnedClientSchema = z.strictObject({
+  /** Member ids (1..size + spares), tried in this order. */
+  endpoints: z.array(z.number().int().positive()).min(1).max(CLUSTER_SIZE_MAX + SPARES_MAX),
+  /** Relative weights, a kind left out weighs 0 (default: the workload's mix). */
+  mix: mixSchema.partial().optional(),
+  /** First call no earlier than this (ms since the run began; default 0). */
+  startMs: ms('a time').optional(),
+  /** No call begins at or after this (default: the end of the safety phase). */
+  endMs: ms('a time').optional(),
+  /** Mean think time between calls (default 0: back to back). */
+  thinkMs: ms('a duration').optional(),
+  /** This client's call deadline (default: workload.requestTimeoutMs). */
+  requestTimeoutMs: z.number().positive().optional(),
+});
+
 const workloadSchema = z.strictObject({
   clients: z.number().int().min(0).max(CLIENTS_MAX),
   keys: positiveInt(),
   distribution: z.enum(['uniform', 'zipfian']),
   zipfExponent: z.number().positive(),
   /** Relative weights of the operations. */
-  mix: z.strictObject({
-    get: z.number().nonnegative(),
-    put: z.number().nonnegative(),
-    delete: z.number().nonnegative(),
-    txn: z.number().nonnegative(),
-    range: z.number().nonnegative(),
-    /** Short-lived watches on one key, opened by clients between operations. */
-    watch: z.number().nonnegative(),
-  }),
+  mix: mixSchema,
   /** Operations per second over all clients (each client runs one operation at a time). */
   ratePerS: z.number().positive(),
   /** Fraction of gets sent with serializable=true (checked by their own rule, not for linearizability). */
@@ -181,6 +213,8 @@ const workloadSchema = z.strictObject({
   /** Compact the store to (current revision − this) every compactEveryMs; 0 = never compact. */
   compactEveryMs: ms('a duration'),
   compactKeepRevisions: z.number().int().nonnegative(),
+  /** Clients pinned to given members, each with its own mix and time window (default none). */
+  pinned: z.array(pinnedClientSchema).max(PINNED_CLIENTS_MAX),
 });
 
 const checksSchema = z.strictObject({
@@ -211,6 +245,15 @@ export const scenarioSchema = z.strictObject({
     driftMax: z.number().min(0).max(0.5),
   }),
   workload: workloadSchema,
+  /** kv server options beyond the read mode. */
+  server: z.strictObject({
+    /**
+     * etcd #20418 (before PR #21399): a ReadIndex retried after 500 ms re-sends the *same* request
+     * id, so a deposed leader may count a late acknowledgement of the first send and release reads
+     * at its stale commit index. Default false (etcd's fix).
+     */
+    readIndexReuseIdOnRetry: z.boolean(),
+  }),
   faults: z.array(faultSchema).max(FAULTS_MAX),
   nemesis: nemesisSchema,
   liveness: z.strictObject({
@@ -228,6 +271,15 @@ export type FaultType = Fault['type'];
 export type NemesisOptions = Scenario['nemesis'];
 export type WorkloadOptions = Scenario['workload'];
 export type ClusterOptions = Scenario['cluster'];
+export type PinnedClientOptions = Scenario['workload']['pinned'][number];
+export type OpMixOptions = Scenario['workload']['mix'];
+
+/** A pinned client's whole mix: its own weights (a kind left out weighs 0), or the workload's. */
+export function pinnedMix(p: PinnedClientOptions, workloadMix: OpMixOptions): OpMixOptions {
+  const m = p.mix;
+  if (m === undefined) return workloadMix;
+  return { get: m.get ?? 0, put: m.put ?? 0, delete: m.delete ?? 0, txn: m.txn ?? 0, range: m.range ?? 0, watch: m.watch ?? 0 };
+}
 
 const NO_GENERATED_FAULTS: Record<NemesisKind, number> = { partition: 0, 'one-way': 0, crash: 0, pause: 0, 'disk-fault': 0, clock: 0, 'crash-point': 0, 'transfer-leader': 0 };
 
@@ -281,7 +333,9 @@ export const SCENARIO_DEFAULTS: Scenario = {
     requestTimeoutMs: 3_000,
     compactEveryMs: 0,
     compactKeepRevisions: 100,
+    pinned: [],
   },
+  server: { readIndexReuseIdOnRetry: false },
   faults: [],
   nemesis: { intervalMs: 0, faultMs: 1_000, startMs: 1_000, endMs: null, kinds: NO_GENERATED_FAULTS },
   liveness: { boundMs: 20_000 },

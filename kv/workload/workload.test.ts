@@ -106,3 +106,27 @@ describe('workload: runs', () => {
     expect(perTotal).toBeLessThan(700);
   });
 });
+
+describe('workload: a pinned client (window, pace, endpoints)', () => {
+  it('waits startUs before its first call, then calls back to back (thinkUsMean 0) until durationUs, only on its endpoints', () => {
+    const c = createTestCluster({ members: 3, node: fakeNodeBuilder(), seed: 'pinned' });
+    const o = resolveWorkloadOptions({ clients: 1, mix: { get: 1 }, startUs: 500_000, durationUs: 800_000, thinkUsMean: 0 });
+    const w = c.addProgram((ctx, env) => workloadClientFactory(env, [2], o, 0, c.random.fork('client/p0'))(ctx));
+    c.run(1_500_000);
+    const ops = c.history.finish();
+    expect(ops.length).toBeGreaterThan(50);
+    expect(Math.min(...ops.map((op) => op.call))).toBeGreaterThanOrEqual(500_000);
+    expect(Math.max(...ops.map((op) => op.call))).toBeLessThan(800_000);
+    // Back to back: each call begins when the one before it returned.
+    const sorted = [...ops].sort((a, b) => a.call - b.call);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]?.call).toBe(sorted[i - 1]?.return);
+    expect(w.finished).toBe(true);
+    const to = new Set(c.trace.events().filter((e) => e.kind === 'client.send' && e.host === 100).map((e) => e.fields.to));
+    expect([...to]).toEqual([2]);
+  });
+
+  it('rejects a start at or after the end, and a negative think time', () => {
+    expect(() => resolveWorkloadOptions({ startUs: 2_000_000, durationUs: 2_000_000 })).toThrow(/startUs/);
+    expect(() => resolveWorkloadOptions({ thinkUsMean: -1 })).toThrow(/thinkUsMean/);
+  });
+});

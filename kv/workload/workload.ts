@@ -7,8 +7,9 @@
  *
  * Each client runs one operation at a time (a Jepsen process): it waits an exponential think time
  * (mean = clients / ratePerS, so the offered total is `ratePerS` when calls are fast; or 1 / ratePerS
- * with `ratePerClient`), issues the
- * next operation (`op-generator.ts`), and waits for its outcome. Every call is recorded in the
+ * with `ratePerClient`; or `thinkUsMean`, where 0 is back to back), issues the next operation
+ * (`op-generator.ts`), and waits for its outcome. A client pinned to some members (a scenario's
+ * `workload.pinned`) is the same driver with its own endpoints, mix, `startUs` and `durationUs`. Every call is recorded in the
  * history by the client (ok / fail / unknown). Draws come from the streams `client/c<k>/ops` (which
  * operation, key, serializable or not) and `client/c<k>/timing` (think times), so changing the mix
  * never shifts the timing, and one client's draws never shift another's.
@@ -49,6 +50,13 @@ export interface WorkloadOptions {
   readonly requestTimeoutUs: Micros;
   /** How long clients issue operations (from their start). */
   readonly durationUs: Micros;
+  /** The first operation waits at least this long (from the client's start). Default 0. */
+  readonly startUs: Micros;
+  /**
+   * Mean think time between the end of one call and the next; 0 = back to back; null = from the
+   * rate (`clients / ratePerS`, or `1 / ratePerS` with `ratePerClient`). Default null.
+   */
+  readonly thinkUsMean: Micros | null;
   /** How long a `watch` operation keeps its watch open. */
   readonly watchHoldUs: Micros;
   /** Compaction period (client 0); 0 = never. */
@@ -68,6 +76,8 @@ export const WORKLOAD_DEFAULTS: WorkloadOptions = {
   watchers: 1,
   requestTimeoutUs: 3_000_000,
   durationUs: 10_000_000,
+  startUs: 0,
+  thinkUsMean: null,
   watchHoldUs: 1_000_000,
   compactEveryUs: 0,
   compactKeepRevisions: 100,
@@ -85,6 +95,8 @@ export function resolveWorkloadOptions(partial: Partial<WorkloadOptions> = {}): 
   check(Number.isSafeInteger(o.watchers) && o.watchers >= 0, 'watchers', 'an integer ≥ 0');
   check(posInt(o.requestTimeoutUs) && posInt(o.durationUs) && posInt(o.watchHoldUs), 'requestTimeoutUs', 'positive integers (with durationUs, watchHoldUs)');
   check(Number.isSafeInteger(o.compactEveryUs) && o.compactEveryUs >= 0, 'compactEveryUs', 'an integer ≥ 0');
+  check(Number.isSafeInteger(o.startUs) && o.startUs >= 0 && o.startUs < o.durationUs, 'startUs', 'an integer ≥ 0 below durationUs');
+  check(o.thinkUsMean === null || (Number.isSafeInteger(o.thinkUsMean) && o.thinkUsMean >= 0), 'thinkUsMean', 'null or an integer ≥ 0');
   check(Number.isSafeInteger(o.compactKeepRevisions) && o.compactKeepRevisions >= 0, 'compactKeepRevisions', 'an integer ≥ 0');
   for (const k of Object.keys(o.mix)) check((OP_KINDS as readonly string[]).includes(k), 'mix', `weights of ${OP_KINDS.join(', ')}`);
   return o;
@@ -141,7 +153,8 @@ class Driver implements WorkloadClient {
     const mix: OpMix = { get: 0, range: 0, put: 0, delete: 0, txn: 0, watch: 0, ...o.mix };
     this.gen = new OpGenerator(process, createKeyChooser(o.keys, o.distribution, o.zipfExponent), mix, o.serializableReadRatio);
     this.endUs = ctx.localNow() + o.durationUs;
-    this.scheduleNext();
+    if (o.startUs > 0) this.timer = ctx.setTimer(o.startUs, () => this.scheduleNext());
+    else this.scheduleNext();
     if (process === 0 && o.compactEveryUs > 0) ctx.setTimer(o.compactEveryUs, () => this.compact());
   }
 
@@ -164,8 +177,9 @@ class Driver implements WorkloadClient {
   private scheduleNext(): void {
     this.timer = -1;
     if (this.stopped) return;
-    const meanUs = ((this.o.ratePerClient ? 1 : this.o.clients) / this.o.ratePerS) * 1_000_000;
-    const thinkUs = Math.round(this.timing.exponential(meanUs, { min: 0, max: meanUs * 20 }));
+    const meanUs = this.o.thinkUsMean ?? ((this.o.ratePerClient ? 1 : this.o.clients) / this.o.ratePerS) * 1_000_000;
+    // Back to back draws nothing: the timing stream is left as it was.
+    const thinkUs = meanUs === 0 ? 0 : Math.round(this.timing.exponential(meanUs, { min: 0, max: meanUs * 20 }));
     if (this.ctx.localNow() + thinkUs >= this.endUs) return;
     this.timer = this.ctx.setTimer(thinkUs, () => this.issue());
   }

@@ -6,7 +6,7 @@ import { leaderCrash, noFsyncCrash, rollingRestarts, singleNodeRestartStaleRead 
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
 import { crashPoints, leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
-import { leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift, readModes } from './stale-reads.js';
+import { etcd20418, leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift, readModes } from './stale-reads.js';
 import { swarm } from './swarm.js';
 
 export const BUILTINS: readonly BuiltinScenario[] = [
@@ -27,6 +27,7 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   leaderMinority,
   noFsyncCrash,
   singleNodeRestartStaleRead,
+  etcd20418,
   crashPoints,
   swarm,
 ];

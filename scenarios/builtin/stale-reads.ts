@@ -99,3 +99,84 @@ export const readModes: BuiltinScenario = {
     ],
   }),
 };
+
+/**
+ * etcd #20418's fault schedule as kv/etcd-20418.test.ts found it, at fixed times. Members: 1 is
+ * the leader L1 (handed leadership at the start), 2 is M (the member whose ReadIndex is retried),
+ * 3 is F (its acknowledgements reach L1 late), 4 and 5 are G and H (they elect the new leader).
+ * Times from `T0_MS`, 500 ms after leadership has settled on member 1.
+ */
+const T0_MS = 3_000;
+const at = (ms: number): number => T0_MS + ms;
+/** F's acknowledgements reach L1 this late; the stale read comes back about this long after the pause. */
+const SLOW_MS = 4_000;
+const PAUSE_MS = 4_500;
+/**
+ * G's and H's acknowledgements reach L1 this late — the one change to the kv test's schedule. The
+ * pause must land while M's ReadIndex round is open at L1: its heartbeats sent, a quorum of answers
+ * not yet counted. On a LAN that is ~2 ms of each ~7 ms read (1 seed in 4); waiting 30 ms for G or
+ * H makes it most of the read. `--set faults[3].delay.us=0 --set faults[4].delay.us=0` gives back
+ * the original timing.
+ */
+const ACK_DELAY_MS = 30;
+/** The one-way cuts wait until G's and H's answers to the open round have reached L1 (a cut drops what is in flight). */
+const CUT_AFTER_MS = ACK_DELAY_MS + 10;
+const RESUME_L1_AFTER_MS = 2_505;
+const RESUME_M_AFTER_MS = 2_525;
+
+export const etcd20418: BuiltinScenario = {
+  name: 'etcd-20418',
+  summary: 'etcd #20418: a retried ReadIndex reuses its id, and a paused leader serves a stale read',
+  description:
+    'A bug found in etcd by Antithesis and fixed in PR #21399 ("Don\'t reuse same ReadIndex in retries"); ' +
+    'here `server.readIndexReuseIdOnRetry` is on, as etcd was before the fix. Five members: 1 leads, the ' +
+    'link 3 → 1 is slow (4 s), member 2 sends linearizable reads back to back, a client reads on 1 and ' +
+    'another writes through 4 and 5. Members 1 and 2 are paused (SIGSTOP) while a ReadIndex of 2 is open at ' +
+    '1, and cut off so that neither hears of the new term when 3, 4 and 5 elect a leader and new writes ' +
+    'succeed. Resumed, 1 still believes it leads and queues its client\'s read; 2\'s retry timer re-sends its ' +
+    'ReadIndex with the same id, and 1 counts the late acknowledgement from 3 of that id\'s first heartbeat ' +
+    'round towards the re-sent one — which releases the queued read with it, at 1\'s old commit index: a ' +
+    'stale read about 4 s after the pause, reported with the write it missed. The lesson: a request id must ' +
+    'name one attempt, or an answer to an old attempt completes a new one. Whether the pause lands while the ' +
+    'round is open depends on the seed (most do); --set server.readIndexReuseIdOnRetry=false (etcd\'s fix: a ' +
+    'new id per retry) passes in every seed. Acknowledgements from 4 and 5 to 1 take 30 ms here, to widen ' +
+    'that window.',
+  expect: 'fail',
+  scenario: () => ({
+    durationMs: at(PAUSE_MS + RESUME_M_AFTER_MS + 6_000),
+    cluster: { size: 5 },
+    // The kv test's LAN: a narrow delay, so that the round trips the schedule relies on are alike in every seed.
+    network: { delay: { kind: 'uniform', minUs: 300, maxUs: 1_500 } },
+    server: { readIndexReuseIdOnRetry: true },
+    workload: {
+      clients: 0,
+      keys: 1,
+      watchers: 0,
+      pinned: [
+        // On M: reads back to back for 210 ms, so that one is open when M is paused.
+        { endpoints: [2], mix: { get: 1 }, startMs: at(4_300), endMs: at(4_510), requestTimeoutMs: 20_000 },
+        // On L1: the read it will answer stale.
+        { endpoints: [1], mix: { get: 1 }, startMs: at(4_300), endMs: at(7_300), requestTimeoutMs: 20_000 },
+        // Writes through G and H: what the stale read misses.
+        { endpoints: [4, 5], mix: { put: 1 }, startMs: at(4_300), endMs: at(7_300), requestTimeoutMs: 2_000 },
+      ],
+    },
+    faults: [
+      // The first election is over by 2 s (election timeouts are 1–2 s); a second try if the first found none.
+      { type: 'transfer-leader', at: 2_000, to: 1 },
+      { type: 'transfer-leader', at: 2_500, to: 1 },
+      // At least SLOW_MS before the pause: until F's late answers flow, L1's CheckQuorum counts F out.
+      { type: 'link-delay', at: at(0), from: 3, to: 1, delay: { kind: 'fixed', us: SLOW_MS * 1_000 } },
+      { type: 'link-delay', at: at(0), from: 4, to: 1, delay: { kind: 'fixed', us: ACK_DELAY_MS * 1_000 } },
+      { type: 'link-delay', at: at(0), from: 5, to: 1, delay: { kind: 'fixed', us: ACK_DELAY_MS * 1_000 } },
+      { type: 'pause', at: at(PAUSE_MS), node: 1, for: RESUME_L1_AFTER_MS },
+      { type: 'pause', at: at(PAUSE_MS), node: 2, for: RESUME_M_AFTER_MS },
+      // Neither L1 nor M may hear of the new term: only F's slow link to L1 stays.
+      { type: 'cut-one-way', at: at(PAUSE_MS + CUT_AFTER_MS), from: 4, to: 1 },
+      { type: 'cut-one-way', at: at(PAUSE_MS + CUT_AFTER_MS), from: 5, to: 1 },
+      { type: 'cut-one-way', at: at(PAUSE_MS + CUT_AFTER_MS), from: 3, to: 2 },
+      { type: 'cut-one-way', at: at(PAUSE_MS + CUT_AFTER_MS), from: 4, to: 2 },
+      { type: 'cut-one-way', at: at(PAUSE_MS + CUT_AFTER_MS), from: 5, to: 2 },
+    ],
+  }),
+};
