@@ -6,7 +6,7 @@
  * An experiment runs every arm over the same seeds; an arm is one setting of the system (PreVote
  * on / off, a read mode, fsync on / off) applied to the same scenario with `--set` overrides.
  */
-import type { RunMetrics, RunRecord } from './run-record.js';
+import type { Checks, CheckStatus, RunMetrics, RunRecord } from './run-record.js';
 
 /** One seed of one arm: enough to list, sort and re-run it. */
 export interface ArmSeed {
@@ -15,17 +15,23 @@ export interface ArmSeed {
   /** `pass`, `fail` (a check failed: which, in `failed`) or `unknown` (checker budget). */
   readonly verdict: 'pass' | 'fail' | 'unknown';
   readonly failed: readonly string[];
+  /**
+   * Every check's own status in this run: `pass`, `fail`, `unknown`, or `skipped` (turned off for
+   * the arm, or not run after a broken invariant) — a skipped check is not a pass. Always set by
+   * `summarizeArm`; optional only so that records built by hand before it existed still type-check.
+   */
+  readonly checks?: Readonly<Record<keyof Checks, CheckStatus>>;
   readonly metrics: RunMetrics;
   /** The command that reproduces this run. */
   readonly reproduce: string;
 }
 
 export interface ArmResult {
-  /** Stable names scripts read: prevote-on/off, readindex/lease/lease-clock-drift/leader-local/serializable, checkquorum-on/off, fsync-on/off. */
+  /** Stable names scripts read: prevote-on/off, readindex/lease/lease-clock-drift/leader-local/serializable/readindex-reused-id/readindex-new-id, checkquorum-on/off, fsync-on/off. */
   readonly name: string;
   /** The settings that distinguish this arm (e.g. `{ preVote: true, checkQuorum: true }`). */
   readonly settings: Readonly<Record<string, unknown>>;
-  /** The built-in scenario the arm runs, and the overrides that make it this arm. */
+  /** The built-in scenario the arm runs (most arms share the experiment's; see `ArmSpec.scenario`), and the overrides that make it this arm. */
   readonly scenario: string;
   readonly overrides: readonly string[];
   /** Aggregates over the seeds, by the names the issue fixes (`isolatedTermRiseMax`, `violationSeeds`, …). */

@@ -8,7 +8,7 @@
  * Plus the pure parts: aggregation, the --json shape and the table.
  */
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName } from './experiments.js';
+import { armScenario, EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName } from './experiments.js';
 import { runJob } from './run-job.js';
 import type { RunRecord } from './run-record.js';
 
@@ -19,7 +19,7 @@ function runArms(name: ExperimentName, only?: readonly string[]) {
   const arms = spec.arms.filter((a) => only === undefined || only.includes(a.name));
   const results = arms.map((a) => {
     const records = SEEDS.map((seed) => {
-      const r = runJob({ id: 0, source: { kind: 'builtin', name: spec.scenario }, seed, overrides: a.overrides, trace: 'hash-only', full: false });
+      const r = runJob({ id: 0, source: { kind: 'builtin', name: armScenario(spec, a) }, seed, overrides: a.overrides, trace: 'hash-only', full: false });
       if (!r.ok) throw new Error(r.error);
       return r.record;
     });
@@ -76,8 +76,17 @@ describe('experiment readindex', () => {
     for (const r of recordsOf(x, 'serializable')) expect(r.checks.serializable.summary).toMatch(/serializable reads each saw a committed state/);
   });
 
+  it('etcd #20418 next to its fix: a reused ReadIndex id breaks linearizability on that bug\'s schedule, a new id per retry does not', () => {
+    expect(metricsOf(x, 'readindex-reused-id').violationSeeds).toBe(SEEDS.length);
+    expect(metricsOf(x, 'readindex-new-id').violationSeeds).toBe(0);
+    const arms = x.experiment.arms.filter((a) => a.name.startsWith('readindex-'));
+    expect(arms.map((a) => [a.name, a.scenario])).toEqual([['readindex-reused-id', 'etcd-20418'], ['readindex-new-id', 'etcd-20418']]);
+    expect(x.experiment.arms.find((a) => a.name === 'readindex')?.scenario).toBe('read-modes');
+    expect(x.experiment.explanation.at(-1)).toMatch(/same id broke linearizability in 2 seeds .* in 0\.$/);
+  });
+
   it('names the arms by read mode, with the issue\'s metrics', () => {
-    expect(x.experiment.arms.map((a) => a.name)).toEqual(['readindex', 'lease', 'lease-clock-drift', 'leader-local', 'serializable']);
+    expect(x.experiment.arms.map((a) => a.name)).toEqual(['readindex', 'lease', 'lease-clock-drift', 'leader-local', 'serializable', 'readindex-reused-id', 'readindex-new-id']);
     for (const a of x.experiment.arms) expect(Object.keys(a.metrics)).toEqual(expect.arrayContaining(['violationSeeds', 'staleReads', 'readLatencyMsP50', 'readLatencyMsP99']));
   });
 });
@@ -88,5 +97,13 @@ describe('experiment fsync', () => {
     expect(metricsOf(x, 'fsync-on').lostAckedWrites).toBe(0);
     expect(metricsOf(x, 'fsync-off').lostAckedWrites).toBeGreaterThan(0);
     expect(metricsOf(x, 'fsync-off').seedsWithLoss).toBe(SEEDS.length);
+  });
+
+  it('per seed, each check keeps its own status: the invariants both arms turn off are skipped, not passed', () => {
+    const x = runArms('fsync', ['fsync-on']);
+    const seeds = x.experiment.arms[0]?.seeds ?? [];
+    expect(seeds.map((s) => s.checks?.invariants)).toEqual(SEEDS.map(() => 'skipped'));
+    expect(seeds.map((s) => s.checks?.linearizable)).toEqual(SEEDS.map(() => 'pass'));
+    expect(seeds.map((s) => s.verdict)).toEqual(SEEDS.map(() => 'pass'));
   });
 });

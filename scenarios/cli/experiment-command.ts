@@ -12,7 +12,7 @@ import { indexEntryForExperiment, type IndexEntry } from '../../reports/index-pa
 import { writeExperimentReport, writeIndex } from '../../reports/write.js';
 import { EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import type { ExperimentResult } from '../experiment-record.js';
-import { EXPERIMENT_NAMES, EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName, type ExperimentSpec } from '../experiments.js';
+import { armScenario, EXPERIMENT_NAMES, EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName, type ExperimentSpec } from '../experiments.js';
 import type { JobResult, RunJob } from '../run-job.js';
 import type { RunRecord } from '../run-record.js';
 import { positiveIntOption, print, seedOption } from './io.js';
@@ -94,7 +94,7 @@ function planJobs(names: readonly ExperimentName[], seeds: readonly number[], fu
       for (const [i, seed] of seeds.entries()) {
         const keep = full && i === 0;
         ids.push(jobs.length);
-        jobs.push({ id: jobs.length, source: { kind: 'builtin', name: spec.scenario }, seed, overrides: arm.overrides, trace: keep ? 'keep' : 'hash-only', full: keep });
+        jobs.push({ id: jobs.length, source: { kind: 'builtin', name: armScenario(spec, arm) }, seed, overrides: arm.overrides, trace: keep ? 'keep' : 'hash-only', full: keep });
       }
       byArm.set(armKey(n, arm.name), ids);
     }
