@@ -17,6 +17,12 @@ import { reportCommand } from './cli/report-command.js';
 import { runCommand } from './cli/run-command.js';
 import { BudgetExhaustedError, CheckFailedError, EXIT_BAD_INPUT, UserInputError, exitCodeOf } from './errors.js';
 
+// `raftsim list | head -3`: the reader went away. Stop quietly, with the exit code so far, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+});
+
 const cli = yargs(hideBin(process.argv))
   .scriptName('raftsim')
   .usage('$0 <command> [options]\n\nA deterministic simulator of an etcd-style Raft + MVCC key-value store: run a scenario, fuzz seeds, compare settings.')
