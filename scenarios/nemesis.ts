@@ -25,7 +25,7 @@ import type { Scheduler } from '../sim/scheduler.js';
 import { ms as msToUs } from '../sim/time.js';
 import type { Trace } from '../sim/trace.js';
 import type { FaultRecord } from './run-record.js';
-import { toLatencyModel, type DiskFaultKind, type Fault, type NodeRef } from './schema.js';
+import { FAULTS_MAX, toLatencyModel, type DiskFaultKind, type Fault, type NodeRef } from './schema.js';
 
 /** What the nemesis may do to the cluster: the runner's cluster implements it. */
 export interface ClusterControl {
@@ -429,7 +429,7 @@ class NemesisImpl implements Nemesis {
     const key = from * 65536 + to;
     const claim = { model: toLatencyModel(f.delay) };
     const claims = this.linkDelays.get(key) ?? [];
-    assert(claims.length < LINKS_PER_FAULT_MAX, 'nemesis: too many delays on one link');
+    assert(claims.length < FAULTS_MAX, 'nemesis: more delays on one link than a timeline has faults');
     claims.push(claim);
     this.linkDelays.set(key, claims);
     net.setLinkDelay(from, to, claim.model);
