@@ -3,10 +3,10 @@
  * stopped, on disks cleared of the failures the nemesis injected and that were still waiting.
  *
  * The scenario is swarm seed 106 shrunk to its five faults (found when the runner's repeated
- * restarts in the liveness phase were taken out, before the nemesis cleared injected failures):
- * member 1 crashes at a failpoint, and its fsync EIO is injected while it is still getting back on
- * its feet; the fault's undo came and went without the failure being hit, so the liveness phase's
- * restart stopped at its first fsync and the cluster had no quorum.
+ * restarts in the liveness phase were taken out, before the nemesis cleared injected failures): a
+ * write ENOSPC on member 2 (for 106 ms) and an fsync EIO on member 1 (for 169 ms) are injected
+ * while neither writes its WAL; both undos come and go with the failures still waiting, and in the
+ * liveness phase member 1 stops at its next fsync and member 2 at its next append — no quorum.
  */
 import { describe, expect, it } from 'vitest';
 import { runJob } from './run-job.js';
@@ -28,13 +28,13 @@ const SEED_106_SHRUNK = {
 };
 
 describe('liveness phase', () => {
-  it('a member whose injected fsync EIO was still waiting restarts on a cleared disk and the cluster converges', () => {
+  it('injected failures still waiting when their faults are undone are cleared: the members run on and the cluster converges', () => {
     const r = runJob({ id: 0, source: { kind: 'file', path: 'swarm-106-shrunk.json', json: SEED_106_SHRUNK }, seed: 106, overrides: [], trace: 'keep', full: true });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.record.checks.liveness.status, r.record.checks.liveness.summary).toBe('pass');
     expect(r.record.checks.linearizable.status).toBe('pass');
-    // The fault was undone (its failure cleared) within the safety phase, and member 1 runs at the end.
+    // The faults were undone (their failures cleared) within the safety phase, and every member runs at the end.
     expect(r.record.trace.some((e) => e.kind === 'nemesis.undo' && e.fields.label === 'fsync-eio on 1')).toBe(true);
     expect(r.record.checks.liveness.details ?? []).toEqual([]);
   });
