@@ -30,9 +30,16 @@ export type AckedIndexer = (id: NodeId) => LogIndex | undefined;
 export function majorityCommittedIndex(c: MajorityConfig, acked: AckedIndexer): LogIndex {
   const n = c.size;
   if (n === 0) return INDEX_MAX;
+  // Insertion sort, ascending, as etcd does for small configs: a handful of voters, asked on
+  // every acknowledgement, where Array.sort's comparator calls cost more than the sort.
   const srt: number[] = [];
-  for (const id of c) srt.push(acked(id) ?? 0);
-  srt.sort((a, b) => a - b);
+  for (const id of c) {
+    const v = acked(id) ?? 0;
+    let i = srt.length;
+    srt.push(v);
+    for (; i > 0 && (srt[i - 1] as number) > v; i--) srt[i] = srt[i - 1] as number;
+    srt[i] = v;
+  }
   return srt[n - (Math.floor(n / 2) + 1)] as LogIndex;
 }
 
