@@ -1,8 +1,8 @@
 /**
  * From the runner's experiment result (scenarios/experiment-record.ts) to the report's input
  * (experiment-data.ts). Per-seed values are the seed's RunMetrics figures and its `extra` entries
- * (`isolatedTermRise`, `minorityLeaderMs` live there); the representative run record becomes its
- * term series.
+ * (`isolatedTermRise`, `minorityLeaderMs` live there); each check the seed skipped is named, so
+ * the report does not count it as a pass; the representative run record becomes its term series.
  */
 import type { ArmResult, ArmSeed, ExperimentResult } from '../scenarios/experiment-record.js';
 import type { RunMetrics } from '../scenarios/run-record.js';
@@ -32,7 +32,17 @@ export function seedValues(m: RunMetrics): Record<string, number> {
 }
 
 function seedData(s: ArmSeed): SeedData {
-  return { seed: s.seed, values: seedValues(s.metrics), verdict: s.verdict, failed: s.failed, reproduce: s.reproduce };
+  const skipped = Object.entries(s.checks).flatMap(([name, status]) => (status === 'skipped' ? [name] : []));
+  return { seed: s.seed, values: seedValues(s.metrics), verdict: s.verdict, failed: s.failed, skipped, reproduce: s.reproduce };
+}
+
+/** The built-in most arms run (the first arm's on a tie): the experiment's own; other arms name theirs. */
+function sharedScenario(arms: readonly ArmResult[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const a of arms) counts.set(a.scenario, (counts.get(a.scenario) ?? 0) + 1);
+  let best: string | undefined;
+  for (const [name, k] of counts) if (best === undefined || k > (counts.get(best) ?? 0)) best = name;
+  return best;
 }
 
 /** `reportHrefOf(arm)`: where the writer put the arm's representative run report (null: none). */
@@ -43,12 +53,13 @@ export function experimentDataOf(result: ExperimentResult, reportHrefOf: (arm: A
       name: a.name,
       settings: a.settings,
       overrides: a.overrides,
+      scenario: a.scenario,
       metrics: a.metrics,
       perSeed: a.seeds.map(seedData),
       representative: a.representative === null ? null : representativeOf(a.representative, reportHrefOf(a)),
     }),
   );
-  const scenario = result.arms[0]?.scenario;
+  const scenario = sharedScenario(result.arms);
   return {
     experiment: result.experiment,
     seeds: result.seedList,

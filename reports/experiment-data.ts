@@ -22,7 +22,7 @@ export interface ExperimentData {
   readonly title?: string;
   /** The question the experiment answers, in one sentence. */
   readonly question?: string;
-  /** The built-in scenario every arm runs. */
+  /** The built-in scenario the arms run (an arm may name its own: `ArmData.scenario`). */
   readonly scenario?: string;
   /** What was run, for the report's first paragraph (default: the report's own per experiment). */
   readonly description?: string;
@@ -36,12 +36,17 @@ export interface ExperimentData {
 }
 
 export interface ArmData {
-  /** Issue 8's arm names: `prevote-on`, `prevote-off`; `readindex`, `lease`, `lease-clock-drift`, `leader-local`, `serializable`; `checkquorum-on/off`; `fsync-on`, `fsync-off`. */
+  /** Issue 8's arm names: `prevote-on`, `prevote-off`; `readindex`, `lease`, `lease-clock-drift`, `leader-local`, `serializable`, `readindex-reused-id`, `readindex-new-id`; `checkquorum-on/off`; `fsync-on`, `fsync-off`. */
   readonly name: string;
   /** What this arm changed (e.g. `{preVote: true, checkQuorum: true}`), shown as given. */
   readonly settings: Readonly<Record<string, unknown>>;
   /** The `--set` overrides that make this arm, if known. */
   readonly overrides?: readonly string[];
+  /**
+   * The built-in this arm runs, if known. When it is not the experiment's `scenario`, the arm's
+   * figures (its latencies above all) belong to that other schedule: the report says so.
+   */
+  readonly scenario?: string;
   /** Aggregates over seeds, named as in issue 8 (`isolatedTermRiseMax`, `violationSeeds`, …). */
   readonly metrics: Readonly<Record<string, number>>;
   /** One entry per seed, in `seeds` order. */
@@ -57,6 +62,11 @@ export interface SeedData {
   /** The run's overall verdict, and the checks that failed (`linearizable`, …). */
   readonly verdict: 'pass' | 'fail' | 'unknown';
   readonly failed: readonly string[];
+  /**
+   * Checks that did not run in this seed (turned off for the arm, or not run after a broken
+   * invariant), if known: a skipped check is not a pass, and the report does not count it as one.
+   */
+  readonly skipped?: readonly string[];
   /** The command that reproduces this seed's run of this arm. */
   readonly reproduce: string;
 }

@@ -8,7 +8,7 @@ import { renderBarChart, renderDotPlot } from './charts-svg.js';
 import { faultColor } from './colors.js';
 import { escapeHtml, safeHref, withInlineCode } from './escape.js';
 import type { ArmData, ExperimentData, RepresentativeRun } from './experiment-data.js';
-import { armDistribution, armValues, explainExperiment, specOf, titleOf, violationSeeds, type ExplanationSection } from './experiment-view.js';
+import { armDistribution, armValues, checkedSeeds, explainExperiment, runsOtherScenario, seedVerdictText, specOf, titleOf, violationSeeds, type ExplanationSection } from './experiment-view.js';
 import { experimentStem } from './file-names.js';
 import { formatNumber, formatValue } from './format.js';
 import { renderPage } from './page.js';
@@ -61,7 +61,11 @@ function panelsHtml(result: ExperimentData): string {
   const panels: string[] = [];
   if (result.experiment === 'readindex') {
     const seeds = result.seeds.length;
-    panels.push(renderBarChart(result.arms.map((a) => ({ label: a.name, value: violationSeeds(a), note: `${violationSeeds(a)} of ${seeds} seeds` })), { width: WIDE_W, title: 'seeds with a linearizability violation', id: 'violation-seeds', max: Math.max(1, seeds) }));
+    const note = (a: ArmData): string => {
+      const checked = a.perSeed.length === 0 ? seeds : checkedSeeds(a, 'linearizable');
+      return checked === seeds ? `${violationSeeds(a)} of ${seeds} seeds` : `${violationSeeds(a)} of ${checked} seeds checked`;
+    };
+    panels.push(renderBarChart(result.arms.map((a) => ({ label: a.name, value: violationSeeds(a), note: note(a) })), { width: WIDE_W, title: 'seeds with a linearizability violation', id: 'violation-seeds', max: Math.max(1, seeds) }));
     panels.push(renderBarChart(result.arms.map((a) => ({ label: a.name, value: armValues(a, 'staleReads').reduce((s, v) => s + v, 0) })), { width: WIDE_W, title: 'stale reads, all seeds', id: 'stale-reads' }));
   }
   if (result.experiment === 'fsync') panels.push(renderBarChart(result.arms.map((a) => ({ label: a.name, value: armValues(a, 'lostAckedWrites').reduce((s, v) => s + v, 0) })), { width: WIDE_W, title: 'acknowledged writes lost, all seeds', id: 'lost-writes' }));
@@ -88,7 +92,8 @@ function tableColumns(result: ExperimentData): { metric: string; header: string 
 function armsTableHtml(result: ExperimentData): string {
   const cols = tableColumns(result);
   const head = `<tr><th>arm</th>${cols.map((c) => `<th class="num" title="${escapeHtml(c.metric)}">${escapeHtml(c.header)}</th>`).join('')}<th>settings</th></tr>`;
-  const rows = result.arms.map((a) => `<tr data-arm="${escapeHtml(a.name)}"><td><b>${escapeHtml(a.name)}</b></td>${cols.map((c) => `<td class="num">${cell(a.metrics[c.metric])}</td>`).join('')}<td class="mono">${escapeHtml(formatValue(a.settings, 120))}</td></tr>`);
+  const on = (a: ArmData): string => (runsOtherScenario(result, a) ? ` <span class="muted">on ${escapeHtml(a.scenario ?? '')}</span>` : '');
+  const rows = result.arms.map((a) => `<tr data-arm="${escapeHtml(a.name)}"><td><b>${escapeHtml(a.name)}</b>${on(a)}</td>${cols.map((c) => `<td class="num">${cell(a.metrics[c.metric])}</td>`).join('')}<td class="mono">${escapeHtml(formatValue(a.settings, 120))}</td></tr>`);
   return `<section><h2>The arms side by side</h2><table id="arms-table"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
@@ -97,7 +102,7 @@ function perSeedHtml(result: ExperimentData): string {
   const rows: string[] = [];
   for (const a of result.arms) {
     for (const s of a.perSeed.slice(0, SEED_ROWS_MAX)) {
-      rows.push(`<tr><td>${escapeHtml(a.name)}</td><td class="num">${s.seed}</td>${keys.map((k) => `<td class="num">${s.values[k] === undefined ? '—' : escapeHtml(formatNumber(s.values[k]))}</td>`).join('')}<td>${s.failed.length === 0 ? escapeHtml(s.verdict) : `${escapeHtml(s.verdict)}: ${escapeHtml(s.failed.join(', '))}`}</td><td class="mono">${escapeHtml(s.reproduce)}</td></tr>`);
+      rows.push(`<tr><td>${escapeHtml(a.name)}</td><td class="num">${s.seed}</td>${keys.map((k) => `<td class="num">${s.values[k] === undefined ? '—' : escapeHtml(formatNumber(s.values[k]))}</td>`).join('')}<td>${escapeHtml(seedVerdictText(s))}</td><td class="mono">${escapeHtml(s.reproduce)}</td></tr>`);
     }
   }
   const head = `<tr><th>arm</th><th class="num">seed</th>${keys.map((k) => `<th class="num">${escapeHtml(k)}</th>`).join('')}<th>verdict</th><th>reproduce</th></tr>`;
@@ -128,7 +133,7 @@ export function renderExperimentMarkdown(result: ExperimentData): string {
   sections.slice(0, 2).forEach(section);
   const cols = tableColumns(result);
   out.push('## The arms side by side', '', `| arm | ${cols.map((c) => mdEscape(c.header)).join(' | ')} |`, `| --- |${cols.map(() => ' ---: |').join('')}`);
-  for (const a of result.arms) out.push(`| ${mdEscape(a.name)} | ${cols.map((c) => cell(a.metrics[c.metric])).join(' | ')} |`);
+  for (const a of result.arms) out.push(`| ${mdEscape(a.name)}${runsOtherScenario(result, a) ? ` (on ${mdEscape(a.scenario ?? '')})` : ''} | ${cols.map((c) => cell(a.metrics[c.metric])).join(' | ')} |`);
   out.push('', '## Over all seeds', '', '| metric | arm | seeds | min | median | max | seeds > 0 |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const m of spec.metrics) {
     for (const a of result.arms) {

@@ -4,7 +4,7 @@
  * computed from the numbers — when the numbers are not what the mechanism predicts, the report says
  * so and names a seed to look at, rather than repeating the textbook.
  */
-import type { ArmData, ExperimentData } from './experiment-data.js';
+import type { ArmData, ExperimentData, SeedData } from './experiment-data.js';
 import { formatNumber, quantile } from './format.js';
 
 export interface Distribution {
@@ -45,6 +45,23 @@ export function armDistribution(arm: ArmData, key: string): Distribution {
 export function violationSeeds(arm: ArmData): number {
   if (arm.perSeed.length > 0) return arm.perSeed.filter((s) => s.failed.includes('linearizable')).length;
   return arm.metrics.violationSeeds ?? 0;
+}
+
+/** Seeds of `arm` in which `check` ran: a skipped check (turned off, or after a broken invariant) is no pass. */
+export function checkedSeeds(arm: ArmData, check: string): number {
+  return arm.perSeed.filter((s) => !(s.skipped ?? []).includes(check)).length;
+}
+
+/** `pass`, `fail: linearizable`, … and the checks that did not run: `pass; not checked: liveness`. */
+export function seedVerdictText(s: SeedData): string {
+  const verdict = s.failed.length === 0 ? s.verdict : `${s.verdict}: ${s.failed.join(', ')}`;
+  const skipped = s.skipped ?? [];
+  return skipped.length === 0 ? verdict : `${verdict}; not checked: ${skipped.join(', ')}`;
+}
+
+/** Whether `arm` ran a built-in other than the experiment's: its figures belong to that schedule. */
+export function runsOtherScenario(result: ExperimentData, arm: ArmData): boolean {
+  return arm.scenario !== undefined && result.scenario !== undefined && arm.scenario !== result.scenario;
 }
 
 export interface MetricSpec {
@@ -137,9 +154,17 @@ function whatWasRun(result: ExperimentData): string[] {
   const paragraphs: string[] = [];
   if (result.question !== undefined) paragraphs.push(result.question);
   paragraphs.push(result.description ?? specOf(result).defaultDescription);
-  const arms = result.arms.map((a) => `\`${a.name}\`${a.overrides === undefined || a.overrides.length === 0 ? '' : ` (${a.overrides.map((o) => `\`--set ${o}\``).join(' ')})`}`);
+  const onOther = (a: ArmData): string => (runsOtherScenario(result, a) ? ` on \`${a.scenario ?? ''}\`` : '');
+  const arms = result.arms.map((a) => `\`${a.name}\`${a.overrides === undefined || a.overrides.length === 0 ? '' : ` (${a.overrides.map((o) => `\`--set ${o}\``).join(' ')})`}${onOther(a)}`);
   const scenario = result.scenario === undefined ? '' : ` of the built-in scenario \`${result.scenario}\``;
   paragraphs.push(`${result.seeds.length} seeds${scenario}, each run once per arm: ${arms.join(', ')}.`);
+  const others = result.arms.filter((a) => runsOtherScenario(result, a));
+  if (others.length > 0) {
+    paragraphs.push(
+      `${others.map((a) => `\`${a.name}\``).join(', ')} ${others.length === 1 ? 'runs' : 'run'} a built-in other than \`${result.scenario ?? ''}\` (${[...new Set(others.map((a) => `\`${a.scenario ?? ''}\``))].join(', ')}), with its own cluster, faults and workload: ` +
+        'compare their figures — latencies above all — with each other, not with the other rows.',
+    );
+  }
   return paragraphs;
 }
 
@@ -200,6 +225,10 @@ const READ_MODE_WHY: Readonly<Record<string, string>> = {
   'lease-clock-drift': "`lease-clock-drift`: the same lease read with the old leader's clock running slow: it believes its lease still holds after the others have already elected a new leader and accepted writes, and answers with the old value.",
   'leader-local': '`leader-local`: whoever believes it is the leader answers from its own state, with no check. An isolated old leader goes on believing it, and goes on answering with values the majority has since overwritten.',
   serializable: "`serializable`: any member answers from its own state (etcd's `serializable: true`). Stale by design and documented as such; the linearizability check leaves these reads out and a separate rule checks them (each returns a value that was once current).",
+  'readindex-reused-id':
+    "`readindex-reused-id`: ReadIndex as etcd served it before PR #21399 (etcd #20418), on that bug's own schedule. A member whose ReadIndex request went unanswered re-sends it with the same request id. The leader is paused with a round for that id open, wakes up still believing it leads, and counts a late heartbeat acknowledgement from the id's first round towards the re-sent request — which also releases a read queued behind it, at the leader's old commit index, after the other members have elected a new leader and acknowledged writes: a stale read. The id named the request, not the attempt, so an answer to an old attempt completed a new one.",
+  'readindex-new-id':
+    "`readindex-new-id`: etcd's fix (PR #21399): every retry of a ReadIndex gets a new request id, so only acknowledgements of the current attempt count towards it; a late answer to an earlier attempt completes nothing, and the same schedule stays linearizable.",
 };
 
 function explainReadIndex(result: ExperimentData): ExplanationSection[] {
@@ -208,11 +237,12 @@ function explainReadIndex(result: ExperimentData): ExplanationSection[] {
     const stale = armValues(a, 'staleReads').reduce((s, v) => s + v, 0);
     const p50 = a.metrics.readLatencyMsP50 ?? armDistribution(a, 'readLatencyMsP50').median;
     const p99 = a.metrics.readLatencyMsP99 ?? armDistribution(a, 'readLatencyMsP99').median;
-    return `\`${a.name}\`: a linearizability violation in ${violationSeeds(a)} of ${seeds} seeds, ${n(stale)} stale reads in all; reads took ${n(p50)} ms at the median, ${n(p99)} ms at p99.`;
+    const label = runsOtherScenario(result, a) ? `\`${a.name}\` (on \`${a.scenario ?? ''}\`: its latencies belong to that schedule)` : `\`${a.name}\``;
+    return `${label}: a linearizability violation in ${violationSeeds(a)} of ${checkedText(a, seeds)}, ${n(stale)} stale reads in all; reads took ${n(p50)} ms at the median, ${n(p99)} ms at p99.`;
   });
   const notes: string[] = [];
   const ri = arm(result, 'readindex');
-  if (ri !== undefined) notes.push(violationSeeds(ri) === 0 ? 'ReadIndex had no violation in any seed: the expected result.' : `Unexpected: ReadIndex had a violation in ${violationSeeds(ri)} seeds — look at seed ${ri.perSeed.find((s) => s.failed.includes('linearizable'))?.seed ?? '?'}.`);
+  if (ri !== undefined) notes.push(noViolationNote(ri, 'ReadIndex', seeds) ?? `Unexpected: ReadIndex had a violation in ${violationSeeds(ri)} seeds — look at seed ${firstViolation(ri)}.`);
   const ser = arm(result, 'serializable');
   if (ser !== undefined && violationSeeds(ser) > 0) notes.push(`Unexpected: serializable reads were flagged by the linearizability check in ${violationSeeds(ser)} seeds; they should be left out of it.`);
   const local = arm(result, 'leader-local');
@@ -225,12 +255,54 @@ function explainReadIndex(result: ExperimentData): ExplanationSection[] {
         : `ReadIndex reads were not slower here: ${n(riP50)} ms at the median against ${n(localP50)} ms for leader-local ones. Its extra heartbeat round trip costs little next to the other delays in this scenario.`,
     );
   }
+  notes.push(...etcd20418Notes(result, seeds));
   const why = result.arms.map((a) => READ_MODE_WHY[a.name]).filter((s): s is string => s !== undefined);
   return [
     { heading: 'What happened', paragraphs: [...happened, ...notes] },
     { heading: 'Why', paragraphs: why.length > 0 ? why : ['(No read mode of this experiment has a stored explanation.)'] },
-    { heading: 'The fix', paragraphs: ["Serve linearizable reads through ReadIndex (etcd's default for `Range` without `serializable`). Lease-based reads trade that safety for latency and depend on bounded clock drift; leader-local reads are never safe under partitions."] },
+    { heading: 'The fix', paragraphs: [READ_FIX, ...(arm(result, 'readindex-reused-id') === undefined ? [] : [READ_ID_FIX])] },
   ];
+}
+
+const READ_FIX =
+  "Serve linearizable reads through ReadIndex (etcd's default for `Range` without `serializable`). Lease-based reads trade that safety for latency and depend on bounded clock drift; leader-local reads are never safe under partitions.";
+const READ_ID_FIX = 'And give every attempt of a ReadIndex its own request id (etcd PR #21399): an id that names the request rather than the attempt lets an answer to an earlier attempt complete a later one.';
+
+/** `20 seeds`, or `18 seeds checked (2 not: …)` when the linearizability check did not run in some. */
+function checkedText(a: ArmData, seeds: number): string {
+  if (a.perSeed.length === 0) return `${seeds} seeds`;
+  const checked = checkedSeeds(a, 'linearizable');
+  return checked === a.perSeed.length ? `${checked} seeds` : `${checked} seeds checked (not in ${a.perSeed.length - checked}: the check was off, or the run stopped at a broken invariant)`;
+}
+
+/** `<who> had no violation in any seed: the expected result` — said only of seeds that were checked; null if one failed. */
+function noViolationNote(a: ArmData, who: string, seeds: number): string | null {
+  if (violationSeeds(a) > 0) return null;
+  const checked = a.perSeed.length === 0 ? seeds : checkedSeeds(a, 'linearizable');
+  if (checked === seeds) return `${who} had no violation in any seed: the expected result.`;
+  return `${who} had no violation in the ${checked} seeds where linearizability was checked; ${seeds - checked} were not checked, so they say nothing either way.`;
+}
+
+function firstViolation(a: ArmData): string {
+  const s = a.perSeed.find((x) => x.failed.includes('linearizable'));
+  return s === undefined ? '?' : `${s.seed}: \`${s.reproduce}\``;
+}
+
+/** The etcd #20418 arms: the bug where the id is reused, none with a new id per retry (etcd's fix). */
+function etcd20418Notes(result: ExperimentData, seeds: number): string[] {
+  const notes: string[] = [];
+  const reused = arm(result, 'readindex-reused-id');
+  if (reused !== undefined) {
+    const v = violationSeeds(reused);
+    notes.push(
+      v > 0
+        ? `With the request id reused on a retry, etcd #20418's schedule broke linearizability in ${v} of ${checkedText(reused, seeds)}: a stale read served by a paused leader that counted an old acknowledgement (look at seed ${firstViolation(reused)}).`
+        : `With the request id reused on a retry, etcd #20418's schedule broke nothing in these seeds: the bug needs the pause to land while the leader's ReadIndex round is open, which depends on the seed; more seeds show it.`,
+    );
+  }
+  const fresh = arm(result, 'readindex-new-id');
+  if (fresh !== undefined) notes.push(noViolationNote(fresh, 'With a new id per retry (etcd\'s fix), ReadIndex on the same schedule', seeds) ?? `Unexpected: with a new id per retry ReadIndex still had a violation in ${violationSeeds(fresh)} seeds — look at seed ${firstViolation(fresh)}.`);
+  return notes;
 }
 
 function explainCheckQuorum(result: ExperimentData): ExplanationSection[] {

@@ -15,7 +15,7 @@ import { RUN_PAGE_SCRIPT } from './run-page-script.js';
 import { renderRunReport } from './run-report.js';
 import { buildRunView } from './run-view.js';
 import { base64, cspHashOf, sha256 } from './sha256.js';
-import { largeRecord, makeOp, makeRecord, prevoteExperiment, prevoteExperimentRecord, readIndexExperiment, staleReadRecord } from './test-fixtures.js';
+import { armSeed, largeRecord, makeOp, makeRecord, prevoteExperiment, prevoteExperimentRecord, readIndexExperiment, readIndexExperimentRecord, staleReadRecord } from './test-fixtures.js';
 import { renderTimelineSvg, timeAxis } from './timeline-svg.js';
 import { fileStem } from './file-names.js';
 import { writeExperimentReport, writeIndex, writeRunReport } from './write.js';
@@ -167,6 +167,49 @@ describe('experiment reports', () => {
     expect(text).toContain('ReadIndex had no violation in any seed');
     expect(text).toMatch(/`leader-local`: a linearizability violation in \d+ of 20 seeds/);
     expect(armDistribution(byName.get('readindex')!, 'staleReads').max).toBe(0);
+  });
+
+  it('explains the etcd #20418 arms, and says their latencies belong to their own scenario', () => {
+    const result = readIndexExperiment(20);
+    expect(result.scenario).toBe('read-modes');
+    const sections = explainExperiment(result);
+    const what = sections[0]!.paragraphs.join(' ');
+    expect(what).toContain('`readindex-reused-id`, `readindex-new-id` run a built-in other than `read-modes` (`etcd-20418`)');
+    expect(what).toContain('compare their figures — latencies above all — with each other, not with the other rows');
+    const happened = sections[1]!.paragraphs.join(' ');
+    expect(happened).toMatch(/`readindex-reused-id` \(on `etcd-20418`: its latencies belong to that schedule\): a linearizability violation in \d+ of 20 seeds/);
+    expect(happened).toMatch(/With the request id reused on a retry, etcd #20418's schedule broke linearizability in \d+ of 20 seeds/);
+    expect(happened).toContain("With a new id per retry (etcd's fix), ReadIndex on the same schedule had no violation in any seed: the expected result.");
+    expect(happened).not.toMatch(/`readindex` \(on/);
+    const why = sections[2]!.paragraphs;
+    expect(why.find((p) => p.startsWith('`readindex-reused-id`'))).toContain('the same request id');
+    expect(why.find((p) => p.startsWith('`readindex-new-id`'))).toContain('PR #21399');
+    expect(sections[3]!.paragraphs.join(' ')).toContain('its own request id (etcd PR #21399)');
+    expect(renderExperimentMarkdown(result)).toMatch(/\| readindex-new-id \(on etcd-20418\) \| 0 \|/);
+    expect(renderExperimentHtml(result)).toContain('<b>readindex-new-id</b> <span class="muted">on etcd-20418</span>');
+    // The experiment's scenario is the one most arms share, whichever arm comes first.
+    const record = readIndexExperimentRecord(2);
+    expect(experimentDataOf({ ...record, arms: [...record.arms].reverse() }).scenario).toBe('read-modes');
+  });
+
+  it('does not count a skipped check as a pass', () => {
+    const record = readIndexExperimentRecord(4);
+    // Seeds 1 and 2 of the readindex arm stopped at a broken invariant: no history check ran.
+    const stopped = (seed: number) => armSeed(seed, {}, ['invariants'], `r${seed}`, ['linearizable', 'serializable', 'watch', 'liveness']);
+    const arms = record.arms.map((a) => (a.name !== 'readindex' ? a : { ...a, seeds: a.seeds.map((s) => (s.seed <= 2 ? stopped(s.seed) : s)) }));
+    const data = experimentDataOf({ ...record, arms });
+    const ri = data.arms.find((a) => a.name === 'readindex')!;
+    expect(ri.perSeed.map((s) => s.skipped)).toEqual([['linearizable', 'serializable', 'watch', 'liveness'], ['linearizable', 'serializable', 'watch', 'liveness'], [], []]);
+    const happened = explainExperiment(data)[1]!.paragraphs.join(' ');
+    expect(happened).toContain('`readindex`: a linearizability violation in 0 of 2 seeds checked (not in 2: ');
+    expect(happened).not.toContain('ReadIndex had no violation in any seed');
+    expect(happened).toContain('ReadIndex had no violation in the 2 seeds where linearizability was checked; 2 were not checked');
+    const html = renderExperimentHtml(data);
+    expect(html).toContain('<td>fail: invariants; not checked: linearizable, serializable, watch, liveness</td>');
+    expect(html).toContain('0 of 2 seeds checked');
+    // A check turned off for a seed that otherwise passed is named too.
+    const off = experimentDataOf({ ...record, arms: [{ ...record.arms[0]!, seeds: [armSeed(1, {}, [], 'r1', ['watch'])] }] });
+    expect(renderExperimentHtml(off)).toContain('<td>pass; not checked: watch</td>');
   });
 
   it('renders HTML with side-by-side term charts and Markdown with the tables', () => {

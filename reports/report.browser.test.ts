@@ -169,7 +169,8 @@ describe.skipIf(skip)('reports in a real browser', () => {
     await page.screenshot({ path: join(OUT, 'experiment-prevote.png'), fullPage: true });
     const ri = await open(files[1]!.html, false);
     expect(await ri.page.locator('svg.bar-chart').count()).toBe(2);
-    expect(await ri.page.locator('#arms-table tbody tr').count()).toBe(5);
+    expect(await ri.page.locator('#arms-table tbody tr').count()).toBe(7);
+    expect(await ri.page.locator('body').textContent()).toContain('run a built-in other than read-modes (etcd-20418)');
     await ri.page.screenshot({ path: join(OUT, 'experiment-readindex.png'), fullPage: true });
     const idx = await open(index, false);
     // prevote: page, Markdown, JSON and one run per arm; readindex (no representative runs): 3; the run: 1.

@@ -5,12 +5,13 @@
  * write, so a read returns the old value (a stale read); meanwhile a follower crashes and restarts,
  * another is paused, a disk reports an error, and the partition heals.
  */
-import type { Checks, FaultRecord, RunMetrics, RunRecord, ViolationView } from '../scenarios/run-record.js';
+import type { Checks, CheckStatus, FaultRecord, RunMetrics, RunRecord, ViolationView } from '../scenarios/run-record.js';
 import type { Operation, OpStatus } from '../sim/history.js';
 import type { FieldValue, TraceEvent } from '../sim/trace.js';
 import type { ArmResult, ArmSeed, ExperimentResult } from '../scenarios/experiment-record.js';
 import { experimentDataOf } from './experiment-adapter.js';
 import type { ExperimentData } from './experiment-data.js';
+import { quantile } from './format.js';
 
 export class TraceBuilder {
   private readonly list: TraceEvent[] = [];
@@ -189,12 +190,18 @@ function prevoteTerms(inflate: boolean): TraceEvent[] {
   return t.events();
 }
 
-/** One seed of one arm as the runner summarizes it (scenarios/experiment-record.ts ArmSeed). */
-function armSeed(seed: number, metrics: Partial<RunMetrics>, failed: readonly string[], reproduce: string): ArmSeed {
-  return { seed, traceHash: '0000000000000000', verdict: failed.length > 0 ? 'fail' : 'pass', failed, metrics: { ...ZERO_METRICS, ...metrics }, reproduce };
+const CHECK_NAMES: readonly (keyof Checks)[] = ['invariants', 'linearizable', 'serializable', 'watch', 'liveness'];
+
+/**
+ * One seed of one arm as the runner summarizes it (scenarios/experiment-record.ts ArmSeed): the
+ * checks in `failed` failed, those in `skipped` did not run, every other one passed.
+ */
+export function armSeed(seed: number, metrics: Partial<RunMetrics>, failed: readonly (keyof Checks)[], reproduce: string, skipped: readonly (keyof Checks)[] = []): ArmSeed {
+  const checks = Object.fromEntries(CHECK_NAMES.map((c) => [c, failed.includes(c) ? 'fail' : skipped.includes(c) ? 'skipped' : 'pass'])) as Record<keyof Checks, CheckStatus>;
+  return { seed, traceHash: '0000000000000000', verdict: failed.length > 0 ? 'fail' : 'pass', failed, checks, metrics: { ...ZERO_METRICS, ...metrics }, reproduce };
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length / 2) - 1] ?? 0;
+const median = (xs: readonly number[]): number => quantile(xs, 0.5);
 
 /** A prevote experiment as the runner hands it over (scenarios' ExperimentResult), representative runs included. */
 export function prevoteExperimentRecord(seedCount = 20): ExperimentResult {
@@ -252,28 +259,36 @@ export function prevoteExperiment(seedCount = 20): ExperimentData {
   return experimentDataOf(prevoteExperimentRecord(seedCount));
 }
 
-/** A readindex experiment by hand (no representative runs): violations only where the read mode allows them. */
+/**
+ * A readindex experiment by hand (no representative runs): violations only where the read mode
+ * allows them. The last two arms run etcd #20418's own schedule (`etcd-20418`), as the runner's do:
+ * the id reused on a retry goes stale in most seeds, a new id per retry never does.
+ */
 export function readIndexExperimentRecord(seedCount = 20): ExperimentResult {
   const seedList = Array.from({ length: seedCount }, (_, i) => i + 1);
-  const modes: [string, number, number][] = [
-    ['readindex', 0, 2.4],
-    ['lease', 0.05, 1.1],
-    ['lease-clock-drift', 0.6, 1.1],
-    ['leader-local', 0.8, 0.9],
-    ['serializable', 0, 0.7],
+  const modes: [string, string, number, number, string][] = [
+    ['readindex', 'readindex', 0, 2.4, 'read-modes'],
+    ['lease', 'lease', 0.05, 1.1, 'read-modes'],
+    ['lease-clock-drift', 'lease', 0.6, 1.1, 'read-modes'],
+    ['leader-local', 'leader-local', 0.8, 0.9, 'read-modes'],
+    ['serializable', 'readindex', 0, 0.7, 'read-modes'],
+    ['readindex-reused-id', 'readindex', 0.9, 30, 'etcd-20418'],
+    ['readindex-new-id', 'readindex', 0, 30, 'etcd-20418'],
   ];
-  const arms = modes.map(([name, staleShare, latencyMs], i): ArmResult => {
+  const arms = modes.map(([name, readMode, staleShare, latencyMs, scenario], i): ArmResult => {
     const rnd = lcg(100 + i);
+    const reuse = scenario === 'etcd-20418' ? { readIndexReuseIdOnRetry: name === 'readindex-reused-id' } : {};
+    const overrides = [`readMode=${readMode}`, ...Object.entries(reuse).map(([k, v]) => `server.${k}=${v}`)];
     const seeds = seedList.map((seed) => {
       const stale = rnd() < staleShare ? 1 + Math.floor(rnd() * 4) : 0;
-      const failed = stale > 0 && name !== 'serializable' ? ['linearizable'] : [];
-      return armSeed(seed, { staleReads: stale, readLatencyMsP50: latencyMs + rnd() * 0.3, readLatencyMsP99: latencyMs * 3 + rnd() }, failed, `npx raftsim run read-modes --seed ${seed} --set readMode=${name}`);
+      const failed: (keyof Checks)[] = stale > 0 && name !== 'serializable' ? ['linearizable'] : [];
+      return armSeed(seed, { staleReads: stale, readLatencyMsP50: latencyMs + rnd() * 0.3, readLatencyMsP99: latencyMs * 3 + rnd() }, failed, `npx raftsim run ${scenario} --seed ${seed} ${overrides.map((o) => `--set ${o}`).join(' ')}`);
     });
     return {
       name,
-      settings: { readMode: name },
-      scenario: 'read-modes',
-      overrides: [`readMode=${name}`],
+      settings: { readMode, ...reuse },
+      scenario,
+      overrides,
       metrics: { violationSeeds: seeds.filter((s) => s.failed.length > 0).length, staleReads: seeds.reduce((n, s) => n + s.metrics.staleReads, 0), readLatencyMsP50: latencyMs, readLatencyMsP99: latencyMs * 3 },
       seeds,
       representative: null,

@@ -17,10 +17,9 @@ export interface ArmSeed {
   readonly failed: readonly string[];
   /**
    * Every check's own status in this run: `pass`, `fail`, `unknown`, or `skipped` (turned off for
-   * the arm, or not run after a broken invariant) — a skipped check is not a pass. Always set by
-   * `summarizeArm`; optional only so that records built by hand before it existed still type-check.
+   * the arm, or not run after a broken invariant) — a skipped check is not a pass.
    */
-  readonly checks?: Readonly<Record<keyof Checks, CheckStatus>>;
+  readonly checks: Readonly<Record<keyof Checks, CheckStatus>>;
   readonly metrics: RunMetrics;
   /** The command that reproduces this run. */
   readonly reproduce: string;
