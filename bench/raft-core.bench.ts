@@ -16,9 +16,9 @@ import fc from 'fast-check';
 import type { Benchmark, Figure } from './run.js';
 import { createRandom } from '../sim/random.js';
 import { SafetyChecker } from '../raft/invariants.js';
-import { MemoryCluster } from '../raft/core/memory-cluster.js';
-import { actionArb, observe, runAction } from '../raft/core/random-schedule.js';
-import { measureTermInflation } from '../raft/core/term-inflation.js';
+import { MemoryCluster } from '../raft/testing/memory-cluster.js';
+import { actionArb, observe, runAction } from '../raft/testing/random-schedule.js';
+import { measureTermInflation } from '../raft/testing/term-inflation.js';
 
 function best(fn: () => number, runs = 3): number {
   fn();

@@ -6,6 +6,9 @@
  * 2. Imports point one way, sim ← raft ← kv ← scenarios → reports: sim imports only sim; raft
  *    imports sim and raft; kv imports sim, raft and kv; scenarios imports anything; reports
  *    imports runtime code only from reports, and only types (`import type`) from elsewhere.
+ * 3. The raft core is a pure state machine: its files import raft/core, sim/assert and the
+ *    Random type, and no package — test support (fast-check schedules, in-memory clusters,
+ *    script harnesses) lives in raft/testing.
  * Sources are scanned with comments and string contents blanked out, so a doc comment that
  * says "no Math.random" is not a violation, while `${Date.now()}` inside a template is.
  */
@@ -194,7 +197,24 @@ function check(repoPath: string, src: string): Violation[] {
       violations.push({ file: repoPath, line: imp.line, what: `${layer} ${imp.typeOnly ? 'type-imports' : 'imports'} ${target} (${layer} may import ${allowed.join(', ')}${layer === 'reports' && !imp.typeOnly ? '; other layers as `import type` only' : ''})` });
     }
   }
+  violations.push(...checkCore(repoPath, imports));
   return violations.sort((a, b) => a.line - b.line);
+}
+
+/** What a raft/core file may import besides raft/core: sim/assert, and the Random type of sim/random. */
+const CORE_RUNTIME_EXTRA = new Set(['sim/assert.ts']);
+const CORE_TYPE_EXTRA = new Set(['sim/assert.ts', 'sim/random.ts']);
+
+function checkCore(repoPath: string, imports: Scanned['imports']): Violation[] {
+  if (!repoPath.startsWith('raft/core/')) return [];
+  const out: Violation[] = [];
+  for (const imp of imports) {
+    const target = imp.spec.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(repoPath), imp.spec)).split('\\').join('/').replace(/\.js$/, '.ts') : null;
+    const extra = imp.typeOnly ? CORE_TYPE_EXTRA : CORE_RUNTIME_EXTRA;
+    if (target !== null && (target.startsWith('raft/core/') || extra.has(target))) continue;
+    out.push({ file: repoPath, line: imp.line, what: `raft/core ${imp.typeOnly ? 'type-imports' : 'imports'} ${target ?? imp.spec} (the core imports raft/core, sim/assert and the Random type; test support lives in raft/testing)` });
+  }
+  return out;
 }
 
 /** Repository paths of the .ts sources under the layers (tests excluded). */
@@ -255,6 +275,19 @@ describe('architecture', () => {
     expect(check('raft/core/raft.ts', `import { assert } from '../../sim/assert.js';\nimport { log } from './log.js';`)).toEqual([]);
     expect(render(check('kv/server.ts', `import { run } from '../scenarios/runner.js';`))).toEqual(['kv/server.ts:1 kv imports scenarios/runner.js (kv may import sim, raft, kv)']);
     expect(check('scenarios/runner.ts', `import { render } from '../reports/html.js';\nimport { store } from '../kv/mvcc/store.js';`)).toEqual([]);
+  });
+
+  it('the raft core imports only itself, sim/assert and the Random type', () => {
+    const ok = [`import { assert } from '../../sim/assert.js';`, `import type { Random } from '../../sim/random.js';`, `import { RawNode } from './raw-node.js';`].join('\n');
+    expect(check('raft/core/x.ts', ok)).toEqual([]);
+    const bad = [`import fc from 'fast-check';`, `import { createRandom } from '../../sim/random.js';`, `import { MemoryCluster } from '../testing/memory-cluster.js';`, `import type { Trace } from '../../sim/trace.js';`].join('\n');
+    expect(render(check('raft/core/y.ts', bad)).map((v) => v.replace(/ \(the core.*$/, ''))).toEqual([
+      'raft/core/y.ts:1 raft/core imports fast-check',
+      'raft/core/y.ts:2 raft/core imports sim/random.ts',
+      'raft/core/y.ts:3 raft/core imports raft/testing/memory-cluster.ts',
+      'raft/core/y.ts:4 raft/core type-imports sim/trace.ts',
+    ]);
+    expect(check('raft/testing/z.ts', bad)).toEqual([]);
   });
 
   it('nothing under sim/, raft/, kv/, scenarios/ reads the real world, and imports point one way', () => {

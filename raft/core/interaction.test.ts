@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../sim/random.js';
-import { parseScript, renderScript } from './datadriven.js';
-import { InteractionEnv } from './interaction-env.js';
+import { parseScript, renderScript } from '../testing/datadriven.js';
+import { InteractionEnv } from '../testing/interaction-env.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const update = process.env['UPDATE'] === '1';

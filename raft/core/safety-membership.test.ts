@@ -17,9 +17,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../sim/random.js';
 import { SafetyChecker } from '../invariants.js';
-import { MemoryCluster } from './memory-cluster.js';
-import type { Action } from './random-schedule.js';
-import { actionArb, converges, observe, runAction } from './random-schedule.js';
+import { MemoryCluster } from '../testing/memory-cluster.js';
+import type { Action } from '../testing/random-schedule.js';
+import { actionArb, converges, observe, runAction } from '../testing/random-schedule.js';
 import type { ConfChange, ConfChangeSingle, ConfState, NodeId } from './types.js';
 
 type MembershipAction =

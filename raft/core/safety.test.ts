@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../sim/random.js';
 import { SafetyChecker } from '../invariants.js';
-import { MemoryCluster } from './memory-cluster.js';
-import { actionArb, converges, observe, runAction } from './random-schedule.js';
+import { MemoryCluster } from '../testing/memory-cluster.js';
+import { actionArb, converges, observe, runAction } from '../testing/random-schedule.js';
 
 function safetyProperty(size: number, flags: { preVote: boolean; checkQuorum: boolean }, seed: string) {
   return fc.property(fc.array(actionArb(size), { minLength: 100, maxLength: 400, size: 'max' }), (actions) => {

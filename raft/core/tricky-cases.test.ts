@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../sim/random.js';
 import type { Config } from './config.js';
-import { MemoryCluster } from './memory-cluster.js';
+import { MemoryCluster } from '../testing/memory-cluster.js';
 import type { Message } from './messages.js';
 import type { LogIndex, NodeId, Term } from './types.js';
 

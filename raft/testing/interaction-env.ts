@@ -11,21 +11,21 @@
  */
 import { assert } from '../../sim/assert.js';
 import type { Random } from '../../sim/random.js';
-import { decodeConfChange } from './conf-change-codec.js';
-import type { Config } from './config.js';
-import type { CmdArg } from './datadriven.js';
-import type { RaftEvent } from './events.js';
-import { describeEvent } from './events.js';
-import type { Message } from './messages.js';
-import { describeEntry, describeMessage, describeSnapshot } from './messages.js';
-import type { Ready } from './raw-node.js';
-import { RawNode } from './raw-node.js';
-import type { InitialState, Storage, StorageResult } from './storage.js';
-import { MemoryStorage, ok } from './storage.js';
+import { decodeConfChange } from '../core/conf-change-codec.js';
+import type { Config } from '../core/config.js';
+import type { RaftEvent } from '../core/events.js';
+import { describeEvent } from '../core/events.js';
+import type { Message } from '../core/messages.js';
+import { describeEntry, describeMessage, describeSnapshot } from '../core/messages.js';
+import type { Ready } from '../core/raw-node.js';
+import { RawNode } from '../core/raw-node.js';
+import type { InitialState, Storage, StorageResult } from '../core/storage.js';
+import { MemoryStorage, ok } from '../core/storage.js';
 import type {
   ConfChange, ConfChangeSingle, ConfChangeTransition, ConfState, Entry, LogIndex, NodeId, Snapshot, Term,
-} from './types.js';
-import { EMPTY_CONF_STATE, bytesKey, nodeId } from './types.js';
+} from '../core/types.js';
+import { EMPTY_CONF_STATE, bytesKey, nodeId } from '../core/types.js';
+import type { CmdArg } from './datadriven.js';
 
 /** The storage of a node in the env: its snapshot is always the latest applied state (as etcd's harness). */
 class HistoryStorage implements Storage {

@@ -9,15 +9,15 @@
  */
 import { assert } from '../../sim/assert.js';
 import type { Random } from '../../sim/random.js';
-import { decodeConfChange } from './conf-change-codec.js';
-import type { Config } from './config.js';
-import type { Message } from './messages.js';
-import type { Ready } from './raw-node.js';
-import { RawNode } from './raw-node.js';
-import type { InitialState, Storage, StorageResult } from './storage.js';
-import { MemoryStorage, ok } from './storage.js';
-import type { ConfChange, ConfState, Entry, LogIndex, NodeId, Snapshot, Term } from './types.js';
-import { EMPTY_CONF_STATE } from './types.js';
+import { decodeConfChange } from '../core/conf-change-codec.js';
+import type { Config } from '../core/config.js';
+import type { Message } from '../core/messages.js';
+import type { Ready } from '../core/raw-node.js';
+import { RawNode } from '../core/raw-node.js';
+import type { InitialState, Storage, StorageResult } from '../core/storage.js';
+import { MemoryStorage, ok } from '../core/storage.js';
+import type { ConfChange, ConfState, Entry, LogIndex, NodeId, Snapshot, Term } from '../core/types.js';
+import { EMPTY_CONF_STATE } from '../core/types.js';
 
 export interface ClusterOptions {
   /** Every node of the run, members or not. */

@@ -11,7 +11,7 @@
 import { assert } from '../../sim/assert.js';
 import type { Random } from '../../sim/random.js';
 import { MemoryCluster } from './memory-cluster.js';
-import type { NodeId, Term } from './types.js';
+import type { NodeId, Term } from '../core/types.js';
 
 export interface TermInflationOptions {
   readonly preVote: boolean;

@@ -14,7 +14,7 @@ describe('datadriven', () => {
   });
 
   it('renders every testdata script back byte for byte', () => {
-    const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'core', 'testdata');
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.txt'))) {
       const src = readFileSync(join(dir, f), 'utf8');
       const segs = parseScript(src);
