@@ -19,44 +19,18 @@ import type { Message } from '../core/messages.js';
 import { describeEntry, describeMessage, describeSnapshot } from '../core/messages.js';
 import type { Ready } from '../core/raw-node.js';
 import { RawNode } from '../core/raw-node.js';
-import type { InitialState, Storage, StorageResult } from '../core/storage.js';
-import { MemoryStorage, ok } from '../core/storage.js';
+import { MemoryStorage } from '../core/storage.js';
 import type {
   ConfChange, ConfChangeSingle, ConfChangeTransition, ConfState, Entry, LogIndex, NodeId, Snapshot, Term,
 } from '../core/types.js';
 import { EMPTY_CONF_STATE, bytesKey, nodeId } from '../core/types.js';
+import { AppliedStateStorage } from './applied-state-storage.js';
 import type { CmdArg } from './datadriven.js';
-
-/** The storage of a node in the env: its snapshot is always the latest applied state (as etcd's harness). */
-class HistoryStorage implements Storage {
-  constructor(
-    readonly mem: MemoryStorage,
-    private readonly latest: () => Snapshot,
-  ) {}
-  initialState(): InitialState {
-    return this.mem.initialState();
-  }
-  entries(lo: LogIndex, hi: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
-    return this.mem.entries(lo, hi, maxSizeBytes);
-  }
-  term(i: LogIndex): StorageResult<Term> {
-    return this.mem.term(i);
-  }
-  firstIndex(): LogIndex {
-    return this.mem.firstIndex();
-  }
-  lastIndex(): LogIndex {
-    return this.mem.lastIndex();
-  }
-  snapshot(): StorageResult<Snapshot> {
-    return ok(this.latest());
-  }
-}
 
 interface EnvNode {
   readonly id: NodeId;
   readonly raw: RawNode;
-  readonly storage: HistoryStorage;
+  readonly storage: AppliedStateStorage;
   readonly electionTick: number;
   readonly heartbeatTick: number;
   /** Snapshots of the (appender) state machine after each applied entry. */
@@ -229,7 +203,7 @@ export class InteractionEnv {
       assert(mem.applySnapshot(snap).ok, 'add-nodes: cannot apply the bootstrap snapshot');
     }
     const history: Snapshot[] = [snap];
-    const storage = new HistoryStorage(mem, () => history[history.length - 1] as Snapshot);
+    const storage = new AppliedStateStorage(mem, () => history[history.length - 1] as Snapshot);
     const config: Config = {
       id, electionTick: 3, heartbeatTick: 1, storage, random: this.opts.randomFor(id), applied: index as LogIndex,
       maxInflightMsgs: opts['inflight'] !== undefined ? Number(opts['inflight']) : 2 ** 31 - 1,

@@ -14,10 +14,10 @@ import type { Config } from '../core/config.js';
 import type { Message } from '../core/messages.js';
 import type { Ready } from '../core/raw-node.js';
 import { RawNode } from '../core/raw-node.js';
-import type { InitialState, Storage, StorageResult } from '../core/storage.js';
-import { MemoryStorage, ok } from '../core/storage.js';
+import { MemoryStorage } from '../core/storage.js';
 import type { ConfChange, ConfState, Entry, LogIndex, NodeId, Snapshot, Term } from '../core/types.js';
 import { EMPTY_CONF_STATE } from '../core/types.js';
+import { AppliedStateStorage } from './applied-state-storage.js';
 
 export interface ClusterOptions {
   /** Every node of the run, members or not. */
@@ -34,32 +34,6 @@ export interface ClusterOptions {
   readonly onSnapshot?: (id: NodeId, index: LogIndex) => void;
   /** Called when a node restarts (its applied index goes back to its snapshot). */
   readonly onRestart?: (id: NodeId) => void;
-}
-
-/** The node's storage, whose snapshot is always its current applied state (as etcd's harness). */
-class AppliedStateStorage implements Storage {
-  constructor(
-    readonly mem: MemoryStorage,
-    private readonly current: () => Snapshot,
-  ) {}
-  initialState(): InitialState {
-    return this.mem.initialState();
-  }
-  entries(lo: LogIndex, hi: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
-    return this.mem.entries(lo, hi, maxSizeBytes);
-  }
-  term(i: LogIndex): StorageResult<Term> {
-    return this.mem.term(i);
-  }
-  firstIndex(): LogIndex {
-    return this.mem.firstIndex();
-  }
-  lastIndex(): LogIndex {
-    return this.mem.lastIndex();
-  }
-  snapshot(): StorageResult<Snapshot> {
-    return ok(this.current());
-  }
 }
 
 /** The state machine as of an applied index. */
