@@ -16,6 +16,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import type { Benchmark, Figure } from './run.js';
+import { cpuMs, medianCpuMs } from './measure.js';
 import { concurrentEtcdHistory } from '../kv/check-history-fixtures.js';
 import type { ConcurrentHistoryOptions } from '../kv/check-history-fixtures.js';
 import { etcdModel } from '../kv/model.js';
@@ -29,18 +30,6 @@ import { registerModel, registerSchemas } from '../sim/check/register-model.js';
 const CORPUS = new URL('../../shared/corpus/porcupine/', import.meta.url);
 const PORCUPINE_TOTAL_MS = 612;
 const RUNS = 5;
-
-function cpuMs(fn: () => void): number {
-  const t0 = process.cpuUsage();
-  fn();
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -78,7 +67,7 @@ function corpus(): Figure[] {
   let total = 0;
   let etcd = 0;
   for (const h of histories) {
-    const ms = median(Array.from({ length: RUNS }, () => cpuMs(() => checkOnce(h))));
+    const ms = medianCpuMs(() => checkOnce(h), RUNS);
     total += ms;
     if (h.file.startsWith('etcd_')) etcd += ms;
     figures.push({ bench: `check.corpus.${h.file.replace(/\.jsonl$/, '')}.ms`, value: round(ms), unit: 'ms' });
@@ -107,7 +96,7 @@ function etcdHistories(): Figure[] {
       steps = r.steps;
     };
     run();
-    const ms = median(Array.from({ length: RUNS }, () => cpuMs(run)));
+    const ms = medianCpuMs(run, RUNS);
     figures.push({ bench: `check.etcd.${name}.ms`, value: round(ms), unit: 'ms' });
     figures.push({ bench: `check.etcd.${name}.steps`, value: steps, unit: 'steps' });
   }

@@ -12,6 +12,7 @@
  * Clocks are read here on purpose: this is a benchmark, not the simulation.
  */
 import type { Benchmark } from './run.js';
+import { bestRateWith } from './measure.js';
 import { createHosts } from '../sim/host.js';
 import { createRandom } from '../sim/random.js';
 import { createScheduler } from '../sim/scheduler.js';
@@ -20,23 +21,6 @@ import { createTestCluster, realNodeBuilder } from '../kv/cluster-test-harness.j
 import { createFakeRaftNode } from '../kv/server/fake-raft-node.js';
 import { createKvServer, type KvServer } from '../kv/server/server.js';
 import { resolveWorkloadOptions, workloadClientFactory } from '../kv/workload/workload.js';
-
-function best(fn: () => { units: number; extra?: Record<string, number> }, runs = 3): { rate: number; extra: Record<string, number> } {
-  fn();
-  let rate = 0;
-  let extra: Record<string, number> = {};
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.cpuUsage();
-    const r = fn();
-    const used = process.cpuUsage(t0);
-    const s = (used.user + used.system) / 1e6;
-    if (r.units / s > rate) {
-      rate = r.units / s;
-      extra = Object.fromEntries(Object.entries(r.extra ?? {}).map(([k, v]) => [k, v / s]));
-    }
-  }
-  return { rate: Math.round(rate), extra };
-}
 
 function serverPuts(): { units: number } {
   const k = { scheduler: createScheduler(), trace: createTrace({ mode: 'hash-only' }), random: createRandom('bench') };
@@ -71,12 +55,12 @@ function clusterRun(): { units: number; extra: Record<string, number> } {
 export const benchmarks: Benchmark[] = [
   {
     name: 'kv-server',
-    run: () => [{ bench: 'kv-server.applied_puts_per_s', value: best(serverPuts).rate, unit: 'puts/s' }],
+    run: () => [{ bench: 'kv-server.applied_puts_per_s', value: bestRateWith(serverPuts).rate, unit: 'puts/s' }],
   },
   {
     name: 'kv-cluster',
     run: () => {
-      const r = best(clusterRun);
+      const r = bestRateWith(clusterRun);
       return [
         { bench: 'kv-cluster.ops_per_s', value: r.rate, unit: 'ops/s' },
         { bench: 'kv-cluster.virtual_s_per_s', value: Math.round((r.extra.virtual ?? 0) * 100) / 100, unit: 'virtual s/s' },

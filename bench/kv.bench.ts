@@ -15,30 +15,13 @@
  * wall time (the machine is shared). Clocks are read here on purpose: this is a benchmark.
  */
 import type { Benchmark, Figure } from './run.js';
+import { bestRate, cpuSeconds } from './measure.js';
 import { prefixEnd } from '../kv/api.js';
 import { createMvccStore, type MvccStore } from '../kv/mvcc/store.js';
 import { createWatchHub } from '../kv/watch/watchable-store.js';
 
 const KEYS = 10_000;
 const key = (i: number): string => `key/${String(i % KEYS).padStart(5, '0')}`;
-
-function cpuSeconds<T>(fn: () => T): [T, number] {
-  const t0 = process.cpuUsage();
-  const out = fn();
-  const used = process.cpuUsage(t0);
-  return [out, (used.user + used.system) / 1e6];
-}
-
-/** Best rate (units per CPU second) of `runs` timed runs of `fn`, which returns the units it did. */
-function best(fn: () => number, runs = 3): number {
-  fn();
-  let rate = 0;
-  for (let i = 0; i < runs; i++) {
-    const [units, s] = cpuSeconds(fn);
-    rate = Math.max(rate, units / s);
-  }
-  return Math.round(rate);
-}
 
 /** 10k keys × 10 versions: 100k revisions. */
 function filled(): MvccStore {
@@ -110,11 +93,11 @@ export const benchmarks: Benchmark[] = [
     run(): Figure[] {
       const store = filled();
       const figures: Figure[] = [
-        { bench: 'kv.mvcc.puts_per_s', value: best(puts), unit: 'puts/s' },
-        { bench: 'kv.mvcc.get_per_s', value: best(gets(store, 0)), unit: 'ranges/s' },
-        { bench: 'kv.mvcc.get_past_per_s', value: best(gets(store, Math.floor(store.rev() / 2))), unit: 'ranges/s' },
-        { bench: 'kv.mvcc.range100_per_s', value: best(ranges(store)), unit: 'ranges/s' },
-        { bench: 'kv.mvcc.txn_cas_per_s', value: best(casTxns), unit: 'txns/s' },
+        { bench: 'kv.mvcc.puts_per_s', value: bestRate(puts), unit: 'puts/s' },
+        { bench: 'kv.mvcc.get_per_s', value: bestRate(gets(store, 0)), unit: 'ranges/s' },
+        { bench: 'kv.mvcc.get_past_per_s', value: bestRate(gets(store, Math.floor(store.rev() / 2))), unit: 'ranges/s' },
+        { bench: 'kv.mvcc.range100_per_s', value: bestRate(ranges(store)), unit: 'ranges/s' },
+        { bench: 'kv.mvcc.txn_cas_per_s', value: bestRate(casTxns), unit: 'txns/s' },
       ];
       const [, compactS] = cpuSeconds(() => store.compact(Math.floor(store.rev() / 2)));
       const [bytes, snapS] = cpuSeconds(() => store.snapshot());
@@ -130,6 +113,6 @@ export const benchmarks: Benchmark[] = [
   },
   {
     name: 'kv.watch',
-    run: (): Figure[] => [{ bench: 'kv.watch.notified_events_per_s', value: best(watchNotify), unit: 'events/s (1010 watchers)' }],
+    run: (): Figure[] => [{ bench: 'kv.watch.notified_events_per_s', value: bestRate(watchNotify), unit: 'events/s (1010 watchers)' }],
   },
 ];

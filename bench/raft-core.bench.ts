@@ -14,23 +14,12 @@
  */
 import fc from 'fast-check';
 import type { Benchmark, Figure } from './run.js';
+import { bestRate } from './measure.js';
 import { createRandom } from '../sim/random.js';
 import { SafetyChecker } from '../raft/invariants.js';
 import { MemoryCluster } from '../raft/testing/memory-cluster.js';
 import { actionArb, observe, runAction } from '../raft/testing/random-schedule.js';
 import { measureTermInflation } from '../raft/testing/term-inflation.js';
-
-function best(fn: () => number, runs = 3): number {
-  fn();
-  let rate = 0;
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.cpuUsage();
-    const units = fn();
-    const used = process.cpuUsage(t0);
-    rate = Math.max(rate, units / ((used.user + used.system) / 1e6));
-  }
-  return Math.round(rate);
-}
 
 let stepped = 0;
 
@@ -88,14 +77,14 @@ export const benchmarks: Benchmark[] = [
   {
     name: 'raft-core',
     run(): Figure[] {
-      const commits = best(commitsRun);
+      const commits = bestRate(commitsRun);
       const steps = Math.round((commits * stepped) / 20_000);
       const off = termInflation(false);
       const on = termInflation(true);
       return [
         { bench: 'raft-core.commits_per_s', value: commits, unit: 'commits/s' },
         { bench: 'raft-core.steps_per_s', value: steps, unit: 'msgs/s' },
-        { bench: 'raft-core.fuzz.schedules_per_s', value: best(fuzzRun, 1), unit: 'schedules/s' },
+        { bench: 'raft-core.fuzz.schedules_per_s', value: bestRate(fuzzRun, 1), unit: 'schedules/s' },
         { bench: 'raft-core.term_inflation.prevote_off.term_rise', value: off.rise, unit: 'terms' },
         { bench: 'raft-core.term_inflation.prevote_off.leader_changes', value: off.changes, unit: 'changes' },
         { bench: 'raft-core.term_inflation.prevote_on.term_rise', value: on.rise, unit: 'terms' },

@@ -17,6 +17,7 @@
  * shared). Clocks are read here on purpose: this is a benchmark.
  */
 import type { Benchmark, Figure } from './run.js';
+import { bestRate, bestRateWith } from './measure.js';
 import { createDisks } from '../sim/disk.js';
 import { createHosts } from '../sim/host.js';
 import { createRandom } from '../sim/random.js';
@@ -28,23 +29,6 @@ import { runCrashScenario, SNAPSHOT_RECEIPT_POINTS, type CrashRole } from '../ra
 import { createTestCluster } from '../raft/node/test-cluster.js';
 import { createWal, openWal, type WalOptions } from '../raft/node/wal.js';
 import { encodeRecords, type WalRecord } from '../raft/node/wal-record.js';
-
-function cpuSeconds<T>(fn: () => T): [T, number] {
-  const t0 = process.cpuUsage();
-  const out = fn();
-  const used = process.cpuUsage(t0);
-  return [out, (used.user + used.system) / 1e6];
-}
-
-function best(fn: () => number, runs = 3): number {
-  fn();
-  let rate = 0;
-  for (let i = 0; i < runs; i++) {
-    const [units, s] = cpuSeconds(fn);
-    rate = Math.max(rate, units / Math.max(s, 1e-6));
-  }
-  return Math.round(rate);
-}
 
 const entry = (i: number): Entry => ({ term: 1 as Term, index: i as LogIndex, type: 'normal', data: new Uint8Array(100).fill(i & 0xff) });
 
@@ -62,11 +46,11 @@ const META = { nodeId: 1 as NodeId, clusterId: 1, peers: [1 as NodeId], bootstra
 function walFigures(): Figure[] {
   const records: WalRecord[] = Array.from({ length: 1000 }, (_, i) => ({ type: 'entry', entry: entry(i + 1) }));
   const bytesPerRun = encodeRecords(records, 0).bytes.length;
-  const encode = best(() => {
+  const encode = bestRate(() => {
     for (let i = 0; i < 20; i++) encodeRecords(records, i);
     return (20 * bytesPerRun) / 1e6;
   });
-  const save = best(() => {
+  const save = bestRate(() => {
     const created = createWal(diskWorld(), WAL_OPTS, META);
     if (!created.ok) throw new Error(created.error);
     for (let i = 0; i < 2000; i++) created.wal.save({ term: 1 as Term, vote: 0 as NodeId, commit: (i * 10) as LogIndex }, Array.from({ length: 10 }, (_, k) => entry(i * 10 + k + 1)), true);
@@ -76,7 +60,7 @@ function walFigures(): Figure[] {
   const created = createWal(disk, WAL_OPTS, META);
   if (!created.ok) throw new Error(created.error);
   for (let i = 0; i < 2000; i++) created.wal.save(null, Array.from({ length: 10 }, (_, k) => entry(i * 10 + k + 1)), true);
-  const replay = best(() => {
+  const replay = bestRate(() => {
     const opened = openWal(disk, WAL_OPTS);
     if (!opened.ok) throw new Error(opened.error);
     return opened.replayed.entryRecords.length;
@@ -89,25 +73,18 @@ function walFigures(): Figure[] {
 }
 
 function clusterFigures(): Figure[] {
-  const run = (): { events: number; committed: number } => {
+  const run = (): { units: number; extra: Record<string, number> } => {
     const c = createTestCluster({ seed: 1, node: { snapshotCount: 1000, catchUpEntries: 100 }, safetyCheckEveryUs: 0 });
     c.proposeSteadily(2_000, 20_000_000);
     c.runFor(20_500_000);
     c.checkConverged();
-    return { events: c.kernel.scheduler.eventsRun, committed: c.applied.size };
+    return { units: c.kernel.scheduler.eventsRun, extra: { committed: c.applied.size, virtualS: 20.5 } };
   };
-  run();
-  let cpuS = Number.POSITIVE_INFINITY;
-  let last = { events: 0, committed: 0 };
-  for (let i = 0; i < 2; i++) {
-    const [out, s] = cpuSeconds(run);
-    last = out;
-    cpuS = Math.min(cpuS, s);
-  }
+  const r = bestRateWith(run, 2);
   return [
-    { bench: 'raft.node.cluster.events_per_s', value: Math.round(last.events / cpuS), unit: 'events/s' },
-    { bench: 'raft.node.cluster.committed_per_s', value: Math.round(last.committed / cpuS), unit: 'entries/s' },
-    { bench: 'raft.node.cluster.virtual_s_per_s', value: Math.round((20.5 / cpuS) * 10) / 10, unit: 'virtual s/s' },
+    { bench: 'raft.node.cluster.events_per_s', value: r.rate, unit: 'events/s' },
+    { bench: 'raft.node.cluster.committed_per_s', value: Math.round(r.extra.committed ?? 0), unit: 'entries/s' },
+    { bench: 'raft.node.cluster.virtual_s_per_s', value: Math.round((r.extra.virtualS ?? 0) * 10) / 10, unit: 'virtual s/s' },
   ];
 }
 

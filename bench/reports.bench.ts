@@ -19,18 +19,7 @@ import { renderExperimentHtml, renderExperimentMarkdown } from '../reports/exper
 import { renderRunReport } from '../reports/run-report.js';
 import { largeRecord, prevoteExperiment, staleReadRecord } from '../reports/test-fixtures.js';
 import type { Benchmark, Figure } from './run.js';
-
-function bestCpuMs(fn: () => void, runs = 3): number {
-  fn();
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.cpuUsage();
-    fn();
-    const used = process.cpuUsage(t0);
-    best = Math.min(best, (used.user + used.system) / 1_000);
-  }
-  return Math.round(best);
-}
+import { bestCpuMs } from './measure.js';
 
 export const benchmarks: Benchmark[] = [
   {

@@ -14,6 +14,7 @@
  * low for one core. Clocks are read here on purpose: this is a benchmark, not the simulation.
  */
 import type { Benchmark, Figure } from './run.js';
+import { bestRate } from './measure.js';
 import { createChannels } from '../sim/channels.js';
 import { createDisks } from '../sim/disk.js';
 import { createHosts } from '../sim/host.js';
@@ -21,19 +22,6 @@ import { createNetwork } from '../sim/network.js';
 import { createRandom } from '../sim/random.js';
 import { createScheduler } from '../sim/scheduler.js';
 import { createTrace } from '../sim/trace.js';
-
-/** Best rate (units per CPU second) of `runs` timed runs of `fn`, which returns the units it did. */
-function best(fn: () => number, runs = 3): number {
-  fn(); // warm-up: let the JIT settle
-  let rate = 0;
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.cpuUsage();
-    const units = fn();
-    const used = process.cpuUsage(t0);
-    rate = Math.max(rate, units / ((used.user + used.system) / 1e6));
-  }
-  return Math.round(rate);
-}
 
 function schedulerRun(): number {
   const events = 3_000_000;
@@ -120,9 +108,9 @@ function figure(bench: string, value: number, unit: string): Figure {
 }
 
 export const benchmarks: Benchmark[] = [
-  { name: 'sim.scheduler', run: () => [figure('sim.scheduler.events_per_s', best(schedulerRun), 'events/s')] },
-  { name: 'sim.network', run: () => [figure('sim.network.msgs_per_s', best(networkRun), 'msgs/s')] },
-  { name: 'sim.channels', run: () => [figure('sim.channels.stream_msgs_per_s', best(streamRun), 'msgs/s')] },
-  { name: 'sim.trace', run: () => [figure('sim.trace.events_per_s', best(traceRun), 'events/s')] },
-  { name: 'sim.disk', run: () => [figure('sim.disk.appends_per_s', best(diskRun), 'appends/s')] },
+  { name: 'sim.scheduler', run: () => [figure('sim.scheduler.events_per_s', bestRate(schedulerRun), 'events/s')] },
+  { name: 'sim.network', run: () => [figure('sim.network.msgs_per_s', bestRate(networkRun), 'msgs/s')] },
+  { name: 'sim.channels', run: () => [figure('sim.channels.stream_msgs_per_s', bestRate(streamRun), 'msgs/s')] },
+  { name: 'sim.trace', run: () => [figure('sim.trace.events_per_s', bestRate(traceRun), 'events/s')] },
+  { name: 'sim.disk', run: () => [figure('sim.disk.appends_per_s', bestRate(diskRun), 'appends/s')] },
 ];
