@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../sim/trace.js';
-import type { NodeId } from '../core/types.js';
+import type { NodeId, Term } from '../core/types.js';
 import type { TestClusterOptions } from './test-cluster.js';
 import { createTestCluster } from './test-cluster.js';
 
@@ -306,6 +306,43 @@ describe('raft node', () => {
     // holding only the three bootstrap entries.
     expect(c.disks.of(f).names().filter((n) => n.startsWith('member/'))).toEqual([]);
     expect(() => c.restart(f)).toThrow(/durability: node \d applied up to \d+ but recovered only up to 3 /);
+  });
+
+  it('traces each message with its fields in a fixed order: type, to|from, term, the shape\'s own, then id', () => {
+    const own: Readonly<Record<string, readonly string[]>> = {
+      MsgApp: ['index', 'entries'],
+      MsgAppResp: ['index', 'reject'],
+      MsgVote: ['index'],
+      MsgPreVote: ['index'],
+      MsgVoteResp: ['reject'],
+      MsgPreVoteResp: ['reject'],
+      MsgSnap: ['index'],
+    };
+    const c = createTestCluster({ seed: 2, node: FAST, trace: { mode: 'keep', keepKinds: ['raft.send', 'raft.recv'] } });
+    c.proposeSteadily(5_000, 2_500_000);
+    c.runFor(600_000);
+    // A follower cut off past the leader's compaction: a snapshot and (pre-)votes go on the wire.
+    const f = aFollower(c);
+    c.network.isolate(f);
+    c.runFor(1_000_000);
+    c.network.heal();
+    c.runFor(1_500_000);
+    // The test cluster's wire carries no id: a receive without one has no id field.
+    const lead = c.leader() as NodeId;
+    const term = c.node(lead)?.status().term ?? (0 as Term);
+    c.node(lead)?.receive(f, { type: 'MsgHeartbeatResp', from: f, to: lead, term, context: new Uint8Array(0) }, `${f}.1.7`);
+    const seen = new Set<string>();
+    for (const e of c.kernel.trace.events()) {
+      const type = String(e.fields['type']);
+      const send = e.kind === 'raft.send';
+      const withId = send || e.fields['id'] !== undefined;
+      expect(Object.keys(e.fields), `${e.kind} ${type}`).toEqual(['type', send ? 'to' : 'from', 'term', ...(own[type] ?? []), ...(withId ? ['id'] : [])]);
+      if (send) expect(e.fields['id']).toMatch(new RegExp(`^${e.host}\\.1\\.\\d+$`));
+      seen.add(`${e.kind} ${type}${withId ? ' id' : ''}`);
+    }
+    for (const type of [...Object.keys(own), 'MsgHeartbeat']) expect(seen).toContain(`raft.send ${type} id`);
+    expect(seen).toContain('raft.recv MsgSnap');
+    expect(seen).toContain('raft.recv MsgHeartbeatResp id');
   });
 
   it('a leadership transfer asked of a follower is forwarded to the leader and hands over', () => {

@@ -52,8 +52,12 @@ export class Transport<W> {
   private closed = false;
   /** Ids handed out: the sequence number of this sender's next message. */
   private messageSeq = 0;
+  /** `<sender>.<incarnation>.`, fixed for the transport's life: an id is this plus the sequence. */
+  private readonly idPrefix: string;
 
-  constructor(private readonly opts: TransportOptions<W>) {}
+  constructor(private readonly opts: TransportOptions<W>) {
+    this.idPrefix = `${opts.self}.${opts.incarnation ?? 1}.`;
+  }
 
   /** MsgSnap sent whose outcome raft has not been told yet (a closed pipeline's are forgotten). */
   get snapshotsInFlight(): number {
@@ -92,7 +96,7 @@ export class Transport<W> {
    * reports pair a `raft.send` with its `raft.recv` exactly.
    */
   nextMessageId(): string {
-    return `${this.opts.self}.${this.opts.incarnation ?? 1}.${this.messageSeq++}`;
+    return this.idPrefix + this.messageSeq++;
   }
 
   /** Sends `m`; `id` (default: the next one) is its trace id, carried to the receiver through `wrap`. */
