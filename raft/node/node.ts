@@ -168,29 +168,11 @@ export interface RaftNodeOptions<W> {
   readonly dataDir?: string;
 }
 
-interface Resolved<W> {
-  readonly ctx: HostContext;
-  readonly disk: Disk;
-  readonly channels: Channels<W>;
-  readonly wrap: (m: Message, id: string) => W;
-  readonly peers: readonly NodeId[];
-  readonly stateMachine: StateMachine;
-  readonly crash: () => void;
-  readonly id: NodeId;
-  readonly bootstrap: boolean;
-  readonly clusterId: number;
+/** The options with every default filled in (`crashPoint` null when there is no hook). */
+type Resolved<W> = Required<Omit<RaftNodeOptions<W>, 'raft' | 'crashPoint'>> & {
   readonly raft: RaftTuning;
-  readonly tickUs: number;
-  readonly snapshotCount: number;
-  readonly catchUpEntries: number;
-  readonly walSegmentBytes: number;
-  readonly snapshotsKept: number;
-  readonly unsafeNoFsync: boolean;
-  readonly observer: NodeObserver;
   readonly crashPoint: ((name: CrashPoint) => boolean) | null;
-  readonly traceMessages: boolean;
-  readonly dataDir: string;
-}
+};
 
 /** The node as its composer sees it: the application's handle plus lifecycle and inspection. */
 export interface RaftNode extends RaftNodeHandle {
