@@ -14,16 +14,14 @@
 import type { Benchmark } from './run.js';
 import { bestRateWith } from './measure.js';
 import { createHosts } from '../sim/host.js';
-import { createRandom } from '../sim/random.js';
-import { createScheduler } from '../sim/scheduler.js';
-import { createTrace } from '../sim/trace.js';
 import { createTestCluster, realNodeBuilder } from '../kv/cluster-test-harness.js';
 import { createFakeRaftNode } from '../kv/server/fake-raft-node.js';
 import { createKvServer, type KvServer } from '../kv/server/server.js';
 import { resolveWorkloadOptions, workloadClientFactory } from '../kv/workload/workload.js';
+import { createKernel } from '../sim/kernel.js';
 
 function serverPuts(): { units: number } {
-  const k = { scheduler: createScheduler(), trace: createTrace({ mode: 'hash-only' }), random: createRandom('bench') };
+  const k = createKernel({ seed: 'bench', trace: { mode: 'hash-only' } });
   const hosts = createHosts<KvServer>(k);
   hosts.add(1);
   const server = hosts.start(1, (ctx) => {

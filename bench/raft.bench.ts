@@ -20,20 +20,18 @@ import type { Benchmark, Figure } from './run.js';
 import { bestRate, bestRateWith } from './measure.js';
 import { createDisks } from '../sim/disk.js';
 import { createHosts } from '../sim/host.js';
-import { createRandom } from '../sim/random.js';
-import { createScheduler } from '../sim/scheduler.js';
-import { createTrace } from '../sim/trace.js';
 import type { Entry, LogIndex, NodeId, Term } from '../raft/core/types.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { runCrashScenario, SNAPSHOT_RECEIPT_POINTS, type CrashRole } from '../raft/node/crash-scenario.js';
 import { createTestCluster } from '../raft/node/test-cluster.js';
 import { createWal, openWal, type WalOptions } from '../raft/node/wal.js';
 import { encodeRecords, type WalRecord } from '../raft/node/wal-record.js';
+import { createKernel } from '../sim/kernel.js';
 
 const entry = (i: number): Entry => ({ term: 1 as Term, index: i as LogIndex, type: 'normal', data: new Uint8Array(100).fill(i & 0xff) });
 
 function diskWorld() {
-  const kernel = { scheduler: createScheduler(), trace: createTrace({ mode: 'hash-only' }), random: createRandom(1) };
+  const kernel = createKernel({ seed: 1, trace: { mode: 'hash-only' } });
   const hosts = createHosts(kernel);
   hosts.add(1);
   hosts.start(1, () => null);

@@ -19,9 +19,9 @@ import { createChannels } from '../sim/channels.js';
 import { createDisks } from '../sim/disk.js';
 import { createHosts } from '../sim/host.js';
 import { createNetwork } from '../sim/network.js';
-import { createRandom } from '../sim/random.js';
 import { createScheduler } from '../sim/scheduler.js';
 import { createTrace } from '../sim/trace.js';
+import { createKernel } from '../sim/kernel.js';
 
 function schedulerRun(): number {
   const events = 3_000_000;
@@ -43,7 +43,7 @@ function schedulerRun(): number {
 }
 
 function kernel() {
-  const k = { scheduler: createScheduler(), trace: createTrace({ mode: 'hash-only' }), random: createRandom('bench') };
+  const k = createKernel({ seed: 'bench', trace: { mode: 'hash-only' } });
   const hosts = createHosts(k);
   for (let id = 1; id <= 4; id++) hosts.add(id);
   return { k, hosts };

@@ -12,17 +12,18 @@
  * test asks. Time is virtual µs.
  */
 import { HistoryRecorder, type Operation } from '../sim/history.js';
-import { createChannels, type ChannelOptions, type Channels } from '../sim/channels.js';
-import { createHosts, type HostContext, type HostId, type HostRegistry } from '../sim/host.js';
-import { createNetwork, type Network, type NetworkOptions } from '../sim/network.js';
-import { createRandom, type Random } from '../sim/random.js';
-import { createScheduler, type Scheduler } from '../sim/scheduler.js';
-import { createTrace, type Trace } from '../sim/trace.js';
+import type { ChannelOptions, Channels } from '../sim/channels.js';
+import type { Disks } from '../sim/disk.js';
+import type { HostContext, HostId, HostRegistry } from '../sim/host.js';
+import { createKernel, createWorld } from '../sim/kernel.js';
+import type { Network, NetworkOptions } from '../sim/network.js';
+import type { Random } from '../sim/random.js';
+import type { Scheduler } from '../sim/scheduler.js';
+import type { Trace } from '../sim/trace.js';
 import type { Micros } from '../sim/time.js';
 import { createKvClient, type ClientEnv, type ClientOptions, type KvClient } from './client/client.js';
 import { WatchLog } from './client/watch-client.js';
 import { memberFactory, raftNodeBuilder, type Member, type MemberNodeOptions, type NodeBuilder, type RaftNodeEnv } from './member.js';
-import { createDisks, type Disks } from '../sim/disk.js';
 import { createFakeRaftNode } from './server/fake-raft-node.js';
 import type { ReadMode, ServerOptions } from './server/options.js';
 import type { Wire } from './wire.js';
@@ -77,13 +78,14 @@ export interface TestCluster {
 export const FIRST_CLIENT_ID = 100;
 
 export function createTestCluster(o: TestClusterOptions): TestCluster {
-  const kernel = { scheduler: createScheduler(), trace: createTrace({ mode: o.keepTrace === false ? 'hash-only' : 'keep' }), random: createRandom(o.seed ?? 1) };
-  const hosts = createHosts<Program>(kernel);
+  const kernel = createKernel({ seed: o.seed ?? 1, trace: { mode: o.keepTrace === false ? 'hash-only' : 'keep' } });
   const memberIds = Array.from({ length: o.members }, (_, i) => i + 1);
-  for (const id of memberIds) hosts.add(id);
-  const network = createNetwork<Wire>(kernel, hosts, { delay: { kind: 'uniform', minUs: 300, maxUs: 1_500 }, ...o.network });
-  const channels = createChannels<Wire>(kernel, hosts, network, o.channels ?? {});
-  const disks = createDisks(kernel, hosts, { traceOps: false });
+  const { hosts, network, channels, disks } = createWorld<Program, Wire>(kernel, {
+    hosts: memberIds,
+    network: { delay: { kind: 'uniform', minUs: 300, maxUs: 1_500 }, ...o.network },
+    channels: o.channels ?? {},
+    disks: { traceOps: false },
+  });
   const node = o.node({ disks, channels, crashHost: (id) => hosts.crash(id), memberIds });
   const history = new HistoryRecorder();
   const watchLog = new WatchLog();

@@ -13,12 +13,12 @@
  * points, leader transfer, membership) and exposes what the online checks observe.
  */
 import { assert } from '../sim/assert.js';
-import { createChannels, type Channels } from '../sim/channels.js';
-import { createDisks, type Disk, type Disks } from '../sim/disk.js';
+import type { Channels } from '../sim/channels.js';
+import type { Disk, Disks } from '../sim/disk.js';
 import { HistoryRecorder } from '../sim/history.js';
-import { createHosts, type ClockSettings, type HostContext, type HostId, type HostRegistry, type HostState, type Kernel } from '../sim/host.js';
-import { createNetwork, type Network } from '../sim/network.js';
-import type { Random } from '../sim/random.js';
+import type { ClockSettings, HostContext, HostId, HostRegistry, HostState, Kernel } from '../sim/host.js';
+import { createWorld } from '../sim/kernel.js';
+import type { Network } from '../sim/network.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { ms as msToUs } from '../sim/time.js';
 import type { Trace } from '../sim/trace.js';
@@ -81,10 +81,8 @@ export interface SimCluster extends ClusterControl {
 
 export interface ClusterOptions {
   readonly scenario: Scenario;
-  readonly scheduler: Scheduler;
-  readonly trace: Trace;
-  /** The run's root stream. */
-  readonly random: Random;
+  /** The run's kernel (sim/kernel.ts `createKernel`): its random is the run's root stream. */
+  readonly kernel: Kernel;
   readonly hooks?: ClusterHooks;
 }
 
@@ -113,8 +111,7 @@ class Cluster implements SimCluster {
 
   constructor(private readonly o: ClusterOptions) {
     this.s = o.scenario;
-    this.kernel = { scheduler: o.scheduler, trace: o.trace, random: o.random };
-    this.hosts = createHosts<Program>(this.kernel);
+    this.kernel = o.kernel;
     const c = this.s.cluster;
     this.initialMembers = Array.from({ length: c.size }, (_, i) => i + 1);
     this.spares = Array.from({ length: c.spares }, (_, i) => c.size + i + 1);
@@ -138,25 +135,32 @@ class Cluster implements SimCluster {
       compactKeepRevisions: w.compactKeepRevisions,
     });
     this.conf = { index: 0, voters: this.initialMembers };
-    for (const id of [...this.initialMembers, ...this.spares]) this.hosts.add(id, { clock: this.drawClock(id) });
-    for (const id of [...this.clientIds, ...this.watcherIds]) this.hosts.add(id);
+    const members = new Set([...this.initialMembers, ...this.spares]);
     const n = this.s.network;
-    this.network = createNetwork<Wire>(this.kernel, this.hosts, { delay: toLatencyModel(n.delay), lossRatio: n.lossRatio, duplicateRatio: n.duplicateRatio });
-    this.channels = createChannels<Wire>(this.kernel, this.hosts, this.network);
     const d = this.s.disk;
-    this.disks = createDisks(this.kernel, this.hosts, {
-      ...(d.capacityBytes === null ? {} : { capacityBytes: d.capacityBytes }),
-      latency: { read: toLatencyModel(d.latency.read), write: toLatencyModel(d.latency.write), fsync: toLatencyModel(d.latency.fsync), meta: toLatencyModel(d.latency.meta) },
-      faults: d.faults,
+    const world = createWorld<Program, Wire>(this.kernel, {
+      hosts: [...members, ...this.clientIds, ...this.watcherIds],
+      // Members (and spares) get their clock's skew and drift; clients and watchers keep true time.
+      hostOptions: (id) => (members.has(id) ? { clock: this.drawClock(id) } : {}),
+      network: { delay: toLatencyModel(n.delay), lossRatio: n.lossRatio, duplicateRatio: n.duplicateRatio },
+      disks: {
+        ...(d.capacityBytes === null ? {} : { capacityBytes: d.capacityBytes }),
+        latency: { read: toLatencyModel(d.latency.read), write: toLatencyModel(d.latency.write), fsync: toLatencyModel(d.latency.fsync), meta: toLatencyModel(d.latency.meta) },
+        faults: d.faults,
+      },
     });
+    this.hosts = world.hosts;
+    this.network = world.network;
+    this.channels = world.channels;
+    this.disks = world.disks;
   }
 
   get scheduler(): Scheduler {
-    return this.o.scheduler;
+    return this.kernel.scheduler;
   }
 
   get trace(): Trace {
-    return this.o.trace;
+    return this.kernel.trace;
   }
 
   start(): void {
@@ -165,11 +169,11 @@ class Cluster implements SimCluster {
     const endpoints = this.hostIds();
     // Streams `client/c<k>` per workload client (kv/workload forks `ops` and `timing` below them).
     const load = this.s.workload;
-    for (const [k, id] of this.clientIds.slice(0, load.clients).entries()) this.hosts.start(id, workloadClientFactory(env, endpoints, this.workload, k, this.o.random.fork(`client/c${k}`)));
+    for (const [k, id] of this.clientIds.slice(0, load.clients).entries()) this.hosts.start(id, workloadClientFactory(env, endpoints, this.workload, k, this.kernel.random.fork(`client/c${k}`)));
     // Streams `client/p<i>` per pinned client: adding one never shifts the others' draws.
     for (const [i, p] of load.pinned.entries()) {
       const k = load.clients + i;
-      this.hosts.start(this.clientIds[k] as HostId, workloadClientFactory(env, p.endpoints, this.pinnedOptions(p), k, this.o.random.fork(`client/p${i}`)));
+      this.hosts.start(this.clientIds[k] as HostId, workloadClientFactory(env, p.endpoints, this.pinnedOptions(p), k, this.kernel.random.fork(`client/p${i}`)));
     }
     for (const [w, id] of this.watcherIds.entries()) this.hosts.start(id, watcherFactory(env, endpoints, this.workload, this.clientIds.length + w));
   }
@@ -203,7 +207,7 @@ class Cluster implements SimCluster {
 
   /** Skew within ±skewMsMax and drift within 1 ± driftMax, from the host's own `clock/<id>` stream. */
   private drawClock(id: HostId): ClockSettings {
-    const r = this.o.random.fork(`clock/${id}`);
+    const r = this.kernel.random.fork(`clock/${id}`);
     const { skewMsMax, driftMax } = this.s.clocks;
     const offsetUs = skewMsMax > 0 ? r.int(-msToUs(skewMsMax), msToUs(skewMsMax)) : 0;
     const rate = driftMax > 0 ? 1 + (r.float() * 2 - 1) * driftMax : 1;

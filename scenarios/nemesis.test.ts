@@ -8,20 +8,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDisks } from '../sim/disk.js';
 import { createHosts, type HostId } from '../sim/host.js';
+import { createKernel } from '../sim/kernel.js';
 import { createNetwork } from '../sim/network.js';
 import { createRandom } from '../sim/random.js';
-import { createScheduler } from '../sim/scheduler.js';
 import { ms } from '../sim/time.js';
-import { createTrace } from '../sim/trace.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
 import { createNemesis, type ClusterControl } from './nemesis.js';
 import { resolveScenario } from './resolve.js';
 import { SCENARIO_DEFAULTS, type Fault, type Scenario } from './schema.js';
 
 function harness(leaderOf: () => HostId | null = () => 1) {
-  const scheduler = createScheduler();
-  const trace = createTrace({ mode: 'keep' });
-  const kernel = { scheduler, trace, random: createRandom(1) };
+  const kernel = createKernel({ seed: 1 });
+  const { scheduler, trace } = kernel;
   const hosts = createHosts<object>(kernel);
   const members = [1, 2, 3];
   for (const id of [...members, 100]) hosts.add(id);

@@ -22,11 +22,11 @@
  */
 import { InvariantViolation } from '../sim/assert.js';
 import type { Operation } from '../sim/history.js';
-import type { HostId } from '../sim/host.js';
+import type { HostId, Kernel } from '../sim/host.js';
+import { createKernel } from '../sim/kernel.js';
 import { createRandom } from '../sim/random.js';
-import { createScheduler } from '../sim/scheduler.js';
 import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
-import { createTrace, type Trace, type TraceMode } from '../sim/trace.js';
+import type { Trace, TraceMode } from '../sim/trace.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { createCluster, type SimCluster } from './cluster.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
@@ -91,12 +91,15 @@ export function materializeForSeed(s: Scenario, seed: number): Scenario {
 }
 
 export function runScenario(o: RunOptions): RunRecord {
-  const root = createRandom(o.seed);
   const scenario = materializeForSeed(o.scenario, o.seed);
   const totalUs = msToUs(scenario.durationMs + scenario.liveness.boundMs);
-  const scheduler = createScheduler({ eventBudget: Math.ceil((totalUs / 1_000_000) * EVENTS_PER_VIRTUAL_S_MAX) + 1_000_000 });
-  const trace = createTrace(o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' });
-  const st = build(scenario, scheduler, trace, root);
+  const kernel = createKernel({
+    seed: o.seed,
+    scheduler: { eventBudget: Math.ceil((totalUs / 1_000_000) * EVENTS_PER_VIRTUAL_S_MAX) + 1_000_000 },
+    trace: o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' },
+  });
+  const scheduler = kernel.scheduler;
+  const st = build(scenario, kernel);
   st.cluster.start();
   if (scenario.checks.invariants) st.online.start();
 
@@ -126,7 +129,8 @@ export function runScenario(o: RunOptions): RunRecord {
   return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
 }
 
-function build(scenario: Scenario, scheduler: ReturnType<typeof createScheduler>, trace: Trace, root: ReturnType<typeof createRandom>): RunState {
+function build(scenario: Scenario, kernel: Kernel): RunState {
+  const { scheduler, trace, random: root } = kernel;
   const roles = new RoleTimeline();
   const termsAtFirstFault = new Map<HostId, number>();
   const applied = new AppliedLog();
@@ -134,9 +138,7 @@ function build(scenario: Scenario, scheduler: ReturnType<typeof createScheduler>
   const checking = scenario.checks.invariants;
   const cluster = createCluster({
     scenario,
-    scheduler,
-    trace,
-    random: root,
+    kernel,
     hooks: {
       onBoot: (id, inc) => online?.onBoot(id, inc),
       onApplyEntry: (id, e) => {

@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createChannels, type ChannelOptions, type StreamState } from './channels.js';
 import { createHosts } from './host.js';
 import { createNetwork, type NetworkOptions, type Via } from './network.js';
-import { createRandom } from './random.js';
-import { createScheduler } from './scheduler.js';
-import { createTrace } from './trace.js';
+import { createKernel } from './kernel.js';
 
 interface Got {
   readonly at: number;
@@ -16,7 +14,7 @@ interface Got {
 }
 
 function world(options: { net?: Partial<NetworkOptions>; chan?: Partial<ChannelOptions>; seed?: number } = {}) {
-  const k = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(options.seed ?? 1) };
+  const k = createKernel({ seed: options.seed ?? 1 });
   const hosts = createHosts(k);
   const net = createNetwork<number>(k, hosts, options.net ?? {});
   const chans = createChannels<number>(k, hosts, net, options.chan ?? {});

@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { createDisks, type DiskFaults, type DiskOptions } from './disk.js';
 import { createHosts } from './host.js';
 import { createRandom } from './random.js';
-import { createScheduler } from './scheduler.js';
-import { createTrace } from './trace.js';
+import { createKernel } from './kernel.js';
 
 function world(options: Partial<Omit<DiskOptions, 'faults'>> & { faults?: Partial<DiskFaults> } = {}, seed = 1) {
-  const k = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(seed) };
+  const k = createKernel({ seed });
   const hosts = createHosts(k);
   hosts.add(1);
   hosts.start(1, () => null);
@@ -313,6 +312,6 @@ describe('disk', () => {
     expect(() => disk.create('/abs')).toThrow(/bad path/);
     hosts.crash(1);
     expect(() => disk.append('a', text('x'))).toThrow(/while down/);
-    expect(() => createDisks({ scheduler: createScheduler(), trace: createTrace(), random: createRandom(1) }, hosts, { faults: { tornWriteRate: 2 } })).toThrow(/tornWriteRate/);
+    expect(() => createDisks(createKernel({ seed: 1 }), hosts, { faults: { tornWriteRate: 2 } })).toThrow(/tornWriteRate/);
   });
 });

@@ -554,8 +554,11 @@ function validateDiskOptions(o: DiskOptions): DiskOptions {
   return o;
 }
 
+/** Disk options as a caller gives them: any subset, latency and faults field by field. */
+export type DisksOptions = Partial<Omit<DiskOptions, 'latency' | 'faults'>> & { readonly latency?: Partial<DiskLatency>; readonly faults?: Partial<DiskFaults> };
+
 /** Disks for the hosts of `hosts`; `options` filled in from DISK_DEFAULTS (field by field for latency and faults) and validated. */
-export function createDisks(kernel: Kernel, hosts: HostView, options: Partial<Omit<DiskOptions, 'latency' | 'faults'>> & { readonly latency?: Partial<DiskLatency>; readonly faults?: Partial<DiskFaults> } = {}): Disks {
+export function createDisks(kernel: Kernel, hosts: HostView, options: DisksOptions = {}): Disks {
   const o: DiskOptions = {
     ...DISK_DEFAULTS,
     ...options,

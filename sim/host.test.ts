@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { InvariantViolation } from './assert.js';
 import { createHosts, type HostContext, type LifecycleEvent } from './host.js';
 import { createRandom } from './random.js';
-import { createScheduler } from './scheduler.js';
-import { createTrace } from './trace.js';
+import { createKernel } from './kernel.js';
 
 function kernel(seed = 1) {
-  return { scheduler: createScheduler(), trace: createTrace(), random: createRandom(seed) };
+  return createKernel({ seed });
 }
 
 /** A program that ticks every `periodUs` of local time and logs (virtual time, local time). */

@@ -8,13 +8,11 @@
  * `workerData` (a list of jobs) and posts their `{ hash, events }` back: the cross-process check.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { createChannels, type Pipeline, type Stream } from './channels.js';
-import { createDisks, type Disk } from './disk.js';
-import { createHosts, type HostContext, type HostRegistry } from './host.js';
-import { createNetwork, type Network } from './network.js';
-import { createRandom } from './random.js';
-import { createScheduler } from './scheduler.js';
-import { createTrace } from './trace.js';
+import type { Channels, Pipeline, Stream } from './channels.js';
+import type { Disk } from './disk.js';
+import type { HostContext, HostRegistry } from './host.js';
+import { createKernel, createWorld } from './kernel.js';
+import type { Network } from './network.js';
 
 export const STEP_KINDS = ['datagram', 'stream', 'pipeline', 'timer', 'isolate', 'split', 'bridge', 'cut-one-way', 'heal', 'crash', 'restart', 'pause', 'resume', 'write', 'fsync', 'jump'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -58,13 +56,15 @@ const HOP_MAX = 3;
 const FILE = 'data/log';
 
 export function runKernelWorkload(seed: number | string, plan: WorkloadPlan): WorkloadResult {
-  const kernel = { scheduler: createScheduler({ eventBudget: 5_000_000 }), trace: createTrace({ mode: 'hash-only' }), random: createRandom(seed) };
-  const hosts = createHosts<Node>(kernel);
+  const kernel = createKernel({ seed, scheduler: { eventBudget: 5_000_000 }, trace: { mode: 'hash-only' } });
   const ids = Array.from({ length: plan.hosts }, (_, i) => i + 1);
-  for (const id of ids) hosts.add(id, { clock: { rate: 1 - 0.05 * (id - 1), offsetUs: 0 } });
-  const net = createNetwork<Msg>(kernel, hosts, { lossRatio: 0.05, duplicateRatio: 0.05 });
-  const chans = createChannels<Msg>(kernel, hosts, net, { reconnectBackoffMinUs: 5_000 });
-  const disks = createDisks(kernel, hosts, { faults: { tornWriteRate: 0.5, fsyncErrorRate: 0.05, bitFlipRate: 0.05 } });
+  const { hosts, network: net, channels: chans, disks } = createWorld<Node, Msg>(kernel, {
+    hosts: ids,
+    hostOptions: (id) => ({ clock: { rate: 1 - 0.05 * (id - 1), offsetUs: 0 } }),
+    network: { lossRatio: 0.05, duplicateRatio: 0.05 },
+    channels: { reconnectBackoffMinUs: 5_000 },
+    disks: { faults: { tornWriteRate: 0.5, fsyncErrorRate: 0.05, bitFlipRate: 0.05 } },
+  });
 
   const factory = (ctx: HostContext): Node => boot(ctx, ids, net, chans, disks.of(ctx.id));
   for (const id of ids) hosts.start(id, factory);
@@ -78,7 +78,7 @@ export function runKernelWorkload(seed: number | string, plan: WorkloadPlan): Wo
   return { hash: kernel.trace.hash(), events: kernel.trace.count, kinds };
 }
 
-function boot(ctx: HostContext, ids: readonly number[], net: Network<Msg>, chans: ReturnType<typeof createChannels<Msg>>, disk: Disk): Node {
+function boot(ctx: HostContext, ids: readonly number[], net: Network<Msg>, chans: Channels<Msg>, disk: Disk): Node {
   const node: Node = { ctx, streams: new Map(), pipelines: new Map() };
   const r = ctx.random.fork('workload');
   if (!disk.open(FILE).ok) {

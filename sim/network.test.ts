@@ -2,9 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHosts } from './host.js';
 import { createNetwork, type NetworkOptions } from './network.js';
-import { createRandom } from './random.js';
-import { createScheduler } from './scheduler.js';
-import { createTrace } from './trace.js';
+import { createKernel } from './kernel.js';
 
 interface Got {
   readonly at: number;
@@ -14,7 +12,7 @@ interface Got {
 }
 
 function world(ids: readonly number[], options: Partial<NetworkOptions> = {}, seed: number | string = 1) {
-  const k = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(seed) };
+  const k = createKernel({ seed });
   const hosts = createHosts(k);
   const net = createNetwork<number>(k, hosts, options);
   const got: Got[] = [];
@@ -207,7 +205,7 @@ describe('network delivery', () => {
     k.scheduler.runUntilQuiescent();
     expect(got[2]).toEqual({ at: 5007, from: 2, to: 1, msg: 3 });
     expect(() => net.update({ lossRatio: 2 })).toThrow(/lossRatio/);
-    expect(() => createNetwork({ scheduler: createScheduler(), trace: createTrace(), random: createRandom(1) }, createHosts({ scheduler: createScheduler(), trace: createTrace(), random: createRandom(1) }), { delay: { kind: 'uniform', minUs: 5, maxUs: 1 } })).toThrow(/minUs/);
+    expect(() => createNetwork(createKernel({ seed: 1 }), createHosts(createKernel({ seed: 1 })), { delay: { kind: 'uniform', minUs: 5, maxUs: 1 } })).toThrow(/minUs/);
   });
 
   it('the same seed gives the same deliveries; traffic on one link does not shift another link’s delays', () => {

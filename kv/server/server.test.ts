@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createHosts, type HostContext } from '../../sim/host.js';
-import { createRandom } from '../../sim/random.js';
-import { createScheduler } from '../../sim/scheduler.js';
-import { createTrace } from '../../sim/trace.js';
 import type { KvCall, KvReply } from '../wire.js';
 import { createFakeRaftNode, type FakeRaftNode } from './fake-raft-node.js';
 import type { ServerOptions } from './options.js';
 import { createKvServer, type KvServer } from './server.js';
 import { decodeRaftRequest, encodeRaftRequest } from './internal-request.js';
 import { readIdFromContext } from './read-index.js';
+import { createKernel } from '../../sim/kernel.js';
 
 interface Rig {
   readonly server: KvServer;
@@ -22,7 +20,7 @@ interface Rig {
 }
 
 function rig(options: Partial<ServerOptions> = {}, memberId = 1): Rig {
-  const k = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(7) };
+  const k = createKernel({ seed: 7 });
   const hosts = createHosts<{ server: KvServer; node: FakeRaftNode; ctx: HostContext }>(k);
   hosts.add(memberId);
   const p = hosts.start(memberId, (ctx) => {

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createHosts } from '../../sim/host.js';
-import { createRandom } from '../../sim/random.js';
-import { createScheduler } from '../../sim/scheduler.js';
-import { createTrace } from '../../sim/trace.js';
 import type { WatchCreateRequest, WatchResponse } from '../api.js';
 import { takesWatchSlot, type KvCall } from '../wire.js';
 import { createFakeRaftNode, type FakeRaftNode } from './fake-raft-node.js';
 import { createKvServer, type KvServer } from './server.js';
+import { createKernel } from '../../sim/kernel.js';
 
 interface Rig {
   server: KvServer;
@@ -26,7 +24,7 @@ interface Rig {
 }
 
 function rig(): Rig {
-  const k = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(5) };
+  const k = createKernel({ seed: 5 });
   const hosts = createHosts<{ server: KvServer; node: FakeRaftNode }>(k);
   hosts.add(1);
   const p = hosts.start(1, (ctx) => {

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createDisks } from '../../sim/disk.js';
 import { createHosts } from '../../sim/host.js';
-import { createRandom } from '../../sim/random.js';
-import { createScheduler } from '../../sim/scheduler.js';
-import { createTrace } from '../../sim/trace.js';
 import type { Entry, LogIndex, NodeId, Term } from '../core/types.js';
 import { recoverFromDisk } from './recovery.js';
 import { Snapshotter } from './snapshotter.js';
 import type { WalOptions } from './wal.js';
 import { createWal } from './wal.js';
+import { createKernel } from '../../sim/kernel.js';
 
 function setup(tornWriteRate = 0) {
-  const kernel = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(1) };
+  const kernel = createKernel({ seed: 1 });
   const hosts = createHosts(kernel);
   hosts.add(1);
   hosts.start(1, () => null);

@@ -19,17 +19,11 @@
  */
 import { assert, InvariantViolation } from '../../sim/assert.js';
 import type { ChannelOptions, Channels } from '../../sim/channels.js';
-import { createChannels } from '../../sim/channels.js';
-import type { DiskFaults, DiskLatency, DiskOptions, Disks } from '../../sim/disk.js';
-import { createDisks } from '../../sim/disk.js';
+import type { Disks, DisksOptions } from '../../sim/disk.js';
 import type { HostContext, HostRegistry, Kernel } from '../../sim/host.js';
-import { createHosts } from '../../sim/host.js';
+import { createKernel, createWorld } from '../../sim/kernel.js';
 import type { Network, NetworkOptions } from '../../sim/network.js';
-import { createNetwork } from '../../sim/network.js';
-import { createRandom } from '../../sim/random.js';
-import { createScheduler } from '../../sim/scheduler.js';
 import type { TraceEvent, TraceOptions } from '../../sim/trace.js';
-import { createTrace } from '../../sim/trace.js';
 import type { Micros } from '../../sim/time.js';
 import type { Message } from '../core/messages.js';
 import type { Entry, LogIndex, NodeId } from '../core/types.js';
@@ -50,7 +44,7 @@ export interface TestClusterOptions {
   readonly node?: TestNodeOptions;
   readonly network?: Partial<NetworkOptions>;
   readonly channels?: Partial<ChannelOptions>;
-  readonly disk?: Partial<Omit<DiskOptions, 'latency' | 'faults'>> & { readonly latency?: Partial<DiskLatency>; readonly faults?: Partial<DiskFaults> };
+  readonly disk?: DisksOptions;
   readonly trace?: Partial<TraceOptions>;
   /** Asked at each crash point of each node: true crashes that node there. Default never. */
   readonly crashPoint?: (id: NodeId, name: CrashPoint) => boolean;
@@ -167,13 +161,18 @@ export class TestCluster {
   constructor(private readonly o: TestClusterOptions) {
     const size = o.size ?? 3;
     assert(Number.isInteger(size) && size >= 1 && size <= 9, () => `test cluster: size must be 1..9, got ${size}`);
-    this.kernel = { scheduler: createScheduler(), trace: createTrace({ mode: 'hash-only', ...o.trace }), random: createRandom(o.seed) };
-    this.hosts = createHosts<Member>(this.kernel);
+    this.kernel = createKernel({ seed: o.seed, trace: { mode: 'hash-only', ...o.trace } });
     this.ids = Array.from({ length: size }, (_, i) => (i + 1) as NodeId);
-    for (const id of this.ids) this.hosts.add(id);
-    this.network = createNetwork<Message>(this.kernel, this.hosts, { traceDeliveries: false, ...o.network });
-    this.channels = createChannels<Message>(this.kernel, this.hosts, this.network, o.channels);
-    this.disks = createDisks(this.kernel, this.hosts, { traceOps: false, ...o.disk });
+    const world = createWorld<Member, Message>(this.kernel, {
+      hosts: this.ids,
+      network: { traceDeliveries: false, ...o.network },
+      channels: o.channels ?? {},
+      disks: { traceOps: false, ...o.disk },
+    });
+    this.hosts = world.hosts;
+    this.network = world.network;
+    this.channels = world.channels;
+    this.disks = world.disks;
     this.kernel.trace.tap((e) => this.onTrace(e));
     for (const id of this.ids) this.hosts.start(id, (ctx) => this.build(ctx));
     const everyUs = o.safetyCheckEveryUs ?? 50_000;

@@ -2,16 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createChannels } from '../../sim/channels.js';
 import { createHosts } from '../../sim/host.js';
 import { createNetwork } from '../../sim/network.js';
-import { createRandom } from '../../sim/random.js';
-import { createScheduler } from '../../sim/scheduler.js';
-import { createTrace } from '../../sim/trace.js';
 import type { Message } from '../core/messages.js';
 import type { LogIndex, NodeId, Term } from '../core/types.js';
 import { EMPTY_CONF_STATE } from '../core/types.js';
 import { Transport } from './transport.js';
+import { createKernel } from '../../sim/kernel.js';
 
 function setup(channelOptions: { streamBufferMax?: number; pipelineQueueMax?: number } = {}) {
-  const kernel = { scheduler: createScheduler(), trace: createTrace(), random: createRandom(1) };
+  const kernel = createKernel({ seed: 1 });
   const hosts = createHosts(kernel);
   hosts.add(1);
   hosts.add(2);

@@ -3,10 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Disk, DiskFaults } from '../../sim/disk.js';
 import { createDisks } from '../../sim/disk.js';
 import { createHosts } from '../../sim/host.js';
-import { createRandom } from '../../sim/random.js';
-import { createScheduler } from '../../sim/scheduler.js';
 import type { Fields } from '../../sim/trace.js';
-import { createTrace } from '../../sim/trace.js';
 import type { Entry, HardState, LogIndex, NodeId, Term } from '../core/types.js';
 import { EMPTY_HARD_STATE } from '../core/types.js';
 import type { Wal, WalOptions } from './wal.js';
@@ -15,13 +12,14 @@ import type { WalMetadata, WalRecord } from './wal-record.js';
 import { decodeRecords } from './wal-record.js';
 import type { SegmentFile } from './wal-replay.js';
 import { entriesAfter, replayWal } from './wal-replay.js';
+import { createKernel } from '../../sim/kernel.js';
 
 const DIR = 'member/wal';
 const META: WalMetadata = { nodeId: 1 as NodeId, clusterId: 7, peers: [1, 2, 3] as NodeId[], bootstrap: true };
 
 /** One host with a disk, which a test can crash and restart. */
 function world(seed: number, faults: Partial<DiskFaults> = {}) {
-  const kernel = { scheduler: createScheduler(), trace: createTrace({ mode: 'keep' }), random: createRandom(seed) };
+  const kernel = createKernel({ seed });
   const hosts = createHosts(kernel);
   hosts.add(1);
   hosts.start(1, () => null);
