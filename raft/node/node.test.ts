@@ -11,6 +11,11 @@ function kinds(events: readonly TraceEvent[], kind: string, where: (e: TraceEven
   return events.filter((e) => e.kind === kind && where(e));
 }
 
+/** The WAL segments (`wal`) or snapshot files (`snap`) on node `id`'s disk, in name order (oldest first). */
+function filesOf(c: ReturnType<typeof createTestCluster>, id: NodeId, kind: 'wal' | 'snap'): string[] {
+  return c.disks.of(id).names().filter((n) => n.startsWith(`member/${kind}/`) && n.endsWith(`.${kind}`));
+}
+
 /** A follower of the current leader. */
 function aFollower(c: ReturnType<typeof createTestCluster>): NodeId {
   const lead = c.leader();
@@ -96,11 +101,10 @@ describe('raft node', () => {
       expect(cuts, `node ${id} cuts`).toBeGreaterThan(50);
       // What stays on disk is bounded: the segments since the previous snapshot (two snapshots'
       // worth of entries, ~20 entries a segment here), a few snapshot files.
-      const names = c.disks.of(id).names();
-      const kept = names.filter((n) => n.startsWith('member/wal/') && n.endsWith('.wal')).length;
+      const kept = filesOf(c, id, 'wal').length;
       expect(kept).toBeLessThan(20);
       expect(released, `node ${id} released segments`).toBe(cuts + 1 - kept);
-      expect(names.filter((n) => n.startsWith('member/snap/') && n.endsWith('.snap')).length).toBeLessThanOrEqual(3);
+      expect(filesOf(c, id, 'snap').length).toBeLessThanOrEqual(3);
     }
     const f = aFollower(c);
     c.crash(f);
@@ -190,7 +194,7 @@ describe('raft node', () => {
     const f = aFollower(c);
     c.crash(f);
     const disk = c.disks.of(f);
-    const segs = disk.names().filter((n) => n.startsWith('member/wal/') && n.endsWith('.wal'));
+    const segs = filesOf(c, f, 'wal');
     expect(segs.length).toBeGreaterThan(3);
     disk.flipBit(segs[1] as string, 100, 0);
     const m = c.hosts.restart(f);
@@ -215,7 +219,7 @@ describe('raft node', () => {
     const f = aFollower(c);
     c.crash(f);
     const disk = c.disks.of(f);
-    const snaps = disk.names().filter((n) => n.startsWith('member/snap/') && n.endsWith('.snap'));
+    const snaps = filesOf(c, f, 'snap');
     expect(snaps.length).toBeGreaterThan(1);
     const newest = snaps[snaps.length - 1] as string;
     disk.flipBit(newest, 10, 4);
