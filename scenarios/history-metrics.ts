@@ -9,7 +9,7 @@
  * is counted for every read, serializable ones included — a
  * serializable read is *allowed* to be stale, and the readindex experiment shows how often it is.
  */
-import type { Operation } from '../sim/history.js';
+import { countByStatus, type Operation } from '../sim/history.js';
 import { US_PER_MS, type Micros } from '../sim/time.js';
 
 export interface HistoryMetrics {
@@ -144,16 +144,16 @@ export function unavailableUs(history: readonly Operation[], fromUs: Micros, toU
 const toMs = (us: number): number => Math.round((us / US_PER_MS) * 1000) / 1000;
 
 export function historyMetrics(history: readonly Operation[], windowUs: { readonly fromUs: Micros; readonly toUs: Micros }): HistoryMetrics {
-  const count = (s: Operation['status']): number => history.reduce((n, o) => n + (o.status === s ? 1 : 0), 0);
+  const counts = countByStatus(history);
   const latency = (o: Operation): number => ((o.return as number) - o.call) / US_PER_MS;
   const done = history.filter((o) => o.status === 'ok' && o.return !== null);
   const reads = done.filter((o) => o.op === 'range').map(latency);
   const writes = done.filter(isWrite).map(latency);
   const stale = findStaleReads(history);
   return {
-    ok: count('ok'),
-    fail: count('fail'),
-    unknown: count('unknown'),
+    ok: counts.ok,
+    fail: counts.fail,
+    unknown: counts.unknown,
     staleReads: stale.length,
     staleReadIds: stale,
     readLatencyMsP50: percentile(reads, 50),

@@ -21,7 +21,7 @@
  * bounded) for `run --out`; the hash is the same either way.
  */
 import { InvariantViolation } from '../sim/assert.js';
-import type { Operation } from '../sim/history.js';
+import { countByStatus, type Operation } from '../sim/history.js';
 import type { HostId, Kernel } from '../sim/host.js';
 import { createKernel } from '../sim/kernel.js';
 import { createRandom } from '../sim/random.js';
@@ -300,7 +300,6 @@ export function lostAckedWrites(c: SimCluster, history: readonly Operation[]): n
 }
 
 function record(o: RunOptions, scenario: Scenario, st: RunState, checks: Checks, metrics: RunMetrics, history: readonly Operation[], violation: ViolationView | null): RunRecord {
-  const count = (s: Operation['status']): number => history.reduce((n, op) => n + (op.status === s ? 1 : 0), 0);
   return {
     version: 1,
     scenario: o.name,
@@ -315,7 +314,7 @@ function record(o: RunOptions, scenario: Scenario, st: RunState, checks: Checks,
     // History client indexes (what `Operation.client` holds); the hosts they ran on, in the same order.
     clients: st.cluster.clientIds.map((_, k) => k),
     clientHosts: st.cluster.clientIds,
-    ops: { ok: count('ok'), fail: count('fail'), unknown: count('unknown') },
+    ops: countByStatus(history),
     checks,
     metrics,
     faults: st.nemesis.records(),

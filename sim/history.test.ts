@@ -2,18 +2,22 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { InvariantViolation } from './assert.js';
+import { parseHistory, type OperationSchemas } from './check/history-file.js';
 import { HistoryRecorder, historyToJsonLines, operationToJsonLine, type OpStatus, type Operation } from './history.js';
 
 // The corpus sits beside the repository (../shared), as in CI.
 const CORPUS = fileURLToPath(new URL('../../shared/corpus/porcupine/', import.meta.url));
 
-/** Reads one JSON Lines history into operations (ids in line order). */
-function parse(text: string): Operation[] {
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l, id) => ({ id, ...(JSON.parse(l) as Omit<Operation, 'id'>) }));
+/** Any input and output, for every operation the corpus and these tests use. */
+const ANY: OperationSchemas = Object.fromEntries(['read', 'write', 'cas', 'get', 'put', 'append'].map((op) => [op, { input: z.unknown(), output: z.unknown() }]));
+
+/** Reads one JSON Lines history with the checkers' reader (sim/check/history-file.ts): one format, one reader. */
+function parse(text: string): readonly Operation[] {
+  const r = parseHistory(text, ANY);
+  if (!r.ok) throw new Error(`line ${r.error.line}: ${r.error.path} ${r.error.message}`);
+  return r.ops;
 }
 
 describe('history', () => {

@@ -106,6 +106,13 @@ function makeOp(id: number, o: Open, ret: Micros | null, status: OpStatus, outpu
   return op;
 }
 
+/** How many operations ended `ok`, `fail` and `unknown`. */
+export function countByStatus(ops: readonly Operation[]): Record<OpStatus, number> {
+  const counts: Record<OpStatus, number> = { ok: 0, fail: 0, unknown: 0 };
+  for (const op of ops) counts[op.status]++;
+  return counts;
+}
+
 /** One line of the JSON Lines format (field order as in the corpus; `id` is implied by line order). */
 export function operationToJsonLine(op: Operation): string {
   const line: Record<string, unknown> = { client: op.client, op: op.op };

@@ -15,6 +15,8 @@ import type { ExperimentResult } from '../experiment-record.js';
 import { armScenario, EXPERIMENT_NAMES, EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName, type ExperimentSpec } from '../experiments.js';
 import type { JobResult, RunJob } from '../run-job.js';
 import type { RunRecord } from '../run-record.js';
+import { reproduceCommand } from '../runner.js';
+import { sourceName } from '../scenario-source.js';
 import { positiveIntOption, print, seedOption } from './io.js';
 import { defaultWorkers, runPool } from './worker-pool.js';
 
@@ -69,7 +71,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
     if (crashes.length > 0) {
       const c = crashes[0] as (typeof crashes)[number];
       print(`${crashes.length} runs crashed; the first: ${c.error.split('\n')[0] ?? ''}`);
-      print(`reproduce: npx raftsim run ${c.job.source.kind === 'builtin' ? c.job.source.name : c.job.source.path} --seed ${c.job.seed}${c.job.overrides.map((o) => ` --set ${o}`).join('')}`);
+      print(`reproduce: ${reproduceCommand(sourceName(c.job.source), c.job.seed, c.job.overrides)}`);
       process.exitCode = EXIT_CHECK_FAILED;
     }
   },
