@@ -68,28 +68,91 @@ export function encodeRaftRequest(r: RaftRequest): Uint8Array {
   return encoder.encode(JSON.stringify(r));
 }
 
-const KINDS: Readonly<Record<InternalKind, true>> = {
-  put: true,
-  delete: true,
-  txn: true,
-  compact: true,
-  'lease-grant': true,
-  'lease-revoke': true,
-  alarm: true,
-};
-
 /**
  * Decodes an entry's data. Entries are written only by servers of this cluster, so bytes that do
  * not decode are a broken invariant (a corrupted log), not an expected outcome.
+ *
+ * Every member applies the same entry, and in a simulation their logs hold the very same byte
+ * array (messages travel by reference; only a restart reads fresh copies from its WAL), so the
+ * decoded request is remembered per byte array (the `DECODED_MAX` most recent): decoded once, not
+ * once per member. That is safe because an entry's bytes are never written after the proposal
+ * (raft and the disk copy them, never modify them), the decoding depends on the bytes alone, and
+ * the request handed out is deeply frozen, so no member can change what another applies.
  */
 export function decodeRaftRequest(data: Uint8Array): RaftRequest {
+  return decodedCache.get(data) ?? decodedCache.remember(data, parseRaftRequest(data));
+}
+
+function parseRaftRequest(data: Uint8Array): RaftRequest {
   const parsed = JSON.parse(decoder.decode(data)) as RaftRequest;
   assert(typeof parsed === 'object' && parsed !== null, 'raft request: not an object');
   assert(Number.isSafeInteger(parsed.header?.id), 'raft request: header.id missing');
   assert(Number.isSafeInteger(parsed.header.memberId), 'raft request: header.memberId missing');
-  assert(KINDS[parsed.body?.kind] === true, () => `raft request: unknown kind ${String(parsed.body?.kind)}`);
-  return parsed;
+  assert(isInternalKind(parsed.body?.kind), () => `raft request: unknown kind ${String(parsed.body?.kind)}`);
+  return deepFreeze(parsed, 0);
 }
+
+/** Whether `kind` names a write that goes through raft; exhaustive, so a new kind does not compile until listed. */
+function isInternalKind(kind: InternalKind | undefined): boolean {
+  switch (kind) {
+    case 'put':
+    case 'delete':
+    case 'txn':
+    case 'compact':
+    case 'lease-grant':
+    case 'lease-revoke':
+    case 'alarm':
+      return true;
+    case undefined:
+      return false;
+    default:
+      // Log bytes are untyped: an unknown kind lands here at run time (and fails the caller's assertion).
+      kind satisfies never;
+      return false;
+  }
+}
+
+/** Deepest nesting of a decoded request (a txn's ops may hold txns); deeper is a corrupted entry. */
+const DEPTH_MAX = 64;
+
+/** Freezes a JSON value and everything in it (JSON holds no cycles: a tree, bounded by DEPTH_MAX). */
+function deepFreeze<T>(value: T, depth: number): T {
+  assert(depth <= DEPTH_MAX, () => `raft request: nested deeper than ${DEPTH_MAX}`);
+  if (typeof value !== 'object' || value === null) return value;
+  for (const v of Object.values(value)) deepFreeze(v, depth + 1);
+  return Object.freeze(value);
+}
+
+/** Most decoded requests remembered: the members of a cluster apply an entry within moments of each other. */
+export const DECODED_MAX = 256;
+
+/** Decoded requests by the identity of their bytes; the oldest is forgotten first (a ring of keys). */
+class DecodedCache {
+  private readonly byBytes = new Map<Uint8Array, RaftRequest>();
+  private readonly ring: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(DECODED_MAX).fill(undefined);
+  private next = 0;
+
+  get(data: Uint8Array): RaftRequest | undefined {
+    return this.byBytes.get(data);
+  }
+
+  remember(data: Uint8Array, r: RaftRequest): RaftRequest {
+    assert(!this.byBytes.has(data), 'raft request cache: remembered twice');
+    const old = this.ring[this.next];
+    if (old !== undefined) this.byBytes.delete(old);
+    this.ring[this.next] = data;
+    this.next = (this.next + 1) % DECODED_MAX;
+    this.byBytes.set(data, r);
+    assert(this.byBytes.size <= DECODED_MAX, 'raft request cache: over its bound');
+    return r;
+  }
+}
+
+/**
+ * One cache for the process: the decoding is a pure function of the bytes, so simulations that
+ * share it (a fuzz worker's seeds, the tests of one file) cannot change what any of them computes.
+ */
+const decodedCache = new DecodedCache();
 
 /** The key a request is about, for traces (a txn's first compared key). */
 export function requestKey(body: InternalRequest): string {
