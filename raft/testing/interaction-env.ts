@@ -6,8 +6,11 @@
  *
  * Commands: add-nodes, campaign, propose, propose-conf-change, process-ready, deliver-msgs,
  * stabilize, tick-election, tick-heartbeat, tick, set-randomized-election-timeout, raft-state,
- * raft-log, status, compact, transfer-leadership, report-unreachable, forget-leader, read-index,
- * partition, heal, log-level.
+ * raft-log, status, compact, transfer-leadership, report-unreachable, report-snapshot,
+ * send-snapshot, forget-leader, read-index, partition, heal, log-level.
+ *
+ * As in etcd's harness, the lines under a command (before `----`) are further commands run in the
+ * same block, except for propose-conf-change, whose input is the change itself.
  */
 import { assert } from '../../sim/assert.js';
 import type { Random } from '../../sim/random.js';
@@ -26,6 +29,7 @@ import type {
 import { EMPTY_CONF_STATE, bytesKey, nodeId } from '../core/types.js';
 import { AppliedStateStorage } from './applied-state-storage.js';
 import type { CmdArg } from './datadriven.js';
+import { parseScript } from './datadriven.js';
 
 interface EnvNode {
   readonly id: NodeId;
@@ -50,7 +54,8 @@ export class InteractionEnv {
   private messages: Message[] = [];
   private out: string[] = [];
   private indent = '';
-  private logEvents = true;
+  /** etcd's levels: every event of the core is INFO; `none` also silences the harness. */
+  private level: LogLevel = 'info';
   /** Partition groups: node → group number; messages across groups are dropped on delivery. */
   private group = new Map<NodeId, number>();
 
@@ -61,23 +66,31 @@ export class InteractionEnv {
     this.out = [];
     this.indent = '';
     this.dispatch(command, args, input);
+    if (command !== 'propose-conf-change') {
+      for (const line of input) {
+        if (line.trim() === '') continue;
+        const next = parseLine(line);
+        this.dispatch(next.command, next.args, []);
+      }
+    }
     return this.out.length === 0 ? 'ok' : this.out.join('\n');
   }
 
   private print(line: string): void {
     // `log-level none` silences everything, as etcd's harness does (set-up steps stay short).
-    if (!this.logEvents) return;
+    if (this.level === 'none') return;
     for (const l of line.split('\n')) this.out.push(this.indent + l);
   }
 
   private onEvent = (e: RaftEvent): void => {
+    if (LOG_LEVELS.indexOf(this.level) > LOG_LEVELS.indexOf('info')) return;
     this.print(`INFO ${describeEvent(e)}`);
   };
 
   private dispatch(command: string, args: readonly CmdArg[], input: readonly string[]): void {
     switch (command) {
       case 'log-level':
-        this.logEvents = firstWord(args) !== 'none';
+        this.level = parseLogLevel(firstWord(args));
         return;
       case 'add-nodes':
         return this.addNodes(args);
@@ -92,7 +105,7 @@ export class InteractionEnv {
       case 'deliver-msgs':
         return this.deliverMsgsCommand(args);
       case 'stabilize':
-        return this.stabilize(args.length === 0 ? this.nodes : args.filter((a) => a.vals.length === 0).map((a) => this.byId(Number(a.key))));
+        return this.stabilizeCommand(args);
       default:
         return this.dispatchMore(command, args);
     }
@@ -133,6 +146,8 @@ export class InteractionEnv {
         return this.node(args).raw.reportUnreachable(nodeId(Number(word(args, 1))));
       case 'report-snapshot':
         return this.node(args).raw.reportSnapshot(nodeId(Number(word(args, 1))), word(args, 2) === 'failure' ? 'failure' : 'finish');
+      case 'send-snapshot':
+        return this.sendSnapshot(this.node(args), this.byId(Number(word(args, 1))));
       case 'forget-leader':
         return this.node(args).raw.forgetLeader();
       case 'read-index':
@@ -283,6 +298,32 @@ export class InteractionEnv {
     return mine.length;
   }
 
+  /** `stabilize [ids] [log-level=L]`: no ids means every node; the level holds for this command only. */
+  private stabilizeCommand(args: readonly CmdArg[]): void {
+    const ids = args.filter((a) => a.vals.length === 0).map((a) => this.byId(Number(a.key)));
+    const level = args.find((a) => a.key === 'log-level')?.vals[0];
+    const saved = this.level;
+    if (level !== undefined) this.level = parseLogLevel(level);
+    try {
+      this.stabilize(ids.length === 0 ? this.nodes : ids);
+    } finally {
+      this.level = saved;
+    }
+  }
+
+  /**
+   * `send-snapshot 1 3`: queues a MsgSnap from 1 to 3 carrying 1's current snapshot (its applied
+   * state) at 1's term, as an application would send one outside raft; 1's progress of 3 is not
+   * touched. The message is printed and waits for deliver-msgs like any other.
+   */
+  private sendSnapshot(from: EnvNode, to: EnvNode): void {
+    const snap = from.storage.snapshot();
+    assert(snap.ok, () => `send-snapshot: ${snap.ok ? '' : snap.error}`);
+    const m: Message = { type: 'MsgSnap', from: from.id, to: to.id, term: from.raw.status().term, snapshot: snap.value };
+    this.messages.push(m);
+    this.print(describeMessage(m));
+  }
+
   private stabilize(nodes: readonly EnvNode[]): void {
     for (let round = 0; round < STABILIZE_ROUNDS_MAX; round++) {
       let done = true;
@@ -360,6 +401,22 @@ export function describeReady(rd: Ready): string {
 
 function roleName(r: 'follower' | 'pre-candidate' | 'candidate' | 'leader'): string {
   return { follower: 'StateFollower', 'pre-candidate': 'StatePreCandidate', candidate: 'StateCandidate', leader: 'StateLeader' }[r];
+}
+
+/** One command line, through the script parser (a block of one line without input). */
+function parseLine(line: string): { readonly command: string; readonly args: readonly CmdArg[] } {
+  const [seg] = parseScript(`${line}\n----\n`);
+  assert(seg !== undefined && seg.kind === 'block', () => `interaction: cannot parse ${line}`);
+  return seg.block;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+function parseLogLevel(s: string): LogLevel {
+  const l = LOG_LEVELS.find((x) => x === s.toLowerCase());
+  assert(l !== undefined, () => `log-level: unknown level ${s}`);
+  return l;
 }
 
 function word(args: readonly CmdArg[], i: number): string {
