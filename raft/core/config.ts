@@ -52,6 +52,14 @@ export interface Config {
   readonly preVote?: boolean;
   /** Default 'safe'. 'lease-based' requires checkQuorum. */
   readonly readOnly?: ReadOnlyOption;
+  /**
+   * A lone voter answers ReadIndex at the highest index it knows to be committed — max(commit
+   * index, the quorum's match, which for one voter is its own durable log) — instead of its commit
+   * index alone (etcd-io/raft pull request #105, open upstream). After a restart the commit index
+   * can lag entries committed and acknowledged before the crash: a commit-only hard state is not
+   * fsynced. Default false, as released etcd-raft.
+   */
+  readonly singletonReadIndexActuallyCommitted?: boolean;
   /** Followers drop proposals instead of forwarding them to the leader. */
   readonly disableProposalForwarding?: boolean;
   /** Skip the propose-time checks of conf changes (only for applications that validate above raft). */
@@ -83,6 +91,7 @@ export interface ResolvedConfig {
   readonly checkQuorum: boolean;
   readonly preVote: boolean;
   readonly readOnly: ReadOnlyOption;
+  readonly singletonReadIndexActuallyCommitted: boolean;
   readonly disableProposalForwarding: boolean;
   readonly disableConfChangeValidation: boolean;
   readonly stepDownOnRemoval: boolean;
@@ -108,6 +117,8 @@ export function resolveConfig(c: Config): ResolvedConfig {
   const readOnly = c.readOnly ?? 'safe';
   const checkQuorum = c.checkQuorum ?? false;
   assert(readOnly !== 'lease-based' || checkQuorum, 'config.readOnly: lease-based reads require checkQuorum');
+  const singletonReadIndexActuallyCommitted = c.singletonReadIndexActuallyCommitted ?? false;
+  assert(typeof singletonReadIndexActuallyCommitted === 'boolean', 'config.singletonReadIndexActuallyCommitted: must be a boolean');
   const committed = c.maxCommittedSizePerReadyBytes ?? 0;
   const uncommitted = c.maxUncommittedEntriesSizeBytes ?? 0;
   return {
@@ -128,6 +139,7 @@ export function resolveConfig(c: Config): ResolvedConfig {
     checkQuorum,
     preVote: c.preVote ?? false,
     readOnly,
+    singletonReadIndexActuallyCommitted,
     disableProposalForwarding: c.disableProposalForwarding ?? false,
     disableConfChangeValidation: c.disableConfChangeValidation ?? false,
     stepDownOnRemoval: c.stepDownOnRemoval ?? false,

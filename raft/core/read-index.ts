@@ -7,8 +7,10 @@
  * - lease-based: answered at once, trusting that no other leader exists inside the CheckQuorum
  *   lease — unsafe under clock drift or pauses.
  * A new leader answers no read before it has committed an entry of its own term: until then its
- * commit index may lag entries committed by its predecessor.
+ * commit index may lag entries committed by its predecessor. A lone voter is the exception, as in
+ * etcd-raft: it answers at once (see singletonReadIndex).
  */
+import { assert } from '../../sim/assert.js';
 import type { MsgReadIndex } from './messages.js';
 import type { Raft } from './raft.js';
 import { bcastHeartbeatWithCtx } from './replication.js';
@@ -18,7 +20,7 @@ import { NONE } from './types.js';
 export function leaderReadIndex(r: Raft, m: MsgReadIndex): void {
   // A single voter confirms its own leadership.
   if (r.trk.isSingleton()) {
-    respondToReadIndex(r, m, r.log.committed);
+    respondToReadIndex(r, m, singletonReadIndex(r));
     return;
   }
   if (!committedEntryInCurrentTerm(r)) {
@@ -26,6 +28,22 @@ export function leaderReadIndex(r: Raft, m: MsgReadIndex): void {
     return;
   }
   sendReadIndexResponse(r, m);
+}
+
+/**
+ * The index a lone leader reads at. Released etcd-raft uses its commit index, which after a restart
+ * can lag what it committed, applied and acknowledged before the crash (the commit index lives in
+ * the hard state, and a commit-only change is not fsynced): a read before the first commit of the
+ * new term is stale. With singletonReadIndexActuallyCommitted (etcd-io/raft PR #105) it is
+ * max(commit, the quorum's match): one voter's match is its own log end, set at election to the
+ * last index it recovered, which holds every entry it ever committed. The application's wait for
+ * applied ≥ index then lasts until the term's first entry commits everything below it.
+ */
+function singletonReadIndex(r: Raft): LogIndex {
+  if (!r.cfg.singletonReadIndexActuallyCommitted) return r.log.committed;
+  const index = Math.max(r.log.committed, r.trk.committed()) as LogIndex;
+  assert(index <= r.log.lastIndex(), () => `read-index: a lone leader's read index ${index} is beyond its log (last ${r.log.lastIndex()})`);
+  return index;
 }
 
 export function committedEntryInCurrentTerm(r: Raft): boolean {
