@@ -246,6 +246,7 @@ class Cluster implements SimCluster {
         checkQuorum: c.checkQuorum,
         readOnly: this.s.readMode === 'lease' ? 'lease-based' : 'safe',
         maxInflightMsgs: c.maxInflightMsgs,
+        singletonReadIndexActuallyCommitted: c.singletonReadIndexActuallyCommitted,
         stepDownOnRemoval: true,
       },
       tickUs: Math.round(msToUs(c.tickMs)),

@@ -158,6 +158,11 @@ const clusterSchema = z.strictObject({
   /** etcd's --unsafe-no-fsync: never fsync the WAL (acknowledged writes can be lost). */
   unsafeNoFsync: z.boolean(),
   maxInflightMsgs: positiveInt(),
+  /**
+   * A lone voter answers ReadIndex at the highest index it knows committed, not its commit index,
+   * which a restart may have lost (etcd-io/raft PR #105, open; raft's singletonReadIndexActuallyCommitted).
+   */
+  singletonReadIndexActuallyCommitted: z.boolean(),
 });
 
 const mixSchema = z.strictObject({
@@ -308,6 +313,8 @@ export const SCENARIO_DEFAULTS: Scenario = {
     walSegmentBytes: 64 * 1024,
     unsafeNoFsync: false,
     maxInflightMsgs: 256,
+    // Off, as released etcd-raft: single-node-restart-stale-read shows why one may want it.
+    singletonReadIndexActuallyCommitted: false,
   },
   readMode: 'readindex',
   // The kernel's own network and disk (sim/network, sim/disk): a scenario that says nothing runs on

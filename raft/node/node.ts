@@ -112,6 +112,8 @@ export interface RaftTuning {
   readonly maxUncommittedEntriesSizeBytes: number;
   /** Default false. */
   readonly stepDownOnRemoval: boolean;
+  /** A lone voter reads at max(commit, its match), etcd-io/raft PR #105. Default false (released etcd-raft). */
+  readonly singletonReadIndexActuallyCommitted: boolean;
 }
 
 export const RAFT_TUNING_DEFAULTS: RaftTuning = {
@@ -124,6 +126,7 @@ export const RAFT_TUNING_DEFAULTS: RaftTuning = {
   maxInflightMsgs: 512,
   maxUncommittedEntriesSizeBytes: 0,
   stepDownOnRemoval: false,
+  singletonReadIndexActuallyCommitted: false,
 };
 
 export interface RaftNodeOptions<W> {
@@ -381,6 +384,7 @@ class Node<W> implements RaftNode {
       preVote: t.preVote,
       readOnly: t.readOnly,
       stepDownOnRemoval: t.stepDownOnRemoval,
+      singletonReadIndexActuallyCommitted: t.singletonReadIndexActuallyCommitted,
       onEvent: (e) => this.onRaftEvent(e),
     });
   }
