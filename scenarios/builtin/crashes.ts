@@ -71,8 +71,10 @@ export const singleNodeRestartStaleRead: BuiltinScenario = {
     'ReadIndex at once with its commit index — without first committing an entry of its own term, as ' +
     'a leader of several members must — so a read served between the restart and that first commit ' +
     'sees the state before writes it had acknowledged. The same crashes in a 3-member cluster pass ' +
-    '(--set cluster.size=3). Upstream: etcd-io/raft pull request #105 (open) proposes answering with ' +
-    'the highest index the leader knows to be committed.',
+    '(--set cluster.size=3). The fix proposed upstream, etcd-io/raft pull request #105 (open), answers ' +
+    'with the highest index the leader knows to be committed — for one voter, the end of the log it ' +
+    'recovered, which holds every write it acknowledged — so the read waits until the new term\'s first ' +
+    'entry is applied: --set cluster.singletonReadIndexActuallyCommitted=true makes the run pass.',
   expect: 'fail',
   scenario: () => ({
     durationMs: 10_000,
