@@ -50,6 +50,20 @@ describe('raftsim CLI', () => {
     expect(raftsim('fuzz', '--shard', '3/2').code).toBe(2);
   });
 
+  it('a bad number is refused with the value quoted, and a flag without its value too: one line, exit 2', () => {
+    const cases: [string[], string][] = [
+      [['run', 'prevote-rejoin', '--seed', 'abc'], 'raftsim: --seed: expected a whole number ≥ 0, got "abc"'],
+      [['run', 'prevote-rejoin', '--seed'], 'raftsim: Not enough arguments following: seed'],
+      [['fuzz', 'swarm', '--seeds', '2', '--workers', 'two'], 'raftsim: --workers: expected a whole number ≥ 0, got "two"'],
+      [['fuzz', 'swarm', '--seeds', '2', '--time-budget', '-3'], 'raftsim: --time-budget: expected a number of seconds > 0, got "-3"'],
+      [['experiment', 'prevote', '--seeds', '1.5'], 'raftsim: --seeds: expected a whole number > 0, got "1.5"'],
+    ];
+    for (const [args, line] of cases) {
+      const r = raftsim(...args);
+      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 2, err: `${line}\n` });
+    }
+  });
+
   it('a failed check exits 1 with the reproduce command last; --out writes the record and the report; replay reproduces it', () => {
     const file = join(dir, 'stale.json');
     writeFileSync(file, JSON.stringify(STALE));

@@ -43,8 +43,9 @@ const cli = yargs(hideBin(process.argv))
   .fail((msg: string | null, err: Error | undefined) => {
     // yargs' own complaints (an unknown option, a missing argument) are bad input: one line, exit 2.
     // yargs words some of them over several lines ("Invalid values:\n  Argument: …"): fold them.
-    if (err !== undefined) throw err;
-    let line = (msg ?? 'bad arguments').replace(/:?\s*\n\s*/g, ': ').trim();
+    // A validation yargs throws itself (a flag with no value after it) arrives as a YError.
+    if (err !== undefined && err.name !== 'YError') throw err;
+    let line = (msg ?? err?.message ?? 'bad arguments').replace(/:?\s*\n\s*/g, ': ').trim();
     if (line.startsWith('Did you mean')) line = `unknown command ${JSON.stringify(hideBin(process.argv)[0] ?? '')}: ${line.charAt(0).toLowerCase()}${line.slice(1)}`;
     throw new UserInputError(line);
   });

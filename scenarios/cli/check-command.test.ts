@@ -57,7 +57,7 @@ describe('raftsim check (child process)', () => {
     expect(JSON.parse(r.out[0] as string)).toMatchObject({ verdict: 'unknown', steps: 50 });
     const bad = raftsim('check', file, '--model', 'register', '--budget', '-1');
     expect(bad.code).toBe(2);
-    expect(bad.err).toEqual(['raftsim: --budget: expected a whole number of search steps ≥ 0, got -1']);
+    expect(bad.err).toEqual(['raftsim: --budget: expected a whole number of search steps ≥ 0, got "-1"']);
   });
 
   it('--help shows examples', () => {

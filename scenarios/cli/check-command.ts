@@ -23,7 +23,7 @@ import { kvModel, kvSchemas } from '../../sim/check/kv-model.js';
 import type { Model } from '../../sim/check/model.js';
 import { registerModel, registerSchemas } from '../../sim/check/register-model.js';
 import { EXIT_BUDGET_EXHAUSTED, EXIT_CHECK_FAILED, EXIT_OK, UserInputError } from '../errors.js';
-import { readText } from './io.js';
+import { numberArg, readText, wholeNumberOption } from './io.js';
 
 interface Checkable {
   // The models differ in state and operation types; the command only passes them through.
@@ -98,9 +98,7 @@ function describeResult(model: Model<unknown, Operation>, ops: readonly Operatio
 }
 
 function budgetOption(x: unknown): number {
-  const n = typeof x === 'number' ? x : Number(x);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UserInputError(`--budget: expected a whole number of search steps ≥ 0, got ${JSON.stringify(x)}`);
-  return n;
+  return wholeNumberOption(x, '--budget', 0, 'a whole number of search steps');
 }
 
 interface RawArgs {
@@ -118,7 +116,7 @@ export const checkCommand: CommandModule<object, RawArgs> = {
       .positional('history', { type: 'string', demandOption: true, describe: 'history file, one operation per line (see sim/history.ts)' })
       .option('model', { choices: ['register', 'kv', 'etcd'] as const, demandOption: true, describe: 'register (read/write/cas), kv (get/put/append per key) or etcd (range/put/delete/txn with revisions)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line: verdict, ops, partitions, steps, ms' })
-      .option('budget', { type: 'number', default: DEFAULT_BUDGET_STEPS, describe: 'search steps allowed before the verdict is "unknown" (exit 3)' })
+      .option('budget', numberArg('search steps allowed before the verdict is "unknown" (exit 3)', DEFAULT_BUDGET_STEPS))
       .example('$0 check ../shared/corpus/porcupine/etcd_002.jsonl --model register', 'a Jepsen etcd register history: linearizable, exit 0')
       .example('$0 check ../shared/corpus/porcupine/kv_c10-bad.jsonl --model kv', 'not linearizable: the operation, the explanation, exit 1')
       .example('$0 check history.jsonl --model etcd --json', 'a run\'s history (sim/history.ts JSON Lines) against the etcd model, as one JSON line')

@@ -17,16 +17,16 @@ import type { JobResult, RunJob } from '../run-job.js';
 import type { RunRecord } from '../run-record.js';
 import { reproduceCommand } from '../runner.js';
 import { sourceName } from '../scenario-source.js';
-import { positiveIntOption, print, seedOption } from './io.js';
+import { numberArg, optionalCountOption, positiveIntOption, print, seedOption } from './io.js';
 import { defaultWorkers, runPool } from './worker-pool.js';
 
 interface ExperimentArgs {
   readonly name: string;
-  readonly seeds: number;
-  readonly from: number;
+  readonly seeds: string | number;
+  readonly from: string | number;
   readonly json: boolean;
   readonly out: string | undefined;
-  readonly workers: number | undefined;
+  readonly workers: string | undefined;
 }
 
 export const experimentCommand: CommandModule<object, ExperimentArgs> = {
@@ -35,11 +35,11 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
   builder: (y: Argv) =>
     y
       .positional('name', { type: 'string', choices: [...EXPERIMENT_NAMES, 'all'], describe: 'which experiment' })
-      .option('seeds', { type: 'number', default: 20, describe: 'seeds per arm' })
-      .option('from', { type: 'number', default: 1, describe: 'first seed' })
+      .option('seeds', numberArg('seeds per arm', 20))
+      .option('from', numberArg('first seed', 1))
       .option('json', { type: 'boolean', default: false, describe: 'print {experiment, seeds, arms: [{name, settings, metrics}]} (an array for all)' })
       .option('out', { type: 'string', describe: 'write the experiment reports (and one run report per arm) into this directory' })
-      .option('workers', { type: 'number', describe: 'worker threads (default 2; 0 runs in this thread)' })
+      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
       .example('$0 experiment prevote --seeds 50', 'term rise and leader changes with PreVote on and off')
       .example('$0 experiment readindex --json | jq ".arms[] | {name, v: .metrics.violationSeeds}"', 'violations per read mode')
       .example('$0 experiment all --seeds 20 --out reports/out', 'everything, with reports (what `npm start` runs)') as unknown as Argv<ExperimentArgs>,
@@ -48,7 +48,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
     const count = positiveIntOption(args.seeds, '--seeds');
     const from = seedOption(args.from, '--from');
     const seeds = Array.from({ length: count }, (_, i) => from + i);
-    const workers = args.workers === undefined ? defaultWorkers() : Math.max(0, Math.floor(args.workers));
+    const workers = optionalCountOption(args.workers, '--workers') ?? defaultWorkers();
     const plan = planJobs(names, seeds, args.out !== undefined);
     const records = new Map<number, RunRecord>();
     const crashes: { job: RunJob; error: string }[] = [];

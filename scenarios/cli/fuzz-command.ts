@@ -18,22 +18,22 @@ import { junitXml, outcomeOf, parseShard, shardSeeds, shrinkFailure, type SeedOu
 import type { JobResult, RunJob } from '../run-job.js';
 import { reproduceCommand } from '../runner.js';
 import { scenarioFor, sourceName, type ScenarioSource } from '../scenario-source.js';
-import { listOption, loadSource, positiveIntOption, print, seedOption } from './io.js';
+import { listOption, loadSource, numberArg, optionalCountOption, positiveIntOption, print, secondsOption, seedOption, wholeNumberOption } from './io.js';
 import { defaultWorkers, runPool } from './worker-pool.js';
 
 interface FuzzArgs {
   readonly scenario: string;
-  readonly seeds: number;
-  readonly from: number;
+  readonly seeds: string | number;
+  readonly from: string | number;
   readonly shard: string | undefined;
-  readonly workers: number | undefined;
-  readonly 'time-budget': number | undefined;
+  readonly workers: string | undefined;
+  readonly 'time-budget': string | undefined;
   readonly junit: string | undefined;
   readonly json: boolean;
   readonly set: string | string[] | undefined;
   readonly out: string;
   readonly 'keep-going': boolean;
-  readonly 'shrink-runs': number;
+  readonly 'shrink-runs': string | number;
 }
 
 export const fuzzCommand: CommandModule<object, FuzzArgs> = {
@@ -42,17 +42,17 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
   builder: (y: Argv) =>
     y
       .positional('scenario', { type: 'string', default: 'swarm', describe: 'built-in name or scenario file' })
-      .option('seeds', { type: 'number', default: 100, describe: 'seeds in the campaign' })
-      .option('from', { type: 'number', default: 1, describe: 'first seed of the campaign' })
+      .option('seeds', numberArg('seeds in the campaign', 100))
+      .option('from', numberArg('first seed of the campaign', 1))
       .option('shard', { type: 'string', describe: 'k/n: run only every n-th seed, starting with the k-th' })
-      .option('workers', { type: 'number', describe: 'worker threads (default 2; 0 runs in this thread)' })
-      .option('time-budget', { type: 'number', describe: 'start no new seed after this many seconds' })
+      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
+      .option('time-budget', numberArg('start no new seed after this many seconds'))
       .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
       .option('json', { type: 'boolean', default: false, describe: 'print the campaign summary as JSON' })
       .option('set', { type: 'string', describe: 'override a field of every seed\'s scenario: path=value; repeatable' })
       .option('out', { type: 'string', default: '.', describe: 'directory for the shrunk scenario file' })
       .option('keep-going', { type: 'boolean', default: false, describe: 'run every seed even after a failure' })
-      .option('shrink-runs', { type: 'number', default: 150, describe: 'most runs the shrinker may spend (0: do not shrink)' })
+      .option('shrink-runs', numberArg('most runs the shrinker may spend (0: do not shrink)', 150))
       .example('$0 fuzz swarm --seeds 2000', 'the correct configuration: expect nothing')
       .example('$0 fuzz swarm --seeds 200 --set readMode=leader-local', 'finds a stale read and shrinks it')
       .example('$0 fuzz swarm --seeds 10000 --shard 3/8 --junit fuzz.xml', 'one machine of an 8-way CI matrix') as unknown as Argv<FuzzArgs>,
@@ -62,7 +62,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
     const failures: { outcome: SeedOutcome; result: JobResult }[] = [];
     const progress = createProgress(setup.jobs.length);
     const t0 = performance.now();
-    const deadline = args['time-budget'] === undefined ? Infinity : t0 + args['time-budget'] * 1000;
+    const deadline = setup.timeBudgetS === undefined ? Infinity : t0 + setup.timeBudgetS * 1000;
     await runPool(setup.jobs, {
       workers: setup.workers,
       shouldStop: () => performance.now() > deadline || (!args['keep-going'] && failures.length > 0),
@@ -77,7 +77,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
     outcomes.sort((a, b) => a.seed - b.seed);
     if (args.junit !== undefined) writeFileSync(args.junit, junitXml(`fuzz ${setup.name}`, outcomes));
     const first = failures.map((f) => f.outcome).sort((a, b) => a.seed - b.seed)[0];
-    const shrunk = first !== undefined && first.status !== 'unknown' && args['shrink-runs'] > 0 ? shrinkAndWrite(setup, first, args) : null;
+    const shrunk = first !== undefined && first.status !== 'unknown' && setup.shrinkRuns > 0 ? shrinkAndWrite(setup, first, args) : null;
     report(args, setup, outcomes, first, shrunk, performance.now() - t0);
     if (outcomes.some((o) => o.status === 'fail' || o.status === 'error')) process.exitCode = EXIT_CHECK_FAILED;
     else if (outcomes.some((o) => o.status === 'unknown')) process.exitCode = EXIT_BUDGET_EXHAUSTED;
@@ -91,6 +91,8 @@ interface Setup {
   readonly jobs: readonly RunJob[];
   readonly workers: number;
   readonly seeds: readonly number[];
+  readonly timeBudgetS: number | undefined;
+  readonly shrinkRuns: number;
 }
 
 function prepare(args: FuzzArgs): Setup {
@@ -99,7 +101,9 @@ function prepare(args: FuzzArgs): Setup {
   const shard = args.shard === undefined ? { k: 1, n: 1 } : parseShard(args.shard);
   if ('ok' in shard && !shard.ok) throw new UserInputError(shard.error);
   const sh = 'ok' in shard ? shard.value : shard;
-  const workers = args.workers === undefined ? defaultWorkers() : Math.max(0, Math.floor(args.workers));
+  const workers = optionalCountOption(args.workers, '--workers') ?? defaultWorkers();
+  const timeBudgetS = secondsOption(args['time-budget'], '--time-budget');
+  const shrinkRuns = wholeNumberOption(args['shrink-runs'], '--shrink-runs', 0);
   const source = loadSource(args.scenario);
   const overrides = listOption(args.set);
   const seeds = shardSeeds(from, count, sh);
@@ -107,7 +111,7 @@ function prepare(args: FuzzArgs): Setup {
   const probe = scenarioFor(source, seeds[0] ?? from, overrides);
   if (!probe.ok) throw new UserInputError(probe.error);
   const jobs = seeds.map((seed, id): RunJob => ({ id, source, seed, overrides, trace: 'hash-only', full: false }));
-  return { source, name: sourceName(source), overrides, jobs, workers, seeds };
+  return { source, name: sourceName(source), overrides, jobs, workers, seeds, timeBudgetS, shrinkRuns };
 }
 
 function outcomeFromResult(result: JobResult, setup: Setup, wallMs: number): SeedOutcome {
@@ -131,7 +135,7 @@ interface Shrunk {
 function shrinkAndWrite(setup: Setup, failing: SeedOutcome, args: FuzzArgs): Shrunk | null {
   const resolved = scenarioFor(setup.source, failing.seed, setup.overrides);
   if (!resolved.ok) return null;
-  const r = shrinkFailure(resolved.scenario, failing.seed, failing.failed, args['shrink-runs']);
+  const r = shrinkFailure(resolved.scenario, failing.seed, failing.failed, setup.shrinkRuns);
   mkdirSync(args.out, { recursive: true });
   const file = join(args.out, `fuzz-${setup.name.replace(/[^\w.-]+/g, '_')}-seed${failing.seed}.shrunk.json`);
   const description = `Shrunk from \`${failing.reproduce}\`: ${failing.summary}`;

@@ -12,11 +12,11 @@ import { verdictOf } from '../fuzz.js';
 import { runScenario } from '../runner.js';
 import { formatRunSummary, runJson } from '../run-summary.js';
 import { scenarioFor, sourceDescription, sourceName } from '../scenario-source.js';
-import { listOption, loadSource, print, seedOption } from './io.js';
+import { listOption, loadSource, numberArg, print, seedOption } from './io.js';
 
 interface RunArgs {
   readonly scenario: string;
-  readonly seed: number;
+  readonly seed: string | number;
   readonly set: string | string[] | undefined;
   readonly out: string | undefined;
   readonly json: boolean;
@@ -28,7 +28,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y: Argv) =>
     y
       .positional('scenario', { type: 'string', describe: 'built-in name (see `raftsim list`) or scenario file (.json)' })
-      .option('seed', { type: 'number', default: 1, describe: 'root seed of the run' })
+      .option('seed', numberArg('root seed of the run', 1))
       .option('set', { type: 'string', describe: 'override a field: path=value (JSON if it parses, else a string); repeatable' })
       .option('out', { type: 'string', describe: 'write run.json and run.html (the report) into this directory' })
       .option('json', { type: 'boolean', default: false, describe: 'print the run record (without history and trace) as JSON' })
