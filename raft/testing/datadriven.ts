@@ -62,7 +62,8 @@ export function parseScript(source: string): Segment[] {
   return out;
 }
 
-function parseCommand(line: string): { command: string; args: CmdArg[] } {
+/** One command line: the command and its arguments (also used for the extra commands of a block). */
+export function parseCommand(line: string): { command: string; args: CmdArg[] } {
   const tokens = tokenize(line);
   const [command, ...rest] = tokens;
   assert(command !== undefined, 'datadriven: empty command');

@@ -29,7 +29,7 @@ import type {
 import { EMPTY_CONF_STATE, bytesKey, nodeId } from '../core/types.js';
 import { AppliedStateStorage } from './applied-state-storage.js';
 import type { CmdArg } from './datadriven.js';
-import { parseScript } from './datadriven.js';
+import { parseCommand } from './datadriven.js';
 
 interface EnvNode {
   readonly id: NodeId;
@@ -69,7 +69,7 @@ export class InteractionEnv {
     if (command !== 'propose-conf-change') {
       for (const line of input) {
         if (line.trim() === '') continue;
-        const next = parseLine(line);
+        const next = parseCommand(line);
         this.dispatch(next.command, next.args, []);
       }
     }
@@ -403,12 +403,6 @@ function roleName(r: 'follower' | 'pre-candidate' | 'candidate' | 'leader'): str
   return { follower: 'StateFollower', 'pre-candidate': 'StatePreCandidate', candidate: 'StateCandidate', leader: 'StateLeader' }[r];
 }
 
-/** One command line, through the script parser (a block of one line without input). */
-function parseLine(line: string): { readonly command: string; readonly args: readonly CmdArg[] } {
-  const [seg] = parseScript(`${line}\n----\n`);
-  assert(seg !== undefined && seg.kind === 'block', () => `interaction: cannot parse ${line}`);
-  return seg.block;
-}
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
