@@ -23,8 +23,9 @@ export const swarm: BuiltinScenario = {
 };
 
 function swarmScenario(r: Random): ScenarioInput {
-  // No one-member clusters: they have a known stale read after a restart (etcd-io/raft PR #105,
-  // the single-node-restart-stale-read scenario); `--set cluster.size=1` hunts it on purpose.
+  // No one-member clusters: they have a known stale read after a restart (the
+  // single-node-restart-stale-read scenario); `--set cluster.size=1` hunts it on purpose, and
+  // `--set cluster.singletonReadIndexActuallyCommitted=true` (etcd-io/raft PR #105) removes it.
   const size = r.pick([3, 3, 5]);
   const electionTick = r.int(5, 15);
   return {
