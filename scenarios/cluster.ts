@@ -133,6 +133,7 @@ class Cluster implements SimCluster {
       watchHoldUs: msToUs(w.watchHoldMs),
       compactEveryUs: msToUs(w.compactEveryMs),
       compactKeepRevisions: w.compactKeepRevisions,
+      leases: { ...w.leases, keepAliveEveryUs: msToUs(w.leases.keepAliveEveryMs) },
     });
     this.conf = { index: 0, voters: this.initialMembers };
     const members = new Set([...this.initialMembers, ...this.spares]);

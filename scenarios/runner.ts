@@ -28,6 +28,7 @@ import { createRandom } from '../sim/random.js';
 import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { Trace, TraceMode } from '../sim/trace.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
+import { LeaseExpiryRecorder } from '../kv/workload/lease-expiry.js';
 import { createCluster, type SimCluster } from './cluster.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
 import { AppliedLog, checkHistory } from './history-checks.js';
@@ -135,6 +136,8 @@ function build(scenario: Scenario, kernel: Kernel): RunState {
   const termsAtFirstFault = new Map<HostId, number>();
   const applied = new AppliedLog();
   let online: OnlineChecks | null = null;
+  // Lease expiries become unknown revokes in the history, under the process after clients and watchers.
+  let expiries: LeaseExpiryRecorder | null = null;
   const checking = scenario.checks.invariants;
   const cluster = createCluster({
     scenario,
@@ -146,7 +149,9 @@ function build(scenario: Scenario, kernel: Kernel): RunState {
       },
       onAppliedEntry: (id, e) => {
         const m = cluster.member(id);
-        if (m !== undefined) applied.record(id, cluster.hosts.incarnation(id), m, e.index, scheduler.now);
+        if (m === undefined) return;
+        applied.record(id, cluster.hosts.incarnation(id), m, e.index, scheduler.now);
+        expiries?.applied(e, m.appliedWrites().at(-1), scheduler.now);
       },
       onRole: (id, role, term) => {
         roles.record(id, scheduler.now, role, term);
@@ -155,6 +160,8 @@ function build(scenario: Scenario, kernel: Kernel): RunState {
       },
     },
   });
+  const w = scenario.workload;
+  expiries = new LeaseExpiryRecorder(cluster.history, w.clients + w.pinned.length + w.watchers);
   online = new OnlineChecks(cluster, { raftEveryUs: RAFT_SAMPLE_US, kvEveryUs: KV_SAMPLE_US });
   const nemesis = createNemesis({
     scheduler,

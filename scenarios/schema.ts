@@ -200,6 +200,31 @@ const pinnedClientSchema = z.strictObject({
   requestTimeoutMs: z.number().positive().optional(),
 });
 
+/**
+ * Leases in the workload (kv/workload/lease-load.ts), off unless `clients` > 0: clients c0 … of
+ * the workload grant leases (`ttlS`), attach puts to them, keep some alive, revoke some and let the
+ * others expire; the runner records each expiry in the history (kv/workload/lease-expiry.ts).
+ */
+const leaseWorkloadSchema = z
+  .strictObject({
+    /** Workload clients c0 … c<clients−1> that use leases (pinned clients never do); 0 = off. */
+    clients: z.number().int().min(0).max(CLIENTS_MAX),
+    /** TTL a grant asks for (the server raises it to 1.5 election timeouts, etcd's minLeaseTTL). */
+    ttlS: positiveInt(),
+    /** Fraction of a leased client's operations that are a grant or a revoke. */
+    opShare: ratio(),
+    /** Fraction of its puts attached to one of its live leases. */
+    putShare: ratio(),
+    /** Fraction of granted leases kept alive (every keepAliveEveryMs) until revoked or the workload ends. */
+    keepAliveShare: ratio(),
+    /** Fraction of granted leases the client revokes itself; the rest not kept alive expire. */
+    revokeShare: ratio(),
+    keepAliveEveryMs: z.number().int().positive(),
+    /** Most leases a client holds at once. */
+    maxLive: positiveInt(),
+  })
+  .refine((l) => l.keepAliveEveryMs < l.ttlS * 1_000, { message: 'must be below leases.ttlS (in milliseconds)', path: ['keepAliveEveryMs'] });
+
 const workloadSchema = z.strictObject({
   clients: z.number().int().min(0).max(CLIENTS_MAX),
   keys: positiveInt(),
@@ -222,7 +247,9 @@ const workloadSchema = z.strictObject({
   compactKeepRevisions: z.number().int().nonnegative(),
   /** Clients pinned to given members, each with its own mix and time window (default none). */
   pinned: z.array(pinnedClientSchema).max(PINNED_CLIENTS_MAX),
-});
+  /** Leases granted, used, kept alive, revoked and left to expire (default off). */
+  leases: leaseWorkloadSchema,
+}).refine((w) => w.leases.clients <= w.clients, { message: 'must be at most workload.clients', path: ['leases', 'clients'] });
 
 const checksSchema = z.strictObject({
   invariants: z.boolean(),
@@ -337,6 +364,7 @@ export const SCENARIO_DEFAULTS: Scenario = {
     compactEveryMs: 0,
     compactKeepRevisions: 100,
     pinned: [],
+    leases: { clients: 0, ttlS: 3, opShare: 0.15, putShare: 0.5, keepAliveShare: 0.4, revokeShare: 0.4, keepAliveEveryMs: 1_000, maxLive: 3 },
   },
   server: { readIndexReuseIdOnRetry: false },
   faults: [],

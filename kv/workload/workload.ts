@@ -26,7 +26,10 @@ import type { Random } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
 import { createKvClient, type ClientEnv, type KvClient } from '../client/client.js';
 import type { WatchHandle } from '../client/watch-client.js';
+import type { LeaseGrantResponse } from '../api.js';
+import type { KvCall } from '../wire.js';
 import { createKeyChooser, KEY_PREFIX, type KeyDistribution } from './key-chooser.js';
+import { checkLeaseWorkloadOptions, LEASE_WORKLOAD_DEFAULTS, LeaseHolder, type LeaseStats, type LeaseWorkloadOptions } from './lease-load.js';
 import { OP_KINDS, OpGenerator, type OpKind, type OpMix } from './op-generator.js';
 
 export interface WorkloadOptions {
@@ -62,6 +65,8 @@ export interface WorkloadOptions {
   /** Compaction period (client 0); 0 = never. */
   readonly compactEveryUs: Micros;
   readonly compactKeepRevisions: number;
+  /** Leases (lease-load.ts): off unless `leases.clients` > 0. */
+  readonly leases: LeaseWorkloadOptions;
 }
 
 export const WORKLOAD_DEFAULTS: WorkloadOptions = {
@@ -81,10 +86,14 @@ export const WORKLOAD_DEFAULTS: WorkloadOptions = {
   watchHoldUs: 1_000_000,
   compactEveryUs: 0,
   compactKeepRevisions: 100,
+  leases: LEASE_WORKLOAD_DEFAULTS,
 };
 
-export function resolveWorkloadOptions(partial: Partial<WorkloadOptions> = {}): WorkloadOptions {
-  const o = { ...WORKLOAD_DEFAULTS, ...partial };
+/** Options as callers give them: any subset, `leases` too. */
+export type WorkloadOptionsInput = Partial<Omit<WorkloadOptions, 'leases'>> & { readonly leases?: Partial<LeaseWorkloadOptions> };
+
+export function resolveWorkloadOptions(partial: WorkloadOptionsInput = {}): WorkloadOptions {
+  const o: WorkloadOptions = { ...WORKLOAD_DEFAULTS, ...partial, leases: { ...LEASE_WORKLOAD_DEFAULTS, ...partial.leases } };
   const posInt = (x: number): boolean => Number.isSafeInteger(x) && x > 0;
   const check = (cond: boolean, field: keyof WorkloadOptions, what: string): void =>
     assert(cond, () => `workload options: ${field} must be ${what}, got ${JSON.stringify(o[field])}`);
@@ -98,6 +107,7 @@ export function resolveWorkloadOptions(partial: Partial<WorkloadOptions> = {}): 
   check(Number.isSafeInteger(o.startUs) && o.startUs >= 0 && o.startUs < o.durationUs, 'startUs', 'an integer ≥ 0 below durationUs');
   check(o.thinkUsMean === null || (Number.isSafeInteger(o.thinkUsMean) && o.thinkUsMean >= 0), 'thinkUsMean', 'null or an integer ≥ 0');
   check(Number.isSafeInteger(o.compactKeepRevisions) && o.compactKeepRevisions >= 0, 'compactKeepRevisions', 'an integer ≥ 0');
+  checkLeaseWorkloadOptions(o.leases);
   for (const k of Object.keys(o.mix)) check((OP_KINDS as readonly string[]).includes(k), 'mix', `weights of ${OP_KINDS.join(', ')}`);
   return o;
 }
@@ -108,6 +118,8 @@ export interface WorkloadClientStats {
   readonly fail: number;
   readonly unknown: number;
   readonly compactions: number;
+  /** Lease calls made (all zero for a client without leases). */
+  readonly leases: LeaseStats;
 }
 
 /** A workload client host's program. */
@@ -134,10 +146,13 @@ class Driver implements WorkloadClient {
   private busy = false;
   private stopped = false;
   private timer: TimerId = -1;
+  private keepAliveTimer: TimerId = -1;
   private latestRevision = 0;
   private readonly watches = new Set<WatchHandle>();
   private readonly issued: Record<OpKind, number> = { get: 0, range: 0, put: 0, delete: 0, txn: 0, watch: 0 };
   private counts = { ok: 0, fail: 0, unknown: 0, compactions: 0 };
+  /** This client's leases: only for c0 … c<leases.clients−1>, with its own stream. */
+  private readonly leases: LeaseHolder | null;
 
   constructor(
     private readonly ctx: HostContext,
@@ -156,6 +171,9 @@ class Driver implements WorkloadClient {
     if (o.startUs > 0) this.timer = ctx.setTimer(o.startUs, () => this.scheduleNext());
     else this.scheduleNext();
     if (process === 0 && o.compactEveryUs > 0) ctx.setTimer(o.compactEveryUs, () => this.compact());
+    // Forking is pure: a client without leases draws exactly what it drew before leases existed.
+    this.leases = process < o.leases.clients ? new LeaseHolder(o.leases, random.fork('leases')) : null;
+    if (this.leases !== null) this.keepAliveTimer = ctx.setTimer(o.leases.keepAliveEveryUs, () => this.keepAlive());
   }
 
   get finished(): boolean {
@@ -166,12 +184,15 @@ class Driver implements WorkloadClient {
     this.stopped = true;
     if (this.timer >= 0) this.ctx.clearTimer(this.timer);
     this.timer = -1;
+    // Kept leases are let go: they expire once the workload is over.
+    if (this.keepAliveTimer >= 0) this.ctx.clearTimer(this.keepAliveTimer);
+    this.keepAliveTimer = -1;
     for (const w of this.watches) w.cancel();
     this.watches.clear();
   }
 
   stats(): WorkloadClientStats {
-    return { issued: { ...this.issued }, ...this.counts };
+    return { issued: { ...this.issued }, ...this.counts, leases: this.leases?.stats() ?? { grants: 0, revokes: 0, leasedPuts: 0, keepAlives: 0 } };
   }
 
   private scheduleNext(): void {
@@ -187,6 +208,8 @@ class Driver implements WorkloadClient {
   private issue(): void {
     this.timer = -1;
     if (this.stopped) return;
+    const choice = this.leases?.choose(this.ctx.localNow());
+    if (choice?.kind === 'lease') return this.send(choice.call);
     const op = this.gen.next(this.ops);
     this.issued[op.kind]++;
     if (op.kind === 'watch') {
@@ -198,17 +221,36 @@ class Driver implements WorkloadClient {
       });
       return this.scheduleNext();
     }
+    this.send(this.leases === null ? op.call : this.leases.attach(op.call, this.ctx.localNow()));
+  }
+
+  private send(call: KvCall): void {
     this.busy = true;
-    const call = op.call;
     this.client.call(call.method, call.request as never, (outcome) => {
       this.busy = false;
       this.counts[outcome.status]++;
       if (outcome.status === 'ok') {
-        this.gen.observe(call, outcome.response);
+        if (call.method === 'lease-grant') {
+          const granted = outcome.response as LeaseGrantResponse;
+          this.leases?.granted(granted.id, granted.ttlS, this.ctx.localNow());
+        } else this.gen.observe(call, outcome.response);
         this.latestRevision = Math.max(this.latestRevision, outcome.header.revision);
       }
       this.scheduleNext();
     });
+  }
+
+  /** Keepalives of the kept leases, unrecorded (they change no key), beside the call in flight. */
+  private keepAlive(): void {
+    this.keepAliveTimer = -1;
+    if (this.stopped || this.leases === null) return;
+    this.keepAliveTimer = this.ctx.setTimer(this.o.leases.keepAliveEveryUs, () => this.keepAlive());
+    const leases = this.leases;
+    for (const id of leases.keptAlive()) {
+      this.client.call('lease-keepalive', { id }, (outcome) => {
+        if (outcome.status === 'ok' ? outcome.response.ttlS <= 0 : outcome.error.code === 'LeaseNotFound') leases.gone(id);
+      }, { record: false });
+    }
   }
 
   private compact(): void {

@@ -1,0 +1,60 @@
+/**
+ * Lease expiries in the history. A lease that runs out is revoked by a `lease-revoke` the leader
+ * proposes (kv/server: its header carries `leaderTerm`, which a client's revoke never has): a
+ * revoke no client issued, which deletes the lease's keys. The etcd model (kv/model.ts) must see
+ * it, or those deletes look like phantom ones. The runner calls `applied` after every entry a
+ * member applies; the first time an expiry revoke of lease L is applied *with effect* (ok: L
+ * existed) anywhere, one operation is recorded:
+ *
+ *   { client: <the expiry process>, op: 'lease-revoke', input: { id: L }, call: t, return: null, status: 'unknown' }
+ *
+ * The call time t is the virtual time of that first apply. An unknown operation may take effect
+ * at any time after its call, or never, so t must not be later than the point where the revoke
+ * takes effect. It is not: the revoke's effect is visible only through a member that applied it,
+ * and members apply in log order, so an operation that returned before t — a write applied and
+ * answered by some member, or a read served from some member's applied state — was ordered before
+ * the revoke in the log (had it come after, that member would have applied the revoke before t).
+ * A snapshot carries the revoke only after some member applied it, a restarted member re-applies
+ * it later still. (The grant's call would be sound too, but far looser: the checker would try the
+ * revoke at every point of the lease's life.)
+ *
+ * Only observation: nothing here changes what servers do, emits a trace event or draws a number,
+ * so recording never moves a trace hash.
+ */
+import { assert } from '../../sim/assert.js';
+import type { HistoryRecorder } from '../../sim/history.js';
+import type { Micros } from '../../sim/time.js';
+import type { Entry } from '../../raft/core/types.js';
+import { decodeRaftRequest } from '../server/internal-request.js';
+import type { AppliedWrite } from '../server/state-machine.js';
+
+export const LEASE_EXPIRY_NOTE = 'lease expired: revoke proposed by the leader';
+
+export class LeaseExpiryRecorder {
+  private readonly recorded = new Set<number>();
+
+  constructor(
+    private readonly history: HistoryRecorder,
+    /** The history process the expiries are recorded under (one no client or watcher uses). */
+    private readonly process: number,
+  ) {}
+
+  /** After a member applied `entry`; `last` is the last write that member recorded. */
+  applied(entry: Entry, last: AppliedWrite | undefined, nowUs: Micros): void {
+    // The cheap test first: only a lease revoke that found its lease is decoded.
+    if (last === undefined || last.index !== entry.index || last.kind !== 'lease-revoke' || !last.ok) return;
+    const r = decodeRaftRequest(entry.data);
+    assert(r.body.kind === 'lease-revoke', () => `lease expiry: entry ${entry.index} applied as a lease revoke decodes as ${r.body.kind}`);
+    if (r.header.leaderTerm === undefined) return; // a client's revoke: the client recorded it
+    const id = r.body.request.id;
+    if (this.recorded.has(id)) return;
+    this.recorded.add(id);
+    const op = this.history.invoke(this.process, 'lease-revoke', undefined, { id }, nowUs);
+    this.history.complete(op, 'unknown', undefined, nowUs, LEASE_EXPIRY_NOTE);
+  }
+
+  /** Leases whose expiry was recorded. */
+  get count(): number {
+    return this.recorded.size;
+  }
+}
