@@ -391,3 +391,40 @@ describe('etcd model on concurrent histories', () => {
     expect(illegal).toBeGreaterThan(30);
   });
 });
+
+describe('etcd model: leases', () => {
+  const leased = (key: string, value: string, create: number, mod: number, lease: number): KeyValue => ({ ...kv(key, value, create, mod, 1), lease });
+  type Row = [string, unknown, unknown, number, number | null];
+  const read = (key: string, kvs: KeyValue[], revision: number, call: number, ret: number): Row => ['range', { key }, { revision, kvs, more: false, count: kvs.length }, call, ret];
+
+  it('an unknown revoke (an expiry) explains keys that vanished with their lease; without it they are phantom deletes', () => {
+    const rows: Row[] = [
+      ['lease-grant', { ttlS: 2 }, { revision: 1, id: 7, ttlS: 2 }, 0, 1],
+      ['put', { key: 'a', value: '1', lease: 7 }, { revision: 2 }, 2, 3],
+      ['put', { key: 'b', value: '2' }, { revision: 3 }, 4, 5],
+      ['lease-revoke', { id: 7, revision: 4 }, undefined, 6, null],
+      read('a', [], 4, 8, 9),
+      read('b', [kv('b', '2', 3, 3, 1)], 4, 10, 11),
+    ];
+    expect(check(history(rows))).toBe('ok');
+    expect(check(history(rows.filter((r) => r[0] !== 'lease-revoke')))).toBe('illegal');
+    // A read before the expiry still sees the key with its lease.
+    expect(check(history([...rows.slice(0, 3), read('a', [leased('a', '1', 2, 2, 7)], 3, 5, 6), ...rows.slice(3)]))).toBe('ok');
+    // A key read gone before the expiry began is not explained by it.
+    expect(check(history([...rows.slice(0, 3), read('a', [], 3, 5, 6), ...rows.slice(3)]))).toBe('illegal');
+  });
+
+  it('places an unknown revoke only where it deletes something, and only at the revision it carries', () => {
+    const s0 = etcdModel.init();
+    const put = history([['put', { key: 'a', value: '1', lease: 7 }, { revision: 2 }, 0, 1]])[0] as Op;
+    const s1 = etcdModel.step(s0, put);
+    expect(s1).not.toBe(ILLEGAL);
+    const revoke = (input: object): Op => history([['lease-revoke', input, undefined, 0, null]])[0] as Op;
+    // Nothing attached to lease 7 yet: the same as never happening, so refused.
+    expect(etcdModel.step(s0, revoke({ id: 7 }))).toBe(ILLEGAL);
+    if (s1 === ILLEGAL) return;
+    expect(etcdModel.step(s1, revoke({ id: 7 }))).not.toBe(ILLEGAL);
+    expect(etcdModel.step(s1, revoke({ id: 7, revision: 3 }))).not.toBe(ILLEGAL);
+    expect(etcdModel.step(s1, revoke({ id: 7, revision: 5 }))).toBe(ILLEGAL);
+  });
+});

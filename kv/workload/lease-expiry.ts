@@ -6,7 +6,11 @@
  * member applies; the first time an expiry revoke of lease L is applied *with effect* (ok: L
  * existed) anywhere, one operation is recorded:
  *
- *   { client: <the expiry process>, op: 'lease-revoke', input: { id: L }, call: t, return: null, status: 'unknown' }
+ *   { client: <the expiry process>, op: 'lease-revoke', input: { id: L, revision: r }, call: t, return: null, status: 'unknown' }
+ *
+ * where r is the revision the revoke made (the same on every member: they apply the same log); the
+ * etcd model places an expiry only where it makes r (kv/model.ts: without the pin, expiries at one
+ * instant beside unknown puts make the search try which of them fills each revision).
  *
  * The call time t is the virtual time of that first apply. An unknown operation may take effect
  * at any time after its call, or never, so t must not be later than the point where the revoke
@@ -49,7 +53,7 @@ export class LeaseExpiryRecorder {
     const id = r.body.request.id;
     if (this.recorded.has(id)) return;
     this.recorded.add(id);
-    const op = this.history.invoke(this.process, 'lease-revoke', undefined, { id }, nowUs);
+    const op = this.history.invoke(this.process, 'lease-revoke', undefined, { id, revision: last.revision }, nowUs);
     this.history.complete(op, 'unknown', undefined, nowUs, LEASE_EXPIRY_NOTE);
   }
 
