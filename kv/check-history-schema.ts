@@ -121,7 +121,7 @@ export const etcdSchemas: OperationSchemas = {
   txn: { input: txnRequestSchema, output: withRevision({ succeeded: z.boolean(), responses: z.array(responseOpSchema) }) },
   compact: { input: z.object({ revision, physical: z.boolean().exactOptional() }), output: withRevision({}) },
   'lease-grant': { input: z.object({ ttlS: z.number(), id: z.number().int().exactOptional() }), output: withRevision({ id: z.number().int(), ttlS: z.number() }) },
-  'lease-revoke': { input: z.object({ id: z.number().int() }), output: withRevision({}) },
+  'lease-revoke': { input: z.object({ id: z.number().int(), revision: revision.exactOptional() }), output: withRevision({}) },
   'lease-keepalive': anything,
   'lease-ttl': anything,
   'lease-leases': anything,

@@ -11,7 +11,7 @@
  * | `txn` | TxnRequest | `{ revision, succeeded, responses }` |
  * | `compact` | CompactionRequest | `{ revision }` |
  * | `lease-grant` | `{ ttlS, id? }` | `{ revision, id, ttlS }` |
- * | `lease-revoke` | `{ id }` | `{ revision }` |
+ * | `lease-revoke` | `{ id, revision? }` (`revision`: only on a recorded expiry) | `{ revision }` |
  * `revision` is the response header's revision. `key` is the request's key where it has one. A
  * `fail` operation's output is the KvError (the checker drops it: it certainly took no effect); an
  * `unknown` one has none. Other methods the client may record (`lease-keepalive`, `lease-ttl`,
