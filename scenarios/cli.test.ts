@@ -74,6 +74,12 @@ describe('raftsim CLI', () => {
     expect(lines.at(-1)).toBe(`reproduce: npx raftsim run ${file} --seed 3`);
     expect(r.out).toMatch(/linearizable\s+fail\s+not linearizable: /);
     expect(existsSync(join(out, 'run.json')) && existsSync(join(out, 'run.html'))).toBe(true);
+    // The history alone, which `raftsim check` judges as the run did.
+    const history = join(out, 'history.jsonl');
+    expect(lines).toContain(`history: ${history} (check it alone: npx raftsim check ${history} --model etcd)`);
+    const check = raftsim('check', history, '--model', 'etcd');
+    expect(check.code).toBe(1);
+    expect(check.out).toMatch(/NOT linearizable \(model etcd: /);
 
     const replay = raftsim('replay', join(out, 'run.json'));
     expect(replay.code).toBe(0);

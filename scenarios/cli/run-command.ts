@@ -1,11 +1,14 @@
 /**
  * `raftsim run <scenario|file.json> [--seed N] [--set k=v]... [--out DIR] [--json]`: one run, its
- * verdict, and (with --out) its record and HTML report.
+ * verdict, and (with --out) its record, HTML report and history (JSON Lines, for `raftsim check`).
  *
  * Exit 0 when every check passed, 1 when one failed (the reproduce command is the last line),
  * 2 for bad input, 3 when a checker ran out of budget.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { historyToJsonLines } from '../../sim/history.js';
 import { writeRunReport } from '../../reports/write.js';
 import { EXIT_BUDGET_EXHAUSTED, EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import { verdictOf } from '../fuzz.js';
@@ -30,7 +33,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .positional('scenario', { type: 'string', describe: 'built-in name (see `raftsim list`) or scenario file (.json)' })
       .option('seed', numberArg('root seed of the run', 1))
       .option('set', { type: 'string', describe: 'override a field: path=value (JSON if it parses, else a string); repeatable' })
-      .option('out', { type: 'string', describe: 'write run.json and run.html (the report) into this directory' })
+      .option('out', { type: 'string', describe: 'write run.json (the record), run.html (the report) and history.jsonl (for raftsim check) into this directory' })
       .option('json', { type: 'boolean', default: false, describe: 'print the run record (without history and trace) as JSON' })
       .example('$0 run prevote-rejoin --seed 7', 'an isolated follower rejoins; PreVote keeps its term')
       .example('$0 run prevote-rejoin --set cluster.preVote=false', 'the same without PreVote: the leader is deposed')
@@ -46,6 +49,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const record = runScenario({ name: sourceName(source), description: sourceDescription(source), scenario: resolved.scenario, seed, overrides, trace: args.out === undefined ? 'hash-only' : 'keep' });
     const wallMs = performance.now() - t0;
     const files = args.out === undefined ? null : writeRunReport(args.out, record);
+    // The history alone, in the checkers' JSON Lines format: `raftsim check` (or Porcupine-style tools) reads it.
+    const historyFile = args.out === undefined ? null : join(args.out, 'history.jsonl');
+    if (historyFile !== null) writeFileSync(historyFile, historyToJsonLines(record.history));
     if (args.json) {
       print(JSON.stringify(runJson(record), null, 1));
     } else {
@@ -53,6 +59,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       const reproduce = lines.pop() as string;
       for (const l of lines) print(l);
       if (files !== null) print(`report: ${files.html}${files.json === null ? '' : ` (record: ${files.json})`}`);
+      if (historyFile !== null) print(`history: ${historyFile} (check it alone: npx raftsim check ${historyFile} --model etcd)`);
       print(reproduce);
     }
     const v = verdictOf(record.checks);
