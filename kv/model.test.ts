@@ -4,7 +4,7 @@ import type { KeyValue, RangeRequest, TxnRequest } from './api.js';
 import { createMvccStore } from './mvcc/store.js';
 import { resolveRevision, stepArb, type StoreStep } from './mvcc/arbitraries.js';
 import type { EtcdOperation } from './model.js';
-import { etcdModel, etcdWitness, evaluateRange, isSerializableRange, kvTable } from './model.js';
+import { equalEtcdStates, etcdModel, etcdWitness, evaluateRange, isSerializableRange, kvTable } from './model.js';
 import { explainViolations } from '../sim/check/explain.js';
 import type { Operation } from '../sim/history.js';
 import { checkLinearizability } from '../sim/check/linearizability.js';
@@ -426,5 +426,70 @@ describe('etcd model: leases', () => {
     expect(etcdModel.step(s1, revoke({ id: 7 }))).not.toBe(ILLEGAL);
     expect(etcdModel.step(s1, revoke({ id: 7, revision: 3 }))).not.toBe(ILLEGAL);
     expect(etcdModel.step(s1, revoke({ id: 7, revision: 5 }))).toBe(ILLEGAL);
+  });
+});
+
+describe('etcd model: lease existence', () => {
+  type Row = [string, unknown, unknown, number, number | null];
+  const grant = (id: number, revision: number, call: number, ret: number): Row => ['lease-grant', { ttlS: 2 }, { revision, id, ttlS: 2 }, call, ret];
+  const leasedPut = (key: string, lease: number, revision: number, call: number, ret: number): Row => ['put', { key, value: key, lease }, { revision }, call, ret];
+  // An unknown grant whose id the server chose: nobody heard which lease it made.
+  const unheardGrant: Row = ['lease-grant', { ttlS: 2 }, undefined, 0, null];
+
+  it('flags an ok put on a lease no grant made, when every grant of the history is known', () => {
+    expect(check(history([grant(7, 1, 0, 1), leasedPut('a', 7, 2, 2, 3)]))).toBe('ok');
+    expect(check(history([grant(7, 1, 0, 1), leasedPut('a', 8, 2, 2, 3)]))).toBe('illegal');
+    // The same for a put inside a txn: etcd refuses the whole txn with LeaseNotFound.
+    const txn = (lease: number): Row => ['txn', { compare: [], success: [{ type: 'put', request: { key: 'a', value: '1', lease } }], failure: [] }, { revision: 2, succeeded: true, responses: [{ type: 'put', response: {} }] }, 2, 3];
+    expect(check(history([grant(7, 1, 0, 1), txn(7)]))).toBe('ok');
+    expect(check(history([grant(7, 1, 0, 1), txn(8)]))).toBe('illegal');
+  });
+
+  it('a grant must come before a put on its lease', () => {
+    expect(check(history([leasedPut('a', 7, 2, 0, 1), grant(7, 2, 2, 3)]))).toBe('illegal');
+    // Concurrent: the grant may have taken effect first.
+    expect(check(history([leasedPut('a', 7, 2, 0, 3), grant(7, 1, 1, 2)]))).toBe('ok');
+    // A grant of unknown outcome whose input names the id may have happened: it explains the lease.
+    expect(check(history([['lease-grant', { ttlS: 2, id: 9 }, undefined, 0, null], leasedPut('a', 9, 2, 1, 2)]))).toBe('ok');
+  });
+
+  it('accepts a put on a lease no known grant made when an unheard grant may have made it', () => {
+    expect(check(history([unheardGrant, grant(7, 1, 0, 1), leasedPut('a', 8, 2, 2, 3)]))).toBe('ok');
+    // …but not on a lease a known grant made and a revoke ended: server ids are never reused.
+    expect(check(history([unheardGrant, grant(7, 1, 0, 1), ['lease-revoke', { id: 7 }, { revision: 1 }, 2, 3], leasedPut('a', 7, 2, 4, 5)]))).toBe('illegal');
+  });
+
+  it('flags an ok put on a lease after its client revoke returned, and an ok revoke of a lease that does not exist', () => {
+    const revoke = (revision: number, call: number, ret: number): Row => ['lease-revoke', { id: 7 }, { revision }, call, ret];
+    expect(check(history([grant(7, 1, 0, 1), revoke(1, 2, 3), leasedPut('a', 7, 2, 4, 5)]))).toBe('illegal');
+    // Concurrent with the revoke: the put came first, and the revoke deleted its key (revision 3).
+    expect(check(history([grant(7, 1, 0, 1), revoke(3, 2, 5), leasedPut('a', 7, 2, 3, 4)]))).toBe('ok');
+    expect(check(history([grant(7, 1, 0, 1), revoke(1, 2, 3), revoke(1, 4, 5)]))).toBe('illegal');
+    expect(check(history([grant(7, 1, 0, 1), ['lease-revoke', { id: 8 }, { revision: 1 }, 2, 3]]))).toBe('illegal');
+  });
+
+  it('the live leases are part of the state the search memoizes; the plain model knows only the leases it saw', () => {
+    const [g, put, revoke] = history([grant(7, 1, 0, 1), leasedPut('a', 7, 2, 2, 3), ['lease-revoke', { id: 7 }, { revision: 1 }, 4, 5]]) as [Op, Op, Op];
+    const s0 = etcdModel.init();
+    const s1 = etcdModel.step(s0, g);
+    if (s1 === ILLEGAL) throw new Error('the grant must fit the initial state');
+    expect(equalEtcdStates(s0, s1)).toBe(false);
+    expect(etcdModel.hash?.(s1)).not.toBe(etcdModel.hash?.(s0));
+    // Unprepared, a lease never seen granted may exist (a grant nobody heard); one seen revoked may not.
+    expect(etcdModel.step(s0, put)).not.toBe(ILLEGAL);
+    const s2 = etcdModel.step(s1, revoke);
+    if (s2 === ILLEGAL) throw new Error('the revoke must fit after the grant');
+    expect(etcdModel.step(s2, put)).toBe(ILLEGAL);
+  });
+
+  it('after an expiry pinned before it, an ok put on the lease is flagged; when the expiry may come after, accepted', () => {
+    const expiry = (revision: number, call: number): Row => ['lease-revoke', { id: 7, revision }, undefined, call, null];
+    // Revision 3 can only be the expiry's (it deletes a), so it came before the put that made 4.
+    expect(check(history([grant(7, 1, 0, 1), leasedPut('a', 7, 2, 2, 3), expiry(3, 4), leasedPut('b', 7, 4, 5, 6)]))).toBe('illegal');
+    // Expiry pinned at 4, after the put of b at 3 (whose call precedes the expiry's): it deletes both.
+    expect(check(history([
+      grant(7, 1, 0, 1), leasedPut('a', 7, 2, 2, 3), leasedPut('b', 7, 3, 4, 7), expiry(4, 5),
+      ['range', { key: 'a', rangeEnd: 'c' }, { revision: 4, kvs: [], more: false, count: 0 }, 8, 9],
+    ]))).toBe('ok');
   });
 });
