@@ -4,7 +4,7 @@ import type { KeyValue, RangeRequest, TxnRequest } from './api.js';
 import { createMvccStore } from './mvcc/store.js';
 import { resolveRevision, stepArb, type StoreStep } from './mvcc/arbitraries.js';
 import type { EtcdOperation } from './model.js';
-import { equalEtcdStates, etcdModel, etcdWitness, evaluateRange, isSerializableRange, kvTable } from './model.js';
+import { describeEtcdOperation, equalEtcdStates, etcdModel, etcdWitness, evaluateRange, isSerializableRange, kvTable } from './model.js';
 import { explainViolations } from '../sim/check/explain.js';
 import type { Operation } from '../sim/history.js';
 import { checkLinearizability } from '../sim/check/linearizability.js';
@@ -480,6 +480,9 @@ describe('etcd model: lease existence', () => {
     const s2 = etcdModel.step(s1, revoke);
     if (s2 === ILLEGAL) throw new Error('the revoke must fit after the grant');
     expect(etcdModel.step(s2, put)).toBe(ILLEGAL);
+    // An explanation names the lease of a put and the id a grant returned.
+    expect(describeEtcdOperation(put)).toBe('put a="a" lease 7 @rev 2');
+    expect(describeEtcdOperation(g)).toBe('lease-grant ttl=2s -> lease 7 @rev 1');
   });
 
   it('after an expiry pinned before it, an ok put on the lease is flagged; when the expiry may come after, accepted', () => {

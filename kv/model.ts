@@ -846,7 +846,7 @@ function describeKv(kv: KeyValue): string {
 function describeRequestOp(op: RequestOp): string {
   switch (op.type) {
     case 'range': return `range ${op.request.key}${op.request.rangeEnd ? `..${op.request.rangeEnd}` : ''}`;
-    case 'put': return `put ${op.request.key}=${JSON.stringify(op.request.value)}`;
+    case 'put': return `put ${op.request.key}=${JSON.stringify(op.request.value)}${op.request.lease ? ` lease ${op.request.lease}` : ''}`;
     case 'delete': return `delete ${op.request.key}${op.request.rangeEnd ? `..${op.request.rangeEnd}` : ''}`;
     case 'txn': return `txn(…)`;
     default: return unreachable(op, 'request op');
@@ -871,7 +871,7 @@ export function describeEtcdOperation(op: EtcdOperation): string {
       return `${what} -> ${kvs} ${rev}`;
     }
     case 'put':
-      return `put ${op.input.key}=${JSON.stringify(op.input.value)} ${rev}`;
+      return `put ${op.input.key}=${JSON.stringify(op.input.value)}${op.input.lease ? ` lease ${op.input.lease}` : ''} ${rev}`;
     case 'delete':
       return `delete ${op.input.key}${op.input.rangeEnd ? `..${op.input.rangeEnd}` : ''}${op.output !== undefined && !unknown ? ` -> deleted ${op.output.deleted}` : ''} ${rev}`;
     case 'txn': {
@@ -882,7 +882,7 @@ export function describeEtcdOperation(op: EtcdOperation): string {
     case 'compact':
       return `compact ${op.input.revision} ${rev}`;
     case 'lease-grant':
-      return `lease-grant ttl=${op.input.ttlS}s ${rev}`;
+      return `lease-grant ttl=${op.input.ttlS}s${op.output !== undefined && !unknown ? ` -> lease ${op.output.id}` : op.input.id ? ` id ${op.input.id}` : ''} ${rev}`;
     case 'lease-revoke':
       return `lease-revoke ${op.input.id} ${rev}`;
     default:
