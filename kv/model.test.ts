@@ -445,6 +445,14 @@ describe('etcd model: lease existence', () => {
     expect(check(history([grant(7, 1, 0, 1), txn(8)]))).toBe('illegal');
   });
 
+  it('the explanation of a put on a lease no grant made replays with the prepared model: the put could not have returned ok', () => {
+    const ops = history([grant(7, 1, 0, 1), leasedPut('a', 8, 2, 2, 3)]);
+    const result = checkLinearizability(etcdModel, ops, { budgetSteps: 1_000_000 });
+    const [e] = explainViolations(etcdModel, ops, result);
+    expect(e?.op).toBe(1);
+    expect(e?.message).toMatch(/could not have returned what it did/);
+  });
+
   it('a grant must come before a put on its lease', () => {
     expect(check(history([leasedPut('a', 7, 2, 0, 1), grant(7, 2, 2, 3)]))).toBe('illegal');
     // Concurrent: the grant may have taken effect first.

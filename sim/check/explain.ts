@@ -40,7 +40,9 @@ export function explainViolations<S, Op extends Operation>(model: Model<S, Op>, 
     if (part.verdict !== 'illegal') continue;
     const ops = part.opIds.map((id) => byId.get(id)).filter((op): op is Op => op !== undefined);
     const w = model.witness?.(ops);
-    out.push(w !== undefined ? { partition: part.label, ...w } : (explainByValues(model, part, ops) ?? explainBySearch(model, part, byId)));
+    // The search ran on the model prepared for the partition, which may know more than the plain
+    // one (the etcd model: which lease ids the history's grants can have made); replay with it.
+    out.push(w !== undefined ? { partition: part.label, ...w } : (explainByValues(model, part, ops) ?? explainBySearch(model.prepare?.(ops) ?? model, part, byId)));
   }
   return out;
 }

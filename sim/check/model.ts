@@ -73,7 +73,10 @@ export interface Model<S, Op extends Operation = Operation> {
   /**
    * A model specialised to one partition's operations, e.g. one that knows what the history's
    * reads observed and rejects, early, any step that contradicts every way they could be right.
-   * It must accept exactly the linearizations the plain model accepts. Default: the model itself.
+   * It must never accept a linearization the plain model rejects; it may reject more only for
+   * what the partition as a whole proves (the etcd model: a lease id that none of the history's
+   * grants can have made does not exist), so an `ok` verdict still replays with the plain model.
+   * Explanations replay with the prepared model. Default: the model itself.
    */
   prepare?(ops: readonly Op[]): Model<S, Op>;
   /** Independent sub-histories; every operation must land in at most one. Default: one partition. */
