@@ -50,7 +50,7 @@ describe('raftsim CLI', () => {
     expect(raftsim('fuzz', '--shard', '3/2').code).toBe(2);
   });
 
-  it('a bad number is refused with the value quoted, and a flag without its value too: one line, exit 2', () => {
+  it('a bad number is refused with the value quoted, a flag without its value too, and an override a later seed cannot take: one line, exit 2', () => {
     const cases: [string[], string][] = [
       [['run', 'prevote-rejoin', '--seed', 'abc'], 'raftsim: --seed: expected a whole number ≥ 0, got "abc"'],
       [['run', 'prevote-rejoin', '--seed'], 'raftsim: Not enough arguments following: seed'],
@@ -58,6 +58,11 @@ describe('raftsim CLI', () => {
       [['fuzz', 'swarm', '--seeds', '2', '--time-budget', '-3'], 'raftsim: --time-budget: expected a number of seconds > 0, got "-3"'],
       [['experiment', 'prevote', '--seeds', '1.5'], 'raftsim: --seeds: expected a whole number > 0, got "1.5"'],
     ];
+    // An override that fits the first seed's scenario but not a later one's (swarm draws the
+    // client count per seed): still one line, naming the seed, not a worker's stack trace.
+    const later = raftsim('fuzz', 'swarm', '--seeds', '12', '--set', 'workload.leases.clients=2');
+    expect(later.code).toBe(2);
+    expect(later.err).toMatch(/^raftsim: seed \d+: builtin:swarm \(with --set\): workload\.leases\.clients: must be at most workload\.clients\n$/);
     for (const [args, line] of cases) {
       const r = raftsim(...args);
       expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 2, err: `${line}\n` });

@@ -117,7 +117,9 @@ function prepare(args: FuzzArgs): Setup {
 function outcomeFromResult(result: JobResult, setup: Setup, wallMs: number): SeedOutcome {
   if (result.ok) return outcomeOf(result.record, wallMs);
   const seed = setup.jobs[result.id]?.seed ?? -1;
-  if (result.kind === 'input') throw new UserInputError(result.error);
+  // The probe of the first seed passed, but a seed's own scenario (swarm draws one per seed) can
+  // still conflict with an override: bad input all the same, named with its seed.
+  if (result.kind === 'input') throw new UserInputError(`seed ${seed}: ${result.error}`);
   const reproduce = reproduceCommand(setup.name, seed, setup.overrides);
   return { seed, status: 'error', failed: ['run'], summary: `the run crashed: ${result.error.split('\n')[0] ?? ''}`, traceHash: '', virtualMs: 0, events: 0, wallMs, reproduce };
 }

@@ -11,7 +11,7 @@ import { runJob, type JobResult, type RunJob } from '../run-job.js';
 export interface PoolOptions {
   /** Worker threads; 0 runs the jobs in this thread. */
   readonly workers: number;
-  /** Called with each result as it arrives (in completion order). */
+  /** Called with each result as it arrives (in completion order); a throw stops the pool and rejects it. */
   readonly onResult: (result: JobResult, wallMs: number) => void;
   /** Asked before each dispatch; true stops handing out jobs. */
   readonly shouldStop?: () => boolean;
@@ -41,7 +41,15 @@ export async function runPool(jobs: readonly RunJob[], o: PoolOptions): Promise<
               w.postMessage(jobs[next++]);
             };
             w.on('message', (m: { result: JobResult; wallMs: number }) => {
-              o.onResult(m.result, m.wallMs);
+              // A throw here (bad input met on one seed) would escape the event handler and end
+              // the process with a stack trace: it rejects the pool instead, for the caller to report.
+              try {
+                o.onResult(m.result, m.wallMs);
+              } catch (err) {
+                next = jobs.length; // no more dispatch on any worker
+                reject(err);
+                return;
+              }
               give();
             });
             w.on('error', reject);
