@@ -14,7 +14,8 @@
  *    follows, every running member applied up to the leader's commit, equal HashKV. Members that
  *    refuse to start (a corrupt disk) are left out and named.
  * 4. **History checks**: linearizability against the etcd model, serializable reads, watch
- *    guarantees (history-checks.ts).
+ *    guarantees (history-checks.ts); the lease keepalive check (kv/check-lease-keepalive.ts: no
+ *    expiry before a successful keepalive's TTL ran out) reports through `invariants`.
  * 5. **Metrics** and the record.
  *
  * The trace is `hash-only` for fuzzing or `keep` (filtered to the kinds the reports draw, and
@@ -29,6 +30,8 @@ import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { Trace, TraceMode } from '../sim/trace.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { LeaseExpiryRecorder } from '../kv/workload/lease-expiry.js';
+import { checkLeaseKeepalives, describeKeepAliveViolation } from '../kv/check-lease-keepalive.js';
+import type { WorkloadClient } from '../kv/workload/workload.js';
 import { createCluster, type SimCluster } from './cluster.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
 import { AppliedLog, checkHistory } from './history-checks.js';
@@ -80,6 +83,7 @@ interface RunState {
   /** Each member's term just before the first fault (empty until then). */
   readonly termsAtFirstFault: Map<HostId, number>;
   readonly applied: AppliedLog;
+  readonly expiries: LeaseExpiryRecorder;
 }
 
 /**
@@ -125,6 +129,7 @@ export function runScenario(o: RunOptions): RunRecord {
   if (historyChecks.divergences.length > 0 && invariants.status !== 'fail') {
     invariants = { status: 'fail', summary: `members applied different changes at the same revision: ${historyChecks.divergences[0] ?? ''} (seed=${o.seed})`, details: historyChecks.divergences.slice(1, 5) };
   }
+  if (invariants.status === 'pass') invariants = leaseKeepaliveCheck(st, scenario, o.seed, invariants);
   const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : liveness };
   const metrics = computeMetrics(st, scenario, history, safetyEndUs, lastHealUs);
   return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
@@ -174,7 +179,22 @@ function build(scenario: Scenario, kernel: Kernel): RunState {
     },
   });
   nemesis.schedule(scenario.faults);
-  return { trace, cluster, nemesis, roles, online, termsAtFirstFault, applied };
+  return { trace, cluster, nemesis, roles, online, termsAtFirstFault, applied, expiries };
+}
+
+/**
+ * The lease keepalive check, folded into `invariants` (the run record's five checks are a
+ * contract): `passed` with a note of what it judged when it holds, else the failed check naming
+ * the first violation.
+ */
+function leaseKeepaliveCheck(st: RunState, s: Scenario, seed: number, passed: CheckResult): CheckResult {
+  const grants = st.cluster.clientIds.flatMap((id) => (st.cluster.hosts.isUp(id) ? (st.cluster.hosts.program(id) as WorkloadClient).keepAlivesGranted() : []));
+  if (grants.length === 0) return passed;
+  const clockFaults = s.faults.flatMap((f) => (f.type === 'clock' ? [{ fromUs: msToUs(f.at), toUs: f.for === undefined ? Infinity : msToUs(f.at + f.for) }] : []));
+  const r = checkLeaseKeepalives(grants, st.expiries.expiries(), { driftMax: s.clocks.driftMax, clockFaults });
+  const first = r.violations[0];
+  if (first === undefined) return { ...passed, summary: `${passed.summary}; no lease expired before a keepalive's TTL ran out (${r.judged} expiries of kept leases judged)` };
+  return { status: 'fail', summary: `${describeKeepAliveViolation(first)} (seed=${seed})`, details: r.violations.slice(1, 5).map(describeKeepAliveViolation) };
 }
 
 /** Members expected to converge: voters whose node runs; the others (refused to start, stopped) with why. */

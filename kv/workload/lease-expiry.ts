@@ -31,11 +31,13 @@ import type { Micros } from '../../sim/time.js';
 import type { Entry } from '../../raft/core/types.js';
 import { decodeRaftRequest } from '../server/internal-request.js';
 import type { AppliedWrite } from '../server/state-machine.js';
+import type { LeaseExpiry } from '../check-lease-keepalive.js';
 
 export const LEASE_EXPIRY_NOTE = 'lease expired: revoke proposed by the leader';
 
 export class LeaseExpiryRecorder {
-  private readonly recorded = new Set<number>();
+  /** Lease id → the virtual time of its expiry's first apply (for the lease keepalive check). */
+  private readonly recorded = new Map<number, Micros>();
 
   constructor(
     private readonly history: HistoryRecorder,
@@ -52,9 +54,14 @@ export class LeaseExpiryRecorder {
     if (r.header.leaderTerm === undefined) return; // a client's revoke: the client recorded it
     const id = r.body.request.id;
     if (this.recorded.has(id)) return;
-    this.recorded.add(id);
+    this.recorded.set(id, nowUs);
     const op = this.history.invoke(this.process, 'lease-revoke', undefined, { id, revision: last.revision }, nowUs);
     this.history.complete(op, 'unknown', undefined, nowUs, LEASE_EXPIRY_NOTE);
+  }
+
+  /** Each recorded expiry: the lease and when its revoke was first applied. */
+  expiries(): readonly LeaseExpiry[] {
+    return [...this.recorded].map(([lease, atUs]) => ({ lease, atUs }));
   }
 
   /** Leases whose expiry was recorded. */

@@ -28,6 +28,7 @@ import { createKvClient, type ClientEnv, type KvClient } from '../client/client.
 import type { WatchHandle } from '../client/watch-client.js';
 import type { LeaseGrantResponse } from '../api.js';
 import type { KvCall } from '../wire.js';
+import type { KeepAliveGrant } from '../check-lease-keepalive.js';
 import { createKeyChooser, KEY_PREFIX, type KeyDistribution } from './key-chooser.js';
 import { checkLeaseWorkloadOptions, LEASE_WORKLOAD_DEFAULTS, LeaseHolder, type LeaseStats, type LeaseWorkloadOptions } from './lease-load.js';
 import { OP_KINDS, OpGenerator, type OpKind, type OpMix } from './op-generator.js';
@@ -131,6 +132,8 @@ export interface WorkloadClient {
   /** Stops issuing operations (the one in flight finishes). */
   stop(): void;
   stats(): WorkloadClientStats;
+  /** Every keepalive that returned ok with a TTL, with when it was sent (virtual time): the lease keepalive check's input. */
+  keepAlivesGranted(): readonly KeepAliveGrant[];
 }
 
 export function workloadClientFactory(env: ClientEnv, endpoints: readonly HostId[], options: WorkloadOptions, process: number, random: Random): Factory<WorkloadClient> {
@@ -153,6 +156,8 @@ class Driver implements WorkloadClient {
   private counts = { ok: 0, fail: 0, unknown: 0, compactions: 0 };
   /** This client's leases: only for c0 … c<leases.clients−1>, with its own stream. */
   private readonly leases: LeaseHolder | null;
+  /** Successful keepalives, observed for the checker only (virtual time, nothing drawn). */
+  private readonly keepAliveGrants: KeepAliveGrant[] = [];
 
   constructor(
     private readonly ctx: HostContext,
@@ -193,6 +198,10 @@ class Driver implements WorkloadClient {
 
   stats(): WorkloadClientStats {
     return { issued: { ...this.issued }, ...this.counts, leases: this.leases?.stats() ?? { grants: 0, revokes: 0, leasedPuts: 0, keepAlives: 0 } };
+  }
+
+  keepAlivesGranted(): readonly KeepAliveGrant[] {
+    return this.keepAliveGrants;
   }
 
   private scheduleNext(): void {
@@ -247,7 +256,10 @@ class Driver implements WorkloadClient {
     this.keepAliveTimer = this.ctx.setTimer(this.o.leases.keepAliveEveryUs, () => this.keepAlive());
     const leases = this.leases;
     for (const id of leases.keptAlive()) {
+      // True time, not the client's clock: the check compares it with when expiries are applied.
+      const sentUs = this.ctx.simNow();
       this.client.call('lease-keepalive', { id }, (outcome) => {
+        if (outcome.status === 'ok' && outcome.response.ttlS > 0) this.keepAliveGrants.push({ lease: id, client: this.process, sentUs, ttlS: outcome.response.ttlS });
         if (outcome.status === 'ok' ? outcome.response.ttlS <= 0 : outcome.error.code === 'LeaseNotFound') leases.gone(id);
       }, { record: false });
     }
