@@ -221,7 +221,12 @@ class Cluster implements SimCluster {
     return memberFactory(
       { network: this.network, channels: this.channels },
       {
-        server: { readMode: this.s.readMode, electionTimeoutUs, readIndexReuseIdOnRetry: this.s.server.readIndexReuseIdOnRetry },
+        server: {
+          readMode: this.s.readMode,
+          electionTimeoutUs,
+          readIndexReuseIdOnRetry: this.s.server.readIndexReuseIdOnRetry,
+          leaseRevokeIgnoresOldLeader: this.s.server.leaseRevokeIgnoresOldLeader ?? true,
+        },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
       },
     );

@@ -287,6 +287,13 @@ export const scenarioSchema = z.strictObject({
      * at its stale commit index. Default false (etcd's fix).
      */
     readIndexReuseIdOnRetry: z.boolean(),
+    /**
+     * etcd PR #16822: a leader asks raft itself whether it still leads before proposing revokes of
+     * expired leases. False is etcd before the fix (#12528, #15247): a leader whose Ready loop is
+     * stuck (a stalled fsync) still believes it leads, and its revokes, forwarded by its raft to the
+     * new leader, revoke leases clients kept alive there. Absent = true (etcd's fix).
+     */
+    leaseRevokeIgnoresOldLeader: z.boolean().optional(),
   }),
   faults: z.array(faultSchema).max(FAULTS_MAX),
   nemesis: nemesisSchema,

@@ -36,6 +36,14 @@ export interface ServerOptions {
    * at its stale commit index. Default false (etcd's fix).
    */
   readonly readIndexReuseIdOnRetry: boolean;
+  /**
+   * etcd PR #16822 ("Ignore old leader's leases revoking request"): before proposing revokes of
+   * expired leases, the lessor asks raft itself whether this member still leads at its term. False
+   * gives etcd before the fix (#12528, #15247): a leader whose Ready loop is blocked (a stalled
+   * fsync) still believes it leads, and its revokes — forwarded by its raft, which has already
+   * followed the new leader — commit, revoking leases kept alive on the new leader. Default true.
+   */
+  readonly leaseRevokeIgnoresOldLeader: boolean;
   /** Writes are refused (TooManyRequests) while committed − applied exceeds this. Default 5000. */
   readonly maxCommittedGap: number;
   /** Largest encoded request (the bytes of the raft entry). Default 1.5 MiB. */
@@ -78,6 +86,7 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
   electionTimeoutUs: 1_000_000,
   readIndexRetryUs: 500_000,
   readIndexReuseIdOnRetry: false,
+  leaseRevokeIgnoresOldLeader: true,
   maxCommittedGap: 5000,
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxTxnOps: 128,
@@ -109,6 +118,7 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
     check(posInt(o[f]), f, 'a positive integer');
   }
   check(typeof o.readIndexReuseIdOnRetry === 'boolean', 'readIndexReuseIdOnRetry', 'a boolean');
+  check(typeof o.leaseRevokeIgnoresOldLeader === 'boolean', 'leaseRevokeIgnoresOldLeader', 'a boolean');
   check(typeof o.noSpaceAfterApply === 'boolean', 'noSpaceAfterApply', 'a boolean');
   check(Number.isSafeInteger(o.quotaBackendBytes) && o.quotaBackendBytes !== 0, 'quotaBackendBytes', 'a non-zero integer (negative disables)');
   return o;

@@ -24,7 +24,8 @@
  * Leases: the lessor's expiry runs only on the leader, from this host's *local* clock; every
  * `leaseCheckIntervalUs` the leader proposes revokes of expired leases, after checking with the
  * raft node itself that it still leads (etcd PR #16822: an old leader whose loop was blocked must
- * not revoke leases kept alive on the new one). Becoming leader promotes the lessor (every lease
+ * not revoke leases kept alive on the new one; `leaseRevokeIgnoresOldLeader: false` trusts the
+ * server's own view of its role instead, as etcd before the fix). Becoming leader promotes the lessor (every lease
  * refreshed to its full TTL + an election timeout, as etcd), losing it demotes.
  * KeepAlive (etcd LeaseRenew): the leader first confirms it leads (a ReadIndex round and its apply,
  * etcd's ensureLeadership — else NotLeader "lease: not primary"), waits until it applied what is
@@ -566,16 +567,17 @@ class Server implements KvServer {
     // The lessor lists an expired lease again only after its retry interval (etcd: 3 s).
     const due = this.state.lessor.expired(now, max);
     if (due.length === 0) return;
-    // etcd PR #16822: ask raft itself, not our cached role, whether we still lead.
+    // etcd PR #16822: ask raft itself, not our cached role, whether we still lead (unless turned
+    // off, as etcd before the fix: then the cached role, which a blocked Ready loop leaves stale).
     const s = this.boundNode().status();
-    if (s.role !== 'leader' || s.term !== this.term) {
+    if (this.options.leaseRevokeIgnoresOldLeader && (s.role !== 'leader' || s.term !== this.term)) {
       this.counts.leaseRevokesSkippedNotLeader += due.length;
       return;
     }
     for (const id of due) {
       this.counts.leaseRevokesProposed++;
       this.ctx.emit('kv.lease', { action: 'expire', id, ttlS: 0 });
-      this.proposeUnwaited({ kind: 'lease-revoke', request: { id } }, s.term);
+      this.proposeUnwaited({ kind: 'lease-revoke', request: { id } }, this.term);
     }
   }
 
