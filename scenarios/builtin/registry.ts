@@ -4,7 +4,7 @@
 import type { BuiltinScenario } from './builtin.js';
 import { leaderCrash, noFsyncCrash, rollingRestarts, singleNodeRestartStaleRead } from './crashes.js';
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
-import { leaseChurn } from './leases.js';
+import { etcd15247, leaseChurn } from './leases.js';
 import { crashPoints, leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
 import { etcd20418, leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift, readModes } from './stale-reads.js';
@@ -31,6 +31,7 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   etcd20418,
   crashPoints,
   leaseChurn,
+  etcd15247,
   swarm,
 ];
 
