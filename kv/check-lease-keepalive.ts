@@ -21,10 +21,17 @@
  * - a leader L2 of a later term: it promoted its lessor after R's renewal round (R confirmed its
  *   leadership with a quorum after the keepalive arrived, and L2's voters had not voted yet), and
  *   promotion refreshes every lease to its full TTL plus an election timeout — later still;
- * - a revoke an earlier leader had proposed before the renewal: R's renewal waited for the apply
- *   of everything committed after its ReadIndex round (PR #13690/#13932), and a revoke that commits
- *   only under a later leader commits with that leader's first entry, before it can renew (a
- *   ReadIndex waits for it) — a renewal waiting on a lease past expiry answers LeaseNotFound;
+ * - a revoke an earlier leader had proposed before the renewal: a keepalive sent to the leader
+ *   renews after a ReadIndex round and the apply of what is committed (PR #13690/#13932), and a
+ *   revoke that commits only under a later leader commits with that leader's first entry, before
+ *   its ReadIndex can complete — a renewal waiting on a lease past expiry answers LeaseNotFound.
+ *   Not so a keepalive *forwarded* by a follower: the leader serves it as etcd's leasehttp handler
+ *   does, after the apply of what is committed *now*, with no ReadIndex round. A member re-elected
+ *   with revokes it proposed in its previous term still uncommitted in its log can renew a
+ *   forwarded keepalive (its lessor was just promoted: every lease refreshed) in the moment before
+ *   its first entry commits them. The check flags that too — rightly, the lease dies while the
+ *   keepalive's answer says it lives — and it does happen, rarely (etcd-15247 with the fix, seed 57
+ *   of 1–200; none in 500 seeds of lease-churn);
  * - a leader R deposed without knowing it (its raft loop blocked): with PR #16822 it asks raft
  *   whether it still leads before proposing, and a revoke it appended at its old term is truncated.
  *   Without PR #16822 its revoke is forwarded to the new leader and commits: this check's catch.
