@@ -9,18 +9,14 @@ import type { Operation } from '../../sim/history.js';
 import { checkLinearizability } from '../../sim/check/linearizability.js';
 import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../../kv/model.js';
 import { LEASE_EXPIRY_NOTE } from '../../kv/workload/lease-expiry.js';
-import { runJob } from '../run-job.js';
 import type { RunRecord } from '../run-record.js';
 import { resolveScenario } from '../resolve.js';
+import { runBuiltin } from './test-support.js';
 
 /** Seed 4: 16 expiries recorded, several of them deleting keys that later reads saw gone. */
 const SEED = 4;
 
-function run(seed: number, overrides: string[] = []): RunRecord {
-  const r = runJob({ id: 0, source: { kind: 'builtin', name: 'lease-churn' }, seed, overrides, trace: 'hash-only', full: true });
-  if (!r.ok) throw new Error(r.error);
-  return r.record;
-}
+const run = (seed: number, overrides: readonly string[] = []): RunRecord => runBuiltin('lease-churn', seed, overrides);
 
 const isExpiry = (op: Operation): boolean => op.note === LEASE_EXPIRY_NOTE;
 const checked = (ops: readonly Operation[]): EtcdOperation[] => ops.filter((op): op is EtcdOperation => isModelledOp(op) && !isSerializableRange(op));
