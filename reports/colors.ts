@@ -22,6 +22,7 @@ export const FAULT_COLOR: Readonly<Record<string, string>> = {
   'crash-point': '#4d4d4d',
   pause: '#2c7fb8',
   'disk-fault': '#c0392b',
+  'disk-stall': '#d35400',
   clock: '#16a085',
 };
 

@@ -3,10 +3,10 @@
  *
  * Each fault fires at its `at` (ms of virtual time), resolves its node references at that moment
  * (`leader` is whoever leads then), acts through the kernel's verbs (network partitions, host
- * lifecycle, disk faults, clocks, a link's delay) or the cluster's (crash points, leader transfer, membership),
+ * lifecycle, disk faults and stalls, clocks, a link's delay) or the cluster's (crash points, leader transfer, membership),
  * traces a `nemesis.<type>` event, and keeps a `FaultRecord` for the report's fault bands. A fault
  * with `for` is undone that long after (heal its links, restart, resume, restore, clear the disk's
- * injected failures).
+ * injected failures, end a disk's stall).
  *
  * Partitions compose: the nemesis counts, per directed link, how many active faults cut it, and
  * heals a link only when the last of them ends — so an `isolate 3 for 5s` inside a longer split
@@ -71,7 +71,7 @@ export interface NemesisDeps {
 export interface Nemesis {
   /** Schedules every fault of `faults` (already sorted or not; ties keep their order). */
   schedule(faults: readonly Fault[]): void;
-  /** The liveness phase begins: undo everything (heal, resume, restart, restore clocks, network, link delays, disks: capacity and injected failures). */
+  /** The liveness phase begins: undo everything (heal, resume, restart, restore clocks, network, link delays, disks: capacity, injected failures and stalls). */
   healAll(): void;
   /** The faults applied so far, as the report draws them. */
   records(): FaultRecord[];
@@ -108,6 +108,8 @@ class NemesisImpl implements Nemesis {
   private readonly rateBefore = new Map<HostId, number>();
   /** Per directed link (`from*65536+to`), the delays the active link-delay faults set, oldest first: the newest holds. */
   private readonly linkDelays = new Map<number, { readonly model: LatencyModel }[]>();
+  /** Per host, the ends (µs) of the active disk-stall faults: the disk stalls until the latest. */
+  private readonly stalls = new Map<HostId, { readonly untilUs: number }[]>();
   firstFaultUs: number | null = null;
   lastHealUs: number | null = null;
 
@@ -137,6 +139,8 @@ class NemesisImpl implements Nemesis {
     // Before any restart below: a failure still pending would stop the member again at once.
     for (const id of [...this.injectedOn].sort((a, b) => a - b)) c.disk(id).clearInjected();
     this.injectedOn.clear();
+    for (const id of [...this.stalls.keys()].sort((a, b) => a - b)) c.disk(id).stall(now);
+    this.stalls.clear();
     for (const id of c.hostIds()) {
       if (c.state(id) === 'paused') c.resume(id);
       if (c.members().includes(id) && (c.state(id) === 'down' || c.stopped(id))) this.restartMember(id);
@@ -184,6 +188,8 @@ class NemesisImpl implements Nemesis {
         return this.lifecycleAll(f.node, resolve, 'resume');
       case 'disk-fault':
         return this.diskFault(f, resolve);
+      case 'disk-stall':
+        return this.diskStall(f, resolve);
       case 'clock':
         return this.clock(f, resolve);
       case 'crash-point':
@@ -348,6 +354,30 @@ class NemesisImpl implements Nemesis {
       // still pending goes with them — one disk, one heal.
       if (INJECTED_DISK_FAULTS.includes(f.fault) && this.injectedOn.delete(id)) disk.clearInjected();
       if (this.d.control.stopped(id)) this.restartMember(id);
+    });
+  }
+
+  /**
+   * The member's disk hangs until `at + for`: its fsyncs meanwhile return at that end. Stalls on one
+   * disk compose (it stalls until the latest active end); the undo ends this one, and an fsync
+   * already in flight still returns when the stall it began under would have ended.
+   */
+  private diskStall(f: Extract<Fault, { type: 'disk-stall' }>, resolve: (r: NodeRef) => HostId | null): OpenRecord | null {
+    const id = resolve(f.node);
+    if (id === null) return null;
+    const disk = this.d.control.disk(id);
+    const claim = { untilUs: this.d.scheduler.now + msToUs(f.for) };
+    const claims = this.stalls.get(id) ?? [];
+    assert(claims.length < FAULTS_MAX, 'nemesis: more stalls on one disk than a timeline has faults');
+    claims.push(claim);
+    this.stalls.set(id, claims);
+    disk.stall(Math.max(...claims.map((x) => x.untilUs)));
+    const label = `stall the disk of ${id}${f.node === 'leader' ? ' (the leader)' : ''}: fsyncs wait ${f.for} ms`;
+    return this.record('disk-stall', [id], label, f.for, () => {
+      const left = (this.stalls.get(id) ?? []).filter((x) => x !== claim);
+      if (left.length > 0) this.stalls.set(id, left);
+      else this.stalls.delete(id);
+      disk.stall(Math.max(this.d.scheduler.now, ...left.map((x) => x.untilUs)));
     });
   }
 

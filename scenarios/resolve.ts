@@ -206,6 +206,7 @@ export function nodeRefsOf(f: Fault): [string, NodeRef | 'all'][] {
     case 'pause':
     case 'resume':
     case 'disk-fault':
+    case 'disk-stall':
     case 'clock':
     case 'crash-point':
     case 'add-member':

@@ -87,6 +87,11 @@ export const faultSchema = z.discriminatedUnion('type', [
     /** Undo after this long: free the space (disk-full), and restart the member if the fault stopped it. */
     for: forMs,
   }),
+  /**
+   * The member's disk hangs for `for` ms: every fsync it issues meanwhile completes no earlier than
+   * the stall's end (sim/disk's `stall`), then its own latency again. Writes and reads are not slowed.
+   */
+  z.strictObject({ type: z.literal('disk-stall'), at: ms('a time'), node: nodeRef, for: ms('a duration').positive() }),
   z.strictObject({
     type: z.literal('clock'),
     at: ms('a time'),

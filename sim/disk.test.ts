@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDisks, type DiskFaults, type DiskOptions } from './disk.js';
+import { createDisks, DISK_DEFAULTS, type DiskFaults, type DiskOptions } from './disk.js';
 import { createHosts } from './host.js';
 import { createRandom } from './random.js';
 import { createKernel } from './kernel.js';
@@ -296,6 +296,55 @@ describe('disk', () => {
     crash();
     expect(disks.of(1)).toBe(disk);
     expect(str(disk.peek('a'))).toBe('x');
+  });
+
+  it('a stall makes every fsync issued before its end complete no earlier than the end; after it, the disk\'s own latency', () => {
+    const { disk, k, crash } = world({ latency: { ...DISK_DEFAULTS.latency, fsync: { kind: 'uniform', minUs: 900, maxUs: 1100 } } });
+    disk.create('a');
+    disk.append('a', text('x'));
+    expect(disk.stalledUntilUs).toBe(0);
+    disk.stall(5_000_000);
+    // At t=0 the flush returns at the stall's end, not 5 s plus its own latency.
+    expect(disk.fsync('a')).toMatchObject({ ok: true, latencyUs: 5_000_000 });
+    expect(disk.fsyncDir('')).toMatchObject({ ok: true, latencyUs: 5_000_000 });
+    // Late in the stall: still the stall's end, however late the flush was issued.
+    k.scheduler.runUntil(4_000_000);
+    expect(k.scheduler.now).toBe(4_000_000);
+    expect(disk.fsync('a').latencyUs).toBe(1_000_000);
+    // A stall outlives a crash (it is the device's), and writes and reads are not slowed.
+    crash();
+    expect(disk.append('a', text('y')).latencyUs).toBeLessThan(1_000);
+    expect(disk.fsync('a').latencyUs).toBe(1_000_000);
+    // In its last microseconds the flush's own latency wins.
+    k.scheduler.runUntil(4_999_500);
+    const near = disk.fsync('a').latencyUs;
+    expect(near).toBeGreaterThanOrEqual(900);
+    expect(near).toBeLessThanOrEqual(1100);
+    k.scheduler.runUntil(5_000_500);
+    for (let i = 0; i < 20; i++) {
+      const l = disk.fsync('a').latencyUs;
+      expect(l).toBeGreaterThanOrEqual(900);
+      expect(l).toBeLessThanOrEqual(1100);
+    }
+    // Ended early: the disk's own latency at once.
+    disk.stall(k.scheduler.now + 3_000_000);
+    expect(disk.fsync('a').latencyUs).toBe(3_000_000);
+    disk.stall(k.scheduler.now);
+    expect(disk.fsync('a').latencyUs).toBeLessThanOrEqual(1100);
+    expect(k.trace.events().filter((e) => e.kind === 'disk.stall').map((e) => e.fields.untilUs)).toEqual([5_000_000, k.scheduler.now + 3_000_000, k.scheduler.now]);
+    expect(() => disk.stall(-1)).toThrow(/stall end/);
+  });
+
+  it('a stall draws the same latencies as no stall: other streams and later draws do not shift', () => {
+    const draws = (stallUs: number): number[] => {
+      const { disk } = world({ latency: { ...DISK_DEFAULTS.latency, fsync: { kind: 'uniform', minUs: 900, maxUs: 1100 } } }, 7);
+      disk.create('a');
+      disk.stall(stallUs);
+      disk.fsync('a');
+      disk.stall(0);
+      return [0, 1, 2, 3].map(() => disk.fsync('a').latencyUs);
+    };
+    expect(draws(10_000_000)).toEqual(draws(0));
   });
 
   it('answers missing files with ENOENT, taken names with EEXIST, and refuses writes from a crashed host', () => {

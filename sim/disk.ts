@@ -35,6 +35,13 @@
  *   part; callers must not rely on either, so we give the simpler, still-legal outcome).
  * - *latency* (`latency.read/write/fsync/meta`): every call returns `latencyUs`, drawn from a
  *   distribution per kind (fsync's long tail is what stalls a raft leader).
+ * - *stall* (`stall(untilUs)`): the device hangs (a firmware hiccup, a saturated or failing-over
+ *   volume, a filesystem journal stuck behind it): every fsync or fsyncDir issued before `untilUs`
+ *   completes no earlier than `untilUs` — a flush queued behind a hung device returns when the
+ *   device does, however late it was issued, which a fixed extra latency would not model. The
+ *   latency is still drawn (no stream shifts); writes, reads and metadata calls are not slowed
+ *   (they hit the page cache). A call already returned keeps its latency: ending a stall early
+ *   does not un-hang a flush in flight.
  *
  * **Why operations are synchronous and return their latency.** The raft node loop is the only
  * caller that models time: it does `const r = disk.append(...)`, then continues after
@@ -150,6 +157,14 @@ export interface Disk {
    * stay: a nemesis healing the disk undoes what it injected, not the disk's nature.
    */
   clearInjected(): number;
+  /**
+   * From now until `untilUs` every fsync and fsyncDir completes no earlier than `untilUs`; then the
+   * disk's own latency again. A later call replaces the end (`untilUs` ≤ now ends the stall).
+   * Traced as `disk.stall`. Kept across incarnations, like the device.
+   */
+  stall(untilUs: Micros): void;
+  /** When the current stall ends (µs), or 0 if the disk was never stalled. */
+  readonly stalledUntilUs: Micros;
   /** Flips bit `bit` (0 = least significant) of the stored byte at `byteOffset`. */
   flipBit(path: string, byteOffset: number, bit: number): void;
   /** Current contents, or undefined: no fault, no draw, no trace. */
@@ -232,6 +247,7 @@ class SimDisk implements Disk {
   private readonly injected: Record<InjectableOp, ('EIO' | 'ENOSPC')[]> = { fsync: [], read: [], write: [] };
   private readonly faultRandom: Random;
   private readonly latencyRandom: Random;
+  private stallUntilUs: Micros = 0;
 
   constructor(
     readonly host: HostId,
@@ -349,8 +365,12 @@ class SimDisk implements Disk {
     return { ok: true, latencyUs, names: names.sort() };
   }
 
+  get stalledUntilUs(): Micros {
+    return this.stallUntilUs;
+  }
+
   fsync(path: string): DiskResult {
-    const latencyUs = this.begin('fsync', path, this.opts.latency.fsync);
+    const latencyUs = this.stalled(this.begin('fsync', path, this.opts.latency.fsync));
     const inode = this.names_.get(path);
     if (inode === undefined) return { ok: false, error: 'ENOENT', latencyUs };
     if (this.fsyncFails()) return this.fail('fsync', path, 'EIO', latencyUs);
@@ -362,7 +382,7 @@ class SimDisk implements Disk {
 
   fsyncDir(dir: string): DiskResult {
     this.assertUp('fsyncDir');
-    const latencyUs = this.lat(this.opts.latency.fsync);
+    const latencyUs = this.stalled(this.lat(this.opts.latency.fsync));
     if (this.fsyncFails()) return this.fail('fsyncDir', dir, 'EIO', latencyUs);
     for (const p of [...this.durable.keys()]) if (dirOf(p) === dir) this.durable.delete(p);
     for (const [p, inode] of this.names_) if (dirOf(p) === dir) this.durable.set(p, inode);
@@ -389,6 +409,12 @@ class SimDisk implements Disk {
     for (const op of ['fsync', 'read', 'write'] as const) this.injected[op].length = 0;
     this.kernel.trace.emit(this.kernel.scheduler.now, this.host, 'disk.clear-injected', { fsync, read, write });
     return fsync + read + write;
+  }
+
+  stall(untilUs: Micros): void {
+    assert(Number.isInteger(untilUs) && untilUs >= 0, () => `disk: stall end must be whole µs ≥ 0, got ${untilUs}`);
+    this.stallUntilUs = untilUs;
+    this.kernel.trace.emit(this.kernel.scheduler.now, this.host, 'disk.stall', { untilUs });
   }
 
   flipBit(path: string, byteOffset: number, bit: number): void {
@@ -474,6 +500,12 @@ class SimDisk implements Disk {
 
   private usedBytesIfCapped(): number {
     return Number.isFinite(this.capacity) ? this.usedBytes : 0;
+  }
+
+  /** A flush's latency, raised so that it completes no earlier than the stall's end. */
+  private stalled(latencyUs: Micros): Micros {
+    const leftUs = this.stallUntilUs - this.kernel.scheduler.now;
+    return Math.max(latencyUs, leftUs);
   }
 
   private fsyncFails(): boolean {
