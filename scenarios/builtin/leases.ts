@@ -30,14 +30,13 @@ export const leaseChurn: BuiltinScenario = {
 };
 
 /**
- * etcd #12528 / #15247 with PR #16822 off. No fault here slows one member's disk (the fault
- * timeline has none), so every member's fsync has a heavy tail instead: a 1 ms median, and now
- * and then a stall of seconds (capped at 6 s). The bug needs one to land on the leader and last past
- * an election timeout and a lease's TTL — which happens in most 40 s runs, at a time the seed
- * decides. kv/etcd-15247.test.ts replays the mechanism at a fixed time (a stall wrapped around one
- * member's disk).
+ * etcd #12528 / #15247 with PR #16822 off, at fixed times: 6 s in, the leader's disk stalls for
+ * 8 s (a `disk-stall` fault: its fsyncs return only when the stall ends) — longer than an election
+ * timeout and than a lease's 2 s TTL. kv/etcd-15247.test.ts replays the same mechanism on a bare
+ * cluster; here it runs under the lease workload and the lease keepalive check.
  */
-const FSYNC_STALL_MAX_US = 6_000_000;
+const STALL_AT_MS = 6_000;
+const STALL_MS = 8_000;
 
 export const etcd15247: BuiltinScenario = {
   name: 'etcd-15247',
@@ -46,27 +45,20 @@ export const etcd15247: BuiltinScenario = {
     'etcd #12528 and #15247 ("All leases are revoked when the leader is stuck in handling raft Ready"), ' +
     'fixed in PR #16822 ("Ignore old leader\'s leases revoking request"); here ' +
     '`server.leaseRevokeIgnoresOldLeader` is off, as etcd was before the fix. Three clients keep every ' +
-    'lease they grant alive (2 s TTL, a keepalive every 500 ms) while writing. Every member\'s fsync ' +
-    'has a heavy tail: now and then a stall of seconds. When one lands on the leader, its Ready loop ' +
-    'waits in the fsync longer than an election timeout: the others elect a new leader, the old ' +
-    'one\'s raft hears of the new term and follows it, but its server learns its role only from the ' +
-    'next Ready — so its lessor still believes it is primary. It renewed nothing since the stall ' +
-    'began (the keepalives now reach the new leader), finds the leases expired and proposes revokes; ' +
-    'its raft, a follower now, forwards them to the new leader when the fsync returns, and they ' +
-    'commit. The lease keepalive check (reported under invariants) names a lease revoked by expiry ' +
-    'while a keepalive sent moments before had granted it 2 s more. Whether and when a long stall ' +
-    'hits the leader depends on the seed (13 of seeds 1–20); --set ' +
-    'server.leaseRevokeIgnoresOldLeader=true (etcd\'s fix: ask raft itself whether this member still ' +
-    'leads before revoking) passes in every one of seeds 1–20. (Not in every seed there is: in seed 57 a leader ' +
-    'whose stall outlived its own keepalives proposes revokes legitimately, is re-elected with them still ' +
-    'uncommitted in its log, and renews a forwarded keepalive — etcd\'s leasehttp handler waits for no ' +
-    'ReadIndex round — in the millisecond before its first entry commits them: another way to lose a lease ' +
-    'that the check rightly flags.)',
+    'lease they grant alive (2 s TTL, a keepalive every 500 ms) while writing. At 6 s the leader\'s disk ' +
+    'stalls for 8 s (a disk-stall fault): its Ready loop waits in the fsync longer than an election ' +
+    'timeout, the others elect a new leader, and the old one\'s raft hears of the new term and follows ' +
+    'it, but its server learns its role only from the next Ready — so its lessor still believes it is ' +
+    'primary. It renewed nothing since the stall began (the keepalives now reach the new leader), finds ' +
+    'the leases expired and proposes revokes; its raft, a follower now, forwards them to the new leader ' +
+    'when the fsync returns at 14 s, and they commit. The lease keepalive check (reported under ' +
+    'invariants) names a lease revoked by expiry while a keepalive sent moments before had granted it ' +
+    '2 s more: in every one of seeds 1–50. --set server.leaseRevokeIgnoresOldLeader=true (etcd\'s fix: ' +
+    'ask raft itself whether this member still leads before revoking) passes in every one of seeds 1–200.',
   expect: 'fail',
   scenario: () => ({
-    durationMs: 40_000,
+    durationMs: 20_000,
     server: { leaseRevokeIgnoresOldLeader: false },
-    disk: { latency: { fsync: { kind: 'log-normal', medianUs: 1_000, sigma: 3, minUs: 200, maxUs: FSYNC_STALL_MAX_US } } },
     workload: {
       clients: 3,
       keys: 8,
@@ -74,5 +66,6 @@ export const etcd15247: BuiltinScenario = {
       watchers: 0,
       leases: { clients: 3, ttlS: 2, opShare: 0.1, putShare: 0.5, keepAliveShare: 1, revokeShare: 0, keepAliveEveryMs: 500, maxLive: 2 },
     },
+    faults: [{ type: 'disk-stall', at: STALL_AT_MS, node: 'leader', for: STALL_MS }],
   }),
 };
