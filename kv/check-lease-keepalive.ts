@@ -30,8 +30,9 @@
  *   with revokes it proposed in its previous term still uncommitted in its log can renew a
  *   forwarded keepalive (its lessor was just promoted: every lease refreshed) in the moment before
  *   its first entry commits them. The check flags that too — rightly, the lease dies while the
- *   keepalive's answer says it lives — and it does happen, rarely (etcd-15247 with the fix, seed 57
- *   of 1–200; none in 500 seeds of lease-churn);
+ *   keepalive's answer says it lives — and it does happen, rarely (seed 57 of
+ *   docs/findings/lease-renewed-before-old-revoke.json, a heavy fsync tail on every member with
+ *   etcd's fix on; none in 500 seeds of lease-churn);
  * - a leader R deposed without knowing it (its raft loop blocked): with PR #16822 it asks raft
  *   whether it still leads before proposing, and a revoke it appended at its old term is truncated.
  *   Without PR #16822 its revoke is forwarded to the new leader and commits: this check's catch.

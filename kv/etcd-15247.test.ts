@@ -12,47 +12,15 @@
  * forwards the proposal to L2 when the stall ends, and L2 commits it — the lease dies while the
  * keepalives say it lives. With the fix the server asks raft, which says follower: no revoke.
  *
- * The stall is a wrapper around L1's disk here (its fsync latency raised for a window): the
- * scenario layer has no fault that slows one member's disk.
+ * The stall is sim/disk's `stall` on L1's disk (every fsync issued before its end returns then),
+ * the same as the scenario layer's `disk-stall` fault that the etcd-15247 built-in uses.
  */
 import { describe, expect, it } from 'vitest';
 import type { CallOutcome } from './client/client.js';
 import { createTestCluster } from './cluster-test-harness.js';
 import { raftNodeBuilder } from './member.js';
-import type { Disk, Disks } from '../sim/disk.js';
 import type { HostId } from '../sim/host.js';
 import { checkLeaseKeepalives, describeKeepAliveViolation, type KeepAliveGrant, type LeaseExpiry } from './check-lease-keepalive.js';
-
-/** While `untilUs` is ahead, an fsync on `host` returns only then. */
-interface Stall {
-  host: HostId | null;
-  untilUs: number;
-  now: () => number;
-}
-
-function stallingDisks(disks: Disks, stall: Stall): Disks {
-  const wrap = (d: Disk): Disk =>
-    new Proxy(d, {
-      get(target, key) {
-        if (key === 'fsync') {
-          return (path: string) => {
-            const r = target.fsync(path);
-            const extraUs = target.host === stall.host ? Math.max(0, stall.untilUs - stall.now()) : 0;
-            return extraUs > 0 ? { ...r, latencyUs: r.latencyUs + extraUs } : r;
-          };
-        }
-        const v: unknown = Reflect.get(target, key, target);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
-  return new Proxy(disks, {
-    get(target, key) {
-      if (key === 'of') return (host: HostId) => wrap(target.of(host));
-      const v: unknown = Reflect.get(target, key, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 const TTL_S = 5;
 const STALL_US = 8_000_000;
@@ -67,15 +35,13 @@ interface Outcome {
 }
 
 function runSchedule(guard: boolean, seed: string): Outcome {
-  const stall: Stall = { host: null, untilUs: 0, now: () => 0 };
   const c = createTestCluster({
     members: 3,
-    node: (env) => raftNodeBuilder({ ...env, disks: stallingDisks(env.disks, stall) }, 'readindex', { peers: env.memberIds }),
+    node: (env) => raftNodeBuilder(env, 'readindex', { peers: env.memberIds }),
     server: { leaseRevokeIgnoresOldLeader: guard },
     seed,
     keepTrace: false,
   });
-  stall.now = () => c.scheduler.now;
   expect(c.runUntil(() => c.leader() !== undefined, 10_000_000)).toBe(true);
   c.run(500_000);
   const l1 = (c.leader() as { id: HostId }).id;
@@ -99,8 +65,7 @@ function runSchedule(guard: boolean, seed: string): Outcome {
     c.run(KEEPALIVE_EVERY_US);
   }
   // L1's disk stalls for longer than an election timeout and the lease's TTL.
-  stall.host = l1;
-  stall.untilUs = c.scheduler.now + STALL_US;
+  c.disks.of(l1).stall(c.scheduler.now + STALL_US);
   // A write, so that L1 has something to fsync (an idle leader's heartbeats write nothing).
   c.addClient({ endpoints: [l1], callTimeoutUs: 3_000_000 }).call('put', { key: 'k', value: 'v' }, () => undefined);
   for (let i = 0; i < 30; i++) {

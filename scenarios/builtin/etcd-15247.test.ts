@@ -4,7 +4,9 @@
  * on the new leader, and the lease keepalive check fails under `invariants`; with etcd's fix the same
  * runs pass. Seeds 1–50: all 50 fail, 0 with the fix (0 of seeds 1–200 with the fix).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { runJob } from '../run-job.js';
 import type { RunRecord } from '../run-record.js';
 import { anomalyListingProblem, runBuiltin } from './test-support.js';
 
@@ -41,5 +43,16 @@ describe('etcd-15247 built-in', () => {
       expect(r.checks.linearizable.status, `seed ${seed}`).toBe('pass');
       expect(r.checks.liveness.status, `seed ${seed}`).toBe('pass');
     }
+  });
+
+  it('with the fix, the finding kept as a file still loses a kept-alive lease by another path (seed 57)', () => {
+    // A re-elected leader renews a forwarded keepalive a moment before its previous-term revokes commit.
+    const path = new URL('../../docs/findings/lease-renewed-before-old-revoke.json', import.meta.url);
+    const json: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const r = runJob({ id: 0, source: { kind: 'file', path: path.pathname, json }, seed: 57, overrides: [], trace: 'hash-only', full: false });
+    if (!r.ok) throw new Error(r.error);
+    expect((json as { server: { leaseRevokeIgnoresOldLeader: boolean } }).server.leaseRevokeIgnoresOldLeader).toBe(true);
+    expect(r.record.checks.invariants.status).toBe('fail');
+    expect(r.record.checks.invariants.summary).toMatch(/^lease \d+ of c\d was revoked by expiry at 30\.810 s, but a keepalive sent at 29\.500 s/);
   });
 });
