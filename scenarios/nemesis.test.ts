@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDisks } from '../sim/disk.js';
+import { createDisks, type DisksOptions } from '../sim/disk.js';
 import { createHosts, type HostId } from '../sim/host.js';
 import { createKernel } from '../sim/kernel.js';
 import { createNetwork } from '../sim/network.js';
@@ -17,7 +17,7 @@ import { createNemesis, type ClusterControl } from './nemesis.js';
 import { resolveScenario } from './resolve.js';
 import { SCENARIO_DEFAULTS, type Fault, type Scenario } from './schema.js';
 
-function harness(leaderOf: () => HostId | null = () => 1) {
+function harness(leaderOf: () => HostId | null = () => 1, diskOptions: DisksOptions = {}) {
   const kernel = createKernel({ seed: 1 });
   const { scheduler, trace } = kernel;
   const hosts = createHosts<object>(kernel);
@@ -25,7 +25,7 @@ function harness(leaderOf: () => HostId | null = () => 1) {
   for (const id of [...members, 100]) hosts.add(id);
   for (const id of [...members, 100]) hosts.start(id, () => ({}));
   const network = createNetwork<unknown>(kernel, hosts);
-  const disks = createDisks(kernel, hosts);
+  const disks = createDisks(kernel, hosts, diskOptions);
   const control: ClusterControl = {
     members: () => members,
     hostIds: () => members,
@@ -236,5 +236,60 @@ describe('generated fault mix', () => {
     expect(faults.length).toBeGreaterThan(10);
     expect(new Set(faults.map((f) => f.type))).toEqual(new Set(['pause']));
     expect(generateFaultMix(withMix({ intervalMs: 0 }), createRandom(3), POINTS)).toEqual([]);
+  });
+});
+
+/** Disks of fixed latencies (fsync 1 ms), so a stalled fsync's latency is exact. */
+const FIXED_DISKS: DisksOptions = { latency: { read: { kind: 'fixed', us: 50 }, write: { kind: 'fixed', us: 10 }, fsync: { kind: 'fixed', us: 1_000 }, meta: { kind: 'fixed', us: 20 } } };
+
+function stallHarness() {
+  const h = harness(() => 1, FIXED_DISKS);
+  /** How long an fsync on `id` takes if issued now. */
+  const fsyncUs = (id: HostId): number => {
+    const d = h.disks.of(id);
+    if (d.open('f').ok !== true) d.create('f');
+    return d.fsync('f').latencyUs;
+  };
+  return { ...h, fsyncUs };
+}
+
+describe('disk-stall: the nemesis', () => {
+  it('stalls the resolved member\'s fsyncs until the stall ends, nests stalls on one disk, and undoes each after `for`', () => {
+    const h = stallHarness();
+    h.nemesis.schedule([
+      { type: 'disk-stall', at: 100, node: 'leader', for: 1_000 },
+      { type: 'disk-stall', at: 300, node: 1, for: 2_000 },
+      { type: 'disk-stall', at: 400, node: 2, for: 200 },
+    ]);
+    at(h, 200);
+    expect(h.fsyncUs(1)).toBe(900_000); // returns at 1.1 s
+    expect(h.fsyncUs(2)).toBe(1_000);
+    at(h, 500);
+    expect(h.fsyncUs(1)).toBe(1_800_000); // the later end holds: 2.3 s
+    expect(h.fsyncUs(2)).toBe(100_000);
+    at(h, 1_200); // the first stall on 1 is undone, the second still holds
+    expect(h.fsyncUs(1)).toBe(1_100_000);
+    expect(h.fsyncUs(2)).toBe(1_000);
+    at(h, 2_400);
+    expect(h.fsyncUs(1)).toBe(1_000);
+    const labels = h.trace.events().filter((e) => e.kind === 'nemesis.disk-stall').map((e) => e.fields.label);
+    expect(labels).toEqual(['stall the disk of 1 (the leader): fsyncs wait 1000 ms', 'stall the disk of 1: fsyncs wait 2000 ms', 'stall the disk of 2: fsyncs wait 200 ms']);
+    expect(h.trace.events().filter((e) => e.kind === 'nemesis.undo').length).toBe(3);
+    expect(h.nemesis.records().map((r) => [r.kind, r.hosts, r.atUs, r.untilUs])).toEqual([
+      ['disk-stall', [1], 100_000, 1_100_000],
+      ['disk-stall', [1], 300_000, 2_300_000],
+      ['disk-stall', [2], 400_000, 600_000],
+    ]);
+  });
+
+  it('the liveness phase ends every stall at once', () => {
+    const h = stallHarness();
+    h.nemesis.schedule([{ type: 'disk-stall', at: 100, node: 3, for: 60_000 }]);
+    at(h, 500);
+    expect(h.fsyncUs(3)).toBe(59_600_000);
+    h.nemesis.healAll();
+    expect(h.fsyncUs(3)).toBe(1_000);
+    expect(h.disks.of(3).stalledUntilUs).toBe(500_000);
+    expect(h.nemesis.records().map((r) => r.untilUs)).toEqual([500_000]);
   });
 });
