@@ -12,6 +12,7 @@
  * data the CRC has already matched, so a null here means a bug or a checksum collision — callers
  * treat it as corruption.
  */
+import { assert } from '../../sim/assert.js';
 import type { ConfState, Entry, EntryType, HardState, LogIndex, NodeId, Snapshot, SnapshotMetadata, Term } from '../core/types.js';
 
 /** The largest byte string or list a decoder accepts (a bound on what garbage can make us allocate). */
@@ -19,19 +20,33 @@ export const DECODE_LENGTH_MAX = 256 * 1024 * 1024;
 
 const TWO_32 = 0x1_0000_0000;
 
-/** A growable buffer of little-endian fields. */
+/**
+ * A growable buffer of little-endian fields. It writes bytes with shifts rather than through a
+ * DataView: a DataView needs the array's ArrayBuffer, and asking a small (on-heap) typed array for
+ * its buffer makes V8 move it off the heap — that, not the writing, was most of the cost of
+ * encoding a WAL record. `reset` lets one writer (and its buffer) serve many encodings.
+ */
 export class ByteWriter {
   private buf: Uint8Array;
-  private view: DataView;
   private len = 0;
 
   constructor(capacity = 64) {
     this.buf = new Uint8Array(Math.max(8, capacity));
-    this.view = new DataView(this.buf.buffer);
   }
 
   get length(): number {
     return this.len;
+  }
+
+  /** The underlying array, whose `[0, length)` was written (valid until the next write grows it). */
+  get array(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Forgets what was written (the buffer is kept, to be written over). */
+  reset(): this {
+    this.len = 0;
+    return this;
   }
 
   u8(v: number): this {
@@ -42,7 +57,7 @@ export class ByteWriter {
 
   u32(v: number): this {
     this.ensure(4);
-    this.view.setUint32(this.len, v >>> 0, true);
+    this.putU32(this.len, v);
     this.len += 4;
     return this;
   }
@@ -50,8 +65,8 @@ export class ByteWriter {
   /** A non-negative safe integer in 8 bytes. */
   u64(v: number): this {
     this.ensure(8);
-    this.view.setUint32(this.len, v % TWO_32, true);
-    this.view.setUint32(this.len + 4, Math.floor(v / TWO_32), true);
+    this.putU32(this.len, v % TWO_32);
+    this.putU32(this.len + 4, Math.floor(v / TWO_32));
     this.len += 8;
     return this;
   }
@@ -69,10 +84,37 @@ export class ByteWriter {
     return this;
   }
 
+  /** `n` zero bytes (a reused buffer holds old bytes: they are cleared, not skipped). */
+  zeros(n: number): this {
+    this.ensure(n);
+    this.buf.fill(0, this.len, this.len + n);
+    this.len += n;
+    return this;
+  }
+
   ids(ids: readonly number[]): this {
     this.u32(ids.length);
     for (const id of ids) this.u64(id);
     return this;
+  }
+
+  /** Overwrites the u8 at `at` (already written), e.g. a header filled in once its body is known. */
+  setU8(at: number, v: number): void {
+    assert(at + 1 <= this.len, 'codec: setU8 past the written bytes');
+    this.buf[at] = v & 0xff;
+  }
+
+  /** Overwrites the little-endian u16 at `at` (already written). */
+  setU16(at: number, v: number): void {
+    assert(at + 2 <= this.len, 'codec: setU16 past the written bytes');
+    this.buf[at] = v & 0xff;
+    this.buf[at + 1] = (v >>> 8) & 0xff;
+  }
+
+  /** Overwrites the little-endian u32 at `at` (already written). */
+  setU32(at: number, v: number): void {
+    assert(at + 4 <= this.len, 'codec: setU32 past the written bytes');
+    this.putU32(at, v);
   }
 
   /** The bytes written (a view: do not write again afterwards). */
@@ -80,14 +122,24 @@ export class ByteWriter {
     return this.buf.subarray(0, this.len);
   }
 
+  /** `v >>> 0` little-endian at `at`, as DataView.setUint32(at, v >>> 0, true) writes it. */
+  private putU32(at: number, v: number): void {
+    const u = v >>> 0;
+    const b = this.buf;
+    b[at] = u & 0xff;
+    b[at + 1] = (u >>> 8) & 0xff;
+    b[at + 2] = (u >>> 16) & 0xff;
+    b[at + 3] = u >>> 24;
+  }
+
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
     const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
+    // The whole old array (it fits): a subarray would make V8 move a small one off the heap.
+    next.set(this.buf);
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
 }
 

@@ -93,6 +93,11 @@ export const RECORD_PAYLOAD_MAX_BYTES = 64 * 1024 * 1024;
 /** The data bytes of a record (what its CRC covers). */
 export function encodeRecordData(rec: WalRecord): Uint8Array {
   const w = new ByteWriter(rec.type === 'entry' ? 32 + rec.entry.data.length : 64);
+  writeRecordData(w, rec);
+  return w.finish();
+}
+
+function writeRecordData(w: ByteWriter, rec: WalRecord): void {
   switch (rec.type) {
     case 'metadata':
       w.u64(rec.metadata.nodeId).u64(rec.metadata.clusterId).ids(rec.metadata.peers).u8(rec.metadata.bootstrap ? 1 : 0);
@@ -110,7 +115,6 @@ export function encodeRecordData(rec: WalRecord): Uint8Array {
       writeConfState(w, rec.snapshot.confState);
       break;
   }
-  return w.finish();
 }
 
 /** The record of kind `type` held in `data`, or null when the bytes do not decode. */
@@ -159,33 +163,40 @@ function headerCheck(bytes: Uint8Array, at: number): number {
  * 8) and the running CRC after them, to pass to the next call.
  */
 export function encodeRecords(records: readonly WalRecord[], prevCrc: number): { readonly bytes: Uint8Array; readonly crc: number } {
-  const datas = records.map(encodeRecordData);
-  let total = 0;
-  for (const d of datas) {
-    const payload = RECORD_CRC_BYTES + d.length;
-    total += FRAME_HEADER_BYTES + payload + padBytes(payload);
-  }
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
+  let estimate = 0;
+  for (const rec of records) estimate += 64 + (rec.type === 'entry' ? rec.entry.data.length : 0);
+  const w = new ByteWriter(estimate);
+  const crc = appendRecords(w, records, prevCrc);
+  return { bytes: w.finish(), crc };
+}
+
+/**
+ * Frames `records` after what `w` holds (which must end on a frame boundary), continuing a chain
+ * whose running CRC is `prevCrc`; returns the running CRC after them. Each record's data is written
+ * in place after a placeholder header, which is filled in once the data's length is known — one
+ * buffer for the whole batch (a writer the WAL reuses), no per-record arrays.
+ */
+export function appendRecords(w: ByteWriter, records: readonly WalRecord[], prevCrc: number): number {
   let crc = prevCrc >>> 0;
-  records.forEach((rec, i) => {
-    const data = datas[i] as Uint8Array;
-    const payload = RECORD_CRC_BYTES + data.length;
-    assert(payload <= RECORD_PAYLOAD_MAX_BYTES, () => `wal: a ${rec.type} record of ${payload} bytes exceeds ${RECORD_PAYLOAD_MAX_BYTES}`);
+  for (const rec of records) {
+    const at = w.length;
+    const dataStart = at + FRAME_HEADER_BYTES + RECORD_CRC_BYTES;
+    w.zeros(FRAME_HEADER_BYTES + RECORD_CRC_BYTES);
+    writeRecordData(w, rec);
+    const payload = w.length - at - FRAME_HEADER_BYTES;
+    if (payload > RECORD_PAYLOAD_MAX_BYTES) assert(false, `wal: a ${rec.type} record of ${payload} bytes exceeds ${RECORD_PAYLOAD_MAX_BYTES}`);
     const pad = padBytes(payload);
     // A crc record stores the value it continues from; any other record extends the chain.
-    const recCrc = rec.type === 'crc' ? rec.crc >>> 0 : crc32cUpdate(crc, data);
+    const recCrc = rec.type === 'crc' ? rec.crc >>> 0 : crc32cUpdate(crc, w.array, dataStart, w.length);
     if (rec.type !== 'crc') crc = recCrc;
-    view.setUint32(at, payload, true);
-    out[at + 4] = TYPE_CODE[rec.type];
-    out[at + 5] = pad;
-    view.setUint16(at + 6, headerCheck(out, at), true);
-    view.setUint32(at + 8, recCrc, true);
-    out.set(data, at + 12);
-    at += FRAME_HEADER_BYTES + payload + pad;
-  });
-  return { bytes: out, crc };
+    w.zeros(pad);
+    w.setU32(at, payload);
+    w.setU8(at + 4, TYPE_CODE[rec.type]);
+    w.setU8(at + 5, pad);
+    w.setU16(at + 6, headerCheck(w.array, at));
+    w.setU32(at + 8, recCrc);
+  }
+  return crc;
 }
 
 export interface DecodedRecord {

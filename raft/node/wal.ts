@@ -33,10 +33,11 @@ import type { Disk } from '../../sim/disk.js';
 import type { Fields } from '../../sim/trace.js';
 import type { Entry, HardState, LogIndex, Term } from '../core/types.js';
 import { EMPTY_CONF_STATE } from '../core/types.js';
+import { ByteWriter } from './codec.js';
 import type { DiskOutcome } from './disk-ops.js';
 import { DiskRun, readFile, removeIfExists } from './disk-ops.js';
 import type { WalMetadata, WalRecord, WalSnapshot } from './wal-record.js';
-import { encodeRecords } from './wal-record.js';
+import { appendRecords, encodeRecords } from './wal-record.js';
 import type { ReplayedWal, SegmentFile } from './wal-replay.js';
 import { parseSegmentName, replayWal, segmentName } from './wal-replay.js';
 
@@ -68,6 +69,12 @@ export class Wal {
   private lastWrittenIndex: number;
   /** The last hard state saved: repeated at the head of every new segment. */
   private hardState: HardState;
+  /**
+   * Where each append is framed before the disk copies it: one buffer for the WAL's life instead
+   * of fresh arrays per record and per append. It grows to the largest append (a follower's
+   * catch-up batch, bounded by the leader's message size).
+   */
+  private readonly writer = new ByteWriter(4096);
 
   constructor(
     private readonly disk: Disk,
@@ -138,7 +145,9 @@ export class Wal {
   }
 
   private append(run: DiskRun, records: readonly WalRecord[]): boolean {
-    const { bytes, crc } = encodeRecords(records, this.crc);
+    const crc = appendRecords(this.writer.reset(), records, this.crc);
+    // A view of the writer's buffer: the disk copies what it is given (sim/disk), so the next append may reuse it.
+    const bytes = this.writer.finish();
     const r = this.disk.append(this.tailPath(), bytes);
     if (!run.check(`append ${this.tailPath()}`, r)) return false;
     assert(r.offsetBytes === this.tailBytes, () => `wal: tail ${this.tailPath()} was ${r.offsetBytes} bytes, expected ${this.tailBytes}`);
