@@ -24,6 +24,14 @@ export class DiskRun {
     return false;
   }
 
+  /** As `check`, naming the failure `op path`: built only on failure (a save's append and fsync, once per Ready). */
+  checkOp<T>(op: string, path: string, r: DiskResult<T>): r is DiskResult<T> & { readonly ok: true } {
+    this.latencyUs += r.latencyUs;
+    if (r.ok) return true;
+    if (this.error === null) this.error = `${op} ${path}: ${r.error}`;
+    return false;
+  }
+
   /** Records a failure that is not a disk error (a corrupt file, a missing record). */
   fail(error: string): false {
     if (this.error === null) this.error = error;

@@ -75,6 +75,11 @@ export class Wal {
    * catch-up batch, bounded by the leader's message size).
    */
   private readonly writer = new ByteWriter(4096);
+  /**
+   * The last segment's path, built once per segment: every save appends and fsyncs by it, and a
+   * string built anew per call would be copied flat and hashed again by the disk's name lookup.
+   */
+  private tailPath: string;
 
   constructor(
     private readonly disk: Disk,
@@ -88,6 +93,7 @@ export class Wal {
     this.crc = state.crc;
     this.lastWrittenIndex = state.lastWrittenIndex;
     this.hardState = state.hardState;
+    this.tailPath = this.path((this.segments[this.segments.length - 1] as Segment).name);
   }
 
   /** Segment names, oldest first. */
@@ -106,7 +112,7 @@ export class Wal {
     if (last !== undefined) this.lastWrittenIndex = last.index;
     if (hardState !== null) this.hardState = hardState;
     if (this.tailBytes >= this.opts.segmentBytes) this.cut(run);
-    else if (mustSync) this.fsync(run, this.tailPath());
+    else if (mustSync) this.fsync(run, this.tailPath);
     return run.outcome();
   }
 
@@ -116,14 +122,14 @@ export class Wal {
     assert(s.index >= 0 && s.term >= 0, 'wal: snapshot record with a negative index or term');
     if (!this.append(run, [{ type: 'snapshot', snapshot: s }])) return run.outcome();
     this.lastWrittenIndex = Math.max(this.lastWrittenIndex, s.index);
-    this.fsync(run, this.tailPath());
+    this.fsync(run, this.tailPath);
     return run.outcome();
   }
 
   /** Makes everything written durable (before a release: etcd #10219). */
   sync(): DiskOutcome {
     const run = new DiskRun();
-    this.fsync(run, this.tailPath());
+    this.fsync(run, this.tailPath);
     return run.outcome();
   }
 
@@ -148,9 +154,9 @@ export class Wal {
     const crc = appendRecords(this.writer.reset(), records, this.crc);
     // A view of the writer's buffer: the disk copies what it is given (sim/disk), so the next append may reuse it.
     const bytes = this.writer.finish();
-    const r = this.disk.append(this.tailPath(), bytes);
-    if (!run.check(`append ${this.tailPath()}`, r)) return false;
-    assert(r.offsetBytes === this.tailBytes, () => `wal: tail ${this.tailPath()} was ${r.offsetBytes} bytes, expected ${this.tailBytes}`);
+    const r = this.disk.append(this.tailPath, bytes);
+    if (!run.checkOp('append', this.tailPath, r)) return false;
+    assert(r.offsetBytes === this.tailBytes, () => `wal: tail ${this.tailPath} was ${r.offsetBytes} bytes, expected ${this.tailBytes}`);
     this.tailBytes += bytes.length;
     this.crc = crc;
     return true;
@@ -158,7 +164,7 @@ export class Wal {
 
   /** etcd's cut(): seal the tail, start the next segment with crc + metadata + hard state, atomically. */
   private cut(run: DiskRun): void {
-    if (!this.fsync(run, this.tailPath())) return;
+    if (!this.fsync(run, this.tailPath)) return;
     assert(this.segments.length < SEGMENTS_MAX, () => `wal: more than ${SEGMENTS_MAX} segments (is the log never released?)`);
     const seq = (this.segments[this.segments.length - 1] as Segment).seq + 1;
     const firstIndex = this.lastWrittenIndex + 1;
@@ -166,6 +172,7 @@ export class Wal {
     const head = encodeRecords([{ type: 'crc', crc: this.crc }, { type: 'metadata', metadata: this.metadata }, { type: 'state', hardState: this.hardState }], this.crc);
     if (!writeAtomically(run, this.disk, this.opts, name, head.bytes)) return;
     this.segments.push({ name, seq, firstIndex });
+    this.tailPath = this.path(name);
     this.tailBytes = head.bytes.length;
     this.crc = head.crc;
     this.opts.emit('wal.cut', { seq, firstIndex, name });
@@ -173,16 +180,12 @@ export class Wal {
 
   private fsync(run: DiskRun, path: string): boolean {
     if (this.opts.unsafeNoFsync) return true;
-    return run.check(`fsync ${path}`, this.disk.fsync(path));
+    return run.checkOp('fsync', path, this.disk.fsync(path));
   }
 
   private fsyncDir(run: DiskRun): boolean {
     if (this.opts.unsafeNoFsync) return true;
     return run.check(`fsync dir ${this.opts.dir}`, this.disk.fsyncDir(this.opts.dir));
-  }
-
-  private tailPath(): string {
-    return this.path((this.segments[this.segments.length - 1] as Segment).name);
   }
 
   private path(name: string): string {
