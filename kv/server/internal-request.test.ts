@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvariantViolation } from '../../sim/assert.js';
-import { DECODED_MAX, decodeRaftRequest, encodeRaftRequest, type RaftRequest } from './internal-request.js';
+import { DECODED_MAX, decodeRaftRequest, encodeRaftRequest, jsonCopy, type RaftRequest } from './internal-request.js';
 
 const put = (id: number): RaftRequest => ({ header: { id, memberId: 1 }, body: { kind: 'put', request: { key: `k${id}`, value: 'v' } } });
 
@@ -38,5 +39,61 @@ describe('decodeRaftRequest', () => {
     const enc = new TextEncoder();
     expect(() => decodeRaftRequest(enc.encode('{"header":{"id":1,"memberId":1},"body":{"kind":"nope"}}'))).toThrow(InvariantViolation);
     expect(() => decodeRaftRequest(enc.encode('{"header":{"memberId":1},"body":{"kind":"put"}}'))).toThrow(InvariantViolation);
+  });
+});
+
+describe('encodeRaftRequest remembers its decoding', () => {
+  const parse = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
+
+  it('hands out, without parsing, what parsing the bytes gives: equal, deeply frozen, in key order', () => {
+    const r: RaftRequest = {
+      header: { id: 2 ** 40 + 3, memberId: 2, leaderTerm: 4 },
+      body: {
+        kind: 'txn',
+        request: {
+          compare: [{ key: 'a', target: 'VALUE', result: 'EQUAL', value: 'é\u2028"' }],
+          success: [{ type: 'put', request: { key: 'a', value: '\ud800 lone', lease: 0, prevKv: true } }],
+          failure: [{ type: 'txn', request: { compare: [], success: [{ type: 'range', request: { key: 'b', rangeEnd: '\0' } }], failure: [] } }],
+        },
+      },
+    };
+    const bytes = encodeRaftRequest(r);
+    const decoded = decodeRaftRequest(bytes);
+    expect(decoded).toStrictEqual(parse(bytes));
+    expect(JSON.stringify(decoded)).toBe(new TextDecoder().decode(bytes));
+    const frozen = (v: unknown): boolean => typeof v !== 'object' || v === null || (Object.isFrozen(v) && Object.values(v).every(frozen));
+    expect(frozen(decoded)).toBe(true);
+    expect(decoded).not.toBe(r);
+  });
+
+  it('leaves out what JSON leaves out, as JSON does', () => {
+    const odd = { header: { id: 5, memberId: 1 }, body: { kind: 'put', request: { key: 'k', value: 'v', lease: undefined, f: () => 1, n: -0, nan: Number.NaN, list: [undefined, Infinity, , 2] } } };
+    const bytes = encodeRaftRequest(odd as unknown as RaftRequest);
+    expect(decodeRaftRequest(bytes)).toStrictEqual(parse(bytes));
+  });
+
+  it('copies plain data as a JSON round trip does, and refuses what it cannot copy that way', () => {
+    fc.assert(
+      fc.property(fc.anything({ withNullPrototype: true, withSparseArray: true, withBoxedValues: true, withDate: true, withMap: true, withBigInt: false, withObjectString: true, maxDepth: 4 }), (v) => {
+        const copy = jsonCopy(v, 0);
+        if (typeof copy === 'symbol') return; // NOT_PLAIN: left to JSON.parse
+        const text = JSON.stringify(v);
+        if (text === undefined) {
+          expect(copy).toBeUndefined();
+          return;
+        }
+        expect(copy).toStrictEqual(JSON.parse(text));
+        expect(JSON.stringify(copy)).toBe(text); // same key order
+      }),
+      { numRuns: 500 },
+    );
+    expect(typeof jsonCopy(new Date(0), 0)).toBe('symbol');
+    expect(typeof jsonCopy(JSON.parse('{"__proto__":1}'), 0)).toBe('symbol');
+    expect(typeof jsonCopy({ toJSON: () => 1 }, 0)).toBe('symbol');
+  });
+
+  it('lets a request that would not decode fail on apply, as before', () => {
+    const bytes = encodeRaftRequest({ header: { id: 1, memberId: 1 }, body: { kind: 'nope' } } as unknown as RaftRequest);
+    expect(() => decodeRaftRequest(bytes)).toThrow(InvariantViolation);
   });
 });

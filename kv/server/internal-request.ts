@@ -65,7 +65,22 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeRaftRequest(r: RaftRequest): Uint8Array {
-  return encoder.encode(JSON.stringify(r));
+  const data = encoder.encode(JSON.stringify(r));
+  rememberProposed(data, r);
+  return data;
+}
+
+/**
+ * The bytes a proposer encodes reach every member's log as this very array, so their decoding is
+ * remembered now (see `decodeRaftRequest`), made from the request itself: a frozen copy built the
+ * way `JSON.parse` builds it from these bytes, which costs a third of parsing them. A request that
+ * is not plain JSON data, or would not pass the decoder's checks, is left to be parsed on apply, so
+ * it fails there as it always did.
+ */
+function rememberProposed(data: Uint8Array, r: RaftRequest): void {
+  const copy = jsonCopy(r, 0);
+  if (copy === NOT_PLAIN || requestProblem(copy) !== undefined) return;
+  decodedCache.remember(data, copy as RaftRequest);
 }
 
 /**
@@ -84,12 +99,20 @@ export function decodeRaftRequest(data: Uint8Array): RaftRequest {
 }
 
 function parseRaftRequest(data: Uint8Array): RaftRequest {
-  const parsed = JSON.parse(decoder.decode(data)) as RaftRequest;
-  assert(typeof parsed === 'object' && parsed !== null, 'raft request: not an object');
-  assert(Number.isSafeInteger(parsed.header?.id), 'raft request: header.id missing');
-  assert(Number.isSafeInteger(parsed.header.memberId), 'raft request: header.memberId missing');
-  assert(isInternalKind(parsed.body?.kind), () => `raft request: unknown kind ${String(parsed.body?.kind)}`);
-  return deepFreeze(parsed, 0);
+  const parsed: unknown = JSON.parse(decoder.decode(data));
+  const problem = requestProblem(parsed);
+  assert(problem === undefined, () => `raft request: ${problem}`);
+  return deepFreeze(parsed as RaftRequest, 0);
+}
+
+/** What makes a decoded value no request of this cluster, or undefined when it is one. */
+function requestProblem(value: unknown): string | undefined {
+  const r = value as RaftRequest | null;
+  if (typeof r !== 'object' || r === null) return 'not an object';
+  if (!Number.isSafeInteger(r.header?.id)) return 'header.id missing';
+  if (!Number.isSafeInteger(r.header.memberId)) return 'header.memberId missing';
+  if (!isInternalKind(r.body?.kind)) return `unknown kind ${String(r.body?.kind)}`;
+  return undefined;
 }
 
 /** Whether `kind` names a write that goes through raft; exhaustive, so a new kind does not compile until listed. */
@@ -121,6 +144,63 @@ function deepFreeze<T>(value: T, depth: number): T {
   if (typeof value !== 'object' || value === null) return value;
   for (const v of Object.values(value)) deepFreeze(v, depth + 1);
   return Object.freeze(value);
+}
+
+/** `jsonCopy`'s answer for a value whose JSON round trip it does not reproduce. */
+const NOT_PLAIN: unique symbol = Symbol('not plain JSON data');
+
+/**
+ * `JSON.parse(JSON.stringify(value))`, deeply frozen, without the text: for plain data (strings,
+ * booleans, null, numbers, arrays, objects of Object.prototype or none), with JSON's rules —
+ * properties in `Object.keys` order, those holding undefined, a function or a symbol left out (null
+ * in an array), non-finite numbers as null, -0 as 0. Anything else (a toJSON method, another
+ * prototype, a `__proto__` key, nesting past DEPTH_MAX) is NOT_PLAIN; undefined means "no JSON
+ * value" (the property is left out).
+ */
+export function jsonCopy(value: unknown, depth: number): unknown {
+  if (depth > DEPTH_MAX) return NOT_PLAIN;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'bigint':
+      return NOT_PLAIN;
+    case 'object':
+      return value === null ? null : jsonCopyObject(value, depth);
+    default:
+      return NOT_PLAIN;
+  }
+}
+
+function jsonCopyObject(value: object, depth: number): unknown {
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return NOT_PLAIN;
+    const out: unknown[] = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = jsonCopy(value[i], depth + 1);
+      if (v === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = v === undefined ? null : v;
+    }
+    return Object.freeze(out);
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    // JSON.parse makes "__proto__" an own property; assigning it here would set the prototype.
+    if (k === '__proto__') return NOT_PLAIN;
+    const v = jsonCopy((value as Record<string, unknown>)[k], depth + 1);
+    if (v === NOT_PLAIN) return NOT_PLAIN;
+    if (v !== undefined) out[k] = v;
+  }
+  return Object.freeze(out);
 }
 
 /** Most decoded requests remembered: the members of a cluster apply an entry within moments of each other. */
