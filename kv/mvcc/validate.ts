@@ -88,6 +88,11 @@ function pointInside(p: string, iv: Interval): boolean {
   return iv.start <= p && (iv.end === '' || p < iv.end);
 }
 
+/** A delete of `dels` covers key `k`. */
+function conflicts(k: string, dels: readonly Interval[]): boolean {
+  return dels.some((iv) => pointInside(k, iv));
+}
+
 function nonEmpty(iv: Interval): boolean {
   return iv.end === '' || iv.start < iv.end;
 }
@@ -104,19 +109,18 @@ function checkIntervals(ops: readonly RequestOp[], depth: number): { puts: Set<s
     if (nonEmpty(iv)) dels.push(iv);
   }
   const puts = new Set<string>();
-  const conflicts = (k: string): boolean => dels.some((iv) => pointInside(k, iv));
   for (const op of ops) {
     if (op.type !== 'txn') continue;
     const then = checkIntervals(op.request.success, depth + 1);
     const other = then && checkIntervals(op.request.failure, depth + 1);
     if (then === undefined || other === undefined) return undefined;
     for (const k of then.puts) {
-      if (puts.has(k) || conflicts(k)) return undefined;
+      if (puts.has(k) || conflicts(k, dels)) return undefined;
       puts.add(k);
     }
     for (const k of other.puts) {
       // The same key in both branches of one nested txn is fine: only one branch runs.
-      if ((puts.has(k) && !then.puts.has(k)) || conflicts(k)) return undefined;
+      if ((puts.has(k) && !then.puts.has(k)) || conflicts(k, dels)) return undefined;
       puts.add(k);
     }
     dels.push(...then.dels, ...other.dels);
@@ -124,7 +128,7 @@ function checkIntervals(ops: readonly RequestOp[], depth: number): { puts: Set<s
   for (const op of ops) {
     if (op.type !== 'put') continue;
     const k = op.request.key;
-    if (puts.has(k) || conflicts(k)) return undefined;
+    if (puts.has(k) || conflicts(k, dels)) return undefined;
     puts.add(k);
   }
   return { puts, dels };
