@@ -44,17 +44,17 @@ export function encodeSnapshot(s: StoreState): Uint8Array {
  * references), for which it and JSON agree; strings and kv rows go through `JSON.stringify`.
  */
 function bodyJson(s: StoreState): string {
+  const encoding = ++encodings;
   const kvRows: string[] = [];
-  const refs = new Map<KeyValue, number>();
   const ref = (kv: KeyValue | null | undefined): number => {
     if (kv === null || kv === undefined) return -1;
-    let i = refs.get(kv);
-    if (i === undefined) {
-      i = kvRows.length;
-      refs.set(kv, i);
-      kvRows.push(kvRowJson(kv));
+    const slot = slotOf(kv);
+    if (slot.encoding !== encoding) {
+      slot.encoding = encoding;
+      slot.ref = kvRows.length;
+      kvRows.push(slot.row);
     }
-    return i;
+    return slot.ref;
   };
   // The keys, then the history, as in the Body: references are numbered in that walk order.
   const keys: string[] = [];
@@ -84,21 +84,31 @@ function bodyJson(s: StoreState): string {
 }
 
 /**
- * A KeyValue's row of the `kvs` table as JSON, remembered per KeyValue: a store's KeyValues are
- * frozen, so the row never changes, and each snapshot would otherwise write every retained version
- * again. Weak, so a row goes when its version is compacted away.
+ * What the encoder keeps of a KeyValue: its row of the `kvs` table as JSON, and its reference in
+ * the body being written (`encoding` names that body). A store's KeyValues are frozen, so the row
+ * never changes, and each snapshot would otherwise write every retained version again; one lookup
+ * here also stands in for a per-body map from KeyValue to reference. Weak, so a slot goes when its
+ * version is compacted away.
  */
-function kvRowJson(kv: KeyValue): string {
-  let json = kvRowCache.get(kv);
-  if (json === undefined) {
-    const row: KvRow = [kv.key, kv.createRevision, kv.modRevision, kv.version, kv.value, kv.lease];
-    json = JSON.stringify(row);
-    kvRowCache.set(kv, json);
-  }
-  return json;
+interface KvSlot {
+  readonly row: string;
+  ref: number;
+  encoding: number;
 }
 
-const kvRowCache = new WeakMap<KeyValue, string>();
+const kvSlots = new WeakMap<KeyValue, KvSlot>();
+/** Bodies written so far in this process: a slot whose `encoding` is not the current one has no reference yet. */
+let encodings = 0;
+
+function slotOf(kv: KeyValue): KvSlot {
+  let slot = kvSlots.get(kv);
+  if (slot === undefined) {
+    const row: KvRow = [kv.key, kv.createRevision, kv.modRevision, kv.version, kv.value, kv.lease];
+    slot = { row: JSON.stringify(row), ref: -1, encoding: 0 };
+    kvSlots.set(kv, slot);
+  }
+  return slot;
+}
 
 /** A snapshot that does not decode: the message says where. */
 class Corrupt extends Error {}

@@ -80,17 +80,28 @@ export function readId(member: number, incarnation: number, seq: number): number
 /** The 8-byte big-endian context of a read id (etcd uint64ToBigEndianBytes). */
 export function readIdContext(id: number): Uint8Array {
   assert(Number.isSafeInteger(id) && id >= 0, () => `read index: bad id ${id}`);
+  // Byte by byte rather than through a DataView, whose creation cost more than the rest of a round's send.
   const out = new Uint8Array(8);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, Math.floor(id / ID_SEQ_SPAN));
-  view.setUint32(4, id % ID_SEQ_SPAN);
+  putUint32(out, 0, Math.floor(id / ID_SEQ_SPAN));
+  putUint32(out, 4, id % ID_SEQ_SPAN);
   return out;
 }
 
 export function readIdFromContext(ctx: Uint8Array): number | undefined {
   if (ctx.length !== 8) return undefined;
-  const view = new DataView(ctx.buffer, ctx.byteOffset, 8);
-  return view.getUint32(0) * ID_SEQ_SPAN + view.getUint32(4);
+  return getUint32(ctx, 0) * ID_SEQ_SPAN + getUint32(ctx, 4);
+}
+
+/** Big-endian, as DataView's setUint32: `v` is an integer in [0, 2^32). */
+function putUint32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
+function getUint32(b: Uint8Array, at: number): number {
+  return ((b[at] as number) * 0x100_0000) + (((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number));
 }
 
 export class ReadIndexLoop {
