@@ -188,6 +188,12 @@ class Hub implements WatchHub {
   /** The store committed `events` at `rev`: hand each synced watcher its share, in one response. */
   private notify(rev: number, events: readonly WatchEvent[]): void {
     this.lastRev = rev;
+    // Most members of a cluster have no synced watcher at all: nothing to match, nothing to allocate.
+    if (this.synced.size > 0) this.sendToSynced(rev, events);
+    this.flushDeferredProgress();
+  }
+
+  private sendToSynced(rev: number, events: readonly WatchEvent[]): void {
     const batches = new Map<Watcher, WatchEvent[]>();
     for (const ev of events) {
       this.synced.forEachMatching(ev.kv.key, (w) => {
@@ -206,7 +212,6 @@ class Hub implements WatchHub {
       this.synced.delete(w);
       this.makeVictim(w, { events: list, revision: rev });
     }
-    this.flushDeferredProgress();
   }
 
   syncWatchers(): number {
