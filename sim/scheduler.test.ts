@@ -96,6 +96,107 @@ describe('scheduler', () => {
     expect(s.now).toBe(10);
   });
 
+  it('events handlers schedule for now (the FIFO) interleave with the heap exactly in (time, insertion) order, with cancels, purges and stops mid-batch', () => {
+    // A reference with no FIFO: every live event in one list, the least (time, seq) runs next.
+    class Reference {
+      now = 0;
+      private seq = 0;
+      private readonly live = new Map<number, { at: number; seq: number; fn: () => void }>();
+      schedule(delay: number, fn: () => void): number {
+        const id = this.seq++;
+        this.live.set(id, { at: this.now + delay, seq: id, fn });
+        return id;
+      }
+      cancel(id: number): void {
+        this.live.delete(id);
+      }
+      get queued(): number {
+        return this.live.size;
+      }
+      runWhile(pred: () => boolean, limit: number): void {
+        while (pred()) {
+          let next: { at: number; seq: number; fn: () => void } | undefined;
+          for (const e of this.live.values()) if (next === undefined || e.at < next.at || (e.at === next.at && e.seq < next.seq)) next = e;
+          if (next === undefined || next.at > limit) {
+            this.now = limit;
+            return;
+          }
+          this.live.delete(next.seq);
+          this.now = next.at;
+          next.fn();
+        }
+      }
+    }
+    const step = fc.record({ delays: fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.nat(20)), { maxLength: 3 }), cancel: fc.option(fc.nat(), { nil: undefined }) });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 50, maxLength: 400 }), fc.array(fc.tuple(fc.nat(30), fc.nat(40)), { minLength: 1, maxLength: 20 }), (plan, stops) => {
+        const run = (sched: { now: number; schedule(d: number, fn: () => void): number; cancel(id: number): void }, log: number[], runWhile: (p: () => boolean, l: number) => void): void => {
+          let next = 0;
+          const ids: number[] = [];
+          const make = (k: number) => (): void => {
+            log.push(k * 1_000_000 + sched.now);
+            const p = plan[next++ % plan.length] as (typeof plan)[number];
+            if (next > 3 * plan.length) return;
+            for (const d of p.delays) {
+              const child = ids.length;
+              ids.push(sched.schedule(d, make(child)));
+            }
+            if (p.cancel !== undefined && ids.length > 0) sched.cancel(ids[p.cancel % ids.length] as number);
+          };
+          for (let i = 0; i < 5; i++) ids.push(sched.schedule(i % 2, make(ids.length)));
+          for (const [events, forUs] of stops) {
+            let n = 0;
+            runWhile(() => n++ < events, sched.now + forUs);
+          }
+          runWhile(() => true, Number.MAX_SAFE_INTEGER);
+        };
+        const s = createScheduler();
+        const got: number[] = [];
+        // A cancel of an event that already ran is legal for the scheduler and a no-op for both.
+        run(s, got, (p, l) => void s.runWhile(p, l));
+        const r = new Reference();
+        const want: number[] = [];
+        run(r, want, (p, l) => r.runWhile(p, l));
+        expect(got).toEqual(want);
+        expect(s.queued).toBe(0);
+        expect(s.now).toBe(r.now);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('counts FIFO events in queued, and runs none past a limit below now', () => {
+    const s = createScheduler();
+    s.runUntil(100);
+    const ran: string[] = [];
+    const a = s.schedule(0, () => ran.push('a'));
+    s.schedule(0, () => ran.push('b'));
+    s.schedule(5, () => ran.push('c'));
+    expect(s.queued).toBe(3);
+    expect(s.runUntilQuiescent(50)).toBe(false);
+    expect(ran).toEqual([]);
+    s.cancel(a);
+    expect(s.runUntilQuiescent()).toBe(true);
+    expect(ran).toEqual(['b', 'c']);
+    expect(s.eventsRun).toBe(2);
+    expect(s.queued).toBe(0);
+  });
+
+  it('a purge drops cancelled FIFO events and keeps the rest in order', () => {
+    const s = createScheduler();
+    const ran: number[] = [];
+    const ids: number[] = [];
+    s.schedule(0, () => {
+      // 200 events for now, then cancel two in three: a purge (cancelled ids past half the
+      // queue) runs mid-batch.
+      for (let i = 0; i < 200; i++) ids.push(s.schedule(0, () => ran.push(i)));
+      for (let i = 0; i < 200; i++) if (i % 3 !== 0) s.cancel(ids[i] as number);
+      expect(s.queued).toBeLessThan(200);
+    });
+    s.runUntilQuiescent();
+    expect(ran).toEqual(Array.from({ length: 67 }, (_, k) => 3 * k));
+  });
+
   it('runUntil runs what is due and moves the clock to the given time', () => {
     const s = createScheduler();
     const log: number[] = [];

@@ -18,6 +18,13 @@
  * queue, the heap is rebuilt without them (in a run most timeouts are cancelled, and would
  * otherwise outnumber the live events many times over), so memory stays bounded by the queue.
  *
+ * Events scheduled for the current time (a zero delay: a node loop's next turn, a deferred
+ * callback — about 40 % of a cluster run's events) skip the heap: they go to a FIFO, which keeps
+ * the same order for free. Every event already in the heap for the current time was scheduled
+ * before the clock reached it, so its sequence is lower than any FIFO event's: the next event is
+ * the heap's top while that is due now, then the FIFO's head, then the heap again once the FIFO
+ * is empty — exactly the (time, sequence) order. The FIFO is empty whenever the clock moves on.
+ *
  * Every run loop counts the events it runs against `eventBudget` and throws
  * `EventBudgetExceeded` (an InvariantViolation) past it: no run can loop forever.
  */
@@ -88,6 +95,13 @@ class HeapScheduler implements Scheduler {
   private readonly seqs: number[] = [];
   private readonly fns: Handler[] = [];
   private readonly args: unknown[] = [];
+  // The FIFO of events due at `nowUs` (scheduled while the clock stood there): parallel arrays,
+  // live from `nowHead` to `nowTail`, rewound to 0 when drained (the arrays are reused).
+  private readonly nowSeqs: number[] = [];
+  private readonly nowFns: Handler[] = [];
+  private readonly nowArgs: unknown[] = [];
+  private nowHead = 0;
+  private nowTail = 0;
   /** Ids cancelled but possibly still queued (lazy deletion). */
   private cancelled = new Set<EventId>();
   private readonly eventBudget: number;
@@ -107,7 +121,7 @@ class HeapScheduler implements Scheduler {
   }
 
   get queued(): number {
-    return this.size;
+    return this.size + this.nowTail - this.nowHead;
   }
 
   schedule(delayUs: Micros, fn: Handler, arg?: unknown): EventId {
@@ -127,7 +141,7 @@ class HeapScheduler implements Scheduler {
     // are due (a client call's deadline, a retry timer), and left in place they would outnumber
     // the live events many times over and deepen every push and pop. Ids of events that already
     // ran also go at a purge, which bounds the set by the queue.
-    if (this.cancelled.size >= PURGE_MIN && 2 * this.cancelled.size > this.size) this.purge();
+    if (this.cancelled.size >= PURGE_MIN && 2 * this.cancelled.size > this.queued) this.purge();
   }
 
   step(): boolean {
@@ -174,7 +188,7 @@ class HeapScheduler implements Scheduler {
     } finally {
       this.running = false;
     }
-    return this.size === 0;
+    return this.queued === 0;
   }
 
   private enter(): void {
@@ -184,13 +198,33 @@ class HeapScheduler implements Scheduler {
 
   /** Runs the first live event due at or before `limitUs`; false when there is none. */
   private runNext(limitUs: Micros): boolean {
-    while (this.size > 0) {
-      const t = this.times[0] as number;
-      if (t > limitUs) return false;
-      const seq = this.seqs[0] as number;
-      const fn = this.fns[0] as Handler;
-      const arg = this.args[0];
-      this.popRoot();
+    // Everything queued is due at `nowUs` or later.
+    if (this.nowUs > limitUs) return false;
+    for (;;) {
+      let t: number;
+      let seq: number;
+      let fn: Handler;
+      let arg: unknown;
+      if (this.size > 0 && ((t = this.times[0] as number) <= this.nowUs || this.nowHead === this.nowTail)) {
+        // The heap's top: due now (then it was scheduled before anything in the FIFO), or the
+        // FIFO is empty and the clock may move on to it.
+        if (t > limitUs) return false;
+        seq = this.seqs[0] as number;
+        fn = this.fns[0] as Handler;
+        arg = this.args[0];
+        this.popRoot();
+      } else if (this.nowHead < this.nowTail) {
+        t = this.nowUs;
+        const i = this.nowHead++;
+        seq = this.nowSeqs[i] as number;
+        fn = this.nowFns[i] as Handler;
+        arg = this.nowArgs[i];
+        this.nowFns[i] = noop;
+        this.nowArgs[i] = undefined;
+        if (this.nowHead === this.nowTail) this.nowHead = this.nowTail = 0;
+      } else {
+        return false;
+      }
       if (this.cancelled.size > 0 && this.cancelled.delete(seq)) continue;
       assert(t >= this.nowUs, 'scheduler: time went backwards');
       this.nowUs = t;
@@ -198,12 +232,19 @@ class HeapScheduler implements Scheduler {
       fn(arg);
       return true;
     }
-    return false;
   }
 
   private push(timeUs: Micros, fn: Handler, arg: unknown): EventId {
-    assert(this.size < this.queueMax, () => `scheduler: queue holds ${this.queueMax} events (a runaway? raise queueMax)`);
+    assert(this.queued < this.queueMax, () => `scheduler: queue holds ${this.queueMax} events (a runaway? raise queueMax)`);
     const seq = this.nextSeq++;
+    if (timeUs === this.nowUs) {
+      // Due now: after everything queued so far for now (all lower sequences), so FIFO order.
+      const j = this.nowTail++;
+      this.nowSeqs[j] = seq;
+      this.nowFns[j] = fn;
+      this.nowArgs[j] = arg;
+      return seq;
+    }
     // Sift up with a hole: move parents down until the new event's place is found.
     let i = this.size++;
     const times = this.times;
@@ -286,7 +327,7 @@ class HeapScheduler implements Scheduler {
   /**
    * Drops the cancelled events and forgets the cancelled ids, in O(n): the live events close
    * ranks in place, then the heap is rebuilt bottom-up (Floyd). Any valid heap pops in the same
-   * (time, seq) order, so a purge never changes what runs when.
+   * (time, seq) order, so a purge never changes what runs when; the FIFO keeps its order.
    */
   private purge(): void {
     let n = 0;
@@ -297,6 +338,20 @@ class HeapScheduler implements Scheduler {
     }
     for (let i = n; i < this.size; i++) this.clearSlot(i);
     this.size = n;
+    let m = 0;
+    for (let i = this.nowHead; i < this.nowTail; i++) {
+      if (this.cancelled.has(this.nowSeqs[i] as number)) continue;
+      this.nowSeqs[m] = this.nowSeqs[i] as number;
+      this.nowFns[m] = this.nowFns[i] as Handler;
+      this.nowArgs[m] = this.nowArgs[i];
+      m++;
+    }
+    for (let i = m; i < this.nowTail; i++) {
+      this.nowFns[i] = noop;
+      this.nowArgs[i] = undefined;
+    }
+    this.nowHead = 0;
+    this.nowTail = m;
     this.cancelled = new Set();
     for (let i = (n - 2) >> 2; i >= 0; i--) {
       this.siftDown(i, this.times[i] as number, this.seqs[i] as number, this.fns[i] as Handler, this.args[i]);
