@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvariantViolation } from './assert.js';
 import { createHosts, type HostContext, type LifecycleEvent } from './host.js';
@@ -45,6 +46,64 @@ describe('hosts', () => {
     ]);
     expect(() => first.ctx.setTimer(1, () => {})).toThrow(/after it crashed/);
     expect(k.trace.events().map((e) => e.kind)).toEqual(['host.start', 'host.crash', 'host.restart']);
+  });
+
+  it('timer ids: any mix of arming, clearing, firing and crashing fires exactly the live timers, and a spent id never clears a later timer', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('arm' as const), host: fc.integer({ min: 1, max: 2 }), delay: fc.nat(50) }),
+      fc.record({ kind: fc.constant('clear' as const), host: fc.integer({ min: 1, max: 2 }), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('run' as const), forUs: fc.nat(30) }),
+      fc.record({ kind: fc.constant('crash' as const), host: fc.integer({ min: 1, max: 2 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 400 }), (ops) => {
+        const k = kernel();
+        const hosts = createHosts<{ ctx: HostContext }>(k);
+        const fired: number[] = [];
+        // The model: which timers (by arming order) are still armed.
+        const live = new Map<number, { host: number; at: number }>();
+        const timers: { host: number; id: number; ctx: HostContext }[] = [];
+        for (const id of [1, 2]) {
+          hosts.add(id);
+          hosts.start(id, (ctx) => ({ ctx }));
+        }
+        for (const o of ops) {
+          if (o.kind === 'arm') {
+            const ctx = hosts.context(o.host);
+            const n = timers.length;
+            timers.push({ host: o.host, id: ctx.setTimer(o.delay, () => fired.push(n)), ctx });
+            live.set(n, { host: o.host, at: k.scheduler.now + o.delay });
+          } else if (o.kind === 'clear' && timers.length > 0) {
+            // Any id, on either host's current context: true only for a live timer of that host.
+            const n = o.pick % timers.length;
+            const t = timers[n] as (typeof timers)[number];
+            const ctx = hosts.context(o.host);
+            const expected = live.has(n) && t.host === o.host && t.ctx === ctx;
+            expect(ctx.clearTimer(t.id)).toBe(expected);
+            if (expected) live.delete(n);
+          } else if (o.kind === 'run') {
+            const until = k.scheduler.now + o.forUs;
+            const due = [...live].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at || a[0] - b[0]);
+            fired.length = 0;
+            k.scheduler.runUntil(until);
+            expect(fired).toEqual(due.map(([n]) => n));
+            for (const [n] of due) live.delete(n);
+          } else if (o.kind === 'crash') {
+            const armed = [...live].filter(([, t]) => t.host === o.host).length;
+            hosts.crash(o.host);
+            expect(k.trace.events().at(-1)?.fields).toMatchObject({ timers: armed });
+            for (const [n, t] of live) if (t.host === o.host) live.delete(n);
+            hosts.restart(o.host);
+          }
+        }
+        fired.length = 0;
+        k.scheduler.runUntilQuiescent();
+        expect(fired).toEqual([...live].sort((a, b) => a[1].at - b[1].at || a[0] - b[0]).map(([n]) => n));
+        // Ids are unique, though slots are reused.
+        expect(new Set(timers.map((t) => t.id)).size).toBe(timers.length);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('pause holds timers and deliveries; resume runs them in arrival order, and the clock kept running', () => {

@@ -145,8 +145,23 @@ interface ArmedTimer {
   readonly incarnation: number;
   readonly fn: (arg: unknown) => void;
   readonly arg: unknown;
-  id: EventId;
+  /** What the program holds: the slot in the low bits, the slot's generation above them. */
+  readonly timerId: TimerId;
+  event: EventId;
+  // The host's armed timers in arming order (a crash cancels them in that order).
+  prev: ArmedTimer | null;
+  next: ArmedTimer | null;
 }
+
+// Timer ids. A cluster run arms a timer per loop turn and per disk wait (~3,500 per virtual
+// second) and clears few, so a Map from id to timer (set at arm, delete at fire) cost more than
+// the rest of arming. Instead an armed timer sits in a slot of a table, reused once it is free,
+// and its id is the slot plus the slot's generation (bumped at each reuse): an id from a timer
+// that fired or was cleared never finds a later timer in the same slot.
+const SLOT_BITS = 22;
+const SLOT_COUNT = 2 ** SLOT_BITS;
+/** Generations a slot may go through before its ids would pass 2^53. */
+const GENERATION_MAX = 2 ** (53 - SLOT_BITS);
 
 class HostRecord {
   state: HostState = 'down';
@@ -156,7 +171,10 @@ class HostRecord {
   context: HostContext | undefined = undefined;
   rate: number;
   offsetUs: number;
-  readonly armed = new Map<TimerId, ArmedTimer>();
+  /** Armed timers of the current incarnation, in arming order (a list through the timers). */
+  armedFirst: ArmedTimer | null = null;
+  armedLast: ArmedTimer | null = null;
+  armedCount = 0;
   held: Held[] = [];
   /** Held work being run by a drain after resume (clearTimer must still find it). */
   draining: Held[] = [];
@@ -180,6 +198,10 @@ class Registry<P> implements HostRegistry<P> {
   private readonly listeners: LifecycleListener[] = [];
   private readonly fireTimer = (t: ArmedTimer): void => this.onTimer(t);
   private readonly drainHeld = (d: { rec: HostRecord; incarnation: number }): void => this.drain(d.rec, d.incarnation);
+  /** Armed timers by slot (see ArmedTimer), with the free slots and each slot's generation. */
+  private readonly slots: (ArmedTimer | undefined)[] = [];
+  private readonly slotGenerations: number[] = [];
+  private readonly freeSlots: number[] = [];
 
   constructor(private readonly kernel: Kernel) {}
 
@@ -214,10 +236,14 @@ class Registry<P> implements HostRegistry<P> {
   crash(id: HostId): void {
     const h = this.get(id);
     assert(h.state !== 'down', () => `hosts: crash of host ${id}, which is down`);
-    for (const t of h.armed.values()) this.kernel.scheduler.cancel(t.id);
+    const timers = h.armedCount;
+    for (let t = h.armedFirst; t !== null; t = t.next) {
+      this.kernel.scheduler.cancel(t.event);
+      this.freeSlot(t);
+    }
+    h.armedFirst = h.armedLast = null;
+    h.armedCount = 0;
     const lost = h.held.length;
-    const timers = h.armed.size;
-    h.armed.clear();
     h.held = [];
     h.draining = [];
     h.state = 'down';
@@ -359,16 +385,54 @@ class Registry<P> implements HostRegistry<P> {
     assert(h.incarnation === incarnation && h.state !== 'down', () => `hosts: host ${h.id} incarnation ${incarnation} set a timer after it crashed`);
     assert(Number.isInteger(localDelayUs) && localDelayUs >= 0, () => `hosts: timer delay must be an integer ≥ 0 µs, got ${localDelayUs}`);
     const virtualDelayUs = h.rate === 1 ? localDelayUs : Math.ceil(localDelayUs / h.rate);
-    const t: ArmedTimer = { rec: h, incarnation, fn, arg, id: -1 };
-    t.id = this.kernel.scheduler.schedule(virtualDelayUs, this.fireTimer, t);
-    h.armed.set(t.id, t);
-    return t.id;
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.slots.length;
+      assert(slot < SLOT_COUNT, () => `hosts: more than ${SLOT_COUNT} timers armed at once`);
+      this.slotGenerations.push(0);
+    }
+    const generation = (this.slotGenerations[slot] as number) + 1;
+    assert(generation < GENERATION_MAX, 'hosts: timer ids exhausted');
+    this.slotGenerations[slot] = generation;
+    const t: ArmedTimer = { rec: h, incarnation, fn, arg, timerId: generation * SLOT_COUNT + slot, event: -1, prev: h.armedLast, next: null };
+    t.event = this.kernel.scheduler.schedule(virtualDelayUs, this.fireTimer, t);
+    this.slots[slot] = t;
+    if (h.armedLast === null) h.armedFirst = t;
+    else h.armedLast.next = t;
+    h.armedLast = t;
+    h.armedCount++;
+    return t.timerId;
+  }
+
+  /** The armed timer `id` names on `h`, if it has not fired or been cleared. */
+  private armedTimer(h: HostRecord, id: TimerId): ArmedTimer | undefined {
+    const t = Number.isInteger(id) && id >= 0 ? this.slots[id % SLOT_COUNT] : undefined;
+    return t !== undefined && t.timerId === id && t.rec === h ? t : undefined;
+  }
+
+  /** Takes a timer out of its host's armed list and frees its slot. */
+  private unarm(t: ArmedTimer): void {
+    const h = t.rec;
+    if (t.prev === null) h.armedFirst = t.next;
+    else t.prev.next = t.next;
+    if (t.next === null) h.armedLast = t.prev;
+    else t.next.prev = t.prev;
+    h.armedCount--;
+    this.freeSlot(t);
+  }
+
+  private freeSlot(t: ArmedTimer): void {
+    const slot = t.timerId % SLOT_COUNT;
+    this.slots[slot] = undefined;
+    this.freeSlots.push(slot);
   }
 
   private disarm(h: HostRecord, incarnation: number, id: TimerId): boolean {
     if (h.incarnation !== incarnation || h.state === 'down') return false;
-    if (h.armed.delete(id)) {
-      this.kernel.scheduler.cancel(id);
+    const t = this.armedTimer(h, id);
+    if (t !== undefined) {
+      this.unarm(t);
+      this.kernel.scheduler.cancel(t.event);
       return true;
     }
     // It may have fired while the host was paused and be waiting for resume.
@@ -380,7 +444,7 @@ class Registry<P> implements HostRegistry<P> {
 
   private onTimer(t: ArmedTimer): void {
     const h = t.rec;
-    h.armed.delete(t.id);
+    this.unarm(t);
     assert(h.incarnation === t.incarnation && h.state !== 'down', 'hosts: a timer of a crashed incarnation fired');
     if (h.state === 'up' && h.held.length === 0) {
       t.fn(t.arg);
@@ -388,7 +452,7 @@ class Registry<P> implements HostRegistry<P> {
     }
     // Paused, or resumed with work still waiting: queue behind it. Timers are bounded by what
     // the program armed, so they wait whatever heldMax says.
-    h.held.push({ fn: t.fn, arg: t.arg, timerId: t.id, cancelled: false });
+    h.held.push({ fn: t.fn, arg: t.arg, timerId: t.timerId, cancelled: false });
   }
 
   /** Runs the work that waited while the host was paused, in arrival order. */
