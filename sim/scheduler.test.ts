@@ -197,6 +197,22 @@ describe('scheduler', () => {
     expect(ran).toEqual(Array.from({ length: 67 }, (_, k) => 3 * k));
   });
 
+  it('cancelled ids that share a filter bucket (ids 4096 apart) cancel exactly their own events', () => {
+    const s = createScheduler();
+    const ran: number[] = [];
+    const ids: number[] = [];
+    // Few enough cancels that no purge runs: the filter alone decides which pops look in the Set.
+    for (let i = 0; i < 3 * 4096; i++) ids.push(s.schedule(1 + (i % 7), () => ran.push(i)));
+    const cancelled = [5, 5 + 4096, 5 + 2 * 4096, 77, 77 + 4096];
+    for (const i of cancelled) s.cancel(ids[i] as number);
+    s.cancel(ids[5] as number); // twice: still one id in its bucket
+    s.runUntilQuiescent();
+    expect(ran.length).toBe(3 * 4096 - cancelled.length);
+    expect(ran.filter((i) => cancelled.includes(i))).toEqual([]);
+    expect(ran).toContain(77 + 2 * 4096); // same bucket as cancelled ones, not cancelled
+    expect(s.eventsRun).toBe(3 * 4096 - cancelled.length);
+  });
+
   it('runUntil runs what is due and moves the clock to the given time', () => {
     const s = createScheduler();
     const log: number[] = [];
