@@ -217,15 +217,17 @@ class HeapScheduler implements Scheduler {
       let seq: number;
       let fn: Handler;
       let arg: unknown;
-      if (this.size > 0 && ((t = this.times[0] as number) <= this.nowUs || this.nowHead === this.nowTail)) {
-        // The heap's top: due now (then it was scheduled before anything in the FIFO), or the
-        // FIFO is empty and the clock may move on to it.
+      if (this.nowHead === this.nowTail || (this.size > 0 && (this.times[0] as number) <= this.nowUs)) {
+        // The heap's top: the FIFO is empty and the clock may move on to it, or it is due now
+        // (then it was scheduled before anything in the FIFO).
+        if (this.size === 0) return false;
+        t = this.times[0] as number;
         if (t > limitUs) return false;
         seq = this.seqs[0] as number;
         fn = this.fns[0] as Handler;
         arg = this.args[0];
         this.popRoot();
-      } else if (this.nowHead < this.nowTail) {
+      } else {
         t = this.nowUs;
         const i = this.nowHead++;
         seq = this.nowSeqs[i] as number;
@@ -234,8 +236,6 @@ class HeapScheduler implements Scheduler {
         this.nowFns[i] = noop;
         this.nowArgs[i] = undefined;
         if (this.nowHead === this.nowTail) this.nowHead = this.nowTail = 0;
-      } else {
-        return false;
       }
       const bucket = seq & (FILTER_SIZE - 1);
       if (this.cancelledCounts[bucket] !== 0 && this.cancelled.delete(seq)) {
