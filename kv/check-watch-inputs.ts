@@ -23,25 +23,58 @@ export interface MergedCommitted {
   readonly divergences: string[];
 }
 
-/** Merges the members' applied writes; writes that changed nothing are skipped. */
+/**
+ * Merges the members' applied writes; writes that changed nothing are skipped. Members are
+ * compared by the JSON of their changes, but that text is built only for a divergence's report:
+ * `sameJson` proves most pairs equal without it (every member applies every revision, so
+ * stringifying each one was the checker's largest cost).
+ */
 export function mergeCommitted(members: readonly (readonly AppliedRevision[])[]): MergedCommitted {
-  const byRevision = new Map<number, { at: Micros; events: readonly WatchEventRecord[]; key: string; member: number }>();
+  const byRevision = new Map<number, { at: Micros; events: readonly WatchEventRecord[]; member: number }>();
   const divergences: string[] = [];
   members.forEach((writes, member) => {
     for (const w of writes) {
       if (w.events.length === 0) continue;
-      const key = JSON.stringify(w.events);
       const seen = byRevision.get(w.revision);
       if (seen === undefined) {
-        byRevision.set(w.revision, { at: w.at, events: w.events, key, member });
+        byRevision.set(w.revision, { at: w.at, events: w.events, member });
         continue;
       }
-      if (seen.key !== key) divergences.push(`revision ${w.revision}: member #${seen.member} applied ${seen.key}, member #${member} applied ${key}`);
-      if (w.at < seen.at) byRevision.set(w.revision, { ...seen, at: w.at });
+      if (!sameJson(seen.events, w.events)) {
+        const seenKey = JSON.stringify(seen.events);
+        const key = JSON.stringify(w.events);
+        if (seenKey !== key) divergences.push(`revision ${w.revision}: member #${seen.member} applied ${seenKey}, member #${member} applied ${key}`);
+      }
+      if (w.at < seen.at) seen.at = w.at;
     }
   });
   const committed = [...byRevision.entries()].sort((a, b) => a[0] - b[0]).map(([revision, c]) => ({ revision, at: c.at, events: c.events }));
   return { committed, divergences };
+}
+
+/**
+ * True only when `JSON.stringify(a) === JSON.stringify(b)` certainly holds: equal primitives, or
+ * plain objects and arrays with the same keys in the same order and such values. False means
+ * "not proven" (anything else, e.g. a class instance with a toJSON): the caller then compares
+ * the JSON itself.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i] as string;
+    if (k !== kb[i] || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 function itemOf(atUs: Micros, r: WatchResponse): WatchItem {
