@@ -146,7 +146,8 @@ export class SafetyChecker {
 }
 
 function sameEntry(a: { term: Term; type: Entry['type']; data: Uint8Array }, b: Entry): boolean {
-  return a.term === b.term && a.type === b.type && bytesEqual(a.data, b.data);
+  // Nodes usually hold the very entry object (and so data array) another node made.
+  return a.term === b.term && a.type === b.type && (a.data === b.data || bytesEqual(a.data, b.data));
 }
 
 function describe(e: Entry): string {
