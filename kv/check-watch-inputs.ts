@@ -67,14 +67,15 @@ export function sameJson(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
-  const ka = Object.keys(a);
+  // for-in lists a plain object's keys in Object.keys order (an inherited enumerable key, which
+  // JSON would skip, only makes the counts differ: "not proven").
   const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) {
-    const k = ka[i] as string;
+  let i = 0;
+  for (const k in a) {
     if (k !== kb[i] || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+    i++;
   }
-  return true;
+  return i === kb.length;
 }
 
 function itemOf(atUs: Micros, r: WatchResponse): WatchItem {
@@ -96,19 +97,19 @@ function itemOf(atUs: Micros, r: WatchResponse): WatchItem {
  * responses become created / events / progress / canceled items, in arrival order.
  */
 export function watchHistoryOf(record: WatchRecord): WatchHistory {
-  type Timed = { at: Micros; order: number; item: WatchItem | null };
+  // `i`: the position before sorting, the last tie-breaker.
+  type Timed = { at: Micros; order: number; i: number; item: WatchItem | null };
   const timed: Timed[] = [];
   record.placements.forEach((p, i) => {
     const asked = record.request.startRevision ?? 0;
     const resumed = i > 0 || p.startRevision !== asked;
     // At the same instant, responses of the old stream come before the re-creation they caused.
-    timed.push({ at: p.atUs, order: 1, item: resumed ? { kind: 'resumed', at: p.atUs, startRevision: p.startRevision } : null });
+    timed.push({ at: p.atUs, order: 1, i: timed.length, item: resumed ? { kind: 'resumed', at: p.atUs, startRevision: p.startRevision } : null });
   });
-  for (const r of record.responses) timed.push({ at: r.atUs, order: 0, item: itemOf(r.atUs, r.response) });
-  const items = timed
-    .map((t, i) => ({ ...t, i }))
-    .sort((a, b) => a.at - b.at || a.order - b.order || a.i - b.i)
-    .flatMap((t) => (t.item === null ? [] : [t.item]));
+  for (const r of record.responses) timed.push({ at: r.atUs, order: 0, i: timed.length, item: itemOf(r.atUs, r.response) });
+  timed.sort((a, b) => a.at - b.at || a.order - b.order || a.i - b.i);
+  const items: WatchItem[] = [];
+  for (const t of timed) if (t.item !== null) items.push(t.item);
   const { key, rangeEnd, startRevision, filters, prevKv, progressNotify } = record.request;
   return {
     id: `c${record.client}/w${record.watchId}`,

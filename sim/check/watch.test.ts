@@ -152,3 +152,18 @@ describe('watch checker', () => {
     expect(r.ok).toBe(false);
   });
 });
+
+describe('watches sharing one committed index', () => {
+  it('each watch is judged on its own events, whichever watch asked for a revision first', () => {
+    // The first watch (all keys) makes the index name every event of r2..r6; the second (key a
+    // only) then misses r4 and r5 and must still be told, by those events' own names.
+    const all: WatchHistory = { id: 'all', request: { key: 'a', rangeEnd: '\0', startRevision: 2 }, items: clean.slice(0, 5).map((i) => (i.kind === 'events' ? { ...i, events: i.events.map((e) => ({ type: e.type, kv: e.kv })) } : i)) };
+    const onlyA: WatchHistory = { id: 'a', request: { key: 'a', startRevision: 2 }, items: [events(11, 2, put(A2)), events(51, 6, put(A6))] };
+    const r = checkWatches(committed, [all, onlyA]);
+    expect(r.violations.map(formatWatchViolation)).toEqual([
+      'reliable a @rev 4: PUT a="2"@4 was never delivered (the watch got revision 6)',
+      'reliable a @rev 5: DELETE a@5 was never delivered (the watch got revision 6)',
+    ]);
+    expect(checkWatches(committed, [onlyA, all]).violations).toEqual(r.violations);
+  });
+});

@@ -119,6 +119,8 @@ class Committed {
   readonly byRevision = new Map<number, readonly WatchEventRecord[]>();
   readonly revisions: number[] = [];
   private readonly timelines = new Map<string, KeyTimeline>();
+  /** Per position in `revisions`, the ids of its events (made on first use: every watch asks again). */
+  private readonly ids: (string[] | undefined)[] = [];
 
   constructor(committed: readonly CommittedRevision[]) {
     let last = -Infinity;
@@ -152,14 +154,21 @@ class Committed {
     return found < 0 ? null : (t[found] as [number, WatchKeyValue | null])[1];
   }
 
-  /** Matching events with revision in [lo, hi], in order. */
-  matching(w: WatchRequestSpec, lo: number, hi: number): { revision: number; event: WatchEventRecord }[] {
-    const out: { revision: number; event: WatchEventRecord }[] = [];
+  /** Matching events with revision in [lo, hi], in order, with their ids (`eventId`). */
+  matching(w: WatchRequestSpec, lo: number, hi: number): { revision: number; event: WatchEventRecord; id: string }[] {
+    const out: { revision: number; event: WatchEventRecord; id: string }[] = [];
     const start = lowerBound(this.revisions, lo);
     for (let i = start; i < this.revisions.length; i++) {
       const rev = this.revisions[i] as number;
       if (rev > hi) break;
-      for (const event of this.byRevision.get(rev) ?? []) if (watches(w, event)) out.push({ revision: rev, event });
+      const events = this.byRevision.get(rev) ?? [];
+      let ids = this.ids[i];
+      for (let j = 0; j < events.length; j++) {
+        const event = events[j] as WatchEventRecord;
+        if (!watches(w, event)) continue;
+        if (ids === undefined) this.ids[i] = ids = events.map((e) => eventId(rev, e));
+        out.push({ revision: rev, event, id: ids[j] as string });
+      }
     }
     return out;
   }
@@ -184,7 +193,7 @@ function inKeyRange(key: string, start: string, end: string | undefined): boolea
 }
 
 function filtered(w: WatchRequestSpec, e: WatchEventRecord): boolean {
-  return (w.filters ?? []).includes(e.type === 'PUT' ? 'NOPUT' : 'NODELETE');
+  return w.filters !== undefined && w.filters.includes(e.type === 'PUT' ? 'NOPUT' : 'NODELETE');
 }
 
 function watches(w: WatchRequestSpec, e: WatchEventRecord): boolean {
@@ -209,6 +218,8 @@ function sameEventIgnoringCreate(got: WatchEventRecord, want: WatchEventRecord):
 interface Delivered {
   readonly revision: number;
   readonly event: WatchEventRecord;
+  /** `eventId(revision, event)`. */
+  readonly id: string;
   readonly item: number;
   readonly segment: number;
   readonly at: Micros;
@@ -231,6 +242,8 @@ class WatchJudge {
   dropped = 0;
   private readonly delivered: Delivered[] = [];
   private readonly segments: Segment[] = [];
+  /** The ids of every delivered event (filled by the walk). */
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly c: Committed,
@@ -258,7 +271,7 @@ class WatchJudge {
   /** One pass in arrival order: ordered, unique, filter, contents, prevKv, isCreate, resumable, bookmarks. */
   private walk(): void {
     const req = this.w.request;
-    const seen = new Set<string>();
+    const seen = this.seen;
     let maxRev = 0;
     let knownComplete = 0;
     let bookmark = 0;
@@ -288,8 +301,8 @@ class WatchJudge {
         case 'events':
           for (const event of item.events) {
             const revision = event.kv.modRevision;
-            const d: Delivered = { revision, event, item: index, segment: this.segments.length - 1, at: item.at };
             const id = eventId(revision, event);
+            const d: Delivered = { revision, event, id, item: index, segment: this.segments.length - 1, at: item.at };
             if (seen.has(id)) {
               this.report('unique', revision, item.at, `event ${describeEvent(event)} delivered again`);
             } else if (revision < maxRev) {
@@ -376,7 +389,7 @@ class WatchJudge {
     // Only the revisions past the previous bookmark: a gap below it was reported there already.
     const lo = Math.max(first, segment.bookmarkedUpTo + 1);
     segment.bookmarkedUpTo = Math.max(segment.bookmarkedUpTo, p);
-    const missing = this.c.matching(this.w.request, lo, p).find((e) => !seen.has(eventId(e.revision, e.event)));
+    const missing = this.c.matching(this.w.request, lo, p).find((e) => !seen.has(e.id));
     if (missing !== undefined) {
       this.report('bookmarkable', p, at, `progress notification at revision ${p} before ${describeEvent(missing.event)} was delivered`);
     }
@@ -384,20 +397,22 @@ class WatchJudge {
 
   /** No gaps: inside each segment, and between a segment and the next one's start. */
   private checkReliable(): void {
-    const have = new Set(this.delivered.map((d) => eventId(d.revision, d.event)));
+    const have = this.seen;
+    // The last event delivered in each segment.
+    const lastOf: (Delivered | undefined)[] = this.segments.map(() => undefined);
+    for (const d of this.delivered) lastOf[d.segment] = d;
     this.segments.forEach((seg, i) => {
-      const mine = this.delivered.filter((d) => d.segment === i);
-      const last = mine[mine.length - 1];
+      const last = lastOf[i];
       if (seg.lo !== undefined && last !== undefined) {
         for (const e of this.c.matching(this.w.request, seg.lo, last.revision)) {
-          if (!have.has(eventId(e.revision, e.event))) {
+          if (!have.has(e.id)) {
             this.report('reliable', e.revision, last.at, `${describeEvent(e.event)} was never delivered (the watch got revision ${last.revision})`);
           }
         }
       }
       if (i > 0 && seg.startRevision > seg.knownCompleteBefore + 1) {
         for (const e of this.c.matching(this.w.request, seg.knownCompleteBefore + 1, seg.startRevision - 1)) {
-          if (!have.has(eventId(e.revision, e.event))) {
+          if (!have.has(e.id)) {
             this.report('reliable', e.revision, seg.at, `resumed from revision ${seg.startRevision} after revision ${seg.knownCompleteBefore}: ${describeEvent(e.event)} was skipped`);
           }
         }
@@ -407,18 +422,22 @@ class WatchJudge {
 
   /** A revision's events arrive in one response. */
   private checkAtomic(): void {
-    const byRevision = new Map<number, { items: Set<number>; keys: string[]; ids: Set<string> }>();
+    // Delivered events by revision, revisions in first-delivery order.
+    const byRevision = new Map<number, Delivered | Delivered[]>();
     for (const d of this.delivered) {
-      let g = byRevision.get(d.revision);
-      if (g === undefined) byRevision.set(d.revision, (g = { items: new Set(), keys: [], ids: new Set() }));
-      g.items.add(d.item);
-      g.keys.push(d.event.kv.key);
-      g.ids.add(eventId(d.revision, d.event));
+      const g = byRevision.get(d.revision);
+      if (g === undefined) byRevision.set(d.revision, d);
+      else if (Array.isArray(g)) g.push(d);
+      else byRevision.set(d.revision, [g, d]);
     }
-    for (const [revision, { items, keys, ids }] of byRevision) {
+    for (const [revision, g] of byRevision) {
+      // A revision delivered as one event arrived in one response.
+      if (!Array.isArray(g)) continue;
+      const items = new Set(g.map((d) => d.item));
+      const ids = new Set(g.map((d) => d.id));
       // Repeats are the unique guarantee's business; a split is distinct events in several responses.
-      if (items.size > 1 && ids.size === keys.length) {
-        this.report('atomic', revision, undefined, `the events of revision ${revision} (${keys.join(', ')}) arrived split over ${items.size} responses`);
+      if (items.size > 1 && ids.size === g.length) {
+        this.report('atomic', revision, undefined, `the events of revision ${revision} (${g.map((d) => d.event.kv.key).join(', ')}) arrived split over ${items.size} responses`);
       }
     }
   }
