@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { Operation } from '../sim/history.js';
 import { findStaleReads, historyMetrics, keyWritesOf, percentile, unavailableUs } from './history-metrics.js';
 
@@ -60,5 +61,30 @@ describe('latency and availability', () => {
     const h = [put('a', '1', 0, 1_000, 2), get('a', 2_000, 5_000, { value: '1', modRevision: 2 }, 2), put('a', '2', 6_000, 0, 0, 'unknown')];
     const m = historyMetrics(h, { fromUs: 0, toUs: 10_000 });
     expect(m).toMatchObject({ ok: 2, fail: 0, unknown: 1, staleReads: 0, readLatencyMsP50: 3, writeLatencyMsP50: 1 });
+  });
+});
+
+describe('historyMetrics against the plain definitions', () => {
+  it('percentiles and stale reads match percentile() and a sorted sweep, in any recording order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ kind: fc.constantFrom('put', 'get', 'del'), key: fc.constantFrom('a', 'b'), call: fc.integer({ min: 0, max: 5_000 }), dur: fc.integer({ min: 0, max: 3_000 }), rev: fc.integer({ min: 1, max: 20 }), status: fc.constantFrom('ok', 'ok', 'unknown') }), { maxLength: 40 }),
+        (specs) => {
+          const h = specs.map((x) =>
+            x.kind === 'put' ? put(x.key, 'v', x.call, x.call + x.dur, x.rev, x.status as Operation['status'])
+              : x.kind === 'del' ? del(x.key, x.call, x.call + x.dur, x.rev, 1)
+                : get(x.key, x.call, x.call + x.dur, x.rev % 2 === 0 ? null : { value: 'v', modRevision: x.rev }, x.rev));
+          const m = historyMetrics(h, { fromUs: 0, toUs: 10_000 });
+          const lat = (o: Operation): number => ((o.return as number) - o.call) / 1000;
+          const done = h.filter((o) => o.status === 'ok' && o.return !== null);
+          const reads = done.filter((o) => o.op === 'range').map(lat);
+          const writes = done.filter((o) => o.op !== 'range').map(lat);
+          expect([m.readLatencyMsP50, m.readLatencyMsP99, m.writeLatencyMsP50, m.writeLatencyMsP99]).toEqual([percentile(reads, 50), percentile(reads, 99), percentile(writes, 50), percentile(writes, 99)]);
+          // The same reads sorted by call first: the sweep's order is the call order either way.
+          const byCall = [...h].sort((a, b) => a.call - b.call);
+          expect(m.staleReadIds).toEqual(findStaleReads(byCall));
+        },
+      ),
+    );
   });
 });

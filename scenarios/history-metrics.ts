@@ -80,15 +80,25 @@ export function isWrite(op: Operation): boolean {
   if (!WRITE_METHODS.has(op.op)) return false;
   if (op.op !== 'txn') return true;
   const input = op.input as { success?: readonly RequestOpLike[]; failure?: readonly RequestOpLike[] } | undefined;
-  return [...(input?.success ?? []), ...(input?.failure ?? [])].some((r) => r.type !== 'range');
+  return hasNonRange(input?.success) || hasNonRange(input?.failure);
+}
+
+function hasNonRange(ops: readonly RequestOpLike[] | undefined): boolean {
+  return ops !== undefined && ops.some((r) => r.type !== 'range');
+}
+
+/** True when `xs` is already in the order a stable sort by `key` would leave it. */
+function sortedBy<T>(xs: readonly T[], key: (x: T) => number): boolean {
+  for (let i = 1; i < xs.length; i++) if (key(xs[i - 1] as T) > key(xs[i] as T)) return false;
+  return true;
 }
 
 /** Single-key reads that returned an older version than one acknowledged before they began. */
 export function findStaleReads(history: readonly Operation[]): number[] {
   const writes = history.flatMap(keyWritesOf).sort((a, b) => a.returnUs - b.returnUs);
-  const reads = history
-    .filter((op) => op.op === 'range' && op.status === 'ok' && op.return !== null && ((op.input as { rangeEnd?: string }).rangeEnd ?? '') === '')
-    .sort((a, b) => a.call - b.call);
+  const reads = history.filter((op) => op.op === 'range' && op.status === 'ok' && op.return !== null && ((op.input as { rangeEnd?: string }).rangeEnd ?? '') === '');
+  // A history is recorded in call order, so the (stable) sort is usually a no-op: skip it then.
+  if (!sortedBy(reads, (op) => op.call)) reads.sort((a, b) => a.call - b.call);
   // Sweep reads by call time, folding in writes acknowledged before each call: the newest per key.
   const newest = new Map<string, KeyWrite>();
   const stale: number[] = [];
@@ -115,7 +125,11 @@ export function findStaleReads(history: readonly Operation[]): number[] {
 /** Nearest-rank percentile of `xs` (0 when empty). */
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
+  return nearestRank([...xs].sort((a, b) => a - b), p);
+}
+
+/** Nearest-rank percentile of the ascending, non-empty `sorted`. */
+function nearestRank(sorted: ArrayLike<number>, p: number): number {
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1] as number;
 }
@@ -128,8 +142,14 @@ export function percentile(xs: readonly number[], p: number): number {
 export function unavailableUs(history: readonly Operation[], fromUs: Micros, toUs: Micros): Micros {
   const writes = history.filter(isWrite);
   if (writes.length === 0) return 0;
-  const start = Math.max(fromUs, Math.min(...writes.map((o) => o.call)));
-  const end = Math.min(toUs, Math.max(...writes.map((o) => o.call)));
+  let firstCall = Infinity;
+  let lastCall = -Infinity;
+  for (const o of writes) {
+    firstCall = Math.min(firstCall, o.call);
+    lastCall = Math.max(lastCall, o.call);
+  }
+  const start = Math.max(fromUs, firstCall);
+  const end = Math.min(toUs, lastCall);
   if (end <= start) return 0;
   const oks = writes.filter((o) => o.status === 'ok' && o.return !== null).map((o) => o.return as number).filter((t) => t > start && t < end).sort((a, b) => a - b);
   let longest = 0;
@@ -145,10 +165,19 @@ const toMs = (us: number): number => Math.round((us / US_PER_MS) * 1000) / 1000;
 
 export function historyMetrics(history: readonly Operation[], windowUs: { readonly fromUs: Micros; readonly toUs: Micros }): HistoryMetrics {
   const counts = countByStatus(history);
-  const latency = (o: Operation): number => ((o.return as number) - o.call) / US_PER_MS;
-  const done = history.filter((o) => o.status === 'ok' && o.return !== null);
-  const reads = done.filter((o) => o.op === 'range').map(latency);
-  const writes = done.filter(isWrite).map(latency);
+  const reads: number[] = [];
+  const writes: number[] = [];
+  for (const o of history) {
+    if (o.status !== 'ok' || o.return === null) continue;
+    const latency = (o.return - o.call) / US_PER_MS;
+    if (o.op === 'range') reads.push(latency);
+    if (isWrite(o)) writes.push(latency);
+  }
+  // One sort per list serves both percentiles. Latencies are finite and never -0, so a typed
+  // array's numeric sort puts them in the order percentile's comparator does.
+  const readsSorted = Float64Array.from(reads).sort();
+  const writesSorted = Float64Array.from(writes).sort();
+  const p = (sorted: Float64Array, q: number): number => (sorted.length === 0 ? 0 : nearestRank(sorted, q));
   const stale = findStaleReads(history);
   return {
     ok: counts.ok,
@@ -156,10 +185,10 @@ export function historyMetrics(history: readonly Operation[], windowUs: { readon
     unknown: counts.unknown,
     staleReads: stale.length,
     staleReadIds: stale,
-    readLatencyMsP50: percentile(reads, 50),
-    readLatencyMsP99: percentile(reads, 99),
-    writeLatencyMsP50: percentile(writes, 50),
-    writeLatencyMsP99: percentile(writes, 99),
+    readLatencyMsP50: p(readsSorted, 50),
+    readLatencyMsP99: p(readsSorted, 99),
+    writeLatencyMsP50: p(writesSorted, 50),
+    writeLatencyMsP99: p(writesSorted, 99),
     unavailableMs: toMs(unavailableUs(history, windowUs.fromUs, windowUs.toUs)),
   };
 }
