@@ -41,6 +41,8 @@ export interface HistoryChecks {
 /** Every applied write of every member incarnation, with the time it was applied. */
 export class AppliedLog {
   private readonly lists = new Map<string, AppliedRevision[]>();
+  /** Each host's list for its latest incarnation: no key string built per applied entry. */
+  private readonly current = new Map<HostId, { readonly incarnation: number; readonly list: AppliedRevision[] }>();
   /** A bound on what is kept (a run writes far fewer revisions). */
   static readonly REVISIONS_MAX = 2_000_000;
   private count = 0;
@@ -50,10 +52,14 @@ export class AppliedLog {
     const writes = member.appliedWrites();
     const w = writes[writes.length - 1];
     if (w === undefined || w.index !== index || !w.ok || w.events.length === 0 || this.count >= AppliedLog.REVISIONS_MAX) return;
-    const key = `${id}/${incarnation}`;
-    let list = this.lists.get(key);
-    if (list === undefined) this.lists.set(key, (list = []));
-    list.push({ revision: w.revision, at, events: w.events });
+    let cur = this.current.get(id);
+    if (cur === undefined || cur.incarnation !== incarnation) {
+      const key = `${id}/${incarnation}`;
+      let list = this.lists.get(key);
+      if (list === undefined) this.lists.set(key, (list = []));
+      this.current.set(id, (cur = { incarnation, list }));
+    }
+    cur.list.push({ revision: w.revision, at, events: w.events });
     this.count++;
   }
 
