@@ -22,6 +22,9 @@ export const MEMO_ENTRIES_MAX = 1 << 26;
  */
 export const MEMO_WORDS_MAX = 1 << 26;
 
+/** The most bitset words allocated up front for an expected size (4 MiB); beyond, the pool grows as it fills. */
+const PRESIZE_WORDS_MAX = 1 << 20;
+
 export class MemoCache<S> {
   private slots: Int32Array;
   private mask: number;
@@ -32,17 +35,26 @@ export class MemoCache<S> {
   private readonly states: S[] = [];
   private count = 0;
 
+  /**
+   * `expectedEntries`: how many entries the caller expects (a search that never backtracks makes
+   * one per operation), so the table is sized once instead of doubled up to it. Only a size: the
+   * set of entries, and so every answer, is the same whatever it is.
+   */
   constructor(
     private readonly wordsPerSet: number,
     private readonly equal: (a: S, b: S) => boolean,
+    expectedEntries = 0,
   ) {
     assert(wordsPerSet >= 1, 'memo: a bitset has at least one word');
-    this.slots = new Int32Array(1024);
+    // At least 256 entries; at most what keeps the first pool within PRESIZE_WORDS_MAX words.
+    let cap = 256;
+    while (cap < expectedEntries && cap * 2 * wordsPerSet <= PRESIZE_WORDS_MAX) cap *= 2;
+    this.slots = new Int32Array(cap * 4);
     this.mask = this.slots.length - 1;
-    this.h1s = new Int32Array(256);
-    this.h2s = new Int32Array(256);
-    this.shs = new Int32Array(256);
-    this.pool = new Uint32Array(256 * wordsPerSet);
+    this.h1s = new Int32Array(cap);
+    this.h2s = new Int32Array(cap);
+    this.shs = new Int32Array(cap);
+    this.pool = new Uint32Array(cap * wordsPerSet);
   }
 
   get size(): number {

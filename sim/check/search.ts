@@ -206,7 +206,8 @@ export class PartitionSearch<S> {
       this.z1[i] = mix32(2 * i + 0x9e3779b9);
       this.z2[i] = mix32(2 * i + 1 + 0x7f4a7c15);
     }
-    this.memo = new MemoCache<S>(words, p.equal);
+    // An easy search places each operation that returned once, one entry each.
+    this.memo = new MemoCache<S>(words, p.equal, this.lists.knownCount + 1);
     this.byDeadline = p.deadline !== undefined && p.progress !== undefined ? sortByDeadline(p.deadline) : undefined;
     this.stackNode = new Int32Array(n);
     this.stackOp = new Int32Array(n);
