@@ -122,6 +122,14 @@ class Fake implements FakeRaftNode {
     };
   }
 
+  commitIndex(): LogIndex {
+    return this.entries.length as LogIndex;
+  }
+
+  appliedIndex(): LogIndex {
+    return this.applied as LogIndex;
+  }
+
   receive(_from: NodeId, _message: Message): void {}
 
   becomeLeader(term = this.term + 1): void {

@@ -383,7 +383,7 @@ class Server implements KvServer {
    * the call TimeoutWaitAppliedIndex after `applyWaitTimeoutUs` (Stopped if the member stops).
    */
   private afterApplyWait(p: PendingCall, then: () => void): void {
-    const index = this.boundNode().status().commit;
+    const index = this.boundNode().commitIndex();
     if (index <= this.applyWait.appliedIndex) return then();
     let settled = false;
     const settle = (): boolean => {
@@ -421,8 +421,7 @@ class Server implements KvServer {
       this.proposeUnwaited({ kind: 'alarm', request: { action: 'ACTIVATE', memberId: this.memberId, alarm: 'NOSPACE' } });
       return this.fail(p, kvError('NoSpace', 'etcdserver: mvcc: database space exceeded'));
     }
-    const s = node.status();
-    if (s.commit > s.applied + this.options.maxCommittedGap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
+    if (node.commitIndex() > node.appliedIndex() + this.options.maxCommittedGap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
     const id = this.nextRequestId();
     const data = encodeRaftRequest({ header: { id, memberId: this.memberId }, body });
     if (data.length > this.options.maxRequestBytes) return this.fail(p, kvError('RequestTooLarge', 'etcdserver: request is too large'));

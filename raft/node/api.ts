@@ -81,6 +81,10 @@ export interface RaftNodeHandle {
   /** Campaign now (a test or nemesis hook; etcd's Campaign). */
   campaign(): void;
   status(): NodeStatus;
+  /** `status().commit`, without building the whole status (the server asks on every write). */
+  commitIndex(): LogIndex;
+  /** `status().applied`, likewise. */
+  appliedIndex(): LogIndex;
   /** A peer message arrived from the network (the member's demultiplexer calls this). */
   receive(from: NodeId, message: Message): void;
 }

@@ -171,6 +171,32 @@ describe('raft node', () => {
     expect(c.node(c.leader() as NodeId)?.status().commit).toBeGreaterThan(commit + 100);
   });
 
+  it('commitIndex() and appliedIndex() equal status().commit and .applied, running, stopped and refused at start', () => {
+    const c = createTestCluster({ seed: 11, node: { ...FAST, walSegmentBytes: 1024, snapshotCount: 10_000 } });
+    c.proposeSteadily(5_000, 1_000_000);
+    const same = (): void => {
+      for (const id of c.ids) {
+        const n = c.node(id);
+        if (n === undefined) continue;
+        const st = n.status();
+        expect([n.commitIndex(), n.appliedIndex()]).toEqual([st.commit, st.applied]);
+      }
+    };
+    for (let i = 0; i < 20; i++) {
+      c.runFor(50_000);
+      same();
+    }
+    const f = aFollower(c);
+    c.crash(f);
+    const segs = filesOf(c, f, 'wal');
+    c.disks.of(f).flipBit(segs[1] as string, 100, 0);
+    const m = c.hosts.restart(f);
+    expect(m.node.status().stopped).not.toBeNull();
+    expect([m.node.commitIndex(), m.node.appliedIndex()]).toEqual([0, 0]);
+    c.runFor(100_000);
+    same();
+  });
+
   it('a full disk (ENOSPC) makes the node fail-stop too', () => {
     const c = createTestCluster({ seed: 9, node: FAST });
     c.proposeSteadily(5_000, 1_500_000);

@@ -799,6 +799,15 @@ class Node<W> implements RaftNode {
     };
   }
 
+  commitIndex(): LogIndex {
+    // The log's commit is what raw.status() reports, without its progress map and conf state.
+    return this.rawNode === null ? (0 as LogIndex) : this.rawNode.logView().committed();
+  }
+
+  appliedIndex(): LogIndex {
+    return this.rawNode === null ? (0 as LogIndex) : this.applied;
+  }
+
   stop(reason: string): void {
     this.failStop(reason);
   }
