@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConfState, Entry, EntryType, HardState, LogIndex, NodeId, Term } from '../core/types.js';
 import { ByteWriter } from './codec.js';
 import type { WalRecord } from './wal-record.js';
-import { appendRecords, encodeRecords } from './wal-record.js';
+import { appendRecords, appendSaveRecords, encodeRecords } from './wal-record.js';
 
 function crcBytewise(crc: number, bytes: Uint8Array): number {
   let c = ~crc >>> 0;
@@ -116,6 +116,22 @@ describe('wal encoding', () => {
         const want = refEncode(records, seed);
         expect(got.crc).toBe(want.crc);
         expect(Array.from(got.bytes)).toEqual(Array.from(want.bytes));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("appendSaveRecords writes a save's records (entries, then the hard state if any) as the reference does, after earlier frames", () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), fc.option(hardState, { nil: null }), batch, crcSeed, (entries, hs, before, seed) => {
+        const records: WalRecord[] = [...before, ...entries.map((e): WalRecord => ({ type: 'entry', entry: e }))];
+        if (hs !== null) records.push({ type: 'state', hardState: hs });
+        const want = refEncode(records, seed);
+        const w = new ByteWriter(8);
+        w.u64(Number.MAX_SAFE_INTEGER).reset();
+        const crc = appendSaveRecords(w, entries, hs, appendRecords(w, before, seed));
+        expect(crc).toBe(want.crc);
+        expect(Array.from(w.finish())).toEqual(Array.from(want.bytes));
       }),
       { numRuns: 300 },
     );

@@ -179,24 +179,60 @@ export function encodeRecords(records: readonly WalRecord[], prevCrc: number): {
 export function appendRecords(w: ByteWriter, records: readonly WalRecord[], prevCrc: number): number {
   let crc = prevCrc >>> 0;
   for (const rec of records) {
-    const at = w.length;
-    const dataStart = at + FRAME_HEADER_BYTES + RECORD_CRC_BYTES;
-    w.zeros(FRAME_HEADER_BYTES + RECORD_CRC_BYTES);
+    const at = beginFrame(w);
     writeRecordData(w, rec);
-    const payload = w.length - at - FRAME_HEADER_BYTES;
-    if (payload > RECORD_PAYLOAD_MAX_BYTES) assert(false, `wal: a ${rec.type} record of ${payload} bytes exceeds ${RECORD_PAYLOAD_MAX_BYTES}`);
-    const pad = padBytes(payload);
     // A crc record stores the value it continues from; any other record extends the chain.
-    const recCrc = rec.type === 'crc' ? rec.crc >>> 0 : crc32cUpdate(crc, w.array, dataStart, w.length);
-    if (rec.type !== 'crc') crc = recCrc;
-    w.zeros(pad);
-    w.setU32(at, payload);
-    w.setU8(at + 4, TYPE_CODE[rec.type]);
-    w.setU8(at + 5, pad);
-    w.setU16(at + 6, headerCheck(w.array, at));
-    w.setU32(at + 8, recCrc);
+    if (rec.type === 'crc') endFrame(w, at, rec.type, rec.crc >>> 0, false);
+    else crc = endFrame(w, at, rec.type, crc, true);
   }
   return crc;
+}
+
+/**
+ * `appendRecords` of a save's records — one entry record per entry, then a state record if
+ * `hardState` is given — written straight from the entries, without building the records (a save
+ * per Ready on every member). The same bytes and CRC (pinned by a test).
+ */
+export function appendSaveRecords(w: ByteWriter, entries: readonly Entry[], hardState: HardState | null, prevCrc: number): number {
+  let crc = prevCrc >>> 0;
+  for (const entry of entries) {
+    const at = beginFrame(w);
+    writeEntry(w, entry);
+    crc = endFrame(w, at, 'entry', crc, true);
+  }
+  if (hardState !== null) {
+    const at = beginFrame(w);
+    writeHardState(w, hardState);
+    crc = endFrame(w, at, 'state', crc, true);
+  }
+  return crc;
+}
+
+/** Reserves a frame's header and record CRC at the end of `w`; returns where the frame starts. */
+function beginFrame(w: ByteWriter): number {
+  const at = w.length;
+  w.zeros(FRAME_HEADER_BYTES + RECORD_CRC_BYTES);
+  return at;
+}
+
+/**
+ * Closes the frame begun at `at`, whose data was written after it: pads it and fills in its header.
+ * The record's CRC is `crc` extended over the data when `extend`, else `crc` as is (a crc record);
+ * returns it.
+ */
+function endFrame(w: ByteWriter, at: number, type: WalRecordType, crc: number, extend: boolean): number {
+  const dataStart = at + FRAME_HEADER_BYTES + RECORD_CRC_BYTES;
+  const payload = w.length - at - FRAME_HEADER_BYTES;
+  if (payload > RECORD_PAYLOAD_MAX_BYTES) assert(false, `wal: a ${type} record of ${payload} bytes exceeds ${RECORD_PAYLOAD_MAX_BYTES}`);
+  const pad = padBytes(payload);
+  const recCrc = extend ? crc32cUpdate(crc, w.array, dataStart, w.length) : crc;
+  w.zeros(pad);
+  w.setU32(at, payload);
+  w.setU8(at + 4, TYPE_CODE[type]);
+  w.setU8(at + 5, pad);
+  w.setU16(at + 6, headerCheck(w.array, at));
+  w.setU32(at + 8, recCrc);
+  return recCrc;
 }
 
 export interface DecodedRecord {

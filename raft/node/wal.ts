@@ -37,7 +37,7 @@ import { ByteWriter } from './codec.js';
 import type { DiskOutcome } from './disk-ops.js';
 import { DiskRun, readFile, removeIfExists } from './disk-ops.js';
 import type { WalMetadata, WalRecord, WalSnapshot } from './wal-record.js';
-import { appendRecords, encodeRecords } from './wal-record.js';
+import { appendRecords, appendSaveRecords, encodeRecords } from './wal-record.js';
 import type { ReplayedWal, SegmentFile } from './wal-replay.js';
 import { parseSegmentName, replayWal, segmentName } from './wal-replay.js';
 
@@ -105,9 +105,7 @@ export class Wal {
   save(hardState: HardState | null, entries: readonly Entry[], mustSync: boolean): DiskOutcome {
     const run = new DiskRun();
     if (hardState === null && entries.length === 0) return run.outcome();
-    const records: WalRecord[] = entries.map((entry) => ({ type: 'entry', entry }));
-    if (hardState !== null) records.push({ type: 'state', hardState });
-    if (!this.append(run, records)) return run.outcome();
+    if (!this.writeTail(run, appendSaveRecords(this.writer.reset(), entries, hardState, this.crc))) return run.outcome();
     const last = entries[entries.length - 1];
     if (last !== undefined) this.lastWrittenIndex = last.index;
     if (hardState !== null) this.hardState = hardState;
@@ -120,7 +118,7 @@ export class Wal {
   saveSnapshot(s: WalSnapshot): DiskOutcome {
     const run = new DiskRun();
     assert(s.index >= 0 && s.term >= 0, 'wal: snapshot record with a negative index or term');
-    if (!this.append(run, [{ type: 'snapshot', snapshot: s }])) return run.outcome();
+    if (!this.writeTail(run, appendRecords(this.writer.reset(), [{ type: 'snapshot', snapshot: s }], this.crc))) return run.outcome();
     this.lastWrittenIndex = Math.max(this.lastWrittenIndex, s.index);
     this.fsync(run, this.tailPath);
     return run.outcome();
@@ -150,8 +148,8 @@ export class Wal {
     return run.outcome();
   }
 
-  private append(run: DiskRun, records: readonly WalRecord[]): boolean {
-    const crc = appendRecords(this.writer.reset(), records, this.crc);
+  /** Appends the frames just written into the writer to the tail; `crc`: the chain's CRC after them. */
+  private writeTail(run: DiskRun, crc: number): boolean {
     // A view of the writer's buffer: the disk copies what it is given (sim/disk), so the next append may reuse it.
     const bytes = this.writer.finish();
     const r = this.disk.append(this.tailPath, bytes);
