@@ -289,7 +289,8 @@ class Node<W> implements RaftNode {
 
   /** The core; it exists once the disk was read (a node refused at start has none). */
   private get raw(): RawNode {
-    assert(this.rawNode !== null, () => `node ${this.id}: no raft state (it refused to start: ${this.stopReason ?? '?'})`);
+    // Checked before the assertion, whose message closure would otherwise be built on every use.
+    if (this.rawNode === null) assert(false, () => `node ${this.id}: no raft state (it refused to start: ${this.stopReason ?? '?'})`);
     return this.rawNode;
   }
 
@@ -564,7 +565,7 @@ class Node<W> implements RaftNode {
     if (this.role !== 'leader') {
       // etcd: a follower applies a committed conf change before it sends, lest it count votes
       // of removed members or campaign alone in a config it has not applied.
-      if (rd.committedEntries.some((e) => e.type !== 'normal') && !this.applyReady()) return STOP;
+      if (hasConfChange(rd.committedEntries) && !this.applyReady()) return STOP;
       if (this.crashAt('raftBeforeFollowerSend')) return STOP;
       this.sendAll(rd.messages);
     }
@@ -672,7 +673,7 @@ class Node<W> implements RaftNode {
   }
 
   private applyEntry(e: Entry): void {
-    assert(e.index === this.applied + 1, () => `node ${this.id}: applying entry ${e.index} after ${this.applied}`);
+    if (e.index !== this.applied + 1) assert(false, () => `node ${this.id}: applying entry ${e.index} after ${this.applied}`);
     this.applied = e.index;
     if (e.type === 'normal') {
       if (e.data.length > 0) this.o.stateMachine.applyEntry(e);
@@ -843,6 +844,12 @@ class Node<W> implements RaftNode {
     this.transport.close();
     this.o.observer.onStopped?.(reason);
   }
+}
+
+/** Whether `entries` hold a conf change (a loop: no closure per follower Ready). */
+function hasConfChange(entries: readonly Entry[]): boolean {
+  for (const e of entries) if (e.type !== 'normal') return true;
+  return false;
 }
 
 const OK: ProposeResult = { ok: true };
