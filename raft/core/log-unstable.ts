@@ -9,6 +9,9 @@
 import { assert } from '../../sim/assert.js';
 import type { Entry, LogIndex, Snapshot, Term } from './types.js';
 
+/** No entries: shared, and frozen so that a write to it fails loudly. */
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
 export class Unstable {
   /** The incoming snapshot, if any. */
   snapshot: Snapshot | null = null;
@@ -48,9 +51,20 @@ export class Unstable {
 
   /** Entries not yet handed out for persistence. */
   nextEntries(): readonly Entry[] {
+    const inProgress = this.inProgressCount();
+    return inProgress === this.entries.length ? NO_ENTRIES : this.entries.slice(inProgress);
+  }
+
+  /** Whether nextEntries() is not empty (without copying them out). */
+  hasNextEntries(): boolean {
+    return this.inProgressCount() < this.entries.length;
+  }
+
+  /** How many of `entries` have been handed out. */
+  private inProgressCount(): number {
     const inProgress = this.offsetInProgress - this.offset;
     assert(inProgress >= 0 && inProgress <= this.entries.length, 'unstable: offsetInProgress out of range');
-    return inProgress === this.entries.length ? [] : this.entries.slice(inProgress);
+    return inProgress;
   }
 
   /** The snapshot if it has not been handed out yet. */
@@ -60,8 +74,8 @@ export class Unstable {
 
   /** Everything currently unstable is now being written (a Ready was accepted). */
   acceptInProgress(): void {
-    const last = this.entries[this.entries.length - 1];
-    if (last !== undefined) this.offsetInProgress = (last.index + 1) as LogIndex;
+    // Length first: reading index -1 of an empty array is a slow property lookup in V8.
+    if (this.entries.length > 0) this.offsetInProgress = ((this.entries[this.entries.length - 1] as Entry).index + 1) as LogIndex;
     if (this.snapshot !== null) this.snapshotInProgress = true;
   }
 

@@ -104,4 +104,15 @@ describe('Unstable', () => {
     u.stableTo(L(5), T(1));
     expect([u.offset, u.entries.length]).toEqual([6, 1]);
   });
+
+  it('hasNextEntries says whether nextEntries has any, without copying them', () => {
+    const u = new Unstable(L(5));
+    expect([u.hasNextEntries(), u.nextEntries().length]).toEqual([false, 0]);
+    u.truncateAndAppend([e(1, 5), e(1, 6)]);
+    expect([u.hasNextEntries(), u.nextEntries().length]).toEqual([true, 2]);
+    u.acceptInProgress();
+    expect([u.hasNextEntries(), u.nextEntries().length]).toEqual([false, 0]);
+    u.truncateAndAppend([e(1, 7)]);
+    expect([u.hasNextEntries(), u.nextEntries().map((x) => x.index)]).toEqual([true, [7]]);
+  });
 });

@@ -18,6 +18,11 @@ export interface EntryId {
   readonly term: Term;
 }
 
+/** The empty result of a read: shared, and frozen so that a write to it fails loudly. */
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+const OK_NO_ENTRIES: StorageResult<readonly Entry[]> = Object.freeze(ok(NO_ENTRIES));
+const COMPACTED: StorageResult<never> = Object.freeze(err<never>('compacted'));
+
 export class RaftLog {
   readonly storage: Storage;
   readonly unstable: Unstable;
@@ -101,7 +106,7 @@ export class RaftLog {
   }
 
   hasNextUnstableEnts(): boolean {
-    return this.nextUnstableEnts().length > 0;
+    return this.unstable.hasNextEntries();
   }
 
   hasNextOrInProgressUnstableEnts(): boolean {
@@ -113,7 +118,7 @@ export class RaftLog {
    * may include entries not yet durable locally (safe: they are durable on a quorum).
    */
   nextCommittedEnts(allowUnstable: boolean): readonly Entry[] {
-    if (!this.hasNextCommittedEnts(allowUnstable)) return [];
+    if (!this.hasNextCommittedEnts(allowUnstable)) return NO_ENTRIES;
     const lo = (this.applying + 1) as LogIndex;
     const hi = (this.maxAppliableIndex(allowUnstable) + 1) as LogIndex;
     const maxSize = this.maxApplyingEntsSizeBytes - this.applyingEntsSizeBytes;
@@ -219,8 +224,9 @@ export class RaftLog {
 
   /** Entries from i to the end, up to maxSizeBytes. */
   entries(i: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
-    if (i > this.lastIndex()) return ok([]);
-    return this.slice(i, (this.lastIndex() + 1) as LogIndex, maxSizeBytes);
+    const last = this.lastIndex();
+    if (i > last) return OK_NO_ENTRIES;
+    return this.slice(i, (last + 1) as LogIndex, maxSizeBytes);
   }
 
   /** Is a log ending at `cand` at least as up to date as ours (§5.4.1)? */
@@ -253,10 +259,9 @@ export class RaftLog {
 
   /** Entries [lo, hi) up to maxSizeBytes (at least one if the range is not empty). */
   slice(lo: LogIndex, hi: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
-    const bounds = this.checkOutOfBounds(lo, hi);
-    if (!bounds.ok) return err(bounds.error);
-    if (lo === hi) return ok([]);
-    let ents: readonly Entry[] = [];
+    if (this.isCompacted(lo, hi)) return COMPACTED;
+    if (lo === hi) return OK_NO_ENTRIES;
+    let ents: readonly Entry[] = NO_ENTRIES;
     const offset = this.unstable.offset;
     if (lo < offset) {
       const upto = Math.min(hi, offset) as LogIndex;
@@ -271,17 +276,18 @@ export class RaftLog {
     }
     if (hi > offset) {
       const u = this.unstable.slice(Math.max(lo, offset) as LogIndex, hi);
-      ents = ents.length > 0 ? [...ents, ...u] : u;
+      ents = ents.length > 0 ? ents.concat(u) : u;
     }
     return ok(limitSize(ents, maxSizeBytes));
   }
 
-  private checkOutOfBounds(lo: LogIndex, hi: LogIndex): StorageResult<void> {
+  /** Whether lo is compacted (etcd's mustCheckOutOfBounds: anything else out of range is a bug). */
+  private isCompacted(lo: LogIndex, hi: LogIndex): boolean {
     assert(lo <= hi, () => `log: invalid slice ${lo} > ${hi}`);
     const fi = this.firstIndex();
-    if (lo < fi) return err('compacted');
+    if (lo < fi) return true;
     assert(hi <= this.lastIndex() + 1, () => `log: slice[${lo},${hi}) out of bound [${fi},${this.lastIndex()}]`);
-    return ok(undefined);
+    return false;
   }
 
   /**

@@ -4,9 +4,10 @@
  */
 import { assert } from '../../sim/assert.js';
 import type { Progress } from './progress.js';
-import type { JointConfig, VoteResult } from './quorum.js';
+import type { AckedIndexer, JointConfig, VoteResult } from './quorum.js';
 import { jointCommittedIndex, jointIds, jointVoteResult, describeJoint } from './quorum.js';
 import type { ConfState, LogIndex, NodeId } from './types.js';
+import { EMPTY_CONF_STATE } from './types.js';
 
 /** The membership in force (etcd's `tracker.Config`). */
 export interface TrackerConfig {
@@ -42,6 +43,14 @@ export function configToConfState(c: TrackerConfig): ConfState {
   };
 }
 
+function freezeConfState(cs: ConfState): ConfState {
+  Object.freeze(cs.voters);
+  Object.freeze(cs.votersOutgoing);
+  Object.freeze(cs.learners);
+  Object.freeze(cs.learnersNext);
+  return Object.freeze(cs);
+}
+
 /** `voters=(1 2 3)&&(1 2) learners=(4) learners_next=(3) autoleave`, as etcd prints it. */
 export function describeTrackerConfig(c: TrackerConfig): string {
   let s = `voters=${describeJoint(c.voters)}`;
@@ -60,6 +69,11 @@ export class ProgressTracker {
   progress: ReadonlyMap<NodeId, Progress> = new Map();
   private sortedFor: ReadonlyMap<NodeId, Progress> | null = null;
   private sortedIds: readonly NodeId[] = [];
+  /** confState() of `confStateFor`: the config is replaced as a whole, never edited in place. */
+  private confStateFor: TrackerConfig | null = null;
+  private confStateOfConfig: ConfState = EMPTY_CONF_STATE;
+  /** The acknowledged index of a voter, for the quorum functions (one closure, not one per call). */
+  private readonly matchOf: AckedIndexer = (id) => this.progress.get(id)?.match;
   votes = new Map<NodeId, boolean>();
   readonly maxInflight: number;
   readonly maxInflightBytes: number;
@@ -69,8 +83,16 @@ export class ProgressTracker {
     this.maxInflightBytes = maxInflightBytes;
   }
 
+  /**
+   * The configuration as a ConfState. Asked for on every status() (the node layer's and kv
+   * server's), so it is built once per configuration, and frozen since every caller shares it.
+   */
   confState(): ConfState {
-    return configToConfState(this.config);
+    if (this.confStateFor !== this.config) {
+      this.confStateOfConfig = freezeConfState(configToConfState(this.config));
+      this.confStateFor = this.config;
+    }
+    return this.confStateOfConfig;
   }
 
   /** A single voter and no joint config: that voter decides alone. */
@@ -80,7 +102,7 @@ export class ProgressTracker {
 
   /** The largest index acknowledged (matched) by a quorum of voters. */
   committed(): LogIndex {
-    return jointCommittedIndex(this.config.voters, (id) => this.progress.get(id)?.match);
+    return jointCommittedIndex(this.config.voters, this.matchOf);
   }
 
   /** Calls fn on every tracked peer in increasing id order (deterministic message order). */

@@ -24,19 +24,25 @@ export const INDEX_MAX = Number.MAX_SAFE_INTEGER as LogIndex;
 export type AckedIndexer = (id: NodeId) => LogIndex | undefined;
 
 /**
+ * Scratch space of majorityCommittedIndex, reused by every call (etcd sorts on the stack): it is
+ * asked on every acknowledgement, and is not re-entrant (`acked` only reads). Holds numbers only.
+ */
+const sortScratch: number[] = [];
+
+/**
  * The largest index acknowledged by a majority: sort the voters' acknowledged indexes in
  * decreasing order and take the (n/2+1)-th.
  */
 export function majorityCommittedIndex(c: MajorityConfig, acked: AckedIndexer): LogIndex {
   const n = c.size;
   if (n === 0) return INDEX_MAX;
-  // Insertion sort, ascending, as etcd does for small configs: a handful of voters, asked on
-  // every acknowledgement, where Array.sort's comparator calls cost more than the sort.
-  const srt: number[] = [];
+  // Insertion sort, ascending, as etcd does for small configs: a handful of voters, where
+  // Array.sort's comparator calls cost more than the sort. Slots past n are stale and unread.
+  const srt = sortScratch;
+  let len = 0;
   for (const id of c) {
     const v = acked(id) ?? 0;
-    let i = srt.length;
-    srt.push(v);
+    let i = len++;
     for (; i > 0 && (srt[i - 1] as number) > v; i--) srt[i] = srt[i - 1] as number;
     srt[i] = v;
   }

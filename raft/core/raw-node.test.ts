@@ -51,6 +51,39 @@ describe('RawNode', () => {
     raw.advance(rd);
   });
 
+  it('splits messagesAfterAppend: peers\' in the Ready in order, its own stepped on advance', () => {
+    const events: RaftEvent[] = [];
+    const raw = new RawNode(config({ id: 2 as NodeId, onEvent: (e) => events.push(e) }));
+    // A vote for 1 in term 1 (to a peer), then our own campaign in term 2 (a vote to ourselves).
+    raw.step({ type: 'MsgVote', from: 1 as NodeId, to: 2 as NodeId, term: 1 as Term, index: 0 as LogIndex, logTerm: 0 as Term, transfer: false });
+    raw.campaign();
+    const rd = raw.ready();
+    expect(rd.messagesAfterAppend.map((m) => `${m.type} ${m.to} term ${m.term}`)).toEqual(['MsgVoteResp 1 term 1']);
+    expect(rd.messages.map((m) => `${m.type} ${m.to}`)).toEqual(['MsgVote 1', 'MsgVote 3']);
+    expect(events.some((e) => e.kind === 'votes-tallied')).toBe(false);
+    raw.advance(rd);
+    expect(events.filter((e) => e.kind === 'votes-tallied').map((e) => e.kind === 'votes-tallied' && [e.from, e.granted])).toEqual([[2, 1]]);
+  });
+
+  it('a Ready keeps its lists: what is sent after ready() goes into the next one, empty lists are frozen', () => {
+    const raw = new RawNode(config({ id: 2 as NodeId }));
+    const vote = (term: number): Message => ({ type: 'MsgVote', from: 1 as NodeId, to: 2 as NodeId, term: term as Term, index: 0 as LogIndex, logTerm: 0 as Term, transfer: false });
+    raw.step(vote(1));
+    const rd = raw.ready();
+    expect(rd.messages).toEqual([]);
+    expect(Object.isFrozen(rd.messages) && Object.isFrozen(rd.entries) && Object.isFrozen(rd.readStates)).toBe(true);
+    raw.step({ type: 'MsgHeartbeat', from: 1 as NodeId, to: 2 as NodeId, term: 1 as Term, commit: 0 as LogIndex, context: new Uint8Array(0) });
+    raw.step(vote(2));
+    expect(rd.messagesAfterAppend.map((m) => m.term)).toEqual([1]);
+    expect(rd.messages).toEqual([]);
+    raw.advance(rd);
+    const next = raw.ready();
+    expect(next.messages.map((m) => m.type)).toEqual(['MsgHeartbeatResp']);
+    expect(next.messagesAfterAppend.map((m) => m.term)).toEqual([2]);
+    raw.advance(next);
+    expect(raw.hasReady()).toBe(false);
+  });
+
   it('asserts the Ready protocol: no second Ready before advance, no advance without Ready', () => {
     const raw = new RawNode(config());
     raw.campaign();

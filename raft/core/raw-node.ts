@@ -35,7 +35,7 @@ import { reduceUncommittedSize } from './replication.js';
 import type { StepResult } from './step-result.js';
 import { payloadsSizeBytes } from './entry-size.js';
 import type { ConfChange, ConfState, Entry, HardState, LogIndex, NodeId, ReadState, Role, Snapshot, SoftState, Term } from './types.js';
-import { NONE, confChangeAsV2, hardStateEqual } from './types.js';
+import { NONE, confChangeAsV2 } from './types.js';
 
 /** One batch of work for the application; see the module comment for the order. */
 export interface Ready {
@@ -97,20 +97,41 @@ export interface LogView {
 
 export type SnapshotStatus = 'finish' | 'failure';
 
-/** What advance() must do for the Ready that was handed out (etcd's stepsOnAdvance). */
+/**
+ * What advance() must do for the Ready that was handed out (etcd's stepsOnAdvance). One per
+ * RawNode, refilled by every ready() and emptied by advance(): a Ready is made for nearly every
+ * turn of a node.
+ */
 interface Accepted {
-  readonly selfMsgs: readonly Message[];
-  readonly stableTo: EntryId | null;
-  readonly termAtAccept: Term;
-  readonly snapshot: Snapshot | null;
-  readonly applied: readonly Entry[];
+  /** A Ready was handed out and not yet advanced. */
+  pending: boolean;
+  selfMsgs: readonly Message[];
+  stableTo: EntryId | null;
+  termAtAccept: Term;
+  snapshot: Snapshot | null;
+  applied: readonly Entry[];
+  /** Encoded and payload sizes of `applied`. */
+  appliedSizeBytes: number;
+  appliedPayloadBytes: number;
+}
+
+/** The empty list of a Ready: shared, and frozen so that a write to it fails loudly. */
+const NOTHING: readonly never[] = Object.freeze([]);
+
+function countAddressedTo(msgs: readonly Message[], id: NodeId): number {
+  let n = 0;
+  for (const m of msgs) if (m.to === id) n++;
+  return n;
 }
 
 export class RawNode {
   private readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
-  private accepted: Accepted | null = null;
+  private readonly accepted: Accepted = {
+    pending: false, selfMsgs: NOTHING, stableTo: null, termAtAccept: 0 as Term, snapshot: null, applied: NOTHING,
+    appliedSizeBytes: 0, appliedPayloadBytes: 0,
+  };
   private view: LogView | null = null;
 
   constructor(config: Config) {
@@ -208,9 +229,10 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.raft;
-    const ss = r.softState();
-    if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) return true;
-    if (!hardStateEqual(r.hardState(), this.prevHardState)) return true;
+    // Field by field rather than through softState()/hardState(): asked on every turn of the
+    // node, mostly to answer no, it should not allocate.
+    if (r.lead !== this.prevSoftState.lead || r.role !== this.prevSoftState.role) return true;
+    if (this.hardStateChanged()) return true;
     if (r.log.nextUnstableSnapshot() !== null) return true;
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
     if (r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(true)) return true;
@@ -219,51 +241,73 @@ export class RawNode {
 
   /** The next batch of work. It must be handled and then passed to advance() before the next ready(). */
   ready(): Ready {
-    assert(this.accepted === null, 'raw node: two Readies without advance()');
-    const rd = this.readyWithoutAccept();
-    this.accept(rd);
+    assert(!this.accepted.pending, 'raw node: two Readies without advance()');
+    const r = this.raft;
+    const maa = r.msgsAfterAppend;
+    const toSelf = countAddressedTo(maa, r.id);
+    // Usually one side is empty (a follower answers its leader, a leader acknowledges itself):
+    // the array is then handed over whole instead of being filtered twice.
+    const toPeers = toSelf === 0 ? (maa.length > 0 ? maa : NOTHING) : toSelf === maa.length ? NOTHING : maa.filter((m) => m.to !== r.id);
+    const selfMsgs = toSelf === 0 ? NOTHING : toSelf === maa.length ? maa : maa.filter((m) => m.to === r.id);
+    const rd = this.readyWithoutAccept(toPeers);
+    this.accept(rd, selfMsgs);
     return rd;
   }
 
-  private readyWithoutAccept(): Ready {
+  /** Whether term, vote or commit differ from the hard state handed out last (hardStateEqual, unallocated). */
+  private hardStateChanged(): boolean {
     const r = this.raft;
-    const ss = r.softState();
-    const hs = r.hardState();
-    const hsChanged = !hardStateEqual(hs, this.prevHardState);
+    const prev = this.prevHardState;
+    return r.term !== prev.term || r.vote !== prev.vote || r.log.committed !== prev.commit;
+  }
+
+  /**
+   * Lists with nothing in them are the shared NOTHING: most Readies carry one or two of the
+   * lists, and the raft's own (empty) arrays stay with it instead of being handed out.
+   */
+  private readyWithoutAccept(messagesAfterAppend: readonly Message[]): Ready {
+    const r = this.raft;
+    const prevHs = this.prevHardState;
+    const ssChanged = r.lead !== this.prevSoftState.lead || r.role !== this.prevSoftState.role;
     const entries = r.log.nextUnstableEnts();
     return {
-      softState: ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role ? ss : null,
-      hardState: hsChanged ? hs : null,
-      readStates: r.readStates,
+      softState: ssChanged ? r.softState() : null,
+      hardState: this.hardStateChanged() ? r.hardState() : null,
+      readStates: r.readStates.length > 0 ? r.readStates : NOTHING,
       entries,
       snapshot: r.log.nextUnstableSnapshot(),
       committedEntries: r.log.nextCommittedEnts(true),
-      messages: r.msgs,
-      messagesAfterAppend: r.msgsAfterAppend.filter((m) => m.to !== r.id),
+      messages: r.msgs.length > 0 ? r.msgs : NOTHING,
+      messagesAfterAppend,
       // Term and vote must be durable before any answer; commit alone need not be fsynced.
-      mustSync: entries.length > 0 || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
+      mustSync: entries.length > 0 || r.term !== prevHs.term || r.vote !== prevHs.vote,
     };
   }
 
-  private accept(rd: Ready): void {
+  private accept(rd: Ready, selfMsgs: readonly Message[]): void {
     const r = this.raft;
     if (rd.softState !== null) this.prevSoftState = rd.softState;
     if (rd.hardState !== null) this.prevHardState = rd.hardState;
-    r.readStates = [];
+    const a = this.accepted;
+    a.pending = true;
+    a.selfMsgs = selfMsgs;
     // What becomes stable once this Ready is persisted: the whole unstable tail as of now.
-    const stableTo = r.log.hasNextOrInProgressUnstableEnts() ? r.log.lastEntryId() : null;
-    this.accepted = {
-      selfMsgs: r.msgsAfterAppend.filter((m) => m.to === r.id),
-      stableTo,
-      termAtAccept: r.term,
-      snapshot: rd.snapshot,
-      applied: rd.committedEntries,
-    };
-    r.msgs = [];
-    r.msgsAfterAppend = [];
+    a.stableTo = r.log.hasNextOrInProgressUnstableEnts() ? r.log.lastEntryId() : null;
+    a.termAtAccept = r.term;
+    a.snapshot = rd.snapshot;
+    const applied = rd.committedEntries;
+    a.applied = applied;
+    // Sized once here; advance() needs the same sizes of the same (immutable) entries.
+    a.appliedSizeBytes = applied.length > 0 ? RaftLog.sizeBytes(applied) : 0;
+    a.appliedPayloadBytes = applied.length > 0 ? payloadsSizeBytes(applied) : 0;
+    // The arrays handed out belong to the Ready now: the raft starts new ones (an empty one was
+    // not handed out, it stays).
+    if (r.readStates.length > 0) r.readStates = [];
+    if (r.msgs.length > 0) r.msgs = [];
+    if (r.msgsAfterAppend.length > 0) r.msgsAfterAppend = [];
     r.log.acceptUnstable();
-    const last = rd.committedEntries[rd.committedEntries.length - 1];
-    if (last !== undefined) r.log.acceptApplying(last.index, RaftLog.sizeBytes(rd.committedEntries), true);
+    // Length first: reading index -1 of an empty array is a slow property lookup in V8.
+    if (applied.length > 0) r.log.acceptApplying((applied[applied.length - 1] as Entry).index, a.appliedSizeBytes, true);
   }
 
   /**
@@ -272,18 +316,23 @@ export class RawNode {
    */
   advance(_rd?: Ready): void {
     const a = this.accepted;
-    assert(a !== null, 'raw node: advance() without a Ready');
-    this.accepted = null;
+    assert(a.pending, 'raw node: advance() without a Ready');
+    a.pending = false;
+    const { selfMsgs, stableTo, termAtAccept, snapshot, applied, appliedSizeBytes, appliedPayloadBytes } = a;
+    // Let go of the Ready's data now that it is done with.
+    a.selfMsgs = NOTHING;
+    a.stableTo = null;
+    a.snapshot = null;
+    a.applied = NOTHING;
     const r = this.raft;
-    for (const m of a.selfMsgs) r.step(m);
+    for (const m of selfMsgs) r.step(m);
     // If the term moved meanwhile (our self-vote made us candidate, say), the unstable tail may
     // have been rewritten since it was handed out: do not mark it stable (etcd's ABA guard).
-    if (a.stableTo !== null && r.term === a.termAtAccept) r.log.stableTo(a.stableTo);
-    if (a.snapshot !== null) appliedSnap(r, a.snapshot);
-    const last = a.applied[a.applied.length - 1];
-    if (last !== undefined) {
-      appliedTo(r, last.index, RaftLog.sizeBytes(a.applied));
-      reduceUncommittedSize(r, payloadsSizeBytes(a.applied));
+    if (stableTo !== null && r.term === termAtAccept) r.log.stableTo(stableTo);
+    if (snapshot !== null) appliedSnap(r, snapshot);
+    if (applied.length > 0) {
+      appliedTo(r, (applied[applied.length - 1] as Entry).index, appliedSizeBytes);
+      reduceUncommittedSize(r, appliedPayloadBytes);
     }
     r.reportCommit();
   }
