@@ -17,6 +17,20 @@ function logWith(terms: number[]): RaftLog {
 }
 
 describe('RaftLog', () => {
+  it('termOrError agrees with term() across compacted, stored, unstable and missing indexes', () => {
+    const s = new MemoryStorage();
+    s.append([1, 1, 2, 2, 3].map((t, i) => e(t, i + 1)));
+    s.compact(L(2));
+    const log = new RaftLog(s, Number.MAX_SAFE_INTEGER);
+    log.append([e(3, 6), e(4, 7)]);
+    for (let i = 0; i <= 9; i++) {
+      const t = log.term(L(i));
+      expect(log.termOrError(L(i))).toBe(t.ok ? t.value : t.error);
+    }
+    expect([log.termOrError(L(1)), log.termOrError(L(2)), log.termOrError(L(7)), log.termOrError(L(8))]).toEqual(['compacted', 1, 4, 'unavailable']);
+    expect([log.matchTerm({ index: L(7), term: T(4) }), log.matchTerm({ index: L(8), term: T(4) })]).toEqual([true, false]);
+  });
+
   it('findConflict: first conflicting or new index, 0 when all present', () => {
     const log = logWith([1, 2, 3]);
     expect(log.findConflict([e(1, 1), e(2, 2)])).toBe(0);

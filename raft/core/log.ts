@@ -8,7 +8,7 @@
 import { assert } from '../../sim/assert.js';
 import { entriesEncodingSizeBytes, limitSize } from './entry-size.js';
 import { Unstable } from './log-unstable.js';
-import type { Storage, StorageResult } from './storage.js';
+import type { Storage, StorageError, StorageResult } from './storage.js';
 import { err, ok } from './storage.js';
 import type { Entry, LogIndex, Snapshot, Term } from './types.js';
 
@@ -196,9 +196,9 @@ export class RaftLog {
 
   lastEntryId(): EntryId {
     const index = this.lastIndex();
-    const t = this.term(index);
-    assert(t.ok, () => `log: unexpected error getting the last term (${t.ok ? '' : t.error})`);
-    return { index, term: t.value };
+    const t = this.termOrError(index);
+    assert(typeof t === 'number', () => `log: unexpected error getting the last term (${t})`);
+    return { index, term: t };
   }
 
   lastTerm(): Term {
@@ -207,19 +207,29 @@ export class RaftLog {
 
   /** Term of entry i; valid for i in [firstIndex − 1, lastIndex]. */
   term(i: LogIndex): StorageResult<Term> {
+    const t = this.termOrError(i);
+    return typeof t === 'number' ? ok(t) : err(t);
+  }
+
+  /**
+   * term() without the result object, for the hot paths (every MsgApp sent or received asks
+   * for one or more terms): the term, or why there is none.
+   */
+  termOrError(i: LogIndex): Term | StorageError {
     const u = this.unstable.maybeTerm(i);
-    if (u !== null) return ok(u);
-    if (i + 1 < this.firstIndex()) return err('compacted');
-    if (i > this.lastIndex()) return err('unavailable');
+    if (u !== null) return u;
+    if (i + 1 < this.firstIndex()) return 'compacted';
+    if (i > this.lastIndex()) return 'unavailable';
     const t = this.storage.term(i);
-    assert(t.ok || t.error === 'compacted' || t.error === 'unavailable', 'log: unexpected storage error');
-    return t;
+    if (t.ok) return t.value;
+    assert(t.error === 'compacted' || t.error === 'unavailable', 'log: unexpected storage error');
+    return t.error;
   }
 
   /** Term of entry i, or 0 if it is out of bounds (compacted or not yet there). */
   termOrZero(i: LogIndex): Term {
-    const t = this.term(i);
-    return t.ok ? t.value : (0 as Term);
+    const t = this.termOrError(i);
+    return typeof t === 'number' ? t : (0 as Term);
   }
 
   /** Entries from i to the end, up to maxSizeBytes. */
@@ -236,8 +246,8 @@ export class RaftLog {
   }
 
   matchTerm(id: EntryId): boolean {
-    const t = this.term(id.index);
-    return t.ok && t.value === id.term;
+    // An error (a string) never equals a term.
+    return this.termOrError(id.index) === id.term;
   }
 
   /**

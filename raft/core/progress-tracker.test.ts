@@ -36,4 +36,15 @@ describe('ProgressTracker', () => {
     t.progress = other.progress;
     expect(t.committed()).toBe(3);
   });
+
+  it('ids are the tracked ids in increasing order, the order visit calls in, until the map is replaced', () => {
+    const t = tracker([3, 1, 2], [0, 0, 0]);
+    const seen: number[] = [];
+    t.visit((id) => seen.push(id));
+    expect([...t.ids()]).toEqual([1, 2, 3]);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(t.ids()).toBe(t.ids());
+    t.progress = new Map([...t.progress].filter(([id]) => id !== 2));
+    expect([...t.ids()]).toEqual([1, 3]);
+  });
 });

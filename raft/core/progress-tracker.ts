@@ -107,12 +107,20 @@ export class ProgressTracker {
 
   /** Calls fn on every tracked peer in increasing id order (deterministic message order). */
   visit(fn: (id: NodeId, pr: Progress) => void): void {
+    for (const id of this.ids()) fn(id, this.progress.get(id) as Progress);
+  }
+
+  /**
+   * The tracked ids in increasing order (the order of `visit`), for the broadcasts, which need
+   * no callback. Valid until the progress map is replaced.
+   */
+  ids(): readonly NodeId[] {
     if (this.sortedFor !== this.progress) {
       this.sortedIds = sorted(this.progress.keys());
       this.sortedFor = this.progress;
     }
     assert(this.sortedIds.length === this.progress.size, 'tracker: progress edited in place');
-    for (const id of this.sortedIds) fn(id, this.progress.get(id) as Progress);
+    return this.sortedIds;
   }
 
   /** Did a quorum of voters talk to the leader in the last interval? */

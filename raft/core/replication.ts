@@ -63,9 +63,9 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
   const pr = progressOf(r, to);
   if (pr.isPaused()) return false;
   const prevIndex = (pr.next - 1) as LogIndex;
-  const prevTerm = r.log.term(prevIndex);
+  const prevTerm = r.log.termOrError(prevIndex);
   // The log was compacted past next: the follower can only catch up from a snapshot.
-  if (!prevTerm.ok) return maybeSendSnapshot(r, to, pr);
+  if (typeof prevTerm !== 'number') return maybeSendSnapshot(r, to, pr);
   let ents: readonly Entry[] = [];
   let compacted = false;
   // With a full window only empty MsgApp go out: if every in-flight message was lost, an empty
@@ -77,7 +77,7 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
   }
   if (ents.length === 0 && !sendIfEmpty) return false;
   if (compacted) return maybeSendSnapshot(r, to, pr);
-  r.send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm.value, entries: ents, commit: r.log.committed });
+  r.send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: r.log.committed });
   pr.sentEntries(ents.length, payloadsSizeBytes(ents));
   pr.sentCommitIndex(r.log.committed);
   return true;
@@ -112,9 +112,7 @@ export function sendHeartbeat(r: Raft, to: NodeId, ctx: Uint8Array): void {
 
 /** MsgApp to every peer not up to date (in id order). */
 export function bcastAppend(r: Raft): void {
-  r.trk.visit((id) => {
-    if (id !== r.id) sendAppend(r, id);
-  });
+  for (const id of r.trk.ids()) if (id !== r.id) sendAppend(r, id);
 }
 
 /** Heartbeats to every peer, carrying the newest pending ReadIndex context if any. */
@@ -123,7 +121,5 @@ export function bcastHeartbeat(r: Raft): void {
 }
 
 export function bcastHeartbeatWithCtx(r: Raft, ctx: Uint8Array): void {
-  r.trk.visit((id) => {
-    if (id !== r.id) sendHeartbeat(r, id, ctx);
-  });
+  for (const id of r.trk.ids()) if (id !== r.id) sendHeartbeat(r, id, ctx);
 }
