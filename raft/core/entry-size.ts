@@ -13,6 +13,11 @@ const TYPE_NUMBER: Record<EntryType, number> = { normal: 0, 'conf-change': 1, 'c
 
 /** Bytes of a protobuf varint. */
 export function varintSizeBytes(n: number): number {
+  // Thresholds for the usual small values (every entry sized takes three or four of these);
+  // the loop below gives the same answer for them, and answers the rest.
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
   let size = 1;
   let v = n;
   while (v >= 0x80) {
