@@ -19,7 +19,7 @@ export function appendEntry(r: Raft, es: readonly ProposedEntry[]): boolean {
   const ents: Entry[] = es.map((e, i) => ({ term: r.term, index: (li + 1 + i) as LogIndex, type: e.type, data: e.data }));
   if (!increaseUncommittedSize(r, ents)) return false;
   const last = r.log.append(ents);
-  r.send({ type: 'MsgAppResp', to: r.id, index: last, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
+  r.send({ type: 'MsgAppResp', from: r.id, term: r.term, to: r.id, index: last, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
   return true;
 }
 
@@ -77,7 +77,7 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
   }
   if (ents.length === 0 && !sendIfEmpty) return false;
   if (compacted) return maybeSendSnapshot(r, to, pr);
-  r.send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: r.log.committed });
+  r.send({ type: 'MsgApp', from: r.id, term: r.term, to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: r.log.committed });
   pr.sentEntries(ents.length, payloadsSizeBytes(ents));
   pr.sentCommitIndex(r.log.committed);
   return true;
@@ -106,7 +106,7 @@ function maybeSendSnapshot(r: Raft, to: NodeId, pr: Progress): boolean {
 export function sendHeartbeat(r: Raft, to: NodeId, ctx: Uint8Array): void {
   const pr = progressOf(r, to);
   const commit = Math.min(pr.match, r.log.committed) as LogIndex;
-  r.send({ type: 'MsgHeartbeat', to, commit, context: ctx });
+  r.send({ type: 'MsgHeartbeat', from: r.id, term: r.term, to, commit, context: ctx });
   pr.sentCommitIndex(commit);
 }
 

@@ -86,28 +86,28 @@ function dropProposal(r: Raft, m: Message, reason: 'no-leader' | 'forwarding-dis
 export function handleAppendEntries(r: Raft, m: MsgApp): void {
   if (m.index < r.log.committed) {
     // Everything up to our commit is known to match; tell the leader where we are.
-    r.send({ type: 'MsgAppResp', to: m.from, index: r.log.committed, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
+    r.send({ type: 'MsgAppResp', from: r.id, term: r.term, to: m.from, index: r.log.committed, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
     return;
   }
   const lastNew = r.log.maybeAppend({ index: m.index, term: m.logTerm }, m.commit, m.entries);
   if (lastNew !== null) {
-    r.send({ type: 'MsgAppResp', to: m.from, index: lastNew, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
+    r.send({ type: 'MsgAppResp', from: r.id, term: r.term, to: m.from, index: lastNew, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
     return;
   }
   const hint = r.log.findConflictByTerm(Math.min(m.index, r.log.lastIndex()) as LogIndex, m.logTerm);
-  r.send({ type: 'MsgAppResp', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
+  r.send({ type: 'MsgAppResp', from: r.id, term: r.term, to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
 }
 
 export function handleHeartbeat(r: Raft, m: MsgHeartbeat): void {
   r.log.commitTo(m.commit);
-  r.send({ type: 'MsgHeartbeatResp', to: m.from, context: m.context });
+  r.send({ type: 'MsgHeartbeatResp', from: r.id, term: r.term, to: m.from, context: m.context });
 }
 
 export function handleSnapshot(r: Raft, m: MsgSnap): void {
   const restored = restore(r, m.snapshot);
   // Restored: we now hold the snapshot's log. Ignored: our commit index is what we surely hold.
   const index = restored ? r.log.lastIndex() : r.log.committed;
-  r.send({ type: 'MsgAppResp', to: m.from, index, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
+  r.send({ type: 'MsgAppResp', from: r.id, term: r.term, to: m.from, index, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
 }
 
 /**
