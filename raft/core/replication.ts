@@ -62,6 +62,9 @@ export function sendAppend(r: Raft, to: NodeId): void {
 export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): boolean {
   const pr = progressOf(r, to);
   if (pr.isPaused()) return false;
+  // Up to date: nothing to send but an empty append (the term of the last entry is always
+  // known, so no snapshot either). The common answer after every acknowledgement.
+  if (!sendIfEmpty && pr.next === r.log.lastIndex() + 1) return false;
   const prevIndex = (pr.next - 1) as LogIndex;
   const prevTerm = r.log.termOrError(prevIndex);
   // The log was compacted past next: the follower can only catch up from a snapshot.
