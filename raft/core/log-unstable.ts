@@ -9,9 +9,6 @@
 import { assert } from '../../sim/assert.js';
 import type { Entry, LogIndex, Snapshot, Term } from './types.js';
 
-/** No entries: shared, and frozen so that a write to it fails loudly. */
-const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
-
 export class Unstable {
   /** The incoming snapshot, if any. */
   snapshot: Snapshot | null = null;
@@ -52,7 +49,7 @@ export class Unstable {
   /** Entries not yet handed out for persistence. */
   nextEntries(): readonly Entry[] {
     const inProgress = this.inProgressCount();
-    return inProgress === this.entries.length ? NO_ENTRIES : this.entries.slice(inProgress);
+    return inProgress === this.entries.length ? [] : this.entries.slice(inProgress);
   }
 
   /** Whether nextEntries() is not empty (without copying them out). */

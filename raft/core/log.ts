@@ -18,10 +18,8 @@ export interface EntryId {
   readonly term: Term;
 }
 
-/** The empty result of a read: shared, and frozen so that a write to it fails loudly. */
-const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
-const OK_NO_ENTRIES: StorageResult<readonly Entry[]> = Object.freeze(ok(NO_ENTRIES));
-const COMPACTED: StorageResult<never> = Object.freeze(err<never>('compacted'));
+/** The result of a read below the first index, shared (results are read-only). */
+const COMPACTED: StorageResult<never> = err<never>('compacted');
 
 export class RaftLog {
   readonly storage: Storage;
@@ -118,7 +116,7 @@ export class RaftLog {
    * may include entries not yet durable locally (safe: they are durable on a quorum).
    */
   nextCommittedEnts(allowUnstable: boolean): readonly Entry[] {
-    if (!this.hasNextCommittedEnts(allowUnstable)) return NO_ENTRIES;
+    if (!this.hasNextCommittedEnts(allowUnstable)) return [];
     const lo = (this.applying + 1) as LogIndex;
     const hi = (this.maxAppliableIndex(allowUnstable) + 1) as LogIndex;
     const maxSize = this.maxApplyingEntsSizeBytes - this.applyingEntsSizeBytes;
@@ -235,7 +233,7 @@ export class RaftLog {
   /** Entries from i to the end, up to maxSizeBytes. */
   entries(i: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
     const last = this.lastIndex();
-    if (i > last) return OK_NO_ENTRIES;
+    if (i > last) return ok([]);
     return this.slice(i, (last + 1) as LogIndex, maxSizeBytes);
   }
 
@@ -270,8 +268,8 @@ export class RaftLog {
   /** Entries [lo, hi) up to maxSizeBytes (at least one if the range is not empty). */
   slice(lo: LogIndex, hi: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
     if (this.isCompacted(lo, hi)) return COMPACTED;
-    if (lo === hi) return OK_NO_ENTRIES;
-    let ents: readonly Entry[] = NO_ENTRIES;
+    if (lo === hi) return ok([]);
+    let ents: readonly Entry[] = [];
     const offset = this.unstable.offset;
     if (lo < offset) {
       const upto = Math.min(hi, offset) as LogIndex;

@@ -15,12 +15,11 @@ function tracker(voters: number[], match: number[]): ProgressTracker {
 }
 
 describe('ProgressTracker', () => {
-  it('confState is one frozen value per configuration, rebuilt (sorted) for a new one', () => {
+  it('confState is one value per configuration, rebuilt (sorted) for a new one', () => {
     const t = tracker([3, 1, 2], [0, 0, 0]);
     const cs = t.confState();
     expect(cs).toEqual({ voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false });
     expect(t.confState()).toBe(cs);
-    expect(Object.isFrozen(cs) && Object.isFrozen(cs.voters)).toBe(true);
     t.config = { ...t.config, voters: { incoming: ids(2, 1), outgoing: ids(3, 1, 2) }, autoLeave: true, learners: ids(5, 4) };
     expect(t.confState()).toEqual({ voters: [1, 2], votersOutgoing: [1, 2, 3], learners: [4, 5], learnersNext: [], autoLeave: true });
     expect(cs.voters).toEqual([1, 2, 3]);

@@ -43,14 +43,6 @@ export function configToConfState(c: TrackerConfig): ConfState {
   };
 }
 
-function freezeConfState(cs: ConfState): ConfState {
-  Object.freeze(cs.voters);
-  Object.freeze(cs.votersOutgoing);
-  Object.freeze(cs.learners);
-  Object.freeze(cs.learnersNext);
-  return Object.freeze(cs);
-}
-
 /** `voters=(1 2 3)&&(1 2) learners=(4) learners_next=(3) autoleave`, as etcd prints it. */
 export function describeTrackerConfig(c: TrackerConfig): string {
   let s = `voters=${describeJoint(c.voters)}`;
@@ -85,11 +77,12 @@ export class ProgressTracker {
 
   /**
    * The configuration as a ConfState. Asked for on every status() (the node layer's and kv
-   * server's), so it is built once per configuration, and frozen since every caller shares it.
+   * server's), so it is built once per configuration and shared, read-only by its type (not
+   * frozen: V8 takes slow paths on frozen arrays).
    */
   confState(): ConfState {
     if (this.confStateFor !== this.config) {
-      this.confStateOfConfig = freezeConfState(configToConfState(this.config));
+      this.confStateOfConfig = configToConfState(this.config);
       this.confStateFor = this.config;
     }
     return this.confStateOfConfig;

@@ -65,13 +65,12 @@ describe('RawNode', () => {
     expect(events.filter((e) => e.kind === 'votes-tallied').map((e) => e.kind === 'votes-tallied' && [e.from, e.granted])).toEqual([[2, 1]]);
   });
 
-  it('a Ready keeps its lists: what is sent after ready() goes into the next one, empty lists are frozen', () => {
+  it('a Ready keeps its lists: what is sent after ready() goes into the next one', () => {
     const raw = new RawNode(config({ id: 2 as NodeId }));
     const vote = (term: number): Message => ({ type: 'MsgVote', from: 1 as NodeId, to: 2 as NodeId, term: term as Term, index: 0 as LogIndex, logTerm: 0 as Term, transfer: false });
     raw.step(vote(1));
     const rd = raw.ready();
     expect(rd.messages).toEqual([]);
-    expect(Object.isFrozen(rd.messages) && Object.isFrozen(rd.entries) && Object.isFrozen(rd.readStates)).toBe(true);
     raw.step({ type: 'MsgHeartbeat', from: 1 as NodeId, to: 2 as NodeId, term: 1 as Term, commit: 0 as LogIndex, context: new Uint8Array(0) });
     raw.step(vote(2));
     expect(rd.messagesAfterAppend.map((m) => m.term)).toEqual([1]);

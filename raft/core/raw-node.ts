@@ -115,8 +115,8 @@ interface Accepted {
   appliedPayloadBytes: number;
 }
 
-/** The empty list of a Ready: shared, and frozen so that a write to it fails loudly. */
-const NOTHING: readonly never[] = Object.freeze([]);
+/** No messages to step on advance (internal: never handed out). */
+const NOTHING: readonly never[] = [];
 
 function countAddressedTo(msgs: readonly Message[], id: NodeId): number {
   let n = 0;
@@ -247,7 +247,7 @@ export class RawNode {
     const toSelf = countAddressedTo(maa, r.id);
     // Usually one side is empty (a follower answers its leader, a leader acknowledges itself):
     // the array is then handed over whole instead of being filtered twice.
-    const toPeers = toSelf === 0 ? (maa.length > 0 ? maa : NOTHING) : toSelf === maa.length ? NOTHING : maa.filter((m) => m.to !== r.id);
+    const toPeers = toSelf === 0 ? (maa.length > 0 ? maa : []) : toSelf === maa.length ? [] : maa.filter((m) => m.to !== r.id);
     const selfMsgs = toSelf === 0 ? NOTHING : toSelf === maa.length ? maa : maa.filter((m) => m.to === r.id);
     const rd = this.readyWithoutAccept(toPeers);
     this.accept(rd, selfMsgs);
@@ -262,8 +262,8 @@ export class RawNode {
   }
 
   /**
-   * Lists with nothing in them are the shared NOTHING: most Readies carry one or two of the
-   * lists, and the raft's own (empty) arrays stay with it instead of being handed out.
+   * An empty list is a new empty array (not a shared frozen one: V8 takes slow paths on frozen
+   * arrays, at a cost far above the allocation); the raft's own empty arrays stay with it.
    */
   private readyWithoutAccept(messagesAfterAppend: readonly Message[]): Ready {
     const r = this.raft;
@@ -273,11 +273,11 @@ export class RawNode {
     return {
       softState: ssChanged ? r.softState() : null,
       hardState: this.hardStateChanged() ? r.hardState() : null,
-      readStates: r.readStates.length > 0 ? r.readStates : NOTHING,
+      readStates: r.readStates.length > 0 ? r.readStates : [],
       entries,
       snapshot: r.log.nextUnstableSnapshot(),
       committedEntries: r.log.nextCommittedEnts(true),
-      messages: r.msgs.length > 0 ? r.msgs : NOTHING,
+      messages: r.msgs.length > 0 ? r.msgs : [],
       messagesAfterAppend,
       // Term and vote must be durable before any answer; commit alone need not be fsynced.
       mustSync: entries.length > 0 || r.term !== prevHs.term || r.vote !== prevHs.vote,
