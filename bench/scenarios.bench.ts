@@ -7,7 +7,9 @@
  * - `fuzz.swarm.seeds_per_s`: swarm seeds run per second by one worker (in this thread: a fuzz
  *   worker does exactly this), shrinking excluded.
  * - `run.5-members-100ops.virtual_per_wall`: the target case — 5 members, 100 client operations
- *   per second, no faults, every check on; and `…_no_checks` with the checks off, to show their cost.
+ *   per second, no faults, every check on; and `…_no_checks` with the checks off, to show their cost;
+ *   `…wall_us_per_op`: wall microseconds per client operation, everything included (500x at 100
+ *   ops/s leaves 20).
  *
  * This file measures wall time on purpose; it is not part of the simulation.
  */
@@ -21,6 +23,7 @@ interface Measured {
   readonly virtualMs: number;
   readonly wallMs: number;
   readonly events: number;
+  readonly ops: number;
   readonly runs: number;
 }
 
@@ -33,13 +36,15 @@ function measure(name: string, seeds: readonly number[], overrides: readonly str
   for (let i = 0; i < warmup; i++) runOne(1_000_000 + i);
   let virtualMs = 0;
   let events = 0;
+  let ops = 0;
   const t0 = performance.now();
   for (const seed of seeds) {
     const rec = runOne(seed);
     virtualMs += rec.virtualMs;
     events += rec.events;
+    ops += opsOf(rec);
   }
-  return { virtualMs, wallMs: performance.now() - t0, events, runs: seeds.length };
+  return { virtualMs, wallMs: performance.now() - t0, events, ops, runs: seeds.length };
 }
 
 function measureFile(input: unknown, seeds: readonly number[], warmup = 2): Measured {
@@ -49,15 +54,18 @@ function measureFile(input: unknown, seeds: readonly number[], warmup = 2): Meas
   for (let i = 0; i < warmup; i++) runScenario({ name: 'bench', scenario, seed: 1_000_000 + i, overrides: [], trace: 'hash-only', keepHistory: false });
   let virtualMs = 0;
   let events = 0;
+  let ops = 0;
   const t0 = performance.now();
   for (const seed of seeds) {
     const rec = runScenario({ name: 'bench', scenario, seed, overrides: [], trace: 'hash-only', keepHistory: false });
     virtualMs += rec.virtualMs;
     events += rec.events;
+    ops += opsOf(rec);
   }
-  return { virtualMs, wallMs: performance.now() - t0, events, runs: seeds.length };
+  return { virtualMs, wallMs: performance.now() - t0, events, ops, runs: seeds.length };
 }
 
+const opsOf = (rec: RunRecord): number => rec.ops.ok + rec.ops.fail + rec.ops.unknown;
 const seeds = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 const round = (x: number): number => Math.round(x * 10) / 10;
 
@@ -92,6 +100,8 @@ export const benchmarks: Benchmark[] = [
         { bench: 'run.5-members-100ops.virtual_per_wall', value: round(on.virtualMs / on.wallMs), unit: 'virtual s / wall s (checks on)' },
         { bench: 'run.5-members-100ops.virtual_per_wall_no_checks', value: round(off.virtualMs / off.wallMs), unit: 'virtual s / wall s (checks off)' },
         { bench: 'run.5-members-100ops.events_per_s', value: Math.round(on.events / (on.wallMs / 1000)), unit: 'events/s' },
+        // The target's budget in these units: at 500x and 100 ops/s, 20 us of wall per client operation.
+        { bench: 'run.5-members-100ops.wall_us_per_op', value: Math.round((on.wallMs * 1000) / on.ops), unit: 'us of wall per client operation (checks on; 500x needs <= 20)' },
       ];
     },
   },
