@@ -1,30 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ConfState, Entry, EntryType, HardState, LogIndex, NodeId, Term } from '../core/types.js';
+import type { LogIndex, NodeId, Term } from '../core/types.js';
 import { crc32c, crc32cUpdate } from './crc32c.js';
 import type { WalRecord } from './wal-record.js';
 import { decodeRecords, encodeRecords } from './wal-record.js';
+import { walArbitraries } from './wal-arbitraries.js';
 
-const u53 = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const small = fc.integer({ min: 0, max: 1_000_000 });
-const ids = fc.array(fc.integer({ min: 1, max: 65535 }), { maxLength: 5 }) as fc.Arbitrary<NodeId[]>;
-
-const confState: fc.Arbitrary<ConfState> = fc.record({ voters: ids, learners: ids, votersOutgoing: ids, learnersNext: ids, autoLeave: fc.boolean() });
-const entry: fc.Arbitrary<Entry> = fc.record({
-  term: u53 as fc.Arbitrary<Term>,
-  index: u53 as fc.Arbitrary<LogIndex>,
-  type: fc.constantFrom<EntryType>('normal', 'conf-change', 'conf-change-v2'),
-  data: fc.uint8Array({ maxLength: 300 }),
-});
-const hardState: fc.Arbitrary<HardState> = fc.record({ term: small as fc.Arbitrary<Term>, vote: small as fc.Arbitrary<NodeId>, commit: u53 as fc.Arbitrary<LogIndex> });
-
-/** A record other than crc (crc records get their value from the chain: see `chained`). */
-const plainRecord: fc.Arbitrary<WalRecord> = fc.oneof(
-  fc.record({ type: fc.constant('metadata' as const), metadata: fc.record({ nodeId: small as fc.Arbitrary<NodeId>, clusterId: u53, peers: ids, bootstrap: fc.boolean() }) }),
-  fc.record({ type: fc.constant('entry' as const), entry }),
-  fc.record({ type: fc.constant('state' as const), hardState }),
-  fc.record({ type: fc.constant('snapshot' as const), snapshot: fc.record({ index: u53 as fc.Arbitrary<LogIndex>, term: u53 as fc.Arbitrary<Term>, confState }) }),
-);
+const { plainRecord } = walArbitraries({ maxData: 300, number: small });
 
 /** Records where a `true` slot becomes a crc record carrying the running CRC, as the WAL writes them. */
 const recordSlots = fc.array(fc.tuple(fc.boolean(), plainRecord), { minLength: 1, maxLength: 12 });
