@@ -90,7 +90,7 @@ const KIND_RETURN = 1;
 const KIND_UNRETURNED_CALL = 2;
 const KIND_HEAD = 3;
 
-interface EventLists {
+export interface EventLists {
   readonly next: Int32Array;
   readonly prev: Int32Array;
   /** For a call of an operation that returned, its return node; otherwise NIL. */
@@ -108,46 +108,80 @@ interface EventLists {
  * concurrent (the permissive reading). Then a second head and the calls of operations that never
  * returned, in call order.
  */
-function buildEventLists(p: SearchProblem<unknown>): EventLists {
+export function buildEventLists(p: SearchProblem<unknown>): EventLists {
   const n = p.count;
-  const events: number[] = [];
+  const { callAt, returnAt } = p;
+  // Operations that returned, and those that never did, each in call order (ties by index). The
+  // checker numbers operations in call order already, so the sorts are only a fallback.
+  const calls: number[] = [];
   const unreturned: number[] = [];
   for (let op = 0; op < n; op++) {
-    if (p.returnAt[op] === Infinity) unreturned.push(op);
-    else events.push(2 * op, 2 * op + 1);
+    if (returnAt[op] === Infinity) unreturned.push(op);
+    else calls.push(op);
   }
-  const timeOf = (e: number): number => ((e & 1) === 0 ? (p.callAt[e >> 1] as number) : (p.returnAt[e >> 1] as number));
-  events.sort((a, b) => timeOf(a) - timeOf(b) || (a & 1) - (b & 1) || (a >> 1) - (b >> 1));
-  unreturned.sort((a, b) => (p.callAt[a] as number) - (p.callAt[b] as number) || a - b);
-  const size = events.length + unreturned.length + 2;
-  const next = new Int32Array(size).fill(NIL);
-  const prev = new Int32Array(size).fill(NIL);
-  const match = new Int32Array(size).fill(NIL);
-  const opOf = new Int32Array(size).fill(NIL);
-  const kind = new Uint8Array(size);
-  const returnNode = new Int32Array(n).fill(NIL);
-  kind[0] = KIND_HEAD;
-  events.forEach((e, k) => {
-    const node = k + 1;
-    opOf[node] = e >> 1;
-    kind[node] = (e & 1) === 0 ? KIND_CALL : KIND_RETURN;
-    if ((e & 1) === 1) returnNode[e >> 1] = node;
-    next[node - 1] = node;
-    prev[node] = node - 1;
-  });
-  for (let node = 1; node <= events.length; node++) {
-    if (kind[node] === KIND_CALL) match[node] = returnNode[opOf[node] as number] as number;
-  }
-  const unreturnedHead = events.length + 1;
+  const byCall = (a: number, b: number): number => (callAt[a] as number) - (callAt[b] as number) || a - b;
+  if (!inCallOrder(calls, callAt)) calls.sort(byCall);
+  if (!inCallOrder(unreturned, callAt)) unreturned.sort(byCall);
+  // Returns come nearly in call order, so sorting them alone is cheap; merging them with the calls
+  // gives the order of a sort of all events by (time, call before return, operation).
+  const returns = calls.slice().sort((a, b) => (returnAt[a] as number) - (returnAt[b] as number) || a - b);
+  const known = calls.length;
+  const size = 2 * known + unreturned.length + 2;
+  const lists = {
+    next: new Int32Array(size).fill(NIL),
+    prev: new Int32Array(size).fill(NIL),
+    match: new Int32Array(size).fill(NIL),
+    opOf: new Int32Array(size).fill(NIL),
+    kind: new Uint8Array(size),
+    unreturnedHead: 2 * known + 1,
+    knownCount: known,
+  };
+  lists.kind[0] = KIND_HEAD;
+  mergeEvents(lists, calls, returns, callAt, returnAt);
+  const { next, prev, opOf, kind, unreturnedHead } = lists;
   kind[unreturnedHead] = KIND_HEAD;
-  unreturned.forEach((op, k) => {
+  for (let k = 0; k < unreturned.length; k++) {
     const node = unreturnedHead + 1 + k;
-    opOf[node] = op;
+    opOf[node] = unreturned[k] as number;
     kind[node] = KIND_UNRETURNED_CALL;
     next[node - 1] = node;
     prev[node] = node - 1;
-  });
-  return { next, prev, match, opOf, kind, unreturnedHead, knownCount: events.length / 2 };
+  }
+  return lists;
+}
+
+/** Lays out the main list: the calls and the returns (each list sorted) merged, calls first at equal times. */
+function mergeEvents(l: EventLists, calls: readonly number[], returns: readonly number[], callAt: Float64Array, returnAt: Float64Array): void {
+  const { next, prev, match, opOf, kind } = l;
+  const known = calls.length;
+  let c = 0;
+  let r = 0;
+  for (let node = 1; node <= 2 * known; node++) {
+    if (c < known && (r === known || (callAt[calls[c] as number] as number) <= (returnAt[returns[r] as number] as number))) {
+      opOf[node] = calls[c++] as number;
+      kind[node] = KIND_CALL;
+    } else {
+      const op = returns[r++] as number;
+      opOf[node] = op;
+      kind[node] = KIND_RETURN;
+    }
+    next[node - 1] = node;
+    prev[node] = node - 1;
+  }
+  // A return follows its call (it returns no earlier, and calls go first at equal times): a
+  // backward pass meets each return before its call.
+  const returnNode = new Int32Array(callAt.length);
+  for (let node = 2 * known; node >= 1; node--) {
+    const op = opOf[node] as number;
+    if (kind[node] === KIND_RETURN) returnNode[op] = node;
+    else match[node] = returnNode[op] as number;
+  }
+}
+
+/** True when the operations (ascending indices) are in order of call time. */
+function inCallOrder(ops: readonly number[], callAt: Float64Array): boolean {
+  for (let k = 1; k < ops.length; k++) if ((callAt[ops[k] as number] as number) < (callAt[ops[k - 1] as number] as number)) return false;
+  return true;
 }
 
 /** Runs the search on one partition with at most `budgetSteps` steps. */
