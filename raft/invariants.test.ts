@@ -44,6 +44,20 @@ describe('SafetyChecker', () => {
     expect(() => c.observe([obs(3, 2, 'leader', 0, [1])])).toThrow(/leader completeness/);
   });
 
+  it('leader completeness reads the leader log: a wrong term inside it, none past its end, nothing below its first index', () => {
+    const c = new SafetyChecker();
+    c.observe([obs(1, 1, 'leader', 3, [1, 1, 1]), obs(2, 1, 'follower', 3, [1, 1, 1])]);
+    expect(() => new SafetyChecker().observe([obs(1, 1, 'leader', 3, [1, 1, 1])])).not.toThrow();
+    // A later leader whose log was compacted up to index 2 holds the rest: fine.
+    c.observe([{ id: 3 as NodeId, term: 2 as Term, role: 'leader', commit: 3 as LogIndex, log: view([1, 2], 3) }]);
+    const d = new SafetyChecker();
+    d.observe([obs(1, 1, 'leader', 3, [1, 1, 1]), obs(2, 1, 'follower', 3, [1, 1, 1])]);
+    expect(() => d.observe([{ id: 3 as NodeId, term: 2 as Term, role: 'leader', commit: 1 as LogIndex, log: view([1, 2, 2]) }])).toThrow(/has term 2 at 2, where term 1 was committed/);
+    const e = new SafetyChecker();
+    e.observe([obs(1, 1, 'leader', 3, [1, 1, 1]), obs(2, 1, 'follower', 3, [1, 1, 1])]);
+    expect(() => e.observe([{ id: 3 as NodeId, term: 2 as Term, role: 'leader', commit: 1 as LogIndex, log: view([1, 1]) }])).toThrow(/has term none at 3/);
+  });
+
   it('state machine safety: different entries applied (or committed) at one index', () => {
     const c = new SafetyChecker();
     const e = (t: number): Entry => ({ term: t as Term, index: 1 as LogIndex, type: 'normal', data: new Uint8Array(0) });

@@ -44,7 +44,12 @@ export const KNOWN_ENTRIES_MAX = 10_000_000;
 
 export class SafetyChecker {
   private readonly leaders = new Map<number, NodeId>();
-  private readonly committed = new Map<number, KnownEntry>();
+  /**
+   * Committed entries by index: an array, since the indexes are dense (a node commits every index
+   * after its first) and every observation looks up each new one and, for a leader, all of them.
+   */
+  private readonly committed: (KnownEntry | undefined)[] = [];
+  private committedCount = 0;
   private readonly applied = new Map<number, KnownEntry>();
   private readonly lastTerm = new Map<NodeId, Term>();
   private readonly lastCommit = new Map<NodeId, LogIndex>();
@@ -61,7 +66,7 @@ export class SafetyChecker {
     for (let i = 0; i < logs.length; i++) {
       for (let j = i + 1; j < logs.length; j++) checkLogMatching(logs[i] as ReadLog, logs[j] as ReadLog);
     }
-    for (const n of nodes) if (n.role === 'leader') this.checkLeaderCompleteness(n);
+    for (const log of logs) if (log.n.role === 'leader') this.checkLeaderCompleteness(log);
   }
 
   /** A node restarted: its term and commit index may legitimately go back to what was persisted. */
@@ -96,7 +101,7 @@ export class SafetyChecker {
     } else {
       assert(sameEntry(seen, e), () => `state machine safety: n${id} applied ${describe(e)} at index ${e.index}, another node applied term ${seen.term}`);
     }
-    const c = this.committed.get(e.index);
+    const c = this.committed[e.index];
     assert(c === undefined || sameEntry(c, e), () => `state machine safety: n${id} applied ${describe(e)}, but term ${c?.term} was committed at ${e.index}`);
   }
 
@@ -121,10 +126,11 @@ export class SafetyChecker {
     if (from > n.commit) return;
     const ents = n.log.entries(from as LogIndex, (n.commit + 1) as LogIndex) ?? [];
     for (const e of ents) {
-      const known = this.committed.get(e.index);
+      const known = this.committed[e.index];
       if (known === undefined) {
-        assert(this.committed.size < KNOWN_ENTRIES_MAX, 'safety checker: too many committed entries remembered');
-        this.committed.set(e.index, { term: e.term, type: e.type, data: e.data, observedTerm: n.term });
+        assert(this.committedCount < KNOWN_ENTRIES_MAX, 'safety checker: too many committed entries remembered');
+        this.committed[e.index] = { term: e.term, type: e.type, data: e.data, observedTerm: n.term };
+        this.committedCount++;
         this.maxCommitted = Math.max(this.maxCommitted, e.index);
         continue;
       }
@@ -133,13 +139,16 @@ export class SafetyChecker {
     }
   }
 
-  private checkLeaderCompleteness(leader: NodeObservation): void {
-    const first = leader.log.firstIndex();
+  /** Over the leader's log as read for this observation (the terms its term() would answer). */
+  private checkLeaderCompleteness(log: ReadLog): void {
+    const leader = log.n;
+    const { first, last, entries } = log;
     for (let i = first; i <= this.maxCommitted; i++) {
-      const known = this.committed.get(i);
+      const known = this.committed[i];
       // Committed in a term before the leader's (observed no later than that term).
       if (known === undefined || known.observedTerm >= leader.term) continue;
-      const t = leader.log.term(i as LogIndex);
+      // Past the end of the log, term() answers null.
+      const t = i <= last ? (entries[i - first] as Entry).term : null;
       assert(t === known.term, () => `leader completeness: n${leader.id}, leader of term ${leader.term}, has term ${t ?? 'none'} at ${i}, where term ${known.term} was committed by term ${known.observedTerm}`);
     }
   }
