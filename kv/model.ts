@@ -674,7 +674,11 @@ function sameTxnResponse(got: TxnResponse, want: TxnResponse): boolean {
 
 /** Whether a txn's recorded response shows a change (a put, or a delete that deleted). */
 function responseWrites(r: TxnResponse): boolean {
-  return r.responses.some((op) => (op.type === 'put' ? true : op.type === 'delete' ? op.response.deleted > 0 : op.type === 'txn' ? responseWrites(op.response) : false));
+  // A loop, not some(): asked for every txn when the check is prepared, mostly on cold code.
+  for (const op of r.responses) {
+    if (op.type === 'put' || (op.type === 'delete' && op.response.deleted > 0) || (op.type === 'txn' && responseWrites(op.response))) return true;
+  }
+  return false;
 }
 
 function requestMayWrite(r: TxnRequest): boolean {
@@ -943,7 +947,8 @@ export function collectEvidence(ops: readonly EtcdOperation[]): ReadonlyMap<numb
     if (kv === undefined) return;
     let list = byRevision.get(kv.modRevision);
     if (list === undefined) byRevision.set(kv.modRevision, (list = []));
-    if (!list.some((x) => sameKv(x, kv))) list.push(kv);
+    for (const x of list) if (sameKv(x, kv)) return;
+    list.push(kv);
   };
   const range = (r: RangeRequest, out: RangeResponse): void => {
     if (r.keysOnly !== true && r.countOnly !== true) for (const kv of out.kvs) add(kv);

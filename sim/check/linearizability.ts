@@ -114,9 +114,10 @@ function combine(verdicts: readonly Verdict[]): Verdict {
   return 'ok';
 }
 
+// Here and in verifyOrder each check comes before its assertion: no message closure per operation.
 function assertWellFormed(op: Operation): void {
-  assert(op.status === 'unknown' || op.return !== null, () => `check: operation ${op.id} has status ${op.status} but never returned`);
-  assert(op.return === null || op.return >= op.call, () => `check: operation ${op.id} returns at ${op.return} before its call at ${op.call}`);
+  if (!(op.status === 'unknown' || op.return !== null)) assert(false, () => `check: operation ${op.id} has status ${op.status} but never returned`);
+  if (!(op.return === null || op.return >= op.call)) assert(false, () => `check: operation ${op.id} returns at ${op.return} before its call at ${op.call}`);
 }
 
 /** The time an operation's effect must have happened by: +∞ for an unknown outcome. */
@@ -238,16 +239,19 @@ function verifyOrder<S, Op extends Operation>(model: Model<S, Op>, ops: readonly
   const placed = new Uint8Array(ops.length);
   for (const i of out.order) {
     const op = ops[i] as Op;
-    assert(placed[i] === 0, () => `check: operation ${op.id} placed twice`);
+    if (placed[i] !== 0) assert(false, () => `check: operation ${op.id} placed twice`);
     placed[i] = 1;
-    assert(effectiveReturn(op) >= latestCall, () => `check: operation ${op.id} placed after one called after it returned`);
+    if (!(effectiveReturn(op) >= latestCall)) assert(false, () => `check: operation ${op.id} placed after one called after it returned`);
     latestCall = Math.max(latestCall, op.call);
     const next = model.step(state, op);
-    assert(next !== ILLEGAL, () => `check: the model refuses operation ${op.id} where the search placed it`);
+    if (next === ILLEGAL) assert(false, () => `check: the model refuses operation ${op.id} where the search placed it`);
     state = next;
   }
   if (out.verdict === 'ok') {
-    ops.forEach((op, i) => assert(placed[i] === 1 || effectiveReturn(op) === Infinity, () => `check: operation ${op.id} returned but is not in the linearization`));
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as Op;
+      if (!(placed[i] === 1 || effectiveReturn(op) === Infinity)) assert(false, () => `check: operation ${op.id} returned but is not in the linearization`);
+    }
   }
 }
 

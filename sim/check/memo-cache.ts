@@ -99,7 +99,8 @@ export class MemoCache<S> {
 
   private insert(slot: number, h1: number, h2: number, sh: number, bits: Uint32Array, state: S): void {
     const k = this.count;
-    assert(k < MEMO_ENTRIES_MAX, () => `memo: more than ${MEMO_ENTRIES_MAX} entries`);
+    // Checked before the assertion, whose message closure would otherwise be built per entry.
+    if (k >= MEMO_ENTRIES_MAX) assert(false, () => `memo: more than ${MEMO_ENTRIES_MAX} entries`);
     if (k === this.h1s.length) this.growEntries();
     this.h1s[k] = h1;
     this.h2s[k] = h2;

@@ -228,7 +228,8 @@ export class PartitionSearch<S> {
     const n = p.count;
     assert(p.callAt.length === n && p.returnAt.length === n, 'search: one call and one return time per operation');
     for (let i = 0; i < n; i++) {
-      assert((p.returnAt[i] as number) >= (p.callAt[i] as number), () => `search: operation ${i} returns before its call`);
+      // The check comes first: no message closure per operation.
+      if (!((p.returnAt[i] as number) >= (p.callAt[i] as number))) assert(false, () => `search: operation ${i} returns before its call`);
     }
     this.p = p;
     this.lists = buildEventLists(p);
