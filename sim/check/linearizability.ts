@@ -127,10 +127,23 @@ export function effectiveReturn(op: Operation): number {
 
 /** Canonical order: by call, return, client, then id — so the line order of a file never matters. */
 export function canonicalOrder<Op extends Operation>(ops: readonly Op[]): Op[] {
+  // A recorded history comes in call order, which is nearly always canonical already: then the
+  // sort (and its keyed copies) would give back the same order.
+  if (inCanonicalOrder(ops)) return ops.slice();
   const keyed = ops.map((op) => ({ op, ret: effectiveReturn(op) }));
   // Infinity − Infinity is NaN, which `||` passes over to the next key, as wanted.
   keyed.sort((a, b) => a.op.call - b.op.call || a.ret - b.ret || a.op.client - b.op.client || a.op.id - b.op.id);
   return keyed.map((k) => k.op);
+}
+
+/** True when each operation comes no later than the next in canonical order (the sort's own comparison). */
+function inCanonicalOrder(ops: readonly Operation[]): boolean {
+  for (let i = 1; i < ops.length; i++) {
+    const a = ops[i - 1] as Operation;
+    const b = ops[i] as Operation;
+    if (!((a.call - b.call || effectiveReturn(a) - effectiveReturn(b) || a.client - b.client || a.id - b.id) <= 0)) return false;
+  }
+  return true;
 }
 
 interface Prepared<S, Op> {
