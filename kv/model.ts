@@ -485,15 +485,7 @@ class Draft {
 
   put(r: PutRequest): void {
     const old = this.get(r.key);
-    const kv: KeyValue = {
-      key: r.key,
-      value: r.ignoreValue === true ? (old?.value ?? '') : r.value,
-      createRevision: old === undefined ? this.revision : old.createRevision,
-      modRevision: this.revision,
-      version: old === undefined ? 1 : old.version + 1,
-      lease: r.ignoreLease === true ? (old?.lease ?? 0) : (r.lease ?? 0),
-    };
-    this.set(r.key, old, kv);
+    this.set(r.key, old, putKv(r, old, this.revision));
   }
 
   delete(key: string): void {
@@ -520,6 +512,35 @@ class Draft {
     if (!this.changed || this.kvs === null) return this.leases === this.base.leases ? this.base : withLeases(this.base, this.leases);
     return makeState(this.revision, this.base.compactRevision, this.kvs, this.contentHash, this.base, this.leases);
   }
+}
+
+/** The pair a put at `revision` leaves, given the pair it replaces (if any). */
+function putKv(r: PutRequest, old: KeyValue | undefined, revision: number): KeyValue {
+  return {
+    key: r.key,
+    value: r.ignoreValue === true ? (old?.value ?? '') : r.value,
+    createRevision: old === undefined ? revision : old.createRevision,
+    modRevision: revision,
+    version: old === undefined ? 1 : old.version + 1,
+    lease: r.ignoreLease === true ? (old?.lease ?? 0) : (r.lease ?? 0),
+  };
+}
+
+/**
+ * The state after a plain put (what a Draft with one put finishes as, without the draft: the
+ * search steps a put for every one the history holds, and the check replays them once more).
+ */
+function putState(s: EtcdState, r: PutRequest, at: number): EtcdState {
+  const old = at >= 0 ? s.kvs[at] : undefined;
+  const revision = s.revision + 1;
+  const kv = putKv(r, old, revision);
+  const kvs = s.kvs.slice();
+  let contentHash = s.contentHash;
+  if (old !== undefined) contentHash ^= kvHash(old);
+  contentHash ^= kvHash(kv);
+  if (at >= 0) kvs[at] = kv;
+  else kvs.splice(-at - 1, 0, kv);
+  return makeState(revision, s.compactRevision, kvs, contentHash, s, s.leases);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -703,11 +724,9 @@ function stepPut(s: EtcdState, op: Extract<EtcdOperation, { op: 'put' }>, scope:
   const known = op.status !== 'unknown';
   if (known && (op.output === undefined || op.output.revision !== s.revision + 1)) return ILLEGAL;
   if (putFails(s, op.input, scope)) return known ? ILLEGAL : s; // KeyNotFound or LeaseNotFound: no effect
-  const old = getKv(s.kvs, op.input.key);
-  if (known && op.input.prevKv === true && !samePrevKv(op.output?.prevKv, old)) return ILLEGAL;
-  const d = new Draft(s);
-  d.put(op.input);
-  return d.finish();
+  const at = findKey(s.kvs, op.input.key);
+  if (known && op.input.prevKv === true && !samePrevKv(op.output?.prevKv, at >= 0 ? s.kvs[at] : undefined)) return ILLEGAL;
+  return putState(s, op.input, at);
 }
 
 function stepDelete(s: EtcdState, op: Extract<EtcdOperation, { op: 'delete' }>): EtcdState | Illegal {
