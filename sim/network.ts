@@ -151,6 +151,8 @@ interface Listener<M> {
 }
 
 const LINK_KEY_BASE = 65536;
+/** The fields of `net.deliver`, in order (one event per delivered message, hashed by position). */
+const DELIVER_FIELDS: readonly string[] = ['from', 'id', 'via', 'sentUs'];
 
 class SimNetwork<M> implements Network<M> {
   private opts: NetworkOptions;
@@ -334,7 +336,7 @@ class SimNetwork<M> implements Network<M> {
     }
     this.deliveredCount++;
     if (this.opts.traceDeliveries) {
-      this.kernel.trace.emit(this.kernel.scheduler.now, env.to, 'net.deliver', { from: env.from, id: env.id, via: env.via, sentUs: env.sentUs });
+      this.kernel.trace.emitValues(this.kernel.scheduler.now, env.to, 'net.deliver', DELIVER_FIELDS, env.from, env.id, env.via, env.sentUs);
     }
     l.fn(env.from, env.msg, env.via);
   }

@@ -110,6 +110,39 @@ describe('trace', () => {
     expect(renderTrace([e, e]).split('\n')).toHaveLength(3);
   });
 
+  it('emitValues hashes, keeps and taps exactly what emit does with the same fields', () => {
+    const names = ['a', 'term', 'from', 'path'];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(event, fc.array(value, { minLength: 1, maxLength: 4 })), { maxLength: 30 }), (pairs) => {
+        for (const mode of ['keep', 'hash-only'] as const) {
+          const byObject = createTrace({ mode });
+          const byValues = createTrace({ mode });
+          const tappedObject: TraceEvent[] = [];
+          const tappedValues: TraceEvent[] = [];
+          byObject.tap((e) => tappedObject.push(e));
+          byValues.tap((e) => tappedValues.push(e));
+          for (const [[time, host, kind], vs] of pairs) {
+            const n = names.slice(0, vs.length);
+            const fields: Record<string, string | number | boolean> = {};
+            n.forEach((name, i) => (fields[name] = vs[i] as string | number | boolean));
+            byObject.emit(time, host, kind, fields);
+            byValues.emitValues(time, host, kind, n, vs[0] as string, vs[1], vs[2], vs[3]);
+          }
+          expect(byValues.hash()).toBe(byObject.hash());
+          expect(byValues.events()).toEqual(byObject.events());
+          expect(tappedValues).toEqual(tappedObject);
+        }
+      }),
+      { numRuns: 100 },
+    );
+    const quiet = createTrace({ mode: 'hash-only' });
+    quiet.emitValues(5, 1, 'net.deliver', ['from', 'id', 'via', 'sentUs'], 2, 2 ** 40, 'datagram', 4);
+    const loud = createTrace({ mode: 'hash-only' });
+    loud.emit(5, 1, 'net.deliver', { from: 2, id: 2 ** 40, via: 'datagram', sentUs: 4 });
+    expect(quiet.hash()).toBe(loud.hash());
+    expect(quiet.count).toBe(1);
+  });
+
   it('rejects bad options', () => {
     expect(() => createTrace({ keepLast: -1 })).toThrow(/keepLast/);
     expect(() => createTrace({ mode: 'all' as 'keep' })).toThrow(/mode/);
