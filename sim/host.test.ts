@@ -106,6 +106,35 @@ describe('hosts', () => {
     );
   });
 
+  it("a timer slot reused while its timer fires, or while the fired work is held, keeps each timer's function and argument", () => {
+    const k = kernel();
+    const hosts = createHosts<{ ctx: HostContext }>(k);
+    hosts.add(1);
+    const { ctx } = hosts.start(1, (c) => ({ ctx: c }));
+    const seen: string[] = [];
+    const ids: number[] = [];
+    // Each firing re-arms from inside its handler: the new timer takes the slot just freed.
+    const chain = (n: unknown): void => {
+      seen.push(`chain ${String(n)}`);
+      if ((n as number) < 3) ids.push(ctx.setTimer(10, chain, (n as number) + 1));
+    };
+    ids.push(ctx.setTimer(10, chain, 1));
+    k.scheduler.runUntil(100);
+    expect(seen).toEqual(['chain 1', 'chain 2', 'chain 3']);
+    expect(new Set(ids).size).toBe(3);
+    // Spent ids clear nothing, even though their slot's object now serves a later timer.
+    const later = ctx.setTimer(50, (a) => seen.push(`later ${String(a)}`), 'x');
+    for (const id of ids) expect(ctx.clearTimer(id)).toBe(false);
+    // Fired while paused: the held work keeps its own function and argument after the slot is reused.
+    hosts.pause(1);
+    k.scheduler.runUntil(200);
+    ctx.setTimer(5, (a) => seen.push(`reuse ${String(a)}`), 'y');
+    hosts.resume(1);
+    k.scheduler.runUntil(300);
+    expect(seen.slice(3)).toEqual(['later x', 'reuse y']);
+    expect(ctx.clearTimer(later)).toBe(false);
+  });
+
   it('pause holds timers and deliveries; resume runs them in arrival order, and the clock kept running', () => {
     const k = kernel();
     const hosts = createHosts(k);

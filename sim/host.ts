@@ -140,13 +140,19 @@ interface Held {
   cancelled: boolean;
 }
 
+/**
+ * An armed timer. Each slot of the table keeps its timer object for good and re-fills it at every
+ * arming (a cluster run arms thousands per virtual second, and most live past a young-generation
+ * collection, so fresh objects were promoted and collected at a cost). Reuse is safe: a freed
+ * timer's scheduled event has run or is cancelled, and a cancelled event never reaches fireTimer.
+ */
 interface ArmedTimer {
-  readonly rec: HostRecord;
-  readonly incarnation: number;
-  readonly fn: (arg: unknown) => void;
-  readonly arg: unknown;
-  /** What the program holds: the slot in the low bits, the slot's generation above them. */
-  readonly timerId: TimerId;
+  rec: HostRecord;
+  incarnation: number;
+  fn: (arg: unknown) => void;
+  arg: unknown;
+  /** What the program holds: the slot in the low bits, the slot's generation above them; -1 while the slot is free. */
+  timerId: TimerId;
   event: EventId;
   // The host's armed timers in arming order (a crash cancels them in that order).
   prev: ArmedTimer | null;
@@ -192,6 +198,9 @@ class HostRecord {
 
 const MAX_HOST_ID = 65535;
 
+/** The handler of a free timer slot (drops the program's function, so it can be collected). */
+function noop(): void {}
+
 class Registry<P> implements HostRegistry<P> {
   private readonly hosts: (HostRecord | undefined)[] = [];
   private sortedIds: HostId[] = [];
@@ -199,7 +208,7 @@ class Registry<P> implements HostRegistry<P> {
   private readonly fireTimer = (t: ArmedTimer): void => this.onTimer(t);
   private readonly drainHeld = (d: { rec: HostRecord; incarnation: number }): void => this.drain(d.rec, d.incarnation);
   /** Armed timers by slot (see ArmedTimer), with the free slots and each slot's generation. */
-  private readonly slots: (ArmedTimer | undefined)[] = [];
+  private readonly slots: ArmedTimer[] = [];
   private readonly slotGenerations: number[] = [];
   private readonly freeSlots: number[] = [];
 
@@ -237,9 +246,11 @@ class Registry<P> implements HostRegistry<P> {
     const h = this.get(id);
     assert(h.state !== 'down', () => `hosts: crash of host ${id}, which is down`);
     const timers = h.armedCount;
-    for (let t = h.armedFirst; t !== null; t = t.next) {
+    for (let t = h.armedFirst; t !== null; ) {
+      const next = t.next; // freeSlot clears the link
       this.kernel.scheduler.cancel(t.event);
       this.freeSlot(t);
+      t = next;
     }
     h.armedFirst = h.armedLast = null;
     h.armedCount = 0;
@@ -390,13 +401,20 @@ class Registry<P> implements HostRegistry<P> {
       slot = this.slots.length;
       assert(slot < SLOT_COUNT, () => `hosts: more than ${SLOT_COUNT} timers armed at once`);
       this.slotGenerations.push(0);
+      this.slots.push({ rec: h, incarnation: 0, fn: noop, arg: undefined, timerId: -1, event: -1, prev: null, next: null });
     }
     const generation = (this.slotGenerations[slot] as number) + 1;
     assert(generation < GENERATION_MAX, 'hosts: timer ids exhausted');
     this.slotGenerations[slot] = generation;
-    const t: ArmedTimer = { rec: h, incarnation, fn, arg, timerId: generation * SLOT_COUNT + slot, event: -1, prev: h.armedLast, next: null };
+    const t = this.slots[slot] as ArmedTimer;
+    t.rec = h;
+    t.incarnation = incarnation;
+    t.fn = fn;
+    t.arg = arg;
+    t.timerId = generation * SLOT_COUNT + slot;
+    t.prev = h.armedLast;
+    t.next = null;
     t.event = this.kernel.scheduler.schedule(virtualDelayUs, this.fireTimer, t);
-    this.slots[slot] = t;
     if (h.armedLast === null) h.armedFirst = t;
     else h.armedLast.next = t;
     h.armedLast = t;
@@ -421,9 +439,13 @@ class Registry<P> implements HostRegistry<P> {
     this.freeSlot(t);
   }
 
+  /** Frees the timer's slot (the timer object stays in it, emptied, for the next arming). */
   private freeSlot(t: ArmedTimer): void {
     const slot = t.timerId % SLOT_COUNT;
-    this.slots[slot] = undefined;
+    t.timerId = -1;
+    t.fn = noop;
+    t.arg = undefined;
+    t.prev = t.next = null;
     this.freeSlots.push(slot);
   }
 
@@ -443,16 +465,18 @@ class Registry<P> implements HostRegistry<P> {
   }
 
   private onTimer(t: ArmedTimer): void {
+    // Read before unarm, which empties the timer for reuse.
     const h = t.rec;
+    const { incarnation, fn, arg, timerId } = t;
     this.unarm(t);
-    assert(h.incarnation === t.incarnation && h.state !== 'down', 'hosts: a timer of a crashed incarnation fired');
+    assert(h.incarnation === incarnation && h.state !== 'down', 'hosts: a timer of a crashed incarnation fired');
     if (h.state === 'up' && h.held.length === 0) {
-      t.fn(t.arg);
+      fn(arg);
       return;
     }
     // Paused, or resumed with work still waiting: queue behind it. Timers are bounded by what
     // the program armed, so they wait whatever heldMax says.
-    h.held.push({ fn: t.fn, arg: t.arg, timerId: t.timerId, cancelled: false });
+    h.held.push({ fn, arg, timerId, cancelled: false });
   }
 
   /** Runs the work that waited while the host was paused, in arrival order. */
