@@ -126,7 +126,7 @@ export class Unstable {
   /** Entries [lo, hi), which must all be in the unstable log. */
   slice(lo: LogIndex, hi: LogIndex): Entry[] {
     const upper = this.offset + this.entries.length;
-    assert(lo <= hi && lo >= this.offset && hi <= upper, () => `unstable.slice[${lo},${hi}) out of bound [${this.offset},${upper}]`);
+    if (lo > hi || lo < this.offset || hi > upper) assert(false, `unstable.slice[${lo},${hi}) out of bound [${this.offset},${upper}]`);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

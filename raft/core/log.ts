@@ -122,7 +122,7 @@ export class RaftLog {
     const maxSize = this.maxApplyingEntsSizeBytes - this.applyingEntsSizeBytes;
     assert(maxSize > 0, 'log: applying entry budget not positive');
     const ents = this.slice(lo, hi, maxSize);
-    assert(ents.ok, () => `log: unapplied entries [${lo}, ${hi}) are unavailable`);
+    if (!ents.ok) assert(false, `log: unapplied entries [${lo}, ${hi}) are unavailable`);
     return ents.value;
   }
 
@@ -159,12 +159,12 @@ export class RaftLog {
   commitTo(toCommit: LogIndex): void {
     // Never decrease commit.
     if (this.committed >= toCommit) return;
-    assert(toCommit <= this.lastIndex(), () => `log: tocommit(${toCommit}) is out of range [lastIndex(${this.lastIndex()})]; was the log corrupted, truncated, or lost?`);
+    if (toCommit > this.lastIndex()) assert(false, `log: tocommit(${toCommit}) is out of range [lastIndex(${this.lastIndex()})]; was the log corrupted, truncated, or lost?`);
     this.committed = toCommit;
   }
 
   appliedTo(i: LogIndex, sizeBytes: number): void {
-    assert(i <= this.committed && i >= this.applied, () => `log: applied(${i}) is out of range [prevApplied(${this.applied}), committed(${this.committed})]`);
+    if (i > this.committed || i < this.applied) assert(false, `log: applied(${i}) is out of range [prevApplied(${this.applied}), committed(${this.committed})]`);
     this.applied = i;
     this.applying = Math.max(this.applying, i) as LogIndex;
     this.applyingEntsSizeBytes = Math.max(0, this.applyingEntsSizeBytes - sizeBytes);
@@ -173,7 +173,7 @@ export class RaftLog {
 
   /** Entries up to i were handed out to apply (a Ready was accepted). */
   acceptApplying(i: LogIndex, sizeBytes: number, allowUnstable: boolean): void {
-    assert(i <= this.committed, () => `log: applying(${i}) is out of range [committed(${this.committed})]`);
+    if (i > this.committed) assert(false, `log: applying(${i}) is out of range [committed(${this.committed})]`);
     this.applying = i;
     this.applyingEntsSizeBytes += sizeBytes;
     // Pause when the budget is used up, or when the batch was cut short by it.
@@ -195,7 +195,7 @@ export class RaftLog {
   lastEntryId(): EntryId {
     const index = this.lastIndex();
     const t = this.termOrError(index);
-    assert(typeof t === 'number', () => `log: unexpected error getting the last term (${t})`);
+    if (typeof t !== 'number') assert(false, `log: unexpected error getting the last term (${t})`);
     return { index, term: t };
   }
 
@@ -291,10 +291,10 @@ export class RaftLog {
 
   /** Whether lo is compacted (etcd's mustCheckOutOfBounds: anything else out of range is a bug). */
   private isCompacted(lo: LogIndex, hi: LogIndex): boolean {
-    assert(lo <= hi, () => `log: invalid slice ${lo} > ${hi}`);
+    if (lo > hi) assert(false, `log: invalid slice ${lo} > ${hi}`);
     const fi = this.firstIndex();
     if (lo < fi) return true;
-    assert(hi <= this.lastIndex() + 1, () => `log: slice[${lo},${hi}) out of bound [${fi},${this.lastIndex()}]`);
+    if (hi > this.lastIndex() + 1) assert(false, `log: slice[${lo},${hi}) out of bound [${fi},${this.lastIndex()}]`);
     return false;
   }
 

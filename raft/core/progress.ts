@@ -165,6 +165,6 @@ export class Progress {
   }
 
   private checkInvariant(): void {
-    assert(this.match < this.next, () => `progress: match ${this.match} < next ${this.next}`);
+    if (this.match >= this.next) assert(false, `progress: match ${this.match} < next ${this.next}`);
   }
 }

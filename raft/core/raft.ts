@@ -209,14 +209,14 @@ export class Raft {
     if (d.type === 'MsgVote' || d.type === 'MsgPreVote' || d.type === 'MsgVoteResp' || d.type === 'MsgPreVoteResp') {
       // The term of a (pre-)vote message is chosen by the caller: the campaign's term, or the
       // request's term for a granted response.
-      assert(d.term !== undefined && d.term > 0, () => `raft: term must be set when sending ${d.type}`);
+      if (d.term === undefined || d.term <= 0) assert(false, `raft: term must be set when sending ${d.type}`);
       t = d.term;
     } else {
       // Proposals and read requests are forwarded as if local: no term.
       t = d.type === 'MsgProp' || d.type === 'MsgReadIndex' ? (0 as Term) : this.term;
       // The caller does not choose the term of any other message: it leaves it out, or passes
       // the very term it gets.
-      assert(d.term === undefined || d.term === 0 || d.term === t, () => `raft: term must not be set when sending ${d.type}`);
+      if (d.term !== undefined && d.term !== 0 && d.term !== t) assert(false, `raft: term must not be set when sending ${d.type}`);
     }
     // Completed in place: a spread over the dozen message shapes is a megamorphic copy, among
     // the costliest lines of a run.
@@ -228,7 +228,7 @@ export class Raft {
       assert(this.msgsAfterAppend.length < MSGS_MAX, 'raft: msgsAfterAppend overflow (is ready() being called?)');
       this.msgsAfterAppend.push(m);
     } else {
-      assert(m.to !== this.id, () => `raft: message should not be self-addressed when sending ${m.type}`);
+      if (m.to === this.id) assert(false, `raft: message should not be self-addressed when sending ${m.type}`);
       assert(this.msgs.length < MSGS_MAX, 'raft: msgs overflow (is ready() being called?)');
       this.msgs.push(m);
     }

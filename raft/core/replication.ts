@@ -46,7 +46,7 @@ export function maybeCommit(r: Raft): boolean {
 
 function progressOf(r: Raft, to: NodeId): Progress {
   const pr = r.trk.progress.get(to);
-  assert(pr !== undefined, () => `replication: no progress for ${to}`);
+  if (pr === undefined) assert(false, `replication: no progress for ${to}`);
   return pr;
 }
 

@@ -78,7 +78,7 @@ function checkQuorum(r: Raft): void {
 }
 
 function propose(r: Raft, m: MsgProp): StepResult {
-  assert(m.entries.length > 0, () => `raft: ${r.id} stepped empty MsgProp`);
+  if (m.entries.length === 0) assert(false, `raft: ${r.id} stepped empty MsgProp`);
   if (!r.trk.progress.has(r.id)) {
     // Removed from the configuration while leading: drop new proposals.
     r.dropped(m.type, m.from, 'not-in-config');

@@ -82,8 +82,8 @@ export class MemoryStorage implements Storage {
   entries(lo: LogIndex, hi: LogIndex, maxSizeBytes: number): StorageResult<readonly Entry[]> {
     const offset = this.offset();
     if (lo <= offset) return err('compacted');
-    assert(lo <= hi, () => `storage.entries: lo ${lo} > hi ${hi}`);
-    assert(hi <= this.lastIndex() + 1, () => `storage.entries: hi ${hi} out of bound, last index ${this.lastIndex()}`);
+    if (lo > hi) assert(false, `storage.entries: lo ${lo} > hi ${hi}`);
+    if (hi > this.lastIndex() + 1) assert(false, `storage.entries: hi ${hi} out of bound, last index ${this.lastIndex()}`);
     // Only the dummy entry: nothing is stored.
     if (this.ents.length === 1) return err('unavailable');
     return ok(limitSize(this.ents.slice(lo - offset, hi - offset), maxSizeBytes));
@@ -155,7 +155,7 @@ export class MemoryStorage implements Storage {
     if (last < first) return;
     const fresh = first > (entries[0] as Entry).index ? entries.slice(first - (entries[0] as Entry).index) : entries;
     const at = (fresh[0] as Entry).index - this.offset();
-    assert(at <= this.ents.length, () => `storage.append: missing log entry [last: ${this.lastIndex()}, append at: ${(fresh[0] as Entry).index}]`);
+    if (at > this.ents.length) assert(false, `storage.append: missing log entry [last: ${this.lastIndex()}, append at: ${(fresh[0] as Entry).index}]`);
     // Truncate the conflicting suffix in place, then append: O(appended), not O(log).
     if (at < this.ents.length) this.ents.length = at;
     for (const e of fresh) this.ents.push(e);

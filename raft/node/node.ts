@@ -289,8 +289,8 @@ class Node<W> implements RaftNode {
 
   /** The core; it exists once the disk was read (a node refused at start has none). */
   private get raw(): RawNode {
-    // Checked before the assertion, whose message closure would otherwise be built on every use.
-    if (this.rawNode === null) assert(false, () => `node ${this.id}: no raft state (it refused to start: ${this.stopReason ?? '?'})`);
+    // Checked before the assertion: its message is built only when the check fails, not on every use.
+    if (this.rawNode === null) assert(false, `node ${this.id}: no raft state (it refused to start: ${this.stopReason ?? '?'})`);
     return this.rawNode;
   }
 
@@ -673,7 +673,7 @@ class Node<W> implements RaftNode {
   }
 
   private applyEntry(e: Entry): void {
-    if (e.index !== this.applied + 1) assert(false, () => `node ${this.id}: applying entry ${e.index} after ${this.applied}`);
+    if (e.index !== this.applied + 1) assert(false, `node ${this.id}: applying entry ${e.index} after ${this.applied}`);
     this.applied = e.index;
     if (e.type === 'normal') {
       if (e.data.length > 0) this.o.stateMachine.applyEntry(e);

@@ -101,7 +101,7 @@ export class Transport<W> {
 
   /** Sends `m`; `id` (default: the next one) is its trace id, carried to the receiver through `wrap`. */
   send(m: Message, id: string = this.nextMessageId()): void {
-    assert(m.to !== this.opts.self, () => `transport: ${m.type} addressed to self`);
+    if (m.to === this.opts.self) assert(false, `transport: ${m.type} addressed to self`);
     const peer = this.closed ? undefined : this.peers.get(m.to);
     if (peer === undefined) {
       this.opts.emit('raft.drop', { type: m.type, to: m.to, reason: this.closed ? 'transport-closed' : 'unknown-peer' });
