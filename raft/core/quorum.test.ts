@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JointConfig, VoteResult } from './quorum.js';
-import { INDEX_MAX, jointCommittedIndex, jointVoteResult, majorityCommittedIndex, majorityVoteResult } from './quorum.js';
+import { INDEX_MAX, jointCommittedIndex, jointQuorumAcked, jointVoteResult, majorityCommittedIndex, majorityVoteResult } from './quorum.js';
 import type { LogIndex, NodeId } from './types.js';
 
 const ids = fc.uniqueArray(fc.integer({ min: 1, max: 9 }), { maxLength: 7 }).map((xs) => new Set(xs as NodeId[]));
@@ -66,6 +66,15 @@ describe('quorum', () => {
       const want: VoteResult = r1 === 'won' && r2 === 'won' ? 'won' : r1 === 'lost' || r2 === 'lost' ? 'lost' : 'pending';
       expect(jointVoteResult({ incoming: inc, outgoing: out }, votesMap(v))).toBe(want);
     }), { numRuns: 300 });
+  });
+
+  it('jointQuorumAcked is jointVoteResult won for the acks voting yes', () => {
+    const ackSet = fc.uniqueArray(fc.integer({ min: 1, max: 9 }), { maxLength: 9 }).map((xs) => new Set(xs as NodeId[]));
+    fc.assert(fc.property(ids, ids, ackSet, (inc, out, a) => {
+      const j: JointConfig = { incoming: inc, outgoing: out };
+      const yes = new Map([...a].map((id): [NodeId, boolean] => [id, true]));
+      expect(jointQuorumAcked(j, a)).toBe(jointVoteResult(j, yes) === 'won');
+    }), { numRuns: 500 });
   });
 
   it('examples (etcd quorum/testdata/majority_commit.txt)', () => {

@@ -78,6 +78,22 @@ export function jointVoteResult(c: JointConfig, votes: ReadonlyMap<NodeId, boole
   return 'pending';
 }
 
+/**
+ * Whether both halves have a majority in `acks`: jointVoteResult(c, votes) === 'won' for the
+ * votes "yes" of `acks` and no others, without building that map (a leader asks it for every
+ * heartbeat answer of a ReadIndex round).
+ */
+export function jointQuorumAcked(c: JointConfig, acks: ReadonlySet<NodeId>): boolean {
+  return majorityAcked(c.incoming, acks) && majorityAcked(c.outgoing, acks);
+}
+
+function majorityAcked(c: MajorityConfig, acks: ReadonlySet<NodeId>): boolean {
+  if (c.size === 0) return true;
+  let yes = 0;
+  for (const id of c) if (acks.has(id)) yes++;
+  return yes >= Math.floor(c.size / 2) + 1;
+}
+
 /** All voters of both halves. */
 export function jointIds(c: JointConfig): Set<NodeId> {
   return new Set([...c.incoming, ...c.outgoing]);

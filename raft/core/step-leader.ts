@@ -8,7 +8,7 @@ import { assert } from '../../sim/assert.js';
 import { decodeConfChange } from './conf-change-codec.js';
 import type { Message, MsgAppResp, MsgHeartbeatResp, MsgProp, MsgSnapStatus } from './messages.js';
 import type { Progress } from './progress.js';
-import { jointVoteResult } from './quorum.js';
+import { jointQuorumAcked } from './quorum.js';
 import type { Raft } from './raft.js';
 import { leaderReadIndex, releasePendingReadIndexMessages, respondToReadIndex } from './read-index.js';
 import { appendEntry, bcastAppend, bcastHeartbeat, maybeCommit, maybeSendAppend, sendAppend } from './replication.js';
@@ -187,9 +187,7 @@ function handleHeartbeatResponse(r: Raft, m: MsgHeartbeatResp, pr: Progress): vo
   if (r.readOnly.option !== 'safe' || m.context.length === 0) return;
   const acks = r.readOnly.recvAck(m.from, m.context);
   if (acks === null) return;
-  const votes = new Map<NodeId, boolean>();
-  for (const id of acks) votes.set(id, true);
-  if (jointVoteResult(r.trk.config.voters, votes) !== 'won') return;
+  if (!jointQuorumAcked(r.trk.config.voters, acks)) return;
   for (const rs of r.readOnly.advance(m.context)) respondToReadIndex(r, rs.req, rs.index);
 }
 
