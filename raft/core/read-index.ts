@@ -79,5 +79,5 @@ export function respondToReadIndex(r: Raft, req: MsgReadIndex, readIndex: LogInd
     r.readStates.push({ index: readIndex, requestCtx: req.context });
     return;
   }
-  r.send({ type: 'MsgReadIndexResp', to: req.from, index: readIndex, context: req.context });
+  r.send({ type: 'MsgReadIndexResp', from: r.id, term: r.term, to: req.from, index: readIndex, context: req.context });
 }

@@ -19,7 +19,7 @@ export function stepFollower(r: Raft, m: Message): StepResult {
     case 'MsgProp':
       if (r.lead === NONE) return dropProposal(r, m, 'no-leader');
       if (r.cfg.disableProposalForwarding) return dropProposal(r, m, 'forwarding-disabled');
-      r.send({ type: 'MsgProp', to: r.lead, from: m.from === NONE ? r.id : m.from, entries: m.entries });
+      r.send({ type: 'MsgProp', to: r.lead, from: m.from === NONE ? r.id : m.from, term: 0 as Term, entries: m.entries });
       return STEP_OK;
     case 'MsgApp':
       r.electionElapsed = 0;
@@ -62,7 +62,7 @@ function stepFollowerRequests(r: Raft, m: Message): StepResult {
       return STEP_OK;
     case 'MsgReadIndex':
       if (r.lead === NONE) r.dropped(m.type, m.from, 'no-leader');
-      else r.send({ type: 'MsgReadIndex', to: r.lead, from: m.from === NONE ? r.id : m.from, context: m.context });
+      else r.send({ type: 'MsgReadIndex', to: r.lead, from: m.from === NONE ? r.id : m.from, term: 0 as Term, context: m.context });
       return STEP_OK;
     case 'MsgReadIndexResp':
       r.readStates.push({ index: m.index, requestCtx: m.context });
