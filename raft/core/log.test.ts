@@ -71,6 +71,31 @@ describe('RaftLog', () => {
     expect(log.isUpToDate({ index: L(9), term: T(1) })).toBe(false);
   });
 
+  it('slice: the longest prefix within the size limit (never empty), stored, unstable or across both', () => {
+    const s = new MemoryStorage();
+    const sized = (t: number, i: number, n: number): Entry => ({ ...e(t, i), data: new Uint8Array(n) });
+    s.append([sized(1, 1, 3), sized(1, 2, 10), sized(1, 3, 1), sized(2, 4, 7)]);
+    const log = new RaftLog(s, Number.MAX_SAFE_INTEGER);
+    log.append([sized(2, 5, 2), sized(3, 6, 9), sized(3, 7, 0)]);
+    const all = [...(s.entries(L(1), L(5), Number.MAX_SAFE_INTEGER) as { value: readonly Entry[] }).value, ...log.nextUnstableEnts()];
+    for (let lo = 1; lo <= 8; lo++) {
+      for (let hi = lo; hi <= 8; hi++) {
+        for (const max of [0, 8, 15, 20, 30, 60, 1000]) {
+          // Brute force: entries of [lo, hi) while the running size stays within max, at least one.
+          const want: number[] = [];
+          let size = 0;
+          for (const x of all.slice(lo - 1, hi - 1)) {
+            size += RaftLog.sizeBytes([x]);
+            if (want.length > 0 && size > max) break;
+            want.push(x.index);
+          }
+          const got = log.slice(L(lo), L(hi), max);
+          expect(got.ok && got.value.map((x) => x.index)).toEqual(want);
+        }
+      }
+    }
+  });
+
   it('hands committed entries out within the applying budget and pauses when it is used up', () => {
     const s = new MemoryStorage();
     s.append([e(1, 1), e(1, 2), e(1, 3)]);
