@@ -1,5 +1,5 @@
 /**
- * The linearizability checker on Porcupine's own corpus (../shared/corpus/porcupine), and the etcd
+ * The linearizability checker on Porcupine's own corpus (sim/check/testdata/porcupine, taken from Porcupine's test data, MIT), and the etcd
  * model on concurrent histories of a few thousand operations (`npm run bench -- --filter check`).
  *
  * - `check.corpus.<file>.ms`: checking one history (parsed beforehand), median of 5 runs after a
@@ -27,7 +27,7 @@ import { kvModel, kvSchemas } from '../sim/check/kv-model.js';
 import type { Model } from '../sim/check/model.js';
 import { registerModel, registerSchemas } from '../sim/check/register-model.js';
 
-const CORPUS = new URL('../../shared/corpus/porcupine/', import.meta.url);
+const CORPUS = new URL('../sim/check/testdata/porcupine/', import.meta.url);
 const PORCUPINE_TOTAL_MS = 612;
 const RUNS = 5;
 

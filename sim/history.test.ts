@@ -7,8 +7,8 @@ import { InvariantViolation } from './assert.js';
 import { parseHistory, type OperationSchemas } from './check/history-file.js';
 import { HistoryRecorder, historyToJsonLines, operationToJsonLine, type OpStatus, type Operation } from './history.js';
 
-// The corpus sits beside the repository (../shared), as in CI.
-const CORPUS = fileURLToPath(new URL('../../shared/corpus/porcupine/', import.meta.url));
+// Porcupine's corpus, kept in the repository (sim/check/testdata/porcupine, origin in its README).
+const CORPUS = fileURLToPath(new URL('./check/testdata/porcupine/', import.meta.url));
 
 /** Any input and output, for every operation the corpus and these tests use. */
 const ANY: OperationSchemas = Object.fromEntries(['read', 'write', 'cas', 'get', 'put', 'append'].map((op) => [op, { input: z.unknown(), output: z.unknown() }]));

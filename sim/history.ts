@@ -10,7 +10,7 @@
  *   it may have taken effect at any time after its call, or never. When in doubt, unknown is safe.
  *
  * The file format is JSON Lines, one completed operation per line, exactly the format of
- * ../shared/corpus/porcupine/README.md (`client, op, key, input, call, return, status, output`),
+ * sim/check/testdata/porcupine/README.md (`client, op, key, input, call, return, status, output`),
  * extended with `status: "fail"` and with the etcd operations' inputs and outputs. Our histories
  * and the corpus's are therefore one format and one reader (sim/check).
  */

@@ -13,7 +13,7 @@ import { concurrentEtcdHistory } from '../../kv/check-history-fixtures.js';
 import { historyToJsonLines } from '../../sim/history.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/porcupine/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../sim/check/testdata/porcupine/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'raftsim-check-'));
 
 function raftsim(...args: string[]): { code: number | null; out: string[]; err: string[] } {
@@ -63,7 +63,7 @@ describe('raftsim check (child process)', () => {
   it('--help shows examples', () => {
     const r = raftsim('check', '--help');
     expect(r.code).toBe(0);
-    expect(r.out.join('\n')).toMatch(/Examples:[\s\S]*--model register/);
+    expect(r.out.join('\n')).toMatch(/Examples:[\s\S]*--model\s+register/);
   });
 });
 

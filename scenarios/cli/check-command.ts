@@ -117,8 +117,8 @@ export const checkCommand: CommandModule<object, RawArgs> = {
       .option('model', { choices: ['register', 'kv', 'etcd'] as const, demandOption: true, describe: 'register (read/write/cas), kv (get/put/append per key) or etcd (range/put/delete/txn with revisions)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line: verdict, ops, partitions, steps, ms' })
       .option('budget', numberArg('search steps allowed before the verdict is "unknown" (exit 3)', DEFAULT_BUDGET_STEPS))
-      .example('$0 check ../shared/corpus/porcupine/etcd_002.jsonl --model register', 'a Jepsen etcd register history: linearizable, exit 0')
-      .example('$0 check ../shared/corpus/porcupine/kv_c10-bad.jsonl --model kv', 'not linearizable: the operation, the explanation, exit 1')
+      .example('$0 check sim/check/testdata/porcupine/etcd_002.jsonl --model register', 'a Jepsen etcd register history: linearizable, exit 0')
+      .example('$0 check sim/check/testdata/porcupine/kv_c10-bad.jsonl --model kv', 'not linearizable: the operation, the explanation, exit 1')
       .example('$0 check history.jsonl --model etcd --json', 'a run\'s history (sim/history.ts JSON Lines) against the etcd model, as one JSON line')
       .example('$0 check big.jsonl --model kv --budget 1000', 'exit 3 if 1,000 search steps are not enough') as unknown as Argv<RawArgs>,
   handler: (argv: ArgumentsCamelCase<RawArgs>) => {

@@ -1,5 +1,5 @@
 /**
- * Porcupine's own corpus (../shared/corpus/porcupine): every history's verdict equals the one
+ * Porcupine's own corpus (sim/check/testdata/porcupine, taken from Porcupine's test data, MIT): every history's verdict equals the one
  * Porcupine's test suite asserts, and the reader counts the operations and the unreturned ones as
  * expected.json does. All 108 files: the whole corpus checks in about a second.
  */
@@ -12,7 +12,7 @@ import { kvModel, kvSchemas } from './kv-model.js';
 import type { Model } from './model.js';
 import { registerModel, registerSchemas } from './register-model.js';
 
-const CORPUS = new URL('../../../shared/corpus/porcupine/', import.meta.url);
+const CORPUS = new URL('./testdata/porcupine/', import.meta.url);
 
 interface Expected {
   readonly model: 'register' | 'kv';

@@ -42,7 +42,7 @@ describe('explanations', () => {
   });
 
   it('the value witnesses never fire on a linearizable history (corpus, every read)', () => {
-    const corpus = new URL('../../../shared/corpus/porcupine/', import.meta.url);
+    const corpus = new URL('./testdata/porcupine/', import.meta.url);
     const expected = JSON.parse(readFileSync(new URL('expected.json', corpus), 'utf8')) as Record<string, { model: string; linearizable: boolean }>;
     let files = 0;
     for (const [file, e] of Object.entries(expected)) {
@@ -60,7 +60,7 @@ describe('explanations', () => {
   });
 
   it('a lost append, in values; and the kv witness is silent on the linearizable kv histories', () => {
-    const corpus = new URL('../../../shared/corpus/porcupine/', import.meta.url);
+    const corpus = new URL('./testdata/porcupine/', import.meta.url);
     for (const file of ['kv_c01-ok.jsonl', 'kv_c10-ok.jsonl', 'kv_c50-ok.jsonl']) {
       const parsed = parseHistory<KvOperation>(readFileSync(new URL(file, corpus), 'utf8'), kvSchemas);
       if (!parsed.ok) throw new Error(file);

@@ -1,5 +1,5 @@
 /**
- * The history reader: JSON Lines text (sim/history.ts, ../shared/corpus/porcupine/README.md) to
+ * The history reader: JSON Lines text (sim/history.ts, sim/check/testdata/porcupine/README.md) to
  * Operations, every line validated with zod.
  *
  * The common fields are validated here; what `input` and `output` must look like depends on the

@@ -1,5 +1,5 @@
 /**
- * The kv model of Porcupine's key-value tests (../shared/corpus/porcupine/README.md): each key
+ * The kv model of Porcupine's key-value tests (sim/check/testdata/porcupine/README.md): each key
  * holds a string, initially "". `get` returns it, `put v` sets it, `append v` concatenates v to
  * it. Keys are independent: the history is checked per key.
  */

@@ -1,6 +1,6 @@
 /**
  * The register model, as Porcupine's tests define it for the Jepsen etcd histories
- * (../shared/corpus/porcupine/README.md): one value per key, initially none.
+ * (sim/check/testdata/porcupine/README.md): one value per key, initially none.
  * - `read` must return the current value (`null` when there is none);
  * - `write v` sets it;
  * - `cas a b` sets it to b and answers `ok: true` when it is a, otherwise answers `ok: false` and
