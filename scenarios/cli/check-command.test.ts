@@ -63,7 +63,7 @@ describe('raftsim check (child process)', () => {
   it('--help shows examples', () => {
     const r = raftsim('check', '--help');
     expect(r.code).toBe(0);
-    expect(r.out.join('\n')).toMatch(/Examples:[\s\S]*--model\s+register/);
+    expect(r.out.join('\n')).toMatch(/Examples:[\s\S]*testdata\/porcupine\/etcd_002\.jsonl[\s\S]*--model[\s\S]*register/);
   });
 });
 
