@@ -5,14 +5,15 @@
  * and a report made of hostile strings runs none of them. Screenshots go to reports/out/browser-test/
  * (git-ignored).
  *
- * Chromium must be at /usr/bin/chromium (CI installs it). If it is missing the tests fail with a
- * message saying so; only a developer who sets RAFTSIM_NO_BROWSER=1 by hand skips them.
+ * The browser is Debian's Chromium when the machine has it, else the build that the npm package
+ * @sparticuz/chromium ships (reports/testing/chromium.ts): a fresh clone needs no system package.
+ * Only a developer who sets RAFTSIM_NO_BROWSER=1 by hand skips these tests.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostileExperiment, hostileRecord, PAYLOADS } from './hostile-fixtures.js';
 import { indexEntryForExperiment, indexEntryForRun } from './index-page.js';
@@ -22,9 +23,8 @@ import { largeRecord, prevoteExperimentRecord, readIndexExperimentRecord, staleR
 import { writeExperimentData, writeExperimentReport, writeIndex, writeRunReport } from './write.js';
 import type { ExperimentData } from './experiment-data.js';
 import { renderRunReport } from './run-report.js';
+import { launchChromiumContext } from './testing/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const OUT = join(dirname(fileURLToPath(import.meta.url)), 'out', 'browser-test');
 const skip = process.env.RAFTSIM_NO_BROWSER === '1';
 
@@ -39,9 +39,8 @@ describe.skipIf(skip)('reports in a real browser', () => {
   let userDataDir = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (apt-get install chromium), or set RAFTSIM_NO_BROWSER=1 by hand to skip the browser tests`);
     userDataDir = mkdtempSync(join(tmpdir(), 'raftsim-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1300, height: 900 } });
+    context = await launchChromiumContext(userDataDir, { viewport: { width: 1300, height: 900 } });
   });
 
   afterAll(async () => {
