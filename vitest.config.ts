@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['sim/**/*.test.ts', 'raft/**/*.test.ts', 'kv/**/*.test.ts', 'scenarios/**/*.test.ts', 'reports/**/*.test.ts'],
     setupFiles: ['./vitest.setup.ts'],
+    globalSetup: ['./vitest.global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,

@@ -1,21 +1,47 @@
 /**
- * The `raftsim` command (bin/raftsim.js runs this file through tsx). Together with the files of
+ * The `raftsim` command (bin/raftsim.js runs its bundle, build/cli.js, or this file through tsx). Together with the files of
  * scenarios/cli/, this is the only code that touches files, the environment and the wall clock.
  *
  * Exit codes (scenarios/errors.ts): 0 all checks passed; 1 a check failed (the reproduce command
  * is the last line); 2 bad input (one line naming the file or option and the field); 3 a checker
  * ran out of its search budget.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { checkCommand } from './cli/check-command.js';
-import { experimentCommand } from './cli/experiment-command.js';
-import { fuzzCommand } from './cli/fuzz-command.js';
-import { listCommand } from './cli/list-command.js';
-import { replayCommand } from './cli/replay-command.js';
-import { reportCommand } from './cli/report-command.js';
-import { runCommand } from './cli/run-command.js';
-import { BudgetExhaustedError, CheckFailedError, EXIT_BAD_INPUT, UserInputError, exitCodeOf } from './errors.js';
+import { readFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+
+/**
+ * Each command's module, loaded only when it is needed: `raftsim run …` loads the run command and
+ * what it imports, not the checker's or the reports' code, so a one-line error or `--version`
+ * does not pay for compiling the whole simulator (bin/build.js bundles each into its own chunk).
+ * `--help` and an unknown command load them all, to list them and to suggest the nearest.
+ */
+type AnyCommand = CommandModule<object, any>;
+const COMMANDS: Readonly<Record<string, () => Promise<AnyCommand>>> = {
+  list: async () => (await import('./cli/list-command.js')).listCommand,
+  run: async () => (await import('./cli/run-command.js')).runCommand,
+  replay: async () => (await import('./cli/replay-command.js')).replayCommand,
+  fuzz: async () => (await import('./cli/fuzz-command.js')).fuzzCommand,
+  experiment: async () => (await import('./cli/experiment-command.js')).experimentCommand,
+  report: async () => (await import('./cli/report-command.js')).reportCommand,
+  check: async () => (await import('./cli/check-command.js')).checkCommand,
+};
+
+/** package.json sits one folder up both from scenarios/cli.ts and from the bundle, build/cli.js. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+// `raftsim --version` answers before anything else is loaded, yargs included.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(`raftsim ${version()} (node ${process.version})\n`);
+  process.exit(0);
+}
+const { default: yargs } = await import('yargs');
+const { BudgetExhaustedError, CheckFailedError, EXIT_BAD_INPUT, UserInputError, exitCodeOf } = await import('./errors.js');
+const named = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
+const commands = await Promise.all(named !== undefined ? [named()] : Object.values(COMMANDS).map((load) => load()));
 
 // `raftsim list | head -3`: the reader went away. Stop quietly, with the exit code so far, as Unix tools do.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -23,22 +49,17 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 });
 
-const cli = yargs(hideBin(process.argv))
+const cli = yargs(argv)
   .scriptName('raftsim')
   .usage('$0 <command> [options]\n\nA deterministic simulator of an etcd-style Raft + MVCC key-value store: run a scenario, fuzz seeds, compare settings.')
-  .command(listCommand)
-  .command(runCommand)
-  .command(replayCommand)
-  .command(fuzzCommand)
-  .command(experimentCommand)
-  .command(reportCommand)
-  .command(checkCommand)
+  .command(commands)
   .demandCommand(1, 'name a command (raftsim --help lists them)')
   .recommendCommands()
   .strict()
   .help()
   .alias('h', 'help')
-  .version(false)
+  .version('version', 'Show the version', `raftsim ${version()} (node ${process.version})`)
+  .alias('V', 'version')
   .wrap(Math.min(110, process.stdout.columns ?? 110))
   .fail((msg: string | null, err: Error | undefined) => {
     // yargs' own complaints (an unknown option, a missing argument) are bad input: one line, exit 2.
@@ -46,7 +67,7 @@ const cli = yargs(hideBin(process.argv))
     // A validation yargs throws itself (a flag with no value after it) arrives as a YError.
     if (err !== undefined && err.name !== 'YError') throw err;
     let line = (msg ?? err?.message ?? 'bad arguments').replace(/:?\s*\n\s*/g, ': ').trim();
-    if (line.startsWith('Did you mean')) line = `unknown command ${JSON.stringify(hideBin(process.argv)[0] ?? '')}: ${line.charAt(0).toLowerCase()}${line.slice(1)}`;
+    if (line.startsWith('Did you mean')) line = `unknown command ${JSON.stringify(argv[0] ?? '')}: ${line.charAt(0).toLowerCase()}${line.slice(1)}`;
     throw new UserInputError(line);
   });
 

@@ -67,11 +67,14 @@ export async function runPool(jobs: readonly RunJob[], o: PoolOptions): Promise<
 }
 
 /**
- * A worker on run-worker.ts. It must load TypeScript: on Node 20.20 `execArgv: ['--import', 'tsx']`
- * does not reach a worker's `.ts` entry ("Unknown file extension"), so a one-line bootstrap
- * registers tsx's loader first and then imports the entry (as bin/raftsim.js does for the CLI).
+ * A worker on run-worker. From the build (bin/build.js) the worker's bundle sits beside every
+ * chunk, so it is found next to this code. From the TypeScript sources it must load TypeScript:
+ * on Node 20.20 `execArgv: ['--import', 'tsx']` does not reach a worker's `.ts` entry ("Unknown
+ * file extension"), so a one-line bootstrap registers tsx's loader first and then imports the
+ * entry (as bin/raftsim.js does for the CLI without a build).
  */
 function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./run-worker.js', import.meta.url));
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./run-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
