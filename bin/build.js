@@ -10,15 +10,23 @@
  * processes they start never see a stale build.
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}build`;
 
+/** Chunks of an earlier build that no current file names are removed once they are this old. */
+const STALE_MS = 15 * 60 * 1000;
+
+/**
+ * Builds into memory, then replaces each file by a rename (atomic), leaving the chunks of the build
+ * before in place for a while: a command or worker thread that started from the old build (a test
+ * run, a long fuzz campaign) still finds every chunk it may load later.
+ */
 export async function buildCli() {
-  rmSync(outdir, { recursive: true, force: true });
-  await build({
+  const result = await build({
     absWorkingDir: root,
     entryPoints: { cli: 'scenarios/cli.ts', 'run-worker': 'scenarios/cli/run-worker.ts' },
     outdir,
@@ -33,7 +41,22 @@ export async function buildCli() {
     // CommonJS dependencies (seedrandom) call require(); an ES module has none of its own.
     banner: { js: "import { createRequire as __raftsimRequire } from 'node:module'; const require = __raftsimRequire(import.meta.url);" },
     logLevel: 'warning',
+    write: false,
   });
+  mkdirSync(outdir, { recursive: true });
+  const current = new Set();
+  for (const file of result.outputFiles) {
+    current.add(basename(file.path));
+    if (existsSync(file.path) && readFileSync(file.path).equals(file.contents)) continue;
+    const tmp = `${file.path}.tmp-${process.pid}`;
+    writeFileSync(tmp, file.contents);
+    renameSync(tmp, file.path);
+  }
+  const now = Date.now();
+  for (const name of readdirSync(outdir)) {
+    const path = join(outdir, name);
+    if (!current.has(name) && now - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli();
