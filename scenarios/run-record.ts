@@ -17,7 +17,7 @@
  * - `nemesis.*` — the fault injector's own account of each fault it applies (see `FaultRecord`)
  */
 import type { Operation } from '../sim/history.js';
-import type { TraceEvent } from '../sim/trace.js';
+import type { TraceCheckpoint, TraceEvent } from '../sim/trace.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'unknown' | 'skipped';
 
@@ -91,6 +91,13 @@ export interface ViolationView {
   readonly explanation: readonly string[];
 }
 
+/** A run's chain of trace checkpoints (see `RunRecord.checkpoints`). */
+export interface RunCheckpoints {
+  readonly everyEvents: number;
+  readonly seed: number;
+  readonly points: readonly TraceCheckpoint[];
+}
+
 export interface RunRecord {
   readonly version: 1;
   /** Built-in scenario name, or the scenario file's path. */
@@ -105,6 +112,13 @@ export interface RunRecord {
   readonly virtualMs: number;
   /** Trace events emitted (kept or not). */
   readonly events: number;
+  /**
+   * The trace's hash every `everyEvents` events (sim/trace.ts checkpoints), and the seed of the run
+   * they are of — the record's `seed` and `settings` may be edited afterwards; these are not.
+   * `raftsim replay` finds the first point where a re-run differs. Absent in records from before
+   * checkpoints were added.
+   */
+  readonly checkpoints?: RunCheckpoints;
   /** Member host ids (= raft node ids), the spares included. */
   readonly members: readonly number[];
   /**
