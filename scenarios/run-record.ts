@@ -83,7 +83,10 @@ export interface ViolationView {
   readonly partition: string | null;
   /** The longest linearizable prefix found: op ids in linearization order. */
   readonly linearizedPrefix: readonly number[];
-  /** The op that could not be placed after that prefix. */
+  /**
+   * The operation the explanation is about (the stale read it tells of, or the op the search could
+   * not place): the headline, the explanation and the report all speak of this one.
+   */
   readonly failedOp: number;
   /** Other ops the explanation refers to (the write that made the read stale, …). */
   readonly relatedOps: readonly number[];
