@@ -15,6 +15,7 @@ import { listCommand } from './cli/list-command.js';
 import { replayCommand } from './cli/replay-command.js';
 import { reportCommand } from './cli/report-command.js';
 import { runCommand } from './cli/run-command.js';
+import { showCommand } from './cli/show-command.js';
 import { BudgetExhaustedError, CheckFailedError, EXIT_BAD_INPUT, UserInputError, exitCodeOf } from './errors.js';
 
 // `raftsim list | head -3`: the reader went away. Stop quietly, with the exit code so far, as Unix tools do.
@@ -29,6 +30,7 @@ const cli = yargs(hideBin(process.argv))
   .command(listCommand)
   .command(runCommand)
   .command(replayCommand)
+  .command(showCommand)
   .command(fuzzCommand)
   .command(experimentCommand)
   .command(reportCommand)
