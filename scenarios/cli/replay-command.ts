@@ -23,7 +23,7 @@ interface ReplayArgs {
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
   command: 'replay <record>',
-  describe: 'Re-run a saved run record and confirm it reproduces bit for bit, or show where it parts',
+  describe: 'Re-run a saved run record: the same trace hash, or where the runs first part',
   builder: (y: Argv) =>
     y
       .positional('record', { type: 'string', describe: 'a run.json written by `raftsim run --out`' })
