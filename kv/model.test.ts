@@ -351,6 +351,16 @@ describe('etcd model: explanations in revisions', () => {
     expect(e?.message).toBe('range k -> k="a"@2 @rev 2 (t=4..5) was served at revision 2, but put k="b" @rev 3 had returned revision 3 at t=3, before it began: a linearizable read must see revision 3 or later (a stale read)');
   });
 
+  it('a run passes its own time format: the witness then speaks in it (seconds), not in the history\'s raw unit', () => {
+    const h = history([
+      ['put', { key: 'k', value: 'b' }, { revision: 3 }, 2_000_000, 3_098_000],
+      ['range', { key: 'j' }, { revision: 2, kvs: [], more: false, count: 0 }, 4_000_000, 5_129_000],
+    ]);
+    const res = checkLinearizability(etcdModel, h);
+    const [e] = explainViolations(etcdModel, h, res, { formatTime: (t) => `${(t / 1e6).toFixed(3)} s` });
+    expect(e?.message).toBe('range j -> nothing @rev 2 (4.000 s..5.129 s) was served at revision 2, but put k="b" @rev 3 had returned revision 3 at 3.098 s, before it began: a linearizable read must see revision 3 or later (a stale read)');
+  });
+
   it('two writes that claim one revision', () => {
     const h = history([
       ['put', { key: 'k', value: 'a' }, { revision: 2 }, 0, 10],

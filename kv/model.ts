@@ -1036,7 +1036,8 @@ function revisionOf(op: EtcdOperation): { revision: number; wrote: boolean } | u
  * at a revision ≥ r (and one that writes makes a revision > r); and each revision is made by one
  * write. The first operation to break either rule, in call order — certainly not linearizable.
  */
-export function etcdWitness(ops: readonly EtcdOperation[]): Witness | undefined {
+export function etcdWitness(ops: readonly EtcdOperation[], formatTime?: (t: number) => string): Witness | undefined {
+  const time = formatTime ?? ((t: number): string => `t=${t}`);
   const known = ops.map((op) => ({ op, r: revisionOf(op) })).filter((x): x is { op: EtcdOperation; r: { revision: number; wrote: boolean } } => x.r !== undefined && x.op.return !== null);
   const makers = new Map<number, EtcdOperation>();
   for (const { op, r } of known) {
@@ -1060,8 +1061,8 @@ export function etcdWitness(ops: readonly EtcdOperation[]): Witness | undefined 
     if (best === undefined) continue;
     const stale = r.wrote ? r.revision <= best.revision : r.revision < best.revision;
     if (!stale) continue;
-    const at = `t=${op.call}..${op.return}`;
-    const before = `${describeEtcdOperation(best.op)} had returned revision ${best.revision} at t=${best.op.return}, before it began`;
+    const at = formatTime === undefined ? `t=${op.call}..${op.return}` : `${time(op.call)}..${time(op.return as number)}`;
+    const before = `${describeEtcdOperation(best.op)} had returned revision ${best.revision} at ${time(best.op.return as number)}, before it began`;
     return {
       kind: r.wrote ? 'revision-order' : 'stale-read',
       op: op.id,

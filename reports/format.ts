@@ -16,6 +16,11 @@ export function formatUs(us: number): string {
   return `${sign}${Math.round(a)} µs`;
 }
 
+/** `5.129 s`, `0.010 s`: a point in virtual time, always in seconds with millisecond precision (violation texts, replay). */
+export function formatSeconds(us: number): string {
+  return `${(us / US_PER_S).toFixed(3)} s`;
+}
+
 /** A time on an axis whose ticks are `stepUs` apart: as few digits as tell the ticks apart. */
 export function formatTick(us: number, stepUs: number): string {
   if (stepUs >= US_PER_S) return `${trimFixed(us / US_PER_S, 0)} s`;

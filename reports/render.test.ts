@@ -64,7 +64,7 @@ describe('run report HTML', () => {
     const html = renderRunReport(staleReadRecord());
     expect(html).toContain('<span class="verdict fail">fail</span>');
     expect(html).toContain('<pre id="reproduce">npx raftsim run leader-isolation-stale-read --seed 42</pre>');
-    expect(html).toContain('Read of <code>k</code> by c101 returned &quot;1&quot; at 1.85 s');
+    expect(html).toContain('Read of <code>k</code> by c101 returned &quot;1&quot; at 1.850 s');
   });
 
   it('contains no hostile string unescaped outside the JSON data', () => {

@@ -80,7 +80,7 @@ describe.skipIf(skip)('reports in a real browser', () => {
     expect((await page.locator('#timeline').boundingBox())?.width).toBeGreaterThan(600);
     await expect.poll(() => page.locator('header .verdict').textContent()).toBe('fail');
     expect(await page.locator('header .verdict').isVisible()).toBe(true);
-    expect(await page.locator('#violation-explanation').textContent()).toContain('Read of k by c101 returned "1" at 1.85 s');
+    expect(await page.locator('#violation-explanation').textContent()).toContain('Read of k by c101 returned "1" at 1.850 s');
 
     const frames = buildStepModel(record, runEndUs(record)).frames;
     const at = (us: number): number => frames.findIndex((f) => f.tUs >= us);

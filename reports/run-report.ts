@@ -107,9 +107,9 @@ function violationSection(v: ViolationPanel): string {
     v.partition === null ? '' : `<p class="muted">In the part of the history the checker searched: <code>${escapeHtml(v.partition)}</code> (a key, for a model checked key by key).</p>`,
     `<div class="explanation" id="violation-explanation">${v.explanation.map((l) => `<p>${withInlineCode(l)}</p>`).join('')}</div>`,
     v.explanationGenerated ? '<p class="muted">(Explanation written by the report from the history; the checker gave none.)</p>' : '',
-    `<ul>${opLine('Could not be placed:', v.failed)}${v.related.map((r) => opLine('Involved:', r)).join('')}</ul>`,
+    `<ul>${opLine('The violating operation:', v.failed)}${v.related.map((r) => opLine('Involved:', r)).join('')}</ul>`,
     prefix,
-    '<p class="muted">On the timeline, the op that could not be placed has a black outline, the ops involved a dashed purple one.</p>',
+    '<p class="muted">On the timeline, the violating operation has a black outline, the ops involved a dashed purple one.</p>',
     '</div></section>',
   ].join('\n');
 }

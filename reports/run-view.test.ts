@@ -188,8 +188,8 @@ describe('violation', () => {
     const panel = buildViolationPanel(staleReadRecord())!;
     expect(panel.explanationGenerated).toBe(true);
     expect(panel.explanation).toEqual([
-      'Read of `k` by c101 returned "1" at 1.85 s (it began at 1.8 s),',
-      'but put `k="2"` by c102 completed at 1.7 s, before the read began,',
+      'Read of `k` by c101 returned "1" at 1.850 s (it began at 1.800 s),',
+      'but put `k="2"` by c102 completed at 1.700 s, before the read began,',
       'and no write of "1" happened after it: the read is stale.',
     ]);
     expect(panel.failed.text).toBe('c101 range k → "1"');

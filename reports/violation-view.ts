@@ -1,5 +1,5 @@
 /**
- * A linearizability violation for a person: the operation that could not be placed, the operations
+ * A linearizability violation for a person: the operation the explanation is about, the operations
  * the explanation names, the explanation in concrete values, and the longest linearizable prefix.
  *
  * The checker's explanation (`ViolationView.explanation`) is used as given. When it is empty, the
@@ -11,7 +11,7 @@ import type { RunRecord } from '../scenarios/run-record.js';
 import type { Operation } from '../sim/history.js';
 import type { OpMark } from './client-lanes.js';
 import { describeOp, isReadOp, isWriteOp, readValue, writtenValue } from './describe-op.js';
-import { formatUs, formatValue } from './format.js';
+import { formatSeconds, formatValue } from './format.js';
 
 export interface OpRef {
   readonly id: number;
@@ -89,8 +89,8 @@ export function explainStaleRead(history: readonly Operation[], read: Operation)
     if (laterSame) continue;
     const shown = value === null ? 'nothing (no such key)' : formatValue(value, 24);
     const lines = [
-      `Read of \`${read.key ?? ''}\` by c${read.client} returned ${shown} at ${formatUs(readReturn)} (it began at ${formatUs(read.call)}),`,
-      `but ${writeText(w)} by c${w.client} completed at ${formatUs(wReturn)}, before the read began,`,
+      `Read of \`${read.key ?? ''}\` by c${read.client} returned ${shown} at ${formatSeconds(readReturn)} (it began at ${formatSeconds(read.call)}),`,
+      `but ${writeText(w)} by c${w.client} completed at ${formatSeconds(wReturn)}, before the read began,`,
       value === null ? 'and no delete of the key could have happened after it.' : `and no write of ${shown} happened after it: the read is stale.`,
     ];
     return { lines, related: [w.id] };

@@ -98,7 +98,7 @@ describe('raftsim CLI', () => {
     writeFileSync(join(out, 'changed.json'), JSON.stringify(rec));
     const changed = raftsim('replay', join(out, 'changed.json'));
     expect(changed.code).toBe(1);
-    expect(changed.out).toMatch(/first difference at trace event #\d+:\n {2}recorded: t=\d{9} .*\n {2}replayed: /);
+    expect(changed.out).toMatch(/first difference at trace event #\d+:\n {2}recorded: \d+\.\d{3} s {2}t=\d{9} .*\n {2}replayed: /);
   });
 
   it('run --json prints the record without history, with the issue\'s keys', () => {

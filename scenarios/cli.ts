@@ -20,6 +20,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<AnyCommand>>> = {
   list: async () => (await import('./cli/list-command.js')).listCommand,
   run: async () => (await import('./cli/run-command.js')).runCommand,
   replay: async () => (await import('./cli/replay-command.js')).replayCommand,
+  show: async () => (await import('./cli/show-command.js')).showCommand,
   fuzz: async () => (await import('./cli/fuzz-command.js')).fuzzCommand,
   experiment: async () => (await import('./cli/experiment-command.js')).experimentCommand,
   report: async () => (await import('./cli/report-command.js')).reportCommand,

@@ -97,6 +97,13 @@ describe('experiment fsync', () => {
     expect(metricsOf(x, 'fsync-on').lostAckedWrites).toBe(0);
     expect(metricsOf(x, 'fsync-off').lostAckedWrites).toBeGreaterThan(0);
     expect(metricsOf(x, 'fsync-off').seedsWithLoss).toBe(SEEDS.length);
+    // The text names the setting a user can pass (there is no --unsafe-no-fsync flag in raftsim).
+    expect(x.experiment.explanation[1]).toMatch(/^With cluster\.unsafeNoFsync=true \(/);
+  });
+
+  it('the user\'s --set overrides go into the experiment\'s reproduce command', () => {
+    const spec = EXPERIMENTS.fsync;
+    expect(summarizeExperiment(spec, [3, 4], [], ['workload.ratePerS=50', 'description=a b']).reproduce).toBe("npx raftsim experiment fsync --seeds 2 --from 3 --set workload.ratePerS=50 --set 'description=a b'");
   });
 
   it('per seed, each check keeps its own status: the invariants both arms turn off are skipped, not passed', () => {

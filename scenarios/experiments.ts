@@ -22,6 +22,7 @@ import type { ArmResult, ArmSeed, ColumnSpec, ExperimentResult } from './experim
 import { verdictOf } from './fuzz.js';
 import { percentile } from './history-metrics.js';
 import type { Checks, CheckStatus, RunRecord } from './run-record.js';
+import { shellQuote } from './runner.js';
 
 export const EXPERIMENT_NAMES = ['prevote', 'readindex', 'checkquorum', 'fsync'] as const;
 export type ExperimentName = (typeof EXPERIMENT_NAMES)[number];
@@ -223,7 +224,7 @@ const fsync: ExperimentSpec = {
     const off = arm(arms, 'fsync-off');
     return [
       `With fsync, ${on.lostAckedWrites ?? 0} acknowledged writes were lost: a member acknowledges only what its WAL made durable, so a crash loses only unacknowledged work.`,
-      `With --unsafe-no-fsync, ${off.lostAckedWrites ?? 0} acknowledged writes were lost in ${off.seedsWithLoss ?? 0} seeds: members that lose power together forget entries they had acknowledged, and their terms and votes with them.`,
+      `With cluster.unsafeNoFsync=true (the WAL never fsynced, as etcd's --unsafe-no-fsync does), ${off.lostAckedWrites ?? 0} acknowledged writes were lost in ${off.seedsWithLoss ?? 0} seeds: members that lose power together forget entries they had acknowledged, and their terms and votes with them.`,
     ];
   },
 };
@@ -243,7 +244,8 @@ function checkStatuses(c: Checks): Record<keyof Checks, CheckStatus> {
   return { invariants: c.invariants.status, linearizable: c.linearizable.status, serializable: c.serializable.status, watch: c.watch.status, liveness: c.liveness.status };
 }
 
-export function summarizeExperiment(spec: ExperimentSpec, seedList: readonly number[], arms: readonly ArmResult[]): ExperimentResult {
+/** `overrides`: the user's `--set`, applied to every arm (they go into the reproduce command). */
+export function summarizeExperiment(spec: ExperimentSpec, seedList: readonly number[], arms: readonly ArmResult[], overrides: readonly string[] = []): ExperimentResult {
   return {
     version: 1,
     experiment: spec.name,
@@ -254,7 +256,7 @@ export function summarizeExperiment(spec: ExperimentSpec, seedList: readonly num
     arms,
     columns: spec.columns,
     explanation: spec.explain(arms),
-    reproduce: `npx raftsim experiment ${spec.name} --seeds ${seedList.length}${seedList[0] === 1 ? '' : ` --from ${seedList[0]}`}`,
+    reproduce: `npx raftsim experiment ${spec.name} --seeds ${seedList.length}${seedList[0] === 1 ? '' : ` --from ${seedList[0]}`}${overrides.map((o) => ` --set ${shellQuote(o)}`).join('')}`,
   };
 }
 

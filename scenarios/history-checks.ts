@@ -24,6 +24,7 @@ import { mergeCommitted, watchHistoryOf, type AppliedRevision } from '../kv/chec
 import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/model.js';
 import type { WatchRecord } from '../kv/client/watch-client.js';
 import type { Member } from '../kv/member.js';
+import { formatSeconds } from '../reports/format.js';
 import { explainStaleRead } from '../reports/violation-view.js';
 import { findStaleReads } from './history-metrics.js';
 import type { CheckResult, ViolationView } from './run-record.js';
@@ -94,26 +95,37 @@ function linearizable(s: Scenario, history: readonly Operation[]): { linearizabl
 }
 
 /**
- * The violation for the report: the checker's own explanation (sim/check/explain.ts — a model
- * witness or a stale read in values) when it has one; when it only has the search's evidence, a
- * stale read of the same part found by the history metrics explains it in values first.
+ * The violation, told once: one operation (`failedOp`) and one story about it, shared by the
+ * check's headline, its details and the report — never a headline about one read and an
+ * explanation about another. Times are in seconds with millisecond precision.
+ *
+ * The story, in order of preference:
+ * 1. a stale read of one key in concrete values ("read of `k0` returned "c3-9" at 5.129 s, but put
+ *    `k0="c1-7"` completed at 5.098 s, before the read began"): the read the checker's own witness
+ *    points at when it is one, else the read the search got stuck on, else the first such read;
+ * 2. else the checker's explanation (sim/check/explain.ts): the model's witness (a revision that
+ *    goes back in real time), a stale or unwritten read in values, or the search's evidence.
+ * Both are certain proofs that no linearization exists. `linearizedPrefix` stays the search's own
+ * evidence (the longest prefix it could order).
  */
 function violationOf(r: LinearizabilityResult, history: readonly EtcdOperation[]): ViolationView {
   const part = r.partitions.find((p) => p.verdict === 'illegal');
-  const failedOp = part?.stuck ?? -1;
-  const e = explainViolations(etcdModel, history, r).find((x) => x.partition === (part?.label ?? ''));
-  const lines = e === undefined ? ['no linearization exists'] : e.message.split('\n');
-  const related = e === undefined ? [] : [e.op, ...(e.kind === 'unplaceable' ? [] : e.related)].filter((id) => id >= 0 && id !== failedOp);
-  const view = (explanation: readonly string[], relatedOps: readonly number[]): ViolationView => ({ partition: part?.label ?? null, linearizedPrefix: part?.linearized ?? [], failedOp, relatedOps, explanation });
+  const view = (failedOp: number, explanation: readonly string[], relatedOps: readonly number[]): ViolationView => ({
+    partition: part?.label ?? null,
+    linearizedPrefix: part?.linearized ?? [],
+    failedOp,
+    relatedOps: [...new Set(relatedOps)].filter((id) => id >= 0 && id !== failedOp),
+    explanation,
+  });
+  const e = explainViolations(etcdModel, history, r, { formatTime: formatSeconds }).find((x) => x.partition === (part?.label ?? ''));
   const inPart = new Set(part?.opIds ?? []);
-  const readId = findStaleReads(history).find((id) => inPart.has(id));
-  const read = readId === undefined ? undefined : history.find((o) => o.id === readId);
+  const staleIds = findStaleReads(history).filter((id) => inPart.has(id));
+  const preferred = [e?.kind === 'unplaceable' ? undefined : e?.op, part?.stuck].find((id) => id !== undefined && staleIds.includes(id)) ?? staleIds[0];
+  const read = preferred === undefined ? undefined : history.find((o) => o.id === preferred);
   const stale = read === undefined ? null : explainStaleRead(history, read);
-  if (stale === null || read === undefined) return view(lines, related);
-  const staleRelated = [...stale.related, read.id].filter((id) => id !== failedOp);
-  // A model witness comes first (it is the checker's proof); the per-key stale read adds values.
-  if (e !== undefined && e.kind !== 'unplaceable') return view([...lines, ...stale.lines], [...new Set([...related, ...staleRelated])]);
-  return view([...stale.lines, ...lines], staleRelated);
+  if (stale !== null && read !== undefined) return view(read.id, stale.lines, stale.related);
+  if (e === undefined) return view(part?.stuck ?? -1, ['no linearization exists'], []);
+  return view(e.op >= 0 ? e.op : (part?.stuck ?? -1), e.message.split('\n'), e.kind === 'unplaceable' ? [] : e.related);
 }
 
 function serializable(history: readonly Operation[], committed: Parameters<typeof checkSerializableReads>[1]): CheckResult {

@@ -15,6 +15,12 @@ const traceEventSchema = z.object({
   fields: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
 });
 
+const checkpointsSchema = z.object({
+  everyEvents: z.number().int().positive(),
+  seed: z.number().int().nonnegative(),
+  points: z.array(z.object({ events: z.number().int().positive(), timeUs: z.number().int().nonnegative(), hash: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits') })),
+});
+
 const recordSchema = z.looseObject({
   version: z.literal(1),
   scenario: z.string().min(1),
@@ -23,6 +29,7 @@ const recordSchema = z.looseObject({
   settings: z.looseObject({}),
   traceHash: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits'),
   events: z.number().int().nonnegative(),
+  checkpoints: checkpointsSchema.optional(),
   checks: z.looseObject({}),
   metrics: z.looseObject({}),
   faults: z.array(z.unknown()),

@@ -17,7 +17,7 @@
  * - `nemesis.*` — the fault injector's own account of each fault it applies (see `FaultRecord`)
  */
 import type { Operation } from '../sim/history.js';
-import type { TraceEvent } from '../sim/trace.js';
+import type { TraceCheckpoint, TraceEvent } from '../sim/trace.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'unknown' | 'skipped';
 
@@ -83,12 +83,22 @@ export interface ViolationView {
   readonly partition: string | null;
   /** The longest linearizable prefix found: op ids in linearization order. */
   readonly linearizedPrefix: readonly number[];
-  /** The op that could not be placed after that prefix. */
+  /**
+   * The operation the explanation is about (the stale read it tells of, or the op the search could
+   * not place): the headline, the explanation and the report all speak of this one.
+   */
   readonly failedOp: number;
   /** Other ops the explanation refers to (the write that made the read stale, …). */
   readonly relatedOps: readonly number[];
   /** The explanation in concrete values, one sentence per line. */
   readonly explanation: readonly string[];
+}
+
+/** A run's chain of trace checkpoints (see `RunRecord.checkpoints`). */
+export interface RunCheckpoints {
+  readonly everyEvents: number;
+  readonly seed: number;
+  readonly points: readonly TraceCheckpoint[];
 }
 
 export interface RunRecord {
@@ -105,6 +115,13 @@ export interface RunRecord {
   readonly virtualMs: number;
   /** Trace events emitted (kept or not). */
   readonly events: number;
+  /**
+   * The trace's hash every `everyEvents` events (sim/trace.ts checkpoints), and the seed of the run
+   * they are of — the record's `seed` and `settings` may be edited afterwards; these are not.
+   * `raftsim replay` finds the first point where a re-run differs. Absent in records from before
+   * checkpoints were added.
+   */
+  readonly checkpoints?: RunCheckpoints;
   /** Member host ids (= raft node ids), the spares included. */
   readonly members: readonly number[];
   /**

@@ -19,15 +19,18 @@
  * 5. **Metrics** and the record.
  *
  * The trace is `hash-only` for fuzzing or `keep` (filtered to the kinds the reports draw, and
- * bounded) for `run --out`; the hash is the same either way.
+ * bounded) for `run --out`; the hash is the same either way. Either way the record keeps a chain
+ * of checkpoints (the hash every 1,000 events, thinned past 4,096 points), which `raftsim replay`
+ * compares to find where a re-run parts from the record; `traceWindow` then re-runs up to that
+ * point keeping every event of the last stretch.
  */
-import { InvariantViolation } from '../sim/assert.js';
+import { assert, InvariantViolation } from '../sim/assert.js';
 import { countByStatus, type Operation } from '../sim/history.js';
 import type { HostId, Kernel } from '../sim/host.js';
 import { createKernel } from '../sim/kernel.js';
 import { createRandom } from '../sim/random.js';
 import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
-import type { Trace, TraceMode } from '../sim/trace.js';
+import type { Trace, TraceCheckpoint, TraceEvent, TraceMode, TraceOptions } from '../sim/trace.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { LeaseExpiryRecorder } from '../kv/workload/lease-expiry.js';
 import { checkLeaseKeepalives, describeKeepAliveViolation } from '../kv/check-lease-keepalive.js';
@@ -56,7 +59,16 @@ export interface RunOptions {
   readonly keepLast?: number;
   /** Keep the history in the record (default true; fuzzing drops it). */
   readonly keepHistory?: boolean;
+  /** A trace checkpoint every n events (default CHECKPOINT_EVERY_EVENTS). */
+  readonly checkpointEvery?: number;
+  /** Most checkpoints kept before the chain is thinned (default CHECKPOINTS_MAX; 0: unbounded). */
+  readonly checkpointsMax?: number;
 }
+
+/** How often the record's chain of trace checkpoints notes the hash, in events. */
+export const CHECKPOINT_EVERY_EVENTS = 1_000;
+/** A bound on the record's checkpoints: past it the chain keeps every other point (sim/trace.ts). */
+export const CHECKPOINTS_MAX = 4_096;
 
 /** Trace kinds the reports draw (run-record.ts): what `keep` mode keeps. */
 export const REPORT_TRACE_KINDS: readonly string[] = ['raft.role', 'raft.commit', 'raft.apply', 'raft.send', 'raft.recv', 'host.', 'net.partition', 'disk.fault', 'node.', 'nemesis.', 'wal.repair'];
@@ -95,29 +107,39 @@ export function materializeForSeed(s: Scenario, seed: number): Scenario {
   return materialize(s, generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), CRASH_POINTS));
 }
 
-export function runScenario(o: RunOptions): RunRecord {
-  const scenario = materializeForSeed(o.scenario, o.seed);
+/** A fresh kernel for a run of `scenario` (materialized), its trace as `trace` says, with checkpoints as `o` says. */
+function kernelFor(o: RunOptions, scenario: Scenario, trace: Partial<TraceOptions>): Kernel {
   const totalUs = msToUs(scenario.durationMs + scenario.liveness.boundMs);
-  const kernel = createKernel({
+  return createKernel({
     seed: o.seed,
     scheduler: { eventBudget: Math.ceil((totalUs / 1_000_000) * EVENTS_PER_VIRTUAL_S_MAX) + 1_000_000 },
-    trace: o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' },
+    trace: { ...trace, checkpointEvery: o.checkpointEvery ?? CHECKPOINT_EVERY_EVENTS, checkpointsMax: o.checkpointsMax ?? CHECKPOINTS_MAX },
   });
-  const scheduler = kernel.scheduler;
-  const st = build(scenario, kernel);
+}
+
+/** Starts the cluster and runs the safety phase, then the liveness phase: every event of a run, in order. Throws what the run throws. */
+function runPhases(st: RunState, scenario: Scenario, heal: { lastUs: Micros | null }): CheckResult {
   st.cluster.start();
   if (scenario.checks.invariants) st.online.start();
+  st.cluster.scheduler.runUntil(msToUs(scenario.durationMs));
+  st.cluster.stopWorkload();
+  heal.lastUs = st.nemesis.lastHealUs;
+  st.nemesis.healAll();
+  return livenessPhase(st, scenario);
+}
+
+export function runScenario(o: RunOptions): RunRecord {
+  const scenario = materializeForSeed(o.scenario, o.seed);
+  const kernel = kernelFor(o, scenario, o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' });
+  const scheduler = kernel.scheduler;
+  const st = build(scenario, kernel);
 
   let invariants: CheckResult = scenario.checks.invariants ? { status: 'pass', summary: 'every online invariant held' } : skipped('invariants');
   let liveness: CheckResult = skipped('liveness');
   let safetyEndUs: Micros = msToUs(scenario.durationMs);
-  let lastHealUs: Micros | null = null;
+  const heal: { lastUs: Micros | null } = { lastUs: null };
   try {
-    scheduler.runUntil(msToUs(scenario.durationMs));
-    st.cluster.stopWorkload();
-    lastHealUs = st.nemesis.lastHealUs;
-    st.nemesis.healAll();
-    liveness = livenessPhase(st, scenario);
+    liveness = runPhases(st, scenario, heal);
   } catch (err) {
     if (!(err instanceof InvariantViolation)) throw withSeedMessage(err, o.seed);
     invariants = { status: 'fail', summary: `${err.invariant} (seed=${o.seed})`, details: [`at t=${toMs(scheduler.now)} ms of virtual time`] };
@@ -131,8 +153,45 @@ export function runScenario(o: RunOptions): RunRecord {
   }
   if (invariants.status === 'pass') invariants = leaseKeepaliveCheck(st, scenario, o.seed, invariants);
   const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : liveness };
-  const metrics = computeMetrics(st, scenario, history, safetyEndUs, lastHealUs);
+  const metrics = computeMetrics(st, scenario, history, safetyEndUs, heal.lastUs);
   return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
+}
+
+/** What `traceWindow` saw of a run: its events from `fromEvent` on (all kinds), and its checkpoints up to where it stopped. */
+export interface TraceWindow {
+  readonly events: readonly TraceEvent[];
+  readonly checkpoints: readonly TraceCheckpoint[];
+  /** Events emitted before it stopped (at `toEvent`, or the end of the run if that came first). */
+  readonly count: number;
+  /** The hash after `count` events. */
+  readonly hash: string;
+}
+
+/** Thrown by the window's tap to stop a run once the window is full; caught in traceWindow. */
+class WindowFull extends Error {}
+
+/**
+ * Runs `o` as runScenario would (same phases, same events, same hash) but stops after `toEvent`
+ * events, keeping every event from `fromEvent` on whatever its kind: the stretch of trace where a
+ * replay parts from its record, for both sides. No history checks, no record.
+ */
+export function traceWindow(o: RunOptions, fromEvent: number, toEvent: number): TraceWindow {
+  assert(fromEvent >= 0 && toEvent >= fromEvent, () => `traceWindow: bad window [${fromEvent}, ${toEvent})`);
+  const scenario = materializeForSeed(o.scenario, o.seed);
+  const kernel = kernelFor(o, scenario, { mode: 'hash-only' });
+  const events: TraceEvent[] = [];
+  kernel.trace.tap((e) => {
+    if (e.index >= fromEvent) events.push(e);
+    if (e.index + 1 >= toEvent) throw new WindowFull('trace window full');
+  });
+  const st = build(scenario, kernel);
+  try {
+    if (toEvent > 0) runPhases(st, scenario, { lastUs: null });
+  } catch (err) {
+    // A broken invariant ends a run where runScenario's would end too: the window is what it emitted.
+    if (!(err instanceof WindowFull) && !(err instanceof InvariantViolation)) throw withSeedMessage(err, o.seed);
+  }
+  return { events, checkpoints: kernel.trace.checkpoints(), count: kernel.trace.count, hash: kernel.trace.hash() };
 }
 
 function build(scenario: Scenario, kernel: Kernel): RunState {
@@ -337,6 +396,7 @@ function record(o: RunOptions, scenario: Scenario, st: RunState, checks: Checks,
     traceHash: st.trace.hash(),
     virtualMs: toMs(st.cluster.scheduler.now),
     events: st.trace.count,
+    checkpoints: { everyEvents: st.trace.checkpointEvery, seed: o.seed, points: st.trace.checkpoints() },
     members: st.cluster.hostIds(),
     // History client indexes (what `Operation.client` holds); the hosts they ran on, in the same order.
     clients: st.cluster.clientIds.map((_, k) => k),

@@ -146,6 +146,36 @@ describe('trace', () => {
   it('rejects bad options', () => {
     expect(() => createTrace({ keepLast: -1 })).toThrow(/keepLast/);
     expect(() => createTrace({ mode: 'all' as 'keep' })).toThrow(/mode/);
+    expect(() => createTrace({ checkpointEvery: 1.5 })).toThrow(/checkpointEvery/);
+    expect(() => createTrace({ checkpointsMax: 1 })).toThrow(/checkpointsMax/);
+  });
+
+  it('notes a checkpoint every n events: the hash so far and the time of the last event, without changing the hash', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 60 }), fc.integer({ min: 1, max: 7 }), fc.constantFrom<'keep' | 'hash-only'>('keep', 'hash-only'), (events, every, mode) => {
+        const t = createTrace({ mode, checkpointEvery: every });
+        const plain = createTrace({ mode: 'hash-only' });
+        const expected: { events: number; timeUs: number; hash: string }[] = [];
+        for (const [time, host, kind, fields] of events) {
+          t.emit(time, host, kind, fields);
+          plain.emit(time, host, kind, fields);
+          if (plain.count % every === 0) expected.push({ events: plain.count, timeUs: time, hash: plain.hash() });
+        }
+        expect(t.hash()).toBe(plain.hash());
+        expect(t.checkpoints()).toEqual(expected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('thins a full chain of checkpoints to every other point and doubles the interval', () => {
+    const t = createTrace({ mode: 'hash-only', checkpointEvery: 10, checkpointsMax: 4 });
+    for (let i = 0; i < 95; i++) t.emitValues(i, 1, 'x', ['i'], i);
+    // 10, 20, 30, 40 fill it: 20, 40 are left, every 20; then 60, 80 fill it again: 40, 80, every 40.
+    expect(t.checkpoints().map((c) => c.events)).toEqual([40, 80]);
+    expect(t.checkpointEvery).toBe(40);
+    expect(t.checkpoints().every((c) => c.events % t.checkpointEvery === 0 && c.timeUs === c.events - 1)).toBe(true);
+    expect(createTrace().checkpoints()).toEqual([]);
   });
 });
 

@@ -26,6 +26,12 @@
  *   event is hashed, whatever is kept.
  * Taps (`tap(fn)`) see every event as it is emitted (invariant checkers, live counters).
  *
+ * Checkpoints (`checkpointEvery`): every n events the trace notes (events so far, the last one's
+ * time, the hash so far) — a chain of digests a replay compares to find the first stretch of n
+ * events where two runs part, without keeping the events. `checkpointsMax` bounds the chain: when
+ * it is full, every other point is dropped and n doubles (the points left are at multiples of the
+ * new n), so a run of any length keeps a bounded chain. Reading the hash never changes it.
+ *
  * `renderEvent` gives the one-line form: `t=000001204 n3 raft.role term=7 role=leader`
  * (time in µs, zero-padded to 9 digits so columns align up to 1000 s; `--` when no host).
  */
@@ -55,9 +61,20 @@ export interface TraceOptions {
   readonly keepLast: number;
   /** In `keep` mode, keep only events whose kind starts with one of these. Default: all. */
   readonly keepKinds: readonly string[] | null;
+  /** Note a checkpoint every n events (0: none). Default 0. */
+  readonly checkpointEvery: number;
+  /** Most checkpoints kept; when full, every other is dropped and the interval doubles (0: unbounded). Default 0. */
+  readonly checkpointsMax: number;
 }
 
-export const TRACE_DEFAULTS: TraceOptions = { mode: 'keep', keepLast: 0, keepKinds: null };
+export const TRACE_DEFAULTS: TraceOptions = { mode: 'keep', keepLast: 0, keepKinds: null, checkpointEvery: 0, checkpointsMax: 0 };
+
+/** The trace after its first `events` events: the last one's virtual time and the hash so far. */
+export interface TraceCheckpoint {
+  readonly events: number;
+  readonly timeUs: Micros;
+  readonly hash: string;
+}
 
 export type TraceTap = (event: TraceEvent) => void;
 
@@ -82,6 +99,10 @@ export interface Trace {
   readonly discarded: number;
   /** Calls `fn` on every event from now on; returns a function that removes it. */
   tap(fn: TraceTap): () => void;
+  /** The checkpoints so far, oldest first (empty without `checkpointEvery`). */
+  checkpoints(): readonly TraceCheckpoint[];
+  /** The interval between checkpoints now (it doubles when the chain is thinned); 0 without them. */
+  readonly checkpointEvery: number;
 }
 
 const EMPTY: Fields = Object.freeze({});
@@ -129,6 +150,11 @@ class TraceImpl implements Trace {
   private readonly keepLast: number;
   private readonly keepKinds: readonly string[] | null;
   private taps: TraceTap[] = [];
+  checkpointEvery: number;
+  private readonly checkpointsMax: number;
+  /** The count at which the next checkpoint is noted (Infinity without checkpoints). */
+  private nextCheckpoint: number;
+  private readonly points: TraceCheckpoint[] = [];
   /**
    * Strings repeat (kinds, reasons, roles), so each is digested once to 64 bits and the digest is
    * stepped in. A string's digest depends only on the string, so caching never changes the hash.
@@ -142,12 +168,16 @@ class TraceImpl implements Trace {
     this.mode = options.mode;
     this.keepLast = options.keepLast;
     this.keepKinds = options.keepKinds;
+    this.checkpointEvery = options.checkpointEvery;
+    this.checkpointsMax = options.checkpointsMax;
+    this.nextCheckpoint = options.checkpointEvery > 0 ? options.checkpointEvery : Infinity;
   }
 
   emit(timeUs: Micros, host: HostId | null, kind: string, fields: Fields = EMPTY): void {
     this.stepHead(timeUs, host, kind);
     for (const name in fields) this.stepValue(fields[name] as FieldValue);
     const index = this.count++;
+    if (this.count === this.nextCheckpoint) this.checkpoint(timeUs);
     if (this.mode === 'hash-only' && this.taps.length === 0) return;
     this.record({ index, timeUs, host, kind, fields });
   }
@@ -162,11 +192,29 @@ class TraceImpl implements Trace {
     if (n > 2) this.stepValue(v2 as FieldValue);
     if (n > 3) this.stepValue(v3 as FieldValue);
     const index = this.count++;
+    if (this.count === this.nextCheckpoint) this.checkpoint(timeUs);
     if (this.mode === 'hash-only' && this.taps.length === 0) return;
     const fields: Record<string, FieldValue> = {};
     const values = [v0, v1, v2, v3];
     for (let i = 0; i < n; i++) fields[names[i] as string] = values[i] as FieldValue;
     this.record({ index, timeUs, host, kind, fields });
+  }
+
+  /** Notes the hash after `count` events; thins the chain when it is full. */
+  private checkpoint(timeUs: Micros): void {
+    this.points.push({ events: this.count, timeUs, hash: this.hash() });
+    this.nextCheckpoint += this.checkpointEvery;
+    if (this.checkpointsMax === 0 || this.points.length < this.checkpointsMax) return;
+    // Keep the points at multiples of twice the interval: the 2nd, 4th, … (events 2n, 4n, …).
+    let kept = 0;
+    for (let i = 1; i < this.points.length; i += 2) this.points[kept++] = this.points[i] as TraceCheckpoint;
+    this.points.length = kept;
+    this.checkpointEvery *= 2;
+    this.nextCheckpoint = (Math.floor(this.count / this.checkpointEvery) + 1) * this.checkpointEvery;
+  }
+
+  checkpoints(): readonly TraceCheckpoint[] {
+    return this.points;
   }
 
   /** Steps the event's time, host and kind into both lanes. */
@@ -305,6 +353,8 @@ export function createTrace(options: Partial<TraceOptions> = {}): Trace {
   const o: TraceOptions = { ...TRACE_DEFAULTS, ...options };
   assert(o.mode === 'keep' || o.mode === 'hash-only', () => `trace: mode must be keep or hash-only, got ${String(o.mode)}`);
   assert(Number.isInteger(o.keepLast) && o.keepLast >= 0, () => `trace: keepLast must be an integer ≥ 0, got ${o.keepLast}`);
+  assert(Number.isSafeInteger(o.checkpointEvery) && o.checkpointEvery >= 0, () => `trace: checkpointEvery must be an integer ≥ 0, got ${o.checkpointEvery}`);
+  assert(Number.isSafeInteger(o.checkpointsMax) && (o.checkpointsMax === 0 || o.checkpointsMax >= 2), () => `trace: checkpointsMax must be 0 or an integer ≥ 2, got ${o.checkpointsMax}`);
   return new TraceImpl(o);
 }
 

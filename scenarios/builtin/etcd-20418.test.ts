@@ -27,7 +27,7 @@ describe('etcd-20418 built-in', () => {
       expect(r.checks.invariants.status, `seed ${seed}`).toBe('pass');
       expect(r.metrics.staleReads, `seed ${seed}`).toBeGreaterThan(0);
       // The explanation's stale read: by the client pinned to member 1 (history client 1), served there.
-      const read = r.history.find((op) => op.op === 'range' && r.violation?.relatedOps.includes(op.id));
+      const read = r.history.find((op) => op.op === 'range' && op.id === r.violation?.failedOp);
       expect(read?.client, `seed ${seed}`).toBe(1);
       expect(read?.note, `seed ${seed}`).toMatch(/^member=1 /);
       expect(read?.return ?? 0, `seed ${seed}`).toBeGreaterThan(PAUSE_US + SLOW_US - 100_000);

@@ -17,7 +17,7 @@ import type { JobResult, RunJob } from '../run-job.js';
 import type { RunRecord } from '../run-record.js';
 import { reproduceCommand } from '../runner.js';
 import { sourceName } from '../scenario-source.js';
-import { numberArg, optionalCountOption, positiveIntOption, print, seedOption } from './io.js';
+import { listOption, numberArg, optionalCountOption, positiveIntOption, print, seedOption } from './io.js';
 import { defaultWorkers, runPool } from './worker-pool.js';
 
 interface ExperimentArgs {
@@ -27,6 +27,7 @@ interface ExperimentArgs {
   readonly json: boolean;
   readonly out: string | undefined;
   readonly workers: string | undefined;
+  readonly set: string | string[] | undefined;
 }
 
 export const experimentCommand: CommandModule<object, ExperimentArgs> = {
@@ -40,16 +41,19 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print {experiment, seeds, arms: [{name, settings, metrics}]} (an array for all)' })
       .option('out', { type: 'string', describe: 'write the experiment reports (and one run report per arm) into this directory' })
       .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
+      .option('set', { type: 'string', describe: 'override a field in every arm: path=value (not one an arm sets); repeatable, part of the reproduce command' })
       .example('$0 experiment prevote --seeds 50', 'term rise and leader changes with PreVote on and off')
       .example('$0 experiment readindex --json | jq ".arms[] | {name, v: .metrics.violationSeeds}"', 'violations per read mode')
-      .example('$0 experiment all --seeds 20 --out reports/out', 'everything, with reports (what `npm start` runs)') as unknown as Argv<ExperimentArgs>,
+      .example('$0 experiment all --seeds 20 --out reports/out', 'everything, with reports (what `npm start` runs)')
+      .example('$0 experiment prevote --set cluster.size=5', 'the same comparison on five members') as unknown as Argv<ExperimentArgs>,
   handler: async (args) => {
     const names: ExperimentName[] = args.name === 'all' ? [...EXPERIMENT_NAMES] : [args.name as ExperimentName];
     const count = positiveIntOption(args.seeds, '--seeds');
     const from = seedOption(args.from, '--from');
     const seeds = Array.from({ length: count }, (_, i) => from + i);
     const workers = optionalCountOption(args.workers, '--workers') ?? defaultWorkers();
-    const plan = planJobs(names, seeds, args.out !== undefined);
+    const overrides = experimentOverrides(names, listOption(args.set));
+    const plan = planJobs(names, seeds, args.out !== undefined, overrides);
     const records = new Map<number, RunRecord>();
     const crashes: { job: RunJob; error: string }[] = [];
     const t0 = performance.now();
@@ -65,7 +69,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
       },
     });
     if (process.stderr.isTTY === true) process.stderr.write('\n');
-    const results = names.map((n) => summarize(EXPERIMENTS[n], seeds, plan, records));
+    const results = names.map((n) => summarize(EXPERIMENTS[n], seeds, plan, records, overrides));
     output(args, results, performance.now() - t0, plan.jobs.length, workers);
     if (args.out !== undefined) writeReports(args.out, results);
     if (crashes.length > 0) {
@@ -85,8 +89,23 @@ interface Plan {
 
 const armKey = (experiment: string, arm: string): string => `${experiment}/${arm}`;
 
-/** Every (experiment, arm, seed) as a job; the first seed of each arm keeps its trace when reports are written. */
-function planJobs(names: readonly ExperimentName[], seeds: readonly number[], full: boolean): Plan {
+/**
+ * The user's `--set` overrides, for every arm: refused (exit 2) when one names a field an arm
+ * sets itself — the arms would no longer differ in what the experiment compares.
+ */
+function experimentOverrides(names: readonly ExperimentName[], overrides: readonly string[]): readonly string[] {
+  const pathOf = (o: string): string => o.slice(0, Math.max(0, o.indexOf('=')));
+  for (const o of overrides) {
+    for (const n of names) {
+      const arm = EXPERIMENTS[n].arms.find((a) => a.overrides.some((x) => pathOf(x) === pathOf(o)));
+      if (arm !== undefined) throw new UserInputError(`--set ${o}: the ${n} experiment's arms set ${pathOf(o)} themselves (arm ${arm.name}: ${arm.overrides.join(', ')})`);
+    }
+  }
+  return overrides;
+}
+
+/** Every (experiment, arm, seed) as a job (the user's overrides first, then the arm's); the first seed of each arm keeps its trace when reports are written. */
+function planJobs(names: readonly ExperimentName[], seeds: readonly number[], full: boolean, overrides: readonly string[]): Plan {
   const jobs: RunJob[] = [];
   const byArm = new Map<string, number[]>();
   for (const n of names) {
@@ -96,7 +115,7 @@ function planJobs(names: readonly ExperimentName[], seeds: readonly number[], fu
       for (const [i, seed] of seeds.entries()) {
         const keep = full && i === 0;
         ids.push(jobs.length);
-        jobs.push({ id: jobs.length, source: { kind: 'builtin', name: armScenario(spec, arm) }, seed, overrides: arm.overrides, trace: keep ? 'keep' : 'hash-only', full: keep });
+        jobs.push({ id: jobs.length, source: { kind: 'builtin', name: armScenario(spec, arm) }, seed, overrides: [...overrides, ...arm.overrides], trace: keep ? 'keep' : 'hash-only', full: keep });
       }
       byArm.set(armKey(n, arm.name), ids);
     }
@@ -108,14 +127,14 @@ function armRecords(plan: Plan, records: ReadonlyMap<number, RunRecord>, experim
   return (plan.byArm.get(armKey(experiment, arm)) ?? []).map((id) => records.get(id)).filter((r): r is RunRecord => r !== undefined);
 }
 
-function summarize(spec: ExperimentSpec, seeds: readonly number[], plan: Plan, records: ReadonlyMap<number, RunRecord>): ExperimentResult {
+function summarize(spec: ExperimentSpec, seeds: readonly number[], plan: Plan, records: ReadonlyMap<number, RunRecord>, overrides: readonly string[]): ExperimentResult {
   const arms = spec.arms.map((a) => {
     const recs = armRecords(plan, records, spec.name, a.name);
     // The first seed's run kept its trace (and history) when reports are written: the arm's representative.
     const rep = recs[0];
     return summarizeArm(spec, a, recs, rep !== undefined && rep.trace.length > 0 ? rep : null);
   });
-  return summarizeExperiment(spec, seeds, arms);
+  return summarizeExperiment(spec, seeds, arms, overrides);
 }
 
 function output(args: ExperimentArgs, results: readonly ExperimentResult[], wallMs: number, runs: number, workers: number): void {

@@ -31,18 +31,28 @@ export interface Explanation {
   readonly message: string;
 }
 
+export interface ExplainOptions {
+  /**
+   * How a time of the history is written (default `t=N`, in the history's own unit: a file given
+   * to `raftsim check` may count in any unit). A run's explanations pass seconds (`5.129 s`).
+   */
+  readonly formatTime?: (t: number) => string;
+}
+
 /** One explanation per illegal partition, in partition order. */
-export function explainViolations<S, Op extends Operation>(model: Model<S, Op>, history: readonly Op[], result: LinearizabilityResult): Explanation[] {
+export function explainViolations<S, Op extends Operation>(model: Model<S, Op>, history: readonly Op[], result: LinearizabilityResult, options: ExplainOptions = {}): Explanation[] {
+  const fmtTime = options.formatTime;
+  const time = (t: number): string => (fmtTime === undefined ? rawTime(t) : Number.isFinite(t) ? fmtTime(t) : '∞');
   const byId = new Map<number, Op>();
   for (const op of history) byId.set(op.id, op);
   const out: Explanation[] = [];
   for (const part of result.partitions) {
     if (part.verdict !== 'illegal') continue;
     const ops = part.opIds.map((id) => byId.get(id)).filter((op): op is Op => op !== undefined);
-    const w = model.witness?.(ops);
+    const w = model.witness?.(ops, fmtTime);
     // The search ran on the model prepared for the partition, which may know more than the plain
     // one (the etcd model: which lease ids the history's grants can have made); replay with it.
-    out.push(w !== undefined ? { partition: part.label, ...w } : (explainByValues(model, part, ops) ?? explainBySearch(model.prepare?.(ops) ?? model, part, byId)));
+    out.push(w !== undefined ? { partition: part.label, ...w } : (explainByValues(model, part, ops, time) ?? explainBySearch(model.prepare?.(ops) ?? model, part, byId, time)));
   }
   return out;
 }
@@ -51,7 +61,7 @@ function fmt(v: string | number | null): string {
   return v === null ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
-function time(t: number): string {
+function rawTime(t: number): string {
   return Number.isFinite(t) ? `t=${t}` : 't=∞';
 }
 
@@ -60,7 +70,7 @@ interface Writer<Op> {
   readonly fact: WriteFact;
 }
 
-function explainByValues<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, ops: readonly Op[]): Explanation | undefined {
+function explainByValues<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, ops: readonly Op[], time: (t: number) => string): Explanation | undefined {
   const { readOf, writeOf } = model;
   if (readOf === undefined || writeOf === undefined) return undefined;
   const writers: Writer<Op>[] = [];
@@ -73,13 +83,13 @@ function explainByValues<S, Op extends Operation>(model: Model<S, Op>, part: Par
   // The operation the search got stuck on first, then the others in call order.
   reads.sort((a, b) => Number(b.op.id === part.stuck) - Number(a.op.id === part.stuck) || a.op.call - b.op.call);
   for (const r of reads) {
-    const e = witness(model, part, r.op, r.fact, writers);
+    const e = witness(model, part, r.op, r.fact, writers, time);
     if (e !== undefined) return e;
   }
   return undefined;
 }
 
-function witness<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, read: Op, fact: ReadFact, all: readonly Writer<Op>[]): Explanation | undefined {
+function witness<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, read: Op, fact: ReadFact, all: readonly Writer<Op>[], time: (t: number) => string): Explanation | undefined {
   const writers = all.filter((w) => w.fact.key === fact.key && w.op.id !== read.id);
   const readReturn = effectiveReturn(read);
   const before = writers.filter((w) => w.fact.certain && effectiveReturn(w.op) < read.call);
@@ -110,7 +120,7 @@ function witness<S, Op extends Operation>(model: Model<S, Op>, part: PartitionRe
   };
 }
 
-function explainBySearch<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, byId: ReadonlyMap<number, Op>): Explanation {
+function explainBySearch<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, byId: ReadonlyMap<number, Op>, time: (t: number) => string): Explanation {
   let state = model.init();
   for (const id of part.linearized) {
     const next = model.step(state, byId.get(id) as Op);

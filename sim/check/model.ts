@@ -123,9 +123,10 @@ export interface Model<S, Op extends Operation = Operation> {
   /**
    * For explanations: a violation the model can prove from the partition's operations alone (the
    * etcd model: a revision that goes back in real time). Must be sound: only for histories no
-   * linearization fits.
+   * linearization fits. `formatTime` writes a time of the history for the message (default
+   * `t=N`, in the history's own unit).
    */
-  witness?(ops: readonly Op[]): Witness | undefined;
+  witness?(ops: readonly Op[], formatTime?: (t: number) => string): Witness | undefined;
 }
 
 /**
