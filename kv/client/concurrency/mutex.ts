@@ -26,7 +26,7 @@
 import { prefixEnd, type Compare, type KeyValue, type RangeRequest } from '../../api.js';
 import { assert } from '../../../sim/assert.js';
 import type { KvClient } from '../client.js';
-import type { WatchHandle } from '../watch-client.js';
+import { waitDeletes } from './wait-deletes.js';
 import type { Session } from './session.js';
 
 export type LockResult =
@@ -43,7 +43,6 @@ export class Mutex {
   private readonly pfx: string;
   private myKey = '';
   private myRev = 0;
-  private watch: WatchHandle | null = null;
   private busy = false;
 
   constructor(
@@ -113,19 +112,9 @@ export class Mutex {
 
   /** Waits until no key created before myKey is left, then checks that myKey itself still is. */
   private waitDeletes(finish: (r: LockResult) => void): void {
-    const older: RangeRequest = { key: this.pfx, rangeEnd: prefixEnd(this.pfx), sortTarget: 'CREATE', sortOrder: 'DESCEND', limit: 1, maxCreateRevision: this.myRev - 1 };
-    this.client.call('range', older, (o) => {
-      if (o.status !== 'ok') return finish({ ok: false, reason: 'call-failed', detail: `wait range: ${o.status} ${o.error.code}` });
-      const last = o.response.kvs[0];
-      if (last === undefined) return this.confirm(o.header.revision, finish);
-      this.watch = this.client.watch({ key: last.key, startRevision: o.header.revision, filters: ['NOPUT'] }, (resp) => {
-        if (this.watch === null) return;
-        if (resp.canceled === true || resp.events.some((e) => e.type === 'DELETE')) {
-          this.watch.cancel();
-          this.watch = null;
-          this.waitDeletes(finish);
-        }
-      });
+    waitDeletes(this.client, this.pfx, this.myRev - 1, () => undefined, (r) => {
+      if (!r.ok) return finish({ ok: false, reason: 'call-failed', detail: r.detail });
+      this.confirm(r.revision, finish);
     });
   }
 

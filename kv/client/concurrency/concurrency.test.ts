@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestCluster, realNodeBuilder, type TestCluster } from '../../cluster-test-harness.js';
 import type { HostContext } from '../../../sim/host.js';
 import { createKvClient, type ClientEnv, type KvClient } from '../client.js';
+import { Election, type CampaignResult } from './election.js';
 import { Mutex, type LockResult } from './mutex.js';
 import { Session, type SessionEnd } from './session.js';
 
@@ -129,5 +130,51 @@ describe('clientv3 concurrency: Session and Mutex', () => {
     c.hosts.resume(b.ctx.id);
     c.runUntil(() => b.results.length === 1, 10_000_000);
     expect(b.results[0]).toMatchObject({ ok: false, reason: 'session-expired' });
+  });
+});
+
+describe('clientv3 concurrency: Election', () => {
+  it('elects the first campaigner, the next on resignation, and refuses a deposed leader’s proclaim', () => {
+    const c = cluster();
+    const a = addLocker(c, 2);
+    const b = addLocker(c, 2);
+    a.session.start();
+    b.session.start();
+    c.runUntil(() => a.ready !== null && b.ready !== null, 5_000_000);
+    const ea = new Election(a.client, a.session, 'elect/svc');
+    const eb = new Election(b.client, b.session, 'elect/svc');
+    const ra: CampaignResult[] = [];
+    const rb: CampaignResult[] = [];
+    ea.campaign('a', (r) => ra.push(r));
+    c.runUntil(() => ra.length === 1, 5_000_000);
+    eb.campaign('b', (r) => rb.push(r));
+    c.run(1_000_000);
+    expect(ra[0]).toMatchObject({ ok: true });
+    expect(rb).toEqual([]);
+    let seen: string | undefined;
+    eb.leader((kv) => (seen = kv?.value));
+    c.run(500_000);
+    expect(seen).toBe('a');
+
+    // a is paused past its lease: b is elected while a still thinks it leads; a's proclaim is then refused.
+    c.hosts.pause(a.ctx.id);
+    c.runUntil(() => rb.length === 1, 10_000_000);
+    expect(rb[0]).toMatchObject({ ok: true });
+    c.hosts.resume(a.ctx.id);
+    const proclaimed: boolean[] = [];
+    ea.proclaim('a again', (ok) => proclaimed.push(ok));
+    c.run(2_000_000);
+    expect(proclaimed).toEqual([false]);
+    eb.leader((kv) => (seen = kv?.value));
+    c.run(500_000);
+    expect(seen).toBe('b');
+
+    let resigned = false;
+    eb.resign((ok) => (resigned = ok));
+    c.run(1_000_000);
+    expect(resigned).toBe(true);
+    eb.leader((kv) => (seen = kv === undefined ? '(none)' : kv?.value));
+    c.run(500_000);
+    expect(seen).toBe('(none)');
   });
 });
