@@ -29,14 +29,17 @@ import type { ConfState, Entry, LogIndex, NodeId, Role, Term } from '../raft/cor
 import { WatchLog } from '../kv/client/watch-client.js';
 import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type Watcher, type WorkloadClient, type WorkloadOptions } from '../kv/workload/workload.js';
 import { memberFactory, type Member } from '../kv/member.js';
+import { lockClientFactory, LockLog, type LockClient } from '../kv/workload/lock-load.js';
 import { wrapRaft, type Wire } from '../kv/wire.js';
 import type { ClusterControl } from './nemesis.js';
 import { pinnedMix, toLatencyModel, type PinnedClientOptions, type Scenario } from './schema.js';
 
 export const FIRST_CLIENT_ID = 100;
+/** Lock clients (`workload.locks`) run on hosts 300, 301, …. */
+export const FIRST_LOCK_CLIENT_ID = 300;
 export const FIRST_WATCHER_ID = 200;
 
-export type Program = Member | WorkloadClient | Watcher;
+export type Program = Member | WorkloadClient | Watcher | LockClient;
 
 /** Hooks the runner's online checks hang on the members' raft nodes. */
 export interface ClusterHooks {
@@ -67,6 +70,10 @@ export interface SimCluster extends ClusterControl {
   /** Client hosts, the workload's then the pinned ones: history client k (`Operation.client`) runs on `clientIds[k]`. */
   readonly clientIds: readonly HostId[];
   readonly watcherIds: readonly HostId[];
+  /** Lock client hosts (history processes after the clients' and the watchers'). */
+  readonly lockClientIds: readonly HostId[];
+  /** What the lock clients saw: acquisitions and accepted resource writes. */
+  readonly lockLog: LockLog;
   /** The member program on `id` while it is up or paused. */
   member(id: HostId): Member | undefined;
   /** The raft node of the member on `id` while it is up or paused. */
@@ -101,6 +108,8 @@ class Cluster implements SimCluster {
   readonly initialMembers: readonly HostId[];
   readonly clientIds: readonly HostId[];
   readonly watcherIds: readonly HostId[];
+  readonly lockClientIds: readonly HostId[];
+  readonly lockLog = new LockLog();
   private readonly workload: WorkloadOptions;
   private readonly spares: readonly HostId[];
   private readonly nodes = new Map<HostId, RaftNode>();
@@ -119,6 +128,7 @@ class Cluster implements SimCluster {
     // Workload clients, then the pinned ones (`workload.pinned`): history client k runs on host 100 + k.
     this.clientIds = Array.from({ length: w.clients + w.pinned.length }, (_, i) => FIRST_CLIENT_ID + i);
     this.watcherIds = Array.from({ length: w.watchers }, (_, i) => FIRST_WATCHER_ID + i);
+    this.lockClientIds = Array.from({ length: w.locks.clients }, (_, i) => FIRST_LOCK_CLIENT_ID + i);
     this.workload = resolveWorkloadOptions({
       clients: w.clients,
       keys: w.keys,
@@ -140,7 +150,7 @@ class Cluster implements SimCluster {
     const n = this.s.network;
     const d = this.s.disk;
     const world = createWorld<Program, Wire>(this.kernel, {
-      hosts: [...members, ...this.clientIds, ...this.watcherIds],
+      hosts: [...members, ...this.clientIds, ...this.watcherIds, ...this.lockClientIds],
       // Members (and spares) get their clock's skew and drift; clients and watchers keep true time.
       hostOptions: (id) => (members.has(id) ? { clock: this.drawClock(id) } : {}),
       network: { delay: toLatencyModel(n.delay), lossRatio: n.lossRatio, duplicateRatio: n.duplicateRatio },
@@ -177,6 +187,13 @@ class Cluster implements SimCluster {
       this.hosts.start(this.clientIds[k] as HostId, workloadClientFactory(env, p.endpoints, this.pinnedOptions(p), k, this.kernel.random.fork(`client/p${i}`)));
     }
     for (const [w, id] of this.watcherIds.entries()) this.hosts.start(id, watcherFactory(env, endpoints, this.workload, this.clientIds.length + w));
+    // Streams `client/l<i>` per lock client; history processes after the clients' and the watchers'.
+    const locks = load.locks;
+    const lockOptions = { clients: locks.clients, ttlS: locks.ttlS, holdUs: msToUs(locks.holdMs), thinkUs: msToUs(locks.thinkMs), fenced: locks.fenced };
+    for (const [i, id] of this.lockClientIds.entries()) {
+      const process = this.clientIds.length + this.watcherIds.length + i;
+      this.hosts.start(id, lockClientFactory(env, endpoints, lockOptions, process, this.lockLog, this.kernel.random.fork(`client/l${i}`), msToUs(load.requestTimeoutMs)));
+    }
   }
 
   /** A pinned client's workload: one process, its own mix, window and pace, no compaction. */
@@ -196,6 +213,7 @@ class Cluster implements SimCluster {
 
   stopWorkload(): void {
     for (const id of this.clientIds) (this.program(id) as WorkloadClient | undefined)?.stop();
+    for (const id of this.lockClientIds) (this.program(id) as LockClient | undefined)?.stop();
   }
 
   stopWatchers(): void {
@@ -324,7 +342,11 @@ class Cluster implements SimCluster {
   }
 
   clientHosts(): readonly HostId[] {
-    return [...this.clientIds, ...this.watcherIds];
+    return [...this.clientIds, ...this.watcherIds, ...this.lockClientIds];
+  }
+
+  lockHolder(): HostId | null {
+    return this.lockClientIds.find((id) => this.hosts.state(id) !== 'down' && (this.program(id) as LockClient | undefined)?.holding() === true) ?? null;
   }
 
   leader(): HostId | null {

@@ -30,6 +30,7 @@ function harness(leaderOf: () => HostId | null = () => 1, diskOptions: DisksOpti
     members: () => members,
     hostIds: () => members,
     clientHosts: () => [100],
+    lockHolder: () => null,
     leader: () => {
       const l = leaderOf();
       return l !== null && hosts.state(l) !== 'down' ? l : null;

@@ -35,6 +35,8 @@ export interface ClusterControl {
   hostIds(): readonly HostId[];
   /** The workload's client and watcher hosts. */
   clientHosts(): readonly HostId[];
+  /** The lock client that believes it holds the lock now, or null. */
+  lockHolder(): HostId | null;
   /** The member that leads now (up or paused, role leader, highest term), or null. */
   leader(): HostId | null;
   state(id: HostId): HostState;
@@ -280,7 +282,7 @@ class NemesisImpl implements Nemesis {
     const id = resolve(f.node);
     if (id === null || this.d.control.state(id) !== 'up') return null;
     this.d.control.pause(id);
-    const label = `pause ${id}${f.node === 'leader' ? ' (the leader)' : ''}`;
+    const label = `pause ${id}${f.node === 'leader' ? ' (the leader)' : f.node === 'lock-holder' ? ' (the lock holder)' : ''}`;
     return this.record('pause', [id], label, f.for, () => {
       if (this.d.control.state(id) === 'paused') this.d.control.resume(id);
       this.lastHealUs = this.d.scheduler.now;
@@ -505,6 +507,10 @@ export function describeLatency(l: LatencyModel): string {
 /** Which member a reference names now; `exclude` are members this fault already picked. */
 export function resolveRef(ref: NodeRef, c: ClusterControl, r: Random, exclude: readonly HostId[]): HostId | null {
   if (typeof ref === 'number') return ref;
+  if (ref === 'lock-holder') {
+    const h = c.lockHolder();
+    return h !== null && !exclude.includes(h) ? h : null;
+  }
   const lead = c.leader();
   if (ref === 'leader') return lead !== null && !exclude.includes(lead) ? lead : null;
   const pool = c.members().filter((m) => !exclude.includes(m) && c.state(m) !== 'down' && (ref === 'any' || m !== lead));

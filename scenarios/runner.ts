@@ -38,6 +38,8 @@ import type { WorkloadClient } from '../kv/workload/workload.js';
 import { createCluster, type SimCluster } from './cluster.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
 import { AppliedLog, checkHistory } from './history-checks.js';
+import { checkMutualExclusion, type ExclusionViolation } from '../sim/check/mutual-exclusion.js';
+import { RESOURCE_KEY } from '../kv/workload/lock-load.js';
 import { historyMetrics, keyWritesOf } from './history-metrics.js';
 import { createNemesis, type Nemesis } from './nemesis.js';
 import { OnlineChecks } from './online-checks.js';
@@ -152,6 +154,7 @@ export function runScenario(o: RunOptions): RunRecord {
     invariants = { status: 'fail', summary: `members applied different changes at the same revision: ${historyChecks.divergences[0] ?? ''} (seed=${o.seed})`, details: historyChecks.divergences.slice(1, 5) };
   }
   if (invariants.status === 'pass') invariants = leaseKeepaliveCheck(st, scenario, o.seed, invariants);
+  if (invariants.status === 'pass') invariants = lockExclusionCheck(st, scenario, o.seed, invariants);
   const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : liveness };
   const metrics = computeMetrics(st, scenario, history, safetyEndUs, heal.lastUs);
   return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
@@ -254,6 +257,30 @@ function leaseKeepaliveCheck(st: RunState, s: Scenario, seed: number, passed: Ch
   const first = r.violations[0];
   if (first === undefined) return { ...passed, summary: `${passed.summary}; no lease expired before a keepalive's TTL ran out (${r.judged} expiries of kept leases judged)` };
   return { status: 'fail', summary: `${describeKeepAliveViolation(first)} (seed=${seed})`, details: r.violations.slice(1, 5).map(describeKeepAliveViolation) };
+}
+
+/**
+ * The lock clients' mutual exclusion (sim/check/mutual-exclusion.ts), folded into `invariants`
+ * like the keepalive check: no resource write was accepted from a holder after another process
+ * had been shown holding the lock with a larger token.
+ */
+function lockExclusionCheck(st: RunState, s: Scenario, seed: number, passed: CheckResult): CheckResult {
+  if (s.workload.locks.clients === 0) return passed;
+  const log = st.cluster.lockLog;
+  const r = checkMutualExclusion(log.acquisitions.map((a) => ({ ...a, position: a.revision })), log.writes.map((w) => ({ ...w, position: w.revision })));
+  const describe = (v: ExclusionViolation): string =>
+    `two lock holders at once: c${v.write.process} wrote ${RESOURCE_KEY} at revision ${v.write.position} (sent at ${seconds(v.write.atUs)}) holding the lock with token ${v.write.token}, ` +
+    `but c${v.holder.process} had taken the lock with token ${v.holder.token} at revision ${v.holder.position} (${seconds(v.holder.atUs)}): by then c${v.write.process}'s lock key was gone (its session's lease had run out), yet it still acted as the holder`;
+  const first = r.violations[0];
+  if (first === undefined) {
+    const fence = s.workload.locks.fenced ? `, ${log.refused} stale ${log.refused === 1 ? 'write' : 'writes'} refused by the fence` : '';
+    return { ...passed, summary: `${passed.summary}; no lock holder wrote after another had taken the lock (${r.acquisitions} acquisitions, ${r.writes} accepted writes${fence})` };
+  }
+  return { status: 'fail', summary: `${describe(first)} (seed=${seed})`, details: r.violations.slice(1, 5).map(describe) };
+}
+
+function seconds(us: number): string {
+  return `${(us / 1_000_000).toFixed(3)} s`;
 }
 
 /** Members expected to converge: voters whose node runs; the others (refused to start, stopped) with why. */

@@ -12,7 +12,9 @@
  *
  * Node references in faults (`NodeRef`): a member id (1..size), or `leader` (whoever leads when
  * the fault fires; nothing happens if there is none), `follower` (a follower, picked with the
- * nemesis stream), `any` (any member, picked likewise).
+ * nemesis stream), `any` (any member, picked likewise), `lock-holder` (the lock client that
+ * believes it holds the lock when the fault fires: meant for `pause` and `isolate`; nothing happens
+ * if none does).
  */
 import { z } from 'zod';
 import { READ_MODES, type ReadMode } from '../kv/server/options.js';
@@ -47,12 +49,12 @@ const latencySchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const NODE_REF_WORDS = ['leader', 'follower', 'any'] as const;
+export const NODE_REF_WORDS = ['leader', 'follower', 'any', 'lock-holder'] as const;
 export type NodeRefWord = (typeof NODE_REF_WORDS)[number];
 export type NodeRef = number | NodeRefWord;
 
 const nodeRef = z.union([z.number().int().positive(), z.enum(NODE_REF_WORDS)], {
-  error: 'expected a member id or one of "leader", "follower", "any"',
+  error: 'expected a member id or one of "leader", "follower", "any", "lock-holder"',
 });
 
 /** Optional: how long the fault lasts before it is undone (healed, restarted, resumed). */
@@ -230,6 +232,25 @@ const leaseWorkloadSchema = z
   })
   .refine((l) => l.keepAliveEveryMs < l.ttlS * 1_000, { message: 'must be below leases.ttlS (in milliseconds)', path: ['keepAliveEveryMs'] });
 
+/** Most lock clients a scenario may run. */
+export const LOCK_CLIENTS_MAX = 16;
+
+/**
+ * Lock clients (kv/workload/lock-load.ts), off unless `clients` > 0: hosts 300 … that take turns
+ * holding one clientv3 Mutex and write the key `resource` twice per hold, each with a session of
+ * `ttlS`. `fenced`: the writes are guarded by the holder's isOwner() (a Txn comparing its lock
+ * key's create revision), so the store refuses a holder whose lease is gone.
+ */
+const lockWorkloadSchema = z.strictObject({
+  clients: z.number().int().min(0).max(LOCK_CLIENTS_MAX),
+  ttlS: positiveInt(),
+  /** Time between a holder's two writes. */
+  holdMs: ms('a duration'),
+  /** Mean pause between an unlock and the next lock. */
+  thinkMs: ms('a duration'),
+  fenced: z.boolean(),
+});
+
 const workloadSchema = z.strictObject({
   clients: z.number().int().min(0).max(CLIENTS_MAX),
   keys: positiveInt(),
@@ -254,6 +275,8 @@ const workloadSchema = z.strictObject({
   pinned: z.array(pinnedClientSchema).max(PINNED_CLIENTS_MAX),
   /** Leases granted, used, kept alive, revoked and left to expire (default off). */
   leases: leaseWorkloadSchema,
+  /** Lock clients taking turns on one mutex (default off). */
+  locks: lockWorkloadSchema,
 }).refine((w) => w.leases.clients <= w.clients, { message: 'must be at most workload.clients', path: ['leases', 'clients'] });
 
 const checksSchema = z.strictObject({
@@ -377,6 +400,7 @@ export const SCENARIO_DEFAULTS: Scenario = {
     compactKeepRevisions: 100,
     pinned: [],
     leases: { clients: 0, ttlS: 3, opShare: 0.15, putShare: 0.5, keepAliveShare: 0.4, revokeShare: 0.4, keepAliveEveryMs: 1_000, maxLive: 3 },
+    locks: { clients: 0, ttlS: 2, holdMs: 1_000, thinkMs: 200, fenced: true },
   },
   server: { readIndexReuseIdOnRetry: false },
   faults: [],

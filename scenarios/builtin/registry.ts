@@ -5,6 +5,7 @@ import type { BuiltinScenario } from './builtin.js';
 import { leaderCrash, noFsyncCrash, rollingRestarts, singleNodeRestartStaleRead } from './crashes.js';
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
 import { etcd15247, leaseChurn } from './leases.js';
+import { lockPause, lockPauseFenced } from './locks.js';
 import { crashPoints, leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
 import { etcd20418, leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift, readModes } from './stale-reads.js';
@@ -32,6 +33,8 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   crashPoints,
   leaseChurn,
   etcd15247,
+  lockPause,
+  lockPauseFenced,
   swarm,
 ];
 
