@@ -442,7 +442,8 @@ export class InteractionEnv {
     for (const n of this.nodes) {
       const s = n.raw.status();
       const role = { follower: 'StateFollower', 'pre-candidate': 'StatePreCandidate', candidate: 'StateCandidate', leader: 'StateLeader' }[s.role];
-      const kind = s.config.voters.includes(n.id) || s.config.votersOutgoing.includes(n.id) ? 'Voter' : s.config.learners.includes(n.id) ? 'Learner' : 'Non-Voter';
+      // As etcd's harness: a learner, like a node outside the configuration, is a "Non-Voter".
+      const kind = s.config.voters.includes(n.id) || s.config.votersOutgoing.includes(n.id) ? 'Voter' : 'Non-Voter';
       this.print(`${n.id}: ${role} (${kind}) Term:${s.term} Lead:${s.lead}`);
     }
   }
