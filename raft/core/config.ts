@@ -67,6 +67,16 @@ export interface Config {
   /** A leader that applies its own removal (or demotion) steps down (etcd's StepDownOnRemoval). */
   readonly stepDownOnRemoval?: boolean;
   /**
+   * etcd's AsyncStorageWrites: instead of the Ready/advance() handshake, each Ready carries a
+   * MsgStorageAppend to LOCAL_APPEND_THREAD (hard state, entries, snapshot, and the messages to
+   * deliver once they are durable) and a MsgStorageApply to LOCAL_APPLY_THREAD (committed entries);
+   * the application processes each thread's messages in order, delivers their responses
+   * (MsgStorageAppendResp / MsgStorageApplyResp back to the node, the rest to peers), and never
+   * calls advance(). Readies may then be pipelined. Only entries durable locally are handed out to
+   * apply. Default false (the synchronous Ready path, unchanged).
+   */
+  readonly asyncStorageWrites?: boolean;
+  /**
    * Called synchronously with every notable event (role change, commit, conf change, snapshot,
    * message dropped with a reason). The core never logs; the node layer forwards these to the
    * trace. Must not call back into the node.
@@ -95,6 +105,7 @@ export interface ResolvedConfig {
   readonly disableProposalForwarding: boolean;
   readonly disableConfChangeValidation: boolean;
   readonly stepDownOnRemoval: boolean;
+  readonly asyncStorageWrites: boolean;
   readonly onEvent: ((e: RaftEvent) => void) | null;
 }
 
@@ -143,6 +154,7 @@ export function resolveConfig(c: Config): ResolvedConfig {
     disableProposalForwarding: c.disableProposalForwarding ?? false,
     disableConfChangeValidation: c.disableConfChangeValidation ?? false,
     stepDownOnRemoval: c.stepDownOnRemoval ?? false,
+    asyncStorageWrites: c.asyncStorageWrites ?? false,
     onEvent: c.onEvent ?? null,
   };
 }

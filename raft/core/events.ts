@@ -70,7 +70,23 @@ export type RaftEvent =
   | { readonly kind: 'message-dropped'; readonly id: NodeId; readonly term: Term; readonly messageType: MessageType; readonly from: NodeId; readonly reason: DropReason }
   | { readonly kind: 'step-down'; readonly id: NodeId; readonly term: Term; readonly reason: 'quorum-inactive' | 'removed' }
   | { readonly kind: 'leader-transfer'; readonly id: NodeId; readonly term: Term; readonly to: NodeId; readonly phase: 'start' | 'timeout-now' | 'abort' }
-  | { readonly kind: 'forget-leader'; readonly id: NodeId; readonly term: Term; readonly lead: NodeId };
+  | { readonly kind: 'forget-leader'; readonly id: NodeId; readonly term: Term; readonly lead: NodeId }
+  /** asyncStorageWrites: an append response of an older term does not mark entries stable (ABA guard). */
+  | { readonly kind: 'stale-append-ignored'; readonly id: NodeId; readonly term: Term; readonly responseTerm: Term }
+  /**
+   * asyncStorageWrites: entries reported durable are no longer the unstable ones (`missing`: not in
+   * the unstable log; `snapshot`: the index is the unstable snapshot's; `term-mismatch`: replaced
+   * by entries of term `unstableTerm` while being written).
+   */
+  | {
+      readonly kind: 'stable-ignored';
+      readonly id: NodeId;
+      readonly term: Term;
+      readonly index: LogIndex;
+      readonly entryTerm: Term;
+      readonly reason: 'missing' | 'snapshot' | 'term-mismatch';
+      readonly unstableTerm: Term;
+    };
 
 /** One line per event, worded as etcd-io/raft logs the same moment. */
 export function describeEvent(e: RaftEvent): string {
@@ -110,6 +126,13 @@ export function describeEvent(e: RaftEvent): string {
       return `${e.id} leader transfer to ${e.to}: ${e.phase}`;
     case 'forget-leader':
       return `${e.id} forgetting leader ${e.lead} at term ${e.term}`;
+    case 'stale-append-ignored':
+      return `${e.id} [term: ${e.term}] ignored entry appends from a MsgStorageAppendResp message with lower term [term: ${e.responseTerm}]`;
+    case 'stable-ignored':
+      // Worded (and, like etcd's line, without the node id) as etcd's unstable log says it.
+      if (e.reason === 'missing') return `entry at index ${e.index} missing from unstable log; ignoring`;
+      if (e.reason === 'snapshot') return `entry at index ${e.index} matched unstable snapshot; ignoring`;
+      return `entry at (index,term)=(${e.index},${e.entryTerm}) mismatched with entry at (${e.index},${e.unstableTerm}) in unstable log; ignoring`;
     default:
       return unreachable(e, 'raft event');
   }

@@ -98,6 +98,50 @@ export interface MsgReadIndexResp extends Base<'MsgReadIndexResp'> {
 /** Local: a follower forgets its leader (so it grants pre-votes at once). */
 export type MsgForgetLeader = Base<'MsgForgetLeader'>;
 
+/**
+ * The two local storage "threads" of a node with `asyncStorageWrites` (etcd's LocalAppendThread
+ * and LocalApplyThread): the targets of MsgStorageAppend / MsgStorageApply, and the senders of
+ * their responses. Ids no member can have (etcd takes the two largest uint64 values).
+ */
+export const LOCAL_APPEND_THREAD = Number.MAX_SAFE_INTEGER as NodeId;
+export const LOCAL_APPLY_THREAD = (Number.MAX_SAFE_INTEGER - 1) as NodeId;
+
+export function isLocalThread(id: NodeId): boolean {
+  return id === LOCAL_APPEND_THREAD || id === LOCAL_APPLY_THREAD;
+}
+
+/**
+ * Node to its append thread (asyncStorageWrites): persist the hard state (`term`, `vote`,
+ * `commit`: all 0 when it did not change), the entries and the snapshot, then deliver
+ * `responses` — only once that write, and every earlier one, is durable.
+ */
+export interface MsgStorageAppend extends Base<'MsgStorageAppend'> {
+  readonly vote: NodeId;
+  readonly commit: LogIndex;
+  readonly entries: readonly Entry[];
+  readonly snapshot: Snapshot | null;
+  readonly responses: readonly Message[];
+}
+/**
+ * Append thread to node: everything up to (`index`, `logTerm`) and `snapshot` is durable. `term`
+ * is the node's term when the write was handed out: a response of an older term does not mark
+ * entries stable (they may have been rewritten since; etcd's ABA guard). `index` 0: no entries.
+ */
+export interface MsgStorageAppendResp extends Base<'MsgStorageAppendResp'> {
+  readonly index: LogIndex;
+  readonly logTerm: Term;
+  readonly snapshot: Snapshot | null;
+}
+/** Node to its apply thread: apply the committed `entries` in order, then deliver `responses`. */
+export interface MsgStorageApply extends Base<'MsgStorageApply'> {
+  readonly entries: readonly Entry[];
+  readonly responses: readonly Message[];
+}
+/** Apply thread to node: `entries` are applied. */
+export interface MsgStorageApplyResp extends Base<'MsgStorageApplyResp'> {
+  readonly entries: readonly Entry[];
+}
+
 export type Message =
   | MsgHup
   | MsgBeat
@@ -118,7 +162,11 @@ export type Message =
   | MsgTimeoutNow
   | MsgReadIndex
   | MsgReadIndexResp
-  | MsgForgetLeader;
+  | MsgForgetLeader
+  | MsgStorageAppend
+  | MsgStorageAppendResp
+  | MsgStorageApply
+  | MsgStorageApplyResp;
 
 export type MessageType = Message['type'];
 
@@ -126,8 +174,9 @@ export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 
 /**
- * Messages that only the node itself may create; stepping one that came over the network is
- * refused (`StepLocalMsg`). etcd's table leaves MsgForgetLeader out; it is only ever made by
+ * Messages that only the node itself (or its local storage threads) may create; stepping one that
+ * came over the network is refused (`StepLocalMsg`), unless it comes from a local thread (the
+ * storage responses). etcd's table leaves MsgForgetLeader out; it is only ever made by
  * `forgetLeader()`, so here a copy from the network is refused too.
  */
 export const IS_LOCAL: Record<MessageType, boolean> = {
@@ -151,6 +200,10 @@ export const IS_LOCAL: Record<MessageType, boolean> = {
   MsgReadIndex: false,
   MsgReadIndexResp: false,
   MsgForgetLeader: true,
+  MsgStorageAppend: true,
+  MsgStorageAppendResp: true,
+  MsgStorageApply: true,
+  MsgStorageApplyResp: true,
 };
 
 /** Responses: stepping one from a peer the node does not track is refused (`StepPeerNotFound`). */
@@ -175,6 +228,10 @@ export const IS_RESPONSE: Record<MessageType, boolean> = {
   MsgReadIndex: false,
   MsgReadIndexResp: true,
   MsgForgetLeader: false,
+  MsgStorageAppend: false,
+  MsgStorageAppendResp: true,
+  MsgStorageApply: false,
+  MsgStorageApplyResp: true,
 };
 
 /**
@@ -202,6 +259,10 @@ export const NEEDS_DURABILITY: Record<MessageType, boolean> = {
   MsgReadIndex: false,
   MsgReadIndexResp: false,
   MsgForgetLeader: false,
+  MsgStorageAppend: false,
+  MsgStorageAppendResp: false,
+  MsgStorageApply: false,
+  MsgStorageApplyResp: false,
 };
 
 export function isVoteRequest(m: Message): m is MsgVote | MsgPreVote {
@@ -232,14 +293,38 @@ function asV2Changes(e: Entry): readonly { type: 'add-node' | 'remove-node' | 'u
  * `1->2 MsgApp Term:1 Log:1/2 Commit:2 Entries:[1/3 EntryNormal ""]`.
  */
 export function describeMessage(m: Message): string {
+  return describeMessageIndented(m, '', true);
+}
+
+/**
+ * A storage message without its `Responses:[...]` list, as etcd's harness prints the message a
+ * storage thread is processing.
+ */
+export function describeMessageWithoutResponses(m: Message): string {
+  return describeMessageIndented(m, '', false);
+}
+
+function describeMessageIndented(m: Message, indent: string, withResponses: boolean): string {
   const f = fields(m);
-  let s = `${m.from}->${m.to} ${m.type} Term:${m.term} Log:${f.logTerm}/${f.index}`;
+  let s = `${indent}${describeTarget(m.from)}->${describeTarget(m.to)} ${m.type} Term:${m.term} Log:${f.logTerm}/${f.index}`;
   if (f.reject) s += ` Rejected (Hint: ${f.rejectHint})`;
   if (f.commit !== 0) s += ` Commit:${f.commit}`;
+  if (f.vote !== 0) s += ` Vote:${f.vote}`;
   if (f.entries.length === 1) s += ` Entries:[${f.entries[0] as string}]`;
-  else if (f.entries.length > 1) s += ` Entries:[${f.entries.map((e) => `\n  ${e}`).join('')}\n]`;
-  if (m.type === 'MsgSnap') s += `\n  Snapshot: ${describeSnapshot(m.snapshot)}`;
+  else if (f.entries.length > 1) s += ` Entries:[${f.entries.map((e) => `\n${indent}  ${e}`).join('')}\n${indent}]`;
+  if (f.snapshot !== null) s += `\n${indent}  Snapshot: ${describeSnapshot(f.snapshot)}`;
+  const responses = m.type === 'MsgStorageAppend' || m.type === 'MsgStorageApply' ? m.responses : [];
+  if (withResponses && responses.length > 0) {
+    s += ` Responses:[${responses.map((r) => `\n${describeMessageIndented(r, indent + '  ', true)}`).join('')}\n${indent}]`;
+  }
   return s;
+}
+
+/** A member's id, or the name of a local storage thread. */
+function describeTarget(id: NodeId): string {
+  if (id === LOCAL_APPEND_THREAD) return 'AppendThread';
+  if (id === LOCAL_APPLY_THREAD) return 'ApplyThread';
+  return String(id);
 }
 
 export function describeSnapshot(s: Snapshot): string {
@@ -257,10 +342,12 @@ interface Fields {
   readonly commit: number;
   readonly reject: boolean;
   readonly rejectHint: number;
+  readonly vote: number;
   readonly entries: readonly string[];
+  readonly snapshot: Snapshot | null;
 }
 
-const NO_FIELDS: Fields = { index: 0, logTerm: 0, commit: 0, reject: false, rejectHint: 0, entries: [] };
+const NO_FIELDS: Fields = { index: 0, logTerm: 0, commit: 0, reject: false, rejectHint: 0, vote: 0, entries: [], snapshot: null };
 
 /** The etcd wire fields of a message, zero where the type has none. */
 function fields(m: Message): Fields {
@@ -285,9 +372,17 @@ function fields(m: Message): Fields {
       return { ...NO_FIELDS, entries: [describeContext(m.context)] };
     case 'MsgProp':
       return { ...NO_FIELDS, entries: m.entries.map((e) => describeEntry({ ...e, term: 0 as Term, index: 0 as LogIndex })) };
+    case 'MsgSnap':
+      return { ...NO_FIELDS, snapshot: m.snapshot };
+    case 'MsgStorageAppend':
+      return { ...NO_FIELDS, commit: m.commit, vote: m.vote, entries: m.entries.map(describeEntry), snapshot: m.snapshot };
+    case 'MsgStorageAppendResp':
+      return { ...NO_FIELDS, index: m.index, logTerm: m.logTerm, snapshot: m.snapshot };
+    case 'MsgStorageApply':
+    case 'MsgStorageApplyResp':
+      return { ...NO_FIELDS, entries: m.entries.map(describeEntry) };
     case 'MsgHup':
     case 'MsgBeat':
-    case 'MsgSnap':
     case 'MsgHeartbeatResp':
     case 'MsgUnreachable':
     case 'MsgCheckQuorum':

@@ -17,13 +17,14 @@ import { handleVoteRequest, hup } from './election.js';
 import type { DropReason, RaftEvent } from './events.js';
 import { Inflights } from './inflights.js';
 import { RaftLog } from './log.js';
-import type { Message, MessageType, MsgReadIndex } from './messages.js';
+import type { Message, MessageType, MsgReadIndex, MsgStorageAppendResp, MsgStorageApplyResp } from './messages.js';
 import { NEEDS_DURABILITY } from './messages.js';
-import { assertConfStatesEquivalent, switchToConfig } from './membership.js';
+import { appliedSnap, appliedTo, assertConfStatesEquivalent, switchToConfig } from './membership.js';
 import { Progress } from './progress.js';
 import { ProgressTracker } from './progress-tracker.js';
 import { ReadOnly } from './read-only.js';
-import { appendEntry } from './replication.js';
+import { appendEntry, reduceUncommittedSize } from './replication.js';
+import { payloadsSizeBytes } from './entry-size.js';
 import type { StepResult } from './step-result.js';
 import { STEP_OK } from './step-result.js';
 import { stepCandidate } from './step-candidate.js';
@@ -150,6 +151,12 @@ export class Raft {
       case 'MsgPreVote':
         handleVoteRequest(this, m);
         return STEP_OK;
+      case 'MsgStorageAppendResp':
+        stepStorageAppendResp(this, m);
+        return STEP_OK;
+      case 'MsgStorageApplyResp':
+        stepStorageApplyResp(this, m);
+        return STEP_OK;
       default:
         return this.stepFn(this, m);
     }
@@ -192,6 +199,14 @@ export class Raft {
         lastIndex: last.index, lastTerm: last.term, candidateIndex: m.index, candidateTerm: m.logTerm,
       });
       this.send({ type: 'MsgPreVoteResp', to: m.from, term: this.term, reject: true });
+      return;
+    }
+    if (m.type === 'MsgStorageAppendResp') {
+      // Written under an older term: the unstable tail may have been rewritten meanwhile, and a
+      // later write still in the pipeline may overwrite what this one stored. Do not mark
+      // entries stable; a snapshot holds committed state whatever the term.
+      if (m.index !== 0) this.emit({ kind: 'stale-append-ignored', id: this.id, term: this.term, responseTerm: m.term });
+      if (m.snapshot !== null) appliedSnap(this, m.snapshot);
       return;
     }
     this.dropped(m.type, m.from, 'lower-term');
@@ -365,4 +380,31 @@ function tickHeartbeat(r: Raft): void {
     r.heartbeatElapsed = 0;
     r.step(r.local('MsgBeat'));
   }
+}
+
+/**
+ * asyncStorageWrites: the append thread made entries up to (index, logTerm) and the snapshot
+ * durable, under this node's current term. Entries leave the unstable log only if they are still
+ * the ones there (else the event says why not).
+ */
+function stepStorageAppendResp(r: Raft, m: MsgStorageAppendResp): void {
+  if (m.index !== 0) {
+    const u = r.log.unstable;
+    const t = u.maybeTerm(m.index);
+    const reason = t === null ? 'missing' : m.index < u.offset ? 'snapshot' : t !== m.logTerm ? 'term-mismatch' : null;
+    if (reason !== null) {
+      r.emit({ kind: 'stable-ignored', id: r.id, term: r.term, index: m.index, entryTerm: m.logTerm, reason, unstableTerm: t ?? (0 as Term) });
+    } else {
+      r.log.stableTo({ index: m.index, term: m.logTerm });
+    }
+  }
+  if (m.snapshot !== null) appliedSnap(r, m.snapshot);
+}
+
+/** asyncStorageWrites: the apply thread applied these committed entries. */
+function stepStorageApplyResp(r: Raft, m: MsgStorageApplyResp): void {
+  const last = m.entries[m.entries.length - 1];
+  if (last === undefined) return;
+  appliedTo(r, last.index, RaftLog.sizeBytes(m.entries));
+  reduceUncommittedSize(r, payloadsSizeBytes(m.entries));
 }

@@ -136,9 +136,15 @@ describe('config validation (once, at construction)', () => {
 describe('messages', () => {
   it('every type is classified; local and response sets are etcd\'s (plus MsgForgetLeader as local)', () => {
     const local = (Object.keys(IS_LOCAL) as MessageType[]).filter((t) => IS_LOCAL[t]).sort();
-    expect(local).toEqual(['MsgBeat', 'MsgCheckQuorum', 'MsgForgetLeader', 'MsgHup', 'MsgSnapStatus', 'MsgUnreachable']);
+    expect(local).toEqual([
+      'MsgBeat', 'MsgCheckQuorum', 'MsgForgetLeader', 'MsgHup', 'MsgSnapStatus', 'MsgStorageAppend', 'MsgStorageAppendResp',
+      'MsgStorageApply', 'MsgStorageApplyResp', 'MsgUnreachable',
+    ]);
     const resp = (Object.keys(IS_RESPONSE) as MessageType[]).filter((t) => IS_RESPONSE[t]).sort();
-    expect(resp).toEqual(['MsgAppResp', 'MsgHeartbeatResp', 'MsgPreVoteResp', 'MsgReadIndexResp', 'MsgUnreachable', 'MsgVoteResp']);
+    expect(resp).toEqual([
+      'MsgAppResp', 'MsgHeartbeatResp', 'MsgPreVoteResp', 'MsgReadIndexResp', 'MsgStorageAppendResp', 'MsgStorageApplyResp',
+      'MsgUnreachable', 'MsgVoteResp',
+    ]);
   });
 
   it('describes and sizes messages; size grows with the payload', () => {

@@ -19,6 +19,15 @@
  *
  * Restart: build a Storage holding the persisted snapshot, hard state and entries, and pass
  * `applied` (the last index the state machine applied) in the Config.
+ *
+ * With `asyncStorageWrites` (etcd's AsyncStorageWrites) there is no advance(): steps 1 and 3 are
+ * messages in rd.messages addressed to LOCAL_APPEND_THREAD (MsgStorageAppend: hard state,
+ * entries, snapshot) and LOCAL_APPLY_THREAD (MsgStorageApply: committed entries). Each thread
+ * handles its messages in order (never dropped, never reordered) and, once done (for the append
+ * thread: durably), delivers the message's `responses` — a MsgStorageAppendResp or
+ * MsgStorageApplyResp back to the node, votes and acknowledgements to their addressees, the node
+ * itself included. Readies may be taken before earlier ones are done; rd.messagesAfterAppend is
+ * always empty; committed entries are handed out only once they are durable locally.
  */
 import { assert } from '../../sim/assert.js';
 import { confChangeEntryType, encodeConfChange } from './conf-change-codec.js';
@@ -27,8 +36,8 @@ import { NO_LIMIT, resolveConfig } from './config.js';
 import type { EntryId } from './log.js';
 import { RaftLog } from './log.js';
 import { appliedSnap, appliedTo, applyConfChange } from './membership.js';
-import type { Message } from './messages.js';
-import { IS_LOCAL, IS_RESPONSE } from './messages.js';
+import type { Message, MsgStorageAppend, MsgStorageApply } from './messages.js';
+import { IS_LOCAL, IS_RESPONSE, LOCAL_APPEND_THREAD, LOCAL_APPLY_THREAD, isLocalThread } from './messages.js';
 import type { ProgressState } from './progress.js';
 import { Raft } from './raft.js';
 import { reduceUncommittedSize } from './replication.js';
@@ -133,10 +142,13 @@ export class RawNode {
     appliedSizeBytes: 0, appliedPayloadBytes: 0,
   };
   private view: LogView | null = null;
+  /** Config.asyncStorageWrites: storage messages instead of advance(). */
+  private readonly async: boolean;
 
   constructor(config: Config) {
     const cfg = resolveConfig(config);
     this.raft = new Raft(cfg);
+    this.async = cfg.asyncStorageWrites;
     this.prevSoftState = this.raft.softState();
     this.prevHardState = this.raft.hardState();
     if (cfg.peers.length > 0) this.bootstrap(cfg.peers);
@@ -190,9 +202,11 @@ export class RawNode {
 
   /** Steps a message received from the network. */
   step(m: Message): StepResult {
-    // Local messages must never come from the network.
-    if (IS_LOCAL[m.type]) return { ok: false, error: 'StepLocalMsg' };
-    if (IS_RESPONSE[m.type] && !this.raft.trk.progress.has(m.from)) return { ok: false, error: 'StepPeerNotFound' };
+    // Local messages must never come from the network (the storage threads' responses are local
+    // and come from a thread).
+    const fromThread = isLocalThread(m.from);
+    if (IS_LOCAL[m.type] && !fromThread) return { ok: false, error: 'StepLocalMsg' };
+    if (IS_RESPONSE[m.type] && !fromThread && !this.raft.trk.progress.has(m.from)) return { ok: false, error: 'StepPeerNotFound' };
     return this.stepLocal(m);
   }
 
@@ -235,12 +249,13 @@ export class RawNode {
     if (this.hardStateChanged()) return true;
     if (r.log.nextUnstableSnapshot() !== null) return true;
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
-    if (r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(true)) return true;
+    if (r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(!this.async)) return true;
     return r.readStates.length > 0;
   }
 
   /** The next batch of work. It must be handled and then passed to advance() before the next ready(). */
   ready(): Ready {
+    if (this.async) return this.asyncReady();
     assert(!this.accepted.pending, 'raw node: two Readies without advance()');
     const r = this.raft;
     const maa = r.msgsAfterAppend;
@@ -254,6 +269,61 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * asyncStorageWrites: the Ready carries its writes as messages to the local threads (etcd's
+   * newStorageAppendMsg / newStorageApplyMsg), after the messages that may go out now.
+   */
+  private asyncReady(): Ready {
+    const r = this.raft;
+    const base = this.readyWithoutAccept([], false);
+    const messages: Message[] = [...base.messages];
+    const maa = r.msgsAfterAppend;
+    if (base.entries.length > 0 || base.hardState !== null || base.snapshot !== null || maa.length > 0) {
+      const responses: Message[] = [...maa];
+      // The append thread reports what became durable, whenever anything unstable is left: a
+      // response of an older term is ignored, so every term change must be followed by one of
+      // the new term, or the unstable log would never be truncated.
+      if (r.log.hasNextOrInProgressUnstableEnts() || base.snapshot !== null) {
+        const last = r.log.hasNextOrInProgressUnstableEnts() ? r.log.lastEntryId() : { index: 0 as LogIndex, term: 0 as Term };
+        responses.push({
+          type: 'MsgStorageAppendResp', from: LOCAL_APPEND_THREAD, to: r.id, term: r.term, index: last.index, logTerm: last.term, snapshot: base.snapshot,
+        });
+      }
+      const hs = base.hardState;
+      const append: MsgStorageAppend = {
+        type: 'MsgStorageAppend', from: r.id, to: LOCAL_APPEND_THREAD,
+        term: hs?.term ?? (0 as Term), vote: hs?.vote ?? NONE, commit: hs?.commit ?? (0 as LogIndex),
+        entries: base.entries, snapshot: base.snapshot, responses,
+      };
+      messages.push(append);
+    }
+    if (base.committedEntries.length > 0) {
+      const ents = base.committedEntries;
+      // Committed entries apply under no particular term.
+      const apply: MsgStorageApply = {
+        type: 'MsgStorageApply', from: r.id, to: LOCAL_APPLY_THREAD, term: 0 as Term, entries: ents,
+        responses: [{ type: 'MsgStorageApplyResp', from: LOCAL_APPLY_THREAD, to: r.id, term: 0 as Term, entries: ents }],
+      };
+      messages.push(apply);
+    }
+    const rd: Ready = { ...base, messages };
+    this.acceptAsync(rd);
+    return rd;
+  }
+
+  private acceptAsync(rd: Ready): void {
+    const r = this.raft;
+    if (rd.softState !== null) this.prevSoftState = rd.softState;
+    if (rd.hardState !== null) this.prevHardState = rd.hardState;
+    if (r.readStates.length > 0) r.readStates = [];
+    r.msgs = [];
+    r.msgsAfterAppend = [];
+    r.log.acceptUnstable();
+    const applied = rd.committedEntries;
+    const last = applied[applied.length - 1];
+    if (last !== undefined) r.log.acceptApplying(last.index, RaftLog.sizeBytes(applied), false);
+  }
+
   /** Whether term, vote or commit differ from the hard state handed out last (hardStateEqual, unallocated). */
   private hardStateChanged(): boolean {
     const r = this.raft;
@@ -265,7 +335,7 @@ export class RawNode {
    * An empty list is a new empty array (not a shared frozen one: V8 takes slow paths on frozen
    * arrays, at a cost far above the allocation); the raft's own empty arrays stay with it.
    */
-  private readyWithoutAccept(messagesAfterAppend: readonly Message[]): Ready {
+  private readyWithoutAccept(messagesAfterAppend: readonly Message[], applyUnstable = true): Ready {
     const r = this.raft;
     const prevHs = this.prevHardState;
     const ssChanged = r.lead !== this.prevSoftState.lead || r.role !== this.prevSoftState.role;
@@ -276,7 +346,7 @@ export class RawNode {
       readStates: r.readStates.length > 0 ? r.readStates : [],
       entries,
       snapshot: r.log.nextUnstableSnapshot(),
-      committedEntries: r.log.nextCommittedEnts(true),
+      committedEntries: r.log.nextCommittedEnts(applyUnstable),
       messages: r.msgs.length > 0 ? r.msgs : [],
       messagesAfterAppend,
       // Term and vote must be durable before any answer; commit alone need not be fsynced.
@@ -315,6 +385,7 @@ export class RawNode {
    * acknowledgements, marks the entries stable, and moves the apply cursor.
    */
   advance(_rd?: Ready): void {
+    assert(!this.async, 'raw node: advance() must not be called with asyncStorageWrites (the storage responses take its place)');
     const a = this.accepted;
     assert(a.pending, 'raw node: advance() without a Ready');
     a.pending = false;

@@ -7,7 +7,14 @@
  * Commands: add-nodes, campaign, propose, propose-conf-change, process-ready, deliver-msgs,
  * stabilize, tick-election, tick-heartbeat, tick, set-randomized-election-timeout, raft-state,
  * raft-log, status, compact, transfer-leadership, report-unreachable, report-snapshot,
- * send-snapshot, forget-leader, read-index, partition, heal, log-level.
+ * send-snapshot, forget-leader, read-index, partition, heal, log-level, process-append-thread,
+ * process-apply-thread.
+ *
+ * `add-nodes … async-storage-writes=true` gives nodes etcd's AsyncStorageWrites: a Ready's
+ * MsgStorageAppend / MsgStorageApply go to the node's append and apply queues (its "threads"),
+ * which process-append-thread / process-apply-thread (and stabilize) work off one message at a
+ * time, delivering the responses into the in-flight list. Messages a node sends itself or its
+ * threads are local: never dropped (by drop= or a partition), as in etcd's harness.
  *
  * As in etcd's harness, the lines under a command (before `----`) are further commands run in the
  * same block, except for propose-conf-change, whose input is the change itself.
@@ -18,8 +25,8 @@ import { decodeConfChange } from '../core/conf-change-codec.js';
 import type { Config } from '../core/config.js';
 import type { RaftEvent } from '../core/events.js';
 import { describeEvent } from '../core/events.js';
-import type { Message } from '../core/messages.js';
-import { describeEntry, describeMessage, describeSnapshot } from '../core/messages.js';
+import type { Message, MsgStorageAppend, MsgStorageApply } from '../core/messages.js';
+import { describeEntry, describeMessage, describeMessageWithoutResponses, describeSnapshot, isLocalThread } from '../core/messages.js';
 import type { Ready } from '../core/raw-node.js';
 import { RawNode } from '../core/raw-node.js';
 import { MemoryStorage } from '../core/storage.js';
@@ -39,6 +46,12 @@ interface EnvNode {
   readonly heartbeatTick: number;
   /** Snapshots of the (appender) state machine after each applied entry. */
   readonly history: Snapshot[];
+  /** Config.asyncStorageWrites. */
+  readonly async: boolean;
+  /** MsgStorageAppend not yet processed by the append thread, in order. */
+  readonly appendWork: MsgStorageAppend[];
+  /** MsgStorageApply not yet processed by the apply thread, in order. */
+  readonly applyWork: MsgStorageApply[];
 }
 
 export interface InteractionOptions {
@@ -152,6 +165,10 @@ export class InteractionEnv {
         return this.node(args).raw.forgetLeader();
       case 'read-index':
         return this.node(args).raw.readIndex(new TextEncoder().encode(word(args, 1)));
+      case 'process-append-thread':
+        return this.forEachThread(args, 'append', (n) => this.processAppendThread(n));
+      case 'process-apply-thread':
+        return this.forEachThread(args, 'apply', (n) => this.processApplyThread(n));
       case 'partition':
         return this.partition(args);
       case 'heal':
@@ -183,6 +200,10 @@ export class InteractionEnv {
       return;
     }
     for (const id of ids) this.section(`> ${id} ${what}`, () => fn(this.byId(id)));
+  }
+
+  private forEachThread(args: readonly CmdArg[], thread: 'append' | 'apply', fn: (n: EnvNode) => void): void {
+    this.forEach(args, `processing ${thread} thread`, fn);
   }
 
   private section(title: string, fn: () => void): void {
@@ -226,18 +247,31 @@ export class InteractionEnv {
       checkQuorum: opts['checkquorum'] === 'true',
       readOnly: opts['read-only'] === 'lease-based' ? 'lease-based' : 'safe',
       stepDownOnRemoval: opts['step-down-on-removal'] === 'true',
+      asyncStorageWrites: opts['async-storage-writes'] === 'true',
       disableConfChangeValidation: opts['disable-conf-change-validation'] === 'true',
       maxUncommittedEntriesSizeBytes: Number(opts['max-uncommitted-size'] ?? 0),
       maxCommittedSizePerReadyBytes: Number(opts['max-committed-size-per-ready'] ?? 0),
       ...(opts['max-size-per-msg'] !== undefined ? { maxSizePerMsgBytes: Number(opts['max-size-per-msg']) } : {}),
       onEvent: this.onEvent,
     };
-    this.nodes.push({ id, raw: new RawNode(config), storage, electionTick: 3, heartbeatTick: 1, history });
+    this.nodes.push({
+      id, raw: new RawNode(config), storage, electionTick: 3, heartbeatTick: 1, history,
+      async: config.asyncStorageWrites === true, appendWork: [], applyWork: [],
+    });
   }
 
   private processReady(n: EnvNode): void {
     const rd = n.raw.ready();
     this.print(describeReady(rd));
+    if (n.async) {
+      // The writes are messages to the node's threads; everything else goes on the wire.
+      for (const m of rd.messages) {
+        if (m.type === 'MsgStorageAppend') n.appendWork.push(m);
+        else if (m.type === 'MsgStorageApply') n.applyWork.push(m);
+        else this.messages.push(m);
+      }
+      return;
+    }
     // Persist (snapshot, entries, hard state), then apply, then hand out the messages.
     if (rd.snapshot !== null) {
       const first = rd.entries[0];
@@ -250,6 +284,48 @@ export class InteractionEnv {
     for (const e of rd.committedEntries) this.apply(n, e);
     this.messages.push(...rd.messages, ...rd.messagesAfterAppend);
     n.raw.advance(rd);
+  }
+
+  /**
+   * The append thread handles its oldest message: hard state (unless all zero), then the snapshot
+   * or the entries, then its responses go in flight.
+   */
+  private processAppendThread(n: EnvNode): void {
+    const m = n.appendWork.shift();
+    if (m === undefined) {
+      this.print('no append work to perform');
+      return;
+    }
+    this.print('Processing:');
+    this.print(describeMessageWithoutResponses(m));
+    if (m.term !== 0 || m.vote !== 0 || m.commit !== 0) n.storage.mem.setHardState({ term: m.term, vote: m.vote, commit: m.commit });
+    if (m.snapshot !== null) {
+      assert(m.entries.length === 0, 'append thread: a snapshot and entries at the same time');
+      assert(n.storage.mem.applySnapshot(m.snapshot).ok, 'append thread: snapshot out of date');
+      n.history.push(m.snapshot);
+    } else {
+      n.storage.mem.append(m.entries);
+    }
+    this.deliverResponses(m.responses);
+  }
+
+  /** The apply thread applies its oldest message's entries, then its responses go in flight. */
+  private processApplyThread(n: EnvNode): void {
+    const m = n.applyWork.shift();
+    if (m === undefined) {
+      this.print('no apply work to perform');
+      return;
+    }
+    this.print('Processing:');
+    this.print(describeMessageWithoutResponses(m));
+    for (const e of m.entries) this.apply(n, e);
+    this.deliverResponses(m.responses);
+  }
+
+  private deliverResponses(resps: readonly Message[]): void {
+    this.print('Responses:');
+    for (const r of resps) this.print(describeMessage(r));
+    this.messages.push(...resps);
   }
 
   /** An "appender" state machine: the state is the concatenation of applied payloads. */
@@ -283,10 +359,12 @@ export class InteractionEnv {
 
   /** Delivers (or drops) the in-flight messages to `to`, in order; returns how many. */
   private deliver(to: number, drop: boolean, type: string | null): number {
-    const mine = this.messages.filter((m) => m.to === to && (type === null || m.type === type));
-    this.messages = this.messages.filter((m) => !(m.to === to && (type === null || m.type === type)));
+    // Local messages (to itself, from or to its threads) need reliable delivery: drop= leaves them.
+    const picked = (m: Message): boolean => m.to === to && !(drop && isLocalMessage(m)) && (type === null || m.type === type);
+    const mine = this.messages.filter(picked);
+    this.messages = this.messages.filter((m) => !picked(m));
     for (const m of mine) {
-      const cut = this.group.size > 0 && this.group.get(m.from) !== this.group.get(m.to);
+      const cut = this.group.size > 0 && !isLocalMessage(m) && this.group.get(m.from) !== this.group.get(m.to);
       if (drop || cut) {
         this.print(`dropped: ${describeMessage(m)}`);
         continue;
@@ -337,6 +415,20 @@ export class InteractionEnv {
         done = false;
         this.section(`> ${n.id} receiving messages`, () => this.deliver(n.id, false, null));
       }
+      for (const n of nodes) {
+        if (n.appendWork.length === 0) continue;
+        done = false;
+        this.section(`> ${n.id} processing append thread`, () => {
+          while (n.appendWork.length > 0) this.processAppendThread(n);
+        });
+      }
+      for (const n of nodes) {
+        if (n.applyWork.length === 0) continue;
+        done = false;
+        this.section(`> ${n.id} processing apply thread`, () => {
+          while (n.applyWork.length > 0) this.processApplyThread(n);
+        });
+      }
       if (done) return;
     }
     assert(false, 'interaction: stabilize did not quiesce');
@@ -350,20 +442,23 @@ export class InteractionEnv {
     for (const n of this.nodes) {
       const s = n.raw.status();
       const role = { follower: 'StateFollower', 'pre-candidate': 'StatePreCandidate', candidate: 'StateCandidate', leader: 'StateLeader' }[s.role];
-      const kind = s.config.voters.includes(n.id) || s.config.votersOutgoing.includes(n.id) ? 'Voter' : s.config.learners.includes(n.id) ? 'Learner' : 'Non-Voter';
+      // As etcd's harness: a learner, like a node outside the configuration, is a "Non-Voter".
+      const kind = s.config.voters.includes(n.id) || s.config.votersOutgoing.includes(n.id) ? 'Voter' : 'Non-Voter';
       this.print(`${n.id}: ${role} (${kind}) Term:${s.term} Lead:${s.lead}`);
     }
   }
 
   private raftLog(n: EnvNode): void {
-    const view = n.raw.logView();
-    const first = view.firstIndex();
-    const last = view.lastIndex();
+    const s = n.storage.mem;
+    const first = s.firstIndex();
+    const last = s.lastIndex();
     if (last < first) {
       this.print(`log is empty: first index=${first}, last index=${last}`);
       return;
     }
-    for (const e of view.entries(first, (last + 1) as LogIndex) ?? []) this.print(describeEntry(e));
+    const ents = s.entries(first, (last + 1) as LogIndex, Number.MAX_SAFE_INTEGER);
+    assert(ents.ok, 'raft-log: storage entries unavailable');
+    for (const e of ents.value) this.print(describeEntry(e));
   }
 
   /** `partition 1 2 | 3`: messages between groups are dropped when delivered, until `heal`. */
@@ -397,6 +492,11 @@ export function describeReady(rd: Ready): string {
   const msgs = [...rd.messages, ...rd.messagesAfterAppend];
   if (msgs.length > 0) lines.push('Messages:', ...msgs.map(describeMessage));
   return lines.length === 0 ? '<empty Ready>' : `Ready MustSync=${rd.mustSync}:\n${lines.join('\n')}`;
+}
+
+/** A message a node sends itself, or one to or from its storage threads. */
+function isLocalMessage(m: Message): boolean {
+  return m.from === m.to || isLocalThread(m.from) || isLocalThread(m.to);
 }
 
 function roleName(r: 'follower' | 'pre-candidate' | 'candidate' | 'leader'): string {
