@@ -198,6 +198,8 @@ export type KvErrorCode =
   | 'LeaseNotFound'
   | 'LeaseExist'
   | 'LeaseTTLTooLarge'
+  | 'BadLeaderTransferee'
+  | 'TimeoutLeaderTransfer'
   | 'NoLeader'
   | 'NotLeader'
   | 'LeaderChanged'
@@ -236,11 +238,14 @@ export const DEFINITE_ERRORS: Readonly<Record<KvErrorCode, boolean>> = {
   LeaseNotFound: true,
   LeaseExist: true,
   LeaseTTLTooLarge: true,
+  BadLeaderTransferee: true,
   NoLeader: true,
   NotLeader: true,
   ProposalDropped: true,
   Corrupt: true,
   LeaderChanged: false,
+  // The transfer may still complete after the server stopped waiting for it.
+  TimeoutLeaderTransfer: false,
   Stopped: false,
   Timeout: false,
   TimeoutDueToLeaderFail: false,

@@ -84,6 +84,11 @@ export interface StatusResponse {
 
 export type Empty = Readonly<Record<string, never>>;
 
+/** Maintenance.MoveLeader: hand leadership to the voting member `targetId`. */
+export interface MoveLeaderRequest {
+  readonly targetId: number;
+}
+
 /** Every RPC a member serves: request and response shapes per method. */
 export interface KvMethods {
   range: { request: RangeRequest; response: RangeResponse };
@@ -100,6 +105,7 @@ export interface KvMethods {
   status: { request: Empty; response: StatusResponse };
   'hash-kv': { request: HashKVRequest; response: HashKVResponse };
   defragment: { request: Empty; response: Empty };
+  'move-leader': { request: MoveLeaderRequest; response: Empty };
 }
 
 export type Method = keyof KvMethods;
@@ -134,6 +140,7 @@ export const REPEATABLE: Readonly<Record<Method, boolean>> = {
   status: true,
   'hash-kv': true,
   defragment: false,
+  'move-leader': true,
 };
 
 /**

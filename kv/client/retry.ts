@@ -40,6 +40,9 @@ export const UNAVAILABLE: Readonly<Record<KvErrorCode, boolean>> = {
   LeaseNotFound: false,
   LeaseExist: false,
   LeaseTTLTooLarge: false,
+  BadLeaderTransferee: false,
+  // etcd sends it as codes.Unavailable (rpctypes ErrGRPCTimeoutLeaderTransfer).
+  TimeoutLeaderTransfer: true,
   NoLeader: true,
   NotLeader: true,
   LeaderChanged: true,

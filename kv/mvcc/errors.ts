@@ -19,6 +19,8 @@ const MESSAGES: Partial<Record<KvErrorCode, string>> = {
   LeaseTTLTooLarge: 'too large lease TTL',
   NotLeader: 'lease: not primary',
   Corrupt: 'etcdserver: corrupt cluster',
+  BadLeaderTransferee: 'etcdserver: bad leader transferee',
+  TimeoutLeaderTransfer: 'etcdserver: request timed out, leader transfer took too long',
 };
 
 /** A KvError with etcd's message for `code`, or `message` when given. */

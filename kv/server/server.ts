@@ -294,6 +294,7 @@ class Server implements KvServer {
       case 'defragment':
         this.state.defragment();
         return this.ok(p, { ok: true, value: {} });
+      case 'move-leader': return this.moveLeader(p, call);
       default: return unreachable(call, 'kv call');
     }
   }
@@ -610,6 +611,32 @@ class Server implements KvServer {
   private fail(p: PendingCall, e: KvError): void {
     this.ctx.emit('kv.error', { method: p.method, code: e.code });
     this.pending.fail(p, e);
+  }
+
+  /**
+   * Maintenance.MoveLeader as etcd serves it (v3rpc maintenance server, EtcdServer.MoveLeader): only
+   * the leader takes it (else NotLeader); the target must be a voting member (else
+   * BadLeaderTransferee, learners included); then raft's leader transfer, and the call waits,
+   * looking every tick, until this member sees the target lead. etcd waits as long as the client's
+   * context allows and answers ErrTimeoutLeaderTransfer past it; here the server's request timeout
+   * bounds the wait (a tick before it, so this error, not the generic Timeout, ends the call).
+   */
+  private moveLeader(p: PendingCall, call: CallOf<'move-leader'>): void {
+    const node = this.boundNode();
+    const st = node.status();
+    if (st.role !== 'leader') return this.fail(p, kvError('NotLeader', 'etcdserver: not leader'));
+    const target = call.request.targetId;
+    if (!st.confState.voters.includes(target as NodeId)) return this.fail(p, kvError('BadLeaderTransferee'));
+    node.transferLeadership(target as NodeId);
+    const tickUs = Math.max(1, Math.floor(this.options.electionTimeoutUs / 10));
+    const giveUpUs = p.startUs + this.options.requestTimeoutUs - tickUs;
+    const poll = (): void => {
+      if (p.done) return;
+      if (node.status().lead === target) return this.ok(p, { ok: true, value: {} });
+      if (this.ctx.localNow() >= giveUpUs) return this.fail(p, kvError('TimeoutLeaderTransfer'));
+      this.ctx.setTimer(tickUs, poll);
+    };
+    poll();
   }
 
   private status(): { leader: number; raftIndex: number; raftTerm: number; raftAppliedIndex: number; dbSizeBytes: number; dbSizeQuotaBytes: number; errors: string[] } {
