@@ -6,7 +6,7 @@ import { decodeConfChange, encodeConfChange } from './conf-change-codec.js';
 import type { Config } from './config.js';
 import { resolveConfig } from './config.js';
 import type { RaftEvent } from './events.js';
-import { IS_LOCAL, IS_RESPONSE, describeMessage, messageSizeBytes } from './messages.js';
+import { IS_LOCAL, IS_RESPONSE, LOCAL_APPEND_THREAD, LOCAL_APPLY_THREAD, describeMessage, messageSizeBytes } from './messages.js';
 import type { Message, MessageType } from './messages.js';
 import { RawNode } from './raw-node.js';
 import { MemoryStorage } from './storage.js';
@@ -90,6 +90,46 @@ describe('RawNode', () => {
     expect(() => raw.ready()).toThrow(/two Readies/);
     raw.advance();
     expect(() => raw.advance()).toThrow(/without a Ready/);
+  });
+
+  it('asyncStorageWrites: a single voter leads and applies only through its storage threads; advance() is refused', () => {
+    const storage = new MemoryStorage({ ...EMPTY_CONF_STATE, voters: [1 as NodeId] });
+    const raw = new RawNode(config({ storage, asyncStorageWrites: true }));
+    expect(() => raw.advance()).toThrow(/asyncStorageWrites/);
+    // A storage response from the network (not from a local thread) is refused.
+    expect(raw.step({ type: 'MsgStorageApplyResp', from: 2 as NodeId, to: 1 as NodeId, term: 0 as Term, entries: [] })).toEqual({ ok: false, error: 'StepLocalMsg' });
+    raw.campaign();
+    const rd = raw.ready();
+    expect(rd.messagesAfterAppend).toEqual([]);
+    const [append] = rd.messages;
+    expect(append?.type).toBe('MsgStorageAppend');
+    expect(append?.to).toBe(LOCAL_APPEND_THREAD);
+    // Nothing counts until the write is done and its responses are delivered: still a candidate.
+    expect(raw.status().role).toBe('candidate');
+    const ackLoop = (m: Message | undefined): void => {
+      if (m?.type !== 'MsgStorageAppend') throw new Error(`expected MsgStorageAppend, got ${m?.type}`);
+      if (m.term !== 0) storage.setHardState({ term: m.term, vote: m.vote, commit: m.commit });
+      storage.append(m.entries);
+      for (const r of m.responses) expect(raw.step(r)).toEqual({ ok: true });
+    };
+    ackLoop(append);
+    expect(raw.status().role).toBe('leader');
+    // The empty entry of the new term: appended, durable, committed, then applied by the apply thread.
+    const rd2 = raw.ready();
+    ackLoop(rd2.messages.find((m) => m.type === 'MsgStorageAppend'));
+    const rd3 = raw.ready();
+    const apply = rd3.messages.find((m) => m.type === 'MsgStorageApply');
+    if (apply?.type !== 'MsgStorageApply') throw new Error('expected MsgStorageApply');
+    expect(apply.to).toBe(LOCAL_APPLY_THREAD);
+    expect(apply.entries.map((e) => e.index)).toEqual([1]);
+    expect(raw.status().applied).toBe(0);
+    for (const r of apply.responses) raw.step(r);
+    expect(raw.status().applied).toBe(1);
+    // Readies may be taken back to back: no second-Ready assertion in this mode.
+    raw.propose(new Uint8Array([7]));
+    raw.ready();
+    raw.propose(new Uint8Array([8]));
+    expect(raw.ready().entries.map((e) => e.index)).toEqual([3]);
   });
 
   it('bootstraps a new group from peers (etcd StartNode) and reports typed events', () => {

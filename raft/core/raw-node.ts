@@ -143,12 +143,12 @@ export class RawNode {
   };
   private view: LogView | null = null;
   /** Config.asyncStorageWrites: storage messages instead of advance(). */
-  private readonly async: boolean;
+  private readonly storageThreads: boolean;
 
   constructor(config: Config) {
     const cfg = resolveConfig(config);
     this.raft = new Raft(cfg);
-    this.async = cfg.asyncStorageWrites;
+    this.storageThreads = cfg.asyncStorageWrites;
     this.prevSoftState = this.raft.softState();
     this.prevHardState = this.raft.hardState();
     if (cfg.peers.length > 0) this.bootstrap(cfg.peers);
@@ -249,13 +249,13 @@ export class RawNode {
     if (this.hardStateChanged()) return true;
     if (r.log.nextUnstableSnapshot() !== null) return true;
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
-    if (r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(!this.async)) return true;
+    if (r.log.hasNextUnstableEnts() || r.log.hasNextCommittedEnts(!this.storageThreads)) return true;
     return r.readStates.length > 0;
   }
 
   /** The next batch of work. It must be handled and then passed to advance() before the next ready(). */
   ready(): Ready {
-    if (this.async) return this.asyncReady();
+    if (this.storageThreads) return this.readyForStorageThreads();
     assert(!this.accepted.pending, 'raw node: two Readies without advance()');
     const r = this.raft;
     const maa = r.msgsAfterAppend;
@@ -273,7 +273,7 @@ export class RawNode {
    * asyncStorageWrites: the Ready carries its writes as messages to the local threads (etcd's
    * newStorageAppendMsg / newStorageApplyMsg), after the messages that may go out now.
    */
-  private asyncReady(): Ready {
+  private readyForStorageThreads(): Ready {
     const r = this.raft;
     const base = this.readyWithoutAccept([], false);
     const messages: Message[] = [...base.messages];
@@ -385,7 +385,7 @@ export class RawNode {
    * acknowledgements, marks the entries stable, and moves the apply cursor.
    */
   advance(_rd?: Ready): void {
-    assert(!this.async, 'raw node: advance() must not be called with asyncStorageWrites (the storage responses take its place)');
+    assert(!this.storageThreads, 'raw node: advance() must not be called with asyncStorageWrites (the storage responses take its place)');
     const a = this.accepted;
     assert(a.pending, 'raw node: advance() without a Ready');
     a.pending = false;

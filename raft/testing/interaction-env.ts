@@ -47,7 +47,7 @@ interface EnvNode {
   /** Snapshots of the (appender) state machine after each applied entry. */
   readonly history: Snapshot[];
   /** Config.asyncStorageWrites. */
-  readonly async: boolean;
+  readonly storageThreads: boolean;
   /** MsgStorageAppend not yet processed by the append thread, in order. */
   readonly appendWork: MsgStorageAppend[];
   /** MsgStorageApply not yet processed by the apply thread, in order. */
@@ -256,14 +256,14 @@ export class InteractionEnv {
     };
     this.nodes.push({
       id, raw: new RawNode(config), storage, electionTick: 3, heartbeatTick: 1, history,
-      async: config.asyncStorageWrites === true, appendWork: [], applyWork: [],
+      storageThreads: config.asyncStorageWrites === true, appendWork: [], applyWork: [],
     });
   }
 
   private processReady(n: EnvNode): void {
     const rd = n.raw.ready();
     this.print(describeReady(rd));
-    if (n.async) {
+    if (n.storageThreads) {
       // The writes are messages to the node's threads; everything else goes on the wire.
       for (const m of rd.messages) {
         if (m.type === 'MsgStorageAppend') n.appendWork.push(m);

@@ -6,12 +6,17 @@
  *
  * The node layer of the simulator does the same with a WAL, a simulated network and virtual time;
  * this is the smallest faithful host of the core.
+ *
+ * With `config.asyncStorageWrites`, a Ready's MsgStorageAppend / MsgStorageApply wait in the node's
+ * append and apply queues until `processAppendThread` / `processApplyThread` work them off (in
+ * order); then the responses to the node itself are stepped at once (local delivery is reliable)
+ * and those to peers join the network like any message. A restart loses the queued writes.
  */
 import { assert } from '../../sim/assert.js';
 import type { Random } from '../../sim/random.js';
 import { decodeConfChange } from '../core/conf-change-codec.js';
 import type { Config } from '../core/config.js';
-import type { Message } from '../core/messages.js';
+import type { Message, MsgStorageAppend, MsgStorageApply } from '../core/messages.js';
 import type { Ready } from '../core/raw-node.js';
 import { RawNode } from '../core/raw-node.js';
 import { MemoryStorage } from '../core/storage.js';
@@ -51,6 +56,9 @@ export class ClusterNode {
   applied: AppliedState;
   /** The state after each applied index, so a compaction can snapshot exactly that index. */
   readonly history = new Map<number, AppliedState>();
+  /** asyncStorageWrites: writes handed out and not yet done, oldest first. */
+  appendWork: MsgStorageAppend[] = [];
+  applyWork: MsgStorageApply[] = [];
 
   constructor(
     readonly id: NodeId,
@@ -74,6 +82,9 @@ export class ClusterNode {
    * snapshot and re-applies the log after it (Config.applied = the snapshot index).
    */
   restart(): void {
+    // Queued writes were never done: they are lost with the process.
+    this.appendWork = [];
+    this.applyWork = [];
     const snap = this.storage.mem.persistedSnapshot();
     this.applied = stateOf(snap);
     this.raw = new RawNode({ ...this.cfg, storage: this.storage, applied: this.applied.index });
@@ -127,6 +138,14 @@ export class MemoryCluster {
     const n = this.node(id);
     if (!n.raw.hasReady()) return false;
     const rd = n.raw.ready();
+    if (this.opts.config?.asyncStorageWrites === true) {
+      for (const m of rd.messages) {
+        if (m.type === 'MsgStorageAppend') n.appendWork.push(m);
+        else if (m.type === 'MsgStorageApply') this.queueApply(n, m);
+        else this.network.push(m);
+      }
+      return true;
+    }
     this.persist(n, rd);
     this.network.push(...rd.messages, ...rd.messagesAfterAppend);
     this.apply(n, rd);
@@ -148,13 +167,63 @@ export class MemoryCluster {
       n.history.set(n.applied.index, n.applied);
       this.opts.onSnapshot?.(n.id, n.applied.index);
     }
-    for (const e of rd.committedEntries) {
+    this.applyEntries(n, rd.committedEntries);
+  }
+
+  private applyEntries(n: ClusterNode, ents: readonly Entry[]): void {
+    for (const e of ents) {
       let cs = n.applied.confState;
       if (e.type !== 'normal') cs = n.raw.applyConfChange(decodeConfChange(e.type, e.data));
       n.applied = { index: e.index, term: e.term, confState: cs, digest: digest(n.applied.digest, e) };
       n.history.set(e.index, n.applied);
     }
-    if (rd.committedEntries.length > 0) this.opts.onApply?.(n.id, rd.committedEntries);
+    if (ents.length > 0) this.opts.onApply?.(n.id, ents);
+  }
+
+  /**
+   * asyncStorageWrites: only entries durable locally are handed out to apply; they were written
+   * by an append already done (committed entries are never overwritten after).
+   */
+  private queueApply(n: ClusterNode, m: MsgStorageApply): void {
+    for (const e of m.entries) {
+      const t = n.storage.mem.term(e.index);
+      assert(t.ok && t.value === e.term, () => `cluster: node ${n.id} handed out ${e.term}/${e.index} to apply before it was durable`);
+    }
+    n.applyWork.push(m);
+  }
+
+  /** asyncStorageWrites: node `id`'s append thread does its oldest write; false if none. */
+  processAppendThread(id: number): boolean {
+    const n = this.node(id);
+    const m = n.appendWork.shift();
+    if (m === undefined) return false;
+    if (m.term !== 0 || m.vote !== 0 || m.commit !== 0) n.storage.mem.setHardState({ term: m.term, vote: m.vote, commit: m.commit });
+    if (m.snapshot !== null) {
+      assert(n.storage.mem.applySnapshot(m.snapshot).ok, 'cluster: snapshot out of date');
+      n.applied = stateOf(m.snapshot);
+      n.history.set(n.applied.index, n.applied);
+      this.opts.onSnapshot?.(n.id, n.applied.index);
+    }
+    n.storage.mem.append(m.entries);
+    this.respond(n, m.responses);
+    return true;
+  }
+
+  /** asyncStorageWrites: node `id`'s apply thread applies its oldest batch; false if none. */
+  processApplyThread(id: number): boolean {
+    const n = this.node(id);
+    const m = n.applyWork.shift();
+    if (m === undefined) return false;
+    this.applyEntries(n, m.entries);
+    this.respond(n, m.responses);
+    return true;
+  }
+
+  private respond(n: ClusterNode, resps: readonly Message[]): void {
+    for (const r of resps) {
+      if (r.to === n.id) n.raw.step(r);
+      else this.network.push(r);
+    }
   }
 
   /** Delivers the k-th in-flight message (dropped if a partition separates its ends). */
@@ -238,6 +307,10 @@ export class MemoryCluster {
     for (let round = 0; round < ROUNDS_MAX; round++) {
       let moved = false;
       for (const id of this.ids()) moved = this.processReady(id) || moved;
+      for (const id of this.ids()) {
+        while (this.processAppendThread(id)) moved = true;
+        while (this.processApplyThread(id)) moved = true;
+      }
       while (this.network.length > 0) {
         this.deliver(0);
         moved = true;

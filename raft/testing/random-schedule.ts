@@ -21,11 +21,23 @@ export type Action =
   | { readonly t: 'propose'; readonly node: number }
   | { readonly t: 'read'; readonly node: number }
   | { readonly t: 'partition'; readonly mask: number }
-  | { readonly t: 'heal' };
+  | { readonly t: 'heal' }
+  /** asyncStorageWrites only: a node's append (or apply) thread does up to `count` of its queued writes. */
+  | { readonly t: 'storage'; readonly node: number; readonly thread: 'append' | 'apply'; readonly count: number };
 
-export function actionArb(size: number): fc.Arbitrary<Action> {
+/** With `storageThreads`, schedules also run the nodes' storage threads (Config.asyncStorageWrites). */
+export function actionArb(size: number, storageThreads = false): fc.Arbitrary<Action> {
   const node = fc.integer({ min: 1, max: size });
   const pick = fc.nat({ max: 1000 });
+  const base = baseActionArb(size, node, pick);
+  if (!storageThreads) return base;
+  const storage = fc.record({
+    t: fc.constant('storage' as const), node, thread: fc.constantFrom('append' as const, 'apply' as const), count: fc.integer({ min: 1, max: 3 }),
+  });
+  return fc.oneof({ weight: 3, arbitrary: base }, { weight: 1, arbitrary: storage });
+}
+
+function baseActionArb(size: number, node: fc.Arbitrary<number>, pick: fc.Arbitrary<number>): fc.Arbitrary<Action> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.record({ t: fc.constant('tick' as const), node, times: fc.integer({ min: 1, max: 12 }) }) },
     { weight: 4, arbitrary: fc.record({ t: fc.constant('ready' as const), node }) },
@@ -106,6 +118,11 @@ export function runAction(c: MemoryCluster, a: Action, size: number): void {
     }
     case 'heal':
       c.heal();
+      return;
+    case 'storage':
+      for (let i = 0; i < a.count; i++) {
+        if (!(a.thread === 'append' ? c.processAppendThread(a.node) : c.processApplyThread(a.node))) return;
+      }
       return;
   }
 }
