@@ -1,0 +1,101 @@
+/**
+ * Field-by-field comparison of two outcomes of one sequence (the real etcd's and raftsim's), and the
+ * decisions about the differences found: each is either unexplained (a failure of the harness's
+ * check), or one of the `KNOWN` differences — an etcd 3.4 behaviour fixed later upstream, or a
+ * deliberate deviation of raftsim — recognised by a rule that looks at the request and both answers.
+ */
+import { SLOT_BASE, type Answer, type Outcome, type SeqOp, type Sequence, type WatchRecord } from './sequence.js';
+
+export interface Difference {
+  readonly sequence: string;
+  /** Index of the op in the sequence, or -1 for the watch streams / the target as a whole. */
+  readonly op: number;
+  /** Where in the answer the two differ (`res.kvs[0].version`, `watch[1].events`, …). */
+  readonly path: string;
+  readonly etcd: unknown;
+  readonly sim: unknown;
+  /** The known difference this is, when one of the rules recognises it. */
+  readonly known?: string;
+}
+
+export interface KnownDifference {
+  readonly id: string;
+  /** What differs and which side is right, in one sentence. */
+  readonly what: string;
+  /** Upstream issue / fix, or `deliberate` for a deviation raftsim keeps on purpose. */
+  readonly upstream: string;
+  /** Whether this op and these answers are an instance of it. */
+  readonly matches: (op: SeqOp | undefined, etcd: unknown, sim: unknown, path: string) => boolean;
+}
+
+export const KNOWN: readonly KnownDifference[] = [];
+
+/** Every difference between `etcd` and `sim` for `seq`, each marked known when a rule recognises it. */
+export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome): Difference[] {
+  const out: Difference[] = [];
+  const add = (op: number, path: string, e: unknown, s: unknown): void => {
+    const rule = KNOWN.find((k) => k.matches(op >= 0 ? seq.ops[op] : undefined, e, s, path));
+    out.push(rule === undefined ? { sequence: seq.name, op, path, etcd: e, sim: s } : { sequence: seq.name, op, path, etcd: e, sim: s, known: rule.id });
+  };
+  const n = Math.max(etcd.answers.length, sim.answers.length);
+  for (let i = 0; i < n; i++) {
+    const [e, s] = [etcd.answers[i] ?? null, sim.answers[i] ?? null];
+    const paths = diffPaths(normaliseAnswer(seq.ops[i], e), normaliseAnswer(seq.ops[i], s), '');
+    if (paths.length > 0) add(i, paths.join(' '), e, s);
+  }
+  // A target that failed as a whole stops answering; what its watchers got then is not comparable.
+  if (etcd.targetError !== undefined || sim.targetError !== undefined) {
+    if (etcd.targetError !== sim.targetError) add(-1, 'target', etcd.targetError ?? null, sim.targetError ?? null);
+    return out;
+  }
+  const w = Math.max(etcd.watches.length, sim.watches.length);
+  for (let i = 0; i < w; i++) {
+    const [e, s] = [etcd.watches[i] ?? null, sim.watches[i] ?? null];
+    const paths = diffPaths(e, s, `watch[${i}]`);
+    if (paths.length > 0) add(-1, paths.join(' '), e, s);
+  }
+  return out;
+}
+
+/**
+ * What of an answer is compared: everything but what must differ.
+ * - Remaining TTL (LeaseTimeToLive): etcd counts it on the wall clock and truncates to seconds,
+ *   raftsim on virtual time; the two agree within a second.
+ * - Lease lists (LeaseLeases): a set; etcd lists it in map order.
+ */
+function normaliseAnswer(op: SeqOp | undefined, a: Answer): unknown {
+  if (a === null || !a.ok || op === undefined) return a;
+  if (op.method === 'lease-ttl') {
+    const r = a.res as { ttlS: number };
+    return { ...a, res: { ...r, ttlS: r.ttlS > 0 ? 'positive' : r.ttlS } };
+  }
+  if (op.method === 'lease-leases') {
+    const r = a.res as { leases: number[] };
+    return { ...a, res: { leases: [...r.leases].sort((x, y) => x - y) } };
+  }
+  return a;
+}
+
+/** Paths at which `a` and `b` differ (the first few), or [] when they are equal. */
+export function diffPaths(a: unknown, b: unknown, path: string, out: string[] = []): string[] {
+  if (out.length >= 4) return out;
+  if (Object.is(a, b)) return out;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) out.push(`${path}.length`);
+    for (let i = 0; i < Math.min(a.length, b.length); i++) diffPaths(a[i], b[i], `${path}[${i}]`, out);
+    return out;
+  }
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) diffPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path === '' ? k : `${path}.${k}`, out);
+    return out;
+  }
+  out.push(path === '' ? '(answer)' : path);
+  return out;
+}
+
+export function isSlot(id: number): boolean {
+  return id >= SLOT_BASE;
+}
+
+export type { WatchRecord };
