@@ -28,7 +28,57 @@ export interface KnownDifference {
   readonly matches: (op: SeqOp | undefined, etcd: unknown, sim: unknown, path: string) => boolean;
 }
 
-export const KNOWN: readonly KnownDifference[] = [];
+const SORT_ORDERS: ReadonlySet<unknown> = new Set([undefined, 'NONE', 'ASCEND', 'DESCEND']);
+const SORT_TARGETS: ReadonlySet<unknown> = new Set([undefined, 'KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE']);
+
+type AnyReq = Record<string, unknown>;
+
+/** Whether `op` carries a range (at any depth of a txn) with a sort order or target etcd's enum does not name. */
+function hasInvalidSort(op: SeqOp | undefined): boolean {
+  const bad = (r: AnyReq): boolean => !SORT_ORDERS.has(r.sortOrder) || !SORT_TARGETS.has(r.sortTarget);
+  const inTxn = (t: { success: readonly { type: string; request: unknown }[]; failure: readonly { type: string; request: unknown }[] }): boolean =>
+    [...t.success, ...t.failure].some((o) => (o.type === 'range' ? bad(o.request as AnyReq) : o.type === 'txn' ? inTxn(o.request as never) : false));
+  if (op?.method === 'range') return bad(op.request as unknown as AnyReq);
+  if (op?.method === 'txn') return inTxn(op.request as never);
+  return false;
+}
+
+const code = (a: unknown): string | undefined => (a !== null && typeof a === 'object' && (a as { ok?: boolean }).ok === false ? (a as { code: string }).code : undefined);
+
+export const KNOWN: readonly KnownDifference[] = [
+  {
+    id: 'range-invalid-sort',
+    what: 'A range with a sort order or target outside the enum: etcd 3.4 does not check it (and may panic sorting, which ends the member); later etcd refuses it with InvalidSortOption, as raftsim does.',
+    upstream: 'https://github.com/etcd-io/etcd/issues/13554 (fixed by https://github.com/etcd-io/etcd/pull/13555)',
+    matches: (op, _e, s) => hasInvalidSort(op) && code(s) === 'InvalidSortOption',
+  },
+  {
+    id: 'txn-check-order',
+    what: 'A txn whose chosen branch has both a put that fails (lease not found, key not found) and a range that fails (future or compacted revision): etcd 3.4 checks every put of the path before any range, later etcd checks the ops in order in one pass, as raftsim does.',
+    upstream: 'https://github.com/etcd-io/etcd/pull/16372',
+    matches: (op, e, s) => op?.method === 'txn' && ['LeaseNotFound', 'KeyNotFound'].includes(code(e) ?? '') && ['FutureRev', 'Compacted'].includes(code(s) ?? ''),
+  },
+  {
+    id: 'grpc-message-limit',
+    what: 'A request larger than etcd\'s gRPC receive limit (--max-request-bytes + 512 KiB): etcd\'s gRPC layer refuses it (ResourceExhausted) before the server sees it; raftsim has no gRPC layer and answers RequestTooLarge, the error of every request over --max-request-bytes.',
+    upstream: 'deliberate',
+    matches: (_op, e, s) => code(e) === 'grpc:RESOURCE_EXHAUSTED' && code(s) === 'RequestTooLarge',
+  },
+  {
+    id: 'watch-negative-start',
+    what: 'A watch from a negative start revision: etcd 3.4 creates it and cancels it at its next sync with whatever the compaction revision is then (a timing-dependent answer); raftsim refuses it at once as compacted (created and canceled, no watch id).',
+    upstream: 'deliberate',
+    matches: (op, e, s) =>
+      op?.method === 'watch' && (op.request.startRevision ?? 0) < 0 &&
+      (s as WatchRecord | null)?.created.canceled === true && (e as WatchRecord | null)?.created.canceled === false,
+  },
+];
+
+/** A known difference after which etcd no longer answers (it crashed): the rest is not comparable. */
+function etcdGone(a: unknown): boolean {
+  const c = code(a);
+  return c === 'grpc:UNAVAILABLE' || c === 'target-down';
+}
 
 /** Every difference between `etcd` and `sim` for `seq`, each marked known when a rule recognises it. */
 export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome): Difference[] {
@@ -41,18 +91,23 @@ export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome): Dif
   for (let i = 0; i < n; i++) {
     const [e, s] = [etcd.answers[i] ?? null, sim.answers[i] ?? null];
     const paths = diffPaths(normaliseAnswer(seq.ops[i], e), normaliseAnswer(seq.ops[i], s), '');
-    if (paths.length > 0) add(i, paths.join(' '), e, s);
+    if (paths.length === 0) continue;
+    add(i, paths.join(' '), e, s);
+    // etcd crashed on a request it is known to mishandle: nothing after it can be compared.
+    if ((out[out.length - 1] as Difference).known !== undefined && etcdGone(e)) return out;
   }
   // A target that failed as a whole stops answering; what its watchers got then is not comparable.
   if (etcd.targetError !== undefined || sim.targetError !== undefined) {
     if (etcd.targetError !== sim.targetError) add(-1, 'target', etcd.targetError ?? null, sim.targetError ?? null);
     return out;
   }
+  // Watchers are answered in the order they were asked for: record i belongs to the i-th watch op.
+  const watchOps = seq.ops.map((o, i) => [o, i] as const).filter(([o]) => o.method === 'watch');
   const w = Math.max(etcd.watches.length, sim.watches.length);
   for (let i = 0; i < w; i++) {
     const [e, s] = [etcd.watches[i] ?? null, sim.watches[i] ?? null];
     const paths = diffPaths(e, s, `watch[${i}]`);
-    if (paths.length > 0) add(-1, paths.join(' '), e, s);
+    if (paths.length > 0) add(watchOps[i]?.[1] ?? -1, paths.join(' '), e, s);
   }
   return out;
 }

@@ -289,6 +289,8 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
       const h = (r.header ?? {}) as Obj;
       answers.push({ ok: true, rev: num(h.revision), res: normaliseResponse(op.method, toApi(op.method, r, leases)) });
     } catch (e) {
+      // An unavailable etcd may be one that just crashed on this request: give it a moment to exit.
+      if ((e as { code?: number }).code === grpc.status.UNAVAILABLE) await waitFor(() => !alive(), 1_000);
       if (!alive()) targetError = `etcd exited during op ${answers.length}`;
       answers.push({ ok: false, code: alive() ? errorCode(e) : 'target-down' });
     }

@@ -31,13 +31,17 @@ interface Args {
   shrink: boolean;
   record: boolean;
   json: boolean;
+  /** Runs only sequence i (and prints every difference in full). */
+  only: number | undefined;
+  /** Runs this one sequence (a JSON array of ops) and prints both answers in full. */
+  ops: string | undefined;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const GOLDEN_FILE = join(ROOT, 'kv', 'conformance', 'golden', 'etcd-3.4.jsonl.gz');
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { sequences: 300, budgetS: 900, seed: '1', minOps: 50, maxOps: 300, shrink: true, record: false, json: false };
+  const a: Args = { sequences: 300, budgetS: 900, seed: '1', minOps: 50, maxOps: 300, shrink: true, record: false, json: false, only: undefined, ops: undefined };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isSafeInteger(n) || n < min) bad(`${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v ?? null)}`);
@@ -59,6 +63,13 @@ function parseArgs(argv: readonly string[]): Args {
       case '--no-shrink': a.shrink = false; break;
       case '--record': a.record = true; break;
       case '--json': a.json = true; break;
+      case '--only': a.only = int(k, argv[++i], 0); break;
+      case '--ops': {
+        const v = argv[++i];
+        if (v === undefined) bad('--ops: expected a JSON array of ops');
+        a.ops = v;
+        break;
+      }
       default: bad(`${k}: unknown option (see scenarios/cli/conformance/main.ts)`);
     }
   }
@@ -129,6 +140,20 @@ async function main(): Promise<void> {
   const bin = findEtcd();
   if (bin === undefined) bad('etcd: not installed (apt-get install etcd-server); the recorded suite runs in npm test without it');
   const version = etcdVersion(bin);
+  if (args.ops !== undefined) {
+    let ops: unknown;
+    try {
+      ops = JSON.parse(args.ops);
+    } catch {
+      bad('--ops: not JSON');
+    }
+    if (!Array.isArray(ops)) bad('--ops: expected a JSON array of ops');
+    const seq: Sequence = { name: 'ops', ops: ops as Sequence['ops'] };
+    const sim = runOnSim(seq);
+    const etcd = await onEtcd(bin, seq, sim);
+    process.stdout.write(`${JSON.stringify({ etcd, sim, differences: compareOutcomes(seq, etcd, sim) }, null, 1)}\n`);
+    return;
+  }
   const started = Date.now();
   const cpu0 = process.cpuUsage();
   const differences: (Difference & { shrunk?: unknown })[] = [];
@@ -136,7 +161,7 @@ async function main(): Promise<void> {
   const golden: string[] = [];
   let sequences = 0;
   let ops = 0;
-  for (let i = 0; i < args.sequences; i++) {
+  for (let i = args.only ?? 0; i < (args.only === undefined ? args.sequences : args.only + 1); i++) {
     if (Date.now() - started > args.budgetS * 1000) break;
     const seq = generateSequence(args.seed, i, { minOps: args.minOps, maxOps: args.maxOps });
     const sim = runOnSim(seq);
@@ -147,6 +172,7 @@ async function main(): Promise<void> {
     const diffs = compareOutcomes(seq, etcd, sim);
     for (const d of diffs) if (d.known !== undefined) knownCount.set(d.known, (knownCount.get(d.known) ?? 0) + 1);
     const bad = diffs.filter((d) => d.known === undefined);
+    if (args.only !== undefined) for (const d of diffs) process.stderr.write(`${JSON.stringify({ ...d, request: d.op >= 0 ? seq.ops[d.op] : undefined })}\n`);
     if (bad.length > 0) {
       const first = bad[0] as Difference;
       const small = args.shrink ? await shrink(bin, seq, 120) : seq;
