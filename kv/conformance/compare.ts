@@ -74,6 +74,12 @@ export const KNOWN: readonly KnownDifference[] = [
   },
 ];
 
+function mayWrite(op: SeqOp | undefined): boolean {
+  if (op === undefined) return false;
+  if (op.method === 'txn') return JSON.stringify(op.request).includes('"type":"put"') || JSON.stringify(op.request).includes('"type":"delete"');
+  return op.method !== 'range' && op.method !== 'lease-ttl' && op.method !== 'lease-leases' && op.method !== 'watch' && op.method !== 'watch-cancel';
+}
+
 /** A known difference after which etcd no longer answers (it crashed): the rest is not comparable. */
 function etcdGone(a: unknown): boolean {
   const c = code(a);
@@ -93,8 +99,9 @@ export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome): Dif
     const paths = diffPaths(normaliseAnswer(seq.ops[i], e), normaliseAnswer(seq.ops[i], s), '');
     if (paths.length === 0) continue;
     add(i, paths.join(' '), e, s);
-    // etcd crashed on a request it is known to mishandle: nothing after it can be compared.
-    if ((out[out.length - 1] as Difference).known !== undefined && etcdGone(e)) return out;
+    // After a known difference in which etcd crashed, or applied a write that raftsim refused, the
+    // two stores differ: nothing after it (answers, watch events) can be compared.
+    if ((out[out.length - 1] as Difference).known !== undefined && (etcdGone(e) || (e !== null && e.ok && mayWrite(seq.ops[i])))) return out;
   }
   // A target that failed as a whole stops answering; what its watchers got then is not comparable.
   if (etcd.targetError !== undefined || sim.targetError !== undefined) {

@@ -116,8 +116,8 @@ class Gen {
     if (this.r.chance(0.3)) o.revision = this.revision();
     if (this.r.chance(0.25)) {
       // Unknown enum values come only from hostile clients (etcd's proto decoder keeps them).
-      o.sortOrder = this.r.chance(0.05) ? (7 as unknown as SortOrder) : this.r.pick(SORT_ORDERS);
-      o.sortTarget = this.r.chance(0.05) ? (9 as unknown as SortTarget) : this.r.pick(SORT_TARGETS);
+      o.sortOrder = this.r.chance(0.01) ? (7 as unknown as SortOrder) : this.r.pick(SORT_ORDERS);
+      o.sortTarget = this.r.chance(0.01) ? (9 as unknown as SortTarget) : this.r.pick(SORT_TARGETS);
     }
     if (this.r.chance(0.2)) o.serializable = true;
     if (this.r.chance(0.15)) o.keysOnly = true;

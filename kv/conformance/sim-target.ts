@@ -24,6 +24,12 @@ const WATCH_CLIENT = 100;
 const ANSWER_WITHIN_US = 30_000_000;
 /** Virtual time after the last op so watchers catch up (etcd's sync loop runs every 100 ms). */
 const SETTLE_US = 1_000_000;
+/**
+ * After a watch from a given revision, time for it to catch up before the next op (both targets
+ * wait: etcd's sync loop, on its wall clock, and raftsim's, on virtual time, run every 100 ms), so a
+ * later compaction never races the catch-up — a race whose outcome is timing, not behaviour.
+ */
+export const CATCH_UP_US = 150_000;
 /** Lease id sent for a slot whose grant failed on this target (an id no test grants). */
 export const MISSING_SLOT_ID = 987_654_321;
 
@@ -69,7 +75,9 @@ class SimTarget {
   }
 
   toTarget(id: number): number {
-    return id >= SLOT_BASE ? (this.slots[id - SLOT_BASE] ?? MISSING_SLOT_ID) : id;
+    if (id < SLOT_BASE) return id;
+    const got = this.slots[id - SLOT_BASE];
+    return got === undefined || Number.isNaN(got) ? MISSING_SLOT_ID : got;
   }
 
   fromTarget(id: number): number {
@@ -91,7 +99,7 @@ class SimTarget {
     if (sent.method === 'watch' || sent.method === 'watch-cancel') {
       const request = sent.method === 'watch' ? { type: 'create' as const, request: sent.request } : { type: 'cancel' as const, watchId: sent.watchId };
       this.server.watchRequest(WATCH_CLIENT, 1, request, (r) => this.onWatch(r));
-      this.run(1_000);
+      this.run(sent.method === 'watch' && (sent.request.startRevision ?? 0) > 0 ? CATCH_UP_US : 1_000);
       return null;
     }
     let reply: KvReply | undefined;
@@ -100,10 +108,12 @@ class SimTarget {
     });
     const deadline = this.kernel.scheduler.now + ANSWER_WITHIN_US;
     while (reply === undefined && this.kernel.scheduler.now < deadline) this.run(1_000);
-    if (reply === undefined) return { ok: false, code: 'Timeout' };
-    const r: KvReply = reply;
+    const r: KvReply | undefined = reply;
+    // Every server-chosen grant takes a slot, a failed one too (NaN: no id), so slots number the
+    // grant ops of the sequence whatever each target answered.
+    if (op.method === 'lease-grant' && (op.request.id ?? 0) === 0) this.slots.push(r !== undefined && r.ok ? (r.response as { id: number }).id : Number.NaN);
+    if (r === undefined) return { ok: false, code: 'Timeout' };
     if (!r.ok) return { ok: false, code: (r.error as KvError).code };
-    if (sent.method === 'lease-grant' && (op.method === 'lease-grant' && (op.request.id ?? 0) === 0)) this.slots.push((r.response as { id: number }).id);
     return { ok: true, rev: r.header.revision, res: mapResponseLeases(normaliseResponse(sent.method, r.response), (id) => this.fromTarget(id)) };
   }
 

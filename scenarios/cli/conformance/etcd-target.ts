@@ -84,11 +84,13 @@ function errorCode(e: unknown): Exclude<Answer, null | { ok: true }>['code'] {
 class Leases {
   readonly slots: string[] = [];
   toWire(id: number): string {
-    return id >= SLOT_BASE ? (this.slots[id - SLOT_BASE] ?? String(MISSING_SLOT_ID)) : String(id);
+    if (id < SLOT_BASE) return String(id);
+    const got = this.slots[id - SLOT_BASE];
+    return got === undefined || got === '' ? String(MISSING_SLOT_ID) : got;
   }
   fromWire(x: unknown): number {
     const s = String(x ?? '0');
-    const i = this.slots.indexOf(s);
+    const i = s === '' ? -1 : this.slots.indexOf(s);
     return i >= 0 ? SLOT_BASE + i : Number(s);
   }
 }
@@ -271,11 +273,14 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
     }
     if (op.method === 'watch' || op.method === 'watch-cancel') {
       watchSend(op.method === 'watch' ? { create_request: watchCreate(op.request) } : { cancel_request: { watch_id: String(op.watchId) } });
-      // Let the create (or cancel) reach etcd before the next write, as the simulated member sees it.
-      await waitFor(() => false, 5);
+      // Let the create (or cancel) reach etcd before the next write, as the simulated member sees it;
+      // a watch from a past revision also gets time for etcd's sync loop (every 100 ms) to catch it up.
+      await waitFor(() => false, op.method === 'watch' && (op.request.startRevision ?? 0) > 0 ? 250 : 5);
       answers.push(null);
       continue;
     }
+    // Every server-chosen grant takes a slot, a failed one too ('' = no id): see sim-target.ts.
+    const slot = op.method === 'lease-grant' && (op.request.id ?? 0) === 0 ? leases.slots.push('') - 1 : -1;
     try {
       const [client, name, req] = rpcOf(op, leases, kv, lease);
       const r = name === 'LeaseKeepAlive' ? await keepAliveOnce(String(req.ID)) : await unary(client, name, req);
@@ -285,7 +290,7 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
         answers.push({ ok: false, code: 'LeaseNotFound' });
         continue;
       }
-      if (op.method === 'lease-grant' && (op.request.id ?? 0) === 0) leases.slots.push(String(r.ID));
+      if (slot >= 0) leases.slots[slot] = String(r.ID);
       const h = (r.header ?? {}) as Obj;
       answers.push({ ok: true, rev: num(h.revision), res: normaliseResponse(op.method, toApi(op.method, r, leases)) });
     } catch (e) {

@@ -33,6 +33,7 @@ interface Args {
   json: boolean;
   /** Runs only sequence i (and prints every difference in full). */
   only: number | undefined;
+  parallel: number;
   /** Runs this one sequence (a JSON array of ops) and prints both answers in full. */
   ops: string | undefined;
 }
@@ -41,7 +42,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const GOLDEN_FILE = join(ROOT, 'kv', 'conformance', 'golden', 'etcd-3.4.jsonl.gz');
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { sequences: 300, budgetS: 900, seed: '1', minOps: 50, maxOps: 300, shrink: true, record: false, json: false, only: undefined, ops: undefined };
+  const a: Args = { sequences: 300, budgetS: 900, seed: '1', minOps: 50, maxOps: 300, shrink: true, record: false, json: false, only: undefined, ops: undefined, parallel: 3 };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isSafeInteger(n) || n < min) bad(`${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v ?? null)}`);
@@ -60,6 +61,7 @@ function parseArgs(argv: readonly string[]): Args {
       }
       case '--min-ops': a.minOps = int(k, argv[++i], 1); break;
       case '--max-ops': a.maxOps = int(k, argv[++i], 1); break;
+      case '--parallel': a.parallel = int(k, argv[++i], 1); break;
       case '--no-shrink': a.shrink = false; break;
       case '--record': a.record = true; break;
       case '--json': a.json = true; break;
@@ -75,6 +77,11 @@ function parseArgs(argv: readonly string[]): Args {
   }
   if (a.minOps > a.maxOps) bad(`--min-ops: ${a.minOps} is more than --max-ops ${a.maxOps}`);
   return a;
+}
+
+/** JSON with long strings (the size-limit values) cut, for the terminal. */
+function short(x: unknown): string {
+  return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 20)}…(${v.length} chars)` : v));
 }
 
 function bad(msg: string): never {
@@ -161,26 +168,37 @@ async function main(): Promise<void> {
   const golden: string[] = [];
   let sequences = 0;
   let ops = 0;
-  for (let i = args.only ?? 0; i < (args.only === undefined ? args.sequences : args.only + 1); i++) {
-    if (Date.now() - started > args.budgetS * 1000) break;
-    const seq = generateSequence(args.seed, i, { minOps: args.minOps, maxOps: args.maxOps });
-    const sim = runOnSim(seq);
-    const etcd = await onEtcd(bin, seq, sim);
+  const first = args.only ?? 0;
+  const end = args.only === undefined ? args.sequences : args.only + 1;
+  const results: { seq: Sequence; etcd: Outcome; sim: Outcome }[] = [];
+  let next = first;
+  // Sequences run `parallel` at a time, each on its own etcd; results are taken in sequence order.
+  const worker = async (): Promise<void> => {
+    while (next < end && Date.now() - started <= args.budgetS * 1000) {
+      const i = next++;
+      const seq = generateSequence(args.seed, i, { minOps: args.minOps, maxOps: args.maxOps });
+      const sim = runOnSim(seq);
+      results[i - first] = { seq, sim, etcd: await onEtcd(bin, seq, sim) };
+      if (!args.json && results.filter(Boolean).length % 25 === 0) process.stderr.write(`${results.filter(Boolean).length} sequences run\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: args.parallel }, () => worker()));
+  for (const r of results) {
+    if (r === undefined) continue;
+    const { seq, sim, etcd } = r;
     sequences++;
     ops += seq.ops.length;
     if (args.record && etcd.targetError === undefined) golden.push(JSON.stringify({ name: seq.name, ops: seq.ops, etcd }));
     const diffs = compareOutcomes(seq, etcd, sim);
     for (const d of diffs) if (d.known !== undefined) knownCount.set(d.known, (knownCount.get(d.known) ?? 0) + 1);
     const bad = diffs.filter((d) => d.known === undefined);
-    if (args.only !== undefined) for (const d of diffs) process.stderr.write(`${JSON.stringify({ ...d, request: d.op >= 0 ? seq.ops[d.op] : undefined })}\n`);
+    if (args.only !== undefined) for (const d of diffs) process.stderr.write(`${short({ ...d, request: d.op >= 0 ? seq.ops[d.op] : undefined })}\n`);
     if (bad.length > 0) {
       const first = bad[0] as Difference;
       const small = args.shrink ? await shrink(bin, seq, 120) : seq;
       const again = args.shrink ? await unexplained(bin, small) : bad;
       differences.push({ ...(again[0] ?? first), shrunk: small.ops });
-      if (!args.json) process.stderr.write(`DIFF ${seq.name} op ${first.op} ${first.path}\n  etcd: ${JSON.stringify(first.etcd)}\n  sim:  ${JSON.stringify(first.sim)}\n  minimal (${small.ops.length} ops): ${JSON.stringify(small.ops)}\n`);
-    } else if (!args.json && (i + 1) % 25 === 0) {
-      process.stderr.write(`${i + 1} sequences, ${ops} ops, ${differences.length} unexplained\n`);
+      if (!args.json) process.stderr.write(`DIFF ${seq.name} op ${first.op} ${first.path}\n  etcd: ${short(first.etcd)}\n  sim:  ${short(first.sim)}\n  request: ${short(first.op >= 0 ? seq.ops[first.op] : null)}\n  minimal (${small.ops.length} ops): ${short(small.ops)}\n`);
     }
   }
   if (args.record) {
