@@ -60,6 +60,8 @@ export class ReferenceModel {
   put(r: PutRequest): KvResult<PutResponse> {
     const invalid = validatePut(r);
     if (invalid) return { ok: false, error: invalid };
+    // A plain put looks the lease up first (etcd's applier), a put in a txn the key first.
+    if ((r.lease ?? 0) !== 0 && !this.leaseExists(r.lease ?? 0)) return fail('LeaseNotFound');
     const err = this.checkPut(r);
     if (err) return err;
     return this.commit((tx) => ok(tx.put(r)));

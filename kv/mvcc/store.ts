@@ -25,7 +25,7 @@ import { finishRange, rangeFetchLimit } from './range.js';
 import { INITIAL_REVISION } from './revision.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { StoreState, type RevisionEvents } from './store-state.js';
-import { checkPut, checkTxn, compareToPath, executeTxn, type TxnReader, type TxnWriter } from './txn.js';
+import { checkPlainPut, checkTxn, compareToPath, executeTxn, type TxnReader, type TxnWriter } from './txn.js';
 import { MAX_TXN_OPS_DEFAULT, validateDeleteRange, validatePut, validateRange, validateTxn } from './validate.js';
 import { WriteTxn } from './write-txn.js';
 
@@ -128,7 +128,7 @@ class Store implements MvccStore {
   }
 
   put(r: PutRequest): KvResult<PutResponse> {
-    const err = validatePut(r) ?? checkPut(this.reader, r);
+    const err = validatePut(r) ?? checkPlainPut(this.reader, r);
     if (err !== undefined) return { ok: false, error: err };
     return this.write((w) => this.putIn(w, r));
   }

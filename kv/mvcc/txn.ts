@@ -106,12 +106,27 @@ function checkRange(reader: TxnReader, r: RangeRequest): KvError | undefined {
   return undefined;
 }
 
-/** Checks for a put on its own or in a txn, on the state before any write. */
+/**
+ * Checks for a put inside a txn, on the state before any write: the key first (ignore_value /
+ * ignore_lease need it), then the lease (etcd checkRequestPut).
+ */
 export function checkPut(reader: TxnReader, r: PutRequest): KvError | undefined {
   if ((r.ignoreValue === true || r.ignoreLease === true) && reader.liveRange(r.key, undefined).length === 0) return kvError('KeyNotFound');
   const lease = r.lease ?? 0;
   if (lease !== 0 && !reader.leaseExists(lease)) return kvError('LeaseNotFound');
   return undefined;
+}
+
+/**
+ * Checks for a put on its own: the lease first, then the key. etcd's applier looks the lease up
+ * before it opens the write txn for a plain Put, and only then finds the key missing, so a put that
+ * breaks both rules answers LeaseNotFound — the other way round from the same put inside a txn
+ * (found by the conformance harness against etcd 3.4; kv/conformance/regressions.test.ts).
+ */
+export function checkPlainPut(reader: TxnReader, r: PutRequest): KvError | undefined {
+  const lease = r.lease ?? 0;
+  if (lease !== 0 && !reader.leaseExists(lease)) return kvError('LeaseNotFound');
+  return checkPut(reader, r);
 }
 
 /** Runs the chosen ops. Anything failing here passed `checkTxn`, so it is a broken invariant (etcd panics). */

@@ -237,7 +237,7 @@ class Hub implements WatchHub {
       // The events it still needs are gone: cancel it with the compaction revision (retry when full).
       if (stream.trySendCompacted(w, compactRev)) {
         this.remove(w);
-        stream.forget(w);
+        stream.retire(w);
         this.counters.compactedCanceled++;
       }
       return;
@@ -394,6 +394,8 @@ class Hub implements WatchHub {
 
 class Stream implements WatchStream {
   readonly watchers = new Map<number, Watcher>();
+  /** Ids of watchers canceled for compaction, taken until the client cancels them (see `retire`). */
+  private readonly retired = new Set<number>();
   private nextWatchId = 0;
   private inBuffer = 0;
   private closed = false;
@@ -415,7 +417,7 @@ class Stream implements WatchStream {
     if (start < 0) return refuse('mvcc: required revision has been compacted');
     if (this.hub.watcherCount >= this.hub.config.watchersMax) return refuse(`watch: more than ${this.hub.config.watchersMax} watchers`);
     const requested = req.watchId ?? 0;
-    if (requested !== 0 && this.watchers.has(requested)) return refuse('mvcc: duplicate watch ID provided on the WatchStream');
+    if (requested !== 0 && (this.watchers.has(requested) || this.retired.has(requested))) return refuse('mvcc: duplicate watch ID provided on the WatchStream');
     const id = requested !== 0 ? requested : this.nextFreeId();
     const filters = req.filters ?? [];
     const w = new Watcher({
@@ -434,7 +436,12 @@ class Stream implements WatchStream {
   cancel(watchId: number): boolean {
     this.assertOpen();
     const w = this.watchers.get(watchId);
-    if (w === undefined) return false;
+    if (w === undefined) {
+      // A watcher canceled for compaction is still known to the stream: the cancel frees its id.
+      if (!this.retired.delete(watchId)) return false;
+      this.sink({ header: this.hub.header(this.hub.store.rev()), watchId, canceled: true, events: [] });
+      return true;
+    }
     this.hub.remove(w);
     this.forget(w);
     this.sink({ header: this.hub.header(this.hub.store.rev()), watchId, canceled: true, events: [] });
@@ -471,6 +478,7 @@ class Stream implements WatchStream {
     if (this.closed) return;
     for (const w of this.watchers.values()) this.hub.remove(w);
     this.watchers.clear();
+    this.retired.clear();
     this.hub.deferredProgress.delete(this);
     this.hub.streams.delete(this.id);
     this.closed = true;
@@ -478,6 +486,17 @@ class Stream implements WatchStream {
 
   forget(w: Watcher): void {
     this.watchers.delete(w.id);
+  }
+
+  /**
+   * A watcher canceled for compaction: gone from the hub, but its id stays taken on the stream until
+   * the client cancels it, as in etcd (the compaction cancel does not remove the watcher from etcd's
+   * watch stream; only a cancel request does). Found by the conformance harness against etcd 3.4:
+   * the next watch without an id got the freed id here and a new one from etcd.
+   */
+  retire(w: Watcher): void {
+    this.watchers.delete(w.id);
+    this.retired.add(w.id);
   }
 
   trySendEvents(w: Watcher, events: readonly WatchEvent[], revision: number): boolean {
@@ -509,7 +528,7 @@ class Stream implements WatchStream {
 
   private nextFreeId(): number {
     // Bounded: at most watchersMax ids are taken.
-    while (this.watchers.has(this.nextWatchId)) this.nextWatchId++;
+    while (this.watchers.has(this.nextWatchId) || this.retired.has(this.nextWatchId)) this.nextWatchId++;
     return this.nextWatchId++;
   }
 

@@ -1,0 +1,163 @@
+/**
+ * Field-by-field comparison of two outcomes of one sequence (the real etcd's and raftsim's), and the
+ * decisions about the differences found: each is either unexplained (a failure of the harness's
+ * check), or one of the `KNOWN` differences — an etcd 3.4 behaviour fixed later upstream, or a
+ * deliberate deviation of raftsim — recognised by a rule that looks at the request and both answers.
+ */
+import { SLOT_BASE, type Answer, type Outcome, type SeqOp, type Sequence, type WatchRecord } from './sequence.js';
+
+export interface Difference {
+  readonly sequence: string;
+  /** Index of the op in the sequence, or -1 for the watch streams / the target as a whole. */
+  readonly op: number;
+  /** Where in the answer the two differ (`res.kvs[0].version`, `watch[1].events`, …). */
+  readonly path: string;
+  readonly etcd: unknown;
+  readonly sim: unknown;
+  /** The known difference this is, when one of the rules recognises it. */
+  readonly known?: string;
+}
+
+export interface KnownDifference {
+  readonly id: string;
+  /** What differs and which side is right, in one sentence. */
+  readonly what: string;
+  /** Upstream issue / fix, or `deliberate` for a deviation raftsim keeps on purpose. */
+  readonly upstream: string;
+  /** Whether this op and these answers are an instance of it. */
+  readonly matches: (op: SeqOp | undefined, etcd: unknown, sim: unknown, path: string) => boolean;
+}
+
+const SORT_ORDERS: ReadonlySet<unknown> = new Set([undefined, 'NONE', 'ASCEND', 'DESCEND']);
+const SORT_TARGETS: ReadonlySet<unknown> = new Set([undefined, 'KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE']);
+
+type AnyReq = Record<string, unknown>;
+
+/** Whether `op` carries a range (at any depth of a txn) with a sort order or target etcd's enum does not name. */
+function hasInvalidSort(op: SeqOp | undefined): boolean {
+  const bad = (r: AnyReq): boolean => !SORT_ORDERS.has(r.sortOrder) || !SORT_TARGETS.has(r.sortTarget);
+  const inTxn = (t: { success: readonly { type: string; request: unknown }[]; failure: readonly { type: string; request: unknown }[] }): boolean =>
+    [...t.success, ...t.failure].some((o) => (o.type === 'range' ? bad(o.request as AnyReq) : o.type === 'txn' ? inTxn(o.request as never) : false));
+  if (op?.method === 'range') return bad(op.request as unknown as AnyReq);
+  if (op?.method === 'txn') return inTxn(op.request as never);
+  return false;
+}
+
+const code = (a: unknown): string | undefined => (a !== null && typeof a === 'object' && (a as { ok?: boolean }).ok === false ? (a as { code: string }).code : undefined);
+
+export const KNOWN: readonly KnownDifference[] = [
+  {
+    id: 'range-invalid-sort',
+    what: 'A range with a sort order or target outside the enum: etcd 3.4 does not check it (and may panic sorting, which ends the member); later etcd refuses it with InvalidSortOption, as raftsim does.',
+    upstream: 'https://github.com/etcd-io/etcd/issues/13554 (fixed by https://github.com/etcd-io/etcd/pull/13555)',
+    matches: (op, _e, s) => hasInvalidSort(op) && code(s) === 'InvalidSortOption',
+  },
+  {
+    id: 'txn-check-order',
+    what: 'A txn whose chosen branch has both a put that fails (lease not found, key not found) and a range that fails (future or compacted revision): etcd 3.4 checks every put of the path before any range, later etcd checks the ops in order in one pass, as raftsim does.',
+    upstream: 'https://github.com/etcd-io/etcd/pull/16372',
+    matches: (op, e, s) => op?.method === 'txn' && ['LeaseNotFound', 'KeyNotFound'].includes(code(e) ?? '') && ['FutureRev', 'Compacted'].includes(code(s) ?? ''),
+  },
+  {
+    id: 'grpc-message-limit',
+    what: 'A request larger than etcd\'s gRPC receive limit (--max-request-bytes + 512 KiB): etcd\'s gRPC layer refuses it (ResourceExhausted) before the server sees it; raftsim has no gRPC layer and answers RequestTooLarge, the error of every request over --max-request-bytes.',
+    upstream: 'deliberate',
+    matches: (_op, e, s) => code(e) === 'grpc:RESOURCE_EXHAUSTED' && code(s) === 'RequestTooLarge',
+  },
+  {
+    id: 'watch-negative-start',
+    what: 'A watch from a negative start revision: etcd 3.4 creates it and cancels it at its next sync with whatever the compaction revision is then (a timing-dependent answer); raftsim refuses it at once as compacted (created and canceled, no watch id).',
+    upstream: 'deliberate',
+    matches: (op, e, s) =>
+      op?.method === 'watch' && (op.request.startRevision ?? 0) < 0 &&
+      (s as WatchRecord | null)?.created.canceled === true && (e as WatchRecord | null)?.created.canceled === false,
+  },
+];
+
+function mayWrite(op: SeqOp | undefined): boolean {
+  if (op === undefined) return false;
+  if (op.method === 'txn') return JSON.stringify(op.request).includes('"type":"put"') || JSON.stringify(op.request).includes('"type":"delete"');
+  return op.method !== 'range' && op.method !== 'lease-ttl' && op.method !== 'lease-leases' && op.method !== 'watch' && op.method !== 'watch-cancel';
+}
+
+/** A known difference after which etcd no longer answers (it crashed): the rest is not comparable. */
+function etcdGone(a: unknown): boolean {
+  const c = code(a);
+  return c === 'grpc:UNAVAILABLE' || c === 'target-down';
+}
+
+/** Every difference between `etcd` and `sim` for `seq`, each marked known when a rule recognises it. */
+export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome): Difference[] {
+  const out: Difference[] = [];
+  const add = (op: number, path: string, e: unknown, s: unknown): void => {
+    const rule = KNOWN.find((k) => k.matches(op >= 0 ? seq.ops[op] : undefined, e, s, path));
+    out.push(rule === undefined ? { sequence: seq.name, op, path, etcd: e, sim: s } : { sequence: seq.name, op, path, etcd: e, sim: s, known: rule.id });
+  };
+  const n = Math.max(etcd.answers.length, sim.answers.length);
+  for (let i = 0; i < n; i++) {
+    const [e, s] = [etcd.answers[i] ?? null, sim.answers[i] ?? null];
+    const paths = diffPaths(normaliseAnswer(seq.ops[i], e), normaliseAnswer(seq.ops[i], s), '');
+    if (paths.length === 0) continue;
+    add(i, paths.join(' '), e, s);
+    // After a known difference in which etcd crashed, or applied a write that raftsim refused, the
+    // two stores differ: nothing after it (answers, watch events) can be compared.
+    if ((out[out.length - 1] as Difference).known !== undefined && (etcdGone(e) || (e !== null && e.ok && mayWrite(seq.ops[i])))) return out;
+  }
+  // A target that failed as a whole stops answering; what its watchers got then is not comparable.
+  if (etcd.targetError !== undefined || sim.targetError !== undefined) {
+    if (etcd.targetError !== sim.targetError) add(-1, 'target', etcd.targetError ?? null, sim.targetError ?? null);
+    return out;
+  }
+  // Watchers are answered in the order they were asked for: record i belongs to the i-th watch op.
+  const watchOps = seq.ops.map((o, i) => [o, i] as const).filter(([o]) => o.method === 'watch');
+  const w = Math.max(etcd.watches.length, sim.watches.length);
+  for (let i = 0; i < w; i++) {
+    const [e, s] = [etcd.watches[i] ?? null, sim.watches[i] ?? null];
+    const paths = diffPaths(e, s, `watch[${i}]`);
+    if (paths.length > 0) add(watchOps[i]?.[1] ?? -1, paths.join(' '), e, s);
+  }
+  return out;
+}
+
+/**
+ * What of an answer is compared: everything but what must differ.
+ * - Remaining TTL (LeaseTimeToLive): etcd counts it on the wall clock and truncates to seconds,
+ *   raftsim on virtual time; the two agree within a second.
+ * - Lease lists (LeaseLeases): a set; etcd lists it in map order.
+ */
+function normaliseAnswer(op: SeqOp | undefined, a: Answer): unknown {
+  if (a === null || !a.ok || op === undefined) return a;
+  if (op.method === 'lease-ttl') {
+    const r = a.res as { ttlS: number };
+    return { ...a, res: { ...r, ttlS: r.ttlS > 0 ? 'positive' : r.ttlS } };
+  }
+  if (op.method === 'lease-leases') {
+    const r = a.res as { leases: number[] };
+    return { ...a, res: { leases: [...r.leases].sort((x, y) => x - y) } };
+  }
+  return a;
+}
+
+/** Paths at which `a` and `b` differ (the first few), or [] when they are equal. */
+export function diffPaths(a: unknown, b: unknown, path: string, out: string[] = []): string[] {
+  if (out.length >= 4) return out;
+  if (Object.is(a, b)) return out;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) out.push(`${path}.length`);
+    for (let i = 0; i < Math.min(a.length, b.length); i++) diffPaths(a[i], b[i], `${path}[${i}]`, out);
+    return out;
+  }
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) diffPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path === '' ? k : `${path}.${k}`, out);
+    return out;
+  }
+  out.push(path === '' ? '(answer)' : path);
+  return out;
+}
+
+export function isSlot(id: number): boolean {
+  return id >= SLOT_BASE;
+}
+
+export type { WatchRecord };
