@@ -30,6 +30,7 @@ import { WatchLog } from '../kv/client/watch-client.js';
 import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type Watcher, type WorkloadClient, type WorkloadOptions } from '../kv/workload/workload.js';
 import { memberFactory, type Member } from '../kv/member.js';
 import { wrapRaft, type Wire } from '../kv/wire.js';
+import { bugsForLayers, type LayerBugs } from './bugs.js';
 import type { ClusterControl } from './nemesis.js';
 import { pinnedMix, toLatencyModel, type PinnedClientOptions, type Scenario } from './schema.js';
 
@@ -108,9 +109,12 @@ class Cluster implements SimCluster {
   /** The newest configuration any member applied (by applied index): who the members are. */
   private conf: { index: number; voters: readonly HostId[] };
   private readonly s: Scenario;
+  /** The scenario's bug switches, split by the layer that holds each (scenarios/bugs.ts). */
+  private readonly bugs: LayerBugs;
 
   constructor(private readonly o: ClusterOptions) {
     this.s = o.scenario;
+    this.bugs = bugsForLayers(this.s.bugs ?? []);
     this.kernel = o.kernel;
     const c = this.s.cluster;
     this.initialMembers = Array.from({ length: c.size }, (_, i) => i + 1);
@@ -224,8 +228,9 @@ class Cluster implements SimCluster {
         server: {
           readMode: this.s.readMode,
           electionTimeoutUs,
-          readIndexReuseIdOnRetry: this.s.server.readIndexReuseIdOnRetry,
-          leaseRevokeIgnoresOldLeader: this.s.server.leaseRevokeIgnoresOldLeader ?? true,
+          readIndexReuseIdOnRetry: this.bugs.readIndexReuseIdOnRetry(this.s.server.readIndexReuseIdOnRetry),
+          leaseRevokeIgnoresOldLeader: this.bugs.leaseRevokeIgnoresOldLeader(this.s.server.leaseRevokeIgnoresOldLeader ?? true),
+          bugs: this.bugs.kv,
         },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
       },
@@ -252,9 +257,11 @@ class Cluster implements SimCluster {
         checkQuorum: c.checkQuorum,
         readOnly: this.s.readMode === 'lease' ? 'lease-based' : 'safe',
         maxInflightMsgs: c.maxInflightMsgs,
-        singletonReadIndexActuallyCommitted: c.singletonReadIndexActuallyCommitted,
-        stepDownOnRemoval: true,
+        singletonReadIndexActuallyCommitted: this.bugs.singletonReadIndexActuallyCommitted(c.singletonReadIndexActuallyCommitted),
+        stepDownOnRemoval: this.bugs.stepDownOnRemoval,
+        bugs: this.bugs.raftCore,
       },
+      bugs: this.bugs.raftNode,
       tickUs: Math.round(msToUs(c.tickMs)),
       snapshotCount: c.snapshotCount,
       catchUpEntries: c.snapshotCatchUpEntries,

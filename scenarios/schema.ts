@@ -309,7 +309,19 @@ export const scenarioSchema = z.strictObject({
   checks: checksSchema,
   /** Search steps the linearizability checker may take (its verdict is `unknown` past them: exit 3). */
   checkerBudgetSteps: positiveInt(),
+  /**
+   * Known etcd bugs switched back on, by id (scenarios/bugs.ts; `raftsim bugs` lists them). Absent
+   * or empty: none. `--set bugs=[etcd-8243,etcd-9586]` needs no JSON quotes.
+   */
+  bugs: z.preprocess(bugListFromText, z.array(z.string({ error: 'expected a bug id' }))).optional(),
 });
+
+/** `[a, b]` or `a,b` as written on a command line (not JSON) → ['a', 'b']; anything else as is. */
+function bugListFromText(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const inner = v.trim().replace(/^\[/, '').replace(/\]$/, '').trim();
+  return inner === '' ? [] : inner.split(',').map((s) => s.trim().replace(/^"|"$/g, ''));
+}
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type Fault = z.infer<typeof faultSchema>;
