@@ -353,9 +353,13 @@ class Hub implements WatchHub {
     return w.group === 'synced' && (cur >= w.startRev - 1 || this.bugs.has('etcd-20221'));
   }
 
-  /** A requested (stream-wide) progress may be sent for `w`; etcd-15220 switched on answers at once, synced or not (before PR #15237). */
+  /**
+   * A requested (stream-wide) progress may be sent for `w`. etcd-15220 switched on: etcd before
+   * PR #15237 answered at once, whether the watcher was synced or still catching up.
+   */
   canAnswerRequestedProgress(w: Watcher, cur: number): boolean {
-    return this.bugs.has('etcd-15220') || this.canBookmark(w, cur);
+    if (!this.bugs.has('etcd-15220')) return this.canBookmark(w, cur);
+    return cur >= w.startRev - 1 || this.bugs.has('etcd-20221');
   }
 
   private flushDeferredProgress(): void {
