@@ -131,6 +131,7 @@ class Cluster implements SimCluster {
       mix: w.mix,
       ratePerS: w.ratePerS,
       serializableReadRatio: w.serializableReadRatio,
+      txnPastRangeShare: w.txnPastRangeShare ?? 0,
       watchers: w.watchers,
       requestTimeoutUs: msToUs(w.requestTimeoutMs),
       durationUs: msToUs(this.s.durationMs),

@@ -241,6 +241,12 @@ const workloadSchema = z.strictObject({
   ratePerS: z.number().positive(),
   /** Fraction of gets sent with serializable=true (checked by their own rule, not for linearizability). */
   serializableReadRatio: ratio(),
+  /**
+   * Fraction of the txns that also read their key at a past revision (1..200 revisions before the
+   * newest the client saw), which compaction can make fail the whole txn (etcd #18667's shape).
+   * Absent: 0.
+   */
+  txnPastRangeShare: ratio().optional(),
   /** Watcher hosts, each watching the whole key space from revision 1 for the whole run. */
   watchers: z.number().int().min(0).max(WATCHERS_MAX),
   /** How long a `watch` operation of the mix keeps its watch open. */
