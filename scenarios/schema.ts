@@ -369,7 +369,8 @@ export const SCENARIO_DEFAULTS: Scenario = {
     snapshotCatchUpEntries: 100,
     walSegmentBytes: 64 * 1024,
     unsafeNoFsync: false,
-    maxInflightMsgs: 256,
+    // etcd's server sets 512 (raft's MaxInflightMsgs; etcdserver maxInflightMsgs = 4096 / 8).
+    maxInflightMsgs: 512,
     // Off, as released etcd-raft: single-node-restart-stale-read shows why one may want it.
     singletonReadIndexActuallyCommitted: false,
   },
