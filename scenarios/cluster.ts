@@ -181,7 +181,11 @@ class Cluster implements SimCluster {
       const k = load.clients + i;
       this.hosts.start(this.clientIds[k] as HostId, workloadClientFactory(env, p.endpoints, this.pinnedOptions(p), k, this.kernel.random.fork(`client/p${i}`)));
     }
-    for (const [w, id] of this.watcherIds.entries()) this.hosts.start(id, watcherFactory(env, endpoints, this.workload, this.clientIds.length + w));
+    const spread = load.watchersSpread === true;
+    for (const [w, id] of this.watcherIds.entries()) {
+      const mine = spread ? [...endpoints.slice((w + 1) % endpoints.length), ...endpoints.slice(0, (w + 1) % endpoints.length)] : endpoints;
+      this.hosts.start(id, watcherFactory(env, mine, this.workload, this.clientIds.length + w));
+    }
   }
 
   /** A pinned client's workload: one process, its own mix, window and pace, no compaction. */

@@ -247,6 +247,12 @@ const workloadSchema = z.strictObject({
    * Absent: 0.
    */
   txnPastRangeShare: ratio().optional(),
+  /**
+   * Watcher w tries the members starting from the (w+1)-th (1-based, wrapping) instead of member 1:
+   * watchers spread over the members, so some watch a member that lags or restores a snapshot.
+   * Absent: false.
+   */
+  watchersSpread: z.boolean().optional(),
   /** Watcher hosts, each watching the whole key space from revision 1 for the whole run. */
   watchers: z.number().int().min(0).max(WATCHERS_MAX),
   /** How long a `watch` operation of the mix keeps its watch open. */

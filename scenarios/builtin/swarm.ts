@@ -30,7 +30,8 @@ export const swarm: BuiltinScenario = {
  *   this build's bug; the raft-105 switch turns it back off), crashes and crash points;
  * - lease clients (30 %) with short TTLs and keepalives every 500 ms;
  * - txns that also read their key at a past revision (40 % of the seeds that compact);
- * - a membership change that removes whoever leads (15 % of the clusters of 3 or more).
+ * - a membership change that removes whoever leads (15 % of the clusters of 3 or more);
+ * - watchers spread over the members rather than all on member 1 (50 % of the seeds with watchers).
  */
 function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   const lone = r.chance(0.12);
@@ -38,6 +39,7 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   const pastRanges = r.chance(0.4);
   const removeLeader = r.chance(0.15);
   const removeAtMs = r.int(1_500, 6_000);
+  const spreadWatchers = r.chance(0.5);
   const w = s.workload ?? {};
   let out: ScenarioInput = s;
   if (lone) {
@@ -51,6 +53,7 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
     out = { ...out, workload: { ...out.workload, leases: { clients: Math.min(clients, 2), ttlS: 2, opShare: 0.2, putShare: 0.5, keepAliveShare: 0.5, revokeShare: 0.3, keepAliveEveryMs: 500, maxLive: 3 } } };
   }
   if (pastRanges && (w.compactEveryMs ?? 0) > 0) out = { ...out, workload: { ...out.workload, txnPastRangeShare: 0.3 } };
+  if (spreadWatchers && (w.watchers ?? 0) > 0) out = { ...out, workload: { ...out.workload, watchersSpread: true } };
   if (removeLeader && !lone && (out.cluster?.size ?? 3) >= 3) out = { ...out, faults: [...(out.faults ?? []), { type: 'remove-member', at: removeAtMs, node: 'leader' }] };
   return out;
 }
