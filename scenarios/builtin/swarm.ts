@@ -31,7 +31,9 @@ export const swarm: BuiltinScenario = {
  * - lease clients (30 %) with short TTLs and keepalives every 500 ms;
  * - txns that also read their key at a past revision (40 % of the seeds that compact);
  * - a membership change that removes whoever leads (15 % of the clusters of 3 or more);
- * - watchers spread over the members rather than all on member 1 (50 % of the seeds with watchers).
+ * - watchers spread over the members rather than all on member 1 (50 % of the seeds with watchers);
+ * - a follower cut off for 3-5 s, long enough to need a snapshot when it heals (25 %: etcd's
+ *   robustness BlackholeUntilSnapshot).
  */
 function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   const lone = r.chance(0.12);
@@ -40,6 +42,9 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   const removeLeader = r.chance(0.15);
   const removeAtMs = r.int(1_500, 6_000);
   const spreadWatchers = r.chance(0.5);
+  const blackhole = r.chance(0.25);
+  const blackholeAtMs = r.int(1_000, 3_000);
+  const blackholeForMs = r.int(3_000, 5_000);
   const w = s.workload ?? {};
   let out: ScenarioInput = s;
   if (lone) {
@@ -54,6 +59,15 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   }
   if (pastRanges && (w.compactEveryMs ?? 0) > 0) out = { ...out, workload: { ...out.workload, txnPastRangeShare: 0.3 } };
   if (spreadWatchers && (w.watchers ?? 0) > 0) out = { ...out, workload: { ...out.workload, watchersSpread: true } };
+  if (blackhole && !lone) {
+    // Snapshots often enough, and a log kept short enough, that the cut-off follower needs one.
+    out = {
+      ...out,
+      cluster: { ...out.cluster, snapshotCount: 20, snapshotCatchUpEntries: 5 },
+      workload: { ...out.workload, ratePerS: Math.max(out.workload?.ratePerS ?? 100, 100) },
+      faults: [...(out.faults ?? []), { type: 'isolate', at: blackholeAtMs, node: 'follower', for: blackholeForMs }],
+    };
+  }
   if (removeLeader && !lone && (out.cluster?.size ?? 3) >= 3) out = { ...out, faults: [...(out.faults ?? []), { type: 'remove-member', at: removeAtMs, node: 'leader' }] };
   return out;
 }
