@@ -122,4 +122,25 @@ describe('raftsim CLI', () => {
     expect(xml).toContain('name="seed 3"');
     expect(xml).not.toContain('name="seed 2"');
   });
+
+  it('bugs --json lists at least 15 switches with links, layer, checks and reach, and the unholdable ones with why', () => {
+    const r = raftsim('bugs', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { switchable: { id: string; links: unknown[]; layer: string; checks: string[]; swarmReachable: boolean }[]; unholdable: { id: string; why: string }[] };
+    expect(j.switchable.length).toBeGreaterThanOrEqual(15);
+    expect(j.switchable.map((b) => b.id)).toContain('etcd-20221');
+    expect(j.unholdable.every((u) => u.why.length > 0)).toBe(true);
+    expect(raftsim('bugs').out).toMatch(/^16 bugs a scenario can switch back on/);
+  });
+
+  it('hunt: the swarm with one switch on finds etcd-20221 at seed 7, shrinks it, and the same seeds pass with the switch off', () => {
+    const r = raftsim('hunt', 'etcd-20221', '--seeds', '10', '--shrink-runs', '5', '--json', '--out', 'hunt');
+    expect(r.code).toBe(0);
+    const h = JSON.parse(r.out) as Record<string, unknown>;
+    expect(h).toMatchObject({ bug: 'etcd-20221', found: true, seed: 7, seedsToFind: 7, check: 'watch', fixPasses: true });
+    expect(h['seedsRun']).toBeGreaterThanOrEqual(7);
+    expect(h['cpuSeconds']).toBeGreaterThan(0);
+    expect(existsSync(join(dir, h['shrunkFile'] as string))).toBe(true);
+    expect(raftsim('hunt', 'etcd-13766').err).toMatch(/^raftsim: hunt: etcd-13766 cannot be switched on: /);
+  });
 });

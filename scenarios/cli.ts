@@ -25,6 +25,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<AnyCommand>>> = {
   experiment: async () => (await import('./cli/experiment-command.js')).experimentCommand,
   report: async () => (await import('./cli/report-command.js')).reportCommand,
   check: async () => (await import('./cli/check-command.js')).checkCommand,
+  bugs: async () => (await import('./cli/bugs-command.js')).bugsCommand,
+  hunt: async () => (await import('./cli/hunt-command.js')).huntCommand,
 };
 
 /** package.json sits one folder up both from scenarios/cli.ts and from the bundle, build/cli.js. */

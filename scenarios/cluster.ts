@@ -31,6 +31,7 @@ import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type Wat
 import { memberFactory, type Member } from '../kv/member.js';
 import { lockClientFactory, LockLog, type LockClient } from '../kv/workload/lock-load.js';
 import { wrapRaft, type Wire } from '../kv/wire.js';
+import { bugsForLayers, type LayerBugs } from './bugs.js';
 import type { ClusterControl } from './nemesis.js';
 import { pinnedMix, toLatencyModel, type PinnedClientOptions, type Scenario } from './schema.js';
 
@@ -117,9 +118,12 @@ class Cluster implements SimCluster {
   /** The newest configuration any member applied (by applied index): who the members are. */
   private conf: { index: number; voters: readonly HostId[] };
   private readonly s: Scenario;
+  /** The scenario's bug switches, split by the layer that holds each (scenarios/bugs.ts). */
+  private readonly bugs: LayerBugs;
 
   constructor(private readonly o: ClusterOptions) {
     this.s = o.scenario;
+    this.bugs = bugsForLayers(this.s.bugs ?? []);
     this.kernel = o.kernel;
     const c = this.s.cluster;
     this.initialMembers = Array.from({ length: c.size }, (_, i) => i + 1);
@@ -137,6 +141,7 @@ class Cluster implements SimCluster {
       mix: w.mix,
       ratePerS: w.ratePerS,
       serializableReadRatio: w.serializableReadRatio,
+      txnPastRangeShare: w.txnPastRangeShare ?? 0,
       watchers: w.watchers,
       requestTimeoutUs: msToUs(w.requestTimeoutMs),
       durationUs: msToUs(this.s.durationMs),
@@ -186,7 +191,11 @@ class Cluster implements SimCluster {
       const k = load.clients + i;
       this.hosts.start(this.clientIds[k] as HostId, workloadClientFactory(env, p.endpoints, this.pinnedOptions(p), k, this.kernel.random.fork(`client/p${i}`)));
     }
-    for (const [w, id] of this.watcherIds.entries()) this.hosts.start(id, watcherFactory(env, endpoints, this.workload, this.clientIds.length + w));
+    const spread = load.watchersSpread === true;
+    for (const [w, id] of this.watcherIds.entries()) {
+      const mine = spread ? [...endpoints.slice((w + 1) % endpoints.length), ...endpoints.slice(0, (w + 1) % endpoints.length)] : endpoints;
+      this.hosts.start(id, watcherFactory(env, mine, this.workload, this.clientIds.length + w));
+    }
     // Streams `client/l<i>` per lock client; history processes after the clients' and the watchers'.
     const locks = load.locks;
     const lockOptions = { clients: locks.clients, ttlS: locks.ttlS, holdUs: msToUs(locks.holdMs), thinkUs: msToUs(locks.thinkMs), fenced: locks.fenced };
@@ -242,8 +251,9 @@ class Cluster implements SimCluster {
         server: {
           readMode: this.s.readMode,
           electionTimeoutUs,
-          readIndexReuseIdOnRetry: this.s.server.readIndexReuseIdOnRetry,
-          leaseRevokeIgnoresOldLeader: this.s.server.leaseRevokeIgnoresOldLeader ?? true,
+          readIndexReuseIdOnRetry: this.bugs.readIndexReuseIdOnRetry(this.s.server.readIndexReuseIdOnRetry),
+          leaseRevokeIgnoresOldLeader: this.bugs.leaseRevokeIgnoresOldLeader(this.s.server.leaseRevokeIgnoresOldLeader ?? true),
+          bugs: this.bugs.kv,
         },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
       },
@@ -270,9 +280,11 @@ class Cluster implements SimCluster {
         checkQuorum: c.checkQuorum,
         readOnly: this.s.readMode === 'lease' ? 'lease-based' : 'safe',
         maxInflightMsgs: c.maxInflightMsgs,
-        singletonReadIndexActuallyCommitted: c.singletonReadIndexActuallyCommitted,
-        stepDownOnRemoval: true,
+        singletonReadIndexActuallyCommitted: this.bugs.singletonReadIndexActuallyCommitted(c.singletonReadIndexActuallyCommitted),
+        stepDownOnRemoval: this.bugs.stepDownOnRemoval,
+        bugs: this.bugs.raftCore,
       },
+      bugs: this.bugs.raftNode,
       tickUs: Math.round(msToUs(c.tickMs)),
       snapshotCount: c.snapshotCount,
       catchUpEntries: c.snapshotCatchUpEntries,

@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
+import { bugIdProblem } from './bugs.js';
 import { pinnedMix, SCENARIO_DEFAULTS, scenarioSchema, type Fault, type NodeRef, type PinnedClientOptions, type Scenario } from './schema.js';
 
 export type Resolved = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string };
@@ -140,6 +141,11 @@ function setAt(node: unknown, path: readonly (string | number)[], value: unknown
 
 /** The rules zod's shape cannot say; null when all hold, else `path: message`. */
 function checkRules(s: Scenario, crashPoints: readonly string[]): string | null {
+  for (const [i, id] of (s.bugs ?? []).entries()) {
+    const problem = bugIdProblem(id);
+    if (problem !== null) return `bugs[${i}]: ${problem}`;
+    if ((s.bugs ?? []).indexOf(id) !== i) return `bugs[${i}]: ${id} is named twice`;
+  }
   const c = s.cluster;
   if (c.heartbeatTick >= c.electionTick) return `cluster.heartbeatTick: must be less than cluster.electionTick (${c.electionTick})`;
   if (s.readMode === 'lease' && !c.checkQuorum) return 'readMode: lease reads need cluster.checkQuorum: true (etcd-raft refuses lease-based ReadIndex without it)';

@@ -262,6 +262,18 @@ const workloadSchema = z.strictObject({
   ratePerS: z.number().positive(),
   /** Fraction of gets sent with serializable=true (checked by their own rule, not for linearizability). */
   serializableReadRatio: ratio(),
+  /**
+   * Fraction of the txns that also read their key at a past revision (1..200 revisions before the
+   * newest the client saw), which compaction can make fail the whole txn (etcd #18667's shape).
+   * Absent: 0.
+   */
+  txnPastRangeShare: ratio().optional(),
+  /**
+   * Watcher w tries the members starting from the (w+1)-th (1-based, wrapping) instead of member 1:
+   * watchers spread over the members, so some watch a member that lags or restores a snapshot.
+   * Absent: false.
+   */
+  watchersSpread: z.boolean().optional(),
   /** Watcher hosts, each watching the whole key space from revision 1 for the whole run. */
   watchers: z.number().int().min(0).max(WATCHERS_MAX),
   /** How long a `watch` operation of the mix keeps its watch open. */
@@ -332,7 +344,19 @@ export const scenarioSchema = z.strictObject({
   checks: checksSchema,
   /** Search steps the linearizability checker may take (its verdict is `unknown` past them: exit 3). */
   checkerBudgetSteps: positiveInt(),
+  /**
+   * Known etcd bugs switched back on, by id (scenarios/bugs.ts; `raftsim bugs` lists them). Absent
+   * or empty: none. `--set bugs=[etcd-8243,etcd-9586]` needs no JSON quotes.
+   */
+  bugs: z.preprocess(bugListFromText, z.array(z.string({ error: 'expected a bug id' }))).optional(),
 });
+
+/** `[a, b]` or `a,b` as written on a command line (not JSON) → ['a', 'b']; anything else as is. */
+function bugListFromText(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const inner = v.trim().replace(/^\[/, '').replace(/\]$/, '').trim();
+  return inner === '' ? [] : inner.split(',').map((s) => s.trim().replace(/^"|"$/g, ''));
+}
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type Fault = z.infer<typeof faultSchema>;
@@ -374,7 +398,8 @@ export const SCENARIO_DEFAULTS: Scenario = {
     snapshotCatchUpEntries: 100,
     walSegmentBytes: 64 * 1024,
     unsafeNoFsync: false,
-    maxInflightMsgs: 256,
+    // etcd's server sets 512 (raft's MaxInflightMsgs; etcdserver maxInflightMsgs = 4096 / 8).
+    maxInflightMsgs: 512,
     // Off, as released etcd-raft: single-node-restart-stale-read shows why one may want it.
     singletonReadIndexActuallyCommitted: false,
   },

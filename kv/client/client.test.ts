@@ -4,7 +4,7 @@ import type { FakeRaftNode } from '../server/fake-raft-node.js';
 import type { ServerOptions } from '../server/options.js';
 import type { Method } from '../wire.js';
 import type { CallOutcome, KvClient } from './client.js';
-import { failureStatus, retryBackoffUs, shouldRetry } from './retry.js';
+import { attemptAmbiguous, failureStatus, retryBackoffUs, shouldRetry } from './retry.js';
 import { createRandom } from '../../sim/random.js';
 
 function cluster(server: Partial<ServerOptions> | ((id: number) => Partial<ServerOptions>) = {}): TestCluster {
@@ -38,6 +38,16 @@ describe('kv client: retry rules (clientv3 retry.go)', () => {
     expect(failureStatus('TimeoutDueToLeaderFail', true)).toBe('unknown');
     expect(failureStatus('NoSpace', true)).toBe('fail');
     expect(failureStatus('ProposalDropped', true)).toBe('fail');
+  });
+
+  it('outcome after an earlier attempt went unanswered: a definite error of a call with effects is unknown, of a read still fail', () => {
+    expect(attemptAmbiguous('Unavailable', true)).toBe(true);
+    expect(attemptAmbiguous('Unavailable', false)).toBe(false);
+    expect(attemptAmbiguous('NotLeader', true)).toBe(false);
+    expect(failureStatus('LeaseNotFound', true, 'lease-revoke', true)).toBe('unknown');
+    expect(failureStatus('LeaseNotFound', true, 'lease-revoke', false)).toBe('fail');
+    expect(failureStatus('LeaseNotFound', true, 'lease-keepalive', true)).toBe('unknown');
+    expect(failureStatus('Compacted', true, 'range', true)).toBe('fail');
   });
 
   it('backoff waits 25 ms ± 10 % after every round over a quorum, else retries at once', () => {

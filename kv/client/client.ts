@@ -25,7 +25,10 @@
  * is an Unavailable error for that attempt (sent: a write's outcome is then unknown). At most
  * `maxRetries` retries, with clientv3's quorum backoff. Each call has a deadline (`callTimeoutUs`,
  * on the client's local clock): past it the call ends — unknown if any attempt was sent, failed if
- * none was. A reply to an abandoned attempt is ignored (counted as stale).
+ * none was. A reply to an abandoned attempt is ignored (counted as stale). A call that changes
+ * state and ends with a definite error after an earlier attempt went unanswered ends unknown, not
+ * failed: the earlier attempt may have taken effect, and caused the error (a retried lease revoke
+ * answered LeaseNotFound).
  *
  * History: when the client is given a recorder, every call made with `record` (the default) is
  * invoked and completed there, as process `process` (see `history-op.ts` for the shape).
@@ -42,7 +45,7 @@ import type { Random } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
 import { CLIENT_STREAM_LABEL, type KvCall, type KvReply, type Method, type RequestOf, type ResponseOf, type Wire } from '../wire.js';
 import { historyError, historyKey, historyOutput } from './history-op.js';
-import { failureStatus, retryBackoffUs, shouldRetry } from './retry.js';
+import { attemptAmbiguous, failureStatus, retryBackoffUs, shouldRetry } from './retry.js';
 import { WatchClient, type WatchHandle, type WatchListener, type WatchLog } from './watch-client.js';
 
 export interface ClientEnv {
@@ -127,6 +130,8 @@ interface Call {
   attempts: number;
   /** Some attempt reached the network. */
   sent: boolean;
+  /** Some attempt before the current one was sent and ended without a definite answer (it may have taken effect). */
+  ambiguous: boolean;
   /** The attempt in flight: its wire id and endpoint. */
   inflight: { readonly wireId: number; readonly endpoint: HostId } | null;
   finished: boolean;
@@ -214,7 +219,7 @@ class Client implements KvClient {
     const kvCall = { method, request } as KvCall;
     const record = options.record !== false && this.env.history !== undefined;
     const op = record ? (this.env.history as HistoryRecorder).invoke(this.options.process, method, historyKey(kvCall), request, this.ctx.simNow()) : undefined;
-    const c: Call = { id: this.nextCallId++, method, request, done: done as ((o: CallOutcome) => void) | undefined, op, attempts: 0, sent: false, inflight: null, finished: false, deadline: -1, retryTimer: -1, lastError: NO_CONNECTION };
+    const c: Call = { id: this.nextCallId++, method, request, done: done as ((o: CallOutcome) => void) | undefined, op, attempts: 0, sent: false, ambiguous: false, inflight: null, finished: false, deadline: -1, retryTimer: -1, lastError: NO_CONNECTION };
     c.deadline = this.ctx.setTimer(this.options.callTimeoutUs, () => this.finishFailed(c, DEADLINE));
     this.calls.set(c.id, c);
     this.counts.calls++;
@@ -273,6 +278,8 @@ class Client implements KvClient {
     c.lastError = e;
     if (c.finished) return;
     if (!shouldRetry(c.method, e.code, sent) || c.attempts > this.options.maxRetries) return this.finishFailed(c, e);
+    // Retried: this attempt's outcome, if it was sent and not definitely refused, stays open.
+    if (attemptAmbiguous(e.code, sent)) c.ambiguous = true;
     this.counts.retries++;
     const waitUs = retryBackoffUs(c.attempts, this.options.endpoints.length, this.random, this.options.backoffWaitUs, this.options.backoffJitter);
     c.retryTimer = this.ctx.setTimer(waitUs, () => this.attempt(c));
@@ -390,7 +397,7 @@ class Client implements KvClient {
 
   private finishFailed(c: Call, e: KvError): void {
     if (c.finished) return;
-    const status = failureStatus(e.code, c.sent);
+    const status = failureStatus(e.code, c.sent, c.method, c.ambiguous);
     const member = c.inflight?.endpoint ?? null;
     this.counts[status]++;
     this.close(c);

@@ -63,9 +63,43 @@ export function shouldRetry(method: Method, code: KvErrorCode, sent: boolean): b
   return REPEATABLE[method] || !sent;
 }
 
-/** The history status of a call that ended with `code`; `sent`: some attempt reached the network. */
-export function failureStatus(code: KvErrorCode, sent: boolean): 'fail' | 'unknown' {
+/**
+ * Calls that change nothing on the server: a definite error on a retry of one of these still
+ * means "no effect", whatever the earlier attempts did.
+ */
+const READ_ONLY: Readonly<Record<Method, boolean>> = {
+  range: true,
+  put: false,
+  delete: false,
+  txn: false,
+  compact: false,
+  'lease-grant': false,
+  'lease-revoke': false,
+  'lease-keepalive': false,
+  'lease-ttl': true,
+  'lease-leases': true,
+  alarm: false,
+  status: true,
+  'hash-kv': true,
+  defragment: false,
+  'move-leader': false,
+};
+
+/**
+ * The history status of a call that ended with `code`. `sent`: some attempt reached the network;
+ * `ambiguous`: an earlier attempt was sent and ended without a definite answer, so it may have
+ * taken effect. A definite error then speaks only for the last attempt — and may be caused by the
+ * earlier one (a retried revoke finds its lease gone: LeaseNotFound) — so a call that changes
+ * state ends `unknown`, not `fail`.
+ */
+export function failureStatus(code: KvErrorCode, sent: boolean, method?: Method, ambiguous = false): 'fail' | 'unknown' {
+  if (ambiguous && method !== undefined && !READ_ONLY[method]) return 'unknown';
   return !sent || DEFINITE_ERRORS[code] ? 'fail' : 'unknown';
+}
+
+/** Whether an attempt that was sent and ended with `code` may have taken effect. */
+export function attemptAmbiguous(code: KvErrorCode, sent: boolean): boolean {
+  return sent && !DEFINITE_ERRORS[code];
 }
 
 /** clientv3 roundRobinQuorumBackoff: the wait before attempt number `attempt` (≥ 1). */

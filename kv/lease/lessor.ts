@@ -40,7 +40,18 @@ export function minLeaseTtlS(electionTicks: number, tickUs: Micros): number {
   return Math.ceil((Math.floor((3 * electionTicks) / 2) * tickUs) / US_PER_S);
 }
 
+/**
+ * Known etcd lessor bugs that can be switched back on (scenarios/bugs.ts):
+ * - `etcd-20616`: a renew of a lease that expired but whose revoke is not applied yet refreshes it
+ *   and succeeds — the revoke then applies, and the client was told its lease lives (etcd #20616,
+ *   fixed by PR #20590 "Re-check that the lease still exists during the renew process").
+ */
+export const LEASE_BUGS = ['etcd-20616'] as const;
+export type LeaseBug = (typeof LEASE_BUGS)[number];
+
 export interface LessorOptions {
+  /** Known bugs switched back on (LEASE_BUGS). Default none. */
+  readonly bugs?: readonly LeaseBug[];
   /** TTLs below this are raised to it. Default 2 (etcd's defaults). */
   readonly minTtlS?: number;
   /** Revokes per second (etcd leaseRevokeRate); promote spreads pile-ups below ¾ of it. Default 1000. */
@@ -103,7 +114,7 @@ export function createLessor(options: LessorOptions = {}): Lessor {
   for (const [name, v] of Object.entries(config)) {
     assert(Number.isSafeInteger(v) && v > 0, () => `lease: option ${name} must be a positive integer, got ${v}`);
   }
-  return new LessorImpl(config);
+  return new LessorImpl(config, (options.bugs ?? []).includes('etcd-20616'));
 }
 
 interface Config {
@@ -133,7 +144,10 @@ class LessorImpl implements Lessor {
   private store: MvccStore | undefined;
   private dangling = 0;
 
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly config: Config,
+    private readonly renewPastExpiry = false,
+  ) {}
 
   bind(store: MvccStore): void {
     assert(this.store === undefined, 'lease: lessor bound twice');
@@ -181,7 +195,8 @@ class LessorImpl implements Lessor {
     if (lease === undefined) return { ok: false, error: kvError('LeaseNotFound') };
     // Expired but not yet revoked: etcd waits for the revoke, then answers LeaseNotFound (or
     // ErrNotPrimary if leadership is lost meanwhile). It must not succeed (etcd PR #20616).
-    if (lease.expiryUs <= nowUs) return { ok: false, error: kvError('LeaseNotFound', 'lease: expired, revoke pending'), pendingRevoke: true };
+    // etcd-20616 switched on: the renew goes ahead although the lease is being revoked.
+    if (lease.expiryUs <= nowUs && !this.renewPastExpiry) return { ok: false, error: kvError('LeaseNotFound', 'lease: expired, revoke pending'), pendingRevoke: true };
     refresh(lease, nowUs, 0);
     return { ok: true, value: { ttlS: lease.ttlS } };
   }

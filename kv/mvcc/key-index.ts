@@ -91,8 +91,11 @@ export class KeyIndex {
    * Drops history older than `atRev` (etcd keyIndex.compact): keeps, of the generation alive at
    * `atRev`, the newest version ≤ atRev and everything after; drops older generations. A tombstone at
    * exactly `atRev` is kept (etcd #18089) so a watch from `atRev` still sees that DELETE.
+   *
+   * `dropTombstoneAtRev` is etcd before PR #18474 (the bug `etcd-18089`): a generation left with
+   * nothing but its tombstone, at exactly `atRev`, is removed as well. Returns whether it was.
    */
-  compact(atRev: number): void {
+  compact(atRev: number, dropTombstoneAtRev = false): boolean {
     let genIdx = 0;
     while (genIdx < this.generations.length - 1) {
       const gen = this.generations[genIdx] as Generation;
@@ -102,7 +105,15 @@ export class KeyIndex {
     const gen = this.generations[genIdx] as Generation;
     const revIdx = lastAtOrBefore(gen, atRev);
     if (revIdx > 0) this.generations[genIdx] = gen.slice(revIdx);
+    // etcd-18089 switched on: etcd's keyIndex.compact "removes any tombstone" left alone in a
+    // generation that is not the last, even the one at the compaction revision itself.
+    let dropped = false;
+    if (dropTombstoneAtRev && genIdx < this.generations.length - 1 && (this.generations[genIdx] as Generation).length === 1) {
+      genIdx++;
+      dropped = true;
+    }
     if (genIdx > 0) this.generations = this.generations.slice(genIdx);
+    return dropped;
   }
 
   /** Nothing left but an empty current generation: the key can leave the index. */

@@ -39,7 +39,17 @@ export interface StoreObserver {
   onRestore?(): void;
 }
 
+/**
+ * Known etcd bugs of the MVCC store that can be switched back on (scenarios/bugs.ts):
+ * - `etcd-18089`: compaction at R drops a tombstone at exactly R, and the backend with it the
+ *   DELETE event of revision R, so a watch from R misses it (fixed in etcd PR #18474).
+ */
+export const MVCC_BUGS = ['etcd-18089'] as const;
+export type MvccBug = (typeof MVCC_BUGS)[number];
+
 export interface MvccStoreOptions {
+  /** Known bugs switched back on (MVCC_BUGS). Default none. */
+  readonly bugs?: readonly MvccBug[];
   /** Lease lookup for puts with a lease (etcd lessor.Lookup); without it every lease id is accepted. */
   readonly leaseExists?: (id: number) => boolean;
   /** Most ops per txn branch (etcd --max-txn-ops). Default 128. */
@@ -85,7 +95,7 @@ export interface MvccStore {
 export function createMvccStore(options: MvccStoreOptions = {}): MvccStore {
   const maxTxnOps = options.maxTxnOps ?? MAX_TXN_OPS_DEFAULT;
   assert(Number.isInteger(maxTxnOps) && maxTxnOps > 0, () => `mvcc: maxTxnOps must be a positive integer, got ${maxTxnOps}`);
-  return new Store(options.leaseExists ?? (() => true), maxTxnOps, options.paranoid ?? false);
+  return new Store(options.leaseExists ?? (() => true), maxTxnOps, options.paranoid ?? false, (options.bugs ?? []).includes('etcd-18089'));
 }
 
 /** A bound on observers: a store has a handful (watch hub, lessor, checkers). */
@@ -104,6 +114,7 @@ class Store implements MvccStore {
     private readonly leaseExists: (id: number) => boolean,
     private readonly maxTxnOps: number,
     private readonly paranoid: boolean,
+    private readonly dropTombstoneAtCompactRev = false,
   ) {
     this.reader = {
       liveRange: (key, end) => this.state.indexRange(key, end, this.state.currentRev, 0, false).kvs,
@@ -154,14 +165,21 @@ class Store implements MvccStore {
     if (revision > s.currentRev) return fail('FutureRev');
     assert(!this.busy, 'mvcc: compact during a write');
     s.compactRev = revision;
-    s.index.editAll((_key, ki) => {
-      ki.compact(revision);
+    const droppedTombstones = new Set<string>();
+    s.index.editAll((key, ki) => {
+      if (ki.compact(revision, this.dropTombstoneAtCompactRev)) droppedTombstones.add(key);
       return ki.isEmpty() ? { delete: true } : undefined;
     });
     // Keep every event at or after the compaction revision: a watch may start exactly there.
     if (revision > s.historyStart) {
       s.history.splice(0, revision - s.historyStart);
       s.historyStart = revision;
+    }
+    // etcd-18089 switched on: etcd deletes from the backend every revision the key index no longer
+    // keeps, so the DELETE at the compaction revision goes with its tombstone.
+    if (droppedTombstones.size > 0 && revision >= s.historyStart) {
+      const at = revision - s.historyStart;
+      s.history[at] = (s.history[at] ?? []).filter((ev) => !(ev.type === 'DELETE' && droppedTombstones.has(ev.kv.key)));
     }
     if (this.paranoid) s.checkInvariants();
     for (const o of this.observers) o.onCompact?.(revision);

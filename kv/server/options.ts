@@ -3,6 +3,28 @@
  */
 import { assert } from '../../sim/assert.js';
 import type { Micros } from '../../sim/time.js';
+import { LEASE_BUGS, type LeaseBug } from '../lease/lessor.js';
+import { MVCC_BUGS, type MvccBug } from '../mvcc/store.js';
+import { WATCH_BUGS, type WatchBug } from '../watch/watchable-store.js';
+
+/**
+ * Known etcd bugs of the server itself that can be switched back on (scenarios/bugs.ts):
+ * - `etcd-13675`: LeaseRenew on the leader renews at once — no ReadIndex round to confirm it still
+ *   leads, no wait for the apply of what is committed (before PR #13690 / PR #13932);
+ * - `etcd-18667`: a member applying a txn that another member proposed strips the txn's range ops
+ *   (their answers go to nobody), so only the proposer checks their revisions against the
+ *   compaction: one member fails the txn Compacted, the others apply its writes (etcd #18667, open).
+ */
+export const SERVER_BUGS = ['etcd-13675', 'etcd-18667'] as const;
+export type ServerBug = (typeof SERVER_BUGS)[number];
+/** Every bug the kv layers below and in the server can switch on. */
+export const KV_BUGS = [...SERVER_BUGS, ...MVCC_BUGS, ...WATCH_BUGS, ...LEASE_BUGS] as const;
+export type KvBug = ServerBug | MvccBug | WatchBug | LeaseBug;
+
+/** The bugs of `all` that belong to `layer` (a layer's own list). */
+export function bugsOf<B extends string>(all: readonly string[], layer: readonly B[]): B[] {
+  return all.filter((b): b is B => (layer as readonly string[]).includes(b));
+}
 
 /**
  * How a member serves a read that is not marked serializable:
@@ -78,6 +100,8 @@ export interface ServerOptions {
   readonly watchProgressIntervalUs: Micros;
   /** Applied writes kept for the checkers (the oldest are dropped, traced). Default 1,000,000. */
   readonly appliedWritesMax: number;
+  /** Known etcd bugs switched back on, the server's own and its stores' (KV_BUGS). Default none. */
+  readonly bugs: readonly KvBug[];
 }
 
 export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
@@ -100,6 +124,7 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
   watchSyncIntervalUs: 100_000,
   watchProgressIntervalUs: 600_000_000,
   appliedWritesMax: 1_000_000,
+  bugs: [],
 };
 
 /** Fills defaults (the request timeout follows the election timeout, as etcd's ReqTimeout) and validates. */
@@ -119,6 +144,7 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   }
   check(typeof o.readIndexReuseIdOnRetry === 'boolean', 'readIndexReuseIdOnRetry', 'a boolean');
   check(typeof o.leaseRevokeIgnoresOldLeader === 'boolean', 'leaseRevokeIgnoresOldLeader', 'a boolean');
+  check(Array.isArray(o.bugs) && o.bugs.every((b) => (KV_BUGS as readonly string[]).includes(b)), 'bugs', `a list of ${KV_BUGS.join(', ')}`);
   check(typeof o.noSpaceAfterApply === 'boolean', 'noSpaceAfterApply', 'a boolean');
   check(Number.isSafeInteger(o.quotaBackendBytes) && o.quotaBackendBytes !== 0, 'quotaBackendBytes', 'a non-zero integer (negative disables)');
   return o;

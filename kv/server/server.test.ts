@@ -601,3 +601,51 @@ describe('kv server: lease renewals and forwarded lease calls', () => {
     expect(errCode(refused)).toBe('NotLeader');
   });
 });
+
+describe('kv server bug switches (scenarios/bugs.ts): each differs from the fix on one schedule', () => {
+  it('etcd-13675: with the switch the leader renews a lease at once, with no ReadIndex round to confirm it leads', () => {
+    const keepAliveWhileReadIndexHeld = (bugs: ServerOptions['bugs']): boolean => {
+      const t = rig({ electionTimeoutUs: 1_000_000, bugs });
+      const g = t.call({ method: 'lease-grant', request: { ttlS: 3 } });
+      t.run();
+      const id = (okReply(g).response as { id: number }).id;
+      t.node.holdReadIndex(true);
+      const ka = t.call({ method: 'lease-keepalive', request: { id } });
+      t.run();
+      return ka.reply?.ok === true;
+    };
+    expect(keepAliveWhileReadIndexHeld([])).toBe(false);
+    expect(keepAliveWhileReadIndexHeld(['etcd-13675'])).toBe(true);
+  });
+
+  it('etcd-20616: with the switch a keepalive on a lease past its expiry (revoke pending) succeeds', () => {
+    const lateKeepAlive = (bugs: ServerOptions['bugs']): KvReply | undefined => {
+      const t = rig({ electionTimeoutUs: 1_000_000, leaseCheckIntervalUs: 2_000_000, bugs });
+      const g = t.call({ method: 'lease-grant', request: { ttlS: 3 } });
+      t.run();
+      const id = (okReply(g).response as { id: number }).id;
+      t.run(3_500_000); // expired at 3 s; the revoke loop looks at 4 s
+      const ka = t.call({ method: 'lease-keepalive', request: { id } });
+      t.run(100_000);
+      return ka.reply;
+    };
+    expect(lateKeepAlive([])).toBeUndefined(); // waits for the revoke, then LeaseNotFound
+    expect(lateKeepAlive(['etcd-20616'])).toMatchObject({ ok: true });
+  });
+
+  it('etcd-18667: with the switch a member strips the range of a txn another member proposed, and applies the put the proposer refuses', () => {
+    const revisionAfterForeignTxn = (bugs: ServerOptions['bugs']): number => {
+      const t = rig({ bugs });
+      for (const v of ['1', '2', '3']) t.call({ method: 'put', request: { key: 'a', value: v } });
+      t.run();
+      t.call({ method: 'compact', request: { revision: 3 } });
+      t.run();
+      const txn = { compare: [], success: [{ type: 'range' as const, request: { key: 'a', revision: 2 } }, { type: 'put' as const, request: { key: 'b', value: 'x' } }], failure: [] };
+      t.node.commitForeign(encodeRaftRequest({ header: { id: 99, memberId: 2 }, body: { kind: 'txn', request: txn } }));
+      t.run();
+      return t.server.state.mvcc.rev();
+    };
+    expect(revisionAfterForeignTxn([])).toBe(4); // Compacted: nothing written, as on the proposer
+    expect(revisionAfterForeignTxn(['etcd-18667'])).toBe(5);
+  });
+});

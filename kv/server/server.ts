@@ -166,7 +166,7 @@ class Server implements KvServer {
   ) {
     assert(Number.isSafeInteger(memberId) && memberId > 0, () => `kv server: member id must be a positive integer, got ${memberId}`);
     this.options = options;
-    this.state = new KvStateMachine(options, () => ctx.localNow(), minLeaseTtlS(options), () => ctx.simNow());
+    this.state = new KvStateMachine(options, () => ctx.localNow(), minLeaseTtlS(options), () => ctx.simNow(), memberId);
     this.pending = new PendingCalls(ctx, options.maxPendingRequests, options.requestTimeoutUs, (p) => this.timeoutError(p));
     this.applyWait = new ApplyWait(options.maxPendingRequests);
     this.reads = new ReadIndexLoop(ctx, () => this.boundNode(), this.applyWait, options);
@@ -234,6 +234,8 @@ class Server implements KvServer {
     if (p === undefined) return;
     if (this.stoppedReason !== null) return this.fail(p, STOPPED);
     this.counts.leaseForwardedServed++;
+    // etcd-13675 switched on: the leasehttp handler renewed without waiting for the apply either.
+    if (call.method === 'lease-keepalive' && this.options.bugs.includes('etcd-13675')) return this.renewOnPrimary(p, call.request.id, () => this.fail(p, NOT_PRIMARY));
     this.afterApplyWait(p, () => {
       if (call.method === 'lease-ttl') return this.ok(p, this.state.lessor.timeToLive(call.request.id, this.ctx.localNow(), call.request.keys === true));
       this.renewOnPrimary(p, call.request.id, () => this.fail(p, NOT_PRIMARY));
@@ -326,6 +328,9 @@ class Server implements KvServer {
   /** etcd LeaseRenew: the leader confirms it leads, waits for its apply, renews; others forward. */
   private leaseRenew(p: PendingCall, call: CallOf<'lease-keepalive'>): void {
     if (this.role !== 'leader') return this.forwardOrRefuse(p, call);
+    // etcd-13675 switched on: etcd before PR #13690 / #13932 renewed on the spot, with neither the
+    // ReadIndex round that confirms leadership nor the wait for the apply of what is committed.
+    if (this.options.bugs.includes('etcd-13675')) return this.renewOnPrimary(p, call.request.id, () => this.forwardOrRefuse(p, call));
     const queued = this.reads.enqueue({
       // ensureLeadership: a failed round, or a round after which we no longer lead, is ErrNotPrimary.
       serve: () => {

@@ -7,15 +7,15 @@
  * same log hold equal state (same hashKV, same leases, same alarms). The only per-member input is
  * `defragment`, which — as in etcd — is not replicated and only changes the modelled size.
  */
-import type { KvError, KvErrorCode, KvResult, WatchEvent } from '../api.js';
+import type { KvError, KvErrorCode, KvResult, RequestOp, TxnRequest, WatchEvent } from '../api.js';
 import { assert, unreachable } from '../../sim/assert.js';
-import { createMvccStore, type MvccStore } from '../mvcc/store.js';
+import { MVCC_BUGS, createMvccStore, type MvccStore } from '../mvcc/store.js';
 import { kvError } from '../mvcc/errors.js';
 import { AlarmStore } from './alarms.js';
 import type { InternalKind, RaftRequest } from './internal-request.js';
-import type { ServerOptions } from './options.js';
+import { bugsOf, type ServerOptions } from './options.js';
 import { KV_OVERHEAD_BYTES, LEASE_OVERHEAD_BYTES, eventsBytes, quotaAvailable, requestCost } from './quota.js';
-import { createLessor, type Lessor } from '../lease/lessor.js';
+import { LEASE_BUGS, createLessor, type Lessor } from '../lease/lessor.js';
 import type { AlarmMember } from '../wire.js';
 import type { Micros } from '../../sim/time.js';
 
@@ -75,9 +75,11 @@ export class KvStateMachine {
     minLeaseTtlS: number,
     /** True virtual time, only to stamp the applied-writes record. */
     private readonly simNow: () => Micros = () => 0,
+    /** This member's id: only the `etcd-18667` bug tells its own proposals from the others'. */
+    private readonly selfId = 0,
   ) {
-    this.lessor = createLessor({ minTtlS: minLeaseTtlS, revokeRatePerS: options.leaseRevokeRatePerS });
-    this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps });
+    this.lessor = createLessor({ minTtlS: minLeaseTtlS, revokeRatePerS: options.leaseRevokeRatePerS, bugs: bugsOf(options.bugs, LEASE_BUGS) });
+    this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps, bugs: bugsOf(options.bugs, MVCC_BUGS) });
     this.lessor.bind(this.mvcc);
     this.mvcc.observe({
       onWrite: (_rev, events) => {
@@ -141,6 +143,8 @@ export class KvStateMachine {
       case 'delete':
         return this.mvcc.deleteRange(body.request);
       case 'txn':
+        // etcd-18667 switched on: a member that did not propose the txn strips its range ops.
+        if (this.options.bugs.includes('etcd-18667') && r.header.memberId !== this.selfId) return this.mvcc.txn(withoutRanges(body.request));
         return this.mvcc.txn(body.request);
       case 'compact': {
         const res = this.mvcc.compact(body.request.revision);
@@ -273,4 +277,15 @@ function splitSnapshot(bytes: Uint8Array): [Uint8Array, Uint8Array, Uint8Array] 
   }
   if (at !== bytes.length) return undefined;
   return parts as [Uint8Array, Uint8Array, Uint8Array];
+}
+
+/**
+ * etcd #18667 (open): the txn as a member that did not propose it applies it — its range ops
+ * removed (their answers would go to nobody), nested txns likewise — so a range at a compacted
+ * revision no longer fails the txn there.
+ */
+function withoutRanges(r: TxnRequest): TxnRequest {
+  const strip = (ops: readonly RequestOp[]): RequestOp[] =>
+    ops.filter((op) => op.type !== 'range').map((op) => (op.type === 'txn' ? { type: 'txn', request: withoutRanges(op.request) } : op));
+  return { ...r, success: strip(r.success), failure: strip(r.failure) };
 }

@@ -19,7 +19,8 @@
 import type { ResponseHeader, WatchResponse } from '../api.js';
 import type { HostContext, HostId } from '../../sim/host.js';
 import type { MvccStore } from '../mvcc/store.js';
-import { createWatchHub, type WatchHub, type WatchStats, type WatchStream } from '../watch/watchable-store.js';
+import { bugsOf } from './options.js';
+import { WATCH_BUGS, createWatchHub, type WatchHub, type WatchStats, type WatchStream } from '../watch/watchable-store.js';
 import type { WatchStreamRequest } from '../wire.js';
 
 export type WatchSend = (response: WatchResponse) => boolean;
@@ -53,9 +54,9 @@ export class WatchServer {
     private readonly ctx: HostContext,
     mvcc: MvccStore,
     header: () => Omit<ResponseHeader, 'revision'>,
-    options: { readonly watchSyncIntervalUs: number; readonly watchProgressIntervalUs: number },
+    options: { readonly watchSyncIntervalUs: number; readonly watchProgressIntervalUs: number; readonly bugs?: readonly string[] },
   ) {
-    this.hub = createWatchHub({ store: mvcc, header });
+    this.hub = createWatchHub({ store: mvcc, header, bugs: bugsOf(options.bugs ?? [], WATCH_BUGS) });
     this.every(options.watchSyncIntervalUs, () => this.hub.syncWatchers());
     this.every(VICTIM_SYNC_US, () => this.hub.syncVictims());
     this.every(options.watchProgressIntervalUs, () => this.hub.progressTick());

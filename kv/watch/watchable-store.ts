@@ -32,6 +32,22 @@ import { SyncedGroup, Watcher, type EventBatch } from './watcher.js';
 
 export type WatchSink = (response: WatchResponse) => void;
 
+/**
+ * Known etcd watch bugs that can be switched back on, each in the code path etcd had it
+ * (scenarios/bugs.ts names the issues, fixes and checks):
+ * - `etcd-8411`: a restore (raft snapshot) leaves synced watchers where they were: they never
+ *   replay the revisions the snapshot brought (etcd 3.1; fixed by PR #8427, watchableStore.Restore);
+ * - `etcd-15271`: a synced watcher's next revision is not moved as events are sent, so a restore
+ *   sends it back to replay from where it last became synced — events it already had, "back in
+ *   time" (fixed by PR #15515, from #15439/#15492);
+ * - `etcd-15220`: a requested progress notification is answered at once at the current revision,
+ *   even while a watcher of the stream is still catching up (fixed by PR #15237);
+ * - `etcd-20221`: a watcher that starts at a future revision gets progress notifications below
+ *   its start, and a restore lowers its next revision to the store's (fixed by PR #20229 and PR #20281/#20290).
+ */
+export const WATCH_BUGS = ['etcd-8411', 'etcd-15271', 'etcd-15220', 'etcd-20221'] as const;
+export type WatchBug = (typeof WATCH_BUGS)[number];
+
 export interface WatchHubOptions {
   readonly store: MvccStore;
   /** Responses a stream may hold unacknowledged (etcd chanBufLen). Default 128. */
@@ -48,6 +64,8 @@ export interface WatchHubOptions {
   readonly streamsMax?: number;
   /** Header fields the store does not know, read when a response is made. Default zeros. */
   readonly header?: () => Omit<ResponseHeader, 'revision'>;
+  /** Known bugs switched back on (WATCH_BUGS). Default none. */
+  readonly bugs?: readonly WatchBug[];
 }
 
 export interface WatchStream {
@@ -115,7 +133,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
   for (const [name, v] of Object.entries(config)) {
     assert(Number.isSafeInteger(v) && v > 0, () => `watch: option ${name} must be a positive integer, got ${v}`);
   }
-  return new Hub(options.store, config, options.header ?? (() => ({ clusterId: 0, memberId: 0, raftTerm: 0 })));
+  return new Hub(options.store, config, options.header ?? (() => ({ clusterId: 0, memberId: 0, raftTerm: 0 })), new Set(options.bugs ?? []));
 }
 
 interface Config {
@@ -145,7 +163,12 @@ class Hub implements WatchHub {
     progressSent: 0, progressDropped: 0, compactedCanceled: 0, victimized: 0,
   };
 
-  constructor(readonly store: MvccStore, readonly config: Config, private readonly headerBase: () => Omit<ResponseHeader, 'revision'>) {
+  constructor(
+    readonly store: MvccStore,
+    readonly config: Config,
+    private readonly headerBase: () => Omit<ResponseHeader, 'revision'>,
+    private readonly bugs: ReadonlySet<WatchBug> = new Set(),
+  ) {
     const observer: StoreObserver = {
       onWrite: (rev, events) => this.notify(rev, events),
       onRestore: () => this.onRestore(),
@@ -205,10 +228,13 @@ class Hub implements WatchHub {
       });
     }
     for (const [w, list] of batches) {
-      w.minRev = rev + 1;
+      // etcd-15271 switched on: etcd's notify leaves minRev of a watcher that stays synced alone
+      // (only a watcher that becomes a victim moves on).
+      if (!this.bugs.has('etcd-15271')) w.minRev = rev + 1;
       if (list.length === 0) continue; // every event filtered out: nothing to send
       const stream = this.streamOf(w);
       if (stream.trySendEvents(w, list, rev)) continue;
+      w.minRev = rev + 1;
       this.synced.delete(w);
       this.makeVictim(w, { events: list, revision: rev });
     }
@@ -323,7 +349,17 @@ class Hub implements WatchHub {
 
   /** A bookmark at `cur` is true and useful for `w`: it is synced and `cur` is not before its start (etcd #20221). */
   canBookmark(w: Watcher, cur: number): boolean {
-    return w.group === 'synced' && cur >= w.startRev - 1;
+    // etcd-20221 switched on: etcd before PR #20229 sent a future watcher progress below its start.
+    return w.group === 'synced' && (cur >= w.startRev - 1 || this.bugs.has('etcd-20221'));
+  }
+
+  /**
+   * A requested (stream-wide) progress may be sent for `w`. etcd-15220 switched on: etcd before
+   * PR #15237 answered at once, whether the watcher was synced or still catching up.
+   */
+  canAnswerRequestedProgress(w: Watcher, cur: number): boolean {
+    if (!this.bugs.has('etcd-15220')) return this.canBookmark(w, cur);
+    return cur >= w.startRev - 1 || this.bugs.has('etcd-20221');
   }
 
   private flushDeferredProgress(): void {
@@ -332,12 +368,20 @@ class Hub implements WatchHub {
   }
 
   private onRestore(): void {
+    // etcd-8411 switched on: etcd 3.1's watchable store had no Restore; synced watchers stay synced.
+    if (this.bugs.has('etcd-8411')) {
+      this.lastRev = this.store.rev();
+      return;
+    }
     // The store jumped (a raft snapshot): synced watchers may have missed revisions, so they replay
     // history (etcd watchableStore.Restore). Being synced, they had every event up to the revision
     // before the jump; starting there (not at a stale minRev) spares them a false compaction cancel.
     for (const w of this.synced.all()) {
       this.synced.delete(w);
-      w.minRev = Math.max(w.minRev, this.lastRev + 1);
+      // etcd-15271 switched on: the watcher replays from its stale minRev (etcd before PR #15515);
+      // etcd-20221 switched on: a future watcher's minRev is lowered to the store's (before PR #20281).
+      if (this.bugs.has('etcd-20221')) w.minRev = this.lastRev + 1;
+      else if (!this.bugs.has('etcd-15271')) w.minRev = Math.max(w.minRev, this.lastRev + 1);
       this.addUnsynced(w);
     }
     this.lastRev = this.store.rev();
@@ -461,7 +505,7 @@ class Stream implements WatchStream {
       return;
     }
     const cur = this.hub.store.rev();
-    for (const w of this.watchers.values()) if (!this.hub.canBookmark(w, cur)) return;
+    for (const w of this.watchers.values()) if (!this.hub.canAnswerRequestedProgress(w, cur)) return;
     if (this.trySendProgress(-1, cur)) this.hub.deferredProgress.delete(this);
   }
 

@@ -35,6 +35,8 @@ export class OpGenerator {
     private readonly keys: KeyChooser,
     mix: OpMix,
     private readonly serializableReadRatio: number,
+    /** Txns that also range the key at a past revision (share 0: never, and nothing is drawn). */
+    private readonly pastRange: { readonly share: number; readonly latest: () => number } = { share: 0, latest: () => 0 },
   ) {
     this.weights = OP_KINDS.map((k) => mix[k]);
     this.total = this.weights.reduce((a, b) => a + b, 0);
@@ -54,7 +56,7 @@ export class OpGenerator {
       case 'delete':
         return { kind, call: { method: 'delete', request: { key } } };
       case 'txn':
-        return { kind, call: { method: 'txn', request: this.cas(key) } };
+        return { kind, call: { method: 'txn', request: this.withPastRange(r, this.cas(key)) } };
       case 'watch':
         return { kind, key };
     }
@@ -84,6 +86,14 @@ export class OpGenerator {
     const seen = this.known.get(key);
     const compare = seen === undefined || seen === null ? { target: 'VERSION' as const, result: 'EQUAL' as const, key, version: 0 } : { target: 'VALUE' as const, result: 'EQUAL' as const, key, value: seen };
     return { compare: [compare], success: [{ type: 'put', request: { key, value: this.uniqueValue() } }], failure: [{ type: 'range', request: { key } }] };
+  }
+
+  /** With probability `pastRange.share`, the success branch also reads the key 1..200 revisions back. */
+  private withPastRange(r: Random, t: TxnRequest): TxnRequest {
+    if (this.pastRange.share <= 0 || !r.chance(this.pastRange.share)) return t;
+    const revision = Math.max(1, this.pastRange.latest() - r.int(1, 200));
+    const key = t.compare[0]?.key ?? '';
+    return { ...t, success: [...t.success, { type: 'range', request: { key, revision } }] };
   }
 
   private uniqueValue(): string {

@@ -48,6 +48,12 @@ export interface WorkloadOptions {
   readonly ratePerClient: boolean;
   /** Fraction of gets sent serializable. */
   readonly serializableReadRatio: number;
+  /**
+   * Fraction of txns whose success branch also reads the key at a past revision (latest revision
+   * this client saw minus 1..200): a read that compaction may have made impossible, which fails the
+   * whole txn Compacted (etcd #18667's shape). Default 0.
+   */
+  readonly txnPastRangeShare: number;
   /** Watcher processes. */
   readonly watchers: number;
   /** A call's deadline on the client. */
@@ -79,6 +85,7 @@ export const WORKLOAD_DEFAULTS: WorkloadOptions = {
   ratePerS: 100,
   ratePerClient: false,
   serializableReadRatio: 0,
+  txnPastRangeShare: 0,
   watchers: 1,
   requestTimeoutUs: 3_000_000,
   durationUs: 10_000_000,
@@ -171,7 +178,7 @@ class Driver implements WorkloadClient {
     this.ops = random.fork('ops');
     this.timing = random.fork('timing');
     const mix: OpMix = { get: 0, range: 0, put: 0, delete: 0, txn: 0, watch: 0, ...o.mix };
-    this.gen = new OpGenerator(process, createKeyChooser(o.keys, o.distribution, o.zipfExponent), mix, o.serializableReadRatio);
+    this.gen = new OpGenerator(process, createKeyChooser(o.keys, o.distribution, o.zipfExponent), mix, o.serializableReadRatio, { share: o.txnPastRangeShare, latest: () => this.latestRevision });
     this.endUs = ctx.localNow() + o.durationUs;
     if (o.startUs > 0) this.timer = ctx.setTimer(o.startUs, () => this.scheduleNext());
     else this.scheduleNext();

@@ -8,6 +8,18 @@ import type { RaftEvent } from './events.js';
 import type { Storage } from './storage.js';
 import type { LogIndex, NodeId } from './types.js';
 
+/**
+ * Known etcd-raft bugs the core can switch back on, one by one, each exactly as upstream had it
+ * before its fix (scenarios/bugs.ts names the issue, the fix and the check that should catch it):
+ * - `etcd-8243`: a MsgPreVote of a lower term is dropped instead of answered (fixed in etcd PR #8288);
+ * - `etcd-9586`: a pre-candidate keeps its leader, and so refuses other pre-votes as "in lease" (fixed in etcd PR #8334);
+ * - `etcd-14370`: a leader counts its own entries as matched when it appends them, before they are
+ *   durable, so a lone voter commits what it has not persisted (fixed in etcd PR #14413).
+ * Empty by default: no bug.
+ */
+export const RAFT_CORE_BUGS = ['etcd-8243', 'etcd-9586', 'etcd-14370'] as const;
+export type RaftCoreBug = (typeof RAFT_CORE_BUGS)[number];
+
 /** How ReadIndex confirms leadership (etcd's ReadOnlyOption). */
 export type ReadOnlyOption = 'safe' | 'lease-based';
 
@@ -66,6 +78,8 @@ export interface Config {
   readonly disableConfChangeValidation?: boolean;
   /** A leader that applies its own removal (or demotion) steps down (etcd's StepDownOnRemoval). */
   readonly stepDownOnRemoval?: boolean;
+  /** Known bugs switched back on (RAFT_CORE_BUGS). Default none. */
+  readonly bugs?: readonly RaftCoreBug[];
   /**
    * etcd's AsyncStorageWrites: instead of the Ready/advance() handshake, each Ready carries a
    * MsgStorageAppend to LOCAL_APPEND_THREAD (hard state, entries, snapshot, and the messages to
@@ -106,6 +120,7 @@ export interface ResolvedConfig {
   readonly disableConfChangeValidation: boolean;
   readonly stepDownOnRemoval: boolean;
   readonly asyncStorageWrites: boolean;
+  readonly bugs: ReadonlySet<RaftCoreBug>;
   readonly onEvent: ((e: RaftEvent) => void) | null;
 }
 
@@ -130,6 +145,7 @@ export function resolveConfig(c: Config): ResolvedConfig {
   assert(readOnly !== 'lease-based' || checkQuorum, 'config.readOnly: lease-based reads require checkQuorum');
   const singletonReadIndexActuallyCommitted = c.singletonReadIndexActuallyCommitted ?? false;
   assert(typeof singletonReadIndexActuallyCommitted === 'boolean', 'config.singletonReadIndexActuallyCommitted: must be a boolean');
+  for (const b of c.bugs ?? []) assert((RAFT_CORE_BUGS as readonly string[]).includes(b), () => `config.bugs: unknown bug ${JSON.stringify(b)}`);
   const committed = c.maxCommittedSizePerReadyBytes ?? 0;
   const uncommitted = c.maxUncommittedEntriesSizeBytes ?? 0;
   return {
@@ -155,6 +171,7 @@ export function resolveConfig(c: Config): ResolvedConfig {
     disableConfChangeValidation: c.disableConfChangeValidation ?? false,
     stepDownOnRemoval: c.stepDownOnRemoval ?? false,
     asyncStorageWrites: c.asyncStorageWrites ?? false,
+    bugs: new Set(c.bugs ?? []),
     onEvent: c.onEvent ?? null,
   };
 }

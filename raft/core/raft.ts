@@ -190,7 +190,9 @@ export class Raft {
       this.send({ type: 'MsgAppResp', to: m.from, index: 0 as LogIndex, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
       return;
     }
-    if (m.type === 'MsgPreVote') {
+    // etcd-8243 switched on: etcd-raft before PR #8288 ignored every lower-term message here,
+    // MsgPreVote included, so a pre-candidate behind in term never learned the term it needs.
+    if (m.type === 'MsgPreVote' && !this.cfg.bugs.has('etcd-8243')) {
       // A pre-candidate behind in term must learn our term, or it may never complete an
       // election after rejoining (etcd #8243).
       const last = this.log.lastEntryId();
@@ -275,7 +277,8 @@ export class Raft {
     this.trk.resetVotes();
     this.tickFn = tickElection;
     // Forget the leader, or we would refuse other pre-votes as "in lease" ourselves (etcd #9586).
-    this.lead = NONE;
+    // etcd-9586 switched on: before etcd PR #8334 becomePreCandidate left r.lead as it was.
+    if (!this.cfg.bugs.has('etcd-9586')) this.lead = NONE;
     this.role = 'pre-candidate';
     this.emit({ kind: 'become', id: this.id, role: this.role, term: this.term, lead: NONE });
   }

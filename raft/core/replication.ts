@@ -19,6 +19,13 @@ export function appendEntry(r: Raft, es: readonly ProposedEntry[]): boolean {
   const ents: Entry[] = es.map((e, i) => ({ term: r.term, index: (li + 1 + i) as LogIndex, type: e.type, data: e.data }));
   if (!increaseUncommittedSize(r, ents)) return false;
   const last = r.log.append(ents);
+  // etcd-14370 switched on: etcd-raft before PR #14413 (the async-storage-writes rework) updated
+  // the leader's own match as it appended and tried to commit at once — before the entries were
+  // durable — so a lone voter committed (and its server applied and acknowledged) unpersisted entries.
+  if (r.cfg.bugs.has('etcd-14370') && r.role === 'leader') {
+    r.trk.progress.get(r.id)?.maybeUpdate(last);
+    maybeCommit(r);
+  }
   r.send({ type: 'MsgAppResp', from: r.id, term: r.term, to: r.id, index: last, reject: false, rejectHint: 0 as LogIndex, logTerm: 0 as Term });
   return true;
 }

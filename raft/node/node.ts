@@ -73,7 +73,7 @@ import type { Disk } from '../../sim/disk.js';
 import type { HostContext, TimerId } from '../../sim/host.js';
 import type { Fields } from '../../sim/trace.js';
 import { decodeConfChange } from '../core/conf-change-codec.js';
-import type { ReadOnlyOption } from '../core/config.js';
+import type { RaftCoreBug, ReadOnlyOption } from '../core/config.js';
 import type { RaftEvent } from '../core/events.js';
 import { describeEvent } from '../core/events.js';
 import type { Message } from '../core/messages.js';
@@ -91,6 +91,19 @@ import { Transport } from './transport.js';
 import type { Wal, WalOptions } from './wal.js';
 import { createWal } from './wal.js';
 import type { WalMetadata } from './wal-record.js';
+
+/**
+ * Known etcd bugs of this layer that a node can switch back on, exactly as etcd had them before the
+ * fix (scenarios/bugs.ts has the links and the check that should catch each):
+ * - `etcd-14370`: etcd's raft loop hands a Ready's committed entries to the apply loop *before* it
+ *   saves the Ready (`r.applyc <- ap` precedes `r.storage.Save` in etcdserver/raft.go) — safe only
+ *   while raft never commits what is not durable, which the raft core's `etcd-14370` breaks for a
+ *   lone voter. With it the leader applies (and its server acknowledges) before the WAL write;
+ * - `etcd-10219`: a Ready with a snapshot releases the old WAL without first fsyncing the hard
+ *   state that commits the snapshot (fixed in etcd PR #10356).
+ */
+export const RAFT_NODE_BUGS = ['etcd-14370', 'etcd-10219'] as const;
+export type RaftNodeBug = (typeof RAFT_NODE_BUGS)[number];
 
 /** The raft core's options a node passes through (etcd server's raft.Config). */
 export interface RaftTuning {
@@ -114,6 +127,8 @@ export interface RaftTuning {
   readonly stepDownOnRemoval: boolean;
   /** A lone voter reads at max(commit, its match), etcd-io/raft PR #105. Default false (released etcd-raft). */
   readonly singletonReadIndexActuallyCommitted: boolean;
+  /** Known raft-core bugs switched back on (raft/core/config.ts RAFT_CORE_BUGS). Default none. */
+  readonly bugs: readonly RaftCoreBug[];
 }
 
 export const RAFT_TUNING_DEFAULTS: RaftTuning = {
@@ -127,6 +142,7 @@ export const RAFT_TUNING_DEFAULTS: RaftTuning = {
   maxUncommittedEntriesSizeBytes: 0,
   stepDownOnRemoval: false,
   singletonReadIndexActuallyCommitted: false,
+  bugs: [],
 };
 
 export interface RaftNodeOptions<W> {
@@ -169,10 +185,13 @@ export interface RaftNodeOptions<W> {
   readonly traceMessages?: boolean;
   /** Directory of the WAL and snapshot files on the disk. Default `member` (→ member/wal, member/snap). */
   readonly dataDir?: string;
+  /** Known bugs of the node layer switched back on (RAFT_NODE_BUGS). Default none. */
+  readonly bugs?: readonly RaftNodeBug[];
 }
 
 /** The options with every default filled in (`crashPoint` null when there is no hook). */
-type Resolved<W> = Required<Omit<RaftNodeOptions<W>, 'raft' | 'crashPoint'>> & {
+type Resolved<W> = Required<Omit<RaftNodeOptions<W>, 'raft' | 'crashPoint' | 'bugs'>> & {
+  readonly bugs: ReadonlySet<RaftNodeBug>;
   readonly raft: RaftTuning;
   readonly crashPoint: ((name: CrashPoint) => boolean) | null;
 };
@@ -215,6 +234,7 @@ function resolve<W>(o: RaftNodeOptions<W>): Resolved<W> {
     crashPoint: o.crashPoint ?? null,
     traceMessages: o.traceMessages ?? true,
     dataDir: o.dataDir ?? 'member',
+    bugs: new Set(o.bugs ?? []),
   };
   const posInt = (x: number): boolean => Number.isSafeInteger(x) && x > 0;
   assert(posInt(r.id), () => `raftNode.id must be a positive integer (host ids are node ids; 0 means none), got ${r.id}`);
@@ -369,6 +389,7 @@ class Node<W> implements RaftNode {
       readOnly: t.readOnly,
       stepDownOnRemoval: t.stepDownOnRemoval,
       singletonReadIndexActuallyCommitted: t.singletonReadIndexActuallyCommitted,
+      bugs: t.bugs,
       onEvent: (e) => this.onRaftEvent(e),
     });
   }
@@ -510,6 +531,9 @@ class Node<W> implements RaftNode {
     if (this.role !== 'leader') return 0;
     if (this.crashAt('raftBeforeLeaderSend')) return STOP;
     this.sendAll(this.ready().messages);
+    // etcd-14370 switched on: etcd's loop gives the apply loop the committed entries before it
+    // saves the Ready (etcd #14370; made safe by etcd PR #14413 in raft, not here).
+    if (this.o.bugs.has('etcd-14370') && !this.applyReady()) return STOP;
     return 0;
   }
 
@@ -537,6 +561,8 @@ class Node<W> implements RaftNode {
     if (this.crashAt('raftAfterSave')) return STOP;
     if (this.ready().snapshot === null) return 0;
     // The hard state committing the snapshot must be durable before old segments go (etcd #10219).
+    // etcd-10219 switched on: etcd before PR #10356 released the WAL without this fsync.
+    if (this.o.bugs.has('etcd-10219')) return 0;
     const synced = this.walOrFail().sync();
     return synced.ok ? synced.latencyUs : this.diskFailed(synced.error);
   }

@@ -35,7 +35,7 @@ import type { NodeObservation } from '../invariants.js';
 import { SafetyChecker } from '../invariants.js';
 
 /** Node options a test may set (the cluster supplies the rest). */
-export type TestNodeOptions = Partial<Pick<RaftNodeOptions<Message>, 'raft' | 'tickUs' | 'snapshotCount' | 'catchUpEntries' | 'walSegmentBytes' | 'snapshotsKept' | 'unsafeNoFsync' | 'traceMessages'>>;
+export type TestNodeOptions = Partial<Pick<RaftNodeOptions<Message>, 'raft' | 'tickUs' | 'snapshotCount' | 'catchUpEntries' | 'walSegmentBytes' | 'snapshotsKept' | 'unsafeNoFsync' | 'traceMessages' | 'bugs'>>;
 
 export interface TestClusterOptions {
   readonly seed: number | string;
