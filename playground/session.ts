@@ -16,7 +16,7 @@
  */
 import type { Operation } from '../sim/history.js';
 import type { HostId } from '../sim/host.js';
-import { msToUs, toMs, type Micros } from '../sim/time.js';
+import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { keyWritesOf, type KeyWrite } from '../scenarios/history-metrics.js';
 import { startRun, type RunSession } from '../scenarios/runner.js';
@@ -44,7 +44,7 @@ export interface PlaygroundOptions {
 
 /** What a learner can do to the cluster, now. */
 export type Action =
-  | { readonly kind: 'crash' | 'restart' | 'pause' | 'resume' | 'isolate' | 'fail-disk'; readonly node: HostId }
+  | { readonly kind: 'crash' | 'restart' | 'pause' | 'resume' | 'isolate' | 'fail-disk' | 'crash-writing'; readonly node: HostId }
   | { readonly kind: 'skew'; readonly node: HostId; readonly rate: number }
   | { readonly kind: 'split'; readonly groups: readonly (readonly HostId[])[] }
   | { readonly kind: 'heal' };
@@ -164,12 +164,18 @@ export class Playground implements NarrationContext {
   private eventsSeen = 0;
   private lastEvent: TraceEvent | null = null;
   private interesting = 0;
+  private readonly listeners: ((e: TraceEvent, p: Playground) => void)[] = [];
 
   constructor(source: PlaygroundSource) {
     this.source = source;
     this.tickMs = source.scenario.cluster.tickMs;
     for (const host of clientHostsOf(source.scenario)) this.clientState.set(host, { member: 0, pending: null, last: null });
     this.run = startRun({ name: source.name, scenario: source.scenario, seed: source.seed, overrides: [], trace: 'hash-only', keepHistory: true }, { tap: (e) => this.observe(e) });
+  }
+
+  /** Calls `fn` on every trace event from now on (a lesson's listener). It must only read. */
+  listen(fn: (e: TraceEvent, p: Playground) => void): void {
+    this.listeners.push(fn);
   }
 
   get nowUs(): Micros {
@@ -367,6 +373,7 @@ export class Playground implements NarrationContext {
     }
     const n = narrate(e, this);
     if (n !== null) this.say(n);
+    for (const fn of this.listeners) fn(e, this);
   }
 
   private say(n: Narration): void {
@@ -420,6 +427,9 @@ function faultFor(a: Action, p: Playground): Omit<Fault, 'at'> & { at: number } 
   switch (a.kind) {
     case 'crash':
       return { type: 'crash', at, node: a.node };
+    case 'crash-writing':
+      // Power fails just after the node handed its next WAL record to the disk (raft/node's crash point).
+      return { type: 'crash-point', at, node: a.node, point: 'raftAfterSave' };
     case 'restart':
       return { type: 'restart', at, node: a.node };
     case 'pause':
@@ -445,6 +455,8 @@ export function describeAction(a: Action): string {
   switch (a.kind) {
     case 'crash':
       return `crash n${a.node}`;
+    case 'crash-writing':
+      return `cut n${a.node}'s power while it writes its WAL`;
     case 'restart':
       return `restart n${a.node}`;
     case 'pause':
