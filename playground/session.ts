@@ -217,7 +217,7 @@ export class Playground implements NarrationContext {
 
   /** Runs until virtual time `untilUs`, or `maxEvents` scheduler events, whichever comes first. */
   advance(untilUs: Micros, maxEvents = Number.MAX_SAFE_INTEGER): number {
-    const n = this.run.advance(Math.max(untilUs, this.nowUs), maxEvents);
+    const n = this.run.advance(Math.max(Math.floor(untilUs), this.nowUs), maxEvents);
     this.checkHistory();
     return n;
   }
