@@ -59,6 +59,7 @@ function start(src: Source, seed: number, options: Partial<PlaygroundOptions>, l
     run = new LessonRun(lesson, (scenario, s, o) => openPlayground({ kind: 'lesson', id: lesson.id, scenario }, s, { ...o }));
     p = run.p;
   } else p = openPlayground(src, seed, options);
+  ($('source') as HTMLSelectElement).value = lesson !== null ? `lesson:${lesson.id}` : src.kind === 'builtin' ? `builtin:${src.name}` : '';
   st = { src, seed, options, p, lesson: run, playing: false, speed: st?.speed ?? 1, selected: [], lastFrame: 0, drawn: 0 };
   buildCluster();
   draw();
