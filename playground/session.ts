@@ -207,7 +207,7 @@ export class Playground implements NarrationContext {
     const seen = this.interesting;
     const limit = this.nowUs + maxUs;
     while (this.interesting === seen && this.run.phase !== 'done' && this.nowUs < limit) this.advance(limit, 50);
-    return this.interesting === seen ? null : (this.narration.findLast((n) => n.interesting) ?? null);
+    return this.interesting === seen ? null : ([...this.narration].reverse().find((n) => n.interesting) ?? null);
   }
 
   /** Runs `us` of virtual time (or less when `maxEvents` events ran first). */
@@ -422,7 +422,7 @@ function clientHostsOf(s: Scenario): HostId[] {
   return Array.from({ length: n }, (_, k) => 100 + k);
 }
 
-function faultFor(a: Action, p: Playground): Omit<Fault, 'at'> & { at: number } | null {
+function faultFor(a: Action, p: Playground): Fault | null {
   const at = 0; // the runner places it on the next free millisecond
   switch (a.kind) {
     case 'crash':

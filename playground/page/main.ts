@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The playground page's script (bundled by bin/playground.js into one self-contained HTML file).
  * The browser edge: it reads the URL fragment, the clock (to pace play) and the keyboard, and
