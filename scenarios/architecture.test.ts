@@ -174,9 +174,9 @@ function layerOf(repoPath: string): Layer | null {
   return (LAYERS as readonly string[]).includes(top ?? '') ? (top as Layer) : null;
 }
 
-/** Files exempt from the real-world ban: the CLI touches files, env and the clock on purpose; so does the playground's page (the browser edge: clock, frames). */
+/** Files exempt from the real-world ban: the CLI touches files, env and the clock on purpose; so do the playground's page (the browser edge: clock, frames) and its test kit (it times the page). */
 function isCli(repoPath: string): boolean {
-  return repoPath === 'scenarios/cli.ts' || repoPath.startsWith('scenarios/cli/') || repoPath.startsWith('playground/page/');
+  return repoPath === 'scenarios/cli.ts' || repoPath.startsWith('scenarios/cli/') || repoPath.startsWith('playground/page/') || repoPath.startsWith('playground/testing/');
 }
 
 /** Every rule, applied to one file given by its repository path and source. */
