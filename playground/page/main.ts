@@ -13,7 +13,9 @@ import { describe } from '../narrate.js';
 import { describeAction, type Action, type Playground, type PlaygroundOptions } from '../session.js';
 import { openPlayground, type Source } from '../source.js';
 
-const FRAME_BUDGET_MS = 12;
+const FRAME_BUDGET_MS = 18;
+/** While playing, the logs, clients and story are redrawn every this many frames (the picture every frame). */
+const DETAIL_EVERY = 3;
 const ROLE_COLOR: Record<string, string> = { leader: '#E69F00', candidate: '#D55E00', 'pre-candidate': '#F0B27A', follower: '#56B4E9', down: '#999999' };
 const TERM_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442', '#000000'];
 const termColor = (t: number): string => TERM_COLORS[t % TERM_COLORS.length] as string;
@@ -155,6 +157,10 @@ function draw(): void {
     const f = Math.min(0.9, Math.max(0.1, (v.nowUs - msg.sentUs) / 2000));
     const c = el('circle', { cx: a.x + (b.x - a.x) * f, cy: a.y + (b.y - a.y) * f, r: 5, fill: termColor(msg.term) }, msgLayer);
     el('title', {}, c).textContent = `${msg.type} n${msg.from}→n${msg.to} term ${msg.term} index ${msg.index}`;
+  }
+  if (st.playing && st.drawn % DETAIL_EVERY !== 0) {
+    ($('play') as HTMLButtonElement).textContent = 'pause (space)';
+    return;
   }
   // Logs, one row per member.
   $('logs').innerHTML = v.members
