@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // CI runs on a 2-core machine, and the simulation tests are CPU-bound.
 export default defineConfig({
   test: {
-    include: ['sim/**/*.test.ts', 'raft/**/*.test.ts', 'kv/**/*.test.ts', 'scenarios/**/*.test.ts', 'reports/**/*.test.ts'],
+    include: ['sim/**/*.test.ts', 'raft/**/*.test.ts', 'kv/**/*.test.ts', 'scenarios/**/*.test.ts', 'reports/**/*.test.ts', 'playground/**/*.test.ts'],
     setupFiles: ['./vitest.setup.ts'],
     globalSetup: ['./vitest.global-setup.ts'],
     pool: 'forks',

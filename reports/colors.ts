@@ -1,12 +1,13 @@
 /**
- * Colours: one place, so the legend, the SVG and the page's script agree. Status colours are
- * distinguishable for the common colour-vision deficiencies (blue / orange / red-purple), and every
- * colour is backed by text (a title, a label, the legend) for anyone who cannot tell them apart.
+ * Colours: one place, so the legend, the SVG and the page's script agree. They come from the
+ * Okabe–Ito palette, distinguishable for the common colour-vision deficiencies, and no two things
+ * drawn side by side share one (ok is blue, pause reddish purple; failed is vermillion, a disk
+ * fault black) — and every colour is backed by text (a title, a label, the legend).
  */
 import type { OpStatus } from '../sim/history.js';
 import type { NodeRole } from './node-lanes.js';
 
-export const STATUS_COLOR: Readonly<Record<OpStatus, string>> = { ok: '#3a7dc9', fail: '#c0392b', unknown: '#e69a28' };
+export const STATUS_COLOR: Readonly<Record<OpStatus, string>> = { ok: '#0072b2', fail: '#d55e00', unknown: '#e69f00' };
 
 export const ROLE_COLOR: Readonly<Record<NodeRole, string>> = {
   leader: '#d4a017',
@@ -18,12 +19,12 @@ export const ROLE_COLOR: Readonly<Record<NodeRole, string>> = {
 
 export const FAULT_COLOR: Readonly<Record<string, string>> = {
   partition: '#8e44ad',
-  crash: '#4d4d4d',
-  'crash-point': '#4d4d4d',
-  pause: '#2c7fb8',
-  'disk-fault': '#c0392b',
-  'disk-stall': '#d35400',
-  clock: '#16a085',
+  crash: '#6b6b6b',
+  'crash-point': '#6b6b6b',
+  pause: '#cc79a7',
+  'disk-fault': '#000000',
+  'disk-stall': '#f0e442',
+  clock: '#009e73',
 };
 
 export const FAULT_COLOR_OTHER = '#7f8c8d';

@@ -59,6 +59,9 @@ function entryHtml(e: IndexEntry): string {
   return `<li>${link(e.href, e.title)}${verdict}<br><span class="muted">${escapeHtml(e.summary)}</span>${extra === '' ? '' : ` <span class="muted">(${extra})</span>`}</li>`;
 }
 
+/** The playground page, written beside the index by `npm start` (bin/playground.js). */
+export const PLAYGROUND_HREF = 'playground.html';
+
 export function renderIndexPage(entries: readonly IndexEntry[], title = 'raftsim reports'): string {
   const groups: [IndexEntry['kind'], string][] = [
     ['experiment', 'Experiments'],
@@ -71,6 +74,6 @@ export function renderIndexPage(entries: readonly IndexEntry[], title = 'raftsim
       return list.length === 0 ? '' : `<section><h2>${heading}</h2><ul>${list.map(entryHtml).join('')}</ul></section>`;
     })
     .join('\n');
-  const body = `<header><h1>${escapeHtml(title)}</h1><p class="muted">Every page here is a single file that works offline.</p></header>\n${entries.length === 0 ? '<p>Nothing was produced.</p>' : sections}`;
+  const body = `<header><h1>${escapeHtml(title)}</h1><p class="muted">Every page here is a single file that works offline.</p><p>${link(PLAYGROUND_HREF, 'The playground')}: the same simulator live in the browser — guided lessons, click to crash, pause, isolate or split members (<code>npm run playground</code> builds it; <code>npm start</code> writes it beside this index).</p></header>\n${entries.length === 0 ? '<p>Nothing was produced.</p>' : sections}`;
   return renderPage({ title, body, script: '' });
 }

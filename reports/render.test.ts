@@ -242,6 +242,7 @@ describe('index and writer', () => {
     expect(html).toContain('<a href="experiment-prevote.html">PreVote and term inflation</a>');
     expect(html).toContain('<a href="experiment-prevote.md">Markdown</a>');
     expect(html).toContain('<a href="runs/a.html">leader-isolation-stale-read · seed 42</a> <span class="verdict fail">fail</span>');
+    expect(html).toContain('<a href="playground.html">The playground</a>');
   });
 
   it('lists each experiment\'s representative runs under it', () => {
@@ -267,5 +268,15 @@ describe('index and writer', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('palette', () => {
+  it('ok and pause, failed and disk fault are different colours (the timeline legend draws them side by side)', async () => {
+    const { STATUS_COLOR, FAULT_COLOR } = await import('./colors.js');
+    expect(STATUS_COLOR.ok).not.toBe(FAULT_COLOR.pause);
+    expect(STATUS_COLOR.fail).not.toBe(FAULT_COLOR['disk-fault']);
+    const all = [...Object.values(STATUS_COLOR), FAULT_COLOR.partition, FAULT_COLOR.crash, FAULT_COLOR.pause, FAULT_COLOR['disk-fault'], FAULT_COLOR['disk-stall'], FAULT_COLOR.clock];
+    expect(new Set(all).size).toBe(all.length);
   });
 });

@@ -173,7 +173,8 @@ describe.skipIf(skip)('reports in a real browser', () => {
     await ri.page.screenshot({ path: join(OUT, 'experiment-readindex.png'), fullPage: true });
     const idx = await open(index, false);
     // prevote: page, Markdown, JSON and one run per arm; readindex (no representative runs): 3; the run: 1.
-    expect(await idx.page.locator('a').count()).toBe(5 + 3 + 1);
+    // … and the link to the playground (written beside the index by npm start).
+    expect(await idx.page.locator('a').count()).toBe(5 + 3 + 1 + 1);
     await idx.page.locator(`a[href="${staleRun.html.split('/').pop()}"]`).click();
     await idx.page.waitForSelector('html[data-ready="1"]');
     expect(await idx.page.locator('h1').textContent()).toContain('leader-isolation-stale-read');

@@ -119,7 +119,7 @@ function drawCluster(f) {
     var p = POS[i], role = D.roles[n[0]], host = D.hosts[n[5]], id = D.members[i];
     var down = host === 'down';
     var g = mk('g', { class: 'node role-' + role + ' host-' + host, 'data-node': id, 'data-role': role, 'data-term': n[1], 'data-host': host });
-    g.appendChild(mk('circle', { cx: r1(p.x), cy: r1(p.y), r: NODE_R, fill: down ? '#3b3b3b' : D.colors.roles[n[0]], stroke: host === 'paused' ? '#2c7fb8' : role === 'leader' ? '#8a6500' : '#fff', 'stroke-width': host === 'paused' || role === 'leader' ? 4 : 2, 'stroke-dasharray': host === 'paused' ? '6 4' : 'none' }));
+    g.appendChild(mk('circle', { cx: r1(p.x), cy: r1(p.y), r: NODE_R, fill: down ? '#3b3b3b' : D.colors.roles[n[0]], stroke: host === 'paused' ? '#cc79a7' : role === 'leader' ? '#8a6500' : '#fff', 'stroke-width': host === 'paused' || role === 'leader' ? 4 : 2, 'stroke-dasharray': host === 'paused' ? '6 4' : 'none' }));
     var fg = down ? '#eee' : '#1d2330';
     g.appendChild(mk('text', { x: r1(p.x), y: r1(p.y - 17), 'text-anchor': 'middle', 'font-weight': 700, 'font-size': 13, fill: fg }, 'n' + id));
     g.appendChild(mk('text', { x: r1(p.x), y: r1(p.y - 3), 'text-anchor': 'middle', 'font-size': 11, fill: fg, class: 'node-role' }, down ? 'down' : host === 'paused' ? 'paused ' + role : role));

@@ -45,7 +45,7 @@ import { createNemesis, type Nemesis } from './nemesis.js';
 import { OnlineChecks } from './online-checks.js';
 import { RoleTimeline } from './role-metrics.js';
 import type { CheckResult, Checks, RunMetrics, RunRecord, ViolationView } from './run-record.js';
-import type { Scenario } from './schema.js';
+import type { Fault, Scenario } from './schema.js';
 
 export interface RunOptions {
   /** Built-in name or scenario file path: the record's `scenario` and the reproduce command's argument. */
@@ -131,33 +131,198 @@ function runPhases(st: RunState, scenario: Scenario, heal: { lastUs: Micros | nu
 }
 
 export function runScenario(o: RunOptions): RunRecord {
-  const scenario = materializeForSeed(o.scenario, o.seed);
-  const kernel = kernelFor(o, scenario, o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' });
-  const scheduler = kernel.scheduler;
-  const st = build(scenario, kernel);
+  return startRun(o).finish();
+}
 
-  let invariants: CheckResult = scenario.checks.invariants ? { status: 'pass', summary: 'every online invariant held' } : skipped('invariants');
-  let liveness: CheckResult = skipped('liveness');
-  let safetyEndUs: Micros = msToUs(scenario.durationMs);
-  const heal: { lastUs: Micros | null } = { lastUs: null };
-  try {
-    liveness = runPhases(st, scenario, heal);
-  } catch (err) {
-    if (!(err instanceof InvariantViolation)) throw withSeedMessage(err, o.seed);
-    invariants = { status: 'fail', summary: `${err.invariant} (seed=${o.seed})`, details: [`at t=${toMs(scheduler.now)} ms of virtual time`] };
-    safetyEndUs = Math.min(safetyEndUs, scheduler.now);
+/** Where a steppable run is: its safety phase, its liveness phase, or ended. */
+export type RunPhase = 'safety' | 'liveness' | 'done';
+
+/**
+ * A run of (scenario, seed) that advances on demand: what runScenario does in one go, in as many
+ * slices as the caller likes — the same events in the same order, so the same trace hash, however
+ * it is sliced (a slice only chooses where the caller may look in between). The playground steps
+ * one of these in the browser.
+ */
+export interface RunSession {
+  /** The scenario as run: the generated fault mix written out, then the faults injected so far. */
+  readonly scenario: Scenario;
+  readonly cluster: SimCluster;
+  readonly nemesis: Nemesis;
+  readonly phase: RunPhase;
+  /** The broken invariant that ended the run early (null while none did). */
+  readonly violation: string | null;
+  /** Faults injected while the run went (`inject`), with the times they were scheduled at. */
+  readonly injected: readonly Fault[];
+  /** Runs at most `maxEvents` scheduler events (default 1), none due after `untilUs`; returns how many ran. */
+  advance(untilUs: Micros, maxEvents?: number): number;
+  /**
+   * Schedules `fault` at the first whole millisecond after now at which no event is queued (so it
+   * runs first at its time, exactly as if the scenario had listed it), in the safety phase.
+   * Returns the fault with that `at`, or null when the safety phase ends before it.
+   */
+  inject(fault: Fault): Fault | null;
+  /** A scenario file that replays this run, injected faults included (`raftsim run` gives the same hash). */
+  scenarioFile(): Scenario;
+  /** Runs to the end, checks the history, and returns the record runScenario would. */
+  finish(): RunRecord;
+}
+
+/** Starts a run of `o`: the cluster is built and started, no event has run yet. `tap` sees every trace event from the first on. */
+export function startRun(o: RunOptions, hooks: { readonly tap?: (e: TraceEvent) => void } = {}): RunSession {
+  return new SteppedRun(o, hooks.tap);
+}
+
+class SteppedRun implements RunSession {
+  readonly scenario: Scenario;
+  readonly injected: Fault[] = [];
+  private readonly st: RunState;
+  private readonly kernel: Kernel;
+  private readonly durationUs: Micros;
+  private stage: RunPhase = 'safety';
+  private invariants: CheckResult;
+  private liveness: CheckResult = skipped('liveness');
+  private safetyEndUs: Micros;
+  private lastHealUs: Micros | null = null;
+  private why: string | null = 'not probed yet';
+  private livenessStartUs: Micros = 0;
+  private livenessEndUs: Micros = 0;
+  private broken: string | null = null;
+
+  constructor(private readonly o: RunOptions, tap: ((e: TraceEvent) => void) | undefined) {
+    this.scenario = materializeForSeed(o.scenario, o.seed);
+    this.kernel = kernelFor(o, this.scenario, o.trace === 'keep' ? { mode: 'keep', keepKinds: REPORT_TRACE_KINDS, keepLast: o.keepLast ?? 200_000 } : { mode: 'hash-only' });
+    if (tap !== undefined) this.kernel.trace.tap(tap);
+    this.st = build(this.scenario, this.kernel);
+    this.durationUs = msToUs(this.scenario.durationMs);
+    this.safetyEndUs = this.durationUs;
+    this.invariants = this.scenario.checks.invariants ? { status: 'pass', summary: 'every online invariant held' } : skipped('invariants');
+    this.guard(() => {
+      this.st.cluster.start();
+      if (this.scenario.checks.invariants) this.st.online.start();
+    });
   }
-  const history = st.cluster.history.finish();
-  const stopped = invariants.status === 'fail';
-  const historyChecks = stopped ? { linearizable: skippedBecause(), serializable: skippedBecause(), watch: skippedBecause(), violation: null, divergences: [] } : checkHistory(scenario, history, st.applied, st.cluster.watchLog.records);
-  if (historyChecks.divergences.length > 0 && invariants.status !== 'fail') {
-    invariants = { status: 'fail', summary: `members applied different changes at the same revision: ${historyChecks.divergences[0] ?? ''} (seed=${o.seed})`, details: historyChecks.divergences.slice(1, 5) };
+
+  get cluster(): SimCluster {
+    return this.st.cluster;
   }
-  if (invariants.status === 'pass') invariants = leaseKeepaliveCheck(st, scenario, o.seed, invariants);
-  if (invariants.status === 'pass') invariants = lockExclusionCheck(st, scenario, o.seed, invariants);
-  const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : liveness };
-  const metrics = computeMetrics(st, scenario, history, safetyEndUs, heal.lastUs);
-  return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
+
+  get nemesis(): Nemesis {
+    return this.st.nemesis;
+  }
+
+  get phase(): RunPhase {
+    return this.stage;
+  }
+
+  get violation(): string | null {
+    return this.broken;
+  }
+
+  advance(untilUs: Micros, maxEvents = 1): number {
+    const sched = this.kernel.scheduler;
+    const first = sched.eventsRun;
+    const more = (): boolean => sched.eventsRun - first < maxEvents;
+    this.guard(() => {
+      while (this.stage !== 'done' && more()) {
+        if (this.stage === 'safety') {
+          // runScenario's runUntil(durationMs), in slices: runWhile moves the clock to its limit once no event is due by then.
+          const limit = Math.min(untilUs, this.durationUs);
+          if (limit < sched.now) return;
+          const drained = sched.runWhile(more, limit);
+          if (!drained || limit < this.durationUs) return;
+          this.endSafety();
+        } else {
+          const limit = Math.min(untilUs, this.livenessEndUs);
+          if (limit < sched.now) return;
+          const pending = sched.runWhile(() => this.why !== null && more(), limit);
+          if (this.why === null) this.endLiveness(true);
+          else if (pending && limit === this.livenessEndUs) this.endLiveness(false);
+          else return;
+        }
+      }
+    });
+    return sched.eventsRun - first;
+  }
+
+  inject(fault: Fault): Fault | null {
+    if (this.stage !== 'safety') return null;
+    const sched = this.kernel.scheduler;
+    for (let atMs = Math.floor(toMs(sched.now)) + 1; atMs < this.scenario.durationMs; atMs++) {
+      if (sched.hasEventAt(msToUs(atMs))) continue;
+      const f = { ...fault, at: atMs } as Fault;
+      this.st.nemesis.schedule([f]);
+      this.injected.push(f);
+      return f;
+    }
+    return null;
+  }
+
+  scenarioFile(): Scenario {
+    return { ...this.scenario, faults: [...this.scenario.faults, ...this.injected] };
+  }
+
+  finish(): RunRecord {
+    while (this.stage !== 'done') this.advance(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const { o, st } = this;
+    const scenario = this.scenarioFile();
+    let invariants = this.invariants;
+    const history = st.cluster.history.finish();
+    const stopped = invariants.status === 'fail';
+    const historyChecks = stopped ? { linearizable: skippedBecause(), serializable: skippedBecause(), watch: skippedBecause(), violation: null, divergences: [] } : checkHistory(scenario, history, st.applied, st.cluster.watchLog.records);
+    if (historyChecks.divergences.length > 0 && invariants.status !== 'fail') {
+      invariants = { status: 'fail', summary: `members applied different changes at the same revision: ${historyChecks.divergences[0] ?? ''} (seed=${o.seed})`, details: historyChecks.divergences.slice(1, 5) };
+    }
+    if (invariants.status === 'pass') invariants = leaseKeepaliveCheck(st, scenario, o.seed, invariants);
+    if (invariants.status === 'pass') invariants = lockExclusionCheck(st, scenario, o.seed, invariants);
+    const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : this.liveness };
+    const metrics = computeMetrics(st, scenario, history, this.safetyEndUs, this.lastHealUs);
+    return record(o, scenario, st, checks, metrics, history, historyChecks.violation);
+  }
+
+  /** runScenario's step from the safety phase to the liveness phase. */
+  private endSafety(): void {
+    const st = this.st;
+    st.cluster.stopWorkload();
+    this.lastHealUs = st.nemesis.lastHealUs;
+    st.nemesis.healAll();
+    // livenessPhase, sliced: the probe looks for convergence every CONVERGENCE_PROBE_US.
+    const sched = st.cluster.scheduler;
+    this.stage = 'liveness';
+    this.livenessStartUs = sched.now;
+    this.livenessEndUs = sched.now + msToUs(this.scenario.liveness.boundMs);
+    const probe = (): void => {
+      this.why = notConverged(st.cluster);
+      if (this.why !== null) sched.schedule(CONVERGENCE_PROBE_US, probe);
+    };
+    sched.schedule(0, probe);
+  }
+
+  private endLiveness(held: boolean): void {
+    this.stage = 'done';
+    const s = this.scenario;
+    const sched = this.st.cluster.scheduler;
+    if (!s.checks.liveness) return;
+    const { out } = runningVoters(this.st.cluster);
+    const left = out.length > 0 ? [`left out: ${out.join('; ')}`] : [];
+    this.liveness = held
+      ? { status: 'pass', summary: `converged ${toMs(sched.now - this.livenessStartUs)} ms after healing: one leader, all members applied to the same index, equal HashKV`, details: left }
+      : { status: 'fail', summary: `did not converge within ${s.liveness.boundMs} ms after healing: ${this.why ?? ''}`, details: left };
+  }
+
+  /** Runs `fn`; a broken invariant ends the run there, as runScenario's catch did; anything else is rethrown with the seed. */
+  private guard(fn: () => void): void {
+    if (this.stage === 'done') return;
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof InvariantViolation)) throw withSeedMessage(err, this.o.seed);
+      const now = this.kernel.scheduler.now;
+      this.broken = err.invariant;
+      this.invariants = { status: 'fail', summary: `${err.invariant} (seed=${this.o.seed})`, details: [`at t=${toMs(now)} ms of virtual time`] };
+      this.safetyEndUs = Math.min(this.safetyEndUs, now);
+      this.stage = 'done';
+    }
+  }
 }
 
 /** What `traceWindow` saw of a run: its events from `fromEvent` on (all kinds), and its checkpoints up to where it stopped. */

@@ -77,6 +77,12 @@ export interface Scheduler {
   runUntilHolds(predicate: () => boolean, limitUs: Micros): boolean;
   /** Runs until the queue is empty, or until `limitUs` (default: no limit). Returns whether it emptied. */
   runUntilQuiescent(limitUs?: Micros): boolean;
+  /**
+   * Whether any event (live or cancelled) is queued for exactly `timeUs`: an event scheduled now
+   * for a free microsecond runs first at that time, as it would had it been scheduled at the start
+   * (the runner's live fault injection relies on this). Reads the queue only.
+   */
+  hasEventAt(timeUs: Micros): boolean;
 }
 
 type Handler = (arg: unknown) => void;
@@ -201,6 +207,12 @@ class HeapScheduler implements Scheduler {
       this.running = false;
     }
     return this.queued === 0;
+  }
+
+  hasEventAt(timeUs: Micros): boolean {
+    if (timeUs === this.nowUs && this.nowTail > this.nowHead) return true;
+    for (let i = 0; i < this.size; i++) if (this.times[i] === timeUs) return true;
+    return false;
   }
 
   private enter(): void {

@@ -425,6 +425,16 @@ export class RawNode {
     };
   }
 
+  /**
+   * The election timer, read-only (for observers such as the playground): ticks since it was last
+   * reset, and the (randomized, on a follower or candidate) count at which it fires; a leader's
+   * counts toward its CheckQuorum check at `electionTimeout`.
+   */
+  electionTimer(): { readonly elapsed: number; readonly timeout: number } {
+    const r = this.raft;
+    return { elapsed: r.electionElapsed, timeout: r.role === 'leader' ? r.electionTimeout : r.randomizedElectionTimeout };
+  }
+
   /** The log as this node sees it now (stable and unstable), read-only. */
   logView(): LogView {
     // One view per node: it reads the live log on every call, and building its five closures is

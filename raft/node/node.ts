@@ -206,6 +206,8 @@ export interface RaftNode extends RaftNodeHandle {
   logView(): LogView;
   /** The core's status (term, vote, commit, progress on a leader), for invariant checks and reports. */
   raftStatus(): Status;
+  /** The core's election timer in ticks (raw-node's electionTimer), null before the node has raft state. */
+  electionTimer(): { readonly elapsed: number; readonly timeout: number } | null;
   /** The WAL's segment names, oldest first (empty until the WAL is open). */
   walSegments(): readonly string[];
 }
@@ -851,6 +853,10 @@ class Node<W> implements RaftNode {
 
   raftStatus(): Status {
     return this.raw.status();
+  }
+
+  electionTimer(): { readonly elapsed: number; readonly timeout: number } | null {
+    return this.rawNode === null ? null : this.rawNode.electionTimer();
   }
 
   walSegments(): readonly string[] {

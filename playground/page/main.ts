@@ -1,0 +1,339 @@
+/// <reference lib="dom" />
+/**
+ * The playground page's script (bundled by bin/playground.js into one self-contained HTML file).
+ * The browser edge: it reads the URL fragment, the clock (to pace play) and the keyboard, and
+ * draws. Everything it shows comes from playground/session.ts over the real run.
+ *
+ * Pace: on each animation frame it advances the run by speed × the frame's real time, in slices
+ * of events, for at most FRAME_BUDGET_MS of the frame, then draws once — never per event.
+ */
+import { BUILTINS } from '../../scenarios/builtin/registry.js';
+import { LESSONS, LessonRun, type Lesson } from '../lessons.js';
+import { describe } from '../narrate.js';
+import { describeAction, type Action, type Playground, type PlaygroundOptions } from '../session.js';
+import { openPlayground, type Source } from '../source.js';
+
+const FRAME_BUDGET_MS = 18;
+/** While playing, the logs, clients and story are redrawn every this many frames (the picture every frame). */
+const DETAIL_EVERY = 3;
+const ROLE_COLOR: Record<string, string> = { leader: '#E69F00', candidate: '#D55E00', 'pre-candidate': '#F0B27A', follower: '#56B4E9', down: '#999999' };
+const TERM_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442', '#000000'];
+const termColor = (t: number): string => TERM_COLORS[t % TERM_COLORS.length] as string;
+
+interface State {
+  src: Source;
+  seed: number;
+  options: Partial<PlaygroundOptions>;
+  p: Playground;
+  lesson: LessonRun | null;
+  playing: boolean;
+  speed: number;
+  selected: number[];
+  lastFrame: number;
+  drawn: number;
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+function parseFragment(): { src: Source; seed: number; options: Partial<PlaygroundOptions> } {
+  const h = new URLSearchParams(location.hash.slice(1));
+  const seed = Number(h.get('seed') ?? '1') || 1;
+  const options: Partial<PlaygroundOptions> = {};
+  if (h.has('file')) {
+    try {
+      const scenario = JSON.parse(decodeURIComponent(escape(atob(h.get('file') ?? ''))));
+      return { src: { kind: 'file', name: 'playground.json', scenario }, seed, options };
+    } catch {
+      // fall through to the default
+    }
+  }
+  const lesson = LESSONS.find((l) => l.id === h.get('lesson'));
+  if (lesson !== undefined) return { src: { kind: 'lesson', id: lesson.id, scenario: lesson.scenario }, seed: lesson.seed, options };
+  const b = h.get('builtin') ?? 'prevote-rejoin';
+  return { src: { kind: 'builtin', name: BUILTINS.some((x) => x.name === b) ? b : 'prevote-rejoin' }, seed, options };
+}
+
+let st: State;
+
+function start(src: Source, seed: number, options: Partial<PlaygroundOptions>, lesson: Lesson | null): void {
+  let p: Playground;
+  let run: LessonRun | null = null;
+  if (lesson !== null) {
+    run = new LessonRun(lesson, (scenario, s, o) => openPlayground({ kind: 'lesson', id: lesson.id, scenario }, s, { ...o }));
+    p = run.p;
+  } else p = openPlayground(src, seed, options);
+  ($('source') as HTMLSelectElement).value = lesson !== null ? `lesson:${lesson.id}` : src.kind === 'builtin' ? `builtin:${src.name}` : '';
+  st = { src, seed, options, p, lesson: run, playing: false, speed: st?.speed ?? 1, selected: [], lastFrame: 0, drawn: 0 };
+  buildCluster();
+  draw();
+}
+
+function act(a: Action): void {
+  const f = st.p.act(a);
+  $('status').textContent = f === null ? `Cannot ${describeAction(a)} now.` : `${describeAction(a)}: at t=${(f.at / 1000).toFixed(3)} s`;
+  draw();
+}
+
+// ---------- drawing ----------
+const SVG = 'http://www.w3.org/2000/svg';
+const pos = new Map<number, { x: number; y: number }>();
+const memberEls = new Map<number, { g: SVGGElement; circle: SVGCircleElement; label: SVGTextElement; sub: SVGTextElement; timer: SVGRectElement }>();
+let msgLayer: SVGGElement;
+let linkLayer: SVGGElement;
+
+function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, parent?: Element): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  parent?.appendChild(e);
+  return e;
+}
+
+function buildCluster(): void {
+  const svg = $('cluster') as unknown as SVGSVGElement;
+  svg.replaceChildren();
+  pos.clear();
+  memberEls.clear();
+  const ids = st.p.memberIds();
+  const cx = 260;
+  const cy = 200;
+  ids.forEach((id, i) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * i) / ids.length;
+    pos.set(id, { x: cx + 150 * Math.cos(a), y: cy + 150 * Math.sin(a) });
+  });
+  linkLayer = el('g', {}, svg);
+  for (const a of ids) for (const b of ids) if (a < b) {
+    const pa = pos.get(a)!;
+    const pb = pos.get(b)!;
+    el('line', { x1: pa.x, y1: pa.y, x2: pb.x, y2: pb.y, stroke: '#bbb', 'stroke-width': 2, 'data-link': `${a}-${b}` }, linkLayer);
+  }
+  msgLayer = el('g', {}, svg);
+  for (const id of ids) {
+    const p = pos.get(id)!;
+    const g = el('g', { class: 'member', tabindex: 0, role: 'button', 'data-id': id, transform: `translate(${p.x},${p.y})` }, svg);
+    const circle = el('circle', { r: 34, fill: '#ccc', stroke: '#333', 'stroke-width': 2 }, g);
+    const label = el('text', { 'text-anchor': 'middle', y: -4, 'font-size': 15, 'font-weight': 'bold' }, g);
+    const sub = el('text', { 'text-anchor': 'middle', y: 14, 'font-size': 11 }, g);
+    el('rect', { x: -30, y: 40, width: 60, height: 6, fill: '#eee', stroke: '#999' }, g);
+    const timer = el('rect', { x: -30, y: 40, width: 0, height: 6, fill: '#333' }, g);
+    g.addEventListener('click', (ev) => select(id, (ev as MouseEvent).shiftKey || (ev as MouseEvent).ctrlKey || (ev as MouseEvent).metaKey));
+    memberEls.set(id, { g, circle, label, sub, timer });
+  }
+}
+
+function select(id: number, add: boolean): void {
+  st.selected = add ? (st.selected.includes(id) ? st.selected.filter((x) => x !== id) : [...st.selected, id]) : [id];
+  draw();
+}
+
+function draw(): void {
+  const v = st.p.view();
+  st.drawn++;
+  $('time').textContent = `t=${(v.nowUs / 1e6).toFixed(3)} s · ${v.events.toLocaleString('en')} events · ${v.phase}`;
+  const cut = new Set(v.cutLinks.map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`));
+  for (const line of Array.from(linkLayer.children)) {
+    const k = line.getAttribute('data-link') ?? '';
+    const isCut = cut.has(k);
+    line.setAttribute('stroke', isCut ? '#D55E00' : '#bbb');
+    line.setAttribute('stroke-dasharray', isCut ? '6 6' : '');
+  }
+  for (const m of v.members) {
+    const e = memberEls.get(m.id);
+    if (e === undefined) continue;
+    const role = m.state === 'down' ? 'down' : m.role;
+    e.circle.setAttribute('fill', ROLE_COLOR[role] ?? '#ccc');
+    e.circle.setAttribute('stroke', st.selected.includes(m.id) ? '#000' : m.state === 'paused' ? '#CC79A7' : '#333');
+    e.circle.setAttribute('stroke-width', st.selected.includes(m.id) ? '5' : '2');
+    e.circle.setAttribute('stroke-dasharray', m.state === 'paused' ? '4 3' : '');
+    e.label.textContent = `n${m.id} ${m.state === 'up' ? role : m.state}`;
+    e.sub.textContent = `term ${m.term}${m.vote ? ` · vote n${m.vote}` : ''}${m.clockRate !== 1 ? ` · clock ${m.clockRate}×` : ''}${m.diskFault ? ' · disk!' : ''}`;
+    e.timer.setAttribute('width', String(m.electionTimeout > 0 ? Math.min(60, (60 * m.electionElapsed) / m.electionTimeout) : 0));
+  }
+  // Messages in flight: one dot each, placed by how long ago it was sent (≤ 40 shown).
+  msgLayer.replaceChildren();
+  for (const msg of v.messages.slice(-40)) {
+    const a = pos.get(msg.from);
+    const b = pos.get(msg.to);
+    if (a === undefined || b === undefined) continue;
+    const f = Math.min(0.9, Math.max(0.1, (v.nowUs - msg.sentUs) / 2000));
+    const c = el('circle', { cx: a.x + (b.x - a.x) * f, cy: a.y + (b.y - a.y) * f, r: 5, fill: termColor(msg.term) }, msgLayer);
+    el('title', {}, c).textContent = `${msg.type} n${msg.from}→n${msg.to} term ${msg.term} index ${msg.index}`;
+  }
+  if (st.playing && st.drawn % DETAIL_EVERY !== 0) {
+    ($('play') as HTMLButtonElement).textContent = 'pause (space)';
+    return;
+  }
+  // Logs, one row per member.
+  $('logs').innerHTML = v.members
+    .map((m) => {
+      const cells = m.log.map((x) => `<span class="e${x.index <= m.commit ? ' c' : ''}${x.index <= m.applied ? ' a' : ''}" style="background:${termColor(x.term)}" title="index ${x.index}, term ${x.term}${x.index <= m.commit ? ', committed' : ''}">${x.term}</span>`).join('');
+      return `<div class="log"><b>n${m.id}</b> <small>snap ≤${m.snapshotIndex} · first ${m.firstIndex} · commit ${m.commit} · applied ${m.applied} · last ${m.lastIndex}</small><br>${m.firstIndex > 1 ? '<span class="snap" title="snapshot boundary">▌</span>' : ''}${cells}</div>`;
+    })
+    .join('');
+  $('clients').innerHTML = v.clients.map((c) => `<li>c${c.client} → ${c.member ? `n${c.member}` : '—'}: ${c.pending ?? 'idle'}${c.last ? ` · last: ${c.last}` : ''}</li>`).join('');
+  $('checks').innerHTML = v.staleReads.length === 0 && v.violation === null ? '<span class="ok">no stale read so far</span>' : [...v.staleReads.map((s) => s.text), ...(v.violation ? [v.violation] : [])].map((t) => `<div class="bad">${escapeHtml(t)}</div>`).join('');
+  const story = st.p.narration.slice(-12).reverse();
+  $('narration').innerHTML = story.map((n) => `<li${n.interesting ? ' class="i"' : ''}><small>${(n.atUs / 1e6).toFixed(3)} s</small> ${escapeHtml(n.text)}</li>`).join('');
+  const last = st.p.last;
+  $('step-text').textContent = last === null ? '' : describe(last, st.p);
+  $('options').textContent = `PreVote ${v.options.preVote ? 'on' : 'off'} · CheckQuorum ${v.options.checkQuorum ? 'on' : 'off'} · reads ${v.options.readMode} · fsync ${v.options.fsync ? 'on' : 'off'}`;
+  drawLesson();
+  ($('play') as HTMLButtonElement).textContent = st.playing ? 'pause (space)' : 'play (space)';
+}
+
+function drawLesson(): void {
+  const l = st.lesson;
+  $('lesson').hidden = l === null;
+  if (l === null) return;
+  $('lesson-title').textContent = l.lesson.title;
+  $('lesson-prompt').textContent = l.done ? l.lesson.closing : `Step ${l.step + 1} of ${l.lesson.steps.length}: ${l.prompt()}`;
+  $('lesson-passed').innerHTML = l.passed.map((t) => `<li>✔ ${escapeHtml(t)}</li>`).join('');
+  $('lesson').dataset.done = String(l.done);
+  $('lesson').dataset.step = String(l.step);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+}
+
+// ---------- play loop ----------
+function frame(t: number): void {
+  if (st.playing) {
+    const dt = st.lastFrame === 0 ? 16 : Math.min(100, t - st.lastFrame);
+    const target = st.p.nowUs + dt * 1000 * st.speed;
+    const deadline = performance.now() + FRAME_BUDGET_MS;
+    while (st.p.nowUs < target && st.p.run.phase === 'safety' && performance.now() < deadline) st.p.advance(target, 500);
+    if (st.lesson !== null) {
+      const before = st.lesson.p;
+      if (st.lesson.verify() && st.lesson.p !== before) {
+        st.p = st.lesson.p;
+        buildCluster();
+      }
+    }
+    if (st.p.run.phase !== 'safety') st.playing = false;
+    draw();
+  }
+  st.lastFrame = t;
+  requestAnimationFrame(frame);
+}
+
+function stepOnce(): void {
+  st.playing = false;
+  st.p.step();
+  st.lesson?.verify();
+  draw();
+}
+
+function stepInteresting(): void {
+  st.playing = false;
+  st.p.stepToInteresting();
+  st.lesson?.verify();
+  draw();
+}
+
+function exportScenario(): string {
+  const file = st.p.scenarioFile();
+  const json = JSON.stringify(file, null, 2);
+  ($('export-text') as HTMLTextAreaElement).value = json;
+  const frag = `file=${btoa(unescape(encodeURIComponent(JSON.stringify(file))))}&seed=${st.p.source.seed}`;
+  ($('export-link') as HTMLAnchorElement).href = `${location.href.split('#')[0]}#${frag}`;
+  $('export-cmd').textContent = `npx raftsim run playground.json --seed ${st.p.source.seed}`;
+  return json;
+}
+
+function selectedOne(): number | null {
+  return st.selected[0] ?? null;
+}
+
+function wire(): void {
+  const sel = $('source') as HTMLSelectElement;
+  sel.innerHTML = [...LESSONS.map((l) => `<option value="lesson:${l.id}">Lesson: ${escapeHtml(l.title)}</option>`), ...BUILTINS.map((b) => `<option value="builtin:${b.name}">${b.name}</option>`)].join('');
+  sel.addEventListener('change', () => {
+    const [kind, name] = sel.value.split(':') as [string, string];
+    const lesson = LESSONS.find((l) => l.id === name) ?? null;
+    if (kind === 'lesson' && lesson !== null) start({ kind: 'lesson', id: lesson.id, scenario: lesson.scenario }, lesson.seed, {}, lesson);
+    else start({ kind: 'builtin', name }, Number(($('seed') as HTMLInputElement).value) || 1, currentOptions(), null);
+  });
+  $('play').addEventListener('click', () => {
+    st.playing = !st.playing;
+    draw();
+  });
+  $('step').addEventListener('click', stepOnce);
+  $('next').addEventListener('click', stepInteresting);
+  ($('speed') as HTMLSelectElement).addEventListener('change', (e) => (st.speed = Number((e.target as HTMLSelectElement).value)));
+  const actions: [string, (id: number) => Action][] = [
+    ['crash', (node) => ({ kind: 'crash', node })],
+    ['crash-writing', (node) => ({ kind: 'crash-writing', node })],
+    ['restart', (node) => ({ kind: 'restart', node })],
+    ['pause', (node) => ({ kind: 'pause', node })],
+    ['resume', (node) => ({ kind: 'resume', node })],
+    ['isolate', (node) => ({ kind: 'isolate', node })],
+    ['skew', (node) => ({ kind: 'skew', node, rate: 0.5 })],
+    ['fail-disk', (node) => ({ kind: 'fail-disk', node })],
+  ];
+  for (const [name, make] of actions) {
+    $(`a-${name}`).addEventListener('click', () => {
+      const id = selectedOne();
+      if (id === null) $('status').textContent = 'Select a member first (click it).';
+      else act(make(id));
+    });
+  }
+  $('a-split').addEventListener('click', () => {
+    const ids = st.p.memberIds();
+    const a = st.selected.filter((x) => ids.includes(x));
+    act({ kind: 'split', groups: [a, ids.filter((x) => !a.includes(x))] });
+  });
+  $('a-heal').addEventListener('click', () => act({ kind: 'heal' }));
+  $('doit').addEventListener('click', () => {
+    st.lesson?.doIt();
+    draw();
+  });
+  $('export').addEventListener('click', exportScenario);
+  $('apply-options').addEventListener('click', () => {
+    if (st.lesson === null) start(st.src, st.seed, currentOptions(), null);
+  });
+  document.addEventListener('keydown', (e) => {
+    if ((e.target as HTMLElement).tagName === 'TEXTAREA' || (e.target as HTMLElement).tagName === 'INPUT') return;
+    const id = selectedOne();
+    const key = e.key;
+    const byKey: Record<string, () => void> = {
+      ' ': () => { st.playing = !st.playing; draw(); },
+      '.': stepOnce,
+      n: stepInteresting,
+      h: () => act({ kind: 'heal' }),
+      s: () => $('a-split').click(),
+      e: () => { exportScenario(); },
+      '+': () => { st.speed = Math.min(1000, st.speed * 2); },
+      '-': () => { st.speed = Math.max(0.125, st.speed / 2); },
+    };
+    if (/^[1-9]$/.test(key)) select(Number(key), e.shiftKey);
+    else if (byKey[key] !== undefined) byKey[key]();
+    else if (id !== null && { c: 1, w: 1, r: 1, p: 1, u: 1, i: 1, k: 1, d: 1 }[key] !== undefined) {
+      const k = { c: 'crash', w: 'crash-writing', r: 'restart', p: 'pause', u: 'resume', i: 'isolate', k: 'skew', d: 'fail-disk' }[key as 'c'];
+      $(`a-${k}`).click();
+    } else return;
+    e.preventDefault();
+  });
+}
+
+function currentOptions(): Partial<PlaygroundOptions> {
+  return {
+    preVote: ($('o-prevote') as HTMLInputElement).checked,
+    checkQuorum: ($('o-checkquorum') as HTMLInputElement).checked,
+    readMode: ($('o-readmode') as HTMLSelectElement).value as PlaygroundOptions['readMode'],
+    fsync: ($('o-fsync') as HTMLInputElement).checked,
+  };
+}
+
+/** Test and bench hooks: the page's session, reachable from a browser test without eval. */
+declare global {
+  interface Window {
+    playground: { state: () => State; exportScenario: () => string; start: typeof start; lessons: typeof LESSONS; draws: () => number };
+  }
+}
+
+wire();
+const first = parseFragment();
+const lesson = first.src.kind === 'lesson' ? (LESSONS.find((l) => first.src.kind === 'lesson' && l.id === first.src.id) ?? null) : null;
+start(first.src, first.seed, first.options, lesson);
+window.playground = { state: () => st, exportScenario, start, lessons: LESSONS, draws: () => st.drawn };
+requestAnimationFrame(frame);
