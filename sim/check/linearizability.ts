@@ -22,6 +22,7 @@ import { assert } from '../assert.js';
 import type { Operation } from '../history.js';
 import { ILLEGAL } from './model.js';
 import type { Model, Partition } from './model.js';
+import { DEFAULT_MEMORY_BYTES, MemoryBudget } from './memo-cache.js';
 import { PartitionSearch } from './search.js';
 import type { SearchOutcome, SearchProblem, Verdict } from './search.js';
 
@@ -38,6 +39,12 @@ export interface CheckOptions {
   readonly budgetSteps?: number;
   /** Keep searching the other partitions after one is illegal, for a complete report (default false). */
   readonly allPartitions?: boolean;
+  /**
+   * Bytes the memo tables of this check may hold together (default DEFAULT_MEMORY_BYTES; the CLI
+   * passes a share of the machine's memory). When they are full the search goes on without
+   * remembering more pairs: slower, never a different verdict.
+   */
+  readonly memoryBytes?: number;
 }
 
 export interface PartitionResult {
@@ -51,7 +58,7 @@ export interface PartitionResult {
   readonly linearized: readonly number[];
   /** illegal: the operation that could not be placed after `linearized`. */
   readonly stuck?: number;
-  /** unknown: true when the memo table reached its memory bound before the step budget ran out. */
+  /** True when the memo table reached its memory bound (it then stopped remembering; the search went on). */
   readonly memoFull?: boolean;
 }
 
@@ -76,6 +83,7 @@ export function checkLinearizability<S, Op extends Operation>(
 ): LinearizabilityResult {
   const budgetSteps = options.budgetSteps ?? DEFAULT_BUDGET_STEPS;
   assert(Number.isInteger(budgetSteps) && budgetSteps >= 0, () => `check: budgetSteps must be a whole number ≥ 0, got ${budgetSteps}`);
+  const memory = new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
   let droppedFailed = 0;
   let droppedUnknownReadOnly = 0;
   const kept: Op[] = [];
@@ -86,7 +94,7 @@ export function checkLinearizability<S, Op extends Operation>(
     else kept.push(op);
   }
   const parts = model.partition !== undefined ? model.partition(kept) : [{ label: '', ops: kept }];
-  const prepared = parts.map((part) => prepare(model, part));
+  const prepared = parts.map((part) => prepare(model, part, memory));
   const outcomes = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
   const results = prepared.map((x, i) => {
     const out = outcomes[i] as SearchOutcome;
@@ -153,7 +161,7 @@ interface Prepared<S, Op> {
   readonly search: PartitionSearch<S>;
 }
 
-function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<Op>): Prepared<S, Op> {
+function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<Op>, memory: MemoryBudget): Prepared<S, Op> {
   const ops = canonicalOrder(part.ops);
   const model = plain.prepare?.(ops) ?? plain;
   const n = ops.length;
@@ -171,6 +179,7 @@ function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<O
     init: model.init(),
     step: (state, i) => model.step(state, ops[i] as Op),
     equal: (a, b) => model.equal(a, b),
+    memory,
   };
   if (model.hash !== undefined) problem.hash = model.hash.bind(model);
   problem.sameAs = identicalUnreturned(ops);
