@@ -83,8 +83,9 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 function describeResult(model: Model<unknown, Operation>, ops: readonly Operation[], r: LinearizabilityResult, file: string, args: CheckArgs, ms: number): string[] {
   const stats = `model ${r.model}: ${plural(r.ops, 'operation')}, ${plural(r.checked, 'checked', 'checked')}, ${plural(r.partitions.length, 'partition')}, ${plural(r.steps, 'step')}, ${ms} ms`;
-  const dropped = r.droppedFailed + r.droppedUnknownReadOnly;
-  const notes = dropped > 0 ? [`  (${plural(r.droppedFailed, 'failed operation')} and ${plural(r.droppedUnknownReadOnly, 'unanswered read')} left out: they constrain nothing)`] : [];
+  const dropped = r.droppedFailed + r.droppedUnknownReadOnly + r.droppedUnobserved;
+  const notes = r.droppedFailed + r.droppedUnknownReadOnly > 0 ? [`  (${plural(r.droppedFailed, 'failed operation')} and ${plural(r.droppedUnknownReadOnly, 'unanswered read')} left out: they constrain nothing)`] : [];
+  if (r.droppedUnobserved > 0) notes.push(`  (${plural(r.droppedUnobserved, 'unknown-outcome write')} that no read observed left out: as if ${r.droppedUnobserved === 1 ? 'it' : 'they'} never happened)`);
   const outside = r.ops - r.checked - dropped;
   if (outside > 0) notes.push(`  (${plural(outside, 'operation')} outside the model's partitions left out${args.model === 'etcd' ? ': serializable ranges and methods that do not touch the KV state' : ''})`);
   if (r.verdict === 'ok') return [`${file}: linearizable (${stats})`, ...notes];

@@ -6,7 +6,8 @@
  * - Operations with status `unknown` may have taken effect at any time after their call, or never:
  *   they return at +∞ and any output is accepted (the model sees `status: 'unknown'`). "Never" is
  *   the same as "after everything else", so nothing more is needed. A read-only unknown operation
- *   constrains nothing and is dropped (a timed-out read).
+ *   constrains nothing and is dropped (a timed-out read), and so is one the model calls needless:
+ *   a write no read can have observed (it may as well never have happened).
  * - The model's partition splits the rest into independent parts (P-compositionality); each is
  *   searched alone. The history is linearizable iff every part is. The parts share one budget of
  *   steps in round-robin slices that double each round, so an easy illegal part is found even
@@ -71,6 +72,8 @@ export interface LinearizabilityResult {
   readonly checked: number;
   readonly droppedFailed: number;
   readonly droppedUnknownReadOnly: number;
+  /** Unknown-outcome operations that no read can have observed (Model.needless): left out, as if they never happened. */
+  readonly droppedUnobserved: number;
   readonly steps: number;
   readonly partitions: readonly PartitionResult[];
 }
@@ -93,7 +96,19 @@ export function checkLinearizability<S, Op extends Operation>(
     else if (op.status === 'unknown' && model.readOnly?.(op) === true) droppedUnknownReadOnly++;
     else kept.push(op);
   }
-  const parts = model.partition !== undefined ? model.partition(kept) : [{ label: '', ops: kept }];
+  const split = model.partition !== undefined ? model.partition(kept) : [{ label: '', ops: kept }];
+  let droppedUnobserved = 0;
+  const parts = split.map((part) => {
+    const flags = model.needless?.(part.ops);
+    if (flags === undefined || !flags.includes(true)) return part;
+    const ops = part.ops.filter((op, i) => {
+      if (flags[i] !== true) return true;
+      assert(op.status === 'unknown', () => `check: model ${model.name} calls operation ${op.id} needless, but its outcome is known`);
+      droppedUnobserved++;
+      return false;
+    });
+    return { label: part.label, ops };
+  });
   const prepared = parts.map((part) => prepare(model, part, memory));
   const outcomes = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
   const results = prepared.map((x, i) => {
@@ -103,7 +118,7 @@ export function checkLinearizability<S, Op extends Operation>(
   });
   const steps = results.reduce((sum, r) => sum + r.steps, 0);
   const checked = parts.reduce((sum, part) => sum + part.ops.length, 0);
-  assert(checked <= kept.length, 'check: a partition must not repeat operations');
+  assert(checked + droppedUnobserved <= kept.length, 'check: a partition must not repeat operations');
   return {
     verdict: combine(results.map((r) => r.verdict)),
     model: model.name,
@@ -111,6 +126,7 @@ export function checkLinearizability<S, Op extends Operation>(
     checked,
     droppedFailed,
     droppedUnknownReadOnly,
+    droppedUnobserved,
     steps,
     partitions: results,
   };
@@ -183,6 +199,11 @@ function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<O
   };
   if (model.hash !== undefined) problem.hash = model.hash.bind(model);
   problem.sameAs = identicalUnreturned(ops);
+  if (model.blind !== undefined) {
+    const blind = new Uint8Array(n);
+    for (let i = 0; i < n; i++) blind[i] = model.blind(ops[i] as Op) ? 1 : 0;
+    problem.blind = blind;
+  }
   if (model.readOnly !== undefined) {
     const readOnly = new Uint8Array(n);
     for (let i = 0; i < n; i++) readOnly[i] = model.readOnly(ops[i] as Op) ? 1 : 0;
