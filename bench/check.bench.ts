@@ -11,10 +11,17 @@
  *   corpus): below 1 is faster than Porcupine.
  * - `check.etcd.<shape>.ms` / `.steps`: the etcd model on a linearizable concurrent history
  *   (kv/check-history-fixtures.ts) with unknown writes.
+ * - `check.corpus.cpu_ms`: the whole corpus once, warm, in CPU milliseconds.
+ * - `check.seq_1m.cpu_ms` / `.peak_rss_mb`: 1,000,000 sequential register operations on one key;
+ *   `check.kv_c50_100k.*`: a generated 100,000-operation kv history, 50 clients, 10 keys, 5 %
+ *   unknown writes (sim/check/testing/histories.ts). Each in a child process
+ *   (bench/check-scale-child.ts), so the peak RSS is that check's (history built in it included).
  *
  * Clocks and files are read here on purpose: this is a benchmark, not the simulation.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Benchmark, Figure } from './run.js';
 import { cpuMs, medianCpuMs } from './measure.js';
 import { concurrentEtcdHistory } from '../kv/check-history-fixtures.js';
@@ -76,6 +83,7 @@ function corpus(): Figure[] {
   figures.push({ bench: 'check.corpus.etcd_total_ms', value: round(etcd), unit: 'ms' });
   figures.push({ bench: 'check.corpus.cold_total_ms', value: round(cold), unit: 'ms' });
   figures.push({ bench: 'check.corpus.vs_porcupine', value: round(total / PORCUPINE_TOTAL_MS), unit: 'ratio' });
+  figures.push({ bench: 'check.corpus.cpu_ms', value: round(cpuMs(() => histories.forEach(checkOnce))), unit: 'ms' });
   return figures;
 }
 
@@ -103,7 +111,22 @@ function etcdHistories(): Figure[] {
   return figures;
 }
 
+const CHILD = fileURLToPath(new URL('./check-scale-child.ts', import.meta.url));
+
+function scale(name: 'seq_1m' | 'kv_c50_100k'): Figure[] {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, name], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`bench: check.${name} exited ${r.status}: ${r.stderr.slice(0, 300)}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { verdict: string; cpuMs: number; maxRssKiB: number };
+  if (out.verdict !== 'ok') throw new Error(`bench: check.${name} gave ${out.verdict}`);
+  return [
+    { bench: `check.${name}.cpu_ms`, value: out.cpuMs, unit: 'ms' },
+    { bench: `check.${name}.peak_rss_mb`, value: Math.round(out.maxRssKiB / 1024), unit: 'MiB' },
+  ];
+}
+
 export const benchmarks: Benchmark[] = [
   { name: 'check.corpus', run: corpus },
   { name: 'check.etcd', run: etcdHistories },
+  { name: 'check.seq_1m', run: () => scale('seq_1m') },
+  { name: 'check.kv_c50_100k', run: () => scale('kv_c50_100k') },
 ];

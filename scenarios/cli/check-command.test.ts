@@ -60,6 +60,14 @@ describe('raftsim check (child process)', () => {
     expect(bad.err).toEqual(['raftsim: --budget: expected a whole number of search steps ≥ 0, got "-1"']);
   });
 
+  it('--memory-mb bounds the memo table (any size gives the same verdict); a bad value is exit 2', () => {
+    const file = join(CORPUS, 'etcd_000.jsonl');
+    expect(raftsim('check', file, '--model', 'register', '--memory-mb', '1').code).toBe(1);
+    const bad = raftsim('check', file, '--model', 'register', '--memory-mb', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual(['raftsim: --memory-mb: expected a whole number of MiB > 0, got "0"']);
+  });
+
   it('--help shows examples', () => {
     const r = raftsim('check', '--help');
     expect(r.code).toBe(0);

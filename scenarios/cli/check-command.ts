@@ -9,6 +9,7 @@
  *
  * `--json` prints one line: {"verdict", "ops", "partitions", "steps", "ms"}.
  */
+import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { etcdSchemas } from '../../kv/check-history-schema.js';
@@ -43,6 +44,16 @@ export interface CheckArgs {
   readonly model: CheckModelName;
   readonly json: boolean;
   readonly budgetSteps: number;
+  /** Bytes the search's memo tables may hold (default: the checker's own, DEFAULT_MEMORY_BYTES). */
+  readonly memoryBytes?: number;
+}
+
+/** The share of the machine's memory `raftsim check` gives its memo tables unless told (--memory-mb). */
+export const MEMORY_SHARE_DEFAULT = 0.25;
+
+/** The default --memory-mb: a quarter of this machine's memory, in MiB. Read here, at the I/O edge. */
+export function defaultMemoryMb(): number {
+  return Math.max(64, Math.floor((totalmem() * MEMORY_SHARE_DEFAULT) / (1 << 20)));
 }
 
 export interface CheckRun {
@@ -57,7 +68,7 @@ export function runCheck(text: string, file: string, args: CheckArgs, clockMs: (
   const parsed = parseHistory(text, schemas);
   if (!parsed.ok) throw new UserInputError(formatLineError(file, parsed.error));
   const t0 = clockMs();
-  const result = checkLinearizability(model, parsed.ops, { budgetSteps: args.budgetSteps });
+  const result = checkLinearizability(model, parsed.ops, { budgetSteps: args.budgetSteps, ...(args.memoryBytes !== undefined ? { memoryBytes: args.memoryBytes } : {}) });
   const ms = Math.round((clockMs() - t0) * 1000) / 1000;
   const exitCode = result.verdict === 'ok' ? EXIT_OK : result.verdict === 'illegal' ? EXIT_CHECK_FAILED : EXIT_BUDGET_EXHAUSTED;
   if (args.json) {
@@ -72,16 +83,19 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 function describeResult(model: Model<unknown, Operation>, ops: readonly Operation[], r: LinearizabilityResult, file: string, args: CheckArgs, ms: number): string[] {
   const stats = `model ${r.model}: ${plural(r.ops, 'operation')}, ${plural(r.checked, 'checked', 'checked')}, ${plural(r.partitions.length, 'partition')}, ${plural(r.steps, 'step')}, ${ms} ms`;
-  const dropped = r.droppedFailed + r.droppedUnknownReadOnly;
-  const notes = dropped > 0 ? [`  (${plural(r.droppedFailed, 'failed operation')} and ${plural(r.droppedUnknownReadOnly, 'unanswered read')} left out: they constrain nothing)`] : [];
+  const dropped = r.droppedFailed + r.droppedUnknownReadOnly + r.droppedUnobserved;
+  const notes = r.droppedFailed + r.droppedUnknownReadOnly > 0 ? [`  (${plural(r.droppedFailed, 'failed operation')} and ${plural(r.droppedUnknownReadOnly, 'unanswered read')} left out: they constrain nothing)`] : [];
+  if (r.droppedUnobserved > 0) notes.push(`  (${plural(r.droppedUnobserved, 'unknown-outcome write')} that no read observed left out: as if ${r.droppedUnobserved === 1 ? 'it' : 'they'} never happened)`);
   const outside = r.ops - r.checked - dropped;
   if (outside > 0) notes.push(`  (${plural(outside, 'operation')} outside the model's partitions left out${args.model === 'etcd' ? ': serializable ranges and methods that do not touch the KV state' : ''})`);
   if (r.verdict === 'ok') return [`${file}: linearizable (${stats})`, ...notes];
   if (r.verdict === 'unknown') {
+    const lines = [`${file}: unknown — the search ran out of its budget of ${plural(args.budgetSteps, 'step')} before a verdict (${stats})`, ...notes];
     if (r.partitions.some((p) => p.memoFull === true)) {
-      return [`${file}: unknown — the search's memo table reached its memory bound before a verdict (${stats})`, ...notes];
+      lines.push(`  (its memo table filled its memory bound and stopped remembering explored states, which makes the search slower: raise it with --memory-mb)`);
     }
-    return [`${file}: unknown — the search ran out of its budget of ${plural(args.budgetSteps, 'step')} before a verdict (${stats})`, ...notes, `raise it with --budget, e.g. --budget ${args.budgetSteps * 10}`];
+    lines.push(`raise it with --budget, e.g. --budget ${args.budgetSteps * 10}`);
+    return lines;
   }
   const byId = new Map(ops.map((op) => [op.id, op]));
   const lines = [`${file}: NOT linearizable (${stats})`, ...notes];
@@ -101,11 +115,16 @@ function budgetOption(x: unknown): number {
   return wholeNumberOption(x, '--budget', 0, 'a whole number of search steps');
 }
 
+function memoryOption(x: unknown): number {
+  return wholeNumberOption(x === undefined ? defaultMemoryMb() : x, '--memory-mb', 1, 'a whole number of MiB') * (1 << 20);
+}
+
 interface RawArgs {
   history: string;
   model: CheckModelName;
   json: boolean;
   budget: unknown;
+  memoryMb: unknown;
 }
 
 export const checkCommand: CommandModule<object, RawArgs> = {
@@ -117,12 +136,13 @@ export const checkCommand: CommandModule<object, RawArgs> = {
       .option('model', { choices: ['register', 'kv', 'etcd'] as const, demandOption: true, describe: 'register (read/write/cas), kv (get/put/append per key) or etcd (range/put/delete/txn with revisions)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line: verdict, ops, partitions, steps, ms' })
       .option('budget', numberArg('search steps allowed before the verdict is "unknown" (exit 3)', DEFAULT_BUDGET_STEPS))
+      .option('memory-mb', numberArg('MiB the search may keep of explored states (default: a quarter of this machine\'s memory); past it the search goes on, slower, with the same verdict'))
       .example('$0 check sim/check/testdata/porcupine/etcd_002.jsonl --model register', 'a Jepsen etcd register history: linearizable, exit 0')
       .example('$0 check sim/check/testdata/porcupine/kv_c10-bad.jsonl --model kv', 'not linearizable: the operation, the explanation, exit 1')
       .example('$0 check history.jsonl --model etcd --json', 'a run\'s history (sim/history.ts JSON Lines) against the etcd model, as one JSON line')
       .example('$0 check big.jsonl --model kv --budget 1000', 'exit 3 if 1,000 search steps are not enough') as unknown as Argv<RawArgs>,
   handler: (argv: ArgumentsCamelCase<RawArgs>) => {
-    const args: CheckArgs = { model: argv.model, json: argv.json, budgetSteps: budgetOption(argv.budget) };
+    const args: CheckArgs = { model: argv.model, json: argv.json, budgetSteps: budgetOption(argv.budget), memoryBytes: memoryOption(argv.memoryMb) };
     const text = readText(argv.history);
     const run = runCheck(text, argv.history, args, () => performance.now());
     for (const line of run.out) process.stdout.write(`${line}\n`);

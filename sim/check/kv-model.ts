@@ -99,6 +99,80 @@ export function kvWitness(ops: readonly KvOperation[]): Witness | undefined {
   return undefined;
 }
 
+/** The values the partition's answered gets returned, sorted and without repeats. */
+function observedValues(ops: readonly KvOperation[]): string[] {
+  const values = new Set<string>();
+  for (const op of ops) if (op.op === 'get' && op.status === 'ok' && op.output !== undefined) values.add(op.output.value);
+  return [...values].sort();
+}
+
+/** True when some value of `sorted` starts with `s`: they sit together, from the first one ≥ s. */
+function prefixOfSome(sorted: readonly string[], s: string): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && (sorted[lo] as string).startsWith(s);
+}
+
+/**
+ * An unknown append or put of v that no get's value contains: every get between it and the next
+ * put would contain v, so there is none, and taking it out changes only values nobody read.
+ */
+function needless(ops: readonly KvOperation[]): boolean[] {
+  const values = observedValues(ops);
+  return ops.map((op) => op.status === 'unknown' && op.op !== 'get' && !values.some((v) => v.includes(op.input.value)));
+}
+
+/**
+ * The one state that stands for every value no get of the partition can return, because it is not
+ * the beginning of any value a get returned: until the next put no get fits it, whatever exactly it
+ * is, and the next put forgets it. Merging them all lets the memo table see that the many orders
+ * of appends nobody read lead to the same place.
+ */
+const UNSEEN: KvState = { value: '\u0000(a value no get returned)', hash: 0x2545f491 };
+
+/**
+ * The kv model for one partition, knowing what its gets returned:
+ * - a value that begins no returned value is UNSEEN: appends leave it UNSEEN, a put replaces it,
+ *   a get never fits it — exactly as for the value it stands for, so the model accepts the same
+ *   linearizations as the plain one;
+ * - an unknown append or put is not placed where it makes the value UNSEEN: no get is read
+ *   before the next put then, so taking the operation out changes only values nobody read, and a
+ *   linearization without it exists (repeating: one where no unknown operation does this);
+ * - with no put at all, values only grow: the length is a progress no step decreases (UNSEEN's is
+ *   infinite: no get fits any more), and a get cannot be placed once the value is longer than what
+ *   it returned (its deadline).
+ */
+function prepare(ops: readonly KvOperation[]): Model<KvState, KvOperation> {
+  const values = observedValues(ops);
+  const seen = (next: KvState): KvState => (prefixOfSome(values, next.value) ? next : UNSEEN);
+  const prepared: Model<KvState, KvOperation> = {
+    ...kvModel,
+    step: (state, op) => {
+      if (state === UNSEEN) {
+        if (op.op === 'get') return op.status === 'unknown' ? state : ILLEGAL;
+        if (op.op === 'append') return op.status === 'unknown' ? ILLEGAL : state;
+      }
+      const next = step(state, op);
+      if (next === ILLEGAL || op.op === 'get') return next;
+      const merged = seen(next);
+      return merged === UNSEEN && op.status === 'unknown' ? ILLEGAL : merged;
+    },
+    describeState: (state) => (state === UNSEEN ? 'a value no get returned' : JSON.stringify(state.value)),
+  };
+  delete prepared.prepare;
+  if (!ops.some((op) => op.op === 'put')) {
+    prepared.progress = (state) => (state === UNSEEN ? Infinity : state.value.length);
+    prepared.deadline = (op) => (op.op === 'get' && op.output !== undefined ? op.output.value.length : Infinity);
+    prepared.progressAfter = (state, op) => (state === UNSEEN ? Infinity : state.value.length + (op.op === 'get' ? 0 : op.input.value.length));
+  }
+  return prepared;
+}
+
 export const kvModel: Model<KvState, KvOperation> = {
   name: 'kv',
   init: () => EMPTY,
@@ -107,6 +181,9 @@ export const kvModel: Model<KvState, KvOperation> = {
   hash: (s) => s.hash,
   partition: (ops) => partitionByKey(ops),
   readOnly: (op) => op.op === 'get',
+  needless,
+  blind: (op) => op.op === 'put',
+  prepare,
   describeOperation,
   describeState: (s) => JSON.stringify(s.value),
   initialValue: '',

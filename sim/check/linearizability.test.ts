@@ -263,3 +263,26 @@ describe('linearizability: cases', () => {
     expect(check(m, [inc(0, 0), read(1, 1, 2), read(2, 0, 4)])).toBe('illegal');
   });
 });
+
+describe('memory', () => {
+  it('a long sequential history on one key decides: memo keys stay a few words however long it is', () => {
+    const calls = Array.from({ length: 100_000 }, (_, i): Call => (i % 2 === 1 ? { op: 'read' } : { op: 'write', value: i % 4 }));
+    const res = checkLinearizability(registerModel, sequential(calls));
+    expect(res.verdict).toBe('ok');
+    expect(res.partitions[0]?.memoFull).toBeUndefined();
+    // One step per operation placed, and the last read sees the last write.
+    expect(res.steps).toBe(100_000);
+  });
+
+  it('a memo table with almost no memory stops remembering but never changes a verdict', () => {
+    fc.assert(
+      fc.property(historyArb, ([calls, early, late, lost]) => {
+        const h = widen(sequential(calls), early, late, new Set(lost));
+        const full = checkLinearizability(registerModel, h, { budgetSteps: 5_000_000 });
+        const tiny = checkLinearizability(registerModel, h, { budgetSteps: 50_000_000, memoryBytes: 0 });
+        expect(tiny.verdict).toBe(full.verdict);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -6,7 +6,8 @@
  * - Operations with status `unknown` may have taken effect at any time after their call, or never:
  *   they return at +∞ and any output is accepted (the model sees `status: 'unknown'`). "Never" is
  *   the same as "after everything else", so nothing more is needed. A read-only unknown operation
- *   constrains nothing and is dropped (a timed-out read).
+ *   constrains nothing and is dropped (a timed-out read), and so is one the model calls needless:
+ *   a write no read can have observed (it may as well never have happened).
  * - The model's partition splits the rest into independent parts (P-compositionality); each is
  *   searched alone. The history is linearizable iff every part is. The parts share one budget of
  *   steps in round-robin slices that double each round, so an easy illegal part is found even
@@ -22,6 +23,7 @@ import { assert } from '../assert.js';
 import type { Operation } from '../history.js';
 import { ILLEGAL } from './model.js';
 import type { Model, Partition } from './model.js';
+import { DEFAULT_MEMORY_BYTES, MemoryBudget } from './memo-cache.js';
 import { PartitionSearch } from './search.js';
 import type { SearchOutcome, SearchProblem, Verdict } from './search.js';
 
@@ -38,6 +40,12 @@ export interface CheckOptions {
   readonly budgetSteps?: number;
   /** Keep searching the other partitions after one is illegal, for a complete report (default false). */
   readonly allPartitions?: boolean;
+  /**
+   * Bytes the memo tables of this check may hold together (default DEFAULT_MEMORY_BYTES; the CLI
+   * passes a share of the machine's memory). When they are full the search goes on without
+   * remembering more pairs: slower, never a different verdict.
+   */
+  readonly memoryBytes?: number;
 }
 
 export interface PartitionResult {
@@ -51,7 +59,7 @@ export interface PartitionResult {
   readonly linearized: readonly number[];
   /** illegal: the operation that could not be placed after `linearized`. */
   readonly stuck?: number;
-  /** unknown: true when the memo table reached its memory bound before the step budget ran out. */
+  /** True when the memo table reached its memory bound (it then stopped remembering; the search went on). */
   readonly memoFull?: boolean;
 }
 
@@ -64,6 +72,8 @@ export interface LinearizabilityResult {
   readonly checked: number;
   readonly droppedFailed: number;
   readonly droppedUnknownReadOnly: number;
+  /** Unknown-outcome operations that no read can have observed (Model.needless): left out, as if they never happened. */
+  readonly droppedUnobserved: number;
   readonly steps: number;
   readonly partitions: readonly PartitionResult[];
 }
@@ -76,6 +86,7 @@ export function checkLinearizability<S, Op extends Operation>(
 ): LinearizabilityResult {
   const budgetSteps = options.budgetSteps ?? DEFAULT_BUDGET_STEPS;
   assert(Number.isInteger(budgetSteps) && budgetSteps >= 0, () => `check: budgetSteps must be a whole number ≥ 0, got ${budgetSteps}`);
+  const memory = new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
   let droppedFailed = 0;
   let droppedUnknownReadOnly = 0;
   const kept: Op[] = [];
@@ -85,8 +96,20 @@ export function checkLinearizability<S, Op extends Operation>(
     else if (op.status === 'unknown' && model.readOnly?.(op) === true) droppedUnknownReadOnly++;
     else kept.push(op);
   }
-  const parts = model.partition !== undefined ? model.partition(kept) : [{ label: '', ops: kept }];
-  const prepared = parts.map((part) => prepare(model, part));
+  const split = model.partition !== undefined ? model.partition(kept) : [{ label: '', ops: kept }];
+  let droppedUnobserved = 0;
+  const parts = split.map((part) => {
+    const flags = model.needless?.(part.ops);
+    if (flags === undefined || !flags.includes(true)) return part;
+    const ops = part.ops.filter((op, i) => {
+      if (flags[i] !== true) return true;
+      assert(op.status === 'unknown', () => `check: model ${model.name} calls operation ${op.id} needless, but its outcome is known`);
+      droppedUnobserved++;
+      return false;
+    });
+    return { label: part.label, ops };
+  });
+  const prepared = parts.map((part) => prepare(model, part, memory));
   const outcomes = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
   const results = prepared.map((x, i) => {
     const out = outcomes[i] as SearchOutcome;
@@ -95,7 +118,7 @@ export function checkLinearizability<S, Op extends Operation>(
   });
   const steps = results.reduce((sum, r) => sum + r.steps, 0);
   const checked = parts.reduce((sum, part) => sum + part.ops.length, 0);
-  assert(checked <= kept.length, 'check: a partition must not repeat operations');
+  assert(checked + droppedUnobserved <= kept.length, 'check: a partition must not repeat operations');
   return {
     verdict: combine(results.map((r) => r.verdict)),
     model: model.name,
@@ -103,6 +126,7 @@ export function checkLinearizability<S, Op extends Operation>(
     checked,
     droppedFailed,
     droppedUnknownReadOnly,
+    droppedUnobserved,
     steps,
     partitions: results,
   };
@@ -153,7 +177,7 @@ interface Prepared<S, Op> {
   readonly search: PartitionSearch<S>;
 }
 
-function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<Op>): Prepared<S, Op> {
+function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<Op>, memory: MemoryBudget): Prepared<S, Op> {
   const ops = canonicalOrder(part.ops);
   const model = plain.prepare?.(ops) ?? plain;
   const n = ops.length;
@@ -171,9 +195,15 @@ function prepare<S, Op extends Operation>(plain: Model<S, Op>, part: Partition<O
     init: model.init(),
     step: (state, i) => model.step(state, ops[i] as Op),
     equal: (a, b) => model.equal(a, b),
+    memory,
   };
   if (model.hash !== undefined) problem.hash = model.hash.bind(model);
   problem.sameAs = identicalUnreturned(ops);
+  if (model.blind !== undefined) {
+    const blind = new Uint8Array(n);
+    for (let i = 0; i < n; i++) blind[i] = model.blind(ops[i] as Op) ? 1 : 0;
+    problem.blind = blind;
+  }
   if (model.readOnly !== undefined) {
     const readOnly = new Uint8Array(n);
     for (let i = 0; i < n; i++) readOnly[i] = model.readOnly(ops[i] as Op) ? 1 : 0;

@@ -3,27 +3,61 @@
  * model state) pairs already explored. Reaching the same pair again by another order cannot
  * lead anywhere new, so the search skips it.
  *
- * The set of linearized operations is a bitset whose hash is kept incrementally by the search
- * (Zobrist hashing: each operation owns two random 32-bit words, and the hash of a set is the XOR
- * of its members' words), so a lookup never rescans the bitset unless two hashes match. Entries
- * live in typed arrays: an open-addressing slot table, the two hashes, and a pool of bitset
- * copies; only the states are JS values. Nothing is allocated per lookup.
+ * A set of linearized operations is identified by a hash the search keeps incrementally (Zobrist
+ * hashing: each operation owns two random 32-bit words, and the hash of a set is the XOR of its
+ * members' words) and stored as a *key*: a short run of 32-bit words the search writes so that
+ * two sets are equal exactly when their keys are (a window of the bitset past the operations that
+ * are certainly placed, see search.ts). A key's length is its own: a sequential history makes keys
+ * of two or three words however long it is, so an entry costs some tens of bytes, not n/8.
  *
- * A model may also hash its states: then the slot is chosen by both hashes, and the many states a
- * set of operations can reach in different orders (appends!) do not pile up in one probe chain.
+ * Entries live in typed arrays — an open-addressing slot table, the hashes, and keys in fixed-size
+ * chunks that are never copied when the table grows; only the states are JS values. Nothing is
+ * allocated per lookup.
+ *
+ * Memory is bounded by a byte budget the caller gives (the CLI derives it from the machine's
+ * memory). Once an entry would not fit, the table stops growing: lookups still answer for what it
+ * holds, new pairs are no longer remembered, and `full` says so. The table is only a cut — the
+ * search stays exact without it, just slower — so a full table never changes a verdict.
+ * A budget can be shared by several tables (one per partition) through a MemoryBudget.
  */
 import { assert, InvariantViolation } from '../assert.js';
 
-/** The most entries the table holds: a bound on memory (the search's step budget comes first). */
-export const MEMO_ENTRIES_MAX = 1 << 26;
-/**
- * The most bitset words the table keeps (256 MiB): a long history makes long bitsets, so the search
- * ends as `unknown` when its memo would pass this — a bound counted in entries, so it reproduces.
- */
-export const MEMO_WORDS_MAX = 1 << 26;
+/** Default memory for the memo tables of one check when the caller gives none: 1 GiB. */
+export const DEFAULT_MEMORY_BYTES = 1 << 30;
 
-/** The most bitset words allocated up front for an expected size (4 MiB); beyond, the pool grows as it fills. */
-const PRESIZE_WORDS_MAX = 1 << 20;
+/** Words of the first key chunk; each next one doubles, up to CHUNK_WORDS. */
+const CHUNK_WORDS_FIRST = 1 << 10;
+/** Words per key chunk at most (4 MiB); a longer key gets a chunk of its own. */
+const CHUNK_WORDS = 1 << 20;
+
+/** What an entry's state costs the table beyond its slot: a reference in the states array. */
+const STATE_REF_BYTES = 8;
+
+/** Bytes of one entry's fixed fields: h1, h2, state hash, chunk, offset, length (Int32 each). */
+const ENTRY_BYTES = 24;
+
+/** A byte budget shared by memo tables; each charges what it allocates and gives it back when released. */
+export class MemoryBudget {
+  private used = 0;
+  constructor(readonly limitBytes: number) {
+    assert(Number.isFinite(limitBytes) && limitBytes >= 0, () => `memo: a memory budget is a number of bytes ≥ 0, got ${limitBytes}`);
+  }
+
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  /** Takes `bytes` if they fit; false (and nothing taken) if not. */
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limitBytes) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+}
 
 export class MemoCache<S> {
   private slots: Int32Array;
@@ -31,56 +65,82 @@ export class MemoCache<S> {
   private h1s: Int32Array;
   private h2s: Int32Array;
   private shs: Int32Array;
-  private pool: Uint32Array;
+  private chunkOf: Int32Array;
+  private offOf: Int32Array;
+  private lenOf: Int32Array;
+  private readonly chunks: Uint32Array[] = [];
+  /** Words used in the last shared chunk, and its size. */
+  private chunkFill = 0;
+  private chunkWords = 0;
+  /** The last chunk that entries share (a long key's own chunk is never shared). */
+  private sharedChunk = -1;
   private readonly states: S[] = [];
   private count = 0;
+  private charged = 0;
+  private isFull = false;
+  private readonly budget: MemoryBudget;
 
   /**
    * `expectedEntries`: how many entries the caller expects (a search that never backtracks makes
    * one per operation), so the table is sized once instead of doubled up to it. Only a size: the
-   * set of entries, and so every answer, is the same whatever it is.
+   * set of entries, and so every answer, is the same whatever it is — unless the budget is reached.
    */
   constructor(
-    private readonly wordsPerSet: number,
     private readonly equal: (a: S, b: S) => boolean,
+    budget: MemoryBudget | number = DEFAULT_MEMORY_BYTES,
     expectedEntries = 0,
   ) {
-    assert(wordsPerSet >= 1, 'memo: a bitset has at least one word');
-    // At least 256 entries; at most what keeps the first pool within PRESIZE_WORDS_MAX words.
+    this.budget = typeof budget === 'number' ? new MemoryBudget(budget) : budget;
     let cap = 256;
-    while (cap < expectedEntries && cap * 2 * wordsPerSet <= PRESIZE_WORDS_MAX) cap *= 2;
+    while (cap < expectedEntries && cap < 1 << 24) cap *= 2;
+    // The first tables are small, so a tiny budget may not even hold them: then nothing is stored.
+    while (cap > 16 && !this.budget.take(cap * (16 + ENTRY_BYTES))) cap >>= 1;
+    if (cap <= 16) {
+      cap = 16;
+      this.isFull = true;
+    } else {
+      this.charged = cap * (16 + ENTRY_BYTES);
+    }
     this.slots = new Int32Array(cap * 4);
     this.mask = this.slots.length - 1;
     this.h1s = new Int32Array(cap);
     this.h2s = new Int32Array(cap);
     this.shs = new Int32Array(cap);
-    this.pool = new Uint32Array(cap * wordsPerSet);
+    this.chunkOf = new Int32Array(cap);
+    this.offOf = new Int32Array(cap);
+    this.lenOf = new Int32Array(cap);
   }
 
   get size(): number {
     return this.count;
   }
 
-  /** True once another entry would pass MEMO_WORDS_MAX or MEMO_ENTRIES_MAX. */
+  /** True once the budget refused memory: new pairs are no longer remembered. */
   get full(): boolean {
-    return (this.count + 1) * this.wordsPerSet > MEMO_WORDS_MAX || this.count + 1 >= MEMO_ENTRIES_MAX;
+    return this.isFull;
+  }
+
+  /** Bytes this table holds of its budget. */
+  get bytes(): number {
+    return this.charged;
   }
 
   /**
-   * Adds (bits, state) unless already present; true when it was new. h1/h2 are the set's hashes,
-   * sh the state's (0 when the model does not hash states).
+   * Adds (key, state) unless already present; true when it was new (also when it was new but the
+   * budget had no room to remember it). h1/h2 are the set's hashes, sh the state's (0 when the
+   * model does not hash states); key[0..len) the set's key.
    */
-  add(h1: number, h2: number, sh: number, bits: Uint32Array, state: S): boolean {
+  add(h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S): boolean {
     const slots = this.slots;
     let i = slotOf(h1, sh) & this.mask;
     for (let probe = 0; probe <= this.mask; probe++) {
       const e = slots[i] as number;
       if (e === 0) {
-        this.insert(i, h1, h2, sh, bits, state);
+        if (!this.isFull) this.insert(i, h1, h2, sh, key, len, state);
         return true;
       }
       const k = e - 1;
-      if (this.h1s[k] === h1 && this.h2s[k] === h2 && this.shs[k] === sh && this.sameBits(k, bits) && this.equal(this.states[k] as S, state)) {
+      if (this.h1s[k] === h1 && this.h2s[k] === h2 && this.shs[k] === sh && this.sameKey(k, key, len) && this.equal(this.states[k] as S, state)) {
         return false;
       }
       i = (i + 1) & this.mask;
@@ -89,46 +149,99 @@ export class MemoCache<S> {
     throw new InvariantViolation('memo: no empty slot in a table kept half full');
   }
 
-  private sameBits(k: number, bits: Uint32Array): boolean {
-    const w = this.wordsPerSet;
-    const base = k * w;
-    const pool = this.pool;
-    for (let j = 0; j < w; j++) if (pool[base + j] !== bits[j]) return false;
+  /** Gives the table's memory back to its budget; the table must not be used after. */
+  release(): void {
+    this.budget.give(this.charged);
+    this.charged = 0;
+    this.isFull = true;
+    this.chunks.length = 0;
+    this.states.length = 0;
+    this.count = 0;
+    this.slots = new Int32Array(4);
+    this.mask = 3;
+  }
+
+  private sameKey(k: number, key: Uint32Array, len: number): boolean {
+    if (this.lenOf[k] !== len) return false;
+    const chunk = this.chunks[this.chunkOf[k] as number] as Uint32Array;
+    const base = this.offOf[k] as number;
+    for (let j = 0; j < len; j++) if (chunk[base + j] !== key[j]) return false;
     return true;
   }
 
-  private insert(slot: number, h1: number, h2: number, sh: number, bits: Uint32Array, state: S): void {
+  /** Room for `len` key words: the offset in the chunk, or -1 when the budget has none. */
+  private reserveKey(len: number): number {
+    if (len > CHUNK_WORDS) {
+      if (!this.take(len * 4)) return -1;
+      this.chunks.push(new Uint32Array(len));
+      return 0;
+    }
+    if (this.chunkFill + len > this.chunkWords) {
+      const words = Math.max(len, this.chunkWords === 0 ? CHUNK_WORDS_FIRST : Math.min(CHUNK_WORDS, this.chunkWords * 2));
+      if (!this.take(words * 4)) return -1;
+      this.chunkWords = words;
+      this.chunks.push(new Uint32Array(words));
+      this.sharedChunk = this.chunks.length - 1;
+      this.chunkFill = 0;
+    }
+    const off = this.chunkFill;
+    this.chunkFill += len;
+    return off;
+  }
+
+  private take(bytes: number): boolean {
+    if (!this.budget.take(bytes)) {
+      this.isFull = true;
+      return false;
+    }
+    this.charged += bytes;
+    return true;
+  }
+
+  private insert(slot: number, h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S): void {
     const k = this.count;
-    // Checked before the assertion, whose message closure would otherwise be built per entry.
-    if (k >= MEMO_ENTRIES_MAX) assert(false, () => `memo: more than ${MEMO_ENTRIES_MAX} entries`);
-    if (k === this.h1s.length) this.growEntries();
+    if (k === this.h1s.length && !this.growEntries()) return;
+    // The slot table doubles at half full: reserve that first, so an entry never lands in a table it overfills.
+    if ((k + 1) * 2 > this.slots.length && !this.take(this.slots.length * 8)) return;
+    if (!this.take(STATE_REF_BYTES)) return;
+    const off = this.reserveKey(len);
+    if (off < 0) return;
+    const chunkIndex = len > CHUNK_WORDS ? this.chunks.length - 1 : this.sharedChunk;
+    (this.chunks[chunkIndex] as Uint32Array).set(key.subarray(0, len), off);
     this.h1s[k] = h1;
     this.h2s[k] = h2;
     this.shs[k] = sh;
-    this.pool.set(bits, k * this.wordsPerSet);
+    this.chunkOf[k] = chunkIndex;
+    this.offOf[k] = off;
+    this.lenOf[k] = len;
     this.states.push(state);
     this.slots[slot] = k + 1;
     this.count = k + 1;
     if (this.count * 2 > this.slots.length) this.rehash();
   }
 
-  private growEntries(): void {
+  private growEntries(): boolean {
     const cap = this.h1s.length * 2;
-    const h1s = new Int32Array(cap);
-    h1s.set(this.h1s);
-    this.h1s = h1s;
-    const h2s = new Int32Array(cap);
-    h2s.set(this.h2s);
-    this.h2s = h2s;
-    const shs = new Int32Array(cap);
-    shs.set(this.shs);
-    this.shs = shs;
-    const pool = new Uint32Array(cap * this.wordsPerSet);
-    pool.set(this.pool);
-    this.pool = pool;
+    if (!this.take(this.h1s.length * ENTRY_BYTES)) return false;
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.h1s = grow(this.h1s);
+    this.h2s = grow(this.h2s);
+    this.shs = grow(this.shs);
+    this.chunkOf = grow(this.chunkOf);
+    this.offOf = grow(this.offOf);
+    this.lenOf = grow(this.lenOf);
+    return true;
   }
 
+  /** Doubles the slot table (its memory was taken by insert) and gives the old one's back. */
   private rehash(): void {
+    const old = this.slots.length * 4;
+    this.charged -= old;
+    this.budget.give(old);
     const slots = new Int32Array(this.slots.length * 2);
     const mask = slots.length - 1;
     for (let k = 0; k < this.count; k++) {

@@ -16,6 +16,10 @@
  *   dropped, and with a known one the search places them as soon as they fit and tries nothing
  *   else there (moving a state-preserving operation earlier never breaks a linearization);
  * - `hash` lets the memo table tell states apart without comparing them;
+ * - `needless` names unknown-outcome operations no read can have observed: they are dropped, as
+ *   if they never happened (a linearization that places one still works without it);
+ * - `blind` marks operations whose resulting state does not depend on the state (a write): an
+ *   unknown one is never placed right after another unknown one (leaving that one out is as good);
  * - `progress`/`deadline` let the search prune a branch as soon as it has gone past the point
  *   where some pending operation could still be placed (the etcd model's revision).
  */
@@ -88,6 +92,15 @@ export interface Model<S, Op extends Operation = Operation> {
   readOnly?(op: Op): boolean;
   /** A 32-bit hash of a state, consistent with `equal` (equal states, equal hashes). */
   hash?(state: S): number;
+  /**
+   * For one partition's operations, which unknown-outcome ones can be dropped: true only for an
+   * operation such that any linearization of the partition that places it stays one when it is
+   * taken out (no read, nor anything else that looks at the state, can have seen its effect) —
+   * and for several at once. Must be false for an operation with a known outcome.
+   */
+  needless?(ops: readonly Op[]): readonly boolean[];
+  /** True if the state `step` leaves after `op` does not depend on the state it was given (a write, a put). */
+  blind?(op: Op): boolean;
   /**
    * A number that no step ever decreases (the etcd revision). With `deadline`, lets the search
    * cut a branch whose progress has passed an unplaced operation's deadline.

@@ -56,6 +56,31 @@ function describeOperation(op: RegisterOperation): string {
   }
 }
 
+/**
+ * An unknown write (or cas) of v that no read returned and no cas compared with v: between it and
+ * the next write the register holds v, and nothing there can have looked (a read would return v, a
+ * cas from v would compare equal), so taking it out changes no outcome — provided no cas answered
+ * "not swapped" (that answer depends on the value, which taking the write out changes; an unknown
+ * cas there did not swap and can be left out too).
+ */
+function needless(ops: readonly RegisterOperation[]): boolean[] {
+  const seen = new Set<number | null>();
+  let unswapped = false;
+  for (const op of ops) {
+    if (op.op === 'read' && op.status === 'ok' && op.output !== undefined) seen.add(op.output.value);
+    if (op.op === 'cas') {
+      seen.add(op.input.from);
+      if (op.status === 'ok' && op.output?.ok === false) unswapped = true;
+    }
+  }
+  return ops.map((op) => {
+    if (unswapped || op.status !== 'unknown') return false;
+    if (op.op === 'write') return !seen.has(op.input.value);
+    if (op.op === 'cas') return !seen.has(op.input.to);
+    return false;
+  });
+}
+
 export const registerModel: Model<RegisterState, RegisterOperation> = {
   name: 'register',
   init: () => null,
@@ -65,6 +90,8 @@ export const registerModel: Model<RegisterState, RegisterOperation> = {
   // A cas that answered "no swap" left the value as it was.
   readOnly: (op) => op.op === 'read' || (op.op === 'cas' && op.status === 'ok' && op.output?.ok === false),
   hash: (s) => (s === null ? 0x5bd1e995 : s | 0),
+  needless,
+  blind: (op) => op.op === 'write',
   describeOperation,
   describeState: (s) => (s === null ? 'no value' : String(s)),
   initialValue: null,

@@ -31,6 +31,7 @@
  */
 import { assert } from '../assert.js';
 import { MemoCache } from './memo-cache.js';
+import type { MemoryBudget } from './memo-cache.js';
 import { ILLEGAL } from './model.js';
 import type { Illegal } from './model.js';
 
@@ -61,6 +62,15 @@ export interface SearchProblem<S> {
   progress?(state: S): number;
   /** With `progress`: a lower bound on the progress after stepping `op`, without stepping. */
   progressAfter?(state: S, op: number): number;
+  /**
+   * Per operation, 1 if the state it leaves does not depend on the state it finds (a write, a put).
+   * Such an unreturned operation is not placed right after another unreturned one: dropping the
+   * first ("it never happened") reaches the same state with a smaller set, which the search tries
+   * anyway.
+   */
+  readonly blind?: Uint8Array;
+  /** The memo tables' byte budget (shared by the partitions of one check), or a number of bytes. */
+  readonly memory?: MemoryBudget | number;
 }
 
 export interface SearchOutcome {
@@ -72,8 +82,10 @@ export interface SearchOutcome {
   readonly stuck: number;
   /** Entries in the memo table when the search ended. */
   readonly memoEntries: number;
-  /** Unknown because the memo table reached its memory bound (not the step budget). */
+  /** The memo table reached its memory bound: it stopped remembering new pairs (the search went on, slower). */
   readonly memoFull: boolean;
+  /** Bytes the memo table held when the search ended. */
+  readonly memoBytes: number;
 }
 
 const NIL = -1;
@@ -194,7 +206,17 @@ export function searchLinearization<S>(p: SearchProblem<S>, budgetSteps: number)
 export class PartitionSearch<S> {
   private readonly p: SearchProblem<S>;
   private readonly lists: EventLists;
+  /** The placed set, one bit per operation. */
   private readonly bits: Uint32Array;
+  /** One bit per operation that returned (the window of a memo key keeps only these). */
+  private readonly knownMask: Uint32Array;
+  /** For each index i, the first operation ≥ i that returned (n if none): the frontier's next candidate. */
+  private readonly nextKnown: Int32Array;
+  /** The memo key being built (see `key`). */
+  private readonly keyBuf: Uint32Array;
+  /** The unreturned operations placed, sorted: the tail of a memo key. */
+  private readonly unreturnedPlaced: Int32Array;
+  private unreturnedCount = 0;
   private readonly z1: Int32Array;
   private readonly z2: Int32Array;
   private readonly memo: MemoCache<S>;
@@ -207,9 +229,20 @@ export class PartitionSearch<S> {
   private readonly stackBarrier: Int32Array;
   private readonly stackForced: Uint8Array;
   private readonly stackState: S[];
+  private readonly stackFrontier: Int32Array;
+  private readonly stackHigh: Int32Array;
   private readonly best: Int32Array;
   private bestDepth = -1;
   private bestStuck = NIL;
+  /**
+   * best[0..bestShared) is not written yet: it equals stackOp there (the stack has not gone below
+   * since). A push copies what it is about to overwrite, so recording a prefix costs O(1), not O(depth).
+   */
+  private bestShared = 0;
+  /** The first operation that returned and is not placed (n when none): every returned one below is placed. */
+  private frontier = 0;
+  /** The largest operation that returned and is placed, or -1. */
+  private high = -1;
   // The walk, saved between slices.
   private state: S;
   private h1 = 0;
@@ -235,6 +268,19 @@ export class PartitionSearch<S> {
     this.lists = buildEventLists(p);
     const words = Math.max(1, (n + 31) >>> 5);
     this.bits = new Uint32Array(words);
+    this.knownMask = new Uint32Array(words);
+    this.nextKnown = new Int32Array(n + 1);
+    this.nextKnown[n] = n;
+    let unreturned = 0;
+    for (let i = n - 1; i >= 0; i--) {
+      const known = (p.returnAt[i] as number) !== Infinity;
+      if (known) this.knownMask[i >>> 5] = (this.knownMask[i >>> 5] as number) | (1 << (i & 31));
+      else unreturned++;
+      this.nextKnown[i] = known ? i : (this.nextKnown[i + 1] as number);
+    }
+    this.frontier = this.nextKnown[0] as number;
+    this.unreturnedPlaced = new Int32Array(unreturned);
+    this.keyBuf = new Uint32Array(2 + words + unreturned);
     this.z1 = new Int32Array(n);
     this.z2 = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -242,7 +288,7 @@ export class PartitionSearch<S> {
       this.z2[i] = mix32(2 * i + 1 + 0x7f4a7c15);
     }
     // An easy search places each operation that returned once, one entry each.
-    this.memo = new MemoCache<S>(words, p.equal, this.lists.knownCount + 1);
+    this.memo = new MemoCache<S>(p.equal, p.memory, this.lists.knownCount + 1);
     this.byDeadline = p.deadline !== undefined && p.progress !== undefined ? sortByDeadline(p.deadline) : undefined;
     this.stackNode = new Int32Array(n);
     this.stackOp = new Int32Array(n);
@@ -250,6 +296,8 @@ export class PartitionSearch<S> {
     this.stackBarrier = new Int32Array(n);
     this.stackForced = new Uint8Array(n);
     this.stackState = new Array<S>(n);
+    this.stackFrontier = new Int32Array(n);
+    this.stackHigh = new Int32Array(n);
     this.best = new Int32Array(n);
     this.state = p.init;
     this.node = this.lists.next[0] as number;
@@ -267,14 +315,17 @@ export class PartitionSearch<S> {
 
   /** Ends an unfinished search: verdict unknown, with the longest prefix found so far. */
   giveUp(): SearchOutcome {
-    this.result ??= this.outcome('unknown');
+    if (this.result === undefined) {
+      this.result = this.outcome('unknown');
+      this.memo.release();
+    }
     return this.result;
   }
 
   private walk(stepsMax: number): void {
     const { next, prev, match, opOf, kind, unreturnedHead, knownCount } = this.lists;
     const { bits, z1, z2, memo, p } = this;
-    const { callAt, returnAt, readOnly, sameAs } = p;
+    const { callAt, returnAt, readOnly, sameAs, blind } = p;
     const hash = p.hash;
     let { state, h1, h2, depth, low, knownPlaced, node, barrier, stepsDone: steps } = this;
     for (;;) {
@@ -283,15 +334,10 @@ export class PartitionSearch<S> {
         this.stepsDone = steps;
         this.recordBest(depth, NIL);
         this.result = this.outcome('ok');
+        this.memo.release();
         return;
       }
       if (steps >= stepsMax) break;
-      if (memo.full) {
-        // Out of memo memory: like an exhausted budget, no verdict (and the same on every machine).
-        this.stepsDone = steps;
-        this.result = this.outcome('unknown');
-        return;
-      }
       steps++;
       let exhausted = false;
       const k = kind[node] as number;
@@ -306,8 +352,12 @@ export class PartitionSearch<S> {
         const op = opOf[node] as number;
         const twin = sameAs === undefined ? NIL : (sameAs[op] as number);
         // An identical unreturned operation called earlier is still unplaced: it could stand in
-        // for this one anywhere, so only it is tried.
-        const skip = (twin !== NIL && ((bits[twin >>> 5] as number) & (1 << (twin & 31))) === 0) || (k === KIND_UNRETURNED_CALL && this.wouldPassDeadline(state, op, low));
+        // for this one anywhere, so only it is tried. A blind unreturned operation right after
+        // another unreturned one: leaving that one out reaches the same state with less placed.
+        const skip =
+          (twin !== NIL && ((bits[twin >>> 5] as number) & (1 << (twin & 31))) === 0) ||
+          (k === KIND_UNRETURNED_CALL &&
+            ((blind !== undefined && blind[op] === 1 && depth > 0 && kind[this.stackNode[depth - 1] as number] === KIND_UNRETURNED_CALL) || this.wouldPassDeadline(state, op, low)));
         const nextState = skip ? ILLEGAL : p.step(state, op);
         // A read-only operation (given its output) that fits now can always be placed now: in any
         // linearization from here that places it later, it left the state as it found it, so
@@ -322,13 +372,27 @@ export class PartitionSearch<S> {
           const n1 = h1 ^ (z1[op] as number);
           const n2 = h2 ^ (z2[op] as number);
           const newLow = this.byDeadline === undefined ? 0 : this.lowAfter(low, nextState);
-          if (newLow >= 0 && memo.add(n1, n2, hash === undefined ? 0 : hash(nextState), bits, nextState)) {
+          const frontier = this.frontier;
+          const high = this.high;
+          const at = k === KIND_CALL ? -1 : this.insertUnreturned(op);
+          if (k === KIND_CALL) {
+            if (op === frontier) this.advanceFrontier();
+            if (op > high) this.high = op;
+          }
+          if (newLow >= 0 && memo.add(n1, n2, hash === undefined ? 0 : hash(nextState), this.keyBuf, this.key(), nextState)) {
+            if (depth < this.bestShared) {
+              // The prefix recorded as best is about to be overwritten here: keep its copy first.
+              this.best.set(this.stackOp.subarray(depth, this.bestShared), depth);
+              this.bestShared = depth;
+            }
             this.stackNode[depth] = node;
             this.stackOp[depth] = op;
             this.stackLow[depth] = low;
             this.stackBarrier[depth] = barrier;
             this.stackForced[depth] = forced ? 1 : 0;
             this.stackState[depth] = state;
+            this.stackFrontier[depth] = frontier;
+            this.stackHigh[depth] = high;
             depth++;
             state = nextState;
             h1 = n1;
@@ -344,6 +408,9 @@ export class PartitionSearch<S> {
             continue;
           }
           bits[w] = (bits[w] as number) & ~bit;
+          this.frontier = frontier;
+          this.high = high;
+          if (at >= 0) this.removeUnreturned(at);
         }
         // A forced move that leads nowhere (explored before, or past a deadline): so does this node.
         exhausted = forced;
@@ -361,6 +428,7 @@ export class PartitionSearch<S> {
           // Dead from the start (a deadline no order can meet): blame the first operation due.
           if (this.bestStuck === NIL) this.recordBest(0, this.firstDue());
           this.result = this.outcome('illegal');
+          this.memo.release();
           return;
         }
         depth--;
@@ -370,6 +438,8 @@ export class PartitionSearch<S> {
         this.stackState[depth] = undefined as S; // let the state be collected
         low = this.stackLow[depth] as number;
         barrier = this.stackBarrier[depth] as number;
+        this.frontier = this.stackFrontier[depth] as number;
+        this.high = this.stackHigh[depth] as number;
         bits[op >>> 5] = (bits[op >>> 5] as number) & ~(1 << (op & 31));
         h1 ^= z1[op] as number;
         h2 ^= z2[op] as number;
@@ -377,6 +447,7 @@ export class PartitionSearch<S> {
           knownPlaced--;
           unlift(next, prev, node, match[node] as number);
         } else {
+          this.removeUnreturned(this.indexOfUnreturned(op));
           relink(next, prev, node);
         }
         if (this.stackForced[depth] === 1) continue;
@@ -390,6 +461,69 @@ export class PartitionSearch<S> {
       }
     }
     Object.assign(this, { state, h1, h2, depth, low, knownPlaced, node, barrier, stepsDone: steps });
+  }
+
+  /** Moves the frontier past the operation at it and every placed or unreturned one after. */
+  private advanceFrontier(): void {
+    const { nextKnown, bits } = this;
+    const n = this.p.count;
+    let f = nextKnown[this.frontier + 1] as number;
+    while (f < n && ((bits[f >>> 5] as number) & (1 << (f & 31))) !== 0) f = nextKnown[f + 1] as number;
+    this.frontier = f;
+  }
+
+  /**
+   * Writes the memo key of the placed set into keyBuf and returns its length: the frontier f (every
+   * operation that returned below it is placed, f is not), the number of window words, the words of
+   * the returned operations' bits from f's word to the highest placed one's, and the placed
+   * unreturned operations, sorted. Two sets have equal keys exactly when they are equal, and the key
+   * stays short however long the history: its window spans only the operations in flight.
+   */
+  private key(): number {
+    const { keyBuf, bits, knownMask } = this;
+    const f = this.frontier;
+    keyBuf[0] = f;
+    let len = 2;
+    if (this.high >= f) {
+      const hi = this.high >>> 5;
+      for (let w = f >>> 5; w <= hi; w++) keyBuf[len++] = (bits[w] as number) & (knownMask[w] as number);
+    }
+    keyBuf[1] = len - 2;
+    const placed = this.unreturnedPlaced;
+    for (let i = 0; i < this.unreturnedCount; i++) keyBuf[len++] = placed[i] as number;
+    return len;
+  }
+
+  /** Adds an unreturned operation to the sorted list of placed ones; returns its position. */
+  private insertUnreturned(op: number): number {
+    const a = this.unreturnedPlaced;
+    let i = this.unreturnedCount;
+    while (i > 0 && (a[i - 1] as number) > op) {
+      a[i] = a[i - 1] as number;
+      i--;
+    }
+    a[i] = op;
+    this.unreturnedCount++;
+    return i;
+  }
+
+  private removeUnreturned(at: number): void {
+    const a = this.unreturnedPlaced;
+    a.copyWithin(at, at + 1, this.unreturnedCount);
+    this.unreturnedCount--;
+  }
+
+  private indexOfUnreturned(op: number): number {
+    const a = this.unreturnedPlaced;
+    let lo = 0;
+    let hi = this.unreturnedCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((a[mid] as number) < op) lo = mid + 1;
+      else hi = mid;
+    }
+    assert(a[lo] === op, 'search: an unreturned operation undone was in the placed list');
+    return lo;
   }
 
   /** The operation of the first return in the main list: the first one that had to be placed. */
@@ -433,18 +567,22 @@ export class PartitionSearch<S> {
   private recordBest(depth: number, stuck: number): void {
     this.bestDepth = depth;
     this.bestStuck = stuck;
-    this.best.set(this.stackOp.subarray(0, depth));
+    // best[0..depth) is the stack as it is now; the pushes that overwrite it copy it out first.
+    this.bestShared = depth;
   }
 
   private outcome(verdict: Verdict): SearchOutcome {
     const depth = Math.max(this.bestDepth, 0);
+    this.best.set(this.stackOp.subarray(0, this.bestShared));
+    this.bestShared = 0;
     return {
       verdict,
       steps: this.stepsDone,
       order: Array.from(this.best.subarray(0, depth)),
       stuck: verdict === 'ok' ? NIL : this.bestStuck,
       memoEntries: this.memo.size,
-      memoFull: verdict === 'unknown' && this.memo.full,
+      memoFull: this.memo.full,
+      memoBytes: this.memo.bytes,
     };
   }
 }
