@@ -11,7 +11,7 @@ import type { OperationSchemas } from '../sim/check/history-file.js';
 
 const revision = z.number().int();
 
-export const keyValueSchema = z.object({
+export const keyValueSchema = z.strictObject({
   key: z.string(),
   createRevision: revision,
   modRevision: revision,
@@ -23,7 +23,7 @@ export const keyValueSchema = z.object({
 const sortOrder = z.enum(['NONE', 'ASCEND', 'DESCEND']);
 const sortTarget = z.enum(['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE']);
 
-export const rangeRequestSchema = z.object({
+export const rangeRequestSchema = z.strictObject({
   key: z.string(),
   rangeEnd: z.string().exactOptional(),
   limit: z.number().int().exactOptional(),
@@ -39,7 +39,7 @@ export const rangeRequestSchema = z.object({
   maxCreateRevision: revision.exactOptional(),
 });
 
-export const putRequestSchema = z.object({
+export const putRequestSchema = z.strictObject({
   key: z.string(),
   value: z.string(),
   lease: z.number().int().exactOptional(),
@@ -48,7 +48,7 @@ export const putRequestSchema = z.object({
   ignoreLease: z.boolean().exactOptional(),
 });
 
-export const deleteRequestSchema = z.object({
+export const deleteRequestSchema = z.strictObject({
   key: z.string(),
   rangeEnd: z.string().exactOptional(),
   prevKv: z.boolean().exactOptional(),
@@ -58,19 +58,19 @@ const compareResult = z.enum(['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL']);
 const compareBase = { result: compareResult, key: z.string(), rangeEnd: z.string().exactOptional() };
 
 export const compareSchema = z.discriminatedUnion('target', [
-  z.object({ target: z.literal('VALUE'), ...compareBase, value: z.string() }),
-  z.object({ target: z.literal('VERSION'), ...compareBase, version: z.number().int() }),
-  z.object({ target: z.literal('CREATE'), ...compareBase, createRevision: revision }),
-  z.object({ target: z.literal('MOD'), ...compareBase, modRevision: revision }),
-  z.object({ target: z.literal('LEASE'), ...compareBase, lease: z.number().int() }),
+  z.strictObject({ target: z.literal('VALUE'), ...compareBase, value: z.string() }),
+  z.strictObject({ target: z.literal('VERSION'), ...compareBase, version: z.number().int() }),
+  z.strictObject({ target: z.literal('CREATE'), ...compareBase, createRevision: revision }),
+  z.strictObject({ target: z.literal('MOD'), ...compareBase, modRevision: revision }),
+  z.strictObject({ target: z.literal('LEASE'), ...compareBase, lease: z.number().int() }),
 ]);
 
-const rangeResponseSchema = z.object({ kvs: z.array(keyValueSchema), more: z.boolean(), count: z.number().int() });
-const putResponseSchema = z.object({ prevKv: keyValueSchema.exactOptional() });
-const deleteResponseSchema = z.object({ deleted: z.number().int(), prevKvs: z.array(keyValueSchema) });
+const rangeResponseSchema = z.strictObject({ kvs: z.array(keyValueSchema), more: z.boolean(), count: z.number().int() });
+const putResponseSchema = z.strictObject({ prevKv: keyValueSchema.exactOptional() });
+const deleteResponseSchema = z.strictObject({ deleted: z.number().int(), prevKvs: z.array(keyValueSchema) });
 
 // Txns nest: the schemas refer to themselves through getters (zod v4's recursive objects).
-export const txnRequestSchema = z.object({
+export const txnRequestSchema = z.strictObject({
   compare: z.array(compareSchema),
   get success() {
     return z.array(requestOpSchema);
@@ -81,10 +81,10 @@ export const txnRequestSchema = z.object({
 });
 
 const requestOpSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('range'), request: rangeRequestSchema }),
-  z.object({ type: z.literal('put'), request: putRequestSchema }),
-  z.object({ type: z.literal('delete'), request: deleteRequestSchema }),
-  z.object({
+  z.strictObject({ type: z.literal('range'), request: rangeRequestSchema }),
+  z.strictObject({ type: z.literal('put'), request: putRequestSchema }),
+  z.strictObject({ type: z.literal('delete'), request: deleteRequestSchema }),
+  z.strictObject({
     type: z.literal('txn'),
     get request() {
       return txnRequestSchema;
@@ -92,7 +92,7 @@ const requestOpSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const txnResponseSchema = z.object({
+export const txnResponseSchema = z.strictObject({
   succeeded: z.boolean(),
   get responses() {
     return z.array(responseOpSchema);
@@ -100,10 +100,10 @@ export const txnResponseSchema = z.object({
 });
 
 const responseOpSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('range'), response: rangeResponseSchema }),
-  z.object({ type: z.literal('put'), response: putResponseSchema }),
-  z.object({ type: z.literal('delete'), response: deleteResponseSchema }),
-  z.object({
+  z.strictObject({ type: z.literal('range'), response: rangeResponseSchema }),
+  z.strictObject({ type: z.literal('put'), response: putResponseSchema }),
+  z.strictObject({ type: z.literal('delete'), response: deleteResponseSchema }),
+  z.strictObject({
     type: z.literal('txn'),
     get response() {
       return txnResponseSchema;
@@ -111,7 +111,7 @@ const responseOpSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const withRevision = <T extends z.ZodRawShape>(shape: T) => z.object({ revision, ...shape });
+const withRevision = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ revision, ...shape });
 const anything = { input: z.unknown(), output: z.unknown() };
 
 export const etcdSchemas: OperationSchemas = {
@@ -119,9 +119,9 @@ export const etcdSchemas: OperationSchemas = {
   put: { input: putRequestSchema, output: withRevision(putResponseSchema.shape) },
   delete: { input: deleteRequestSchema, output: withRevision(deleteResponseSchema.shape) },
   txn: { input: txnRequestSchema, output: withRevision({ succeeded: z.boolean(), responses: z.array(responseOpSchema) }) },
-  compact: { input: z.object({ revision, physical: z.boolean().exactOptional() }), output: withRevision({}) },
-  'lease-grant': { input: z.object({ ttlS: z.number(), id: z.number().int().exactOptional() }), output: withRevision({ id: z.number().int(), ttlS: z.number() }) },
-  'lease-revoke': { input: z.object({ id: z.number().int(), revision: revision.exactOptional() }), output: withRevision({}) },
+  compact: { input: z.strictObject({ revision, physical: z.boolean().exactOptional() }), output: withRevision({}) },
+  'lease-grant': { input: z.strictObject({ ttlS: z.number(), id: z.number().int().exactOptional() }), output: withRevision({ id: z.number().int(), ttlS: z.number() }) },
+  'lease-revoke': { input: z.strictObject({ id: z.number().int(), revision: revision.exactOptional() }), output: withRevision({}) },
   'lease-keepalive': anything,
   'lease-ttl': anything,
   'lease-leases': anything,

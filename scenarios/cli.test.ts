@@ -42,17 +42,26 @@ describe('raftsim CLI', () => {
     writeFileSync(bad, JSON.stringify({ faults: [{ type: 'heal', at: 1 }, { type: 'heal', at: 2 }, { type: 'crash', at: 'soon', node: 1 }] }));
     const r = raftsim('run', bad);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`raftsim: ${bad}: faults[2].at: expected number (a time in milliseconds)\n`);
+    expect(r.err).toBe(`raftsim: ${bad}: faults[2].at: expected a time ≥ 0 in milliseconds, got "soon"\n`);
+    // Under --json the same error is JSON, on stdout, and nothing else is printed.
+    const j = raftsim('run', bad, '--json');
+    expect({ code: j.code, err: j.err, out: JSON.parse(j.out) as unknown, lines: j.out.split('\n').length }).toEqual({
+      code: 2,
+      err: '',
+      out: { error: { file: bad, path: 'faults[2].at', message: 'expected a time ≥ 0 in milliseconds, got "soon"' } },
+      lines: 2,
+    });
     const s = raftsim('run', 'prevote-rejoin', '--set', 'cluster.size=big');
     expect(s.code).toBe(2);
-    expect(s.err.trim().split('\n')).toEqual(['raftsim: builtin:prevote-rejoin (with --set): cluster.size: expected number, got string']);
+    expect(s.err.trim().split('\n')).toEqual(['raftsim: builtin:prevote-rejoin (with --set): cluster.size: expected a whole number from 1 to 7, got "big"']);
     expect(raftsim('run', 'no-such-scenario').code).toBe(2);
     expect(raftsim('fuzz', '--shard', '3/2').code).toBe(2);
   });
 
   it('a bad number is refused with the value quoted, a flag without its value too, and an override a later seed cannot take: one line, exit 2', () => {
     const cases: [string[], string][] = [
-      [['run', 'prevote-rejoin', '--seed', 'abc'], 'raftsim: --seed: expected a whole number ≥ 0, got "abc"'],
+      [['run', 'prevote-rejoin', '--seed', 'abc'], 'raftsim: --seed: expected a whole number ≥ 0 and ≤ 9007199254740991 (2^53 − 1), got "abc"'],
+      [['run', 'prevote-rejoin', '--seed', '9007199254740993'], 'raftsim: --seed: expected a whole number ≥ 0 and ≤ 9007199254740991 (2^53 − 1), got "9007199254740993"'],
       [['run', 'prevote-rejoin', '--seed'], 'raftsim: Not enough arguments following: seed'],
       [['fuzz', 'swarm', '--seeds', '2', '--workers', 'two'], 'raftsim: --workers: expected a whole number ≥ 0, got "two"'],
       [['fuzz', 'swarm', '--seeds', '2', '--time-budget', '-3'], 'raftsim: --time-budget: expected a number of seconds > 0, got "-3"'],

@@ -42,7 +42,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.exit(0);
 }
 const { default: yargs } = await import('yargs');
-const { BudgetExhaustedError, CheckFailedError, EXIT_BAD_INPUT, UserInputError, exitCodeOf } = await import('./errors.js');
+const { BudgetExhaustedError, CheckFailedError, EXIT_BAD_INPUT, UserInputError, exitCodeOf, inputIssueJson } = await import('./errors.js');
+// Under --json even bad input answers in JSON (on stdout, where the JSON goes): {"error": {"file", "path", "message"}}.
+const jsonOutput = argv.some((a) => a === '--json');
 const named = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
 const commands = await Promise.all(named !== undefined ? [named()] : Object.values(COMMANDS).map((load) => load()));
 
@@ -78,7 +80,8 @@ try {
   await cli.parseAsync();
 } catch (err) {
   if (err instanceof UserInputError) {
-    process.stderr.write(`raftsim: ${err.message}\n`);
+    if (jsonOutput) process.stdout.write(`${inputIssueJson(err.issue)}\n`);
+    else process.stderr.write(`raftsim: ${err.message}\n`);
     process.exitCode = EXIT_BAD_INPUT;
   } else if (err instanceof CheckFailedError) {
     process.stdout.write(`${err.message}\nreproduce: ${err.reproduce}\n`);

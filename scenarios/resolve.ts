@@ -7,11 +7,19 @@
  * and the field path, ready for the CLI to print and exit 2.
  */
 import type { z } from 'zod';
+import { inputErrorMap } from '../sim/input-issue.js';
+import { describeValue } from '../sim/json-text.js';
+import { formatInputIssue, type InputIssue } from './errors.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { bugIdProblem } from './bugs.js';
 import { pinnedMix, SCENARIO_DEFAULTS, scenarioSchema, type Fault, type NodeRef, type PinnedClientOptions, type Scenario } from './schema.js';
 
-export type Resolved = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string };
+/** A failure carries its message as one line (`error`) and in parts (`issue`, for `--json`). */
+export type Resolved = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string; readonly issue: InputIssue };
+
+function failed(issue: InputIssue): Resolved {
+  return { ok: false, error: formatInputIssue(issue), issue };
+}
 
 export interface ResolveOptions {
   /** Where the input came from, for messages: a file path or `builtin:<name>`. */
@@ -26,28 +34,33 @@ export interface ResolveOptions {
 const DEPTH_MAX = 16;
 
 export function resolveScenario(input: unknown, options: ResolveOptions): Resolved {
-  if (!isPlainObject(input)) return { ok: false, error: `${options.source}: expected a JSON object at the top level` };
+  if (!isPlainObject(input)) return failed({ file: options.source, message: `expected a JSON object at the top level, got ${describeValue(input)}` });
   let merged = mergeDefaults(SCENARIO_DEFAULTS, input, 0);
   for (const o of options.overrides ?? []) {
     const applied = applyOverride(merged, o);
-    if (!applied.ok) return { ok: false, error: `--set ${o}: ${applied.error}` };
+    if (!applied.ok) return failed({ file: `--set ${o}`, message: applied.error });
     merged = applied.value;
   }
   // An error after an override may come from the file or from the override: name both.
-  const where = options.overrides !== undefined && options.overrides.length > 0 ? `${options.source} (with --set)` : options.source;
-  const parsed = scenarioSchema.safeParse(merged);
-  if (!parsed.success) return { ok: false, error: `${where}: ${formatIssue(parsed.error.issues[0])}` };
+  const base = { file: options.source, ...(options.overrides !== undefined && options.overrides.length > 0 ? { withSet: true } : {}) };
+  const parsed = scenarioSchema.safeParse(merged, { error: inputErrorMap });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return failed({ ...base, path: issue === undefined ? '' : formatPath(issue.path), message: issue?.message ?? 'invalid scenario' });
+  }
   const rule = checkRules(parsed.data, options.crashPoints ?? CRASH_POINTS);
-  if (rule !== null) return { ok: false, error: `${where}: ${rule}` };
+  if (rule !== null) {
+    const colon = rule.indexOf(': ');
+    return failed({ ...base, path: rule.slice(0, colon), message: rule.slice(colon + 2) });
+  }
   return { ok: true, scenario: parsed.data };
 }
 
-/** `faults[2].at: expected number`: one zod issue as one line. */
+/** `faults[2].at: expected a time ≥ 0 in milliseconds, got -5`: one zod issue as one line (made with `inputErrorMap`). */
 export function formatIssue(issue: z.core.$ZodIssue | undefined): string {
-  if (issue === undefined) return 'invalid scenario';
+  if (issue === undefined) return 'invalid input';
   const path = formatPath(issue.path);
-  const message = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, (m) => m.replace(', received', ', got'));
-  return path === '' ? message : `${path}: ${message}`;
+  return path === '' ? issue.message : `${path}: ${issue.message}`;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -120,7 +133,9 @@ export function applyOverride(root: unknown, text: string): Result<unknown> {
 }
 
 function setAt(node: unknown, path: readonly (string | number)[], value: unknown, i: number): Result<unknown> {
-  if (i === path.length) return { ok: true, value };
+  // An object merges into the object it replaces, as a file's does into the defaults:
+  // `--set workload.mix={"get":1}` changes one weight and keeps the others.
+  if (i === path.length) return { ok: true, value: mergeDefaults(node, value, i) };
   const key = path[i] as string | number;
   const here = formatPath(path.slice(0, i + 1));
   if (typeof key === 'number') {
@@ -152,6 +167,7 @@ function checkRules(s: Scenario, crashPoints: readonly string[]): string | null 
   const lat = checkLatency(s.network.delay, 'network.delay') ?? checkDiskLatencies(s);
   if (lat !== null) return lat;
   if (s.nemesis.endMs !== null && s.nemesis.endMs < s.nemesis.startMs) return 'nemesis.endMs: must not be before nemesis.startMs';
+  if (s.workload.clients > 0 && !Object.values(s.workload.mix).some((w) => w > 0)) return 'workload.mix: needs a kind with a positive weight (all are 0; set workload.clients to 0 for no clients)';
   const hosts = c.size + c.spares;
   for (let i = 0; i < s.workload.pinned.length; i++) {
     const problem = checkPinned(s.workload.pinned[i] as PinnedClientOptions, s.workload.mix, hosts, s.durationMs);
@@ -195,11 +211,42 @@ function checkFault(f: Fault, hosts: number, durationMs: number, crashPoints: re
   for (const [field, ref] of nodeRefsOf(f)) {
     if (typeof ref === 'number' && ref > hosts) return `${field}: member ${ref} does not exist (cluster.size + cluster.spares = ${hosts})`;
   }
+  if (f.type === 'split' || f.type === 'bridge') {
+    const groups = checkGroups(f);
+    if (groups !== null) return groups;
+  }
   if (f.type === 'crash-point' && !crashPoints.includes(f.point)) return `point: unknown crash point ${JSON.stringify(f.point)} (expected one of ${crashPoints.join(', ')})`;
   if (f.type === 'clock' && f.jumpMs === undefined && f.rate === undefined) return 'jumpMs: a clock fault needs jumpMs or rate';
   if (f.type === 'link-delay' && f.from === f.to && typeof f.from === 'number') return `to: a link joins two members (from and to are both ${f.from})`;
   if (f.type === 'link-delay') return checkLatency(f.delay, 'delay');
   if (f.type === 'clock' && f.jumpMs !== undefined && !Number.isInteger(f.jumpMs * 1000)) return 'jumpMs: must be a whole number of µs';
+  return null;
+}
+
+/**
+ * A split's or a bridge's groups are disjoint: a member (or `leader`) named twice, or `rest` given
+ * twice, is a mistake the network could only guess at. A bridge's own node is in no group.
+ * (`follower` and `any` pick a member each time, so two of them may well be two members.)
+ */
+function checkGroups(f: Extract<Fault, { type: 'split' | 'bridge' }>): string | null {
+  const seen = new Map<NodeRef, string>();
+  const fixed = (r: NodeRef): boolean => typeof r === 'number' || r === 'leader';
+  if (f.type === 'bridge' && fixed(f.node)) seen.set(f.node, 'node');
+  let rest: string | null = null;
+  for (const [i, g] of f.groups.entries()) {
+    if (g === 'rest') {
+      if (rest !== null) return `groups[${i}]: "rest" is already ${rest}`;
+      rest = `groups[${i}]`;
+      continue;
+    }
+    for (const [j, ref] of g.entries()) {
+      if (!fixed(ref)) continue;
+      const first = seen.get(ref);
+      const name = typeof ref === 'number' ? `member ${ref}` : JSON.stringify(ref);
+      if (first !== undefined) return `groups[${i}][${j}]: ${name} is already in ${first} (groups must not overlap)`;
+      seen.set(ref, `groups[${i}]`);
+    }
+  }
   return null;
 }
 

@@ -4,6 +4,7 @@
  * crosses a thread boundary.
  */
 import { runScenario } from './runner.js';
+import type { InputIssue } from './errors.js';
 import type { RunRecord } from './run-record.js';
 import { scenarioFor, sourceDescription, sourceName, type ScenarioSource } from './scenario-source.js';
 import type { TraceMode } from '../sim/trace.js';
@@ -21,11 +22,11 @@ export interface RunJob {
 export type JobResult =
   | { readonly id: number; readonly ok: true; readonly record: RunRecord }
   /** `input`: the scenario did not resolve (exit 2); `crash`: the run threw something that is not a failed check. */
-  | { readonly id: number; readonly ok: false; readonly kind: 'input' | 'crash'; readonly error: string };
+  | { readonly id: number; readonly ok: false; readonly kind: 'input' | 'crash'; readonly error: string; readonly issue?: InputIssue };
 
 export function runJob(job: RunJob): JobResult {
   const resolved = scenarioFor(job.source, job.seed, job.overrides);
-  if (!resolved.ok) return { id: job.id, ok: false, kind: 'input', error: resolved.error };
+  if (!resolved.ok) return { id: job.id, ok: false, kind: 'input', error: resolved.error, issue: resolved.issue };
   try {
     const record = runScenario({
       name: sourceName(job.source),

@@ -25,6 +25,9 @@ export function sourceDescription(src: ScenarioSource): string {
 export function scenarioFor(src: ScenarioSource, seed: number, overrides: readonly string[]): Resolved {
   if (src.kind === 'file') return resolveScenario(src.json, { source: src.path, overrides });
   const b = findBuiltin(src.name);
-  if (b === undefined) return { ok: false, error: `unknown scenario ${JSON.stringify(src.name)} (see \`raftsim list\`; a file name must end in .json)` };
+  if (b === undefined) {
+    const message = `unknown scenario ${JSON.stringify(src.name)} (see \`raftsim list\`; a file name must end in .json)`;
+    return { ok: false, error: message, issue: { message } };
+  }
   return resolveScenario(b.scenario(seed), { source: `builtin:${b.name}`, overrides });
 }

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { READ_MODES, type ReadMode } from '../kv/server/options.js';
 import { DISK_DEFAULTS } from '../sim/disk.js';
 import { NETWORK_DEFAULTS } from '../sim/network.js';
+import { describeValue } from '../sim/json-text.js';
 import type { LatencyModel } from '../sim/random.js';
 
 /** The largest cluster a scenario may ask for (odd sizes up to 7, as etcd recommends). */
@@ -33,19 +34,63 @@ export const FAULTS_MAX = 10_000;
 /** The longest safety phase: an hour of virtual time. */
 export const DURATION_MS_MAX = 3_600_000;
 
-const ms = (what: string) => z.number({ error: `expected number (${what} in milliseconds)` }).finite().nonnegative();
-const positiveInt = () => z.number().int().positive();
+/** Any other time or duration a scenario gives (a fault's `for`, a timeout): at most a day of virtual time. */
+export const TIME_MS_MAX = 86_400_000;
+/** A latency model's microseconds: at most a minute per message or disk operation. */
+export const LATENCY_US_MAX = 60_000_000;
+/** Relative weights (an operation mix, the nemesis kinds). */
+export const WEIGHT_MAX = 1_000_000;
+/** Keys of the workload (a zipfian workload tabulates one probability per key). */
+export const KEYS_MAX = 100_000;
+/** Counts without a natural bound (snapshot intervals, entries kept, retries): a billion. */
+export const COUNT_MAX = 1_000_000_000;
+
+type MsKind = 'a time' | 'a duration';
+const MS_MIN_POSITIVE = 0.001;
+
+/**
+ * A time or duration in milliseconds, with one message for every way it can be wrong:
+ * `expected a time ≥ 0 in milliseconds, got -5`, `expected a duration ≤ 86400000 in milliseconds (a day), got 1e+308`.
+ * `positive`: above 0, and at least 1 µs (a virtual clock counts whole microseconds).
+ */
+function msField(what: MsKind, o: { positive?: boolean; max?: number; maxWhy?: string } = {}) {
+  const max = o.max ?? TIME_MS_MAX;
+  const maxWhy = o.maxWhy ?? (max === TIME_MS_MAX ? 'a day of virtual time' : undefined);
+  const error = (iss: { input?: unknown }): string => {
+    const x = iss.input;
+    const got = describeValue(x);
+    if (typeof x === 'number' && x > max) return `expected ${what} ≤ ${max} in milliseconds${maxWhy === undefined ? '' : ` (${maxWhy})`}, got ${got}`;
+    if (o.positive === true && typeof x === 'number' && x > 0) return `expected ${what} ≥ ${MS_MIN_POSITIVE} in milliseconds (1 µs), got ${got}`;
+    if (x === undefined) return `missing (expected ${what} in milliseconds)`;
+    return `expected ${what} ${o.positive === true ? '> 0' : '≥ 0'} in milliseconds, got ${got}`;
+  };
+  return z
+    .number({ error })
+    .min(o.positive === true ? MS_MIN_POSITIVE : 0, { error })
+    .max(max, { error });
+}
+const ms = (what: MsKind) => msField(what);
+/** A whole number in [min, max], with one message for every way it can be wrong (`expected a whole number from 1 to 7, got 9`). */
+const intIn = (min: number, max: number) => {
+  const error = (iss: { input?: unknown }): string =>
+    iss.input === undefined ? `missing (expected a whole number from ${min} to ${max})` : `expected a whole number from ${min} to ${max}, got ${describeValue(iss.input)}`;
+  return z.number({ error }).min(min, { error }).max(max, { error }).int({ error });
+};
+const positiveInt = (max = COUNT_MAX) => intIn(1, max);
+const count = (max = COUNT_MAX) => intIn(0, max);
 const ratio = () => z.number().min(0).max(1);
+const weight = () => z.number().min(0).max(WEIGHT_MAX);
+const latencyUs = () => intIn(0, LATENCY_US_MAX);
 
 const latencySchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('fixed'), us: z.number().int().nonnegative() }),
-  z.strictObject({ kind: z.literal('uniform'), minUs: z.number().int().nonnegative(), maxUs: z.number().int().nonnegative() }),
+  z.strictObject({ kind: z.literal('fixed'), us: latencyUs() }),
+  z.strictObject({ kind: z.literal('uniform'), minUs: latencyUs(), maxUs: latencyUs() }),
   z.strictObject({
     kind: z.literal('log-normal'),
-    medianUs: z.number().positive(),
-    sigma: z.number().nonnegative(),
-    minUs: z.number().int().nonnegative(),
-    maxUs: z.number().int().nonnegative(),
+    medianUs: z.number().positive().max(LATENCY_US_MAX),
+    sigma: z.number().min(0).max(5),
+    minUs: latencyUs(),
+    maxUs: latencyUs(),
   }),
 ]);
 
@@ -53,9 +98,19 @@ export const NODE_REF_WORDS = ['leader', 'follower', 'any', 'lock-holder'] as co
 export type NodeRefWord = (typeof NODE_REF_WORDS)[number];
 export type NodeRef = number | NodeRefWord;
 
-const nodeRef = z.union([z.number().int().positive(), z.enum(NODE_REF_WORDS)], {
-  error: 'expected a member id or one of "leader", "follower", "any", "lock-holder"',
-});
+/** Member ids are 1 … cluster.size + cluster.spares (resolve checks the scenario's own bound). */
+const MEMBER_ID_MAX = CLUSTER_SIZE_MAX + SPARES_MAX;
+const nodeRefError = (words: readonly string[]) => (iss: { input?: unknown }) => {
+  const quoted = words.map((w) => JSON.stringify(w));
+  const expected = `a member id (1 to ${MEMBER_ID_MAX})${quoted.length === 0 ? '' : `, ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`}`;
+  return iss.input === undefined ? `missing (expected ${expected})` : `expected ${expected}, got ${describeValue(iss.input)}`;
+};
+const memberId = z.number().min(1).max(MEMBER_ID_MAX).int();
+const nodeRef = z.union([memberId, z.enum(NODE_REF_WORDS)], { error: nodeRefError(NODE_REF_WORDS) });
+/** A node reference, or `all` (restart and resume). */
+const nodeRefOrAll = z.union([memberId, z.enum([...NODE_REF_WORDS, 'all'])], { error: nodeRefError([...NODE_REF_WORDS, 'all']) });
+/** A member id alone (add-member names a host, not a role). */
+const memberIdOnly = z.number({ error: nodeRefError([]) }).int({ error: nodeRefError([]) }).min(1, { error: nodeRefError([]) }).max(MEMBER_ID_MAX, { error: nodeRefError([]) });
 
 /** Optional: how long the fault lasts before it is undone (healed, restarted, resumed). */
 const forMs = ms('a duration').optional();
@@ -76,16 +131,16 @@ export const faultSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cut-one-way'), at: ms('a time'), from: nodeRef, to: nodeRef, for: forMs }),
   z.strictObject({ type: z.literal('heal'), at: ms('a time') }),
   z.strictObject({ type: z.literal('crash'), at: ms('a time'), node: nodeRef, for: forMs }),
-  z.strictObject({ type: z.literal('restart'), at: ms('a time'), node: z.union([nodeRef, z.literal('all')]) }),
+  z.strictObject({ type: z.literal('restart'), at: ms('a time'), node: nodeRefOrAll }),
   z.strictObject({ type: z.literal('pause'), at: ms('a time'), node: nodeRef, for: forMs }),
-  z.strictObject({ type: z.literal('resume'), at: ms('a time'), node: z.union([nodeRef, z.literal('all')]) }),
+  z.strictObject({ type: z.literal('resume'), at: ms('a time'), node: nodeRefOrAll }),
   z.strictObject({
     type: z.literal('disk-fault'),
     at: ms('a time'),
     node: nodeRef,
     fault: z.enum(DISK_FAULT_KINDS),
     /** For fsync-eio, read-eio, write-enospc: how many operations fail. */
-    count: positiveInt().optional(),
+    count: positiveInt(1_000_000).optional(),
     /** Undo after this long: free the space (disk-full), and restart the member if the fault stopped it. */
     for: forMs,
   }),
@@ -93,15 +148,15 @@ export const faultSchema = z.discriminatedUnion('type', [
    * The member's disk hangs for `for` ms: every fsync it issues meanwhile completes no earlier than
    * the stall's end (sim/disk's `stall`), then its own latency again. Writes and reads are not slowed.
    */
-  z.strictObject({ type: z.literal('disk-stall'), at: ms('a time'), node: nodeRef, for: ms('a duration').positive() }),
+  z.strictObject({ type: z.literal('disk-stall'), at: ms('a time'), node: nodeRef, for: msField('a duration', { positive: true }) }),
   z.strictObject({
     type: z.literal('clock'),
     at: ms('a time'),
     node: nodeRef,
     /** Steps the clock (an NTP step; negative steps back). */
-    jumpMs: z.number().finite().optional(),
+    jumpMs: z.number().min(-TIME_MS_MAX).max(TIME_MS_MAX).optional(),
     /** Drift from now on: local µs per virtual µs. */
-    rate: z.number().positive().max(10).optional(),
+    rate: z.number().min(0.01).max(10).optional(),
     for: forMs,
   }),
   z.strictObject({
@@ -109,12 +164,12 @@ export const faultSchema = z.discriminatedUnion('type', [
     at: ms('a time'),
     node: nodeRef,
     /** A crash point of raft/node (validated against its list when the scenario is resolved). */
-    point: z.string().min(1),
+    point: z.string().min(1).max(200),
     /** Restart the node this long after it crashed at the point. */
     for: forMs,
   }),
   z.strictObject({ type: z.literal('transfer-leader'), at: ms('a time'), to: nodeRef }),
-  z.strictObject({ type: z.literal('add-member'), at: ms('a time'), node: z.number().int().positive() }),
+  z.strictObject({ type: z.literal('add-member'), at: ms('a time'), node: memberIdOnly }),
   z.strictObject({ type: z.literal('remove-member'), at: ms('a time'), node: nodeRef }),
   /**
    * One directed link's delay replaced by `delay` (a slow or congested path; messages stay in
@@ -144,27 +199,27 @@ const nemesisSchema = z.strictObject({
   /** … and end before this (null: the end of the safety phase). */
   endMs: ms('a time').nullable(),
   /** Relative weights of the kinds (0 = never). */
-  kinds: z.strictObject(Object.fromEntries(NEMESIS_KINDS.map((k) => [k, z.number().nonnegative()])) as Record<NemesisKind, z.ZodNumber>),
+  kinds: z.strictObject(Object.fromEntries(NEMESIS_KINDS.map((k) => [k, weight()])) as Record<NemesisKind, z.ZodNumber>),
 });
 
 const clusterSchema = z.strictObject({
-  size: z.number().int().min(1).max(CLUSTER_SIZE_MAX),
+  size: intIn(1, CLUSTER_SIZE_MAX),
   /** Hosts registered (down, not members) for add-member faults. */
-  spares: z.number().int().min(0).max(SPARES_MAX),
+  spares: intIn(0, SPARES_MAX),
   preVote: z.boolean(),
   checkQuorum: z.boolean(),
-  electionTick: z.number().int().min(2),
-  heartbeatTick: z.number().int().min(1),
-  /** One raft tick, in ms of the host's local clock (etcd's --heartbeat-interval). */
-  tickMs: z.number().positive(),
+  electionTick: intIn(2, 1_000),
+  heartbeatTick: intIn(1, 1_000),
+  /** One raft tick, in ms of the host's local clock (etcd's --heartbeat-interval): 1 ms to 10 s. */
+  tickMs: z.number().min(1).max(10_000),
   /** Applied entries between two state-machine snapshots (etcd's --snapshot-count). */
   snapshotCount: positiveInt(),
   /** Entries kept in the log behind a snapshot, for slow followers. */
-  snapshotCatchUpEntries: z.number().int().nonnegative(),
-  walSegmentBytes: z.number().int().min(4096),
+  snapshotCatchUpEntries: count(),
+  walSegmentBytes: intIn(4096, 1 << 30),
   /** etcd's --unsafe-no-fsync: never fsync the WAL (acknowledged writes can be lost). */
   unsafeNoFsync: z.boolean(),
-  maxInflightMsgs: positiveInt(),
+  maxInflightMsgs: positiveInt(1_000_000),
   /**
    * A lone voter answers ReadIndex at the highest index it knows committed, not its commit index,
    * which a restart may have lost (etcd-io/raft PR #105, open; raft's singletonReadIndexActuallyCommitted).
@@ -173,13 +228,13 @@ const clusterSchema = z.strictObject({
 });
 
 const mixSchema = z.strictObject({
-  get: z.number().nonnegative(),
-  put: z.number().nonnegative(),
-  delete: z.number().nonnegative(),
-  txn: z.number().nonnegative(),
-  range: z.number().nonnegative(),
+  get: weight(),
+  put: weight(),
+  delete: weight(),
+  txn: weight(),
+  range: weight(),
   /** Short-lived watches on one key, opened by clients between operations. */
-  watch: z.number().nonnegative(),
+  watch: weight(),
 });
 
 /** Most pinned clients: their hosts (from 100 + workload.clients) stay below the watchers' (200). */
@@ -194,7 +249,7 @@ export const PINNED_CLIENTS_MAX = 16;
  */
 const pinnedClientSchema = z.strictObject({
   /** Member ids (1..size + spares), tried in this order. */
-  endpoints: z.array(z.number().int().positive()).min(1).max(CLUSTER_SIZE_MAX + SPARES_MAX),
+  endpoints: z.array(memberIdOnly).min(1).max(MEMBER_ID_MAX),
   /** Relative weights, a kind left out weighs 0 (default: the workload's mix). */
   mix: mixSchema.partial().optional(),
   /** First call no earlier than this (ms since the run began; default 0). */
@@ -204,7 +259,7 @@ const pinnedClientSchema = z.strictObject({
   /** Mean think time between calls (default 0: back to back). */
   thinkMs: ms('a duration').optional(),
   /** This client's call deadline (default: workload.requestTimeoutMs). */
-  requestTimeoutMs: z.number().positive().optional(),
+  requestTimeoutMs: msField('a duration', { positive: true }).optional(),
 });
 
 /**
@@ -215,9 +270,9 @@ const pinnedClientSchema = z.strictObject({
 const leaseWorkloadSchema = z
   .strictObject({
     /** Workload clients c0 … c<clients−1> that use leases (pinned clients never do); 0 = off. */
-    clients: z.number().int().min(0).max(CLIENTS_MAX),
+    clients: intIn(0, CLIENTS_MAX),
     /** TTL a grant asks for (the server raises it to 1.5 election timeouts, etcd's minLeaseTTL). */
-    ttlS: positiveInt(),
+    ttlS: positiveInt(86_400),
     /** Fraction of a leased client's operations that are a grant or a revoke. */
     opShare: ratio(),
     /** Fraction of its puts attached to one of its live leases. */
@@ -226,9 +281,9 @@ const leaseWorkloadSchema = z
     keepAliveShare: ratio(),
     /** Fraction of granted leases the client revokes itself; the rest not kept alive expire. */
     revokeShare: ratio(),
-    keepAliveEveryMs: z.number().int().positive(),
+    keepAliveEveryMs: positiveInt(TIME_MS_MAX),
     /** Most leases a client holds at once. */
-    maxLive: positiveInt(),
+    maxLive: positiveInt(1_000),
   })
   .refine((l) => l.keepAliveEveryMs < l.ttlS * 1_000, { message: 'must be below leases.ttlS (in milliseconds)', path: ['keepAliveEveryMs'] });
 
@@ -252,14 +307,14 @@ const lockWorkloadSchema = z.strictObject({
 });
 
 const workloadSchema = z.strictObject({
-  clients: z.number().int().min(0).max(CLIENTS_MAX),
-  keys: positiveInt(),
+  clients: intIn(0, CLIENTS_MAX),
+  keys: positiveInt(KEYS_MAX),
   distribution: z.enum(['uniform', 'zipfian']),
-  zipfExponent: z.number().positive(),
+  zipfExponent: z.number().positive().max(10),
   /** Relative weights of the operations. */
   mix: mixSchema,
   /** Operations per second over all clients (each client runs one operation at a time). */
-  ratePerS: z.number().positive(),
+  ratePerS: z.number().min(0.001).max(1_000_000),
   /** Fraction of gets sent with serializable=true (checked by their own rule, not for linearizability). */
   serializableReadRatio: ratio(),
   /**
@@ -275,14 +330,14 @@ const workloadSchema = z.strictObject({
    */
   watchersSpread: z.boolean().optional(),
   /** Watcher hosts, each watching the whole key space from revision 1 for the whole run. */
-  watchers: z.number().int().min(0).max(WATCHERS_MAX),
+  watchers: intIn(0, WATCHERS_MAX),
   /** How long a `watch` operation of the mix keeps its watch open. */
-  watchHoldMs: z.number().positive(),
+  watchHoldMs: msField('a duration', { positive: true }),
   /** A client call not answered in this long ends unknown (writes) or failed (reads). */
-  requestTimeoutMs: z.number().positive(),
+  requestTimeoutMs: msField('a duration', { positive: true }),
   /** Compact the store to (current revision − this) every compactEveryMs; 0 = never compact. */
   compactEveryMs: ms('a duration'),
-  compactKeepRevisions: z.number().int().nonnegative(),
+  compactKeepRevisions: count(),
   /** Clients pinned to given members, each with its own mix and time window (default none). */
   pinned: z.array(pinnedClientSchema).max(PINNED_CLIENTS_MAX),
   /** Leases granted, used, kept alive, revoked and left to expire (default off). */
@@ -300,15 +355,15 @@ const checksSchema = z.strictObject({
 });
 
 export const scenarioSchema = z.strictObject({
-  description: z.string(),
-  /** Length of the safety phase (workload and faults). */
-  durationMs: z.number().positive().max(DURATION_MS_MAX),
+  description: z.string().max(10_000),
+  /** Length of the safety phase (workload and faults): at most an hour, the longest run one process holds. */
+  durationMs: msField('a duration', { positive: true, max: DURATION_MS_MAX, maxWhy: 'an hour of virtual time, the longest run' }),
   cluster: clusterSchema,
   readMode: z.enum(READ_MODES as readonly ReadMode[] as [ReadMode, ...ReadMode[]]),
   network: z.strictObject({ delay: latencySchema, lossRatio: ratio(), duplicateRatio: ratio() }),
   disk: z.strictObject({
     /** Bytes each member's files may hold; null = unlimited. */
-    capacityBytes: positiveInt().nullable(),
+    capacityBytes: positiveInt(2 ** 40).nullable(),
     latency: z.strictObject({ read: latencySchema, write: latencySchema, fsync: latencySchema, meta: latencySchema }),
     faults: z.strictObject({ fsyncErrorRate: ratio(), readErrorRate: ratio(), bitFlipRate: ratio(), noSpaceRate: ratio(), tornWriteRate: ratio() }),
   }),
@@ -339,11 +394,11 @@ export const scenarioSchema = z.strictObject({
   nemesis: nemesisSchema,
   liveness: z.strictObject({
     /** After the safety phase: heal, resume and restart everything, then require convergence within this bound. */
-    boundMs: z.number().positive(),
+    boundMs: msField('a duration', { positive: true, max: DURATION_MS_MAX, maxWhy: 'an hour of virtual time' }),
   }),
   checks: checksSchema,
   /** Search steps the linearizability checker may take (its verdict is `unknown` past them: exit 3). */
-  checkerBudgetSteps: positiveInt(),
+  checkerBudgetSteps: positiveInt(1_000_000_000_000),
   /**
    * Known etcd bugs switched back on, by id (scenarios/bugs.ts; `raftsim bugs` lists them). Absent
    * or empty: none. `--set bugs=[etcd-8243,etcd-9586]` needs no JSON quotes.

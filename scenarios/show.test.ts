@@ -41,6 +41,6 @@ describe('show', () => {
     const fixed = showScenario({ kind: 'builtin', name: 'prevote-rejoin' }, 1, ['cluster.preVote=false']);
     expect(fixed.ok && !fixed.shown.seedDependent && fixed.shown.scenario.cluster.preVote === false).toBe(true);
     const bad = showScenario({ kind: 'builtin', name: 'prevote-rejoin' }, 1, ['cluster.size=big']);
-    expect(bad).toEqual({ ok: false, error: 'builtin:prevote-rejoin (with --set): cluster.size: expected number, got string' });
+    expect(bad).toMatchObject({ ok: false, error: 'builtin:prevote-rejoin (with --set): cluster.size: expected a whole number from 1 to 7, got "big"' });
   });
 });

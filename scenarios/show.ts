@@ -6,6 +6,7 @@
  * that seed's configuration under any seed.
  */
 import { findBuiltin } from './builtin/registry.js';
+import type { InputIssue } from './errors.js';
 import type { Resolved } from './resolve.js';
 import { scenarioFor, sourceDescription, sourceName, type ScenarioSource } from './scenario-source.js';
 import type { Scenario } from './schema.js';
@@ -19,7 +20,7 @@ export interface Shown {
   readonly scenario: Scenario;
 }
 
-export type ShowResult = { readonly ok: true; readonly shown: Shown } | { readonly ok: false; readonly error: string };
+export type ShowResult = { readonly ok: true; readonly shown: Shown } | { readonly ok: false; readonly error: string; readonly issue?: InputIssue };
 
 export function showScenario(src: ScenarioSource, seed: number, overrides: readonly string[]): ShowResult {
   const r: Resolved = scenarioFor(src, seed, overrides);

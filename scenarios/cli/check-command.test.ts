@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCheck } from './check-command.js';
+import { UserInputError } from '../errors.js';
 import { concurrentEtcdHistory } from '../../kv/check-history-fixtures.js';
 import { historyToJsonLines } from '../../sim/history.js';
 
@@ -46,8 +47,19 @@ describe('raftsim check (child process)', () => {
     writeFileSync(bad, '{"client":0,"op":"read","key":"x","call":0,"return":1,"status":"ok","output":{"value":null}}\n{"client":0,"op":"write","key":"x","call":2,"return":3,"status":"ok","input":{"value":"4"}}\n');
     const r = raftsim('check', bad, '--model', 'register');
     expect(r.code).toBe(2);
-    expect(r.err).toEqual([`raftsim: ${bad}:2: input.value: expected number`]);
+    expect(r.err).toEqual([`raftsim: ${bad}:2: input.value: expected a number, got "4"`]);
     expect(r.out).toEqual([]);
+  });
+
+  it('exit 2 under --json is one JSON line on stdout naming file, line and field', () => {
+    const bad = join(dir, 'big.jsonl');
+    writeFileSync(bad, '{"client":0,"op":"write","key":"x","call":0,"return":1,"status":"ok","input":{"value":9007199254740993}}\n');
+    const r = raftsim('check', bad, '--model', 'register', '--json');
+    expect({ code: r.code, err: r.err, out: r.out.map((l) => JSON.parse(l) as unknown) }).toEqual({
+      code: 2,
+      err: [],
+      out: [{ error: { file: bad, line: 1, path: 'input.value', message: '9007199254740993 is beyond 9007199254740991 (2^53 − 1), the largest whole number read exactly' } }],
+    });
   });
 
   it('exit 3 when the budget runs out; exit 2 for a bad budget', () => {
@@ -76,6 +88,28 @@ describe('raftsim check (child process)', () => {
 });
 
 describe('runCheck', () => {
+  const args = { model: 'register', json: false, budgetSteps: 1000 } as const;
+  const inputError = (text: string): string => {
+    try {
+      runCheck(text, 'h.jsonl', args);
+    } catch (err) {
+      if (err instanceof UserInputError) return err.message;
+      throw err;
+    }
+    return 'accepted';
+  };
+
+  it('refuses an empty history (a wrong file, almost surely), unknown fields, and numbers it would round', () => {
+    expect(inputError('')).toBe('h.jsonl: the history is empty: no operation to check (one JSON object per line, see sim/history.ts)');
+    expect(inputError('\n\n')).toMatch(/^h\.jsonl: the history is empty/);
+    const w = '{"client":0,"op":"write","key":"x","call":0,"return":1,"status":"ok","input":{"value":1}';
+    expect(inputError(`${w},"extra":true}`)).toBe('h.jsonl:1: unknown field "extra"');
+    // Today's bug: 2^53 + 1 written, 2^53 read — JSON.parse makes them equal and the history "linearizable".
+    const big = '{"client":0,"op":"write","key":"x","call":0,"return":1,"status":"ok","input":{"value":9007199254740993}}\n{"client":1,"op":"read","key":"x","call":2,"return":3,"status":"ok","output":{"value":9007199254740992}}';
+    expect(inputError(big)).toBe('h.jsonl:1: input.value: 9007199254740993 is beyond 9007199254740991 (2^53 − 1), the largest whole number read exactly');
+    expect(inputError(`${w}}`)).toBe('accepted');
+  });
+
   it('reads what the kv client records: a concurrent etcd history written as JSON Lines checks ok', () => {
     const h = concurrentEtcdHistory({ seed: 3, clients: 6, opsPerClient: 40, keys: 4, unknownWriteRatio: 0.1, latencyUsMax: 1000 });
     const r = runCheck(historyToJsonLines(h), 'run.jsonl', { model: 'etcd', json: true, budgetSteps: 1_000_000 });

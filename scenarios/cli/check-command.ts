@@ -16,7 +16,7 @@ import { etcdSchemas } from '../../kv/check-history-schema.js';
 import { etcdModel } from '../../kv/model.js';
 import type { Operation } from '../../sim/history.js';
 import { explainViolations } from '../../sim/check/explain.js';
-import { formatLineError, parseHistory } from '../../sim/check/history-file.js';
+import { parseHistory } from '../../sim/check/history-file.js';
 import type { OperationSchemas } from '../../sim/check/history-file.js';
 import { DEFAULT_BUDGET_STEPS, checkLinearizability, effectiveReturn } from '../../sim/check/linearizability.js';
 import type { LinearizabilityResult } from '../../sim/check/linearizability.js';
@@ -66,7 +66,14 @@ export interface CheckRun {
 export function runCheck(text: string, file: string, args: CheckArgs, clockMs: () => number = () => 0): CheckRun {
   const { model, schemas } = CHECK_MODELS[args.model];
   const parsed = parseHistory(text, schemas);
-  if (!parsed.ok) throw new UserInputError(formatLineError(file, parsed.error));
+  if (!parsed.ok) {
+    const e = parsed.error;
+    throw new UserInputError({ file, line: e.line, ...(e.column !== undefined ? { column: e.column } : {}), path: e.path, message: e.message });
+  }
+  // A history with no operation is linearizable, and almost surely the wrong file (a run's
+  // history.jsonl before it finished, a redirect that failed): refuse it here, in the command —
+  // the reader itself accepts an empty history, which a run with no clients records.
+  if (parsed.ops.length === 0) throw new UserInputError({ file, message: 'the history is empty: no operation to check (one JSON object per line, see sim/history.ts)' });
   const t0 = clockMs();
   const result = checkLinearizability(model, parsed.ops, { budgetSteps: args.budgetSteps, ...(args.memoryBytes !== undefined ? { memoryBytes: args.memoryBytes } : {}) });
   const ms = Math.round((clockMs() - t0) * 1000) / 1000;

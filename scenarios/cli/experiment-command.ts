@@ -17,7 +17,7 @@ import type { JobResult, RunJob } from '../run-job.js';
 import type { RunRecord } from '../run-record.js';
 import { reproduceCommand } from '../runner.js';
 import { sourceName } from '../scenario-source.js';
-import { listOption, numberArg, optionalCountOption, positiveIntOption, print, seedOption } from './io.js';
+import { listOption, numberArg, optionalCountOption, print, seedRangeOptions } from './io.js';
 import { defaultWorkers, runPool } from './worker-pool.js';
 
 interface ExperimentArgs {
@@ -41,15 +41,14 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print {experiment, seeds, arms: [{name, settings, metrics}]} (an array for all)' })
       .option('out', { type: 'string', describe: 'write the experiment reports (and one run report per arm) into this directory' })
       .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
-      .option('set', { type: 'string', describe: 'override a field in every arm: path=value (not one an arm sets); repeatable, part of the reproduce command' })
+      .option('set', { type: 'string', describe: 'override a field in every arm: path=value (not one an arm sets); an object value ({…}) merges into the current value, keeping its other keys, anything else replaces it; repeatable, part of the reproduce command' })
       .example('$0 experiment prevote --seeds 50', 'term rise and leader changes with PreVote on and off')
       .example('$0 experiment readindex --json | jq ".arms[] | {name, v: .metrics.violationSeeds}"', 'violations per read mode')
       .example('$0 experiment all --seeds 20 --out reports/out', 'everything, with reports (what `npm start` runs)')
       .example('$0 experiment prevote --set cluster.size=5', 'the same comparison on five members') as unknown as Argv<ExperimentArgs>,
   handler: async (args) => {
     const names: ExperimentName[] = args.name === 'all' ? [...EXPERIMENT_NAMES] : [args.name as ExperimentName];
-    const count = positiveIntOption(args.seeds, '--seeds');
-    const from = seedOption(args.from, '--from');
+    const { from, count } = seedRangeOptions(args.from, args.seeds);
     const seeds = Array.from({ length: count }, (_, i) => from + i);
     const workers = optionalCountOption(args.workers, '--workers') ?? defaultWorkers();
     const overrides = experimentOverrides(names, listOption(args.set));
@@ -63,7 +62,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
       onResult: (r: JobResult) => {
         done++;
         if (r.ok) records.set(r.id, r.record);
-        else if (r.kind === 'input') throw new UserInputError(r.error);
+        else if (r.kind === 'input') throw new UserInputError(r.issue ?? r.error);
         else crashes.push({ job: plan.jobs[r.id] as RunJob, error: r.error });
         if (process.stderr.isTTY === true) process.stderr.write(`\r${done}/${plan.jobs.length} runs`);
       },

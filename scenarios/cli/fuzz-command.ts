@@ -18,7 +18,7 @@ import { junitXml, outcomeOf, parseShard, shardSeeds, shrinkFailure, type SeedOu
 import type { JobResult, RunJob } from '../run-job.js';
 import { reproduceCommand } from '../runner.js';
 import { scenarioFor, sourceName, type ScenarioSource } from '../scenario-source.js';
-import { listOption, loadSource, numberArg, optionalCountOption, positiveIntOption, print, secondsOption, seedOption, wholeNumberOption } from './io.js';
+import { listOption, loadSource, numberArg, optionalCountOption, print, secondsOption, seedRangeOptions, wholeNumberOption } from './io.js';
 import { defaultWorkers, runPool } from './worker-pool.js';
 
 interface FuzzArgs {
@@ -49,7 +49,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
       .option('time-budget', numberArg('start no new seed after this many seconds'))
       .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
       .option('json', { type: 'boolean', default: false, describe: 'print the campaign summary as JSON' })
-      .option('set', { type: 'string', describe: 'override a field of every seed\'s scenario: path=value; repeatable' })
+      .option('set', { type: 'string', describe: 'override a field of every seed\'s scenario: path=value; an object value ({…}) merges into the current value, keeping its other keys, anything else replaces it; repeatable' })
       .option('out', { type: 'string', default: '.', describe: 'directory for the shrunk scenario file' })
       .option('keep-going', { type: 'boolean', default: false, describe: 'run every seed even after a failure' })
       .option('shrink-runs', numberArg('most runs the shrinker may spend (0: do not shrink)', 150))
@@ -96,8 +96,7 @@ interface Setup {
 }
 
 function prepare(args: FuzzArgs): Setup {
-  const from = seedOption(args.from, '--from');
-  const count = positiveIntOption(args.seeds, '--seeds');
+  const { from, count } = seedRangeOptions(args.from, args.seeds);
   const shard = args.shard === undefined ? { k: 1, n: 1 } : parseShard(args.shard);
   if ('ok' in shard && !shard.ok) throw new UserInputError(shard.error);
   const sh = 'ok' in shard ? shard.value : shard;
@@ -109,7 +108,7 @@ function prepare(args: FuzzArgs): Setup {
   const seeds = shardSeeds(from, count, sh);
   // Bad input is found here, once, rather than on every worker.
   const probe = scenarioFor(source, seeds[0] ?? from, overrides);
-  if (!probe.ok) throw new UserInputError(probe.error);
+  if (!probe.ok) throw new UserInputError(probe.issue);
   const jobs = seeds.map((seed, id): RunJob => ({ id, source, seed, overrides, trace: 'hash-only', full: false }));
   return { source, name: sourceName(source), overrides, jobs, workers, seeds, timeBudgetS, shrinkRuns };
 }
@@ -119,7 +118,7 @@ function outcomeFromResult(result: JobResult, setup: Setup, wallMs: number): See
   const seed = setup.jobs[result.id]?.seed ?? -1;
   // The probe of the first seed passed, but a seed's own scenario (swarm draws one per seed) can
   // still conflict with an override: bad input all the same, named with its seed.
-  if (result.kind === 'input') throw new UserInputError(`seed ${seed}: ${result.error}`);
+  if (result.kind === 'input') throw new UserInputError(result.issue !== undefined ? { ...result.issue, context: `seed ${seed}` } : `seed ${seed}: ${result.error}`);
   const reproduce = reproduceCommand(setup.name, seed, setup.overrides);
   return { seed, status: 'error', failed: ['run'], summary: `the run crashed: ${result.error.split('\n')[0] ?? ''}`, traceHash: '', virtualMs: 0, events: 0, wallMs, reproduce };
 }

@@ -28,7 +28,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     y
       .positional('record', { type: 'string', describe: 'a run.json written by `raftsim run --out`' })
       .option('seed', numberArg('replay with this seed instead of the record\'s'))
-      .option('set', { type: 'string', describe: 'override a field of the record\'s settings: path=value; repeatable' })
+      .option('set', { type: 'string', describe: 'override a field of the record\'s settings: path=value; an object value ({…}) merges into the current value, keeping its other keys, anything else replaces it; repeatable' })
       .option('json', { type: 'boolean', default: false, describe: 'print the outcome as JSON: {same, recordedHash, replayedHash, divergence, reproduce, …}' })
       .example('$0 replay out/stale/run.json', 'same trace hash → exit 0; else where the runs part, exit 1')
       .example('$0 replay out/stale/run.json --set workload.ratePerS=120', 'where an edited setting first changes the run') as unknown as Argv<ReplayArgs>,
@@ -40,7 +40,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const overrides = listOption(args.set);
     // The settings are the resolved scenario: the record's overrides are already in them.
     const resolved = resolveScenario(saved.settings, { source: `${args.record} (settings)`, overrides });
-    if (!resolved.ok) throw new UserInputError(resolved.error);
+    if (!resolved.ok) throw new UserInputError(resolved.issue);
     const outcome = replayRecord({ record: saved, recordPath: args.record, scenario: resolved.scenario, seed, overrides, recorded: recordedScenario(saved) });
     if (args.json) print(JSON.stringify(outcome, null, 1));
     else for (const line of formatReplay(outcome)) print(line);

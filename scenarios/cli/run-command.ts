@@ -32,7 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     y
       .positional('scenario', { type: 'string', describe: 'built-in name (see `raftsim list`) or scenario file (.json)' })
       .option('seed', numberArg('root seed of the run', 1))
-      .option('set', { type: 'string', describe: 'override a field: path=value (JSON if it parses, else a string); repeatable' })
+      .option('set', { type: 'string', describe: 'override a field: path=value (JSON if it parses, else a string); an object value ({…}) merges into the current value, keeping its other keys, anything else replaces it; repeatable' })
       .option('out', { type: 'string', describe: 'write run.json (the record), run.html (the report) and history.jsonl (for raftsim check) into this directory' })
       .option('json', { type: 'boolean', default: false, describe: 'print the run record (without history and trace) as JSON' })
       .example('$0 run prevote-rejoin --seed 7', 'an isolated follower rejoins; PreVote keeps its term')
@@ -44,7 +44,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const overrides = listOption(args.set);
     const source = loadSource(args.scenario);
     const resolved = scenarioFor(source, seed, overrides);
-    if (!resolved.ok) throw new UserInputError(resolved.error);
+    if (!resolved.ok) throw new UserInputError(resolved.issue);
     const t0 = performance.now();
     const record = runScenario({ name: sourceName(source), description: sourceDescription(source), scenario: resolved.scenario, seed, overrides, trace: args.out === undefined ? 'hash-only' : 'keep' });
     const wallMs = performance.now() - t0;

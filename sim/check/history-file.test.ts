@@ -31,18 +31,32 @@ describe('history reader', () => {
   });
 
   it('names the file, the line and the field of a wrong type', () => {
-    expect(errorOf(`${line(read)}\n${line({ ...write, input: { value: 'a' } })}`)).toBe('h.jsonl:2: input.value: expected number');
-    expect(errorOf(line({ ...write, input: {} }))).toBe('h.jsonl:1: input.value: missing (expected number)');
-    expect(errorOf(line({ ...read, output: { value: [] } }))).toBe('h.jsonl:1: output.value: expected number');
-    expect(errorOf(line({ ...read, client: -1 }))).toBe('h.jsonl:1: client: must be ≥ 0');
-    expect(errorOf(line({ ...read, status: 'maybe' }))).toBe('h.jsonl:1: status: expected "ok"|"fail"|"unknown"');
+    expect(errorOf(`${line(read)}\n${line({ ...write, input: { value: 'a' } })}`)).toBe('h.jsonl:2: input.value: expected a number, got "a"');
+    expect(errorOf(line({ ...write, input: {} }))).toBe('h.jsonl:1: input.value: missing (expected a number)');
+    expect(errorOf(line({ ...read, output: { value: [] } }))).toBe('h.jsonl:1: output.value: expected a number, got an empty list');
+    expect(errorOf(line({ ...read, client: -1 }))).toBe('h.jsonl:1: client: expected a number ≥ 0, got -1');
+    expect(errorOf(line({ ...read, status: 'maybe' }))).toBe('h.jsonl:1: status: expected "ok", "fail" or "unknown", got "maybe"');
   });
 
   it('rejects an unknown operation, bad JSON, and impossible times', () => {
     expect(errorOf(line({ ...read, op: 'get' }))).toBe('h.jsonl:1: op: expected one of read|write|cas, got "get"');
-    expect(errorOf('{"client": 0,')).toMatch(/^h\.jsonl:1: not valid JSON \(/);
+    expect(errorOf('{"client": 0,')).toBe('h.jsonl:1:14: not valid JSON: expected a double-quoted field name, found the end of the text');
+    expect(errorOf(`${line(read)}\n  {"client": 0 "op": 1}`)).toBe('h.jsonl:2:16: not valid JSON: expected \',\' or \'}\', found \'"\'');
     expect(errorOf(line({ ...read, return: 1 }))).toBe('h.jsonl:1: return: 1 is before call 2');
     expect(errorOf(line({ ...read, return: null }))).toBe('h.jsonl:1: return: null (never returned) requires status "unknown", got "ok"');
+  });
+
+  it('refuses unknown fields, on the line and inside input and output, in one style', () => {
+    expect(errorOf(line({ ...write, extra: 1 }))).toBe('h.jsonl:1: unknown field "extra"');
+    expect(errorOf(line({ ...write, input: { value: 1, valeu: 2 } }))).toBe('h.jsonl:1: input: unknown field "valeu"');
+    expect(errorOf(line({ ...read, output: { value: 1, x: 0, y: 0 } }))).toBe('h.jsonl:1: output: unknown fields "x", "y"');
+  });
+
+  it('refuses a number JSON.parse would have rounded, naming it as written', () => {
+    const text = `{"client":0,"op":"write","key":"x","call":0,"return":1,"status":"ok","input":{"value":9007199254740993}}`;
+    expect(errorOf(text)).toBe('h.jsonl:1: input.value: 9007199254740993 is beyond 9007199254740991 (2^53 − 1), the largest whole number read exactly');
+    expect(errorOf(line({ ...read, call: 2 ** 60, return: 2 ** 61 }))).toBe(`h.jsonl:1: call: ${2 ** 60} is beyond 9007199254740991 (2^53 − 1), the largest whole number read exactly`);
+    expect(parseHistory(line({ ...write, input: { value: Number.MAX_SAFE_INTEGER } }), registerSchemas).ok).toBe(true);
   });
 
   it('validates outputs only when the operation succeeded', () => {
@@ -53,6 +67,6 @@ describe('history reader', () => {
 
   it('uses the model\'s schemas: kv values are strings', () => {
     const r = parseHistory(line({ client: 0, op: 'put', key: 'k', call: 0, return: 1, status: 'ok', input: { value: 3 } }), kvSchemas);
-    expect(r.ok ? '' : formatLineError('kv.jsonl', r.error)).toBe('kv.jsonl:1: input.value: expected string');
+    expect(r.ok ? '' : formatLineError('kv.jsonl', r.error)).toBe('kv.jsonl:1: input.value: expected a string, got 3');
   });
 });

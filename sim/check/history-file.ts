@@ -12,6 +12,8 @@
  */
 import { z } from 'zod';
 import type { Operation } from '../history.js';
+import { inputErrorMap } from '../input-issue.js';
+import { EXACT_INTEGER_MAX, findInexactNumber, parseJsonText, writtenNumber } from '../json-text.js';
 
 export interface OperationSchema {
   /** Schema of `input` (use z.undefined() when the operation has none). */
@@ -26,6 +28,8 @@ export type OperationSchemas = Readonly<Record<string, OperationSchema>>;
 export interface HistoryLineError {
   /** 1-based line number. */
   readonly line: number;
+  /** 1-based column, for a syntax error. */
+  readonly column?: number;
   /** Field path as `input.value` or `kvs[2].key`; empty when the whole line is at fault. */
   readonly path: string;
   readonly message: string;
@@ -40,7 +44,7 @@ export const HISTORY_LINE_CHARS_MAX = 1 << 20;
 /** Operations in one history: a bound, far above any run's. */
 export const HISTORY_OPS_MAX = 1_000_000;
 
-const lineSchema = z.object({
+const lineSchema = z.strictObject({
   client: z.number().int().nonnegative(),
   op: z.string().min(1),
   key: z.string().exactOptional(),
@@ -57,9 +61,10 @@ export function parseHistory<Op extends Operation>(text: string, schemas: Operat
   const ops: Op[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const raw = (lines[i] as string).trim();
+    const whole = lines[i] as string;
+    const raw = whole.trim();
     if (raw === '') continue;
-    const parsed = parseLine(raw, i + 1, ops.length, schemas);
+    const parsed = parseLine(raw, i + 1, ops.length, schemas, whole.length - whole.trimStart().length);
     if (!parsed.ok) return parsed;
     if (ops.length >= HISTORY_OPS_MAX) return fail(i + 1, '', `more than ${HISTORY_OPS_MAX} operations`);
     ops.push(parsed.op as Op);
@@ -69,26 +74,30 @@ export function parseHistory<Op extends Operation>(text: string, schemas: Operat
 
 type LineParse = { readonly ok: true; readonly op: Operation } | { readonly ok: false; readonly error: HistoryLineError };
 
-function parseLine(raw: string, line: number, id: number, schemas: OperationSchemas): LineParse {
+function parseLine(raw: string, line: number, id: number, schemas: OperationSchemas, indent: number): LineParse {
   if (raw.length > HISTORY_LINE_CHARS_MAX) return fail(line, '', `line longer than ${HISTORY_LINE_CHARS_MAX} characters`);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    return fail(line, '', `not valid JSON (${(err as Error).message})`);
+  const parsedText = parseJsonText(raw);
+  if (!parsedText.ok) return fail(line, '', parsedText.message, indent + parsedText.column);
+  const json = parsedText.value;
+  // JSON.parse reads 9007199254740993 as 9007199254740992: refuse what it may have rounded
+  // rather than judge another value than the one written.
+  const inexact = findInexactNumber(json);
+  if (inexact !== null) {
+    const written = writtenNumber(raw, inexact.path, inexact.value);
+    return fail(line, formatPath(inexact.path), `${written} is beyond ${EXACT_INTEGER_MAX} (2^53 − 1), the largest whole number read exactly`);
   }
-  const common = lineSchema.safeParse(json);
+  const common = lineSchema.safeParse(json, { error: inputErrorMap });
   if (!common.success) return failIssue(line, [], common.error.issues[0]);
   const c = common.data;
   const schema = Object.hasOwn(schemas, c.op) ? schemas[c.op] : undefined;
   if (schema === undefined) return fail(line, 'op', `expected one of ${Object.keys(schemas).join('|')}, got ${JSON.stringify(c.op)}`);
   if (c.return === null && c.status !== 'unknown') return fail(line, 'return', `null (never returned) requires status "unknown", got "${c.status}"`);
   if (c.return !== null && c.return < c.call) return fail(line, 'return', `${c.return} is before call ${c.call}`);
-  const input = schema.input.safeParse(c.input);
+  const input = schema.input.safeParse(c.input, { error: inputErrorMap });
   if (!input.success) return failIssue(line, ['input'], input.error.issues[0]);
   let output: unknown = c.output;
   if (c.status === 'ok') {
-    const out = schema.output.safeParse(c.output);
+    const out = schema.output.safeParse(c.output, { error: inputErrorMap });
     if (!out.success) return failIssue(line, ['output'], out.error.issues[0]);
     output = out.data;
   }
@@ -100,13 +109,13 @@ function parseLine(raw: string, line: number, id: number, schemas: OperationSche
   return { ok: true, op };
 }
 
-function fail(line: number, path: string, message: string): { readonly ok: false; readonly error: HistoryLineError } {
-  return { ok: false, error: { line, path, message } };
+function fail(line: number, path: string, message: string, column?: number): { readonly ok: false; readonly error: HistoryLineError } {
+  return { ok: false, error: column === undefined ? { line, path, message } : { line, column, path, message } };
 }
 
 function failIssue(line: number, prefix: readonly PropertyKey[], issue: z.core.$ZodIssue | undefined): { readonly ok: false; readonly error: HistoryLineError } {
   if (issue === undefined) return fail(line, prefix.map(String).join('.'), 'invalid');
-  return fail(line, formatPath([...prefix, ...issue.path]), describeIssue(issue));
+  return fail(line, formatPath([...prefix, ...issue.path]), issue.message);
 }
 
 /** `input.kvs[2].key`: zod's path as a person writes it. */
@@ -119,28 +128,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** One short phrase per zod issue, e.g. `expected number`, `unknown field "x"`. */
-export function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      // zod leaves the input out of its issues; its message says what it received.
-      return /received undefined/.test(issue.message) ? `missing (expected ${issue.expected})` : `expected ${issue.expected}`;
-    case 'invalid_value':
-      return `expected ${issue.values.map((v) => JSON.stringify(v)).join('|')}`;
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-    case 'invalid_union':
-      return issue.discriminator !== undefined ? `no variant matches ${issue.discriminator}` : 'matches none of the allowed shapes';
-    case 'too_small':
-      return `must be ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
-    case 'too_big':
-      return `must be ${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
-    default:
-      return issue.message;
-  }
-}
-
 /** `name:line: path: message` — the one line the CLI prints for a bad history. */
 export function formatLineError(file: string, error: HistoryLineError): string {
-  return error.path === '' ? `${file}:${error.line}: ${error.message}` : `${file}:${error.line}: ${error.path}: ${error.message}`;
+  const where = `${file}:${error.line}${error.column !== undefined ? `:${error.column}` : ''}`;
+  return error.path === '' ? `${where}: ${error.message}` : `${where}: ${error.path}: ${error.message}`;
 }

@@ -17,9 +17,9 @@ export type KvOperation = Operation &
   );
 
 export const kvSchemas: OperationSchemas = {
-  get: { input: z.undefined(), output: z.object({ value: z.string() }) },
-  put: { input: z.object({ value: z.string() }), output: z.unknown() },
-  append: { input: z.object({ value: z.string() }), output: z.unknown() },
+  get: { input: z.undefined(), output: z.strictObject({ value: z.string() }) },
+  put: { input: z.strictObject({ value: z.string() }), output: z.unknown() },
+  append: { input: z.strictObject({ value: z.string() }), output: z.unknown() },
 };
 
 /**

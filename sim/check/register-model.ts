@@ -23,9 +23,9 @@ export type RegisterOperation = Operation &
   );
 
 export const registerSchemas: OperationSchemas = {
-  read: { input: z.undefined(), output: z.object({ value: z.number().nullable() }) },
-  write: { input: z.object({ value: z.number() }), output: z.unknown() },
-  cas: { input: z.object({ from: z.number(), to: z.number() }), output: z.object({ ok: z.boolean() }) },
+  read: { input: z.undefined(), output: z.strictObject({ value: z.number().nullable() }) },
+  write: { input: z.strictObject({ value: z.number() }), output: z.unknown() },
+  cas: { input: z.strictObject({ from: z.number(), to: z.number() }), output: z.strictObject({ ok: z.boolean() }) },
 };
 
 function step(state: RegisterState, op: RegisterOperation): RegisterState | typeof ILLEGAL {
