@@ -16,10 +16,10 @@ describe('disk-stall: schema', () => {
     expect(resolve({ faults: [ok] }).ok).toBe(true);
     expect(resolve({ faults: [{ ...ok, node: 2 }] }).ok).toBe(true);
     const { for: _, ...noFor } = ok;
-    expect(resolve({ faults: [noFor] })).toEqual({ ok: false, error: 'my.json: faults[0].for: expected number (a duration in milliseconds)' });
+    expect(resolve({ faults: [noFor] })).toMatchObject({ ok: false, error: 'my.json: faults[0].for: missing (expected a duration in milliseconds)' });
     expect(resolve({ faults: [{ ...ok, for: 0 }] })).toMatchObject({ ok: false, error: expect.stringMatching(/^my\.json: faults\[0\]\.for: [^\n]+$/) });
-    expect(resolve({ faults: [{ ...ok, node: 4 }] })).toEqual({ ok: false, error: 'my.json: faults[0].node: member 4 does not exist (cluster.size + cluster.spares = 3)' });
-    expect(resolve({ faults: [{ ...ok, fsyncMs: 5 }] })).toMatchObject({ ok: false, error: expect.stringMatching(/^my\.json: faults\[0\]: Unrecognized key: "fsyncMs"$/) });
+    expect(resolve({ faults: [{ ...ok, node: 4 }] })).toMatchObject({ ok: false, error: 'my.json: faults[0].node: member 4 does not exist (cluster.size + cluster.spares = 3)' });
+    expect(resolve({ faults: [{ ...ok, fsyncMs: 5 }] })).toMatchObject({ ok: false, error: 'my.json: faults[0]: unknown field "fsyncMs"' });
   });
 });
 

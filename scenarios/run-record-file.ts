@@ -4,6 +4,8 @@
  * field (exit 2 in the CLI). The rest of the record is taken as written.
  */
 import { z } from 'zod';
+import { inputErrorMap } from '../sim/input-issue.js';
+import { parseJsonText } from '../sim/json-text.js';
 import { formatIssue } from './resolve.js';
 import type { RunRecord } from './run-record.js';
 
@@ -41,13 +43,10 @@ export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok
 
 /** Parses the text of a run record file; `path` names it in the error. */
 export function parseRunRecord(text: string, path: string): Parsed<RunRecord> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
-  }
-  const r = recordSchema.safeParse(json);
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) return { ok: false, error: `${path}:${parsed.line}:${parsed.column}: ${parsed.message}` };
+  const json = parsed.value;
+  const r = recordSchema.safeParse(json, { error: inputErrorMap });
   if (!r.success) return { ok: false, error: `${path}: ${formatIssue(r.error.issues[0])}` };
   return { ok: true, value: json as RunRecord };
 }
