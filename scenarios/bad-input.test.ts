@@ -130,7 +130,7 @@ describe('bad input through the command (child processes)', () => {
     ['for.json', '{"durationMs": 2000, "faults": [{"type": "crash", "node": 1, "at": 100, "for": 1e308}]}', 'raftsim: for.json: faults[0].for: expected a duration ≤ 86400000 in milliseconds (a day of virtual time), got 1e+308'],
     ['split.json', '{"durationMs": 2000, "faults": [{"type": "split", "at": 100, "groups": [[1, 2], [2, 3]]}]}', 'raftsim: split.json: faults[0].groups[1][0]: member 2 is already in groups[0] (groups must not overlap)'],
     ['mix.json', '{"durationMs": 2000, "workload": {"mix": {"get": 0, "put": 0, "delete": 0, "txn": 0}}}', 'raftsim: mix.json: workload.mix: needs a kind with a positive weight (all are 0; set workload.clients to 0 for no clients)'],
-    ['resume.json', '{"faults": [{"type": "resume", "at": 100}]}', 'raftsim: resume.json: faults[0].node: missing (expected a member id (1 to 9), "leader", "follower", "any" or "all")'],
+    ['resume.json', '{"faults": [{"type": "resume", "at": 100}]}', 'raftsim: resume.json: faults[0].node: missing (expected a member id (1 to 9), "leader", "follower", "any", "lock-holder" or "all")'],
     ['comma.json', '{\n  "faults": [\n    {"type": "heal", "at": 5,}\n  ]\n}', "raftsim: comma.json:3:30: not valid JSON: expected a double-quoted field name, found '}'"],
   ];
   it.each(cases)('%s: one line, exit 2', (file, text, line) => {

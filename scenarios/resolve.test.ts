@@ -62,8 +62,8 @@ describe('resolveScenario', () => {
   });
 
   it('a fault names its member: a resume without node says which field, a split or bridge names each member once', () => {
-    expect(errorOf(resolve({ faults: [{ type: 'resume', at: 5 }] }))).toBe('my.json: faults[0].node: missing (expected a member id (1 to 9), "leader", "follower", "any" or "all")');
-    expect(errorOf(resolve({ faults: [{ type: 'crash', at: 5, node: 'lead' }] }))).toBe('my.json: faults[0].node: expected a member id (1 to 9), "leader", "follower" or "any", got "lead"');
+    expect(errorOf(resolve({ faults: [{ type: 'resume', at: 5 }] }))).toBe('my.json: faults[0].node: missing (expected a member id (1 to 9), "leader", "follower", "any", "lock-holder" or "all")');
+    expect(errorOf(resolve({ faults: [{ type: 'crash', at: 5, node: 'lead' }] }))).toBe('my.json: faults[0].node: expected a member id (1 to 9), "leader", "follower", "any" or "lock-holder", got "lead"');
     const split = (groups: unknown) => errorOf(resolve({ faults: [{ type: 'split', at: 5, groups }] }));
     expect(split([[1, 2], [2, 3]])).toBe('my.json: faults[0].groups[1][0]: member 2 is already in groups[0] (groups must not overlap)');
     expect(split([[1, 1], 'rest'])).toBe('my.json: faults[0].groups[0][1]: member 1 is already in groups[0] (groups must not overlap)');
