@@ -1,0 +1,41 @@
+/**
+ * Differences the conformance harness found between raftsim and etcd 3.4.23 that were raftsim bugs,
+ * each as its shrunk sequence with the answers the real etcd gave (written down from
+ * `npm run conformance -- --ops '<the ops>'`), replayed on raftsim's server path.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SeqOp } from './sequence.js';
+import { runOnSim } from './sim-target.js';
+
+const run = (ops: SeqOp[]) => runOnSim({ name: 'regression', ops });
+
+describe('conformance regressions (raftsim bugs found against etcd 3.4)', () => {
+  it('a plain put with an unknown lease and ignore_value on a missing key: LeaseNotFound; inside a txn: KeyNotFound', () => {
+    const o = run([
+      { method: 'put', request: { key: 'a', value: '', lease: 77, ignoreValue: true } },
+      { method: 'txn', request: { compare: [], success: [{ type: 'put', request: { key: 'a', value: '', lease: 77, ignoreValue: true } }], failure: [] } },
+      { method: 'put', request: { key: 'a', value: 'x', lease: 77, ignoreLease: true } },
+    ]);
+    // etcd 3.4.23 answered exactly these.
+    expect(o.answers).toEqual([
+      { ok: false, code: 'LeaseNotFound' },
+      { ok: false, code: 'KeyNotFound' },
+      { ok: false, code: 'LeaseProvided' },
+    ]);
+  });
+
+  it('a watcher canceled for compaction keeps its id: the next watch gets a new one, and a cancel frees it', () => {
+    const o = run([
+      { method: 'put', request: { key: 'a', value: '1' } },
+      { method: 'put', request: { key: 'a', value: '2' } },
+      { method: 'compact', request: { revision: 3 } },
+      { method: 'watch', request: { key: 'a', startRevision: 2 } },
+      { method: 'watch', request: { key: 'a' } },
+      { method: 'watch-cancel', watchId: 0 },
+      { method: 'watch', request: { key: 'a' } },
+      { method: 'put', request: { key: 'a', value: '3' } },
+    ]);
+    // etcd 3.4.23: ids 0 (canceled: compacted at 3), 1, 2 — id 0 is not reused.
+    expect(o.watches.map((w) => [w.watchId, w.canceled?.compactRevision ?? null, w.events.length])).toEqual([[0, 3, 0], [1, null, 1], [2, null, 1]]);
+  });
+});
