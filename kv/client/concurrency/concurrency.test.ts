@@ -35,6 +35,17 @@ function addLocker(c: TestCluster, ttlS: number): Locker {
   }).locker as Locker;
 }
 
+/** Two lockers whose sessions (TTLs `ttlA`, `ttlB` seconds) have been granted. */
+function twoSessions(c: TestCluster, ttlA: number, ttlB: number): [Locker, Locker] {
+  const a = addLocker(c, ttlA);
+  const b = addLocker(c, ttlB);
+  a.session.start();
+  b.session.start();
+  c.runUntil(() => a.ready !== null && b.ready !== null, 5_000_000);
+  expect([a.ready, b.ready]).toEqual([true, true]);
+  return [a, b];
+}
+
 function cluster(): TestCluster {
   const c = createTestCluster({ members: 3, node: realNodeBuilder('readindex'), seed: 7 });
   c.runUntil(() => c.leader() !== undefined, 10_000_000);
@@ -76,11 +87,7 @@ describe('clientv3 concurrency: Session and Mutex', () => {
 
   it('a paused holder loses its lease; the next session takes the lock while the first still believes it holds it', () => {
     const c = cluster();
-    const a = addLocker(c, 2);
-    const b = addLocker(c, 2);
-    a.session.start();
-    b.session.start();
-    c.runUntil(() => a.ready !== null && b.ready !== null, 5_000_000);
+    const [a, b] = twoSessions(c, 2, 2);
     a.mutex.lock((r) => a.results.push(r));
     c.runUntil(() => a.results.length === 1, 5_000_000);
     b.mutex.lock((r) => b.results.push(r));
@@ -113,11 +120,7 @@ describe('clientv3 concurrency: Session and Mutex', () => {
 
   it('a lock whose key vanished while it waited reports the session expired', () => {
     const c = cluster();
-    const a = addLocker(c, 5);
-    const b = addLocker(c, 2);
-    a.session.start();
-    b.session.start();
-    c.runUntil(() => a.ready !== null && b.ready !== null, 5_000_000);
+    const [a, b] = twoSessions(c, 5, 2);
     a.mutex.lock((r) => a.results.push(r));
     c.runUntil(() => a.results.length === 1, 5_000_000);
     b.mutex.lock((r) => b.results.push(r));
@@ -136,11 +139,7 @@ describe('clientv3 concurrency: Session and Mutex', () => {
 describe('clientv3 concurrency: Election', () => {
   it('elects the first campaigner, the next on resignation, and refuses a deposed leader’s proclaim', () => {
     const c = cluster();
-    const a = addLocker(c, 2);
-    const b = addLocker(c, 2);
-    a.session.start();
-    b.session.start();
-    c.runUntil(() => a.ready !== null && b.ready !== null, 5_000_000);
+    const [a, b] = twoSessions(c, 2, 2);
     const ea = new Election(a.client, a.session, 'elect/svc');
     const eb = new Election(b.client, b.session, 'elect/svc');
     const ra: CampaignResult[] = [];
