@@ -10,7 +10,7 @@
  * - `check.corpus.vs_porcupine`: total_ms / 612, Porcupine's total on this machine (README of the
  *   corpus): below 1 is faster than Porcupine.
  * - `check.etcd.<shape>.ms` / `.steps`: the etcd model on a linearizable concurrent history
- *   (kv/check-history-fixtures.ts) with unknown writes.
+ *   (kv/testing/history-fixtures.ts) with unknown writes.
  * - `check.corpus.cpu_ms`: the whole corpus once, warm, in CPU milliseconds.
  * - `check.seq_1m.cpu_ms` / `.peak_rss_mb`: 1,000,000 sequential register operations on one key;
  *   `check.kv_c50_100k.*`: a generated 100,000-operation kv history, 50 clients, 10 keys, 5 %
@@ -24,9 +24,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, Figure } from './run.js';
 import { cpuMs, medianCpuMs } from './measure.js';
-import { concurrentEtcdHistory } from '../kv/check-history-fixtures.js';
-import type { ConcurrentHistoryOptions } from '../kv/check-history-fixtures.js';
-import { etcdModel } from '../kv/model.js';
+import { concurrentEtcdHistory } from '../kv/testing/history-fixtures.js';
+import type { ConcurrentHistoryOptions } from '../kv/testing/history-fixtures.js';
+import { etcdModel } from '../kv/check/etcd-model.js';
 import type { Operation } from '../sim/history.js';
 import { parseHistory } from '../sim/check/history-file.js';
 import { checkLinearizability } from '../sim/check/linearizability.js';

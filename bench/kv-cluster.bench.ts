@@ -14,8 +14,8 @@
 import type { Benchmark } from './run.js';
 import { bestRateWith } from './measure.js';
 import { createHosts } from '../sim/host.js';
-import { createTestCluster, realNodeBuilder } from '../kv/cluster-test-harness.js';
-import { createFakeRaftNode } from '../kv/server/fake-raft-node.js';
+import { createTestCluster, realNodeBuilder } from '../kv/testing/cluster-harness.js';
+import { createFakeRaftNode } from '../kv/testing/fake-raft-node.js';
 import { createKvServer, type KvServer } from '../kv/server/server.js';
 import { resolveWorkloadOptions, workloadClientFactory } from '../kv/workload/workload.js';
 import { createKernel } from '../sim/kernel.js';

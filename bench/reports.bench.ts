@@ -3,7 +3,7 @@
  * big the page is.
  *
  * - `reports.run_100k.render_ms`: CPU ms to build the view model and render the HTML of a
- *   100,000-operation, 300-virtual-second, 5-member run (hand-built: reports/test-fixtures.ts
+ *   100,000-operation, 300-virtual-second, 5-member run (hand-built: reports/testing/fixtures.ts
  *   `largeRecord`), best of 3 after a warm-up.
  * - `reports.run_100k.html_bytes`: the size of that page (the op data embedded for the zoomed
  *   timeline is most of it).
@@ -17,7 +17,7 @@
  */
 import { renderExperimentHtml, renderExperimentMarkdown } from '../reports/experiment-report.js';
 import { renderRunReport } from '../reports/run-report.js';
-import { largeRecord, prevoteExperiment, staleReadRecord } from '../reports/test-fixtures.js';
+import { largeRecord, prevoteExperiment, staleReadRecord } from '../reports/testing/fixtures.js';
 import type { Benchmark, Figure } from './run.js';
 import { bestCpuMs } from './measure.js';
 

@@ -17,7 +17,7 @@ import type { Benchmark, Figure } from './run.js';
 import { resolveScenario } from '../scenarios/resolve.js';
 import { runScenario } from '../scenarios/runner.js';
 import { scenarioFor } from '../scenarios/scenario-source.js';
-import type { RunRecord } from '../scenarios/run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 
 interface Measured {
   readonly virtualMs: number;

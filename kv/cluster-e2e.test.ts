@@ -8,12 +8,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KvError, RangeResponse, ResponseHeader } from './api.js';
 import type { CallOutcome, KvClient } from './client/client.js';
-import { createTestCluster, realNodeBuilder, type TestCluster } from './cluster-test-harness.js';
+import { createTestCluster, realNodeBuilder, type TestCluster } from './testing/cluster-harness.js';
 import type { Member } from './member.js';
 import type { Method, RequestOf } from './wire.js';
 import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type WorkloadClient } from './workload/workload.js';
 import { checkLinearizability } from '../sim/check/linearizability.js';
-import { etcdModel, type EtcdOperation } from './model.js';
+import { etcdModel, type EtcdOperation } from './check/etcd-model.js';
 import type { ReadMode } from './server/options.js';
 
 /** The etcd model's verdict on a cluster's history. */

@@ -17,10 +17,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CallOutcome } from './client/client.js';
-import { createTestCluster } from './cluster-test-harness.js';
+import { createTestCluster } from './testing/cluster-harness.js';
 import { raftNodeBuilder } from './member.js';
 import type { HostId } from '../sim/host.js';
-import { checkLeaseKeepalives, describeKeepAliveViolation, type KeepAliveGrant, type LeaseExpiry } from './check-lease-keepalive.js';
+import { checkLeaseKeepalives, describeKeepAliveViolation, type KeepAliveGrant, type LeaseExpiry } from './check/lease-keepalive.js';
 
 const TTL_S = 5;
 const STALL_US = 8_000_000;

@@ -38,9 +38,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RangeResponse } from './api.js';
 import type { CallOutcome, KvClient } from './client/client.js';
-import { createTestCluster, realNodeBuilder } from './cluster-test-harness.js';
+import { createTestCluster, realNodeBuilder } from './testing/cluster-harness.js';
 import { checkLinearizability } from '../sim/check/linearizability.js';
-import { etcdModel, type EtcdOperation } from './model.js';
+import { etcdModel, type EtcdOperation } from './check/etcd-model.js';
 import type { HostId } from '../sim/host.js';
 
 interface Outcome {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostId } from '../sim/host.js';
 import type { CallOutcome, KvClient } from './client/client.js';
-import { createTestCluster, realNodeBuilder, type TestCluster } from './cluster-test-harness.js';
+import { createTestCluster, realNodeBuilder, type TestCluster } from './testing/cluster-harness.js';
 import type { Member } from './member.js';
 import type { ServerOptions } from './server/options.js';
 import type { Method, RequestOf } from './wire.js';

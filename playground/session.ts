@@ -20,7 +20,7 @@ import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { keyWritesOf, type KeyWrite } from '../scenarios/history-metrics.js';
 import { startRun, type RunSession } from '../scenarios/runner.js';
-import type { RunRecord } from '../scenarios/run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 import type { Fault, Scenario } from '../scenarios/schema.js';
 import type { ReadMode } from '../kv/server/options.js';
 import { narrate, type Narration, type NarrationContext } from './narrate.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describeOp } from './describe-op.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 import { formatNumber, formatTick, formatUs, niceTicks, quantile } from './format.js';
-import { makeOp } from './test-fixtures.js';
+import { makeOp } from './testing/fixtures.js';
 
 describe('escaping', () => {
   it('escapes the five HTML-significant characters', () => {

@@ -1,11 +1,11 @@
 /**
- * From the runner's experiment result (scenarios/experiment-record.ts) to the report's input
+ * From the runner's experiment result (record/experiment-record.ts) to the report's input
  * (experiment-data.ts). Per-seed values are the seed's RunMetrics figures and its `extra` entries
  * (`isolatedTermRise`, `minorityLeaderMs` live there); each check the seed skipped is named, so
  * the report does not count it as a pass; the representative run record becomes its term series.
  */
-import type { ArmResult, ArmSeed, ExperimentResult } from '../scenarios/experiment-record.js';
-import type { RunMetrics } from '../scenarios/run-record.js';
+import type { ArmResult, ArmSeed, ExperimentResult } from '../record/experiment-record.js';
+import type { RunMetrics } from '../record/run-record.js';
 import { representativeOf, type ArmData, type ExperimentData, type SeedData } from './experiment-data.js';
 import { assert } from './invariant.js';
 

@@ -1,7 +1,7 @@
 /**
  * The experiment report's input: what an experiment did, per arm and per seed, plus one
  * representative run per arm drawn in full. `experimentDataOf` (experiment-adapter.ts) builds it
- * from the runner's `ExperimentResult` (scenarios/experiment-record.ts); the tests build it by hand.
+ * from the runner's `ExperimentResult` (record/experiment-record.ts); the tests build it by hand.
  *
  * Per-seed value names the report draws, by experiment (other names are shown in a generic table):
  * - prevote:     `isolatedTermRise`, `leaderChangesAfterHeal`, `unavailableMs`
@@ -9,7 +9,7 @@
  * - checkquorum: `minorityLeaderMs`
  * - fsync:       `lostAckedWrites`
  */
-import type { FaultRecord, RunRecord } from '../scenarios/run-record.js';
+import type { FaultRecord, RunRecord } from '../record/run-record.js';
 import { buildTermSeries, type TermSeries } from './node-lanes.js';
 import { runEndUs } from './run-view.js';
 

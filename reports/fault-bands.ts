@@ -7,7 +7,7 @@
  * as bands of the same kinds; a trace band is left out when a nemesis band of the same kind already
  * covers it (overlaps in time and shares a host). Bands that overlap in time are stacked in rows.
  */
-import type { FaultRecord, RunRecord } from '../scenarios/run-record.js';
+import type { FaultRecord, RunRecord } from '../record/run-record.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { formatGroups, hostsOfCut, parseCut } from './cut-links.js';
 import { assert } from './invariant.js';

@@ -2,7 +2,7 @@
  * The index page (`index.html`): links to every report a command produced — experiments first,
  * then runs — each with its verdict and a one-line summary.
  */
-import type { RunRecord } from '../scenarios/run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 import { escapeHtml, safeHref } from './escape.js';
 import type { ExperimentData } from './experiment-data.js';
 import { titleOf } from './experiment-view.js';

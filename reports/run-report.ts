@@ -8,7 +8,7 @@
  * around its instant — are drawn by one small inline script from the frames embedded as JSON
  * (run-page-data.ts, run-page-script.ts).
  */
-import type { RunMetrics, RunRecord } from '../scenarios/run-record.js';
+import type { RunMetrics, RunRecord } from '../record/run-record.js';
 import { FAULT_COLOR, ROLE_COLOR, STATUS_COLOR } from './colors.js';
 import { escapeHtml, withInlineCode } from './escape.js';
 import { formatNumber, formatUs } from './format.js';

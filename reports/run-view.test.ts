@@ -4,7 +4,7 @@ import { bucketOps, buildClientLanes, CLIENT_LANES_MAX } from './client-lanes.js
 import { bandsFromTrace, buildFaultBands } from './fault-bands.js';
 import { buildNodeLanes, buildTermSeries } from './node-lanes.js';
 import { buildRunView, overallVerdict, runEndUs } from './run-view.js';
-import { makeOp, makeRecord, PASSING_CHECKS, staleReadRecord, TraceBuilder } from './test-fixtures.js';
+import { makeOp, makeRecord, PASSING_CHECKS, staleReadRecord, TraceBuilder } from './testing/fixtures.js';
 import { buildViolationPanel, explainStaleRead } from './violation-view.js';
 
 const MS = 1_000;

@@ -2,7 +2,7 @@
  * The run report's view model: everything the page draws, computed from a RunRecord by pure
  * functions, so it can be tested without a browser. The HTML renderer only lays it out.
  */
-import type { CheckResult, Checks, RunRecord } from '../scenarios/run-record.js';
+import type { CheckResult, Checks, RunRecord } from '../record/run-record.js';
 import { buildClientLanes, type ClientLane, type OpMark } from './client-lanes.js';
 import { buildFaultBands, type FaultBand } from './fault-bands.js';
 import { buildNodeLanes, buildTermSeries, type NodeLane, type TermSeries } from './node-lanes.js';

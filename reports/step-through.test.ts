@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { parseCut } from './cut-links.js';
 import { extractMessages } from './messages-in-flight.js';
 import { buildStepModel, chooseInstants, clusterStateAt, type ClusterFrame } from './step-through.js';
-import { staleReadRecord, TraceBuilder } from './test-fixtures.js';
+import { staleReadRecord, TraceBuilder } from './testing/fixtures.js';
 
 const MS = 1_000;
 

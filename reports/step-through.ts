@@ -9,7 +9,7 @@
  * partition, a disk fault…), thinned evenly when there are too many, plus an even grid over the run
  * so that messages can be watched flowing between them. The total is at most `framesMax`.
  */
-import type { RunRecord } from '../scenarios/run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { linksAmong, parseCut, type CutLink } from './cut-links.js';
 import { formatValue } from './format.js';

@@ -7,7 +7,7 @@
  * returned 3 at 1.204 s, but write `k=4` completed at 1.150 s, before the read began, and no write
  * of 3 happened after it".
  */
-import type { RunRecord } from '../scenarios/run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 import type { Operation } from '../sim/history.js';
 import type { OpMark } from './client-lanes.js';
 import { describeOp, isReadOp, isWriteOp, readValue, writtenValue } from './describe-op.js';

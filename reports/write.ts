@@ -5,9 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord } from '../scenarios/run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 import { renderExperimentHtml, renderExperimentMarkdown } from './experiment-report.js';
-import type { ExperimentResult } from '../scenarios/experiment-record.js';
+import type { ExperimentResult } from '../record/experiment-record.js';
 import { experimentDataOf } from './experiment-adapter.js';
 import type { ExperimentData } from './experiment-data.js';
 import { experimentStem, fileStem } from './file-names.js';

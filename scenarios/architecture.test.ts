@@ -3,10 +3,14 @@
  * 1. Nothing under sim/, raft/, kv/, scenarios/ reads the real world (the CLI files excepted):
  *    no Math.random, Date, timers, performance.now, process.hrtime, crypto randomness,
  *    process.env or node:fs. Under sim/, raft/, kv/ also no async/await, Promise, microtasks.
- * 2. Imports point one way, sim ← raft ← kv ← scenarios → reports (→ playground, which may import
- *    every layer and which none imports): sim imports only sim; raft
- *    imports sim and raft; kv imports sim, raft and kv; scenarios imports anything; reports
- *    imports runtime code only from reports, and only types (`import type`) from elsewhere.
+ * 2. Imports point one way, sim ← raft ← kv ← record ← scenarios → reports (→ playground, which may
+ *    import every layer and which none imports): sim imports only sim; raft imports sim and raft;
+ *    kv imports sim, raft and kv; record (the run record's types) imports sim; scenarios imports
+ *    anything below the playground; reports imports runtime code only from reports, and only types
+ *    (`import type`) from sim, raft, kv and record — never from scenarios, so no arrow runs back up.
+ * 2b. Test kits stay apart: outside a `testing/` folder, no production file imports one or
+ *    imports fast-check (kv/conformance, itself a test harness against a real etcd, drives the
+ *    server through kv/testing's one-member raft stand-in).
  * 3. The raft core is a pure state machine: its files import raft/core, sim/assert and the
  *    Random type, and no package — test support (fast-check schedules, in-memory clusters,
  *    script harnesses) lives in raft/testing.
@@ -19,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const LAYERS = ['sim', 'raft', 'kv', 'scenarios', 'reports', 'playground'] as const;
+const LAYERS = ['sim', 'raft', 'kv', 'record', 'scenarios', 'reports', 'playground'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /** Layers each layer may import at runtime. */
@@ -27,13 +31,18 @@ const RUNTIME_IMPORTS: Record<Layer, readonly Layer[]> = {
   sim: ['sim'],
   raft: ['sim', 'raft'],
   kv: ['sim', 'raft', 'kv'],
-  scenarios: ['sim', 'raft', 'kv', 'scenarios', 'reports'],
+  record: ['sim', 'record'],
+  scenarios: ['sim', 'raft', 'kv', 'record', 'scenarios', 'reports'],
   reports: ['reports'],
   // The playground runs the real thing in a browser: it may import every layer; none imports it.
-  playground: ['sim', 'raft', 'kv', 'scenarios', 'reports', 'playground'],
+  playground: ['sim', 'raft', 'kv', 'record', 'scenarios', 'reports', 'playground'],
 };
 /** Layers each layer may import types from. */
-const TYPE_IMPORTS: Record<Layer, readonly Layer[]> = { ...RUNTIME_IMPORTS, reports: LAYERS };
+const TYPE_IMPORTS: Record<Layer, readonly Layer[]> = {
+  ...RUNTIME_IMPORTS,
+  record: ['sim', 'raft', 'kv', 'record'],
+  reports: ['sim', 'raft', 'kv', 'record', 'reports'],
+};
 
 const REAL_WORLD: readonly [RegExp, string][] = [
   [/\bMath\s*\.\s*random\b/, 'Math.random'],
@@ -197,11 +206,27 @@ function check(repoPath: string, src: string): Violation[] {
     const to = layerOf(target);
     const allowed = imp.typeOnly ? TYPE_IMPORTS[layer] : RUNTIME_IMPORTS[layer];
     if (to === null || !allowed.includes(to)) {
-      violations.push({ file: repoPath, line: imp.line, what: `${layer} ${imp.typeOnly ? 'type-imports' : 'imports'} ${target} (${layer} may import ${allowed.join(', ')}${layer === 'reports' && !imp.typeOnly ? '; other layers as `import type` only' : ''})` });
+      violations.push({ file: repoPath, line: imp.line, what: `${layer} ${imp.typeOnly ? 'type-imports' : 'imports'} ${target} (${layer} may import ${allowed.join(', ')}${layer === 'reports' && !imp.typeOnly ? '; sim, raft, kv and record as `import type` only' : ''})` });
     }
   }
   violations.push(...checkCore(repoPath, imports));
+  violations.push(...checkTestKits(repoPath, imports));
   return violations.sort((a, b) => a.line - b.line);
+}
+
+const isTestKit = (repoPath: string): boolean => repoPath.split('/').includes('testing');
+
+/** Production code keeps test kits out: no import of a `testing/` folder or of fast-check outside one. */
+function checkTestKits(repoPath: string, imports: Scanned['imports']): Violation[] {
+  if (isTestKit(repoPath) || repoPath.startsWith('kv/conformance/')) return [];
+  const out: Violation[] = [];
+  for (const imp of imports) {
+    const target = imp.spec.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(repoPath), imp.spec)).split('\\').join('/') : imp.spec;
+    if (imp.spec === 'fast-check' || (imp.spec.startsWith('.') && isTestKit(target))) {
+      out.push({ file: repoPath, line: imp.line, what: `production code imports the test kit ${target} (test support lives in a testing/ folder and only tests use it)` });
+    }
+  }
+  return out;
 }
 
 /** What a raft/core file may import besides raft/core: sim/assert, and the Random type of sim/random. */
@@ -266,11 +291,15 @@ describe('architecture', () => {
       `import '../scenarios/runner.js';`,
     ].join('\n');
     expect(render(check('reports/render.ts', src))).toEqual([
-      'reports/render.ts:1 reports imports sim/trace.js (reports may import reports; other layers as `import type` only)',
-      'reports/render.ts:3 reports imports raft/core/types.js (reports may import reports; other layers as `import type` only)',
-      'reports/render.ts:4 reports imports kv/api.js (reports may import reports; other layers as `import type` only)',
-      'reports/render.ts:7 reports imports scenarios/runner.js (reports may import reports; other layers as `import type` only)',
+      'reports/render.ts:1 reports imports sim/trace.js (reports may import reports; sim, raft, kv and record as `import type` only)',
+      'reports/render.ts:3 reports imports raft/core/types.js (reports may import reports; sim, raft, kv and record as `import type` only)',
+      'reports/render.ts:4 reports imports kv/api.js (reports may import reports; sim, raft, kv and record as `import type` only)',
+      'reports/render.ts:7 reports imports scenarios/runner.js (reports may import reports; sim, raft, kv and record as `import type` only)',
     ]);
+    // The run record's types sit below both scenarios and reports: reads of scenarios' types run back up.
+    expect(check('reports/run-view.ts', `import type { RunRecord } from '../record/run-record.js';`)).toEqual([]);
+    expect(render(check('reports/run-view.ts', `import type { Scenario } from '../scenarios/schema.js';`))[0]).toMatch(/^reports\/run-view.ts:1 reports type-imports scenarios\/schema.js/);
+    expect(render(check('record/run-record.ts', `import type { X } from '../scenarios/runner.js';`))[0]).toMatch(/^record\/run-record.ts:1 record type-imports scenarios/);
     expect(render(check('sim/net.ts', `import type { Node } from '../raft/node/node.js';\nimport { x } from './y.js';\nimport { B } from '../bench/run.js';`))).toEqual([
       'sim/net.ts:1 sim type-imports raft/node/node.js (sim may import sim)',
       'sim/net.ts:3 sim imports bench/run.js (sim may import sim)',
@@ -280,7 +309,7 @@ describe('architecture', () => {
     expect(check('scenarios/runner.ts', `import { render } from '../reports/html.js';\nimport { store } from '../kv/mvcc/store.js';`)).toEqual([]);
     // The playground imports the run itself; nothing imports the playground; outside its page it reads no clock.
     expect(check('playground/session.ts', `import { startRun } from '../scenarios/runner.js';\nimport { x } from '../sim/trace.js';`)).toEqual([]);
-    expect(render(check('scenarios/runner.ts', `import { Playground } from '../playground/session.js';`))).toEqual(['scenarios/runner.ts:1 scenarios imports playground/session.js (scenarios may import sim, raft, kv, scenarios, reports)']);
+    expect(render(check('scenarios/runner.ts', `import { Playground } from '../playground/session.js';`))).toEqual(['scenarios/runner.ts:1 scenarios imports playground/session.js (scenarios may import sim, raft, kv, record, scenarios, reports)']);
     expect(render(check('reports/index-page.ts', `import { LESSONS } from '../playground/lessons.js';`))[0]).toMatch(/^reports\/index-page.ts:1 reports imports playground\/lessons.js/);
     expect(render(check('playground/narrate.ts', `const t = Date.now();`))).toEqual(['playground/narrate.ts:1 uses Date']);
     expect(check('playground/page/main.ts', `const t = performance.now();`)).toEqual([]);
@@ -290,13 +319,21 @@ describe('architecture', () => {
     const ok = [`import { assert } from '../../sim/assert.js';`, `import type { Random } from '../../sim/random.js';`, `import { RawNode } from './raw-node.js';`].join('\n');
     expect(check('raft/core/x.ts', ok)).toEqual([]);
     const bad = [`import fc from 'fast-check';`, `import { createRandom } from '../../sim/random.js';`, `import { MemoryCluster } from '../testing/memory-cluster.js';`, `import type { Trace } from '../../sim/trace.js';`].join('\n');
-    expect(render(check('raft/core/y.ts', bad)).map((v) => v.replace(/ \(the core.*$/, ''))).toEqual([
+    expect(render(check('raft/core/y.ts', bad).filter((v) => !v.what.startsWith('production code'))).map((v) => v.replace(/ \(the core.*$/, ''))).toEqual([
       'raft/core/y.ts:1 raft/core imports fast-check',
       'raft/core/y.ts:2 raft/core imports sim/random.ts',
       'raft/core/y.ts:3 raft/core imports raft/testing/memory-cluster.ts',
       'raft/core/y.ts:4 raft/core type-imports sim/trace.ts',
     ]);
     expect(check('raft/testing/z.ts', bad)).toEqual([]);
+  });
+
+  it('production code imports no test kit', () => {
+    expect(render(check('kv/server/server.ts', `import { x } from '../testing/fake-raft-node.js';\nimport fc from 'fast-check';`)).map((v) => v.replace(/ \(test support.*$/, ''))).toEqual([
+      'kv/server/server.ts:1 production code imports the test kit kv/testing/fake-raft-node.js',
+      'kv/server/server.ts:2 production code imports the test kit fast-check',
+    ]);
+    expect(check('kv/testing/cluster-harness.ts', `import { x } from './fake-raft-node.js';\nimport fc from 'fast-check';`)).toEqual([]);
   });
 
   it('nothing under sim/, raft/, kv/, scenarios/ reads the real world, and imports point one way', () => {

@@ -16,7 +16,7 @@ import { KV_BUGS, type KvBug } from '../kv/server/options.js';
 
 export type BugLayer = 'raft/core' | 'raft/node' | 'kv/mvcc' | 'kv/watch' | 'kv/lease' | 'kv/server' | 'kv/client';
 
-/** A check of the run record (scenarios/run-record.ts `Checks`), or `run`: the run itself panics. */
+/** A check of the run record (record/run-record.ts `Checks`), or `run`: the run itself panics. */
 export type BugCheck = 'invariants' | 'linearizable' | 'serializable' | 'watch' | 'liveness' | 'run';
 
 export interface BugLink {

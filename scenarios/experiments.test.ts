@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { armScenario, EXPERIMENTS, experimentJson, formatExperimentTable, summarizeArm, summarizeExperiment, type ExperimentName } from './experiments.js';
 import { runJob } from './run-job.js';
-import type { RunRecord } from './run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 
 const SEEDS = [1, 2];
 

@@ -18,10 +18,10 @@
  * This module is pure: it says what to run and how to sum it up. The CLI runs the arms (on worker
  * threads) and hands the records to `summarizeArm` and `summarizeExperiment`.
  */
-import type { ArmResult, ArmSeed, ColumnSpec, ExperimentResult } from './experiment-record.js';
+import type { ArmResult, ArmSeed, ColumnSpec, ExperimentResult } from '../record/experiment-record.js';
 import { verdictOf } from './fuzz.js';
 import { percentile } from './history-metrics.js';
-import type { Checks, CheckStatus, RunRecord } from './run-record.js';
+import type { Checks, CheckStatus, RunRecord } from '../record/run-record.js';
 import { shellQuote } from './runner.js';
 
 export const EXPERIMENT_NAMES = ['prevote', 'readindex', 'checkquorum', 'fsync'] as const;

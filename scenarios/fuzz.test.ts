@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { failsLike, junitXml, outcomeOf, parseShard, shardSeeds, shrinkFailure, verdictOf, type SeedOutcome } from './fuzz.js';
 import { runJob } from './run-job.js';
-import type { CheckResult, Checks } from './run-record.js';
+import type { CheckResult, Checks } from '../record/run-record.js';
 import { scenarioFor } from './scenario-source.js';
 import type { Fault } from './schema.js';
 

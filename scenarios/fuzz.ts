@@ -8,7 +8,7 @@
  * and each shard's seeds are spread over the whole range (a slow region is shared).
  */
 import { materializeForSeed, runScenario } from './runner.js';
-import type { CheckStatus, Checks, RunRecord } from './run-record.js';
+import type { CheckStatus, Checks, RunRecord } from '../record/run-record.js';
 import type { Scenario } from './schema.js';
 import { shrinkScenario, type ShrinkResult } from './shrink.js';
 

@@ -1,10 +1,10 @@
 /**
  * The checks a finished run's records go through:
- * - **linearizable**: the history's etcd operations against the etcd model (kv/model.ts) with the
+ * - **linearizable**: the history's etcd operations against the etcd model (kv/check/etcd-model.ts) with the
  *   Porcupine-style checker (sim/check), its budget counted in search steps (`unknown` past it);
  *   serializable ranges are left out — they have their own rule;
  * - **serializable**: every serializable range equals a state the store really had, at a
- *   revision already committed when it returned (kv/check-serializable-reads.ts);
+ *   revision already committed when it returned (kv/check/serializable-reads.ts);
  * - **watch**: etcd's nine watch guarantees over every watch the clients opened, against the
  *   committed revisions (sim/check/watch.ts);
  * and, on the way, the committed history itself: members that applied different changes at the
@@ -19,15 +19,15 @@ import type { Micros } from '../sim/time.js';
 import { explainViolations } from '../sim/check/explain.js';
 import { checkLinearizability, type LinearizabilityResult } from '../sim/check/linearizability.js';
 import { checkWatches, formatWatchViolation } from '../sim/check/watch.js';
-import { checkSerializableReads } from '../kv/check-serializable-reads.js';
-import { mergeCommitted, watchHistoryOf, type AppliedRevision } from '../kv/check-watch-inputs.js';
-import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/model.js';
+import { checkSerializableReads } from '../kv/check/serializable-reads.js';
+import { mergeCommitted, watchHistoryOf, type AppliedRevision } from '../kv/check/watch-inputs.js';
+import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/check/etcd-model.js';
 import type { WatchRecord } from '../kv/client/watch-client.js';
 import type { Member } from '../kv/member.js';
 import { formatSeconds } from '../reports/format.js';
 import { explainStaleRead } from '../reports/violation-view.js';
 import { findStaleReads } from './history-metrics.js';
-import type { CheckResult, ViolationView } from './run-record.js';
+import type { CheckResult, ViolationView } from '../record/run-record.js';
 import type { Scenario } from './schema.js';
 
 export interface HistoryChecks {

@@ -24,7 +24,7 @@ import type { LatencyModel, Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { ms as msToUs } from '../sim/time.js';
 import type { Trace } from '../sim/trace.js';
-import type { FaultRecord } from './run-record.js';
+import type { FaultRecord } from '../record/run-record.js';
 import { FAULTS_MAX, toLatencyModel, type DiskFaultKind, type Fault, type NodeRef } from './schema.js';
 
 /** What the nemesis may do to the cluster: the runner's cluster implements it. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../sim/trace.js';
 import { formatReplay, replayRecord, settingsOverrides, type RecordedScenario, type ReplayInput } from './replay.js';
 import { runScenario, shellQuote, traceWindow, type RunOptions } from './runner.js';
-import type { RunRecord } from './run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 import { scenarioFor } from './scenario-source.js';
 import type { Scenario } from './schema.js';
 

@@ -19,7 +19,7 @@
  * This module reads no file: the CLI hands it the record and the recorded scenario it resolved.
  */
 import { renderEvent, type TraceEvent } from '../sim/trace.js';
-import type { RunCheckpoints, RunRecord } from './run-record.js';
+import type { RunCheckpoints, RunRecord } from '../record/run-record.js';
 import { CHECKPOINT_EVERY_EVENTS, reproduceCommand, runScenario, traceWindow, type RunOptions } from './runner.js';
 import type { Scenario } from './schema.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RoleTimeline } from './role-metrics.js';
-import type { FaultRecord } from './run-record.js';
+import type { FaultRecord } from '../record/run-record.js';
 
 describe('role metrics', () => {
   const t = new RoleTimeline();

@@ -6,7 +6,7 @@
 import type { HostId } from '../sim/host.js';
 import type { Micros } from '../sim/time.js';
 import type { TraceEvent } from '../sim/trace.js';
-import type { FaultRecord } from './run-record.js';
+import type { FaultRecord } from '../record/run-record.js';
 
 export type RoleName = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 

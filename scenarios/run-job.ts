@@ -5,7 +5,7 @@
  */
 import { runScenario } from './runner.js';
 import type { InputIssue } from './errors.js';
-import type { RunRecord } from './run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 import { scenarioFor, sourceDescription, sourceName, type ScenarioSource } from './scenario-source.js';
 import type { TraceMode } from '../sim/trace.js';
 

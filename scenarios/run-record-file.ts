@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { inputErrorMap } from '../sim/input-issue.js';
 import { parseJsonText } from '../sim/json-text.js';
 import { formatIssue } from './resolve.js';
-import type { RunRecord } from './run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 
 const traceEventSchema = z.object({
   index: z.number().int().nonnegative(),

@@ -5,7 +5,7 @@
  */
 import { formatTime } from '../sim/time.js';
 import { verdictOf } from './fuzz.js';
-import type { Checks, RunRecord } from './run-record.js';
+import type { Checks, RunRecord } from '../record/run-record.js';
 
 const CHECK_ORDER = ['invariants', 'linearizable', 'serializable', 'watch', 'liveness'] as const satisfies readonly (keyof Checks)[];
 

@@ -14,7 +14,7 @@
  *    follows, every running member applied up to the leader's commit, equal HashKV. Members that
  *    refuse to start (a corrupt disk) are left out and named.
  * 4. **History checks**: linearizability against the etcd model, serializable reads, watch
- *    guarantees (history-checks.ts); the lease keepalive check (kv/check-lease-keepalive.ts: no
+ *    guarantees (history-checks.ts); the lease keepalive check (kv/check/lease-keepalive.ts: no
  *    expiry before a successful keepalive's TTL ran out) reports through `invariants`.
  * 5. **Metrics** and the record.
  *
@@ -33,7 +33,7 @@ import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { Trace, TraceCheckpoint, TraceEvent, TraceMode, TraceOptions } from '../sim/trace.js';
 import { CRASH_POINTS } from '../raft/node/crash-points.js';
 import { LeaseExpiryRecorder } from '../kv/workload/lease-expiry.js';
-import { checkLeaseKeepalives, describeKeepAliveViolation } from '../kv/check-lease-keepalive.js';
+import { checkLeaseKeepalives, describeKeepAliveViolation } from '../kv/check/lease-keepalive.js';
 import type { WorkloadClient } from '../kv/workload/workload.js';
 import { createCluster, type SimCluster } from './cluster.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
@@ -44,7 +44,7 @@ import { historyMetrics, keyWritesOf } from './history-metrics.js';
 import { createNemesis, type Nemesis } from './nemesis.js';
 import { OnlineChecks } from './online-checks.js';
 import { RoleTimeline } from './role-metrics.js';
-import type { CheckResult, Checks, RunMetrics, RunRecord, ViolationView } from './run-record.js';
+import type { CheckResult, Checks, RunMetrics, RunRecord, ViolationView } from '../record/run-record.js';
 import type { Fault, Scenario } from './schema.js';
 
 export interface RunOptions {

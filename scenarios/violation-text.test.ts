@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildViolationPanel } from '../reports/violation-view.js';
 import { runJob } from './run-job.js';
-import type { RunRecord } from './run-record.js';
+import type { RunRecord } from '../record/run-record.js';
 
 const ANOMALIES = ['leader-isolation-stale-read', 'leader-pause-stale-read', 'etcd-20418', 'single-node-restart-stale-read'];
 

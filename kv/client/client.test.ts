@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTestCluster, fakeNodeBuilder, type TestCluster } from '../cluster-test-harness.js';
-import type { FakeRaftNode } from '../server/fake-raft-node.js';
+import { createTestCluster, fakeNodeBuilder, type TestCluster } from '../testing/cluster-harness.js';
+import type { FakeRaftNode } from '../testing/fake-raft-node.js';
 import type { ServerOptions } from '../server/options.js';
 import type { Method } from '../wire.js';
 import type { CallOutcome, KvClient } from './client.js';

@@ -11,7 +11,7 @@
 import type { KvError, WatchResponse } from '../api.js';
 import { createHosts, type HostContext, type Kernel } from '../../sim/host.js';
 import { createKernel } from '../../sim/kernel.js';
-import { createFakeRaftNode } from '../server/fake-raft-node.js';
+import { createFakeRaftNode } from '../testing/fake-raft-node.js';
 import type { ServerOptions } from '../server/options.js';
 import { createKvServer, type KvServer } from '../server/server.js';
 import { takesWatchSlot, type KvReply } from '../wire.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KeyValue } from '../api.js';
-import { stepArb, type StoreStep } from './arbitraries.js';
+import { stepArb, type StoreStep } from '../testing/mvcc-arbitraries.js';
 import { hashString } from './hash.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import type { StoreState } from './store-state.js';

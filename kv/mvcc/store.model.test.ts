@@ -11,8 +11,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KvResult, RangeRequest } from '../api.js';
-import { resolveRevision, stepArb, type StoreStep } from './arbitraries.js';
-import { ReferenceModel } from './reference-model.js';
+import { resolveRevision, stepArb, type StoreStep } from '../testing/mvcc-arbitraries.js';
+import { ReferenceModel } from '../testing/mvcc-reference-model.js';
 import { createMvccStore, type MvccStore } from './store.js';
 
 const LEASES = new Set([1, 3]);

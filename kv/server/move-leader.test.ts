@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestCluster, realNodeBuilder } from '../cluster-test-harness.js';
+import { createTestCluster, realNodeBuilder } from '../testing/cluster-harness.js';
 import type { CallOutcome } from '../client/client.js';
 
 describe('Maintenance.MoveLeader', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHosts, type HostContext } from '../../sim/host.js';
 import type { KvCall, KvReply } from '../wire.js';
-import { createFakeRaftNode, type FakeRaftNode } from './fake-raft-node.js';
+import { createFakeRaftNode, type FakeRaftNode } from '../testing/fake-raft-node.js';
 import type { ServerOptions } from './options.js';
 import { createKvServer, type KvServer } from './server.js';
 import { decodeRaftRequest, encodeRaftRequest } from './internal-request.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHosts } from '../../sim/host.js';
 import type { WatchCreateRequest, WatchResponse } from '../api.js';
 import { takesWatchSlot, type KvCall } from '../wire.js';
-import { createFakeRaftNode, type FakeRaftNode } from './fake-raft-node.js';
+import { createFakeRaftNode, type FakeRaftNode } from '../testing/fake-raft-node.js';
 import { createKvServer, type KvServer } from './server.js';
 import { createKernel } from '../../sim/kernel.js';
 

@@ -14,8 +14,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WatchEvent, WatchFilter, WatchResponse } from '../api.js';
 import { inRange } from '../api.js';
-import { keyArb, rangeEndArb, writeStepArb, type StoreStep } from '../mvcc/arbitraries.js';
-import { ReferenceModel } from '../mvcc/reference-model.js';
+import { keyArb, rangeEndArb, writeStepArb, type StoreStep } from '../testing/mvcc-arbitraries.js';
+import { ReferenceModel } from '../testing/mvcc-reference-model.js';
 import { createMvccStore, type MvccStore } from '../mvcc/store.js';
 import { createWatchHub, type WatchHub, type WatchStream } from './watchable-store.js';
 

@@ -1,7 +1,7 @@
 /**
  * Lease expiries in the history. A lease that runs out is revoked by a `lease-revoke` the leader
  * proposes (kv/server: its header carries `leaderTerm`, which a client's revoke never has): a
- * revoke no client issued, which deletes the lease's keys. The etcd model (kv/model.ts) must see
+ * revoke no client issued, which deletes the lease's keys. The etcd model (kv/check/etcd-model.ts) must see
  * it, or those deletes look like phantom ones. The runner calls `applied` after every entry a
  * member applies; the first time an expiry revoke of lease L is applied *with effect* (ok: L
  * existed) anywhere, one operation is recorded:
@@ -9,7 +9,7 @@
  *   { client: <the expiry process>, op: 'lease-revoke', input: { id: L, revision: r }, call: t, return: null, status: 'unknown' }
  *
  * where r is the revision the revoke made (the same on every member: they apply the same log); the
- * etcd model places an expiry only where it makes r (kv/model.ts: without the pin, expiries at one
+ * etcd model places an expiry only where it makes r (kv/check/etcd-model.ts: without the pin, expiries at one
  * instant beside unknown puts make the search try which of them fills each revision).
  *
  * The call time t is the virtual time of that first apply. An unknown operation may take effect
@@ -31,7 +31,7 @@ import type { Micros } from '../../sim/time.js';
 import type { Entry } from '../../raft/core/types.js';
 import { decodeRaftRequest } from '../server/internal-request.js';
 import type { AppliedWrite } from '../server/state-machine.js';
-import type { LeaseExpiry } from '../check-lease-keepalive.js';
+import type { LeaseExpiry } from '../check/lease-keepalive.js';
 
 export const LEASE_EXPIRY_NOTE = 'lease expired: revoke proposed by the leader';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../sim/random.js';
 import type { Operation } from '../../sim/history.js';
-import { createTestCluster, fakeNodeBuilder } from '../cluster-test-harness.js';
+import { createTestCluster, fakeNodeBuilder } from '../testing/cluster-harness.js';
 import { LEASE_WORKLOAD_DEFAULTS, LeaseHolder } from './lease-load.js';
 import { resolveWorkloadOptions, workloadClientFactory, type WorkloadClient, type WorkloadOptionsInput } from './workload.js';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../sim/random.js';
 import { historyToJsonLines } from '../../sim/history.js';
-import { createTestCluster, fakeNodeBuilder } from '../cluster-test-harness.js';
+import { createTestCluster, fakeNodeBuilder } from '../testing/cluster-harness.js';
 import { createKeyChooser, keyName, zipfCdf } from './key-chooser.js';
 import { OpGenerator } from './op-generator.js';
 import { resolveWorkloadOptions, workloadClientFactory, type WorkloadClient, type WorkloadOptions } from './workload.js';

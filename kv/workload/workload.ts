@@ -28,7 +28,7 @@ import { createKvClient, type ClientEnv, type KvClient } from '../client/client.
 import type { WatchHandle } from '../client/watch-client.js';
 import type { LeaseGrantResponse } from '../api.js';
 import type { KvCall } from '../wire.js';
-import type { KeepAliveGrant } from '../check-lease-keepalive.js';
+import type { KeepAliveGrant } from '../check/lease-keepalive.js';
 import { createKeyChooser, KEY_PREFIX, type KeyDistribution } from './key-chooser.js';
 import { checkLeaseWorkloadOptions, LEASE_WORKLOAD_DEFAULTS, LeaseHolder, type LeaseStats, type LeaseWorkloadOptions } from './lease-load.js';
 import { OP_KINDS, OpGenerator, type OpKind, type OpMix } from './op-generator.js';

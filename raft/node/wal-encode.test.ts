@@ -11,7 +11,7 @@ import type { ConfState, EntryType } from '../core/types.js';
 import { ByteWriter } from './codec.js';
 import type { WalRecord } from './wal-record.js';
 import { appendRecords, appendSaveRecords, encodeRecords } from './wal-record.js';
-import { u53, walArbitraries } from './wal-arbitraries.js';
+import { u53, walArbitraries } from '../testing/wal-arbitraries.js';
 
 function crcBytewise(crc: number, bytes: Uint8Array): number {
   let c = ~crc >>> 0;

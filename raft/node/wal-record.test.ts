@@ -4,7 +4,7 @@ import type { LogIndex, NodeId, Term } from '../core/types.js';
 import { crc32c, crc32cUpdate } from './crc32c.js';
 import type { WalRecord } from './wal-record.js';
 import { decodeRecords, encodeRecords } from './wal-record.js';
-import { walArbitraries } from './wal-arbitraries.js';
+import { walArbitraries } from '../testing/wal-arbitraries.js';
 
 const small = fc.integer({ min: 0, max: 1_000_000 });
 const { plainRecord } = walArbitraries({ maxData: 300, number: small });

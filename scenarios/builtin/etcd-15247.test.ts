@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runJob } from '../run-job.js';
-import type { RunRecord } from '../run-record.js';
+import type { RunRecord } from '../../record/run-record.js';
 import { anomalyListingProblem, runBuiltin } from './test-support.js';
 
 /** The stall is at a fixed time, so any seed shows it; three, to vary the timing around it. */

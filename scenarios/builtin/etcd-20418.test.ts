@@ -5,7 +5,7 @@
  * is linearizable and converges. Seeds 1–60: 56 stale, 0 with the fix (README material).
  */
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../run-record.js';
+import type { RunRecord } from '../../record/run-record.js';
 import { anomalyListingProblem, runBuiltin } from './test-support.js';
 
 const SEEDS = [1, 2, 3];

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '../../sim/history.js';
 import { checkLinearizability } from '../../sim/check/linearizability.js';
-import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../../kv/model.js';
+import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../../kv/check/etcd-model.js';
 import { LEASE_EXPIRY_NOTE } from '../../kv/workload/lease-expiry.js';
-import type { RunRecord } from '../run-record.js';
+import type { RunRecord } from '../../record/run-record.js';
 import { resolveScenario } from '../resolve.js';
 import { runBuiltin } from './test-support.js';
 

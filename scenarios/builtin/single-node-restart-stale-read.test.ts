@@ -5,7 +5,7 @@
  * Seeds 1–20: 18 stale by default, 0 with the option.
  */
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../run-record.js';
+import type { RunRecord } from '../../record/run-record.js';
 import { anomalyListingProblem, runBuiltin } from './test-support.js';
 
 const SEEDS = [1, 2, 3];

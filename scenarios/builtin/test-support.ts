@@ -5,7 +5,7 @@
  * description, so that a reader can run both sides.
  */
 import { runJob } from '../run-job.js';
-import type { RunRecord } from '../run-record.js';
+import type { RunRecord } from '../../record/run-record.js';
 import { findBuiltin } from './registry.js';
 
 /** One run of built-in `name`, in this thread, with history and metrics. */

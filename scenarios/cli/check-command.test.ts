@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCheck } from './check-command.js';
 import { UserInputError } from '../errors.js';
-import { concurrentEtcdHistory } from '../../kv/check-history-fixtures.js';
+import { concurrentEtcdHistory } from '../../kv/testing/history-fixtures.js';
 import { historyToJsonLines } from '../../sim/history.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

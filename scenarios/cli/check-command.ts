@@ -12,8 +12,8 @@
 import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { etcdSchemas } from '../../kv/check-history-schema.js';
-import { etcdModel } from '../../kv/model.js';
+import { etcdSchemas } from '../../kv/check/history-schema.js';
+import { etcdModel } from '../../kv/check/etcd-model.js';
 import type { Operation } from '../../sim/history.js';
 import { explainViolations } from '../../sim/check/explain.js';
 import { parseHistory } from '../../sim/check/history-file.js';

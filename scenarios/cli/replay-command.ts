@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import { formatReplay, replayRecord, type RecordedScenario } from '../replay.js';
 import { resolveScenario } from '../resolve.js';
-import type { RunRecord } from '../run-record.js';
+import type { RunRecord } from '../../record/run-record.js';
 import { parseRunRecord } from '../run-record-file.js';
 import { scenarioFor, type ScenarioSource } from '../scenario-source.js';
 import { listOption, loadSource, numberArg, print, readText, seedOption } from './io.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestCluster, realNodeBuilder, type TestCluster } from '../../cluster-test-harness.js';
+import { createTestCluster, realNodeBuilder, type TestCluster } from '../../testing/cluster-harness.js';
 import type { HostContext } from '../../../sim/host.js';
 import { createKvClient, type ClientEnv, type KvClient } from '../client.js';
 import { Election, type CampaignResult } from './election.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLeaseKeepalives, describeKeepAliveViolation, type KeepAliveGrant } from './check-lease-keepalive.js';
+import { checkLeaseKeepalives, describeKeepAliveViolation, type KeepAliveGrant } from './lease-keepalive.js';
 
 const s = (x: number): number => Math.round(x * 1_000_000);
 const ka = (lease: number, sentS: number, ttlS = 2, client = 1): KeepAliveGrant => ({ lease, client, sentUs: s(sentS), ttlS });

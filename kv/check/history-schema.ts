@@ -1,5 +1,5 @@
 /**
- * zod schemas of the etcd history operations (kv/model.ts documents the shapes): what
+ * zod schemas of the etcd history operations (kv/check/etcd-model.ts documents the shapes): what
  * `raftsim check <file> --model etcd` accepts, line by line, with a precise message for a bad
  * field (`input.compare[0].target: expected "VALUE"|…`).
  *
@@ -7,7 +7,7 @@
  * output, so a run's whole history can be given as it is.
  */
 import { z } from 'zod';
-import type { OperationSchemas } from '../sim/check/history-file.js';
+import type { OperationSchemas } from '../../sim/check/history-file.js';
 
 const revision = z.number().int();
 

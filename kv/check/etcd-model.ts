@@ -16,7 +16,7 @@
  * `fail` operation's output is the KvError (the checker drops it: it certainly took no effect); an
  * `unknown` one has none. Other methods the client may record (`lease-keepalive`, `lease-ttl`,
  * `status`, …) do not touch the KV state and are left out of the check, as are serializable
- * ranges, which have their own rule (check-serializable-reads.ts).
+ * ranges, which have their own rule (serializable-reads.ts).
  *
  * ## The model
  * State: the revision, the live keys (key → value, createRevision, modRevision, version, lease),
@@ -63,12 +63,12 @@
 import type {
   CompactionRequest, Compare, DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest,
   RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse,
-} from './api.js';
-import { inRange } from './api.js';
-import { InvariantViolation, assert, unreachable } from '../sim/assert.js';
-import type { Operation } from '../sim/history.js';
-import { ILLEGAL } from '../sim/check/model.js';
-import type { Illegal, Model, Partition, ReadFact, Witness, WriteFact } from '../sim/check/model.js';
+} from '../api.js';
+import { inRange } from '../api.js';
+import { InvariantViolation, assert, unreachable } from '../../sim/assert.js';
+import type { Operation } from '../../sim/history.js';
+import { ILLEGAL } from '../../sim/check/model.js';
+import type { Illegal, Model, Partition, ReadFact, Witness, WriteFact } from '../../sim/check/model.js';
 
 // ---------------------------------------------------------------------------------------------
 // History operation shapes

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mergeCommitted, sameJson } from './check-watch-inputs.js';
+import { mergeCommitted, sameJson } from './watch-inputs.js';
 
 describe('sameJson', () => {
   it('is true only where the JSON texts are equal', () => {

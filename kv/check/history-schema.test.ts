@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseHistory } from '../sim/check/history-file.js';
-import { etcdSchemas } from './check-history-schema.js';
+import { parseHistory } from '../../sim/check/history-file.js';
+import { etcdSchemas } from './history-schema.js';
 
 describe('etcd history file schemas', () => {
   it('keep the revision of a recorded lease expiry (the model pins the unknown revoke to it)', () => {

@@ -11,22 +11,22 @@
  * It is a test fixture, not the scenario runner: no nemesis, no checks of its own beyond what a
  * test asks. Time is virtual µs.
  */
-import { HistoryRecorder, type Operation } from '../sim/history.js';
-import type { ChannelOptions, Channels } from '../sim/channels.js';
-import type { Disks } from '../sim/disk.js';
-import type { HostContext, HostId, HostRegistry } from '../sim/host.js';
-import { createKernel, createWorld } from '../sim/kernel.js';
-import type { Network, NetworkOptions } from '../sim/network.js';
-import type { Random } from '../sim/random.js';
-import type { Scheduler } from '../sim/scheduler.js';
-import type { Trace } from '../sim/trace.js';
-import type { Micros } from '../sim/time.js';
-import { createKvClient, type ClientEnv, type ClientOptions, type KvClient } from './client/client.js';
-import { WatchLog } from './client/watch-client.js';
-import { memberFactory, raftNodeBuilder, type Member, type MemberNodeOptions, type NodeBuilder, type RaftNodeEnv } from './member.js';
-import { createFakeRaftNode } from './server/fake-raft-node.js';
-import type { ReadMode, ServerOptions } from './server/options.js';
-import type { Wire } from './wire.js';
+import { HistoryRecorder, type Operation } from '../../sim/history.js';
+import type { ChannelOptions, Channels } from '../../sim/channels.js';
+import type { Disks } from '../../sim/disk.js';
+import type { HostContext, HostId, HostRegistry } from '../../sim/host.js';
+import { createKernel, createWorld } from '../../sim/kernel.js';
+import type { Network, NetworkOptions } from '../../sim/network.js';
+import type { Random } from '../../sim/random.js';
+import type { Scheduler } from '../../sim/scheduler.js';
+import type { Trace } from '../../sim/trace.js';
+import type { Micros } from '../../sim/time.js';
+import { createKvClient, type ClientEnv, type ClientOptions, type KvClient } from '../client/client.js';
+import { WatchLog } from '../client/watch-client.js';
+import { memberFactory, raftNodeBuilder, type Member, type MemberNodeOptions, type NodeBuilder, type RaftNodeEnv } from '../member.js';
+import { createFakeRaftNode } from './fake-raft-node.js';
+import type { ReadMode, ServerOptions } from '../server/options.js';
+import type { Wire } from '../wire.js';
 
 /** Builds the members' node builder from what the harness made (disks, channels, ids). */
 export type NodeChoice = (env: RaftNodeEnv & { readonly memberIds: readonly HostId[] }) => NodeBuilder;

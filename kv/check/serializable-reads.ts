@@ -10,15 +10,15 @@
  *
  * Input: the history, and the committed revisions in order (sim/check/watch's CommittedRevision:
  * the changes of each revision and when it was first applied), which the runner gets from the
- * members' applied writes (check-watch-inputs.ts merges them).
+ * members' applied writes (watch-inputs.ts merges them).
  */
-import type { KeyValue, RangeRequest, RangeResponse } from './api.js';
-import { assert } from '../sim/assert.js';
-import type { Operation } from '../sim/history.js';
-import type { CommittedRevision } from '../sim/check/watch.js';
-import { INITIAL_REVISION, evaluateRange, isSerializableRange, kvTable } from './model.js';
-import type { KvTable } from './model.js';
-import type { RangeOutput } from './model.js';
+import type { KeyValue, RangeRequest, RangeResponse } from '../api.js';
+import { assert } from '../../sim/assert.js';
+import type { Operation } from '../../sim/history.js';
+import type { CommittedRevision } from '../../sim/check/watch.js';
+import { INITIAL_REVISION, evaluateRange, isSerializableRange, kvTable } from './etcd-model.js';
+import type { KvTable } from './etcd-model.js';
+import type { RangeOutput } from './etcd-model.js';
 
 export interface SerializableReadViolation {
   /** The operation's id in the history. */

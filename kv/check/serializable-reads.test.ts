@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyValue } from './api.js';
-import { checkSerializableReads } from './check-serializable-reads.js';
-import type { Operation } from '../sim/history.js';
-import type { CommittedRevision } from '../sim/check/watch.js';
+import type { KeyValue } from '../api.js';
+import { checkSerializableReads } from './serializable-reads.js';
+import type { Operation } from '../../sim/history.js';
+import type { CommittedRevision } from '../../sim/check/watch.js';
 
 const kv = (key: string, value: string, create: number, mod: number, version: number): KeyValue => ({ key, value, createRevision: create, modRevision: mod, version, lease: 0 });
 const A2 = kv('a', '1', 2, 2, 1);

@@ -4,13 +4,13 @@
  * a random point inside its interval, and the points, in order, drive a real MVCC store whose
  * answers become the outputs. Some writes end unknown: half of those took effect, half never did.
  */
-import type { RangeRequest, TxnRequest } from './api.js';
-import { createMvccStore } from './mvcc/store.js';
-import type { EtcdOperation } from './model.js';
-import { assert } from '../sim/assert.js';
-import type { Operation } from '../sim/history.js';
-import { createRandom } from '../sim/random.js';
-import type { Random } from '../sim/random.js';
+import type { RangeRequest, TxnRequest } from '../api.js';
+import { createMvccStore } from '../mvcc/store.js';
+import type { EtcdOperation } from '../check/etcd-model.js';
+import { assert } from '../../sim/assert.js';
+import type { Operation } from '../../sim/history.js';
+import { createRandom } from '../../sim/random.js';
+import type { Random } from '../../sim/random.js';
 
 export interface ConcurrentHistoryOptions {
   readonly seed: number;

@@ -5,13 +5,13 @@
  * write, so a read returns the old value (a stale read); meanwhile a follower crashes and restarts,
  * another is paused, a disk reports an error, and the partition heals.
  */
-import type { Checks, CheckStatus, FaultRecord, RunMetrics, RunRecord, ViolationView } from '../scenarios/run-record.js';
-import type { Operation, OpStatus } from '../sim/history.js';
-import type { FieldValue, TraceEvent } from '../sim/trace.js';
-import type { ArmResult, ArmSeed, ExperimentResult } from '../scenarios/experiment-record.js';
-import { experimentDataOf } from './experiment-adapter.js';
-import type { ExperimentData } from './experiment-data.js';
-import { quantile } from './format.js';
+import type { Checks, CheckStatus, FaultRecord, RunMetrics, RunRecord, ViolationView } from '../../record/run-record.js';
+import type { Operation, OpStatus } from '../../sim/history.js';
+import type { FieldValue, TraceEvent } from '../../sim/trace.js';
+import type { ArmResult, ArmSeed, ExperimentResult } from '../../record/experiment-record.js';
+import { experimentDataOf } from '../experiment-adapter.js';
+import type { ExperimentData } from '../experiment-data.js';
+import { quantile } from '../format.js';
 
 export class TraceBuilder {
   private readonly list: TraceEvent[] = [];
@@ -193,7 +193,7 @@ function prevoteTerms(inflate: boolean): TraceEvent[] {
 const CHECK_NAMES: readonly (keyof Checks)[] = ['invariants', 'linearizable', 'serializable', 'watch', 'liveness'];
 
 /**
- * One seed of one arm as the runner summarizes it (scenarios/experiment-record.ts ArmSeed): the
+ * One seed of one arm as the runner summarizes it (record/experiment-record.ts ArmSeed): the
  * checks in `failed` failed, those in `skipped` did not run, every other one passed.
  */
 export function armSeed(seed: number, metrics: Partial<RunMetrics>, failed: readonly (keyof Checks)[], reproduce: string, skipped: readonly (keyof Checks)[] = []): ArmSeed {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyValue, WatchResponse } from './api.js';
-import { mergeCommitted, watchHistoryOf } from './check-watch-inputs.js';
-import type { WatchRecord } from './client/watch-client.js';
+import type { KeyValue, WatchResponse } from '../api.js';
+import { mergeCommitted, watchHistoryOf } from './watch-inputs.js';
+import type { WatchRecord } from '../client/watch-client.js';
 import fc from 'fast-check';
-import { checkWatches, formatWatchViolation } from '../sim/check/watch.js';
-import type { CommittedRevision, WatchEventRecord, WatchItem, WatchRequestSpec } from '../sim/check/watch.js';
-import { createMvccStore } from './mvcc/store.js';
-import { writeStepArb, type StoreStep } from './mvcc/arbitraries.js';
+import { checkWatches, formatWatchViolation } from '../../sim/check/watch.js';
+import type { CommittedRevision, WatchEventRecord, WatchItem, WatchRequestSpec } from '../../sim/check/watch.js';
+import { createMvccStore } from '../mvcc/store.js';
+import { writeStepArb, type StoreStep } from '../testing/mvcc-arbitraries.js';
 
 const kv = (key: string, value: string, create: number, mod: number, version: number): KeyValue => ({ key, value, createRevision: create, modRevision: mod, version, lease: 0 });
 const header = (revision: number) => ({ clusterId: 1, memberId: 1, revision, raftTerm: 2 });

@@ -9,9 +9,9 @@ import type {
   RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse, WatchEvent,
 } from '../api.js';
 import { inRange } from '../api.js';
-import { fail, ok } from './errors.js';
-import { Fnv1a } from './hash.js';
-import { validateDeleteRange, validatePut, validateRange, validateTxn } from './validate.js';
+import { fail, ok } from '../mvcc/errors.js';
+import { Fnv1a } from '../mvcc/hash.js';
+import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
 
 type State = ReadonlyMap<string, KeyValue>;
 /** The branch each txn takes, decided before the txn runs. */

@@ -5,10 +5,10 @@
  *   disagree — a divergence is itself a safety violation;
  * - `watchHistoryOf`: a kv/client WatchRecord (placements and responses) → a WatchHistory.
  */
-import type { WatchResponse } from './api.js';
-import type { WatchRecord } from './client/watch-client.js';
-import type { CommittedRevision, WatchEventRecord, WatchHistory, WatchItem } from '../sim/check/watch.js';
-import type { Micros } from '../sim/time.js';
+import type { WatchResponse } from '../api.js';
+import type { WatchRecord } from '../client/watch-client.js';
+import type { CommittedRevision, WatchEventRecord, WatchHistory, WatchItem } from '../../sim/check/watch.js';
+import type { Micros } from '../../sim/time.js';
 
 /** One member's applied write: the revision after it, its changes, and when it was applied. */
 export interface AppliedRevision {

@@ -2,9 +2,9 @@
  * Records and results written by an attacker: every string a report shows is markup that would
  * run script if it were not escaped. For the escaping tests (in the browser and out of it).
  */
-import type { RunRecord } from '../scenarios/run-record.js';
-import type { ExperimentData } from './experiment-data.js';
-import { makeOp, PASSING_CHECKS, staleReadRecord, TraceBuilder } from './test-fixtures.js';
+import type { RunRecord } from '../../record/run-record.js';
+import type { ExperimentData } from '../experiment-data.js';
+import { makeOp, PASSING_CHECKS, staleReadRecord, TraceBuilder } from './fixtures.js';
 
 /** Each payload sets `window.__pwned` to its number if it ever runs. */
 export const PAYLOADS = [

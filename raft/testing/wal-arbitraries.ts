@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import type { ConfState, Entry, EntryType, HardState, LogIndex, NodeId, Term } from '../core/types.js';
-import type { WalRecord } from './wal-record.js';
+import type { WalRecord } from '../node/wal-record.js';
 
 export const u53 = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const ids = fc.array(fc.integer({ min: 1, max: 65535 }), { maxLength: 5 }) as fc.Arbitrary<NodeId[]>;

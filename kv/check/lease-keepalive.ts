@@ -43,9 +43,9 @@
  * between the send and the expiry — on any member, since the renewing and revoking leaders are not
  * known here.
  */
-import type { Micros } from '../sim/time.js';
-import { US_PER_S } from '../sim/time.js';
-import { assert } from '../sim/assert.js';
+import type { Micros } from '../../sim/time.js';
+import { US_PER_S } from '../../sim/time.js';
+import { assert } from '../../sim/assert.js';
 
 /** One keepalive that returned ok with a positive TTL. */
 export interface KeepAliveGrant {

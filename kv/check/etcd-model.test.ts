@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { KeyValue, RangeRequest, TxnRequest } from './api.js';
-import { createMvccStore } from './mvcc/store.js';
-import { resolveRevision, stepArb, type StoreStep } from './mvcc/arbitraries.js';
-import type { EtcdOperation } from './model.js';
-import { describeEtcdOperation, equalEtcdStates, etcdModel, etcdWitness, evaluateRange, isSerializableRange, kvTable } from './model.js';
-import { explainViolations } from '../sim/check/explain.js';
-import type { Operation } from '../sim/history.js';
-import { checkLinearizability } from '../sim/check/linearizability.js';
-import { ILLEGAL } from '../sim/check/model.js';
-import { concurrentEtcdHistory } from './check-history-fixtures.js';
+import type { KeyValue, RangeRequest, TxnRequest } from '../api.js';
+import { createMvccStore } from '../mvcc/store.js';
+import { resolveRevision, stepArb, type StoreStep } from '../testing/mvcc-arbitraries.js';
+import type { EtcdOperation } from './etcd-model.js';
+import { describeEtcdOperation, equalEtcdStates, etcdModel, etcdWitness, evaluateRange, isSerializableRange, kvTable } from './etcd-model.js';
+import { explainViolations } from '../../sim/check/explain.js';
+import type { Operation } from '../../sim/history.js';
+import { checkLinearizability } from '../../sim/check/linearizability.js';
+import { ILLEGAL } from '../../sim/check/model.js';
+import { concurrentEtcdHistory } from '../testing/history-fixtures.js';
 
 type Op = EtcdOperation;
 
@@ -302,7 +302,7 @@ describe('evaluateRange', () => {
   });
 });
 
-// --- Concurrent histories (kv/check-history-fixtures.ts) ----------------------------------------
+// --- Concurrent histories (kv/testing/history-fixtures.ts) ----------------------------------------
 
 /** Every order that respects real time; an unknown operation may be left out. Small n only. */
 function bruteForce(history: readonly Op[]): boolean {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PutRequest } from './api.js';
-import { ILLEGAL } from '../sim/check/model.js';
-import { equalEtcdStates, initialEtcdState, stepEtcd, type EtcdOperation, type EtcdState } from './model.js';
+import type { PutRequest } from '../api.js';
+import { ILLEGAL } from '../../sim/check/model.js';
+import { equalEtcdStates, initialEtcdState, stepEtcd, type EtcdOperation, type EtcdState } from './etcd-model.js';
 
 /** A put steps straight to its state (no draft): it must equal a one-put txn's, which goes through the draft. */
 describe('etcd model put', () => {
