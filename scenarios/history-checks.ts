@@ -20,7 +20,7 @@ import { explainViolations } from '../sim/check/explain.js';
 import { checkLinearizability, type LinearizabilityResult } from '../sim/check/linearizability.js';
 import { checkWatches, formatWatchViolation } from '../sim/check/watch.js';
 import { checkSerializableReads } from '../kv/check/serializable-reads.js';
-import { mergeCommitted, watchHistoryOf, type AppliedRevision } from '../kv/check/watch-inputs.js';
+import { CommittedMerger, watchHistoryOf, type MergedCommitted } from '../kv/check/watch-inputs.js';
 import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/check/etcd-model.js';
 import type { WatchRecord } from '../kv/client/watch-client.js';
 import type { Member } from '../kv/member.js';
@@ -39,12 +39,17 @@ export interface HistoryChecks {
   readonly divergences: readonly string[];
 }
 
-/** Every applied write of every member incarnation, with the time it was applied. */
+/**
+ * Every member incarnation's applied writes, merged into the committed history as they are
+ * applied (kv/check's CommittedMerger): one record per revision, each member's copy compared
+ * with it on arrival. Member incarnations are numbered in order of their first write.
+ */
 export class AppliedLog {
-  private readonly lists = new Map<string, AppliedRevision[]>();
-  /** Each host's list for its latest incarnation: no key string built per applied entry. */
-  private readonly current = new Map<HostId, { readonly incarnation: number; readonly list: AppliedRevision[] }>();
-  /** A bound on what is kept (a run writes far fewer revisions). */
+  private readonly merger = new CommittedMerger();
+  private incarnations = 0;
+  /** Each host's number for its latest incarnation: no key string built per applied entry. */
+  private readonly current = new Map<HostId, { readonly incarnation: number; readonly member: number }>();
+  /** A bound on what is merged (a run writes far fewer revisions). */
   static readonly REVISIONS_MAX = 2_000_000;
   private count = 0;
 
@@ -54,23 +59,19 @@ export class AppliedLog {
     const w = writes[writes.length - 1];
     if (w === undefined || w.index !== index || !w.ok || w.events.length === 0 || this.count >= AppliedLog.REVISIONS_MAX) return;
     let cur = this.current.get(id);
-    if (cur === undefined || cur.incarnation !== incarnation) {
-      const key = `${id}/${incarnation}`;
-      let list = this.lists.get(key);
-      if (list === undefined) this.lists.set(key, (list = []));
-      this.current.set(id, (cur = { incarnation, list }));
-    }
-    cur.list.push({ revision: w.revision, at, events: w.events });
+    if (cur === undefined || cur.incarnation !== incarnation) this.current.set(id, (cur = { incarnation, member: this.incarnations++ }));
+    this.merger.add(cur.member, { revision: w.revision, at, events: w.events });
     this.count++;
   }
 
-  members(): (readonly AppliedRevision[])[] {
-    return [...this.lists.values()];
+  /** The committed history (revision order, earliest apply time) and the revisions members disagree on. */
+  merged(): MergedCommitted {
+    return this.merger.result();
   }
 }
 
 export function checkHistory(s: Scenario, history: readonly Operation[], applied: AppliedLog, watches: readonly WatchRecord[]): HistoryChecks {
-  const merged = mergeCommitted(applied.members());
+  const merged = applied.merged();
   return {
     ...linearizable(s, history),
     serializable: s.checks.serializable ? serializable(history, merged.committed) : off('serializable'),
