@@ -15,7 +15,7 @@ import { EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import { scenarioFor } from '../scenario-source.js';
 import { huntBug, bugOverride, type HuntResult } from './hunt.js';
 import { listOption, loadSource, numberArg, optionalCountOption, positiveIntOption, print, secondsOption, seedOption, wholeNumberOption } from './io.js';
-import { defaultWorkers } from './worker-pool.js';
+import { workersOption } from './worker-pool.js';
 
 interface HuntArgs {
   readonly bug: string;
@@ -55,7 +55,7 @@ export const huntCommand: CommandModule<object, HuntArgs> = {
     }
     const from = seedOption(args.from, '--from');
     const seeds = positiveIntOption(args.seeds, '--seeds');
-    const workers = optionalCountOption(args.workers, '--workers') ?? defaultWorkers();
+    const workers = workersOption(optionalCountOption(args.workers, '--workers'));
     const shrinkRuns = wholeNumberOption(args['shrink-runs'], '--shrink-runs', 0);
     const timeBudgetS = secondsOption(args['time-budget'], '--time-budget');
     const source = loadSource(args.scenario);
