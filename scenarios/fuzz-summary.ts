@@ -11,6 +11,8 @@ import { shardSeeds, type SeedOutcome, type SeedStatus, type Shard } from './fuz
 
 export const FUZZ_SCHEMA = 'raftsim.fuzz/1';
 export const FUZZ_MERGE_SCHEMA = 'raftsim.fuzz-merge/1';
+/** `raftsim fuzz --dry-run --json`: the campaign and shard a command would run. */
+export const FUZZ_PLAN_SCHEMA = 'raftsim.fuzz-plan/1';
 
 /** Which campaign a shard belongs to: two summaries merge only when all of this but `shard.k` agrees. */
 export interface Campaign {

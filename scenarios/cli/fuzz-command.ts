@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_BUDGET_EXHAUSTED, EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import { outcomeOf, parseShard, shardSeeds, shrinkFailure, type SeedOutcome, type Shard, type ShrunkFailure } from '../fuzz.js';
-import { fuzzSummary, junitSuiteOf, junitXml, type Campaign, type FuzzSummary, type ShrunkEntry, type StopReason } from '../fuzz-summary.js';
+import { FUZZ_PLAN_SCHEMA, fuzzSummary, junitSuiteOf, junitXml, type Campaign, type FuzzSummary, type ShrunkEntry, type StopReason } from '../fuzz-summary.js';
 import type { JobResult, RunJob } from '../run-job.js';
 import { reproduceCommand } from '../runner.js';
 import { scenarioFor, sourceName, type ScenarioSource } from '../scenario-source.js';
@@ -43,6 +43,7 @@ interface FuzzArgs {
   readonly out: string;
   readonly 'keep-going': boolean;
   readonly 'shrink-runs': string | number;
+  readonly 'dry-run': boolean;
 }
 
 export const fuzzCommand: CommandModule<object, FuzzArgs> = {
@@ -62,6 +63,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
       .option('out', { type: 'string', default: '.', describe: 'directory for the shrunk scenario file' })
       .option('keep-going', { type: 'boolean', default: false, describe: 'run every seed even after a failure' })
       .option('shrink-runs', numberArg('most runs the shrinker may spend (0: do not shrink)', 150))
+      .option('dry-run', { type: 'boolean', default: false, describe: 'check the options (and the CI shard variables), print what would run, run nothing' })
       .example('$0 fuzz swarm --seeds 2000', 'the correct configuration: expect nothing')
       .example('$0 fuzz swarm --seeds 200 --set readMode=leader-local', 'finds a stale read and shrinks it')
       .example('$0 fuzz swarm --seeds 10000 --shard 3/8 --junit fuzz.xml --json > shard-3.json', 'one machine of an 8-way CI matrix')
@@ -69,10 +71,15 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
       .command(fuzzMergeCommand) as unknown as Argv<FuzzArgs>,
   handler: async (args) => {
     const setup = prepare(args);
-    const interrupts = catchInterrupts('seeds');
     const { campaign } = setup;
     const shardText = `shard ${campaign.shard.k}/${campaign.shard.n}${setup.shardFrom === null ? '' : ` (from ${setup.shardFrom})`}`;
-    process.stderr.write(`fuzz: seeds ${campaign.from}..${campaign.from + campaign.seeds - 1}, ${shardText}: ${setup.seeds.length} seeds on ${setup.workers} workers\n`);
+    const startLine = `fuzz: seeds ${campaign.from}..${campaign.from + campaign.seeds - 1}, ${shardText}: ${setup.seeds.length} seeds on ${setup.workers} workers`;
+    if (args['dry-run']) {
+      print(args.json ? JSON.stringify({ schema: FUZZ_PLAN_SCHEMA, campaign, seeds: setup.seeds.length, workers: setup.workers, shardFrom: setup.shardFrom }, null, 1) : startLine);
+      return;
+    }
+    const interrupts = catchInterrupts('seeds');
+    process.stderr.write(`${startLine}\n`);
     const outcomes: SeedOutcome[] = [];
     const progress = createProgress({ total: setup.jobs.length, unit: 'seeds', label: 'fuzz' });
     const t0 = performance.now();
