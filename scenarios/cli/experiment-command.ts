@@ -42,7 +42,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
       .option('from', numberArg('first seed', 1))
       .option('json', { type: 'boolean', default: false, describe: 'print {experiment, seeds, arms: [{name, settings, metrics}]} (an array for all)' })
       .option('out', { type: 'string', describe: 'write the experiment reports (and one run report per arm) into this directory' })
-      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
+      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread; at most 4 per core, 64 in all)'))
       .option('set', { type: 'string', describe: 'override a field in every arm: path=value (not one an arm sets); an object value ({…}) merges into the current value, keeping its other keys, anything else replaces it; repeatable, part of the reproduce command' })
       .example('$0 experiment prevote --seeds 50', 'term rise and leader changes with PreVote on and off')
       .example('$0 experiment readindex --json | jq ".arms[] | {name, v: .metrics.violationSeeds}"', 'violations per read mode')

@@ -39,7 +39,7 @@ export const huntCommand: CommandModule<object, HuntArgs> = {
       .option('scenario', { type: 'string', default: 'swarm', describe: 'built-in or scenario file to hunt with (the generic swarm by default)' })
       .option('seeds', numberArg('most seeds per bug', 2000))
       .option('from', numberArg('first seed', 1))
-      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
+      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread; at most 4 per core, 64 in all)'))
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per bug (an array for "all")' })
       .option('out', { type: 'string', default: '.', describe: 'directory for the shrunk scenario files' })
       .option('set', { type: 'string', describe: "override a field of every run's scenario: path=value; repeatable" })
