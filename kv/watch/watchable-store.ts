@@ -47,7 +47,8 @@ export type WatchSink = (response: WatchResponse) => void;
  *   sends it back to replay from where it last became synced — events it already had, "back in
  *   time" (fixed by PR #15515, from #15439/#15492);
  * - `etcd-15220`: a requested progress notification is answered at once at the current revision,
- *   even while a watcher of the stream is still catching up (fixed by PR #15237);
+ *   even while a watcher of the stream is still catching up, and on a stream with no watcher at
+ *   all (fixed by PR #15237);
  * - `etcd-20221`: a watcher that starts at a future revision gets progress notifications below
  *   its start, and a restore lowers its next revision to the store's (fixed by PR #20229 and PR #20281/#20290).
  */
@@ -173,7 +174,7 @@ class Hub implements WatchHub {
     readonly store: MvccStore,
     readonly config: Config,
     private readonly headerBase: () => Omit<ResponseHeader, 'revision'>,
-    private readonly bugs: ReadonlySet<WatchBug> = new Set(),
+    readonly bugs: ReadonlySet<WatchBug> = new Set(),
   ) {
     const observer: StoreObserver = {
       onWrite: (rev, events) => this.notify(rev, events),
@@ -506,7 +507,9 @@ class Stream implements WatchStream {
 
   /** Sends the stream-wide bookmark if every watcher allows it and the buffer has room. */
   tryProgressAll(): void {
-    if (this.watchers.size === 0) { // etcd answers nothing when the stream has no watcher
+    // etcd answers nothing when the stream has no watcher; etcd-15220 switched on: before PR #15237
+    // it answered every request at once, from its control channel (found against etcd 3.4).
+    if (this.watchers.size === 0 && !this.hub.bugs.has('etcd-15220')) {
       this.hub.deferredProgress.delete(this);
       return;
     }
