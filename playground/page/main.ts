@@ -125,7 +125,7 @@ function select(id: number, add: boolean): void {
   draw();
 }
 
-function draw(): void {
+function draw(full = false): void {
   const v = st.p.view();
   st.drawn++;
   $('time').textContent = `t=${(v.nowUs / 1e6).toFixed(3)} s · ${v.events.toLocaleString('en')} events · ${v.phase}`;
@@ -158,7 +158,7 @@ function draw(): void {
     const c = el('circle', { cx: a.x + (b.x - a.x) * f, cy: a.y + (b.y - a.y) * f, r: 5, fill: termColor(msg.term) }, msgLayer);
     el('title', {}, c).textContent = `${msg.type} n${msg.from}→n${msg.to} term ${msg.term} index ${msg.index}`;
   }
-  if (st.playing && st.drawn % DETAIL_EVERY !== 0) {
+  if (st.playing && !full && st.drawn % DETAIL_EVERY !== 0) {
     ($('play') as HTMLButtonElement).textContent = 'pause (space)';
     return;
   }
@@ -202,15 +202,18 @@ function frame(t: number): void {
     const target = st.p.nowUs + dt * 1000 * st.speed;
     const deadline = performance.now() + FRAME_BUDGET_MS;
     while (st.p.nowUs < target && st.p.run.phase === 'safety' && performance.now() < deadline) st.p.advance(target, 500);
+    let passed = false;
     if (st.lesson !== null) {
       const before = st.lesson.p;
-      if (st.lesson.verify() && st.lesson.p !== before) {
+      passed = st.lesson.verify();
+      if (passed && st.lesson.p !== before) {
         st.p = st.lesson.p;
         buildCluster();
       }
     }
     if (st.p.run.phase !== 'safety') st.playing = false;
-    draw();
+    // A checkpoint just passed: the lesson panel is drawn now, not a few frames later.
+    draw(passed);
   }
   st.lastFrame = t;
   requestAnimationFrame(frame);
