@@ -15,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../bin/playground.js';
 import { launchChromium } from '../reports/testing/chromium.js';
+import { playLessonThroughPage } from './testing/screenshots.js';
 import { measurePlaySpeed } from './testing/speed.js';
 import { resolveScenario } from '../scenarios/resolve.js';
 import { runScenario } from '../scenarios/runner.js';
@@ -88,6 +89,20 @@ describe.skipIf(skip)('the playground in a real browser', () => {
     expect(file.scenario.faults.some((f) => f.type === 'split')).toBe(true);
     const cli = runScenario({ name: 'playground.json', scenario: file.scenario, seed, overrides: [], trace: 'hash-only' });
     expect(cli.traceHash).toBe(pageHash);
+    expect(errors).toEqual([]);
+    expect(network).toEqual([]);
+  }, 300_000);
+
+  it('plays the torn-WAL lesson with "do it for me": the page verifies the tear and the repair', async () => {
+    await playLessonThroughPage(page, OUT, 'torn-wal');
+    const facts = await page.evaluate(() => {
+      const l = window.playground.state().lesson;
+      return { done: l?.done, torn: l?.facts.crashes.filter((c) => c.torn).length ?? 0, repairs: l?.facts.walRepairs.length ?? 0 };
+    });
+    expect(facts).toEqual({ done: true, torn: expect.any(Number), repairs: expect.any(Number) });
+    expect(facts.torn).toBeGreaterThan(0);
+    expect(facts.repairs).toBeGreaterThan(0);
+    expect(await page.textContent('#lesson-passed')).toMatch(/cut the \d+ bytes after the last whole record away/);
     expect(errors).toEqual([]);
     expect(network).toEqual([]);
   }, 300_000);

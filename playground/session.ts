@@ -428,8 +428,9 @@ function faultFor(a: Action, p: Playground): Fault | null {
     case 'crash':
       return { type: 'crash', at, node: a.node };
     case 'crash-writing':
-      // Power fails just after the node handed its next WAL record to the disk (raft/node's crash point).
-      return { type: 'crash-point', at, node: a.node, point: 'raftAfterSave' };
+      // Power fails between the node's next WAL write and its fsync (etcd's walBeforeSync point):
+      // the write is still pending, and the disk may tear it.
+      return { type: 'crash-point', at, node: a.node, point: 'walBeforeSync' };
     case 'restart':
       return { type: 'restart', at, node: a.node };
     case 'pause':
