@@ -57,8 +57,8 @@ export class LessonFacts {
         if (m !== null) this.snapshotsRestored.push({ id: h, index: Number(m[1]) });
       } else if (e.fields.kind === 'commit') {
         const m = /committed (\d+) -> (\d+) at term (\d+)/.exec(text);
-        const v = p.memberView(h);
-        if (m !== null && v.role === 'leader') {
+        if (m !== null && p.roleOf(h).role === 'leader') {
+          const v = p.memberView(h);
           const to = Number(m[2]);
           const entry = v.log.find((x) => x.index === to);
           this.leaderCommits.push({ id: h, term: Number(m[3]), commit: to, entryTerm: entry?.term ?? -1, from: Number(m[1]) });

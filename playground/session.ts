@@ -332,6 +332,14 @@ export class Playground implements NarrationContext {
     return this.memberView(id);
   }
 
+  roleOf(id: HostId): { readonly role: string; readonly term: number } {
+    const c = this.run.cluster;
+    const node = c.hosts.state(id) === 'down' ? undefined : c.raftNode(id);
+    if (node === undefined) return { role: 'down', term: 0 };
+    const st = node.status();
+    return { role: st.role, term: st.term };
+  }
+
   memberIds(): readonly HostId[] {
     return this.run.cluster.members();
   }
