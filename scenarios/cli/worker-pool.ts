@@ -5,8 +5,8 @@
  * worker finish.
  */
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { runJob, type JobResult, type RunJob } from '../run-job.js';
+import { startWorker } from './start-worker.js';
 
 export interface PoolOptions {
   /** Worker threads; 0 runs the jobs in this thread. */
@@ -27,7 +27,7 @@ export async function runPool(jobs: readonly RunJob[], o: PoolOptions): Promise<
   if (o.workers <= 0) return runInline(jobs, o);
   let next = 0;
   const n = Math.min(o.workers, jobs.length);
-  const workers = Array.from({ length: n }, () => startWorker());
+  const workers = Array.from({ length: n }, () => startWorker('run-worker'));
   try {
     await Promise.all(
       workers.map(
@@ -64,21 +64,6 @@ export async function runPool(jobs: readonly RunJob[], o: PoolOptions): Promise<
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return next;
-}
-
-/**
- * A worker on run-worker. From the build (bin/build.js) the worker's bundle sits beside every
- * chunk, so it is found next to this code. From the TypeScript sources it must load TypeScript:
- * on Node 20.20 `execArgv: ['--import', 'tsx']` does not reach a worker's `.ts` entry ("Unknown
- * file extension"), so a one-line bootstrap registers tsx's loader first and then imports the
- * entry (as bin/raftsim.js does for the CLI without a build).
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./run-worker.js', import.meta.url));
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./run-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 function runInline(jobs: readonly RunJob[], o: PoolOptions): number {
