@@ -12,6 +12,8 @@
  * line: file, line, field). Exit 3: the search budget (in steps, so the verdict reproduces) ran
  * out before a verdict.
  *
+ * `--out DIR` also writes DIR/check.html (reports/check-report.ts), the verdict drawn per key.
+ *
  * `--json` prints one line: {"verdict", "ops", "partitions", "steps", "ms", "cpu_ms", "workers"}:
  * `ms` is wall time, `cpu_ms` the CPU time of the whole process (every thread, so summed over
  * the workers).
@@ -30,6 +32,9 @@ import { CHECK_MODELS } from './check-models.js';
 import type { CheckModelName } from './check-models.js';
 import { checkOnWorkers, checkWorkerCap, checkWorkers } from './check-pool.js';
 import { numberArg, readText, wholeNumberOption } from './io.js';
+import { checkTime, type CheckReportData } from '../../reports/check-report.js';
+import { writeCheckReport } from '../../reports/write.js';
+import { violationsOf } from '../history-checks.js';
 
 export { CHECK_MODELS } from './check-models.js';
 export type { CheckModelName } from './check-models.js';
@@ -44,6 +49,8 @@ export interface CheckArgs {
   readonly workers?: number;
   /** Stop at the first illegal partition instead of searching every one (default false). */
   readonly firstFailure?: boolean;
+  /** Also make the page of the verdict (`--out DIR`): CheckRun.page. */
+  readonly page?: boolean;
 }
 
 /** The command's clocks, read only at the I/O edge (the handler passes the real ones): milliseconds. */
@@ -67,6 +74,8 @@ export interface CheckRun {
   readonly exitCode: number;
   /** Lines for stdout. */
   readonly out: readonly string[];
+  /** With `args.page`: the page's content, for the caller to write (reports/write.ts writeCheckReport). */
+  readonly page?: CheckReportData;
 }
 
 /** The whole command on a file's text, in this thread: no I/O, so tests can call it. Bad input throws UserInputError. */
@@ -127,11 +136,37 @@ function finish(ops: readonly Operation[], result: LinearizabilityResult, file: 
   const round = (x: number): number => Math.round(x * 1000) / 1000;
   const timing: Timing = { ms: round(clocks.wallMs() - t0.wall), cpuMs: round(clocks.cpuMs() - t0.cpu), workers };
   const exitCode = result.verdict === 'ok' ? EXIT_OK : result.verdict === 'illegal' ? EXIT_CHECK_FAILED : EXIT_BUDGET_EXHAUSTED;
+  const model = CHECK_MODELS[args.model].model;
+  const text = args.json && args.page !== true ? [] : describeResult(model, ops, result, file, args, timing);
+  const page = args.page === true ? { page: pageData(model, ops, result, text, file) } : {};
   if (args.json) {
     const line = { verdict: result.verdict, ops: result.ops, partitions: result.partitions.length, steps: result.steps, ms: timing.ms, cpu_ms: timing.cpuMs, workers };
-    return { exitCode, out: [JSON.stringify(line)] };
+    return { exitCode, out: [JSON.stringify(line)], ...page };
   }
-  return { exitCode, out: describeResult(CHECK_MODELS[args.model].model, ops, result, file, args, timing) };
+  return { exitCode, out: text, ...page };
+}
+
+/** The page of the verdict: the command's own lines, and per partition its operations, prefix and violation (told as a run's). */
+function pageData(model: Model<unknown, Operation>, ops: readonly Operation[], r: LinearizabilityResult, lines: readonly string[], file: string): CheckReportData {
+  const byId = new Map(ops.map((op) => [op.id, op]));
+  const violations = r.verdict === 'illegal' ? violationsOf(model, ops, r, { formatTime: checkTime }) : [];
+  const last = lines.at(-1) ?? '';
+  return {
+    file,
+    model: r.model,
+    verdict: r.verdict,
+    summary: lines[0] ?? '',
+    notes: lines.filter((l) => l.startsWith('  (')),
+    reproduce: last.startsWith('reproduce: ') ? last.slice('reproduce: '.length) : null,
+    partitions: r.partitions.map((p) => ({
+      label: p.label,
+      verdict: p.verdict,
+      steps: p.steps,
+      ops: p.opIds.map((id) => byId.get(id)).filter((op): op is Operation => op !== undefined),
+      linearized: p.linearized,
+      violation: violations.find((v) => v.partition === p.label) ?? null,
+    })),
+  };
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -193,6 +228,7 @@ interface RawArgs {
   memoryMb: unknown;
   workers: unknown;
   firstFailure: boolean;
+  out: string | undefined;
 }
 
 export const checkCommand: CommandModule<object, RawArgs> = {
@@ -206,6 +242,7 @@ export const checkCommand: CommandModule<object, RawArgs> = {
       .option('budget', numberArg('search steps allowed before the verdict is "unknown" (exit 3)', DEFAULT_BUDGET_STEPS))
       .option('memory-mb', numberArg('MiB the search may keep of explored states (default: a quarter of this machine\'s memory); past it the search goes on, slower, with the same verdict'))
       .option('workers', numberArg('worker threads that search the partitions (keys) side by side; at most one per core', 1))
+      .option('out', { type: 'string', requiresArg: true, describe: 'write DIR/check.html: per key, the operations on client lanes, the longest linearizable prefix, the operation that cannot be placed and the ones it conflicts with' })
       .option('first-failure', { type: 'boolean', default: false, describe: 'stop at the first partition that is not linearizable instead of searching every one' })
       .example('$0 check sim/check/testdata/porcupine/etcd_002.jsonl --model register', 'a Jepsen etcd register history: linearizable, exit 0')
       .example('$0 check sim/check/testdata/porcupine/kv_c10-bad.jsonl --model kv', 'not linearizable: the operation, the explanation, exit 1')
@@ -220,6 +257,7 @@ export const checkCommand: CommandModule<object, RawArgs> = {
       memoryBytes: memoryOption(argv.memoryMb),
       workers: workersOption(argv.workers),
       firstFailure: argv.firstFailure,
+      page: argv.out !== undefined,
     };
     const text = readText(argv.history);
     const cpuMs = (): number => {
@@ -227,7 +265,14 @@ export const checkCommand: CommandModule<object, RawArgs> = {
       return (u.user + u.system) / 1000;
     };
     const run = await runCheckOnWorkers(text, argv.history, args, { wallMs: () => performance.now(), cpuMs });
-    for (const line of run.out) process.stdout.write(`${line}\n`);
+    let out = run.out;
+    if (run.page !== undefined && argv.out !== undefined) {
+      const path = writeCheckReport(argv.out, run.page);
+      if (args.json) out = [JSON.stringify({ ...(JSON.parse(out[0] as string) as object), page: path })];
+      // The reproduce command stays the last line.
+      else out = out.at(-1)?.startsWith('reproduce: ') === true ? [...out.slice(0, -1), `page: ${path}`, out.at(-1) as string] : [...out, `page: ${path}`];
+    }
+    for (const line of out) process.stdout.write(`${line}\n`);
     process.exitCode = run.exitCode;
   },
 };
