@@ -29,6 +29,7 @@ import { explainStaleRead } from '../reports/violation-view.js';
 import { findStaleReads } from './history-metrics.js';
 import type { CheckResult, ViolationView } from '../record/run-record.js';
 import type { Scenario } from './schema.js';
+import type { Model } from '../sim/check/model.js';
 
 export interface HistoryChecks {
   readonly linearizable: CheckResult;
@@ -117,23 +118,57 @@ function linearizable(s: Scenario, history: readonly Operation[]): { linearizabl
  * evidence (the longest prefix it could order).
  */
 function violationOf(r: LinearizabilityResult, history: readonly EtcdOperation[]): ViolationView {
-  const part = r.partitions.find((p) => p.verdict === 'illegal');
-  const view = (failedOp: number, explanation: readonly string[], relatedOps: readonly number[]): ViolationView => ({
-    partition: part?.label ?? null,
-    linearizedPrefix: part?.linearized ?? [],
-    failedOp,
-    relatedOps: [...new Set(relatedOps)].filter((id) => id >= 0 && id !== failedOp),
-    explanation,
-  });
-  const e = explainViolations(etcdModel, history, r, { formatTime: formatSeconds }).find((x) => x.partition === (part?.label ?? ''));
-  const inPart = new Set(part?.opIds ?? []);
-  const staleIds = findStaleReads(history).filter((id) => inPart.has(id));
-  const preferred = [e?.kind === 'unplaceable' ? undefined : e?.op, part?.stuck].find((id) => id !== undefined && staleIds.includes(id)) ?? staleIds[0];
-  const read = preferred === undefined ? undefined : history.find((o) => o.id === preferred);
-  const stale = read === undefined ? null : explainStaleRead(history, read);
-  if (stale !== null && read !== undefined) return view(read.id, stale.lines, stale.related);
-  if (e === undefined) return view(part?.stuck ?? -1, ['no linearization exists'], []);
-  return view(e.op >= 0 ? e.op : (part?.stuck ?? -1), e.message.split('\n'), e.kind === 'unplaceable' ? [] : e.related);
+  const first = violationsOf(etcdModel, history, r, { staleReads: findStaleReads(history), formatTime: formatSeconds })[0];
+  return first ?? { partition: null, linearizedPrefix: [], failedOp: -1, relatedOps: [], explanation: ['no linearization exists'] };
+}
+
+export interface ViolationOptions {
+  /**
+   * The reads known to be stale (a run's: findStaleReads); the story prefers them. Without it
+   * (a model other than etcd's), the checker's operation and the stuck one are tried as stale reads
+   * — unless the partition has appends, whose values a put-and-read story cannot tell.
+   */
+  readonly staleReads?: readonly number[];
+  /** How a time of the history is written (a run's: seconds). */
+  readonly formatTime: (t: number) => string;
+}
+
+/**
+ * One violation per illegal partition of `r`, in partition order, each told as `violationOf`
+ * tells a run's: the run report and `raftsim check --out` use the same story and wording.
+ */
+export function violationsOf<S, Op extends Operation>(model: Model<S, Op>, history: readonly Op[], r: LinearizabilityResult, o: ViolationOptions): ViolationView[] {
+  const explanations = explainViolations(model, history, r, { formatTime: o.formatTime });
+  const byId = new Map<number, Op>(history.map((op) => [op.id, op]));
+  return r.partitions
+    .filter((part) => part.verdict === 'illegal')
+    .map((part) => {
+      const view = (failedOp: number, explanation: readonly string[], relatedOps: readonly number[]): ViolationView => ({
+        partition: part.label,
+        linearizedPrefix: part.linearized,
+        failedOp,
+        relatedOps: [...new Set(relatedOps)].filter((id) => id >= 0 && id !== failedOp),
+        explanation,
+      });
+      const e = explanations.find((x) => x.partition === part.label);
+      const candidates = [e?.kind === 'unplaceable' ? undefined : e?.op, part.stuck].filter((id): id is number => id !== undefined);
+      let preferred: number | undefined;
+      if (o.staleReads !== undefined) {
+        const inPart = new Set(part.opIds);
+        const staleIds = o.staleReads.filter((id) => inPart.has(id));
+        preferred = candidates.find((id) => staleIds.includes(id)) ?? staleIds[0];
+      } else if (!part.opIds.some((id) => byId.get(id)?.op === 'append')) {
+        preferred = candidates.find((id) => {
+          const op = byId.get(id);
+          return op !== undefined && explainStaleRead(history, op, o.formatTime) !== null;
+        });
+      }
+      const read = preferred === undefined ? undefined : byId.get(preferred);
+      const stale = read === undefined ? null : explainStaleRead(history, read, o.formatTime);
+      if (stale !== null && read !== undefined) return view(read.id, stale.lines, stale.related);
+      if (e === undefined) return view(part.stuck ?? -1, ['no linearization exists'], []);
+      return view(e.op >= 0 ? e.op : (part.stuck ?? -1), e.message.split('\n'), e.kind === 'unplaceable' ? [] : e.related);
+    });
 }
 
 function serializable(history: readonly Operation[], committed: Parameters<typeof checkSerializableReads>[1]): CheckResult {
