@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EntryTable, type EntryParts } from './entry-table.js';
-import type { EntryType } from './core/types.js';
+import type { EntryType, Term } from './core/types.js';
 
-const entry = (term: number, bytes: number[], type: EntryType = 'normal'): EntryParts => ({ term, type, data: Uint8Array.from(bytes) });
+const entry = (term: number, bytes: number[], type: EntryType = 'normal'): EntryParts => ({ term: term as Term, type, data: Uint8Array.from(bytes) });
 
 describe('EntryTable', () => {
   it('answers what was stored at each index, and only there', () => {
@@ -41,14 +41,14 @@ describe('EntryTable', () => {
         const model = new Map<number, EntryParts>();
         for (const [index, term, data] of writes) {
           if (model.has(index)) continue;
-          const e = { term, type: 'normal' as const, data };
+          const e = { term: term as Term, type: 'normal' as const, data };
           t.set(index, e, term * 10);
           model.set(index, { ...e, data: data.slice() });
         }
         expect(t.size).toBe(model.size);
         for (const [index, e] of model) {
           expect(t.matches(index, e)).toBe(true);
-          expect(t.tag(index)).toBe(e.term * 10);
+          expect(t.tag(index)).toBe((e.term as number) * 10);
         }
       }),
       { numRuns: 50 },

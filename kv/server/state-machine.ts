@@ -66,7 +66,7 @@ export class KvStateMachine {
   private writes: AppliedWrite[] = [];
   private writesDropped = 0;
   /** Events of the write txn being applied (the store tells us synchronously). */
-  private pending: WatchEvent[] = [];
+  private pending: readonly WatchEvent[] = [];
 
   constructor(
     private readonly options: ServerOptions,
@@ -83,7 +83,8 @@ export class KvStateMachine {
     this.lessor.bind(this.mvcc);
     this.mvcc.observe({
       onWrite: (_rev, events) => {
-        this.pending.push(...events);
+        // Usually one write per entry: its events as the store keeps them (shared, not copied).
+        this.pending = this.pending.length === 0 ? events : [...this.pending, ...events];
         this.dbSizeBytes += eventsBytes(events);
       },
     });
