@@ -20,7 +20,7 @@ import { sourceName } from '../scenario-source.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { createProgress } from './progress.js';
 import { listOption, numberArg, optionalCountOption, print, seedRangeOptions } from './io.js';
-import { runPool, workersOption } from './worker-pool.js';
+import { onWorkers, runPool, workersOption } from './worker-pool.js';
 
 interface ExperimentArgs {
   readonly name: string;
@@ -58,7 +58,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
     const records = new Map<number, RunRecord>();
     const crashes: { job: RunJob; error: string }[] = [];
     const interrupts = catchInterrupts('runs');
-    process.stderr.write(`experiment ${args.name}: seeds ${from}..${from + count - 1}, ${plan.jobs.length} runs on ${workers} workers\n`);
+    process.stderr.write(`experiment ${args.name}: seeds ${from}..${from + count - 1}, ${plan.jobs.length} runs ${onWorkers(workers)}\n`);
     const progress = createProgress({ total: plan.jobs.length, unit: 'runs', label: 'experiment' });
     const t0 = performance.now();
     let done = 0;
@@ -171,7 +171,7 @@ function output(args: ExperimentArgs, results: readonly ExperimentResult[], wall
     print(`  reproduce: ${r.reproduce}`);
     print();
   }
-  print(`${runs.ran}${runs.ran === runs.planned ? '' : ` of ${runs.planned}`} runs in ${(wallMs / 1000).toFixed(1)} s on ${workers} workers${runs.signal === null ? '' : ` (interrupted by ${runs.signal})`}`);
+  print(`${runs.ran}${runs.ran === runs.planned ? '' : ` of ${runs.planned}`} runs in ${(wallMs / 1000).toFixed(1)} s ${onWorkers(workers)}${runs.signal === null ? '' : ` (interrupted by ${runs.signal})`}`);
 }
 
 /** Experiment reports (each with one run report per arm, its representative seed) and an index linking them. */
