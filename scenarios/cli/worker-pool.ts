@@ -6,10 +6,10 @@
  * workers are terminated at once and their results never arrive.
  */
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { UserInputError } from '../errors.js';
 import type { ShrunkFailure } from '../fuzz.js';
 import { runJob, type JobResult, type RunJob, type ShrinkJob } from '../run-job.js';
+import { startWorker } from './start-worker.js';
 
 export interface PoolOptions {
   /** Worker threads; 0 runs the jobs in this thread. */
@@ -45,7 +45,7 @@ export async function runPool(jobs: readonly RunJob[], o: PoolOptions): Promise<
   if (o.workers <= 0) return runInline(jobs, o);
   let next = 0;
   const n = Math.min(o.workers, jobs.length);
-  const workers = Array.from({ length: n }, () => startWorker());
+  const workers = Array.from({ length: n }, () => startWorker('run-worker'));
   const stopped = (): boolean => o.signal?.aborted === true || o.shouldStop?.() === true;
   try {
     await Promise.all(
@@ -98,7 +98,7 @@ export async function runPool(jobs: readonly RunJob[], o: PoolOptions): Promise<
  */
 export async function shrinkOnWorker(job: ShrinkJob, signal?: AbortSignal): Promise<ShrunkFailure | null> {
   if (signal?.aborted === true) return null;
-  const w = startWorker();
+  const w = startWorker('run-worker');
   try {
     return await new Promise<ShrunkFailure | null>((resolve, reject) => {
       w.on('message', (m: { shrunk: ShrunkFailure }) => resolve(m.shrunk));
@@ -112,21 +112,6 @@ export async function shrinkOnWorker(job: ShrinkJob, signal?: AbortSignal): Prom
   } finally {
     await w.terminate();
   }
-}
-
-/**
- * A worker on run-worker. From the build (bin/build.js) the worker's bundle sits beside every
- * chunk, so it is found next to this code. From the TypeScript sources it must load TypeScript:
- * on Node 20.20 `execArgv: ['--import', 'tsx']` does not reach a worker's `.ts` entry ("Unknown
- * file extension"), so a one-line bootstrap registers tsx's loader first and then imports the
- * entry (as bin/raftsim.js does for the CLI without a build).
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./run-worker.js', import.meta.url));
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./run-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 /** In this thread: between two jobs it yields to the event loop, so that a signal is heard (a job itself cannot be abandoned). */
