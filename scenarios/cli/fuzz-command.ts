@@ -192,7 +192,10 @@ function report(args: FuzzArgs, setup: Setup, s: FuzzSummary, first: SeedOutcome
     return;
   }
   print(`fuzz ${setup.name}: ${s.ran} of ${s.seeds} seeds run, ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown, ${s.errors} crashed (${s.seedsPerS.toFixed(1)} seeds/s ${onWorkers(s.workers)})`);
-  if (s.interrupted) print(`interrupted (${s.stoppedBy ?? ''}): ${s.notRun} seeds not run${args.junit === undefined ? '' : `, listed as skipped in ${args.junit}`}`);
+  if (s.interrupted) {
+    const abandoned = first !== undefined && first.status !== 'unknown' && s.shrunk === null && setup.shrinkRuns > 0 ? '; the shrink of the first failure was abandoned' : '';
+    print(`interrupted (${s.stoppedBy ?? ''}): ${s.notRun} seeds not run${args.junit === undefined ? '' : `, listed as skipped in ${args.junit}`}${abandoned}`);
+  }
   if (first === undefined) return;
   print(`FAIL seed ${first.seed}: ${first.summary}`);
   const shrunk = s.shrunk;
