@@ -20,7 +20,7 @@ import { sourceName } from '../scenario-source.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { createProgress } from './progress.js';
 import { listOption, numberArg, optionalCountOption, print, seedRangeOptions } from './io.js';
-import { runPool, workersOption } from './worker-pool.js';
+import { onWorkers, runPool, workersOption } from './worker-pool.js';
 
 interface ExperimentArgs {
   readonly name: string;
@@ -58,7 +58,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
     const records = new Map<number, RunRecord>();
     const crashes: { job: RunJob; error: string }[] = [];
     const interrupts = catchInterrupts('runs');
-    process.stderr.write(`experiment ${args.name}: seeds ${from}..${from + count - 1}, ${plan.jobs.length} runs on ${workers} workers\n`);
+    process.stderr.write(`experiment ${args.name}: seeds ${from}..${from + count - 1}, ${plan.jobs.length} runs ${onWorkers(workers)}\n`);
     const progress = createProgress({ total: plan.jobs.length, unit: 'runs', label: 'experiment' });
     const t0 = performance.now();
     let done = 0;
@@ -75,8 +75,8 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
     });
     progress.done(done, crashes.length);
     const signal = interrupts.received();
-    // Interrupted: each arm is summarised over the seeds it finished (arms may then differ in count).
-    const results = names.map((n) => summarize(EXPERIMENTS[n], seeds, plan, records, overrides));
+    // Interrupted: each experiment is summarised over the seeds that every one of its arms finished (the same seeds, as ever).
+    const results = names.map((n) => summarize(EXPERIMENTS[n], seeds, plan, records, overrides, signal !== null));
     output(args, results, performance.now() - t0, { ran: done, planned: plan.jobs.length, signal }, workers);
     if (args.out !== undefined) writeReports(args.out, results);
     if (signal !== null) {
@@ -138,14 +138,19 @@ function armRecords(plan: Plan, records: ReadonlyMap<number, RunRecord>, experim
   return (plan.byArm.get(armKey(experiment, arm)) ?? []).map((id) => records.get(id)).filter((r): r is RunRecord => r !== undefined);
 }
 
-function summarize(spec: ExperimentSpec, seeds: readonly number[], plan: Plan, records: ReadonlyMap<number, RunRecord>, overrides: readonly string[]): ExperimentResult {
+function summarize(spec: ExperimentSpec, seeds: readonly number[], plan: Plan, records: ReadonlyMap<number, RunRecord>, overrides: readonly string[], interrupted = false): ExperimentResult {
+  const done = (arm: string): Set<number> => new Set(armRecords(plan, records, spec.name, arm).map((r) => r.seed));
+  const finished = spec.arms.map((a) => done(a.name));
+  const common = interrupted ? seeds.filter((s) => finished.every((f) => f.has(s))) : seeds;
   const arms = spec.arms.map((a) => {
-    const recs = armRecords(plan, records, spec.name, a.name);
+    const recs = armRecords(plan, records, spec.name, a.name).filter((r) => !interrupted || common.includes(r.seed));
     // The first seed's run kept its trace (and history) when reports are written: the arm's representative.
     const rep = recs[0];
     return summarizeArm(spec, a, recs, rep !== undefined && rep.trace.length > 0 ? rep : null);
   });
-  return summarizeExperiment(spec, seeds, arms, overrides);
+  const result = summarizeExperiment(spec, common, arms, overrides);
+  // The command that reproduces the experiment is the whole one, not what was done of it.
+  return interrupted ? { ...result, reproduce: summarizeExperiment(spec, seeds, arms, overrides).reproduce } : result;
 }
 
 interface RunCount {
@@ -157,21 +162,27 @@ interface RunCount {
 
 function output(args: ExperimentArgs, results: readonly ExperimentResult[], wallMs: number, runs: RunCount, workers: number): void {
   if (args.json) {
-    // Interrupted, each experiment says so, with how many of its runs were done.
-    const interrupted = (r: ExperimentResult): object => (runs.signal === null ? {} : { interrupted: true, signal: runs.signal, runsDone: r.arms.reduce((a, arm) => a + arm.seeds.length, 0), runsPlanned: r.seeds * r.arms.length });
+    // Interrupted, each experiment says so: the runs done of the command's, and over how many seeds (all arms finished) it is summarised.
+    const interrupted = (r: ExperimentResult): object => (runs.signal === null ? {} : { interrupted: true, signal: runs.signal, runsDone: runs.ran, runsPlanned: runs.planned, seedsSummarised: r.seeds });
     const json = results.map((r) => ({ ...(experimentJson(r) as object), ...interrupted(r) }));
     print(JSON.stringify(args.name === 'all' ? json : json[0], null, 1));
     return;
   }
-  if (runs.signal !== null) print(`interrupted (${runs.signal}): ${runs.ran} of ${runs.planned} runs done; each arm below is summarised over the seeds it finished`);
+  if (runs.signal !== null) print(`interrupted (${runs.signal}): ${runs.ran} of ${runs.planned} runs done; each experiment below is summarised over the seeds all its arms finished`);
   for (const r of results) {
+    if (r.seeds === 0) {
+      print(`${r.title}: no seed finished in every arm before the interrupt`);
+      print(`  reproduce: ${r.reproduce}`);
+      print();
+      continue;
+    }
     print(formatExperimentTable(r));
     print();
     for (const line of r.explanation) print(`  ${line}`);
     print(`  reproduce: ${r.reproduce}`);
     print();
   }
-  print(`${runs.ran}${runs.ran === runs.planned ? '' : ` of ${runs.planned}`} runs in ${(wallMs / 1000).toFixed(1)} s on ${workers} workers${runs.signal === null ? '' : ` (interrupted by ${runs.signal})`}`);
+  print(`${runs.ran}${runs.ran === runs.planned ? '' : ` of ${runs.planned}`} runs in ${(wallMs / 1000).toFixed(1)} s ${onWorkers(workers)}${runs.signal === null ? '' : ` (interrupted by ${runs.signal})`}`);
 }
 
 /** Experiment reports (each with one run report per arm, its representative seed) and an index linking them. */

@@ -136,7 +136,8 @@ describe('fuzz merge', () => {
     const xml = readFileSync(join(dir, 'merged.xml'), 'utf8');
     expect(xml.match(/<testcase /g)?.length).toBe(6);
     // The failing seed a shard shrank names its shrunk scenario file in the JUnit failure.
-    if (a.shrunk !== null) expect(xml).toContain(`shrunk scenario: ${a.shrunk.file}`);
+    expect(a.shrunk?.seed).toBe(3);
+    expect(xml).toContain(`shrunk scenario: ${a.shrunk?.file ?? ''}`);
     // Bad input: a CI variable out of range, a file that is not a summary, one shard twice.
     const bad = raftsim(['fuzz', 'stale.json', '--seeds', '6'], { BUILDKITE_PARALLEL_JOB: '5', BUILDKITE_PARALLEL_JOB_COUNT: '4' });
     expect({ code: bad.code, err: bad.err }).toEqual({ code: 2, err: 'raftsim: BUILDKITE_PARALLEL_JOB: expected a shard index from 0 to 3 (BUILDKITE_PARALLEL_JOB_COUNT=4), got "5"\n' });

@@ -28,7 +28,7 @@ import { fuzzMergeCommand } from './fuzz-merge-command.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { listOption, loadSource, numberArg, optionalCountOption, print, secondsOption, seedRangeOptions, wholeNumberOption } from './io.js';
 import { createProgress } from './progress.js';
-import { runPool, shrinkOnWorker, workersOption } from './worker-pool.js';
+import { onWorkers, runPool, shrinkOnWorker, workersOption } from './worker-pool.js';
 
 interface FuzzArgs {
   readonly scenario: string;
@@ -73,7 +73,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
     const setup = prepare(args);
     const { campaign } = setup;
     const shardText = `shard ${campaign.shard.k}/${campaign.shard.n}${setup.shardFrom === null ? '' : ` (from ${setup.shardFrom})`}`;
-    const startLine = `fuzz: seeds ${campaign.from}..${campaign.from + campaign.seeds - 1}, ${shardText}: ${setup.seeds.length} seeds on ${setup.workers} workers`;
+    const startLine = `fuzz: seeds ${campaign.from}..${campaign.from + campaign.seeds - 1}, ${shardText}: ${setup.seeds.length} seeds ${onWorkers(setup.workers)}`;
     if (args['dry-run']) {
       print(args.json ? JSON.stringify({ schema: FUZZ_PLAN_SCHEMA, campaign, seeds: setup.seeds.length, workers: setup.workers, shardFrom: setup.shardFrom }, null, 1) : startLine);
       return;
@@ -191,8 +191,11 @@ function report(args: FuzzArgs, setup: Setup, s: FuzzSummary, first: SeedOutcome
     print(JSON.stringify(s, null, 1));
     return;
   }
-  print(`fuzz ${setup.name}: ${s.ran} of ${s.seeds} seeds run, ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown, ${s.errors} crashed (${s.seedsPerS.toFixed(1)} seeds/s on ${s.workers} workers)`);
-  if (s.interrupted) print(`interrupted (${s.stoppedBy ?? ''}): ${s.notRun} seeds not run${args.junit === undefined ? '' : `, listed as skipped in ${args.junit}`}`);
+  print(`fuzz ${setup.name}: ${s.ran} of ${s.seeds} seeds run, ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown, ${s.errors} crashed (${s.seedsPerS.toFixed(1)} seeds/s ${onWorkers(s.workers)})`);
+  if (s.interrupted) {
+    const abandoned = first !== undefined && first.status !== 'unknown' && s.shrunk === null && setup.shrinkRuns > 0 ? '; the shrink of the first failure was abandoned' : '';
+    print(`interrupted (${s.stoppedBy ?? ''}): ${s.notRun} seeds not run${args.junit === undefined ? '' : `, listed as skipped in ${args.junit}`}${abandoned}`);
+  }
   if (first === undefined) return;
   print(`FAIL seed ${first.seed}: ${first.summary}`);
   const shrunk = s.shrunk;

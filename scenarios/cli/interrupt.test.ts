@@ -75,10 +75,13 @@ describe('interrupts keep results', () => {
   it('experiment: SIGTERM → each experiment marked interrupted with the runs done, exit 143', async () => {
     const r = await interrupt(['experiment', 'prevote', '--seeds', '30', '--json'], /experiment: 1\/60 runs/, ['SIGTERM']);
     expect(r.code).toBe(143);
-    const j = JSON.parse(r.out) as { experiment: string; interrupted: boolean; signal: string; runsDone: number; runsPlanned: number; arms: unknown[] };
+    const j = JSON.parse(r.out) as { experiment: string; seeds: number; interrupted: boolean; signal: string; runsDone: number; runsPlanned: number; seedsSummarised: number; arms: unknown[] };
     expect(j).toMatchObject({ experiment: 'prevote', interrupted: true, signal: 'SIGTERM', runsPlanned: 60 });
     expect(j.runsDone).toBeGreaterThanOrEqual(1);
     expect(j.runsDone).toBeLessThan(60);
+    // Summarised over the seeds both arms finished: the same seeds on each side.
+    expect(j.seedsSummarised).toBe(j.seeds);
+    expect(j.seeds).toBeLessThanOrEqual(Math.floor(j.runsDone / 2));
     expect(j.arms.length).toBe(2);
   }, 180_000);
 

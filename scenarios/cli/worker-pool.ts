@@ -127,3 +127,8 @@ async function runInline(jobs: readonly RunJob[], o: PoolOptions): Promise<numbe
   }
   return dispatched;
 }
+
+/** `on 2 workers`, `on 1 worker`, `in this thread` (0). */
+export function onWorkers(n: number): string {
+  return n === 0 ? 'in this thread' : `on ${n} ${n === 1 ? 'worker' : 'workers'}`;
+}
