@@ -36,7 +36,7 @@ export interface Sequence {
 /** A normalised answer to one RPC. Watch ops answer `null` here; their responses are in `WatchLog`. */
 export type Answer =
   | { readonly ok: true; readonly rev: number; readonly res: unknown }
-  | { readonly ok: false; readonly code: KvErrorCode | `grpc:${string}` | 'sim-crash' | 'target-down' }
+  | { readonly ok: false; readonly code: KvErrorCode | `grpc:${string}` | 'crash' | 'target-down' }
   | null;
 
 /** What the one watch stream of a sequence carried, per watcher, once the sequence settled. */

@@ -5,7 +5,7 @@
  * simulated kernel synchronously: each request is sent, then virtual time runs until its answer.
  *
  * Nothing here may throw into the harness: a request that breaks an invariant of the simulation
- * (an assert) ends that member as a crash would — the op answers `sim-crash`, later ops
+ * (an assert) ends that member as a crash would — the op answers `crash`, later ops
  * `target-down` — and the run goes on to report it.
  */
 import type { KvError, WatchResponse } from '../api.js';
@@ -96,7 +96,7 @@ class SimTarget {
       return this.stepUnsafe(op);
     } catch (e) {
       this.down = `the simulated member failed on op ${JSON.stringify(op).slice(0, 200)}: ${e instanceof Error ? e.message : String(e)}`;
-      return isWatchOp(op) ? null : { ok: false, code: 'sim-crash' };
+      return isWatchOp(op) ? null : { ok: false, code: 'crash' };
     }
   }
 

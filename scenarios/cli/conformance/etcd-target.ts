@@ -297,7 +297,8 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
       // An unavailable etcd may be one that just crashed on this request: give it a moment to exit.
       if ((e as { code?: number }).code === grpc.status.UNAVAILABLE) await waitFor(() => !alive(), 1_000);
       if (!alive()) targetError = `etcd exited during op ${answers.length}`;
-      answers.push({ ok: false, code: alive() ? errorCode(e) : 'target-down' });
+      // The op on which etcd exited answers `crash`, as raftsim's member answers one that fails it.
+      answers.push({ ok: false, code: alive() ? errorCode(e) : 'crash' });
     }
   }
   // Watchers: wait (bounded) until etcd sent at least the events raftsim's did, then a little more
