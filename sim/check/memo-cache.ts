@@ -129,8 +129,14 @@ export class MemoCache<S> {
    * Adds (key, state) unless already present; true when it was new (also when it was new but the
    * budget had no room to remember it). h1/h2 are the set's hashes, sh the state's (0 when the
    * model does not hash states); key[0..len) the set's key.
+   *
+   * With `head` < `len` the key is a head and a *set* tail: key[head..len) is a sorted list of
+   * numbers (the search's placed unknown-outcome operations), and an entry with the same head and
+   * state whose tail is a subset of this one's counts as present — it dominates: whatever can
+   * follow the larger set can follow the smaller one. The hashes must then cover the head only,
+   * and the head must fix its own length (the search's does: its second word is its window's).
    */
-  add(h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S): boolean {
+  add(h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S, head = len): boolean {
     const slots = this.slots;
     let i = slotOf(h1, sh) & this.mask;
     for (let probe = 0; probe <= this.mask; probe++) {
@@ -140,13 +146,30 @@ export class MemoCache<S> {
         return true;
       }
       const k = e - 1;
-      if (this.h1s[k] === h1 && this.h2s[k] === h2 && this.shs[k] === sh && this.sameKey(k, key, len) && this.equal(this.states[k] as S, state)) {
+      if (this.h1s[k] === h1 && this.h2s[k] === h2 && this.shs[k] === sh && (head === len ? this.sameKey(k, key, len) : this.dominates(k, key, head, len)) && this.equal(this.states[k] as S, state)) {
         return false;
       }
       i = (i + 1) & this.mask;
     }
     // The table is kept at most half full, so a probe always finds an empty slot.
     throw new InvariantViolation('memo: no empty slot in a table kept half full');
+  }
+
+  /** Entry k has key's head and its tail is a subset of key[head..len) (both sorted ascending). */
+  private dominates(k: number, key: Uint32Array, head: number, len: number): boolean {
+    const stored = this.lenOf[k] as number;
+    if (stored < head || stored - head > len - head) return false;
+    const chunk = this.chunks[this.chunkOf[k] as number] as Uint32Array;
+    const base = this.offOf[k] as number;
+    for (let j = 0; j < head; j++) if (chunk[base + j] !== key[j]) return false;
+    let j = head;
+    for (let t = base + head; t < base + stored; t++) {
+      const want = chunk[t] as number;
+      while (j < len && (key[j] as number) < want) j++;
+      if (j === len || key[j] !== want) return false;
+      j++;
+    }
+    return true;
   }
 
   /** Gives the table's memory back to its budget; the table must not be used after. */
