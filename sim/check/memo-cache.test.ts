@@ -71,7 +71,7 @@ describe('MemoCache', () => {
     const tailed = fc.record({ head: fc.integer({ min: 0, max: 3 }), tail: fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength: 4 }), state: fc.integer({ min: 0, max: 1 }) });
     fc.assert(
       fc.property(fc.array(tailed, { maxLength: 300 }), (entries) => {
-        const memo = new MemoCache<number>((a, b) => a === b, 1 << 26);
+        const memo = new MemoCache<number>((a, b) => a === b, 1 << 26, 0, true);
         const kept: { head: number; tail: number[]; state: number }[] = [];
         for (const e of entries) {
           const tail = [...e.tail].sort((a, b) => a - b);

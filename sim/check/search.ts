@@ -290,7 +290,7 @@ export class PartitionSearch<S> {
       this.z2[i] = mix32(2 * i + 1 + 0x7f4a7c15);
     }
     // An easy search places each operation that returned once, one entry each.
-    this.memo = new MemoCache<S>(p.equal, p.memory, this.lists.knownCount + 1);
+    this.memo = new MemoCache<S>(p.equal, p.memory, this.lists.knownCount + 1, true);
     this.byDeadline = p.deadline !== undefined && p.progress !== undefined ? sortByDeadline(p.deadline) : undefined;
     this.stackNode = new Int32Array(n);
     this.stackOp = new Int32Array(n);
