@@ -200,7 +200,8 @@ function describeResult(model: Model<unknown, Operation>, ops: readonly Operatio
     if (part.verdict !== 'illegal' || part.stuck === undefined) continue;
     const op = byId.get(part.stuck) as Operation;
     const where = part.label === '' ? '' : `partition ${part.label}: `;
-    lines.push(`${where}the longest linearizable prefix found places ${part.linearized.length} of ${plural(part.opIds.length, 'operation')}; this one could not be placed after it:`);
+    if (part.witnessed === true) lines.push(`${where}the search ran out of its budget (the longest linearizable prefix found places ${part.linearized.length} of ${plural(part.opIds.length, 'operation')}), but no order can place this one (the explanation below is the proof):`);
+    else lines.push(`${where}the longest linearizable prefix found places ${part.linearized.length} of ${plural(part.opIds.length, 'operation')}; this one could not be placed after it:`);
     lines.push(`  line ${op.id + 1}: client ${op.client} ${model.describeOperation(op)} [t=${op.call}..${Number.isFinite(effectiveReturn(op)) ? op.return : '∞'}]`);
   }
   for (const e of explainViolations(model, ops, r)) lines.push(`explanation: ${e.message}`);
