@@ -84,7 +84,7 @@ export const SWITCHABLE_BUGS: readonly SwitchableBug[] = [
     breaks: 'the leader applies its own removal and stays leader; the group stops taking writes',
     layer: 'raft/core',
     links: [etcd(11038), raftPr(77), raftPr(79), raftPr(83)],
-    fix: 'etcd-io/raft PR #79 (opt-in Config.StepDownOnRemoval; raftsim\'s cluster sets it)',
+    fix: 'etcd-io/raft PR #79 (opt-in Config.StepDownOnRemoval; raftsim\'s cluster.stepDownOnRemoval, on unless set false)',
     checks: ['liveness'],
     swarmReachable: true,
     reach: 'membership changes that remove the current leader',
@@ -277,8 +277,8 @@ export interface LayerBugs {
   readonly raftCore: readonly RaftCoreBug[];
   readonly raftNode: readonly RaftNodeBug[];
   readonly kv: readonly KvBug[];
-  /** etcd-11038: raft's StepDownOnRemoval off. */
-  readonly stepDownOnRemoval: boolean;
+  /** etcd-11038: raft's StepDownOnRemoval off, whatever `cluster.stepDownOnRemoval` says. */
+  readonly stepDownOnRemoval: (configured: boolean) => boolean;
   /** raft-105: a lone voter's ReadIndex at its commit index (off: etcd-io/raft PR #105 not applied). */
   readonly singletonReadIndexActuallyCommitted: (configured: boolean) => boolean;
   /** etcd-20418. */
@@ -294,7 +294,7 @@ export function bugsForLayers(bugs: readonly string[]): LayerBugs {
     raftCore: pick(RAFT_CORE_BUGS),
     raftNode: pick(RAFT_NODE_BUGS),
     kv: pick(KV_BUGS),
-    stepDownOnRemoval: !on.has('etcd-11038'),
+    stepDownOnRemoval: (c) => c && !on.has('etcd-11038'),
     singletonReadIndexActuallyCommitted: (c) => c && !on.has('raft-105'),
     readIndexReuseIdOnRetry: (c) => c || on.has('etcd-20418'),
     leaseRevokeIgnoresOldLeader: (c) => c && !on.has('etcd-15247'),

@@ -20,7 +20,15 @@ export type InternalRequest =
   /** `request.id` is always set (non-zero) by the proposer: every member must pick the same id. */
   | { readonly kind: 'lease-grant'; readonly request: Required<LeaseGrantRequest> }
   | { readonly kind: 'lease-revoke'; readonly request: LeaseIdRequest }
-  | { readonly kind: 'alarm'; readonly request: AlarmRequest };
+  | { readonly kind: 'alarm'; readonly request: AlarmRequest }
+  /** etcd ClusterMemberAttrSet (publishV3): a member publishes its name and client URLs once it runs. */
+  | { readonly kind: 'member-attr'; readonly request: MemberAttrRequest };
+
+export interface MemberAttrRequest {
+  readonly memberId: number;
+  readonly name: string;
+  readonly clientURLs: readonly string[];
+}
 
 export type InternalKind = InternalRequest['kind'];
 
@@ -125,6 +133,7 @@ function isInternalKind(kind: InternalKind | undefined): boolean {
     case 'lease-grant':
     case 'lease-revoke':
     case 'alarm':
+    case 'member-attr':
       return true;
     case undefined:
       return false;
@@ -246,6 +255,7 @@ export function requestKey(body: InternalRequest): string {
     case 'lease-grant':
     case 'lease-revoke':
     case 'alarm':
+    case 'member-attr':
       return '';
     default:
       return unreachable(body, 'internal request');
