@@ -8,8 +8,8 @@ import { startRun } from '../runner.js';
 import { scenarioFor } from '../scenario-source.js';
 import type { RunRecord } from '../../record/run-record.js';
 
-function run(name: string, seed: number): { record: RunRecord; events: TraceEvent[] } {
-  const s = scenarioFor({ kind: 'builtin', name }, seed, []);
+function run(name: string, seed: number, overrides: string[] = []): { record: RunRecord; events: TraceEvent[] } {
+  const s = scenarioFor({ kind: 'builtin', name }, seed, overrides);
   if (!s.ok) throw new Error(s.error);
   const events: TraceEvent[] = [];
   const keep = /^(kv\.member|kv\.error|raft\.snapshot)$/;
@@ -42,5 +42,14 @@ describe('membership built-ins', () => {
     expect(applied(events).slice(0, 1)).toEqual(['add-node 4: ok']);
     expect(events.some((e) => e.host === 4 && e.kind === 'raft.snapshot' && e.fields.what === 'received')).toBe(true);
     expect(Object.values(record.checks).map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+  });
+
+  it('cluster.stepDownOnRemoval=false is the run of the etcd-11038 switch: the removed leader keeps leading and no leader is left among the rest', () => {
+    const setting = run('membership-change', 1, ['cluster.stepDownOnRemoval=false']).record;
+    const bug = run('membership-change', 1, ['bugs=["etcd-11038"]']).record;
+    expect(setting.traceHash).toBe(bug.traceHash);
+    expect(setting.checks.liveness.status).toBe('fail');
+    expect(setting.checks.liveness.summary).toMatch(/0 leaders among/);
+    expect(run('membership-change', 1).record.checks.liveness.status).toBe('pass');
   });
 });
