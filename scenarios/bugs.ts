@@ -190,6 +190,17 @@ export const SWITCHABLE_BUGS: readonly SwitchableBug[] = [
     reach: 'lease clients whose keepalives come late (pauses, partitions, slow disks)',
   },
   {
+    id: 'etcd-17132',
+    title: 'Persisting the lease using --experimental-enable-lease-checkpoint is not working as expected',
+    breaks: 'lease checkpoints live in memory only: a member restored from a snapshot forgets the remaining TTLs and, once it leads, renews those leases in full',
+    layer: 'kv/lease',
+    links: [etcd(9888), etcd(17132), etcdPr(13508)],
+    fix: 'etcd PR #13508 (persist remainingTTL with each checkpoint; always on in a 3.6 cluster)',
+    checks: ['invariants'],
+    swarmReachable: false,
+    reach: 'lease checkpointing on (server.leaseCheckpoint), long leases nobody keeps alive, restarts from snapshots and leader changes: the lease-checkpoint built-in',
+  },
+  {
     id: 'etcd-18667',
     title: 'Specifying a revision for a range request in a transaction may cause data inconsistency',
     breaks: 'the proposer fails the txn Compacted, the other members apply its writes',

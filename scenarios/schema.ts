@@ -398,6 +398,12 @@ export const scenarioSchema = z.strictObject({
      * new leader, revoke leases clients kept alive there. Absent = true (etcd's fix).
      */
     leaseRevokeIgnoresOldLeader: z.boolean().optional(),
+    /** Lease checkpointing (etcd --experimental-enable-lease-checkpoint): remaining TTLs survive a leader change. Absent = false (etcd's default). */
+    leaseCheckpoint: z.boolean().optional(),
+    /** How often the leader checkpoints (etcd --experimental-lease-checkpoint-interval). Absent = 300000 (5 min). */
+    leaseCheckpointIntervalMs: msField('a duration', { positive: true, max: DURATION_MS_MAX, maxWhy: 'an hour of virtual time' }).optional(),
+    /** etcd PriorityRequest feature: a LeaseRevoke may use twice the apply gap. Absent = false. */
+    priorityRequest: z.boolean().optional(),
     /** etcd --strict-reconfig-check (ErrMemberNotEnoughStarted, ErrUnhealthy). Absent = true. */
     strictReconfigCheck: z.boolean().optional(),
     /** etcd --max-learners. Absent = 1. */

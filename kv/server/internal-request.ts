@@ -10,6 +10,7 @@
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../api.js';
 import type { AlarmRequest, LeaseGrantRequest, LeaseIdRequest } from '../wire.js';
 import { assert, unreachable } from '../../sim/assert.js';
+import type { LeaseCheckpoint } from '../lease/lessor.js';
 
 /** The write requests that go through raft. */
 export type InternalRequest =
@@ -21,6 +22,8 @@ export type InternalRequest =
   | { readonly kind: 'lease-grant'; readonly request: Required<LeaseGrantRequest> }
   | { readonly kind: 'lease-revoke'; readonly request: LeaseIdRequest }
   | { readonly kind: 'alarm'; readonly request: AlarmRequest }
+  /** etcd LeaseCheckpoint: remaining TTLs the leader's lessor saw (0 clears one, after a renew). */
+  | { readonly kind: 'lease-checkpoint'; readonly request: { readonly checkpoints: readonly LeaseCheckpoint[] } }
   /** etcd ClusterMemberAttrSet (publishV3): a member publishes its name and client URLs once it runs. */
   | { readonly kind: 'member-attr'; readonly request: MemberAttrRequest };
 
@@ -134,6 +137,7 @@ function isInternalKind(kind: InternalKind | undefined): boolean {
     case 'lease-revoke':
     case 'alarm':
     case 'member-attr':
+    case 'lease-checkpoint':
       return true;
     case undefined:
       return false;
@@ -256,6 +260,7 @@ export function requestKey(body: InternalRequest): string {
     case 'lease-revoke':
     case 'alarm':
     case 'member-attr':
+    case 'lease-checkpoint':
       return '';
     default:
       return unreachable(body, 'internal request');

@@ -362,7 +362,12 @@ class Server implements KvServer {
    */
   private renewOnPrimary(p: PendingCall, id: number, notPrimary: () => void): void {
     const r = this.state.lessor.renew(id, this.ctx.localNow());
-    if (r.ok) return this.ok(p, { ok: true, value: { id, ttlS: r.value.ttlS } });
+    if (r.ok) {
+      // etcd: the first renew after a checkpoint clears it through raft (a LeaseCheckpoint of 0).
+      // etcd waits for that entry before answering; raftsim proposes it and answers at once.
+      if (r.clearCheckpoint === true) this.proposeUnwaited({ kind: 'lease-checkpoint', request: { checkpoints: [{ id, remainingTtlS: 0 }] } });
+      return this.ok(p, { ok: true, value: { id, ttlS: r.value.ttlS } });
+    }
     if (r.error.code === 'NotLeader') return notPrimary();
     if (r.pendingRevoke !== true) return this.fail(p, r.error);
     this.ctx.emit('kv.lease', { action: 'renew-waits-revoke', id, ttlS: 0 });
@@ -441,7 +446,9 @@ class Server implements KvServer {
       this.proposeUnwaited({ kind: 'alarm', request: { action: 'ACTIVATE', memberId: this.memberId, alarm: 'NOSPACE' } });
       return this.fail(p, kvError('NoSpace', 'etcdserver: mvcc: database space exceeded'));
     }
-    if (node.commitIndex() > node.appliedIndex() + this.options.maxCommittedGap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
+    // etcd exceedsRequestLimit: with the PriorityRequest feature a LeaseRevoke may use twice the gap.
+    const gap = this.options.priorityRequest && body.kind === 'lease-revoke' ? 2 * this.options.maxCommittedGap : this.options.maxCommittedGap;
+    if (node.commitIndex() > node.appliedIndex() + gap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
     const id = this.nextRequestId();
     const data = encodeRaftRequest({ header: { id, memberId: this.memberId }, body });
     if (data.length > this.options.maxRequestBytes) return this.fail(p, kvError('RequestTooLarge', 'etcdserver: request is too large'));
@@ -588,6 +595,7 @@ class Server implements KvServer {
     const now = this.ctx.localNow();
     const max = Math.max(1, Math.floor((this.options.leaseRevokeRatePerS * this.options.leaseCheckIntervalUs) / 1_000_000));
     // The lessor lists an expired lease again only after its retry interval (etcd: 3 s).
+    this.proposeCheckpoints(now);
     const due = this.state.lessor.expired(now, max);
     if (due.length === 0) return;
     // etcd PR #16822: ask raft itself, not our cached role, whether we still lead (unless turned
@@ -602,6 +610,15 @@ class Server implements KvServer {
       this.ctx.emit('kv.lease', { action: 'expire', id, ttlS: 0 });
       this.proposeUnwaited({ kind: 'lease-revoke', request: { id } }, this.term);
     }
+  }
+
+  /** etcd checkpointScheduledLeases: the due checkpoints, in batches of at most 1000 per entry. */
+  private proposeCheckpoints(now: number): void {
+    if (!this.options.leaseCheckpoint) return;
+    const cps = this.state.lessor.dueCheckpoints(now, 1000);
+    if (cps.length === 0) return;
+    this.ctx.emit('kv.lease', { action: 'checkpoint', id: cps[0]?.id ?? 0, ttlS: cps.length });
+    this.proposeUnwaited({ kind: 'lease-checkpoint', request: { checkpoints: cps } });
   }
 
   private stop(reason: string): void {

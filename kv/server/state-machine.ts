@@ -82,7 +82,13 @@ export class KvStateMachine {
     private readonly selfId = 0,
   ) {
     this.membership = new MembershipStore(options.maxLearners);
-    this.lessor = createLessor({ minTtlS: minLeaseTtlS, revokeRatePerS: options.leaseRevokeRatePerS, bugs: bugsOf(options.bugs, LEASE_BUGS) });
+    this.lessor = createLessor({
+      minTtlS: minLeaseTtlS,
+      revokeRatePerS: options.leaseRevokeRatePerS,
+      bugs: bugsOf(options.bugs, LEASE_BUGS),
+      checkpointIntervalUs: options.leaseCheckpoint ? options.leaseCheckpointIntervalUs : 0,
+      checkpointPersist: options.leaseCheckpointPersist,
+    });
     this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps, bugs: bugsOf(options.bugs, MVCC_BUGS) });
     this.lessor.bind(this.mvcc);
     this.mvcc.observe({
@@ -165,6 +171,9 @@ export class KvStateMachine {
       }
       case 'alarm':
         return this.applyAlarm(body.request.action, body.request.memberId, body.request.alarm);
+      case 'lease-checkpoint':
+        for (const cp of body.request.checkpoints) this.lessor.checkpoint(cp, this.now());
+        return { ok: true, value: {} };
       case 'member-attr':
         // A removed (or unknown) member's attributes are skipped, as etcd's UpdateAttributes does.
         this.membership.setAttributes(body.request.memberId, body.request.name, body.request.clientURLs);
