@@ -264,6 +264,7 @@ export function nodeRefsOf(f: Fault): [string, NodeRef | 'all'][] {
     case 'crash-point':
     case 'add-member':
     case 'remove-member':
+    case 'promote-member':
       return [['node', f.node]];
     case 'split':
       return f.groups.flatMap((g, i) => (g === 'rest' ? [] : g.map((r, j): [string, NodeRef] => [`groups[${i}][${j}]`, r])));

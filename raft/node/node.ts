@@ -365,7 +365,7 @@ class Node<W> implements RaftNode {
     }
     const snap = rec.snapshot;
     if (snap !== null) {
-      this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term);
+      this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term, snap.metadata.confState);
       this.applied = snap.metadata.index;
       this.lastSnapshotIndex = snap.metadata.index;
     }
@@ -699,7 +699,7 @@ class Node<W> implements RaftNode {
 
   private applySnapshot(snap: Snapshot): void {
     assert(snap.metadata.index > this.applied, () => `node ${this.id}: snapshot ${snap.metadata.index} is not past applied ${this.applied}`);
-    this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term);
+    this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term, snap.metadata.confState);
     this.applied = snap.metadata.index;
     this.o.ctx.emit('raft.snapshot', { index: snap.metadata.index, term: snap.metadata.term, what: 'restored' });
     this.transport.setPeers(this.memberIds());
@@ -713,7 +713,10 @@ class Node<W> implements RaftNode {
       return;
     }
     const cc: ConfChange = decodeConfChange(e.type, e.data);
-    const cs = this.raw.applyConfChange(cc);
+    // The application may refuse a change at apply (etcd's ValidateConfigurationChange): raft
+    // then applies it as a no-op, its node id None.
+    const accepted = this.o.stateMachine.applyConfChange?.(e, cc) ?? true;
+    const cs = this.raw.applyConfChange(accepted ? cc : asNoop(cc));
     this.transport.setPeers(this.memberIds());
     this.o.observer.onConfChange?.(cs, cc);
   }
@@ -732,13 +735,30 @@ class Node<W> implements RaftNode {
   // ---- messages ---------------------------------------------------------------------------------
 
   private sendAll(msgs: readonly Message[]): void {
-    for (const m of msgs) {
+    for (const original of msgs) {
       if (this.state !== 'running') return;
+      const m = original.type === 'MsgSnap' ? this.mergedSnapshotIfNeeded(original) : original;
       const id = this.transport.nextMessageId();
       if (this.o.traceMessages) this.o.ctx.emit('raft.send', sendFields(m, id));
       if (m.type === 'MsgSnap') this.o.ctx.emit('raft.snapshot', { index: m.snapshot.metadata.index, term: m.snapshot.metadata.term, what: 'sent', peer: m.to });
       this.transport.send(m, id);
     }
+  }
+
+  /**
+   * A MsgSnap whose snapshot's configuration does not hold its receiver (a member added since the
+   * snapshot was taken, which raft would refuse: "not in config") carries instead a snapshot of the
+   * applied state now, with the configuration now — etcd's createMergedSnapshotMessage, which etcd
+   * builds for every MsgSnap (raftsim keeps the stored snapshot otherwise).
+   */
+  private mergedSnapshotIfNeeded(m: Extract<Message, { type: 'MsgSnap' }>): Message {
+    const cs = m.snapshot.metadata.confState;
+    const holds = (xs: readonly NodeId[]): boolean => xs.includes(m.to);
+    if (holds(cs.voters) || holds(cs.learners) || holds(cs.votersOutgoing) || holds(cs.learnersNext)) return m;
+    const term = this.storage.term(this.applied);
+    if (!term.ok) return m;
+    const confState = this.raw.status().config;
+    return { ...m, snapshot: { metadata: { index: this.applied, term: term.value, confState }, data: this.o.stateMachine.snapshot() } };
   }
 
   /** Steps a report from the transport (it may arrive between the steps of a Ready, which raft allows). */
@@ -797,6 +817,25 @@ class Node<W> implements RaftNode {
     if (!this.accepting()) return;
     this.raw.transferLeader(to);
     this.kick();
+  }
+
+  forgetLeader(): void {
+    if (!this.accepting()) return;
+    this.raw.forgetLeader();
+    this.kick();
+  }
+
+  peerActiveSince(id: NodeId): number | null {
+    return this.transport.activeSince(id);
+  }
+
+  progressMatch(): ReadonlyMap<NodeId, LogIndex> | null {
+    if (this.rawNode === null) return null;
+    const s = this.rawNode.status();
+    if (s.role !== 'leader') return null;
+    const out = new Map<NodeId, LogIndex>();
+    for (const [id, p] of s.progress) out.set(id, p.match);
+    return out;
   }
 
   campaign(): void {
@@ -884,6 +923,12 @@ class Node<W> implements RaftNode {
 }
 
 /** Whether `entries` hold a conf change (a loop: no closure per follower Ready). */
+/** A refused conf change as raft applies it: the same change with node id None (a no-op). */
+function asNoop(cc: ConfChange): ConfChange {
+  if (cc.version === 1) return { ...cc, nodeId: NONE };
+  return { ...cc, changes: cc.changes.map((c) => ({ ...c, nodeId: NONE })) };
+}
+
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (const e of entries) if (e.type !== 'normal') return true;
   return false;
