@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../bin/playground.js';
 import { launchChromium } from '../reports/testing/chromium.js';
-import { playLessonThroughPage } from './testing/screenshots.js';
+import { playLessonThroughPage } from './testing/lesson-driver.js';
 import { measurePlaySpeed } from './testing/speed.js';
 import { resolveScenario } from '../scenarios/resolve.js';
 import { runScenario } from '../scenarios/runner.js';
@@ -130,6 +130,45 @@ describe.skipIf(skip)('the playground in a real browser', () => {
     expect(errors).toEqual([]);
     expect(network).toEqual([]);
   }, 300_000);
+
+  it('splits the cluster by dragging members across the line, draws slowed links apart, answers the keyboard, and fits 1024 px', async () => {
+    const five = Buffer.from(JSON.stringify({ description: 'five members', durationMs: 30_000, cluster: { size: 5 } })).toString('base64');
+    await open(`file=${five}&seed=5`);
+    // Nothing wider than the window at 1024 px: no sideways scrolling.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1024);
+    // Keyboard: select n2, slow its links (l), play a moment (space twice).
+    await page.keyboard.press('2');
+    expect(await page.evaluate(() => window.playground.state().selected)).toEqual([2]);
+    await page.keyboard.press('l');
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => window.playground.state().p.view().slowLinks.length > 0, undefined, { timeout: 30_000 });
+    await page.keyboard.press(' ');
+    expect(await page.evaluate(() => window.playground.state().playing)).toBe(false);
+    await page.evaluate(() => window.playground.state().p.runFor(10_000));
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const slowLine = await page.$eval('line[data-link="1-2"]', (l) => ({ stroke: l.getAttribute('stroke'), dash: l.getAttribute('stroke-dasharray') }));
+    expect(slowLine).toEqual({ stroke: '#CC79A7', dash: '2 4' });
+    expect(await page.textContent('text[data-delay="1-2"]')).toBe('150 ms');
+    expect(await page.$eval('line[data-link="1-3"]', (l) => l.getAttribute('stroke'))).toBe('#bbb');
+    // Members sit on a circle: n4 and n5 left of the middle line, n1 (top, on it), n2 and n3 right.
+    // Drag n1 to the far left: {n1, n4, n5} against {n2, n3}.
+    const box = await page.$eval('#cluster', (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width }; });
+    const n1 = await page.$eval('.member[data-id="1"] circle', (c) => { const r = c.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; });
+    await page.mouse.move(n1.x, n1.y);
+    await page.mouse.down();
+    await page.mouse.move(n1.x - 60, n1.y + 20, { steps: 4 });
+    await page.mouse.move(box.x + 40, n1.y + 40, { steps: 4 });
+    await page.mouse.up();
+    const injected = await page.evaluate(() => window.playground.state().p.run.injected.filter((f) => f.type === 'split'));
+    expect(injected.length).toBe(1);
+    const groups = (injected[0] as { groups: number[][] }).groups.map((g) => [...g].sort());
+    expect(groups.map((g) => g.length).sort()).toEqual([2, 3]);
+    expect(groups.flat().sort()).toEqual([1, 2, 3, 4, 5]);
+    await page.evaluate(() => window.playground.state().p.runFor(10_000));
+    expect((await page.evaluate(() => window.playground.state().p.view().cutLinks.length)) > 0).toBe(true);
+    expect(errors).toEqual([]);
+    expect(network).toEqual([]);
+  }, 120_000);
 
   it('measures how fast a 5-member cluster at 100 ops/s plays while drawn (the bench figure)', async () => {
     const speed = await measurePlaySpeed(page, OUT, 3);

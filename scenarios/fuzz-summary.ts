@@ -48,21 +48,26 @@ export interface ShrunkEntry {
 /** Why seeds of the shard were not run. */
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'failure' | 'time-budget';
 
-/** `raftsim fuzz --json`: one shard's summary. */
-export interface FuzzSummary {
-  readonly schema: typeof FUZZ_SCHEMA;
-  readonly scenario: string;
-  readonly campaign: Campaign;
-  /** Seeds in this shard. */
+/** How a campaign's seeds ended: in one shard's summary, or in the shards a merge joined. */
+export interface SeedCounts {
+  /** Seeds of the campaign (of the shard, or of every shard merged). */
   readonly seeds: number;
   readonly ran: number;
   readonly passed: number;
   readonly failed: number;
   readonly unknown: number;
   readonly errors: number;
+  /** Seeds not run (in a merge: also every seed of a missing shard). */
   readonly notRun: number;
   /** A signal stopped the campaign (the summary covers what ran before it). */
   readonly interrupted: boolean;
+}
+
+/** `raftsim fuzz --json`: one shard's summary. */
+export interface FuzzSummary extends SeedCounts {
+  readonly schema: typeof FUZZ_SCHEMA;
+  readonly scenario: string;
+  readonly campaign: Campaign;
   readonly stoppedBy: StopReason | null;
   readonly wallMs: number;
   readonly seedsPerS: number;
@@ -296,22 +301,13 @@ export interface MergedFailure {
 }
 
 /** `raftsim fuzz merge --json`. */
-export interface MergedSummary {
+export interface MergedSummary extends SeedCounts {
   readonly schema: typeof FUZZ_MERGE_SCHEMA;
   readonly scenario: string;
   /** The campaign, its shard count in `shard.n` (`shard.k` is that of the first file). */
   readonly campaign: Omit<Campaign, 'shard'> & { readonly shards: number };
   readonly shardsMerged: readonly number[];
   readonly shardsMissing: readonly number[];
-  readonly seeds: number;
-  readonly ran: number;
-  readonly passed: number;
-  readonly failed: number;
-  readonly unknown: number;
-  readonly errors: number;
-  /** Seeds not run: in the shards merged, and every seed of a missing shard. */
-  readonly notRun: number;
-  readonly interrupted: boolean;
   /** The longest shard's wall time (the shards ran side by side). */
   readonly wallMs: number;
   /** Distinct failures, by check and signature, the most frequent first. */

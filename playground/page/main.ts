@@ -96,6 +96,14 @@ const pos = new Map<number, { x: number; y: number }>();
 const memberEls = new Map<number, { g: SVGGElement; circle: SVGCircleElement; label: SVGTextElement; sub: SVGTextElement; timer: SVGRectElement }>();
 let msgLayer: SVGGElement;
 let linkLayer: SVGGElement;
+/** Each pair's line and its delay label, by `a-b` (a < b). */
+const linkEls = new Map<string, { line: SVGLineElement; label: SVGTextElement; a: number; b: number }>();
+/** The line a member is dragged across to split the cluster (shown while dragging). */
+let divider: SVGLineElement;
+const SPLIT_X = 260;
+/** A member being dragged: where the pointer went down, and whether it moved (then it is no click). */
+let drag: { id: number; x0: number; y0: number; moved: boolean } | null = null;
+let suppressClick = false;
 /** The message dots, made once and moved (a DOM node per message per frame was most of a frame). */
 let msgDots: { c: SVGCircleElement; title: SVGTitleElement; key: string }[] = [];
 /** The last HTML written to each panel: unchanged panels are not written again. */
@@ -131,10 +139,12 @@ function buildCluster(): void {
     pos.set(id, { x: cx + 150 * Math.cos(a), y: cy + 150 * Math.sin(a) });
   });
   linkLayer = el('g', {}, svg);
+  linkEls.clear();
+  divider = el('line', { x1: SPLIT_X, y1: 8, x2: SPLIT_X, y2: 412, stroke: '#000', 'stroke-width': 1, 'stroke-dasharray': '3 5', visibility: 'hidden' }, svg);
   for (const a of ids) for (const b of ids) if (a < b) {
-    const pa = pos.get(a)!;
-    const pb = pos.get(b)!;
-    el('line', { x1: pa.x, y1: pa.y, x2: pb.x, y2: pb.y, stroke: '#bbb', 'stroke-width': 2, 'data-link': `${a}-${b}` }, linkLayer);
+    const line = el('line', { stroke: '#bbb', 'stroke-width': 2, 'data-link': `${a}-${b}` }, linkLayer);
+    const label = el('text', { 'text-anchor': 'middle', 'font-size': 11, fill: '#6a2c5a', visibility: 'hidden', 'data-delay': `${a}-${b}` }, linkLayer);
+    linkEls.set(`${a}-${b}`, { line, label, a, b });
   }
   msgLayer = el('g', {}, svg);
   msgDots = [];
@@ -145,15 +155,80 @@ function buildCluster(): void {
   written.clear();
   for (const id of ids) {
     const p = pos.get(id)!;
-    const g = el('g', { class: 'member', tabindex: 0, role: 'button', 'data-id': id, transform: `translate(${p.x},${p.y})` }, svg);
+    const g = el('g', { class: 'member', tabindex: 0, role: 'button', 'aria-label': `member n${id}`, 'data-id': id, transform: `translate(${p.x},${p.y})` }, svg);
     const circle = el('circle', { r: 34, fill: '#ccc', stroke: '#333', 'stroke-width': 2 }, g);
     const label = el('text', { 'text-anchor': 'middle', y: -4, 'font-size': 15, 'font-weight': 'bold' }, g);
     const sub = el('text', { 'text-anchor': 'middle', y: 14, 'font-size': 11 }, g);
     el('rect', { x: -30, y: 40, width: 60, height: 6, fill: '#eee', stroke: '#999' }, g);
     const timer = el('rect', { x: -30, y: 40, width: 0, height: 6, fill: '#333' }, g);
-    g.addEventListener('click', (ev) => select(id, (ev as MouseEvent).shiftKey || (ev as MouseEvent).ctrlKey || (ev as MouseEvent).metaKey));
+    g.addEventListener('click', (ev) => {
+      if (suppressClick) {
+        suppressClick = false;
+        return;
+      }
+      select(id, (ev as MouseEvent).shiftKey || (ev as MouseEvent).ctrlKey || (ev as MouseEvent).metaKey);
+    });
+    g.addEventListener('pointerdown', (ev) => {
+      const pt = svgPoint(ev);
+      drag = { id, x0: pt.x, y0: pt.y, moved: false };
+    });
     memberEls.set(id, { g, circle, label, sub, timer });
   }
+  layout();
+}
+
+/** Where the pointer is, in the picture's coordinates. */
+function svgPoint(ev: PointerEvent): { x: number; y: number } {
+  const svg = $('cluster') as unknown as SVGSVGElement;
+  const m = svg.getScreenCTM();
+  if (m === null) return { x: ev.offsetX, y: ev.offsetY };
+  const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
+  return { x: p.x, y: p.y };
+}
+
+/** Places members and links where `pos` says (after a drag). */
+function layout(): void {
+  for (const [id, e] of memberEls) {
+    const p = pos.get(id);
+    if (p !== undefined) e.g.setAttribute('transform', `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})`);
+  }
+  for (const l of linkEls.values()) {
+    const pa = pos.get(l.a);
+    const pb = pos.get(l.b);
+    if (pa === undefined || pb === undefined) continue;
+    l.line.setAttribute('x1', pa.x.toFixed(1));
+    l.line.setAttribute('y1', pa.y.toFixed(1));
+    l.line.setAttribute('x2', pb.x.toFixed(1));
+    l.line.setAttribute('y2', pb.y.toFixed(1));
+    l.label.setAttribute('x', ((pa.x + pb.x) / 2).toFixed(1));
+    l.label.setAttribute('y', ((pa.y + pb.y) / 2 - 3).toFixed(1));
+  }
+}
+
+function dragMove(ev: PointerEvent): void {
+  if (drag === null) return;
+  const pt = svgPoint(ev);
+  if (!drag.moved && Math.hypot(pt.x - drag.x0, pt.y - drag.y0) < 6) return;
+  drag.moved = true;
+  divider.setAttribute('visibility', 'visible');
+  pos.set(drag.id, { x: Math.min(484, Math.max(36, pt.x)), y: Math.min(376, Math.max(36, pt.y)) });
+  layout();
+}
+
+/** A drop: the members left of the line against those right of it — a split, or a heal when one side is empty. */
+function dragEnd(): void {
+  const d = drag;
+  drag = null;
+  if (d === null || !d.moved) return;
+  suppressClick = true;
+  setTimeout(() => (suppressClick = false), 0);
+  divider.setAttribute('visibility', 'hidden');
+  const ids = st.p.memberIds();
+  const left = ids.filter((x) => (pos.get(x)?.x ?? 0) < SPLIT_X);
+  const right = ids.filter((x) => !left.includes(x));
+  if (left.length > 0 && right.length > 0) act({ kind: 'split', groups: [left, right] });
+  else if (st.p.view().cutLinks.length > 0) act({ kind: 'heal' });
+  else draw(true);
 }
 
 function select(id: number, add: boolean): void {
@@ -166,11 +241,24 @@ function draw(full = false): void {
   st.drawn++;
   setText('time', `t=${(v.nowUs / 1e6).toFixed(3)} s · ${v.events.toLocaleString('en')} events · ${v.phase}`);
   const cut = new Set(v.cutLinks.map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`));
-  for (const line of Array.from(linkLayer.children)) {
-    const k = line.getAttribute('data-link') ?? '';
+  const slow = new Map<string, number>();
+  for (const l of v.slowLinks) {
+    const k = `${Math.min(l.from, l.to)}-${Math.max(l.from, l.to)}`;
+    slow.set(k, Math.max(slow.get(k) ?? 0, l.delayMs));
+  }
+  for (const [k, l] of linkEls) {
     const isCut = cut.has(k);
-    line.setAttribute('stroke', isCut ? '#D55E00' : '#bbb');
-    line.setAttribute('stroke-dasharray', isCut ? '6 6' : '');
+    const delay = slow.get(k);
+    // Cut: vermillion, long dashes. Slowed: reddish purple, dotted, thicker the slower. Else grey.
+    const look = isCut ? 'cut' : delay !== undefined ? `slow ${delay}` : 'ok';
+    if (l.line.dataset.look === look) continue;
+    l.line.dataset.look = look;
+    l.line.setAttribute('stroke', isCut ? '#D55E00' : delay !== undefined ? '#CC79A7' : '#bbb');
+    l.line.setAttribute('stroke-dasharray', isCut ? '8 6' : delay !== undefined ? '2 4' : '');
+    l.line.setAttribute('stroke-width', delay !== undefined && !isCut ? String(Math.min(7, 2 + Math.log2(1 + delay / 10))) : '2');
+    l.line.setAttribute('stroke-linecap', delay !== undefined && !isCut ? 'round' : 'butt');
+    l.label.setAttribute('visibility', delay !== undefined ? 'visible' : 'hidden');
+    l.label.textContent = delay === undefined ? '' : `${delay >= 10 ? delay.toFixed(0) : delay.toFixed(1)} ms${isCut ? ' (cut)' : ''}`;
   }
   for (const m of v.members) {
     const e = memberEls.get(m.id);
@@ -345,6 +433,10 @@ function selectedOne(): number | null {
 }
 
 function wire(): void {
+  const svg = $('cluster');
+  svg.addEventListener('pointermove', (ev) => dragMove(ev as PointerEvent));
+  svg.addEventListener('pointerup', dragEnd);
+  svg.addEventListener('pointerleave', dragEnd);
   const sel = $('source') as HTMLSelectElement;
   sel.innerHTML = [...LESSONS.map((l) => `<option value="lesson:${l.id}">Lesson: ${escapeHtml(l.title)}</option>`), ...BUILTINS.map((b) => `<option value="builtin:${b.name}">${b.name}</option>`)].join('');
   sel.addEventListener('change', () => {
@@ -368,6 +460,7 @@ function wire(): void {
     ['resume', (node) => ({ kind: 'resume', node })],
     ['isolate', (node) => ({ kind: 'isolate', node })],
     ['skew', (node) => ({ kind: 'skew', node, rate: 0.5 })],
+    ['slow', (node) => ({ kind: 'slow', node, delayMs: 150, forMs: 5_000 })],
     ['fail-disk', (node) => ({ kind: 'fail-disk', node })],
   ];
   for (const [name, make] of actions) {
@@ -407,8 +500,8 @@ function wire(): void {
     };
     if (/^[1-9]$/.test(key)) select(Number(key), e.shiftKey);
     else if (byKey[key] !== undefined) byKey[key]();
-    else if (id !== null && { c: 1, w: 1, r: 1, p: 1, u: 1, i: 1, k: 1, d: 1 }[key] !== undefined) {
-      const k = { c: 'crash', w: 'crash-writing', r: 'restart', p: 'pause', u: 'resume', i: 'isolate', k: 'skew', d: 'fail-disk' }[key as 'c'];
+    else if (id !== null && { c: 1, w: 1, r: 1, p: 1, u: 1, i: 1, k: 1, d: 1, l: 1 }[key] !== undefined) {
+      const k = { c: 'crash', w: 'crash-writing', r: 'restart', p: 'pause', u: 'resume', i: 'isolate', k: 'skew', d: 'fail-disk', l: 'slow' }[key as 'c'];
       $(`a-${k}`).click();
     } else return;
     e.preventDefault();
