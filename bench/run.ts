@@ -4,7 +4,8 @@
  * Each module exports `benchmarks: Benchmark[]`. A benchmark returns figures; it never asserts a
  * time. `npm run bench -- --json` prints one JSON object per line:
  * `{"bench": "<name>", "value": <number>, "unit": "<unit>"}`. `--filter <substring>` runs only the
- * benchmarks whose name contains it.
+ * benchmarks whose name contains it; an opt-in benchmark (a long one) runs only when the filter
+ * contains its whole name (`--filter run.1h`).
  *
  * This file runs outside the simulation: it reads the directory and the wall clock on purpose.
  */
@@ -21,6 +22,8 @@ export interface Figure {
 export interface Benchmark {
   /** Prefix of the figures it prints, e.g. `sim.scheduler`. */
   readonly name: string;
+  /** Long: runs only when `--filter` names it (contains its whole name), never in a plain `npm run bench`. */
+  readonly optIn?: boolean;
   run(): Figure[] | Promise<Figure[]>;
 }
 
@@ -35,7 +38,7 @@ const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { benchmarks?: Benchmark[] };
   for (const b of mod.benchmarks ?? []) {
-    if (filter !== '' && !b.name.includes(filter)) continue;
+    if (b.optIn === true ? !filter.includes(b.name) : filter !== '' && !b.name.includes(filter)) continue;
     const figures = await b.run();
     for (const f of figures) {
       if (json) console.log(JSON.stringify(f));
