@@ -24,6 +24,10 @@
  * - `snapshotBeforeSave` … `snapshotAfterWALRelease` — the node snapshotting its own state
  *   machine every `snapshotCount` entries: before the file; file durable; WAL record durable;
  *   old segments released (ours: etcd has no failpoints in triggerSnapshot).
+ * - `raftBeforeWALSync` — inside the WAL save of a Ready that must sync: the records are written
+ *   but not fsynced, so a crash finds them pending (a torn write may keep a prefix of the last
+ *   one). etcd's `walBeforeSync` failpoint in `wal.sync` marks the same instant.
+ *   Listed last so the other points keep their positions.
  */
 export const CRASH_POINTS = [
   'raftBeforeLeaderSend',
@@ -41,6 +45,7 @@ export const CRASH_POINTS = [
   'snapshotAfterSaveFile',
   'snapshotAfterSaveWAL',
   'snapshotAfterWALRelease',
+  'raftBeforeWALSync',
 ] as const;
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];

@@ -555,7 +555,8 @@ class Node<W> implements RaftNode {
     const rd = this.ready();
     if (rd.snapshot !== null && this.crashAt('raftAfterSaveSnap')) return STOP;
     if (this.crashAt('raftBeforeSave')) return STOP;
-    const saved = this.walOrFail().save(rd.hardState, rd.entries, rd.mustSync);
+    const saved = this.walOrFail().save(rd.hardState, rd.entries, rd.mustSync, () => this.crashAt('raftBeforeWALSync'));
+    if (this.state === 'crashed') return STOP;
     return saved.ok ? saved.latencyUs : this.diskFailed(saved.error);
   }
 
