@@ -211,7 +211,16 @@ export type KvErrorCode =
   | 'Unhealthy'
   | 'Corrupt'
   | 'ProposalDropped'
-  | 'Unavailable';
+  | 'Unavailable'
+  | 'IDRemoved'
+  | 'MemberNotFound'
+  | 'MemberExist'
+  | 'PeerURLExist'
+  | 'MemberNotLearner'
+  | 'TooManyLearners'
+  | 'MemberNotEnoughStarted'
+  | 'LearnerNotReady'
+  | 'MemberBadURLs';
 
 export interface KvError {
   readonly code: KvErrorCode;
@@ -253,6 +262,16 @@ export const DEFINITE_ERRORS: Readonly<Record<KvErrorCode, boolean>> = {
   TimeoutWaitAppliedIndex: false,
   Unhealthy: false,
   Unavailable: false,
+  // Membership refusals (etcd's cluster API): answered before proposing or at apply, the change not made.
+  IDRemoved: true,
+  MemberNotFound: true,
+  MemberExist: true,
+  PeerURLExist: true,
+  MemberNotLearner: true,
+  TooManyLearners: true,
+  MemberNotEnoughStarted: true,
+  LearnerNotReady: true,
+  MemberBadURLs: true,
 };
 
 /** The end of the prefix range for `prefix` (clientv3.GetPrefixRangeEnd): all keys starting with it. */

@@ -57,6 +57,8 @@ export type MemberNodeOptions = Partial<Pick<RaftNodeOptions<Wire>, 'raft' | 'ti
   readonly peers: readonly number[];
   /** Asked at each crash point of this member. */
   readonly crashPoint?: (id: HostId, name: CrashPoint) => boolean;
+  /** False: join an existing cluster (learn the configuration from its leader). Default true. */
+  readonly bootstrap?: boolean;
 };
 
 /**

@@ -89,6 +89,46 @@ export interface MoveLeaderRequest {
   readonly targetId: number;
 }
 
+/** A member as the Cluster API lists it (etcdserverpb.Member); `name` is '' until it has started. */
+export interface MemberInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly peerURLs: readonly string[];
+  readonly clientURLs: readonly string[];
+  readonly isLearner: boolean;
+}
+
+/** Cluster.MemberAdd: the new member's peer URLs (`http://m<id>:2380` names host `id`), as a learner or a voter. */
+export interface MemberAddRequest {
+  readonly peerURLs: readonly string[];
+  readonly isLearner?: boolean;
+}
+
+export interface MemberAddResponse {
+  readonly member: MemberInfo;
+  readonly members: readonly MemberInfo[];
+}
+
+/** Cluster.MemberRemove / MemberPromote. */
+export interface MemberIdRequest {
+  readonly id: number;
+}
+
+/** Cluster.MemberUpdate: new peer URLs of member `id`. */
+export interface MemberUpdateRequest {
+  readonly id: number;
+  readonly peerURLs: readonly string[];
+}
+
+/** Cluster.MemberList; `linearizable` waits for a ReadIndex round first (etcd ≥ 3.5). */
+export interface MemberListRequest {
+  readonly linearizable?: boolean;
+}
+
+export interface MembersResponse {
+  readonly members: readonly MemberInfo[];
+}
+
 /** Every RPC a member serves: request and response shapes per method. */
 export interface KvMethods {
   range: { request: RangeRequest; response: RangeResponse };
@@ -106,6 +146,11 @@ export interface KvMethods {
   'hash-kv': { request: HashKVRequest; response: HashKVResponse };
   defragment: { request: Empty; response: Empty };
   'move-leader': { request: MoveLeaderRequest; response: Empty };
+  'member-add': { request: MemberAddRequest; response: MemberAddResponse };
+  'member-remove': { request: MemberIdRequest; response: MembersResponse };
+  'member-update': { request: MemberUpdateRequest; response: MembersResponse };
+  'member-promote': { request: MemberIdRequest; response: MembersResponse };
+  'member-list': { request: MemberListRequest; response: MembersResponse };
 }
 
 export type Method = keyof KvMethods;
@@ -141,6 +186,12 @@ export const REPEATABLE: Readonly<Record<Method, boolean>> = {
   'hash-kv': true,
   defragment: false,
   'move-leader': true,
+  // clientv3's cluster client: only MemberList is retried as repeatable.
+  'member-add': false,
+  'member-remove': false,
+  'member-update': false,
+  'member-promote': false,
+  'member-list': true,
 };
 
 /**

@@ -46,6 +46,8 @@ export interface PlaygroundOptions {
 export type Action =
   | { readonly kind: 'crash' | 'restart' | 'pause' | 'resume' | 'isolate' | 'fail-disk' | 'crash-writing'; readonly node: HostId }
   | { readonly kind: 'skew'; readonly node: HostId; readonly rate: number }
+  /** Every link to and from `node` gets `delayMs` of delay for `forMs` (a congested or far-away path). */
+  | { readonly kind: 'slow'; readonly node: HostId; readonly delayMs: number; readonly forMs: number }
   | { readonly kind: 'split'; readonly groups: readonly (readonly HostId[])[] }
   | { readonly kind: 'heal' };
 
@@ -102,6 +104,13 @@ export interface ClientView {
   readonly last: string | null;
 }
 
+export interface SlowLink {
+  readonly from: HostId;
+  readonly to: HostId;
+  /** The typical delay of the link's model: fixed, the middle of a uniform range, a log-normal's median. */
+  readonly delayMs: number;
+}
+
 export interface StaleRead {
   readonly op: number;
   readonly client: number;
@@ -123,6 +132,8 @@ export interface PlaygroundView {
   readonly clients: readonly ClientView[];
   /** Directed links that are cut now (between members and from clients). */
   readonly cutLinks: readonly (readonly [HostId, HostId])[];
+  /** Directed links between members whose delay is not the network's (a link-delay fault), with its typical delay. */
+  readonly slowLinks: readonly SlowLink[];
   readonly options: PlaygroundOptions;
   readonly staleReads: readonly StaleRead[];
   /** The broken online invariant that ended the run, if one did. */
@@ -234,9 +245,15 @@ export class Playground implements NarrationContext {
    * it cannot be done now (the safety phase is over, or it makes no sense: restart a running member).
    */
   act(a: Action): Fault | null {
-    const fault = faultFor(a, this);
-    if (fault === null) return null;
-    const placed = this.run.inject(fault);
+    const faults = a.kind === 'slow' ? slowFaults(a, this.memberIds()) : [faultFor(a, this)];
+    if (faults.length === 0 || faults[0] === null) return null;
+    let placed: Fault | null = null;
+    for (const fault of faults) {
+      if (fault === null) continue;
+      const at = this.run.inject(fault);
+      if (at === null) return placed;
+      placed ??= at;
+    }
     if (placed === null) return null;
     if (a.kind === 'fail-disk') this.diskFaults.add(a.node);
     if (a.kind === 'restart') this.diskFaults.delete(a.node);
@@ -275,11 +292,29 @@ export class Playground implements NarrationContext {
       messages: [...this.inFlight.values()],
       clients,
       cutLinks: c.network.cutLinks(),
+      slowLinks: this.slowLinks(),
       options: optionsOf(this.source.scenario),
       staleReads: this.stale,
       violation: this.run.violation,
       injected: this.run.injected,
     };
+  }
+
+  slowLinks(): SlowLink[] {
+    const net = this.run.cluster.network;
+    const base = net.options.delay;
+    const ids = this.memberIds();
+    const out: SlowLink[] = [];
+    for (const from of ids) {
+      for (const to of ids) {
+        if (from === to) continue;
+        const m = net.delayModel(from, to);
+        if (m === base) continue;
+        const us = m.kind === 'fixed' ? m.us : m.kind === 'uniform' ? (m.minUs + m.maxUs) / 2 : m.medianUs;
+        out.push({ from, to, delayMs: us / 1000 });
+      }
+    }
+    return out;
   }
 
   memberView(id: HostId): MemberView {
@@ -330,6 +365,14 @@ export class Playground implements NarrationContext {
   // NarrationContext
   member(id: HostId): MemberView {
     return this.memberView(id);
+  }
+
+  roleOf(id: HostId): { readonly role: string; readonly term: number } {
+    const c = this.run.cluster;
+    const node = c.hosts.state(id) === 'down' ? undefined : c.raftNode(id);
+    if (node === undefined) return { role: 'down', term: 0 };
+    const st = node.status();
+    return { role: st.role, term: st.term };
   }
 
   memberIds(): readonly HostId[] {
@@ -422,14 +465,24 @@ function clientHostsOf(s: Scenario): HostId[] {
   return Array.from({ length: n }, (_, k) => 100 + k);
 }
 
+/** The link-delay faults of a `slow` action: every link to and from the member, both ways. */
+function slowFaults(a: Extract<Action, { kind: 'slow' }>, ids: readonly HostId[]): Fault[] {
+  const delay = { kind: 'fixed' as const, us: Math.round(a.delayMs * 1000) };
+  return ids.filter((x) => x !== a.node).flatMap((x): Fault[] => [
+    { type: 'link-delay', at: 0, from: a.node, to: x, delay, for: a.forMs },
+    { type: 'link-delay', at: 0, from: x, to: a.node, delay, for: a.forMs },
+  ]);
+}
+
 function faultFor(a: Action, p: Playground): Fault | null {
   const at = 0; // the runner places it on the next free millisecond
   switch (a.kind) {
     case 'crash':
       return { type: 'crash', at, node: a.node };
     case 'crash-writing':
-      // Power fails just after the node handed its next WAL record to the disk (raft/node's crash point).
-      return { type: 'crash-point', at, node: a.node, point: 'raftAfterSave' };
+      // Power fails between the node's next WAL write and its fsync (etcd's walBeforeSync point):
+      // the write is still pending, and the disk may tear it.
+      return { type: 'crash-point', at, node: a.node, point: 'walBeforeSync' };
     case 'restart':
       return { type: 'restart', at, node: a.node };
     case 'pause':
@@ -448,6 +501,8 @@ function faultFor(a: Action, p: Playground): Fault | null {
       return { type: 'split', at, groups: a.groups.map((g) => [...g]) };
     case 'heal':
       return p.run.cluster.network.cutLinks().length === 0 ? null : { type: 'heal', at };
+    case 'slow':
+      return null; // several faults: slowFaults
   }
 }
 
@@ -473,5 +528,7 @@ export function describeAction(a: Action): string {
       return `split the cluster into ${a.groups.map((g) => `{${g.map((x) => `n${x}`).join(', ')}}`).join(' and ')}`;
     case 'heal':
       return 'heal every cut link';
+    case 'slow':
+      return `slow every link of n${a.node} to ${a.delayMs} ms for ${a.forMs / 1000} s`;
   }
 }

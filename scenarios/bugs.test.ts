@@ -23,12 +23,12 @@ describe('bug registry', () => {
     expect(l.raftCore).toEqual(['etcd-8243']);
     expect(l.raftNode).toEqual(['etcd-10219']);
     expect(l.kv).toEqual(['etcd-15220']);
-    expect(l.stepDownOnRemoval).toBe(false);
+    expect(l.stepDownOnRemoval(true)).toBe(false);
     expect(l.singletonReadIndexActuallyCommitted(true)).toBe(false);
     expect(l.readIndexReuseIdOnRetry(false)).toBe(true);
     expect(l.leaseRevokeIgnoresOldLeader(true)).toBe(false);
     const none = bugsForLayers([]);
-    expect([none.stepDownOnRemoval, none.singletonReadIndexActuallyCommitted(true), none.readIndexReuseIdOnRetry(false), none.leaseRevokeIgnoresOldLeader(true)]).toEqual([true, true, false, true]);
+    expect([none.stepDownOnRemoval(true), none.stepDownOnRemoval(false), none.singletonReadIndexActuallyCommitted(true), none.readIndexReuseIdOnRetry(false), none.leaseRevokeIgnoresOldLeader(true)]).toEqual([true, false, true, false, true]);
     expect(bugsForLayers(['etcd-14370']).raftCore).toEqual(['etcd-14370']);
     expect(bugsForLayers(['etcd-14370']).raftNode).toEqual(['etcd-14370']);
   });

@@ -84,7 +84,7 @@ export const SWITCHABLE_BUGS: readonly SwitchableBug[] = [
     breaks: 'the leader applies its own removal and stays leader; the group stops taking writes',
     layer: 'raft/core',
     links: [etcd(11038), raftPr(77), raftPr(79), raftPr(83)],
-    fix: 'etcd-io/raft PR #79 (opt-in Config.StepDownOnRemoval; raftsim\'s cluster sets it)',
+    fix: 'etcd-io/raft PR #79 (opt-in Config.StepDownOnRemoval; raftsim\'s cluster.stepDownOnRemoval, on unless set false)',
     checks: ['liveness'],
     swarmReachable: true,
     reach: 'membership changes that remove the current leader',
@@ -190,6 +190,17 @@ export const SWITCHABLE_BUGS: readonly SwitchableBug[] = [
     reach: 'lease clients whose keepalives come late (pauses, partitions, slow disks)',
   },
   {
+    id: 'etcd-17132',
+    title: 'Persisting the lease using --experimental-enable-lease-checkpoint is not working as expected',
+    breaks: 'lease checkpoints live in memory only: a member restored from a snapshot forgets the remaining TTLs and, once it leads, renews those leases in full',
+    layer: 'kv/lease',
+    links: [etcd(9888), etcd(17132), etcdPr(13508)],
+    fix: 'etcd PR #13508 (persist remainingTTL with each checkpoint; always on in a 3.6 cluster)',
+    checks: ['invariants'],
+    swarmReachable: false,
+    reach: 'lease checkpointing on (server.leaseCheckpoint), long leases nobody keeps alive, restarts from snapshots and leader changes: the lease-checkpoint built-in',
+  },
+  {
     id: 'etcd-18667',
     title: 'Specifying a revision for a range request in a transaction may cause data inconsistency',
     breaks: 'the proposer fails the txn Compacted, the other members apply its writes',
@@ -277,8 +288,8 @@ export interface LayerBugs {
   readonly raftCore: readonly RaftCoreBug[];
   readonly raftNode: readonly RaftNodeBug[];
   readonly kv: readonly KvBug[];
-  /** etcd-11038: raft's StepDownOnRemoval off. */
-  readonly stepDownOnRemoval: boolean;
+  /** etcd-11038: raft's StepDownOnRemoval off, whatever `cluster.stepDownOnRemoval` says. */
+  readonly stepDownOnRemoval: (configured: boolean) => boolean;
   /** raft-105: a lone voter's ReadIndex at its commit index (off: etcd-io/raft PR #105 not applied). */
   readonly singletonReadIndexActuallyCommitted: (configured: boolean) => boolean;
   /** etcd-20418. */
@@ -294,7 +305,7 @@ export function bugsForLayers(bugs: readonly string[]): LayerBugs {
     raftCore: pick(RAFT_CORE_BUGS),
     raftNode: pick(RAFT_NODE_BUGS),
     kv: pick(KV_BUGS),
-    stepDownOnRemoval: !on.has('etcd-11038'),
+    stepDownOnRemoval: (c) => c && !on.has('etcd-11038'),
     singletonReadIndexActuallyCommitted: (c) => c && !on.has('raft-105'),
     readIndexReuseIdOnRetry: (c) => c || on.has('etcd-20418'),
     leaseRevokeIgnoresOldLeader: (c) => c && !on.has('etcd-15247'),

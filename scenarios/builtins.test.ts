@@ -205,6 +205,14 @@ const EVENTS: Record<string, (x: Run, seed: number) => void> = {
     expect(field(of(ev, 'nemesis.pause')[0] as TraceEvent, 'label')).toMatch(/lock holder/);
     expect(r.checks.invariants.summary).toMatch(/[1-9]\d* stale writes? refused by the fence/);
   },
+  'learner-promote': ({ ev }) => {
+    // A member joins as a learner and is promoted: the new member starts, and a later
+    // configuration is applied on it.
+    const started = of(ev, 'node.start').filter((e) => e.timeUs > 0);
+    expect(started.length).toBeGreaterThan(0);
+    const id = started[0]?.host;
+    expect(raftEvents(ev, 'conf-change-applied').some((e) => e.host === id && e.timeUs > (started[0]?.timeUs ?? 0))).toBe(true);
+  },
   swarm: ({ ev }) => {
     expect(of(ev, 'nemesis.skip').length).toBeLessThan(ev.filter((e) => e.kind.startsWith('nemesis.') && e.kind !== 'nemesis.skip').length);
   },

@@ -4,7 +4,8 @@
  *
  * Exit codes (scenarios/errors.ts): 0 all checks passed; 1 a check failed (the reproduce command
  * is the last line); 2 bad input (one line naming the file or option and the field); 3 a checker
- * ran out of its search budget.
+ * ran out of its search budget; 130 / 143 a campaign (fuzz, experiment) stopped by SIGINT / SIGTERM
+ * after printing what ran (scenarios/cli/interrupt.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';

@@ -30,10 +30,14 @@ import { WatchLog } from '../kv/client/watch-client.js';
 import { resolveWorkloadOptions, watcherFactory, workloadClientFactory, type Watcher, type WorkloadClient, type WorkloadOptions } from '../kv/workload/workload.js';
 import { memberFactory, type Member } from '../kv/member.js';
 import { lockClientFactory, LockLog, type LockClient } from '../kv/workload/lock-load.js';
-import { wrapRaft, type Wire } from '../kv/wire.js';
+import { wrapRaft, type KvCall, type Wire } from '../kv/wire.js';
+import { peerURL } from '../kv/server/membership.js';
 import { bugsForLayers, type LayerBugs } from './bugs.js';
 import type { ClusterControl } from './nemesis.js';
 import { pinnedMix, toLatencyModel, type PinnedClientOptions, type Scenario } from './schema.js';
+
+/** Applied writes each member keeps (kv/server): the runner reads only the newest (scenarios/runner.ts). */
+const APPLIED_WRITES_KEPT = 1_024;
 
 export const FIRST_CLIENT_ID = 100;
 /** Lock clients (`workload.locks`) run on hosts 300, 301, …. */
@@ -254,7 +258,16 @@ class Cluster implements SimCluster {
           electionTimeoutUs,
           readIndexReuseIdOnRetry: this.bugs.readIndexReuseIdOnRetry(this.s.server.readIndexReuseIdOnRetry),
           leaseRevokeIgnoresOldLeader: this.bugs.leaseRevokeIgnoresOldLeader(this.s.server.leaseRevokeIgnoresOldLeader ?? true),
+          ...(this.s.server.strictReconfigCheck === undefined ? {} : { strictReconfigCheck: this.s.server.strictReconfigCheck }),
+          ...(this.s.server.leaseCheckpoint === undefined ? {} : { leaseCheckpoint: this.s.server.leaseCheckpoint }),
+          ...(this.s.server.leaseCheckpointIntervalMs === undefined ? {} : { leaseCheckpointIntervalUs: msToUs(this.s.server.leaseCheckpointIntervalMs) }),
+          ...(this.s.server.priorityRequest === undefined ? {} : { priorityRequest: this.s.server.priorityRequest }),
+          ...(this.s.server.maxLearners === undefined ? {} : { maxLearners: this.s.server.maxLearners }),
+          ...(this.s.server.healthIntervalMs === undefined ? {} : { healthIntervalUs: msToUs(this.s.server.healthIntervalMs) }),
           bugs: this.bugs.kv,
+          // The runner's hooks take each applied write as it is applied (AppliedLog, the lease
+          // expiries): the members need not keep a long run's every write again.
+          appliedWritesMax: APPLIED_WRITES_KEPT,
         },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
       },
@@ -282,7 +295,7 @@ class Cluster implements SimCluster {
         readOnly: this.s.readMode === 'lease' ? 'lease-based' : 'safe',
         maxInflightMsgs: c.maxInflightMsgs,
         singletonReadIndexActuallyCommitted: this.bugs.singletonReadIndexActuallyCommitted(c.singletonReadIndexActuallyCommitted),
-        stepDownOnRemoval: this.bugs.stepDownOnRemoval,
+        stepDownOnRemoval: this.bugs.stepDownOnRemoval(c.stepDownOnRemoval ?? true),
         bugs: this.bugs.raftCore,
       },
       bugs: this.bugs.raftNode,
@@ -308,10 +321,11 @@ class Cluster implements SimCluster {
         hooks?.onAppliedEntry?.(id, e);
       },
       snapshot: () => sm.snapshot(),
-      restore: (data, index, term) => {
+      restore: (data, index, term, confState) => {
         hooks?.onRestore?.(id, index, term);
-        sm.restore(data, index, term);
+        sm.restore(data, index, term, confState);
       },
+      applyConfChange: (e, cc) => sm.applyConfChange?.(e, cc) ?? true,
     };
   }
 
@@ -417,19 +431,40 @@ class Cluster implements SimCluster {
     if (lead !== null) this.nodes.get(lead)?.transferLeadership(to as NodeId);
   }
 
-  addMember(id: HostId): void {
-    const lead = this.leader();
-    if (lead === null || this.hosts.incarnation(id) > 0) return;
-    const r = this.nodes.get(lead)?.proposeConfChange({ version: 1, type: 'add-node', nodeId: id as NodeId, context: new Uint8Array(0) });
-    if (r === undefined || !r.ok) return;
-    // etcd: `member add`, then start the new member with --initial-cluster-state existing.
-    this.hosts.start(id, this.memberFactoryFor(false, [...this.members(), id]));
-  }
-
-  removeMember(id: HostId): void {
+  /**
+   * etcdctl `member add` against the leader (the Cluster API, with etcd's checks); once it answers,
+   * the new host starts empty with --initial-cluster-state existing and catches up from the leader
+   * (by snapshot when the log it needs is compacted). A refused add starts nothing; a host that ran
+   * before (a removed member) is not started again (etcd refuses its id anyway: ErrIDRemoved).
+   */
+  addMember(id: HostId, learner = false): void {
     const lead = this.leader();
     if (lead === null) return;
-    this.nodes.get(lead)?.proposeConfChange({ version: 1, type: 'remove-node', nodeId: id as NodeId, context: new Uint8Array(0) });
+    this.clusterCall(lead, { method: 'member-add', request: { peerURLs: [peerURL(id)], isLearner: learner } }, () => {
+      if (this.hosts.incarnation(id) > 0) return;
+      this.hosts.start(id, this.memberFactoryFor(false, [...new Set([...this.members(), id])]));
+    });
+  }
+
+  /** etcdctl `member remove` against the leader. */
+  removeMember(id: HostId): void {
+    const lead = this.leader();
+    if (lead !== null) this.clusterCall(lead, { method: 'member-remove', request: { id } });
+  }
+
+  /** etcdctl `member promote` against the leader (refused until the learner has caught up). */
+  promoteMember(id: HostId): void {
+    const lead = this.leader();
+    if (lead !== null) this.clusterCall(lead, { method: 'member-promote', request: { id } });
+  }
+
+  /** A Cluster API call made on the member `to` itself (an etcdctl on its machine); `onOk` when it succeeded. */
+  private clusterCall(to: HostId, call: KvCall, onOk?: () => void): void {
+    const m = this.member(to);
+    if (m === undefined) return;
+    m.server.call(call, (r) => {
+      if (r.ok) onOk?.();
+    });
   }
 
   clock(id: HostId): ClockSettings {

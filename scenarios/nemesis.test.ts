@@ -46,6 +46,7 @@ function harness(leaderOf: () => HostId | null = () => 1, diskOptions: DisksOpti
     transferLeader: () => {},
     addMember: () => {},
     removeMember: () => {},
+    promoteMember: () => {},
     clock: (id) => hosts.clock(id),
     setClockRate: (id, rate) => hosts.setClock(id, { rate }),
     jumpClock: (id, d) => hosts.jumpClock(id, d),

@@ -51,8 +51,10 @@ export interface ClusterControl {
   /** Forgets every armed crash point (the liveness phase injects nothing). */
   disarmCrashPoints(): void;
   transferLeader(to: HostId): void;
-  addMember(id: HostId): void;
+  /** MemberAdd (as a learner, or a voter) through the leader's Cluster API; the host starts once it is accepted. */
+  addMember(id: HostId, learner?: boolean): void;
   removeMember(id: HostId): void;
+  promoteMember(id: HostId): void;
   clock(id: HostId): ClockSettings;
   setClockRate(id: HostId, rate: number): void;
   jumpClock(id: HostId, deltaUs: number): void;
@@ -200,6 +202,7 @@ class NemesisImpl implements Nemesis {
         return this.transfer(f, resolve);
       case 'add-member':
       case 'remove-member':
+      case 'promote-member':
         return this.membership(f, resolve);
       case 'network':
         return this.degrade(f);
@@ -435,19 +438,26 @@ class NemesisImpl implements Nemesis {
     return r;
   }
 
-  private membership(f: Extract<Fault, { type: 'add-member' | 'remove-member' }>, resolve: (r: NodeRef) => HostId | null): OpenRecord | null {
+  /** A Cluster API call on the leader: the server's checks may refuse it (its `kv.error` / `kv.member` events say so). */
+  private membership(f: Extract<Fault, { type: 'add-member' | 'remove-member' | 'promote-member' }>, resolve: (r: NodeRef) => HostId | null): OpenRecord | null {
     const c = this.d.control;
-    const id = f.type === 'add-member' ? f.node : resolve(f.node);
+    const id = f.type === 'remove-member' ? resolve(f.node) : f.node;
     if (id === null) return null;
+    let label: string;
     if (f.type === 'add-member') {
       if (c.members().includes(id)) return null;
-      c.addMember(id);
+      c.addMember(id, f.learner === true);
+      label = `add ${f.learner === true ? 'learner' : 'member'} ${id}`;
+    } else if (f.type === 'promote-member') {
+      c.promoteMember(id);
+      label = `promote member ${id}`;
     } else {
       if (!c.members().includes(id) || c.members().length === 1) return null;
       c.removeMember(id);
+      label = `remove member ${id}`;
     }
     const now = this.d.scheduler.now;
-    const r: OpenRecord = { atUs: now, untilUs: now, kind: 'membership', hosts: [id], label: `${f.type === 'add-member' ? 'add' : 'remove'} member ${id}` };
+    const r: OpenRecord = { atUs: now, untilUs: now, kind: 'membership', hosts: [id], label };
     this.openRecords.push(r);
     return r;
   }

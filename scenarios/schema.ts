@@ -169,8 +169,12 @@ export const faultSchema = z.discriminatedUnion('type', [
     for: forMs,
   }),
   z.strictObject({ type: z.literal('transfer-leader'), at: ms('a time'), to: nodeRef }),
-  z.strictObject({ type: z.literal('add-member'), at: ms('a time'), node: memberIdOnly }),
+  /** MemberAdd through the Cluster API (as a learner with `learner: true`), then the host starts empty and joins. */
+  z.strictObject({ type: z.literal('add-member'), at: ms('a time'), node: memberIdOnly, learner: z.boolean().optional() }),
+  /** MemberRemove through the Cluster API. */
   z.strictObject({ type: z.literal('remove-member'), at: ms('a time'), node: nodeRef }),
+  /** MemberPromote through the Cluster API (refused until the learner has caught up). */
+  z.strictObject({ type: z.literal('promote-member'), at: ms('a time'), node: memberIdOnly }),
   /**
    * One directed link's delay replaced by `delay` (a slow or congested path; messages stay in
    * order): the kernel's per-link override. Undone after `for`, and in the liveness phase.
@@ -225,6 +229,11 @@ const clusterSchema = z.strictObject({
    * which a restart may have lost (etcd-io/raft PR #105, open; raft's singletonReadIndexActuallyCommitted).
    */
   singletonReadIndexActuallyCommitted: z.boolean(),
+  /**
+   * A leader that applies its own removal steps down (raft's StepDownOnRemoval, etcd-io/raft PR
+   * #79, the fix of etcd #11038). Absent = true; the bug switch etcd-11038 turns it off.
+   */
+  stepDownOnRemoval: z.boolean().optional(),
 });
 
 const mixSchema = z.strictObject({
@@ -394,6 +403,18 @@ export const scenarioSchema = z.strictObject({
      * new leader, revoke leases clients kept alive there. Absent = true (etcd's fix).
      */
     leaseRevokeIgnoresOldLeader: z.boolean().optional(),
+    /** Lease checkpointing (etcd --experimental-enable-lease-checkpoint): remaining TTLs survive a leader change. Absent = false (etcd's default). */
+    leaseCheckpoint: z.boolean().optional(),
+    /** How often the leader checkpoints (etcd --experimental-lease-checkpoint-interval). Absent = 300000 (5 min). */
+    leaseCheckpointIntervalMs: msField('a duration', { positive: true, max: DURATION_MS_MAX, maxWhy: 'an hour of virtual time' }).optional(),
+    /** etcd PriorityRequest feature: a LeaseRevoke may use twice the apply gap. Absent = false. */
+    priorityRequest: z.boolean().optional(),
+    /** etcd --strict-reconfig-check (ErrMemberNotEnoughStarted, ErrUnhealthy). Absent = true. */
+    strictReconfigCheck: z.boolean().optional(),
+    /** etcd --max-learners. Absent = 1. */
+    maxLearners: intIn(0, 64).optional(),
+    /** How long a peer must have been connected to count for the reconfiguration checks (etcd HealthInterval). Absent = 5000. */
+    healthIntervalMs: ms('a duration').optional(),
   }),
   faults: z.array(faultSchema).max(FAULTS_MAX),
   nemesis: nemesisSchema,

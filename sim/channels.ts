@@ -73,6 +73,8 @@ export interface Stream<M> {
   readonly state: StreamState;
   /** Messages sent and not yet delivered or lost. */
   readonly inFlight: number;
+  /** When the current connection was made, on the sender's local clock; null while not connected (rafthttp's ActiveSince). */
+  readonly activeSinceUs: Micros | null;
   /** Queues `msg`; false (and a traced drop) when broken, closed or full. */
   send(msg: M): boolean;
   /** Closes for good, losing what is in flight. */
@@ -120,6 +122,7 @@ interface Env<M> {
 class StreamConn<M> implements Stream<M> {
   state: StreamState = 'broken';
   inFlight = 0;
+  connectedAtUs: Micros = 0;
   /** Bumped at every break and close: envelopes of an older epoch are lost. */
   epoch = 0;
   lastArrivalUs: Micros = 0;
@@ -142,6 +145,10 @@ class StreamConn<M> implements Stream<M> {
     this.ctx = env.hosts.context(from);
     this.random = env.kernel.random.fork(`chan/${label}/${from}-${to}/${this.ctx.incarnation}`);
     this.backoffUs = env.options.reconnectBackoffMinUs;
+  }
+
+  get activeSinceUs(): Micros | null {
+    return this.state === 'connected' ? this.connectedAtUs : null;
   }
 
   send(msg: M): boolean {
@@ -173,6 +180,7 @@ class StreamConn<M> implements Stream<M> {
     const reason = this.dialBlocker();
     if (reason === null) {
       this.state = 'connected';
+      this.connectedAtUs = this.ctx.localNow();
       this.peerIncarnation = this.env.hosts.incarnation(this.to);
       this.backoffUs = this.env.options.reconnectBackoffMinUs;
       this.env.kernel.trace.emit(this.env.kernel.scheduler.now, this.from, 'chan.connect', { to: this.to, label: this.label, epoch: this.epoch });

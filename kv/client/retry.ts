@@ -55,6 +55,15 @@ export const UNAVAILABLE: Readonly<Record<KvErrorCode, boolean>> = {
   Corrupt: false,
   ProposalDropped: true,
   Unavailable: true,
+  IDRemoved: false,
+  MemberNotFound: false,
+  MemberExist: false,
+  PeerURLExist: false,
+  MemberNotLearner: false,
+  TooManyLearners: false,
+  MemberNotEnoughStarted: false,
+  LearnerNotReady: false,
+  MemberBadURLs: false,
 };
 
 /** Whether to try again after `code`. `sent`: the failed attempt reached the network. */
@@ -83,6 +92,11 @@ const READ_ONLY: Readonly<Record<Method, boolean>> = {
   'hash-kv': true,
   defragment: false,
   'move-leader': false,
+  'member-add': false,
+  'member-remove': false,
+  'member-update': false,
+  'member-promote': false,
+  'member-list': true,
 };
 
 /**

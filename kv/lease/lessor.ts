@@ -17,8 +17,16 @@
  *   // apply LeaseRevoke:  lessor.revoke(id)                    (its keys deleted in one revision)
  *   // leader, every 500 ms: for (const id of lessor.expired(nowUs, 500)) propose LeaseRevoke(id)
  *
- * Lease checkpointing (etcd's LeaseCheckpoint, off by default in etcd) is not built: TTLs restart
- * in full on every promote.
+ * Lease checkpointing (etcd's LeaseCheckpoint, PR #9924; off by default, as in etcd): with
+ * `checkpointIntervalUs` set, the primary schedules every lease whose remaining TTL exceeds the
+ * interval for a checkpoint one interval later; `dueCheckpoints(nowUs)` lists the due ones with their
+ * remaining TTL (whole seconds, rounded up) for the server to propose as a LeaseCheckpoint entry, and
+ * `checkpoint(id, remainingTtlS)` applies one on every member. A promote then refreshes each lease
+ * to its checkpointed remaining TTL (not its full TTL) plus the extension, so leader churn no longer
+ * renews leases indefinitely (etcd #9888). A renew clears the remaining TTL (`renew` says when a
+ * clearing checkpoint must be proposed). `checkpointPersist` keeps the remaining TTLs in the
+ * snapshot image (etcd's backend; PR #13508): without it a member restored from a snapshot has
+ * forgotten them, and if it then leads it renews those leases in full (etcd #17132).
  */
 import type { KvError, KvResult, LeaseGrantResponse, LeaseTimeToLiveResponse, WatchEvent } from '../api.js';
 import { assert } from '../../sim/assert.js';
@@ -44,9 +52,11 @@ export function minLeaseTtlS(electionTicks: number, tickUs: Micros): number {
  * Known etcd lessor bugs that can be switched back on (scenarios/bugs.ts):
  * - `etcd-20616`: a renew of a lease that expired but whose revoke is not applied yet refreshes it
  *   and succeeds — the revoke then applies, and the client was told its lease lives (etcd #20616,
- *   fixed by PR #20590 "Re-check that the lease still exists during the renew process").
+ *   fixed by PR #20590 "Re-check that the lease still exists during the renew process");
+ * - `etcd-17132`: lease checkpoints are not persisted (etcd before PR #13508, or 3.5 without
+ *   --experimental-enable-lease-checkpoint-persist): the snapshot image leaves remaining TTLs out.
  */
-export const LEASE_BUGS = ['etcd-20616'] as const;
+export const LEASE_BUGS = ['etcd-20616', 'etcd-17132'] as const;
 export type LeaseBug = (typeof LEASE_BUGS)[number];
 
 export interface LessorOptions {
@@ -60,11 +70,22 @@ export interface LessorOptions {
   readonly expiredRetryUs?: Micros;
   /** A bound on live leases. Default 1 000 000. */
   readonly leasesMax?: number;
+  /** Lease checkpointing on, every this long (etcd --lease-checkpoint-interval, default 5 min there); 0 = off (etcd's default). Default 0. */
+  readonly checkpointIntervalUs?: Micros;
+  /** Remaining TTLs are part of the snapshot image (etcd ≥ 3.6, or --experimental-enable-lease-checkpoint-persist). Default true. */
+  readonly checkpointPersist?: boolean;
+}
+
+/** One LeaseCheckpoint: the remaining TTL the primary saw; 0 clears it (a renew). */
+export interface LeaseCheckpoint {
+  readonly id: number;
+  readonly remainingTtlS: number;
 }
 
 /** Renew's outcome: `pendingRevoke` marks a lease that expired but whose revoke is not applied yet. */
 export type RenewResult =
-  | { readonly ok: true; readonly value: { readonly ttlS: number } }
+  /** `clearCheckpoint`: the lease carried a checkpointed remaining TTL, to be cleared through raft (a LeaseCheckpoint of 0). */
+  | { readonly ok: true; readonly value: { readonly ttlS: number }; readonly clearCheckpoint?: true }
   | { readonly ok: false; readonly error: KvError; readonly pendingRevoke?: true };
 
 export interface LessorStats {
@@ -92,8 +113,14 @@ export interface Lessor {
   expired(nowUs: Micros, limit?: number): readonly number[];
   /** Becomes primary: every lease refreshed to full TTL + extendUs (pile-ups spread as etcd does). */
   promote(nowUs: Micros, extendUs: Micros): void;
-  /** Stops being primary: every lease held forever. */
+  /** Stops being primary: every lease held forever, scheduled checkpoints dropped. */
   demote(): void;
+  /** Primary, checkpointing on: the scheduled checkpoints that are due (at most `limit`), oldest first. */
+  dueCheckpoints(nowUs: Micros, limit?: number): readonly LeaseCheckpoint[];
+  /** LeaseCheckpoint as applied: the lease's remaining TTL (used by the next promote); the primary schedules the next. */
+  checkpoint(cp: LeaseCheckpoint, nowUs: Micros): void;
+  /** The checkpointed remaining TTL of a lease (0 = none, or no such lease). */
+  remainingTtlS(id: number): number;
   isPrimary(): boolean;
   /** The leases (id, granted TTL) as bytes; expiries are not kept (a restored lessor is not primary). */
   snapshot(): Uint8Array;
@@ -111,10 +138,13 @@ export function createLessor(options: LessorOptions = {}): Lessor {
     expiredRetryUs: options.expiredRetryUs ?? EXPIRED_RETRY_US,
     leasesMax: options.leasesMax ?? 1_000_000,
   };
+  const checkpointIntervalUs = options.checkpointIntervalUs ?? 0;
+  assert(Number.isSafeInteger(checkpointIntervalUs) && checkpointIntervalUs >= 0, () => `lease: option checkpointIntervalUs must be an integer ≥ 0, got ${checkpointIntervalUs}`);
   for (const [name, v] of Object.entries(config)) {
     assert(Number.isSafeInteger(v) && v > 0, () => `lease: option ${name} must be a positive integer, got ${v}`);
   }
-  return new LessorImpl(config, (options.bugs ?? []).includes('etcd-20616'));
+  const bugs = options.bugs ?? [];
+  return new LessorImpl(config, bugs.includes('etcd-20616'), checkpointIntervalUs, (options.checkpointPersist ?? true) && !bugs.includes('etcd-17132'));
 }
 
 interface Config {
@@ -131,6 +161,8 @@ interface Lease {
   expiryUs: number;
   /** Not listed by `expired` again before this (etcd re-queues an expired lease for 3 s). */
   retryAtUs: number;
+  /** The checkpointed remaining TTL (etcd remainingTTL); 0 = none, the full TTL applies. */
+  remainingTtlS: number;
   readonly keys: Set<string>;
 }
 
@@ -143,10 +175,14 @@ class LessorImpl implements Lessor {
   private primary = false;
   private store: MvccStore | undefined;
   private dangling = 0;
+  /** Scheduled checkpoints (etcd leaseCheckpointHeap), kept sorted by time then id. */
+  private scheduled: { readonly id: number; readonly atUs: Micros }[] = [];
 
   constructor(
     private readonly config: Config,
     private readonly renewPastExpiry = false,
+    private readonly checkpointIntervalUs: Micros = 0,
+    private readonly checkpointPersist = true,
   ) {}
 
   bind(store: MvccStore): void {
@@ -167,9 +203,10 @@ class LessorImpl implements Lessor {
     if (this.leaseMap.has(id)) return fail('LeaseExist');
     assert(this.leaseMap.size < this.config.leasesMax, () => `lease: more than ${this.config.leasesMax} leases`);
     const ttl = Math.max(ttlS, this.config.minTtlS);
-    const lease: Lease = { id, ttlS: ttl, expiryUs: Infinity, retryAtUs: 0, keys: new Set() };
+    const lease: Lease = { id, ttlS: ttl, expiryUs: Infinity, retryAtUs: 0, remainingTtlS: 0, keys: new Set() };
     if (this.primary) refresh(lease, nowUs, 0);
     this.leaseMap.set(id, lease);
+    if (this.primary) this.scheduleCheckpoint(lease, nowUs);
     return ok({ id, ttlS: ttl });
   }
 
@@ -197,8 +234,12 @@ class LessorImpl implements Lessor {
     // ErrNotPrimary if leadership is lost meanwhile). It must not succeed (etcd PR #20616).
     // etcd-20616 switched on: the renew goes ahead although the lease is being revoked.
     if (lease.expiryUs <= nowUs && !this.renewPastExpiry) return { ok: false, error: kvError('LeaseNotFound', 'lease: expired, revoke pending'), pendingRevoke: true };
+    // etcd: a renew of a checkpointed lease clears its remaining TTL through raft (only the first
+    // renew after a checkpoint writes an entry); the refresh itself is to the full TTL.
+    const clear = this.checkpointIntervalUs > 0 && lease.remainingTtlS > 0;
+    lease.remainingTtlS = 0;
     refresh(lease, nowUs, 0);
-    return { ok: true, value: { ttlS: lease.ttlS } };
+    return clear ? { ok: true, value: { ttlS: lease.ttlS }, clearCheckpoint: true } : { ok: true, value: { ttlS: lease.ttlS } };
   }
 
   timeToLive(id: number, nowUs: Micros, withKeys = false): KvResult<LeaseTimeToLiveResponse> {
@@ -227,12 +268,44 @@ class LessorImpl implements Lessor {
   promote(nowUs: Micros, extendUs: Micros): void {
     assert(extendUs >= 0, 'lease: promote with a negative extension');
     this.primary = true;
-    for (const lease of this.leaseMap.values()) refresh(lease, nowUs, extendUs);
+    this.scheduled = [];
+    for (const lease of this.leaseMap.values()) {
+      refresh(lease, nowUs, extendUs);
+      this.scheduleCheckpoint(lease, nowUs);
+    }
     if (this.leaseMap.size >= this.config.revokeRatePerS) this.spreadPileUps(nowUs, extendUs);
+  }
+
+  dueCheckpoints(nowUs: Micros, limit = 1000): readonly LeaseCheckpoint[] {
+    if (!this.primary || this.checkpointIntervalUs === 0) return [];
+    const out: LeaseCheckpoint[] = [];
+    while (this.scheduled.length > 0 && out.length < limit) {
+      const next = this.scheduled[0] as { readonly id: number; readonly atUs: Micros };
+      if (next.atUs > nowUs) break;
+      this.scheduled.shift();
+      const lease = this.leaseMap.get(next.id);
+      if (lease === undefined || nowUs >= lease.expiryUs) continue;
+      const remainingTtlS = Math.ceil((lease.expiryUs - nowUs) / US_PER_S);
+      if (remainingTtlS >= lease.ttlS) continue;
+      out.push({ id: next.id, remainingTtlS });
+    }
+    return out;
+  }
+
+  checkpoint(cp: LeaseCheckpoint, nowUs: Micros): void {
+    const lease = this.leaseMap.get(cp.id);
+    if (lease === undefined) return;
+    lease.remainingTtlS = cp.remainingTtlS;
+    if (this.primary) this.scheduleCheckpoint(lease, nowUs);
+  }
+
+  remainingTtlS(id: number): number {
+    return this.leaseMap.get(id)?.remainingTtlS ?? 0;
   }
 
   demote(): void {
     this.primary = false;
+    this.scheduled = [];
     for (const lease of this.leaseMap.values()) {
       lease.expiryUs = Infinity;
       lease.retryAtUs = 0;
@@ -244,7 +317,13 @@ class LessorImpl implements Lessor {
   }
 
   snapshot(): Uint8Array {
-    const json = JSON.stringify({ leases: this.leases().map((id) => [id, (this.leaseMap.get(id) as Lease).ttlS]) });
+    // [id, ttl], or [id, ttl, remaining] for a checkpointed lease when checkpoints persist.
+    const json = JSON.stringify({
+      leases: this.leases().map((id) => {
+        const l = this.leaseMap.get(id) as Lease;
+        return this.checkpointPersist && l.remainingTtlS > 0 ? [id, l.ttlS, l.remainingTtlS] : [id, l.ttlS];
+      }),
+    });
     return new TextEncoder().encode(`${MAGIC} ${hashString(json).toString(16)}\n${json}`);
   }
 
@@ -252,9 +331,10 @@ class LessorImpl implements Lessor {
     const parsed = parseSnapshot(bytes);
     if (!parsed.ok) return parsed;
     this.leaseMap.clear();
-    for (const [id, ttlS] of parsed.value) this.leaseMap.set(id, { id, ttlS, expiryUs: Infinity, retryAtUs: 0, keys: new Set() });
+    for (const [id, ttlS, remainingTtlS] of parsed.value) this.leaseMap.set(id, { id, ttlS, expiryUs: Infinity, retryAtUs: 0, remainingTtlS, keys: new Set() });
     // etcd Recover: restored leases never expire until the next promote.
     this.primary = false;
+    this.scheduled = [];
     this.rebuildAttachments();
     return ok(undefined);
   }
@@ -322,6 +402,17 @@ class LessorImpl implements Lessor {
     }
   }
 
+  /** etcd scheduleCheckpointIfNeeded: a lease with more left than one interval is checkpointed an interval from now. */
+  private scheduleCheckpoint(lease: Lease, nowUs: Micros): void {
+    if (this.checkpointIntervalUs === 0) return;
+    const left = lease.remainingTtlS > 0 ? lease.remainingTtlS : lease.ttlS;
+    if (left * US_PER_S <= this.checkpointIntervalUs) return;
+    const item = { id: lease.id, atUs: nowUs + this.checkpointIntervalUs };
+    let i = this.scheduled.length;
+    while (i > 0 && (this.scheduled[i - 1] as typeof item).atUs > item.atUs) i--;
+    this.scheduled.splice(i, 0, item);
+  }
+
   private boundStore(): MvccStore {
     assert(this.store !== undefined, 'lease: revoke before bind(store)');
     return this.store;
@@ -355,13 +446,13 @@ class LessorImpl implements Lessor {
   }
 }
 
-/** Full TTL from now, plus `extendUs` (etcd Lease.refresh). */
+/** The checkpointed remaining TTL, else the full TTL, from now, plus `extendUs` (etcd Lease.refresh). */
 function refresh(lease: Lease, nowUs: Micros, extendUs: Micros): void {
-  lease.expiryUs = nowUs + extendUs + lease.ttlS * US_PER_S;
+  lease.expiryUs = nowUs + extendUs + (lease.remainingTtlS > 0 ? lease.remainingTtlS : lease.ttlS) * US_PER_S;
   lease.retryAtUs = 0;
 }
 
-function parseSnapshot(bytes: Uint8Array): KvResult<[number, number][]> {
+function parseSnapshot(bytes: Uint8Array): KvResult<[number, number, number][]> {
   const text = new TextDecoder().decode(bytes);
   const nl = text.indexOf('\n');
   const [magic, sum] = text.slice(0, Math.max(0, nl)).split(' ');
@@ -375,10 +466,10 @@ function parseSnapshot(bytes: Uint8Array): KvResult<[number, number][]> {
   }
   const leases = (body as { leases?: unknown }).leases;
   if (!Array.isArray(leases)) return fail('Corrupt', 'lease snapshot: no lease list');
-  const out: [number, number][] = [];
+  const out: [number, number, number][] = [];
   for (const entry of leases) {
-    if (!Array.isArray(entry) || entry.length !== 2 || !entry.every((n) => Number.isSafeInteger(n))) return fail('Corrupt', 'lease snapshot: bad lease entry');
-    out.push([entry[0] as number, entry[1] as number]);
+    if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3) || !entry.every((n) => Number.isSafeInteger(n))) return fail('Corrupt', 'lease snapshot: bad lease entry');
+    out.push([entry[0] as number, entry[1] as number, (entry[2] as number | undefined) ?? 0]);
   }
   return ok(out);
 }

@@ -24,6 +24,7 @@ import type { IndexedVersion } from './key-index.js';
 import { finishRange, rangeFetchLimit } from './range.js';
 import { INITIAL_REVISION } from './revision.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { revisionKey, stateFromRows } from './backend-records.js';
 import { StoreState, type RevisionEvents } from './store-state.js';
 import { checkPlainPut, checkTxn, compareToPath, executeTxn, type TxnReader, type TxnWriter } from './txn.js';
 import { MAX_TXN_OPS_DEFAULT, validateDeleteRange, validatePut, validateRange, validateTxn } from './validate.js';
@@ -84,6 +85,17 @@ export interface MvccStore {
   snapshot(): Uint8Array;
   /** Replaces the whole store by a snapshot; Corrupt if the bytes do not decode. Observers get onRestore. */
   restore(bytes: Uint8Array): KvResult<void>;
+  /**
+   * Replaces the whole store by one rebuilt from the backend's `key` bucket rows (backend-records.ts)
+   * and its finished compaction revision; Corrupt if a row does not decode. Observers get onRestore.
+   */
+  restoreFromRows(rows: Iterable<readonly [string, string]>, compactRev: number): KvResult<void>;
+  /**
+   * The backend row keys (revisionKey) of the versions at or below `revision` that the key index
+   * still holds: what a compaction at `revision` must keep in the backend (etcd's kvindex.Compact
+   * answer, `keep`).
+   */
+  keptRowKeys(revision: number): Set<string>;
   /** Registers an observer; returns a function that removes it. */
   observe(observer: StoreObserver): () => void;
   /** Full O(n) consistency check; throws InvariantViolation. */
@@ -226,6 +238,27 @@ class Store implements MvccStore {
     this.state = decoded.value;
     for (const o of this.observers) o.onRestore?.();
     return ok(undefined);
+  }
+
+  restoreFromRows(rows: Iterable<readonly [string, string]>, compactRev: number): KvResult<void> {
+    assert(!this.busy, 'mvcc: restore during a write');
+    const built = stateFromRows(rows, compactRev, this.dropTombstoneAtCompactRev);
+    if (!built.ok) return built;
+    built.value.checkInvariants();
+    this.state = built.value;
+    this.hashMemo = null;
+    for (const o of this.observers) o.onRestore?.();
+    return ok(undefined);
+  }
+
+  keptRowKeys(revision: number): Set<string> {
+    const keep = new Set<string>();
+    this.state.index.forEachPair((_key, ki) => {
+      ki.forEachVersion((v) => {
+        if (v.main <= revision) keep.add(revisionKey(v.main, v.sub));
+      });
+    });
+    return keep;
   }
 
   observe(observer: StoreObserver): () => void {

@@ -75,7 +75,9 @@ export class WriteTxn {
     this.ended = true;
     assert(this.state.currentRev === this.beginRev, () => `mvcc: store moved from ${this.beginRev} to ${this.state.currentRev} during a txn`);
     if (this.events.length === 0) return this.events;
-    const events = Object.freeze(this.events);
+    // A copy of the exact size (the one filled by push reserves room for 17): the store keeps every
+    // revision's events for the whole run.
+    const events = Object.freeze(this.events.slice());
     this.state.currentRev = this.beginRev + 1;
     this.state.history.push(events);
     return events;

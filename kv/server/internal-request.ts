@@ -10,6 +10,7 @@
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../api.js';
 import type { AlarmRequest, LeaseGrantRequest, LeaseIdRequest } from '../wire.js';
 import { assert, unreachable } from '../../sim/assert.js';
+import type { LeaseCheckpoint } from '../lease/lessor.js';
 
 /** The write requests that go through raft. */
 export type InternalRequest =
@@ -20,7 +21,17 @@ export type InternalRequest =
   /** `request.id` is always set (non-zero) by the proposer: every member must pick the same id. */
   | { readonly kind: 'lease-grant'; readonly request: Required<LeaseGrantRequest> }
   | { readonly kind: 'lease-revoke'; readonly request: LeaseIdRequest }
-  | { readonly kind: 'alarm'; readonly request: AlarmRequest };
+  | { readonly kind: 'alarm'; readonly request: AlarmRequest }
+  /** etcd LeaseCheckpoint: remaining TTLs the leader's lessor saw (0 clears one, after a renew). */
+  | { readonly kind: 'lease-checkpoint'; readonly request: { readonly checkpoints: readonly LeaseCheckpoint[] } }
+  /** etcd ClusterMemberAttrSet (publishV3): a member publishes its name and client URLs once it runs. */
+  | { readonly kind: 'member-attr'; readonly request: MemberAttrRequest };
+
+export interface MemberAttrRequest {
+  readonly memberId: number;
+  readonly name: string;
+  readonly clientURLs: readonly string[];
+}
 
 export type InternalKind = InternalRequest['kind'];
 
@@ -125,6 +136,8 @@ function isInternalKind(kind: InternalKind | undefined): boolean {
     case 'lease-grant':
     case 'lease-revoke':
     case 'alarm':
+    case 'member-attr':
+    case 'lease-checkpoint':
       return true;
     case undefined:
       return false;
@@ -246,6 +259,8 @@ export function requestKey(body: InternalRequest): string {
     case 'lease-grant':
     case 'lease-revoke':
     case 'alarm':
+    case 'member-attr':
+    case 'lease-checkpoint':
       return '';
     default:
       return unreachable(body, 'internal request');

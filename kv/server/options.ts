@@ -100,6 +100,31 @@ export interface ServerOptions {
   readonly watchProgressIntervalUs: Micros;
   /** Applied writes kept for the checkers (the oldest are dropped, traced). Default 1,000,000. */
   readonly appliedWritesMax: number;
+  /**
+   * etcd --strict-reconfig-check: refuse a membership change that would leave fewer started voters
+   * than a quorum (ErrMemberNotEnoughStarted), or that this member's connections say would break
+   * the active quorum (ErrUnhealthy). Default true (etcd's default).
+   */
+  readonly strictReconfigCheck: boolean;
+  /**
+   * Lease checkpointing (etcd --experimental-enable-lease-checkpoint / feature gate LeaseCheckpoint):
+   * the leader records each long lease's remaining TTL in the log every `leaseCheckpointIntervalUs`,
+   * so a new leader does not renew it in full (etcd #9888). Default false (etcd's default).
+   */
+  readonly leaseCheckpoint: boolean;
+  /** etcd --experimental-lease-checkpoint-interval. Default 5 min. */
+  readonly leaseCheckpointIntervalUs: Micros;
+  /** Remaining TTLs persist in the backend image (PR #13508; always on a 3.6 cluster). Default true; the etcd-17132 switch turns it off. */
+  readonly leaseCheckpointPersist: boolean;
+  /**
+   * etcd's PriorityRequest feature gate: a client LeaseRevoke is still accepted while the apply gap
+   * is up to twice `maxCommittedGap` (expiring leases free the cluster). Default false (etcd's default).
+   */
+  readonly priorityRequest: boolean;
+  /** etcd --max-learners: most learners at once (ErrTooManyLearners at apply). Default 1. */
+  readonly maxLearners: number;
+  /** A peer counts as connected for the reconfiguration checks once its stream has been up this long (etcd HealthInterval). Default 5 s. */
+  readonly healthIntervalUs: Micros;
   /** Known etcd bugs switched back on, the server's own and its stores' (KV_BUGS). Default none. */
   readonly bugs: readonly KvBug[];
 }
@@ -124,6 +149,13 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
   watchSyncIntervalUs: 100_000,
   watchProgressIntervalUs: 600_000_000,
   appliedWritesMax: 1_000_000,
+  strictReconfigCheck: true,
+  leaseCheckpoint: false,
+  leaseCheckpointIntervalUs: 300_000_000,
+  leaseCheckpointPersist: true,
+  priorityRequest: false,
+  maxLearners: 1,
+  healthIntervalUs: 5_000_000,
   bugs: [],
 };
 
@@ -136,7 +168,7 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
     assert(cond, () => `kv server options: ${field} must be ${what}, got ${JSON.stringify(o[field])}`);
   check(posInt(o.clusterId), 'clusterId', 'a positive integer');
   check((READ_MODES as readonly string[]).includes(o.readMode), 'readMode', READ_MODES.join(' | '));
-  for (const f of ['electionTimeoutUs', 'requestTimeoutUs', 'readIndexRetryUs', 'leaseCheckIntervalUs', 'watchSyncIntervalUs', 'watchProgressIntervalUs', 'leaseForwardTimeoutUs', 'applyWaitTimeoutUs'] as const) {
+  for (const f of ['electionTimeoutUs', 'requestTimeoutUs', 'readIndexRetryUs', 'leaseCheckIntervalUs', 'watchSyncIntervalUs', 'watchProgressIntervalUs', 'leaseForwardTimeoutUs', 'applyWaitTimeoutUs', 'healthIntervalUs', 'leaseCheckpointIntervalUs'] as const) {
     check(posInt(o[f]), f, 'a positive integer (µs)');
   }
   for (const f of ['maxCommittedGap', 'maxRequestBytes', 'maxTxnOps', 'maxPendingRequests', 'leaseRevokeRatePerS', 'appliedWritesMax'] as const) {
@@ -145,6 +177,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   check(typeof o.readIndexReuseIdOnRetry === 'boolean', 'readIndexReuseIdOnRetry', 'a boolean');
   check(typeof o.leaseRevokeIgnoresOldLeader === 'boolean', 'leaseRevokeIgnoresOldLeader', 'a boolean');
   check(Array.isArray(o.bugs) && o.bugs.every((b) => (KV_BUGS as readonly string[]).includes(b)), 'bugs', `a list of ${KV_BUGS.join(', ')}`);
+  check(typeof o.strictReconfigCheck === 'boolean', 'strictReconfigCheck', 'a boolean');
+  for (const f of ['leaseCheckpoint', 'leaseCheckpointPersist', 'priorityRequest'] as const) check(typeof o[f] === 'boolean', f, 'a boolean');
+  check(Number.isSafeInteger(o.maxLearners) && o.maxLearners >= 0, 'maxLearners', 'an integer ≥ 0');
   check(typeof o.noSpaceAfterApply === 'boolean', 'noSpaceAfterApply', 'a boolean');
   check(Number.isSafeInteger(o.quotaBackendBytes) && o.quotaBackendBytes !== 0, 'quotaBackendBytes', 'a non-zero integer (negative disables)');
   return o;

@@ -57,7 +57,9 @@ import type { HashKVResponse, KvError, KvResult, ResponseHeader, TxnRequest } fr
 import { assert, unreachable } from '../../sim/assert.js';
 import type { HostContext, HostId, TimerId } from '../../sim/host.js';
 import type { NodeObserver, RaftNodeHandle, StateMachine } from '../../raft/node/api.js';
-import type { Entry, LogIndex, NodeId, ReadState, Role, Term } from '../../raft/core/types.js';
+import type { ConfChange, ConfChangeType, ConfState, Entry, LogIndex, NodeId, ReadState, Role, Term } from '../../raft/core/types.js';
+import { MEMBERSHIP_ERRORS, MembershipStore, clientURL, decodeConfChangeContext, encodeConfChangeContext, idOfPeerURL, type ConfChangeContext } from './membership.js';
+import type { MemberInfo } from '../wire.js';
 import { kvError } from '../mvcc/errors.js';
 import { MAX_LEASE_TTL_S } from '../lease/lessor.js';
 import { isTxnReadOnly, validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
@@ -156,6 +158,11 @@ class Server implements KvServer {
   private stoppedReason: string | null = null;
   private seq = 0;
   private leaseTimer: TimerId = -1;
+  /** Answers of conf changes this member proposed, by request id. */
+  private readonly confAnswers = new Map<number, (members: MemberInfo[]) => unknown>();
+  /** A conf change of ours applied to the membership, answered once raft applied it too. */
+  private confApplied: { readonly p: PendingCall; readonly result: KvResult<unknown> } | null = null;
+  private publishing = false;
   private counts = { proposals: 0, proposalsDropped: 0, applied: 0, leaseRevokesProposed: 0, leaseRevokesSkippedNotLeader: 0, leaseForwardedServed: 0 };
   private readonly readCounts: Record<ReadMode, number> = { readindex: 0, lease: 0, 'leader-local': 0, serializable: 0 };
 
@@ -184,12 +191,14 @@ class Server implements KvServer {
     this.stateMachine = {
       applyEntry: (e) => this.applyEntry(e),
       snapshot: () => this.state.snapshot(),
-      restore: (data, index, term) => this.restore(data, index, term),
+      restore: (data, index, term, confState) => this.restore(data, index, term, confState),
+      applyConfChange: (e, cc) => this.applyConfChange(e, cc),
     };
     this.observer = {
       onSoftState: (lead, role, term) => this.onSoftState(lead, role, term),
       onReadState: (rs) => this.onReadState(rs),
       onApplied: (index) => this.applyWait.appliedTo(index),
+      onConfChange: () => this.confChangeApplied(),
       onStopped: (reason) => this.stop(reason),
     };
   }
@@ -297,6 +306,11 @@ class Server implements KvServer {
         this.state.defragment();
         return this.ok(p, { ok: true, value: {} });
       case 'move-leader': return this.moveLeader(p, call);
+      case 'member-add': return this.memberAdd(p, call);
+      case 'member-remove': return this.memberRemove(p, call);
+      case 'member-update': return this.memberUpdate(p, call);
+      case 'member-promote': return this.memberPromote(p, call);
+      case 'member-list': return this.memberList(p, call);
       default: return unreachable(call, 'kv call');
     }
   }
@@ -348,7 +362,12 @@ class Server implements KvServer {
    */
   private renewOnPrimary(p: PendingCall, id: number, notPrimary: () => void): void {
     const r = this.state.lessor.renew(id, this.ctx.localNow());
-    if (r.ok) return this.ok(p, { ok: true, value: { id, ttlS: r.value.ttlS } });
+    if (r.ok) {
+      // etcd: the first renew after a checkpoint clears it through raft (a LeaseCheckpoint of 0).
+      // etcd waits for that entry before answering; raftsim proposes it and answers at once.
+      if (r.clearCheckpoint === true) this.proposeUnwaited({ kind: 'lease-checkpoint', request: { checkpoints: [{ id, remainingTtlS: 0 }] } });
+      return this.ok(p, { ok: true, value: { id, ttlS: r.value.ttlS } });
+    }
     if (r.error.code === 'NotLeader') return notPrimary();
     if (r.pendingRevoke !== true) return this.fail(p, r.error);
     this.ctx.emit('kv.lease', { action: 'renew-waits-revoke', id, ttlS: 0 });
@@ -427,7 +446,9 @@ class Server implements KvServer {
       this.proposeUnwaited({ kind: 'alarm', request: { action: 'ACTIVATE', memberId: this.memberId, alarm: 'NOSPACE' } });
       return this.fail(p, kvError('NoSpace', 'etcdserver: mvcc: database space exceeded'));
     }
-    if (node.commitIndex() > node.appliedIndex() + this.options.maxCommittedGap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
+    // etcd exceedsRequestLimit: with the PriorityRequest feature a LeaseRevoke may use twice the gap.
+    const gap = this.options.priorityRequest && body.kind === 'lease-revoke' ? 2 * this.options.maxCommittedGap : this.options.maxCommittedGap;
+    if (node.commitIndex() > node.appliedIndex() + gap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
     const id = this.nextRequestId();
     const data = encodeRaftRequest({ header: { id, memberId: this.memberId }, body });
     if (data.length > this.options.maxRequestBytes) return this.fail(p, kvError('RequestTooLarge', 'etcdserver: request is too large'));
@@ -525,13 +546,14 @@ class Server implements KvServer {
     if (b.kind === 'lease-revoke' && ok) this.ctx.emit('kv.lease', { action: 'revoke', id: b.request.id, ttlS: 0 });
   }
 
-  private restore(data: Uint8Array, index: LogIndex, _term: Term): void {
-    const res = this.state.restore(data, index);
+  private restore(data: Uint8Array, index: LogIndex, _term: Term, confState?: ConfState): void {
+    const res = this.state.restore(data, index, confState?.voters ?? []);
     // The node checked the snapshot's CRC: bytes that do not decode are a broken invariant.
     assert(res.ok, () => `kv restore: snapshot at index ${index} does not decode: ${res.ok ? '' : res.error.message}`);
     this.ctx.emit('kv.restore', { index, revision: this.state.mvcc.rev() });
     this.applyWait.appliedTo(index);
     this.revokeWaits.revokedUnless((id) => this.state.lessor.exists(id));
+    this.maybePublish();
   }
 
   // ---- leadership and leases -------------------------------------------------------------------
@@ -546,6 +568,7 @@ class Server implements KvServer {
       if (lead !== 0) this.leadElectedUs = this.ctx.localNow();
       this.reads.onLeaderChange();
     }
+    if (lead !== 0) this.maybePublish();
     if (role === 'leader' && prevRole !== 'leader') this.promote();
     if (role !== 'leader' && prevRole === 'leader') this.demote();
   }
@@ -572,6 +595,7 @@ class Server implements KvServer {
     const now = this.ctx.localNow();
     const max = Math.max(1, Math.floor((this.options.leaseRevokeRatePerS * this.options.leaseCheckIntervalUs) / 1_000_000));
     // The lessor lists an expired lease again only after its retry interval (etcd: 3 s).
+    this.proposeCheckpoints(now);
     const due = this.state.lessor.expired(now, max);
     if (due.length === 0) return;
     // etcd PR #16822: ask raft itself, not our cached role, whether we still lead (unless turned
@@ -586,6 +610,15 @@ class Server implements KvServer {
       this.ctx.emit('kv.lease', { action: 'expire', id, ttlS: 0 });
       this.proposeUnwaited({ kind: 'lease-revoke', request: { id } }, this.term);
     }
+  }
+
+  /** etcd checkpointScheduledLeases: the due checkpoints, in batches of at most 1000 per entry. */
+  private proposeCheckpoints(now: number): void {
+    if (!this.options.leaseCheckpoint) return;
+    const cps = this.state.lessor.dueCheckpoints(now, 1000);
+    if (cps.length === 0) return;
+    this.ctx.emit('kv.lease', { action: 'checkpoint', id: cps[0]?.id ?? 0, ttlS: cps.length });
+    this.proposeUnwaited({ kind: 'lease-checkpoint', request: { checkpoints: cps } });
   }
 
   private stop(reason: string): void {
@@ -650,6 +683,162 @@ class Server implements KvServer {
     return { leader: s.lead, raftIndex: s.commit, raftTerm: s.term, raftAppliedIndex: s.applied, dbSizeBytes: this.state.dbSizeBytes, dbSizeQuotaBytes: this.options.quotaBackendBytes, errors };
   }
 
+  // ---- cluster membership (etcd's Cluster API) -------------------------------------------------
+
+  /** etcd AddMember: the URLs name the new member's host, strict reconfiguration checks, then the conf change. */
+  private memberAdd(p: PendingCall, call: CallOf<'member-add'>): void {
+    const urls = call.request.peerURLs;
+    const ids = urls.map(idOfPeerURL);
+    const id = ids[0];
+    if (id === undefined || id === null || ids.some((x) => x !== id)) return this.fail(p, MEMBERSHIP_ERRORS.MemberBadURLs);
+    const isLearner = call.request.isLearner === true;
+    const refused = this.mayAddMember(isLearner);
+    if (refused !== undefined) return this.fail(p, refused);
+    const member: MemberInfo = { id, name: '', peerURLs: [...urls], clientURLs: [], isLearner };
+    this.configure(p, isLearner ? 'add-learner-node' : 'add-node', id, { member: { peerURLs: [...urls], isLearner } }, (members) => ({ member, members }));
+  }
+
+  /** etcd RemoveMember: strict reconfiguration checks, then the conf change. */
+  private memberRemove(p: PendingCall, call: CallOf<'member-remove'>): void {
+    const refused = this.mayRemoveMember(call.request.id);
+    if (refused !== undefined) return this.fail(p, refused);
+    this.configure(p, 'remove-node', call.request.id, {}, (members) => ({ members }));
+  }
+
+  /** etcd UpdateMember: new peer URLs, checked at apply (the id exists, no other member has them). */
+  private memberUpdate(p: PendingCall, call: CallOf<'member-update'>): void {
+    const { id, peerURLs } = call.request;
+    this.configure(p, 'update-node', id, { member: { peerURLs: [...peerURLs], isLearner: false } }, (members) => ({ members }));
+  }
+
+  /**
+   * etcd PromoteMember on the leader (promoteMember): wait for the apply of what is committed, the
+   * learner must have caught up (isLearnerReady: its match ≥ 0.9 of the leader's), the promoted
+   * voter must not leave started voters short of a quorum; then an add-node with isPromote. Only
+   * the leader knows the learner's progress: any other member answers NotLeader (etcd forwards the
+   * call to the leader over peer HTTP; raftsim leaves the retry to the caller).
+   */
+  private memberPromote(p: PendingCall, call: CallOf<'member-promote'>): void {
+    const id = call.request.id;
+    this.afterApplyWait(p, () => {
+      const match = this.boundNode().progressMatch();
+      if (match === null) return this.fail(p, kvError('NotLeader', 'etcdserver: not leader'));
+      const learner = match.get(id as NodeId);
+      if (learner === undefined) return this.fail(p, MEMBERSHIP_ERRORS.MemberNotFound);
+      const leader = match.get(this.memberId as NodeId) ?? 0;
+      if (leader > 0 && learner / leader < LEARNER_READY_PERCENT) return this.fail(p, MEMBERSHIP_ERRORS.LearnerNotReady);
+      if (this.options.strictReconfigCheck && !this.state.membership.readyToPromote()) return this.fail(p, MEMBERSHIP_ERRORS.MemberNotEnoughStarted);
+      this.configure(p, 'add-node', id, { isPromote: true }, (members) => ({ members }));
+    });
+  }
+
+  /** etcd MemberList: linearizable (a ReadIndex round first) when asked, else this member's view. */
+  private memberList(p: PendingCall, call: CallOf<'member-list'>): void {
+    const answer = (): void => this.ok(p, { ok: true, value: { members: this.state.membership.list() } });
+    if (call.request.linearizable !== true) return answer();
+    if (!this.reads.enqueue(readWaiter(answer, (e) => this.fail(p, e)))) this.fail(p, TOO_MANY_REQUESTS);
+  }
+
+  /** etcd mayAddMember (with --strict-reconfig-check). */
+  private mayAddMember(isLearner: boolean): KvError | undefined {
+    if (!this.options.strictReconfigCheck) return undefined;
+    const ms = this.state.membership;
+    if (!isLearner && !ms.readyToAddVoter()) return MEMBERSHIP_ERRORS.MemberNotEnoughStarted;
+    // The new member counts as not connected: this member must reach a quorum of the grown cluster.
+    const voters = ms.voters();
+    if (voters.length !== 1 && this.connectedSince(voters) < Math.floor((voters.length + 1) / 2) + 1) return MEMBERSHIP_ERRORS.Unhealthy;
+    return undefined;
+  }
+
+  /** etcd mayRemoveMember (with --strict-reconfig-check). */
+  private mayRemoveMember(id: number): KvError | undefined {
+    if (!this.options.strictReconfigCheck) return undefined;
+    const ms = this.state.membership;
+    if (ms.member(id)?.isLearner === true) return undefined;
+    if (!ms.readyToRemoveVoter(id)) return MEMBERSHIP_ERRORS.MemberNotEnoughStarted;
+    // A member this one has no connection to is not part of the active quorum: safe to remove.
+    if (id !== this.memberId && this.boundNode().peerActiveSince(id as NodeId) === null) return undefined;
+    const voters = ms.voters();
+    if (this.connectedSince(voters) - 1 < 1 + Math.floor((voters.length - 1) / 2)) return MEMBERSHIP_ERRORS.Unhealthy;
+    return undefined;
+  }
+
+  /** etcd numConnectedSince: this member and the peers connected for longer than the health interval. */
+  private connectedSince(members: readonly MemberInfo[]): number {
+    const since = this.ctx.localNow() - this.options.healthIntervalUs;
+    const node = this.boundNode();
+    let n = 0;
+    for (const m of members) {
+      if (m.id === this.memberId) {
+        n++;
+        continue;
+      }
+      const t = node.peerActiveSince(m.id as NodeId);
+      if (t !== null && t < since) n++;
+    }
+    return n;
+  }
+
+  /** etcd configure: propose the conf change with a request id in its context; answered when this member applies it. */
+  private configure(p: PendingCall, type: ConfChangeType, nodeId: number, extra: Omit<ConfChangeContext, 'requestId' | 'proposer'>, answer: (members: MemberInfo[]) => unknown): void {
+    const node = this.boundNode();
+    const id = this.nextRequestId();
+    const context = encodeConfChangeContext({ requestId: id, proposer: this.memberId, ...extra });
+    this.pending.proposed(p, id);
+    this.counts.proposals++;
+    this.ctx.emit('kv.propose', { id, kind: `conf-change:${type}`, bytes: context.length });
+    this.confAnswers.set(id, answer);
+    const res = node.proposeConfChange({ version: 1, type, nodeId: nodeId as NodeId, context });
+    if (!res.ok) {
+      this.confAnswers.delete(id);
+      this.counts.proposalsDropped++;
+      this.fail(p, kvError(res.error, res.error === 'Stopped' ? 'etcdserver: server stopped' : 'raft proposal dropped'));
+    }
+  }
+
+  /** A committed conf change, before raft applies it: validate and apply it to the membership (etcd applyConfChange). */
+  private applyConfChange(_e: Entry, cc: ConfChange): boolean {
+    // The server proposes V1 changes only; a V2 change (tests of the raft core) is raft's business.
+    if (cc.version !== 1) return true;
+    const ctx = decodeConfChangeContext(cc.context);
+    const res = this.state.membership.apply(cc, ctx);
+    // Bootstrap entries (the initial members, no context) are not traced: every run has them.
+    if (ctx !== null) this.ctx.emit('kv.member', { action: cc.type, id: cc.nodeId, promote: ctx?.isPromote === true, ok: res.ok, ...(res.ok ? {} : { error: res.error.code }) });
+    if (ctx !== null && ctx.proposer === this.memberId) {
+      const answer = this.confAnswers.get(ctx.requestId);
+      this.confAnswers.delete(ctx.requestId);
+      const p = this.pending.byRequestId(ctx.requestId);
+      // Answered once raft has applied it too (etcd #15528): in onConfChange, right after.
+      if (p !== undefined && answer !== undefined) this.confApplied = { p, result: res.ok ? { ok: true, value: answer(this.state.membership.list()) } : res };
+    }
+    return res.ok;
+  }
+
+  /** Raft applied the conf change: answer its proposer, and publish if this member was just added. */
+  private confChangeApplied(): void {
+    const done = this.confApplied;
+    this.confApplied = null;
+    if (done !== null) this.ok(done.p, done.result);
+    this.maybePublish();
+  }
+
+  /**
+   * etcd publishV3: a member listed without a name proposes its name and client URLs once it has a
+   * leader, again after a request timeout until it is named. (etcd publishes on every start;
+   * raftsim's initial members are named at bootstrap and a named member does not publish again.)
+   */
+  private maybePublish(): void {
+    if (this.publishing || this.stoppedReason !== null || this.node === null || this.lead === 0) return;
+    const me = this.state.membership.member(this.memberId);
+    if (me === undefined || MembershipStore.started(me)) return;
+    this.publishing = true;
+    this.proposeUnwaited({ kind: 'member-attr', request: { memberId: this.memberId, name: `m${this.memberId}`, clientURLs: [clientURL(this.memberId)] } });
+    this.ctx.setTimer(this.options.requestTimeoutUs, () => {
+      this.publishing = false;
+      this.maybePublish();
+    });
+  }
+
   private boundNode(): RaftNodeHandle {
     assert(this.node !== null, 'kv server: used before bind(node)');
     return this.node;
@@ -657,6 +846,8 @@ class Server implements KvServer {
 }
 
 const STOPPED: KvError = kvError('Stopped', 'etcdserver: server stopped');
+/** etcd readyPercentThreshold: a learner may be promoted once its match is 90 % of the leader's. */
+const LEARNER_READY_PERCENT = 0.9;
 const NOT_PRIMARY: KvError = kvError('NotLeader', 'lease: not primary');
 const TOO_MANY_REQUESTS: KvError = kvError('TooManyRequests', 'etcdserver: too many requests');
 

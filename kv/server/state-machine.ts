@@ -18,6 +18,7 @@ import { KV_OVERHEAD_BYTES, LEASE_OVERHEAD_BYTES, eventsBytes, quotaAvailable, r
 import { LEASE_BUGS, createLessor, type Lessor } from '../lease/lessor.js';
 import type { AlarmMember } from '../wire.js';
 import type { Micros } from '../../sim/time.js';
+import { MembershipStore, type MembershipJSON } from './membership.js';
 
 /** What applying one entry did: the answer for the proposer, and the store's revision after it. */
 export interface ApplyOutcome {
@@ -60,13 +61,15 @@ export class KvStateMachine {
   readonly mvcc: MvccStore;
   readonly lessor: Lessor;
   readonly alarms = new AlarmStore();
+  /** The cluster's members and removed ids (replicated: conf changes and published attributes). */
+  readonly membership: MembershipStore;
   /** The last raft index applied (or restored from a snapshot). */
   appliedIndex = 0;
   dbSizeBytes = 0;
   private writes: AppliedWrite[] = [];
   private writesDropped = 0;
   /** Events of the write txn being applied (the store tells us synchronously). */
-  private pending: WatchEvent[] = [];
+  private pending: readonly WatchEvent[] = [];
 
   constructor(
     private readonly options: ServerOptions,
@@ -78,12 +81,20 @@ export class KvStateMachine {
     /** This member's id: only the `etcd-18667` bug tells its own proposals from the others'. */
     private readonly selfId = 0,
   ) {
-    this.lessor = createLessor({ minTtlS: minLeaseTtlS, revokeRatePerS: options.leaseRevokeRatePerS, bugs: bugsOf(options.bugs, LEASE_BUGS) });
+    this.membership = new MembershipStore(options.maxLearners);
+    this.lessor = createLessor({
+      minTtlS: minLeaseTtlS,
+      revokeRatePerS: options.leaseRevokeRatePerS,
+      bugs: bugsOf(options.bugs, LEASE_BUGS),
+      checkpointIntervalUs: options.leaseCheckpoint ? options.leaseCheckpointIntervalUs : 0,
+      checkpointPersist: options.leaseCheckpointPersist,
+    });
     this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps, bugs: bugsOf(options.bugs, MVCC_BUGS) });
     this.lessor.bind(this.mvcc);
     this.mvcc.observe({
       onWrite: (_rev, events) => {
-        this.pending.push(...events);
+        // Usually one write per entry: its events as the store keeps them (shared, not copied).
+        this.pending = this.pending.length === 0 ? events : [...this.pending, ...events];
         this.dbSizeBytes += eventsBytes(events);
       },
     });
@@ -161,6 +172,13 @@ export class KvStateMachine {
       }
       case 'alarm':
         return this.applyAlarm(body.request.action, body.request.memberId, body.request.alarm);
+      case 'lease-checkpoint':
+        for (const cp of body.request.checkpoints) this.lessor.checkpoint(cp, this.now());
+        return { ok: true, value: {} };
+      case 'member-attr':
+        // A removed (or unknown) member's attributes are skipped, as etcd's UpdateAttributes does.
+        this.membership.setAttributes(body.request.memberId, body.request.name, body.request.clientURLs);
+        return { ok: true, value: {} };
       default:
         return unreachable(body, 'internal request');
     }
@@ -223,7 +241,10 @@ export class KvStateMachine {
 
   /** The whole replicated state as bytes: [magic][meta length][meta JSON][mvcc length][mvcc][lease length][leases]. */
   snapshot(): Uint8Array {
-    const meta = new TextEncoder().encode(JSON.stringify({ appliedIndex: this.appliedIndex, dbSizeBytes: this.dbSizeBytes, alarms: this.alarms.toJSON() }));
+    // The membership only when it says more than the snapshot's ConfState does (members added,
+    // updated or removed through the API): the image of a cluster that never changed stays as it was.
+    const base = { appliedIndex: this.appliedIndex, dbSizeBytes: this.dbSizeBytes, alarms: this.alarms.toJSON() };
+    const meta = new TextEncoder().encode(JSON.stringify(this.membership.bootstrapOnly() ? base : { ...base, membership: this.membership.toJSON() }));
     const mvcc = this.mvcc.snapshot();
     const leases = this.lessor.snapshot();
     const out = new Uint8Array(16 + meta.length + mvcc.length + leases.length);
@@ -241,17 +262,19 @@ export class KvStateMachine {
   }
 
   /** Replaces the state with a snapshot's; Corrupt if the bytes do not decode. */
-  restore(bytes: Uint8Array, index: number): KvResult<void> {
+  restore(bytes: Uint8Array, index: number, voters: readonly number[] = []): KvResult<void> {
     const parts = splitSnapshot(bytes);
     if (parts === undefined) return { ok: false, error: corrupt('kv snapshot: bad framing') };
     const [metaBytes, mvccBytes, leaseBytes] = parts;
-    const meta = JSON.parse(new TextDecoder().decode(metaBytes)) as { appliedIndex: number; dbSizeBytes: number; alarms: AlarmMember[] };
+    const meta = JSON.parse(new TextDecoder().decode(metaBytes)) as { appliedIndex: number; dbSizeBytes: number; alarms: AlarmMember[]; membership?: MembershipJSON };
     const m = this.mvcc.restore(mvccBytes);
     if (!m.ok) return m;
     const l = this.lessor.restore(leaseBytes);
     if (!l.ok) return l;
     assert(meta.appliedIndex <= index, () => `kv snapshot: image of index ${meta.appliedIndex} restored as ${index}`);
     this.alarms.replaceWith(meta.alarms);
+    if (meta.membership !== undefined) this.membership.replaceWith(meta.membership);
+    else this.membership.resetToBootstrap(voters);
     this.dbSizeBytes = meta.dbSizeBytes;
     this.appliedIndex = index;
     return { ok: true, value: undefined };

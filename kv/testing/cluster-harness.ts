@@ -29,7 +29,7 @@ import type { ReadMode, ServerOptions } from '../server/options.js';
 import type { Wire } from '../wire.js';
 
 /** Builds the members' node builder from what the harness made (disks, channels, ids). */
-export type NodeChoice = (env: RaftNodeEnv & { readonly memberIds: readonly HostId[] }) => NodeBuilder;
+export type NodeChoice = (env: RaftNodeEnv & { readonly memberIds: readonly HostId[]; readonly joining?: boolean }) => NodeBuilder;
 
 export interface TestClusterOptions {
   readonly members: number;
@@ -40,6 +40,8 @@ export interface TestClusterOptions {
   readonly channels?: Partial<ChannelOptions>;
   /** Trace mode: keep events (default, for assertions) or hash only (faster). */
   readonly keepTrace?: boolean;
+  /** Hosts after the members (ids members+1, …), down until `startJoiner` (real raft nodes only). */
+  readonly spares?: number;
 }
 
 export type Program = Member | KvClient | object;
@@ -70,6 +72,8 @@ export interface TestCluster {
   runUntil(pred: () => boolean, limitUs: Micros): boolean;
   crash(id: HostId): void;
   restart(id: HostId): Member;
+  /** Starts spare `id` as a new member joining the cluster (empty disk, no bootstrap; etcd --initial-cluster-state existing). */
+  startJoiner(id: HostId): Member;
   /** The member that is up and believes it leads, if exactly one does. */
   leader(): Member | undefined;
   operations(): readonly Operation[];
@@ -81,7 +85,7 @@ export function createTestCluster(o: TestClusterOptions): TestCluster {
   const kernel = createKernel({ seed: o.seed ?? 1, trace: { mode: o.keepTrace === false ? 'hash-only' : 'keep' } });
   const memberIds = Array.from({ length: o.members }, (_, i) => i + 1);
   const { hosts, network, channels, disks } = createWorld<Program, Wire>(kernel, {
-    hosts: memberIds,
+    hosts: [...memberIds, ...Array.from({ length: o.spares ?? 0 }, (_, i) => o.members + i + 1)],
     network: { delay: { kind: 'uniform', minUs: 300, maxUs: 1_500 }, ...o.network },
     channels: o.channels ?? {},
     disks: { traceOps: false },
@@ -120,6 +124,10 @@ export function createTestCluster(o: TestClusterOptions): TestCluster {
     runUntil: (pred, limitUs) => kernel.scheduler.runUntilHolds(pred, kernel.scheduler.now + limitUs),
     crash: (id) => hosts.crash(id),
     restart: (id) => hosts.restart(id) as Member,
+    startJoiner(id) {
+      const joiner = o.node({ disks, channels, crashHost: (h) => hosts.crash(h), memberIds: [...memberIds, id], joining: true });
+      return hosts.start(id, memberFactory({ network, channels }, { node: joiner, server: serverOptions(id) })) as Member;
+    },
     leader() {
       const leaders = memberIds.map(member).filter((m): m is Member => m !== undefined && hosts.state(m.id) === 'up' && m.node.status().role === 'leader');
       return leaders.length === 1 ? leaders[0] : undefined;
@@ -135,5 +143,5 @@ export function fakeNodeBuilder(): NodeChoice {
 
 /** Members on the real raft node (raft/node), bootstrapping one cluster of all members. */
 export function realNodeBuilder(readMode: ReadMode = 'readindex', options: Omit<MemberNodeOptions, 'peers'> = {}): NodeChoice {
-  return (env) => raftNodeBuilder(env, readMode, { ...options, peers: env.memberIds });
+  return (env) => raftNodeBuilder(env, readMode, { ...options, peers: env.memberIds, ...(env.joining === true ? { bootstrap: false } : {}) });
 }

@@ -103,6 +103,17 @@ class Fake implements FakeRaftNode {
 
   transferLeadership(_to: NodeId): void {}
 
+  forgetLeader(): void {}
+
+  /** No peers: every "connection" has been up since the start. */
+  peerActiveSince(_id: NodeId): number | null {
+    return 0;
+  }
+
+  progressMatch(): ReadonlyMap<NodeId, LogIndex> | null {
+    return this.role === 'leader' ? new Map([[this.id, this.entries.length as LogIndex]]) : null;
+  }
+
   campaign(): void {
     this.becomeLeader();
   }

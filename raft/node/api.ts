@@ -30,7 +30,13 @@ export interface StateMachine {
    * Replaces the state machine with a snapshot's image: at restart (the newest snapshot on disk),
    * or when the leader sent one. Entries after `index` follow through `applyEntry`.
    */
-  restore(data: Uint8Array, index: LogIndex, term: Term): void;
+  restore(data: Uint8Array, index: LogIndex, term: Term, confState?: ConfState): void;
+  /**
+   * A committed conf change is about to be applied (optional; absent = always apply). False refuses
+   * it: the node applies it to raft as a no-op (etcd sets the change's node id to None), so a change
+   * the application's membership rules refuse at apply time changes no configuration.
+   */
+  applyConfChange?(entry: Entry, change: ConfChange): boolean;
 }
 
 /** Notifications to the application. All optional. Called from the node's loop. */
@@ -78,6 +84,16 @@ export interface RaftNodeHandle {
   readIndex(requestCtx: Uint8Array): ProposeResult;
   /** Asks the leader to hand leadership to `to` (etcd MoveLeader). */
   transferLeadership(to: NodeId): void;
+  /**
+   * A follower forgets its leader at once, so it grants (pre-)votes without waiting out an election
+   * timeout (raft's ForgetLeader, which CockroachDB calls when it knows the leader is gone).
+   * Refused by raft under lease-based reads and on the leader itself.
+   */
+  forgetLeader(): void;
+  /** Since when (local µs) the connection to peer `id` has been up without a break, or null (etcd rafthttp ActiveSince). */
+  peerActiveSince(id: NodeId): number | null;
+  /** On the leader, each member's match index (its own included); null on any other member. */
+  progressMatch(): ReadonlyMap<NodeId, LogIndex> | null;
   /** Campaign now (a test or nemesis hook; etcd's Campaign). */
   campaign(): void;
   status(): NodeStatus;

@@ -13,6 +13,7 @@
  *   2. leader: send the messages now (before its own write, thesis §10.2.1)   [raftBeforeLeaderSend]
  *   3. snapshot from the leader: snapshot file, then the WAL's snapshot record  [raftBeforeSaveSnap]
  *   4. WAL: entries, then hard state; fsync if mustSync              [raftAfterSaveSnap, raftBeforeSave]
+ *      (between that write and its fsync: the WAL's own point)          [walBeforeSync]
  *   5. with a snapshot: fsync again, so the hard state is durable before any release (etcd #10219)
  *                                                                                   [raftAfterSave]
  *   6. with a snapshot: MemoryStorage takes it, old WAL segments are released (up to the previous
@@ -371,7 +372,7 @@ class Node<W> implements RaftNode {
     }
     const snap = rec.snapshot;
     if (snap !== null) {
-      this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term);
+      this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term, snap.metadata.confState);
       this.applied = snap.metadata.index;
       this.lastSnapshotIndex = snap.metadata.index;
     }
@@ -507,6 +508,9 @@ class Node<W> implements RaftNode {
   }
 
   /** Asks the hook; on true, crashes the host and returns true (the caller returns STOP). */
+  /** The WAL save's hook between write and fsync (bound once: a save per Ready). */
+  private readonly beforeWalSync = (): boolean => this.crashAt('walBeforeSync');
+
   private crashAt(name: CrashPoint): boolean {
     if (this.o.crashPoint === null || !this.o.crashPoint(name)) return false;
     this.o.ctx.emit('node.crash-point', { name });
@@ -562,7 +566,7 @@ class Node<W> implements RaftNode {
     const rd = this.ready();
     if (rd.snapshot !== null && this.crashAt('raftAfterSaveSnap')) return STOP;
     if (this.crashAt('raftBeforeSave')) return STOP;
-    const saved = this.walOrFail().save(rd.hardState, rd.entries, rd.mustSync, () => this.crashAt('raftBeforeWALSync'));
+    const saved = this.walOrFail().save(rd.hardState, rd.entries, rd.mustSync, this.o.crashPoint === null ? undefined : this.beforeWalSync);
     if (this.state === 'crashed') return STOP;
     return saved.ok ? saved.latencyUs : this.diskFailed(saved.error);
   }
@@ -702,7 +706,7 @@ class Node<W> implements RaftNode {
 
   private applySnapshot(snap: Snapshot): void {
     assert(snap.metadata.index > this.applied, () => `node ${this.id}: snapshot ${snap.metadata.index} is not past applied ${this.applied}`);
-    this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term);
+    this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term, snap.metadata.confState);
     this.applied = snap.metadata.index;
     this.o.ctx.emit('raft.snapshot', { index: snap.metadata.index, term: snap.metadata.term, what: 'restored' });
     this.transport.setPeers(this.memberIds());
@@ -717,7 +721,10 @@ class Node<W> implements RaftNode {
     }
     const cc: ConfChange = decodeConfChange(e.type, e.data);
     const before = this.configIds();
-    const cs = this.raw.applyConfChange(cc);
+    // The application may refuse a change at apply (etcd's ValidateConfigurationChange): raft
+    // then applies it as a no-op, its node id None.
+    const accepted = this.o.stateMachine.applyConfChange?.(e, cc) ?? true;
+    const cs = this.raw.applyConfChange(accepted ? cc : asNoop(cc));
     this.noteRemoved(before);
     this.transport.setPeers(this.memberIds());
     this.o.observer.onConfChange?.(cs, cc);
@@ -768,9 +775,9 @@ class Node<W> implements RaftNode {
   // ---- messages ---------------------------------------------------------------------------------
 
   private sendAll(msgs: readonly Message[]): void {
-    for (const sent of msgs) {
+    for (const original of msgs) {
       if (this.state !== 'running') return;
-      const m = sent.type === 'MsgSnap' ? this.mergedSnapshot(sent) : sent;
+      const m = original.type === 'MsgSnap' ? this.mergedSnapshotIfNeeded(original) : original;
       const id = this.transport.nextMessageId();
       if (this.o.traceMessages) this.o.ctx.emit('raft.send', sendFields(m, id));
       if (m.type === 'MsgSnap') this.o.ctx.emit('raft.snapshot', { index: m.snapshot.metadata.index, term: m.snapshot.metadata.term, what: 'sent', peer: m.to });
@@ -779,17 +786,18 @@ class Node<W> implements RaftNode {
   }
 
   /**
-   * etcd's merged snapshot (etcdserver createMergedSnapshotMessage): a MsgSnap does not carry the
-   * snapshot raft found in storage but the state machine as applied now, at the applied index and
-   * term, with the configuration as applied now. A member added after the last snapshot was taken
-   * is in that configuration; the stored snapshot's would not name it, and the new member would
-   * ignore it (not in its config) for ever — it never catches up (swarm seed 214's liveness).
+   * A MsgSnap whose snapshot's configuration does not hold its receiver (a member added since the
+   * snapshot was taken, which raft would refuse: "not in config") carries instead a snapshot of the
+   * applied state now, with the configuration now — etcd's createMergedSnapshotMessage, which etcd
+   * builds for every MsgSnap (raftsim keeps the stored snapshot otherwise).
    */
-  private mergedSnapshot(m: Extract<Message, { type: 'MsgSnap' }>): Message {
-    if (this.applied <= m.snapshot.metadata.index) return m;
+  private mergedSnapshotIfNeeded(m: Extract<Message, { type: 'MsgSnap' }>): Message {
+    const cs = m.snapshot.metadata.confState;
+    const holds = (xs: readonly NodeId[]): boolean => xs.includes(m.to);
+    if (holds(cs.voters) || holds(cs.learners) || holds(cs.votersOutgoing) || holds(cs.learnersNext)) return m;
     const term = this.storage.term(this.applied);
     if (!term.ok) return m;
-    const confState: ConfState = this.raw.status().config;
+    const confState = this.raw.status().config;
     return { ...m, snapshot: { metadata: { index: this.applied, term: term.value, confState }, data: this.o.stateMachine.snapshot() } };
   }
 
@@ -849,6 +857,25 @@ class Node<W> implements RaftNode {
     if (!this.accepting()) return;
     this.raw.transferLeader(to);
     this.kick();
+  }
+
+  forgetLeader(): void {
+    if (!this.accepting()) return;
+    this.raw.forgetLeader();
+    this.kick();
+  }
+
+  peerActiveSince(id: NodeId): number | null {
+    return this.transport.activeSince(id);
+  }
+
+  progressMatch(): ReadonlyMap<NodeId, LogIndex> | null {
+    if (this.rawNode === null) return null;
+    const s = this.rawNode.status();
+    if (s.role !== 'leader') return null;
+    const out = new Map<NodeId, LogIndex>();
+    for (const [id, p] of s.progress) out.set(id, p.match);
+    return out;
   }
 
   campaign(): void {
@@ -937,6 +964,12 @@ class Node<W> implements RaftNode {
 }
 
 /** Whether `entries` hold a conf change (a loop: no closure per follower Ready). */
+/** A refused conf change as raft applies it: the same change with node id None (a no-op). */
+function asNoop(cc: ConfChange): ConfChange {
+  if (cc.version === 1) return { ...cc, nodeId: NONE };
+  return { ...cc, changes: cc.changes.map((c) => ({ ...c, nodeId: NONE })) };
+}
+
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (const e of entries) if (e.type !== 'normal') return true;
   return false;

@@ -85,6 +85,11 @@ export class Transport<W> {
     }
   }
 
+  /** Since when (the host's local µs) the stream to `id` has been connected without a break; null if it is not (or no such peer). */
+  activeSince(id: NodeId): number | null {
+    return this.peers.get(id)?.stream.activeSinceUs ?? null;
+  }
+
   /** Peers with open connections, ascending. */
   peerIds(): NodeId[] {
     return [...this.peers.keys()].sort((a, b) => a - b);

@@ -101,7 +101,11 @@ export class Wal {
     return this.segments.map((s) => s.name);
   }
 
-  /** Appends entries then the hard state; fsyncs if `mustSync`; cuts a segment when the tail is full. */
+  /**
+   * Appends entries then the hard state; fsyncs if `mustSync`; cuts a segment when the tail is full.
+   * `beforeSync` is asked between the write and its fsync (etcd's `walBeforeSync` failpoint): true
+   * means the host crashed there, and the save stops with the write still pending.
+   */
   save(hardState: HardState | null, entries: readonly Entry[], mustSync: boolean, beforeSync?: () => boolean): DiskOutcome {
     const run = new DiskRun();
     if (hardState === null && entries.length === 0) return run.outcome();
@@ -109,11 +113,11 @@ export class Wal {
     // Length first: reading index -1 of an empty array is a slow property lookup in V8.
     if (entries.length > 0) this.lastWrittenIndex = (entries[entries.length - 1] as Entry).index;
     if (hardState !== null) this.hardState = hardState;
-    // The records are written, not yet durable: a crash here (the raftBeforeWALSync crash point)
-    // finds them pending on the disk, where a torn write can cut the last one short.
-    if (mustSync && beforeSync !== undefined && beforeSync()) return run.outcome();
     if (this.tailBytes >= this.opts.segmentBytes) this.cut(run);
-    else if (mustSync) this.fsync(run, this.tailPath);
+    else if (mustSync) {
+      if (beforeSync !== undefined && beforeSync()) return run.outcome();
+      this.fsync(run, this.tailPath);
+    }
     return run.outcome();
   }
 

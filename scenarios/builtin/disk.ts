@@ -8,7 +8,7 @@ export const tornWrite: BuiltinScenario = {
   summary: 'crashes tear the last WAL write; restart repairs the torn tail',
   description:
     'Power fails while a WAL record is on its way to the disk: each of three members is killed at ' +
-    'the raftBeforeWALSync crash point (records written, fsync not yet done), and on this disk ' +
+    'the walBeforeSync crash point (etcd\'s gofail point in wal.Save: records written, fsync not yet done), and on this disk ' +
     '(64-byte sectors, tornWriteRate 1) a sector-aligned prefix of that last write reaches the ' +
     'platter and the rest does not — every crash here tears. At restart the WAL finds a partial ' +
     'record at the end of its last segment, recognises a torn tail, keeps a copy of the broken file ' +
@@ -19,9 +19,9 @@ export const tornWrite: BuiltinScenario = {
     durationMs: 10_000,
     disk: { faults: { tornWriteRate: 1 }, sectorBytes: 64 },
     faults: [
-      { type: 'crash-point', at: 2_000, node: 'leader', point: 'raftBeforeWALSync', for: 500 },
-      { type: 'crash-point', at: 4_000, node: 'follower', point: 'raftBeforeWALSync', for: 500 },
-      { type: 'crash-point', at: 6_000, node: 'any', point: 'raftBeforeWALSync', for: 500 },
+      { type: 'crash-point', at: 2_000, node: 'leader', point: 'walBeforeSync', for: 500 },
+      { type: 'crash-point', at: 4_000, node: 'follower', point: 'walBeforeSync', for: 500 },
+      { type: 'crash-point', at: 6_000, node: 'any', point: 'walBeforeSync', for: 500 },
     ],
   }),
 };

@@ -48,17 +48,48 @@ export const membershipChange: BuiltinScenario = {
   name: 'membership-change',
   summary: 'a member is added, then the leader removes itself',
   description:
-    'The cluster changes shape under load, one member at a time as etcd does (ConfChange V1): member 4 ' +
-    'is added and catches up from the leader, then the current leader removes itself and steps down, ' +
-    'and the four-member cluster elects a new leader among the rest. Quorum sizes change with the ' +
-    'configuration, which is applied when the entry is applied, not when it is appended.',
+    'The cluster changes shape under load through etcd\'s Cluster API, one member at a time as etcd ' +
+    'does (ConfChange V1). At 2 s MemberAdd is refused ErrUnhealthy: etcd\'s strict reconfiguration ' +
+    'check counts a peer only once it has been connected for 5 s. At 6 s member 4 is added, starts ' +
+    'empty and catches up from the leader by snapshot (the log it would need is compacted); at 9 s ' +
+    'the current leader removes itself and steps down, and the four-member cluster elects a new ' +
+    'leader among the rest. Quorum sizes change with the configuration, which is applied when the ' +
+    'entry is applied, not when it is appended.',
   expect: 'pass',
   scenario: () => ({
-    durationMs: 12_000,
-    cluster: { spares: 1 },
+    durationMs: 14_000,
+    cluster: { spares: 1, snapshotCount: 100, snapshotCatchUpEntries: 20 },
+    workload: { ratePerS: 150 },
     faults: [
       { type: 'add-member', at: 2_000, node: 4 },
-      { type: 'remove-member', at: 6_000, node: 'leader' },
+      { type: 'add-member', at: 6_000, node: 4 },
+      { type: 'remove-member', at: 9_000, node: 'leader' },
+    ],
+  }),
+};
+
+export const learnerPromote: BuiltinScenario = {
+  name: 'learner-promote',
+  summary: 'a learner is added, promoted once it has caught up, then a member is removed',
+  description:
+    'The safe way to grow a cluster (etcd ≥ 3.4): MemberAddAsLearner adds member 4 as a learner, which ' +
+    'receives the log but does not vote, so it cannot cost the cluster its quorum while it is behind. ' +
+    'It starts empty and catches up by snapshot. A MemberPromote 20 ms after the add is refused ' +
+    '(ErrLearnerNotReady: etcd promotes only a learner whose match index is 90 % of the leader\'s); ' +
+    'the one at 7 s succeeds and member 4 votes from then on. At 8 s member 1 is removed (MemberRemove; ' +
+    'if it leads it steps down), and re-adding it at 11 s is refused: a removed id never comes back ' +
+    '(ErrIDRemoved).',
+  expect: 'pass',
+  scenario: () => ({
+    durationMs: 13_000,
+    cluster: { spares: 1, snapshotCount: 100, snapshotCatchUpEntries: 20 },
+    workload: { ratePerS: 150 },
+    faults: [
+      { type: 'add-member', at: 5_500, node: 4, learner: true },
+      { type: 'promote-member', at: 5_520, node: 4 },
+      { type: 'promote-member', at: 7_000, node: 4 },
+      { type: 'remove-member', at: 8_000, node: 1 },
+      { type: 'add-member', at: 11_000, node: 1 },
     ],
   }),
 };
@@ -96,7 +127,7 @@ function gapAfter(point: CrashPoint): number {
  */
 function roleFor(point: CrashPoint, i: number): 'leader' | 'follower' | number {
   if (point === 'raftBeforeLeaderSend') return 'leader';
-  if (point.startsWith('snapshot')) return 1 + (CRASH_POINTS.filter((p) => p.startsWith('snapshot')).indexOf(point) % 3);
+  if (point.startsWith('snapshot')) return 1 + ((CRASH_POINTS as readonly string[]).filter((p) => p.startsWith('snapshot')).indexOf(point) % 3);
   if (point === 'raftBeforeFollowerSend' || SNAPSHOT_RECEIPT_POINTS.includes(point)) return 'follower';
   return i % 2 === 0 ? 'leader' : 'follower';
 }

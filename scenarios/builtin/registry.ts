@@ -6,7 +6,7 @@ import { leaderCrash, noFsyncCrash, rollingRestarts, singleNodeRestartStaleRead 
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
 import { etcd15247, leaseChurn } from './leases.js';
 import { lockPause, lockPauseFenced } from './locks.js';
-import { crashPoints, leaderTransfer, membershipChange, snapshotCatchUp } from './operations.js';
+import { crashPoints, leaderTransfer, learnerPromote, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
 import { etcd20418, leaderIsolationStaleRead, leaderPauseStaleRead, leaseReadClockDrift, readModes } from './stale-reads.js';
 import { swarm } from './swarm.js';
@@ -25,6 +25,7 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   snapshotCatchUp,
   leaderTransfer,
   membershipChange,
+  learnerPromote,
   asymmetricPartition,
   leaderMinority,
   noFsyncCrash,

@@ -79,7 +79,7 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
  * - lock clients with fenced writes (20 %), and in half of those a pause of the lock holder past its
  *   session's TTL (lock-pause-fenced);
  * - a spare member added while the run goes (15 % of clusters of 3 or more: membership-change);
- * - crashes at raftBeforeWALSync on a disk of 64-byte sectors that tears every crash (25 %: torn-write);
+ * - crashes at walBeforeSync on a disk of 64-byte sectors that tears every crash (25 %: torn-write);
  * - a slow disk: fsyncs with a median of 2–20 ms (20 %);
  * - disk stalls: an fsync that hangs 0.5–8 s, on the leader or anyone (20 %: etcd-15247);
  * - a bit flip in one member's WAL, then a crash so that it restarts on it and refuses (15 % of the
@@ -143,7 +143,7 @@ function withMoreFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   }
   if (tear) {
     out = { ...out, disk: { ...out.disk, faults: { ...out.disk?.faults, tornWriteRate: 1 } as never, sectorBytes: 64 } };
-    for (const t of tears) if (t.on) faults.push({ type: 'crash-point', at: t.at, node: size === 1 ? 1 : t.node, point: 'raftBeforeWALSync', for: 500 });
+    for (const t of tears) if (t.on) faults.push({ type: 'crash-point', at: t.at, node: size === 1 ? 1 : t.node, point: 'walBeforeSync', for: 500 });
   }
   if (slowDisk) out = { ...out, disk: { ...out.disk, latency: { ...out.disk?.latency, fsync: { kind: 'log-normal', medianUs: fsyncMedianUs, sigma: 0.5, minUs: 200, maxUs: 10 * fsyncMedianUs } } as never } };
   if (stalls) for (const x of stallList) if (x.on) faults.push({ type: 'disk-stall', at: x.at, node: x.node, for: x.for });

@@ -14,10 +14,11 @@
  * operation that could not be placed.
  */
 import type { Operation } from '../history.js';
-import { effectiveReturn } from './linearizability.js';
+import { effectiveReturn } from './times.js';
+import { valueWitness } from './value-witness.js';
 import type { LinearizabilityResult, PartitionResult } from './linearizability.js';
 import { ILLEGAL } from './model.js';
-import type { ExplanationKind, Model, ReadFact, WriteFact } from './model.js';
+import type { ExplanationKind, Model } from './model.js';
 
 export type { ExplanationKind } from './model.js';
 
@@ -52,72 +53,13 @@ export function explainViolations<S, Op extends Operation>(model: Model<S, Op>, 
     const w = model.witness?.(ops, fmtTime);
     // The search ran on the model prepared for the partition, which may know more than the plain
     // one (the etcd model: which lease ids the history's grants can have made); replay with it.
-    out.push(w !== undefined ? { partition: part.label, ...w } : (explainByValues(model, part, ops, time) ?? explainBySearch(model.prepare?.(ops) ?? model, part, byId, time)));
+    out.push(w !== undefined ? { partition: part.label, ...w } : (valueWitness(model, part.label, part.stuck, ops, time) ?? explainBySearch(model.prepare?.(ops) ?? model, part, byId, time)));
   }
   return out;
 }
 
-function fmt(v: string | number | null): string {
-  return v === null ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
 function rawTime(t: number): string {
   return Number.isFinite(t) ? `t=${t}` : 't=∞';
-}
-
-interface Writer<Op> {
-  readonly op: Op;
-  readonly fact: WriteFact;
-}
-
-function explainByValues<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, ops: readonly Op[], time: (t: number) => string): Explanation | undefined {
-  const { readOf, writeOf } = model;
-  if (readOf === undefined || writeOf === undefined) return undefined;
-  const writers: Writer<Op>[] = [];
-  for (const op of ops) {
-    const fact = writeOf.call(model, op);
-    if (fact === undefined) return undefined; // an effect that is not a plain write: no value reasoning
-    if (fact !== null) writers.push({ op, fact });
-  }
-  const reads = ops.map((op) => ({ op, fact: readOf.call(model, op) })).filter((r): r is { op: Op; fact: ReadFact } => r.fact !== undefined);
-  // The operation the search got stuck on first, then the others in call order.
-  reads.sort((a, b) => Number(b.op.id === part.stuck) - Number(a.op.id === part.stuck) || a.op.call - b.op.call);
-  for (const r of reads) {
-    const e = witness(model, part, r.op, r.fact, writers, time);
-    if (e !== undefined) return e;
-  }
-  return undefined;
-}
-
-function witness<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, read: Op, fact: ReadFact, all: readonly Writer<Op>[], time: (t: number) => string): Explanation | undefined {
-  const writers = all.filter((w) => w.fact.key === fact.key && w.op.id !== read.id);
-  const readReturn = effectiveReturn(read);
-  const before = writers.filter((w) => w.fact.certain && effectiveReturn(w.op) < read.call);
-  const last = before.reduce<Writer<Op> | undefined>((m, w) => (m === undefined || effectiveReturn(w.op) > effectiveReturn(m.op) ? w : m), undefined);
-  const ofValue = writers.filter((w) => w.fact.value === fact.value);
-  const subject = `read of \`${fact.key}\` returned ${fmt(fact.value)} at ${time(readReturn)}`;
-  if (last !== undefined) {
-    if (last.fact.value === fact.value) return undefined;
-    const between = ofValue.filter((w) => w.op.call <= readReturn && effectiveReturn(w.op) >= last.op.call && w.op.id !== last.op.id);
-    if (between.length > 0) return undefined;
-    const tail = ofValue.length === 0 ? `and nothing ever wrote ${fmt(fact.value)}` : `and no write of ${fmt(fact.value)} happened after it`;
-    return {
-      partition: part.label,
-      kind: 'stale-read',
-      op: read.id,
-      related: [last.op.id],
-      message: `${subject}, but ${model.describeOperation(last.op)} completed at ${time(effectiveReturn(last.op))} before the read began (${time(read.call)}), ${tail}`,
-    };
-  }
-  if (fact.value === model.initialValue || model.initialValue === undefined) return undefined;
-  if (ofValue.some((w) => w.op.call <= readReturn)) return undefined;
-  return {
-    partition: part.label,
-    kind: 'unwritten-read',
-    op: read.id,
-    related: ofValue.map((w) => w.op.id),
-    message: `${subject}, but no write of ${fmt(fact.value)} ${ofValue.length === 0 ? 'ever happened' : 'began before the read returned'}`,
-  };
 }
 
 function explainBySearch<S, Op extends Operation>(model: Model<S, Op>, part: PartitionResult, byId: ReadonlyMap<number, Op>, time: (t: number) => string): Explanation {

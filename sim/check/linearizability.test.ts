@@ -244,6 +244,17 @@ describe('linearizability: cases', () => {
     expect(b).toEqual(a);
   });
 
+  it('a search out of budget still finds a stale read illegal: the witness decides, the prefix is the search\'s', () => {
+    const stale = [w(0, 'x', 1, 0, 1), w(1, 'x', 2, 2, 3), r(2, 'x', 1, 4, 5)];
+    const res = checkLinearizability(registerModel, stale, { budgetSteps: 1 });
+    expect(res.verdict).toBe('illegal');
+    expect(res.partitions[0]).toMatchObject({ verdict: 'illegal', stuck: 2, witnessed: true, steps: 1 });
+    // No witness, no verdict: a history that is linearizable stays unknown at that budget.
+    expect(checkLinearizability(registerModel, [w(0, 'x', 1, 0, 1), w(1, 'x', 2, 2, 3), r(2, 'x', 2, 4, 5)], { budgetSteps: 1 }).verdict).toBe('unknown');
+    // With the budget it needs, the search itself says so (no witness needed).
+    expect(checkLinearizability(registerModel, stale).partitions[0]?.witnessed).toBeUndefined();
+  });
+
   it('a nondeterministic model is checked over sets of states', () => {
     // A "maybe-increment" counter: inc may add 1 or do nothing; read must see one possible value.
     type CounterOp = Operation & ({ readonly op: 'inc' } | { readonly op: 'read'; readonly output: { readonly value: number } });

@@ -15,7 +15,9 @@
  *   at the first illegal part: the verdict is then certain.
  *
  * Verdict: `ok`, `illegal` (some part cannot be linearized — a definite answer), or `unknown`
- * (the budget ran out before an answer and no part was illegal). The budget counts search steps,
+ * (the budget ran out before an answer and no part was illegal). A part whose search ran out of
+ * budget is still `illegal` when a proof in values exists (a stale read, a read of a value never
+ * written, the model's own witness: value-witness.ts), which needs no search. The budget counts search steps,
  * so the verdict reproduces exactly. For each part the result carries the longest linearizable
  * prefix found and, when the part failed, the operation that could not be placed after it.
  */
@@ -25,6 +27,8 @@ import { ILLEGAL } from './model.js';
 import type { Model, Partition } from './model.js';
 import { DEFAULT_MEMORY_BYTES, MemoryBudget } from './memo-cache.js';
 import { PartitionSearch } from './search.js';
+import { effectiveReturn } from './times.js';
+import { valueWitness } from './value-witness.js';
 import type { SearchOutcome, SearchProblem, Verdict } from './search.js';
 
 export type { Verdict } from './search.js';
@@ -61,6 +65,14 @@ export interface PartitionResult {
   readonly stuck?: number;
   /** True when the memo table reached its memory bound (it then stopped remembering; the search went on). */
   readonly memoFull?: boolean;
+  /**
+   * When the search did not find the partition linearizable: an operation that a proof in values
+   * (value-witness.ts, or the model's own witness) shows no linearization can place, if one was
+   * found. A search that runs out of budget then gives `illegal` with this as `stuck` (`witnessed`).
+   */
+  readonly witnessOp?: number;
+  /** The verdict is the witness's: the search ran out of budget first (the prefix is the search's). */
+  readonly witnessed?: boolean;
 }
 
 export interface LinearizabilityResult {
@@ -78,15 +90,23 @@ export interface LinearizabilityResult {
   readonly partitions: readonly PartitionResult[];
 }
 
-/** Checks `history` against `model`. Never throws for an expected outcome; a malformed operation is an invariant violation. */
-export function checkLinearizability<S, Op extends Operation>(
-  model: Model<S, Op>,
-  history: readonly Op[],
-  options: CheckOptions = {},
-): LinearizabilityResult {
-  const budgetSteps = options.budgetSteps ?? DEFAULT_BUDGET_STEPS;
-  assert(Number.isInteger(budgetSteps) && budgetSteps >= 0, () => `check: budgetSteps must be a whole number ≥ 0, got ${budgetSteps}`);
-  const memory = new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
+/**
+ * What a check searches: the history's operations after the drops, split into partitions. The
+ * first half of `checkLinearizability`, apart so that partitions can be searched elsewhere (on
+ * worker threads: `checkPartition`) and put together again (`assembleResult`).
+ */
+export interface CheckPlan<Op extends Operation> {
+  readonly model: string;
+  readonly ops: number;
+  readonly kept: number;
+  readonly droppedFailed: number;
+  readonly droppedUnknownReadOnly: number;
+  readonly droppedUnobserved: number;
+  readonly parts: readonly Partition<Op>[];
+}
+
+/** Drops what constrains nothing and partitions the rest (see the file's comment). */
+export function planCheck<S, Op extends Operation>(model: Model<S, Op>, history: readonly Op[]): CheckPlan<Op> {
   let droppedFailed = 0;
   let droppedUnknownReadOnly = 0;
   const kept: Op[] = [];
@@ -109,24 +129,130 @@ export function checkLinearizability<S, Op extends Operation>(
     });
     return { label: part.label, ops };
   });
-  const prepared = parts.map((part) => prepare(model, part, memory));
-  const outcomes = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
+  return { model: model.name, ops: history.length, kept: kept.length, droppedFailed, droppedUnknownReadOnly, droppedUnobserved, parts };
+}
+
+/** Checks `history` against `model`. Never throws for an expected outcome; a malformed operation is an invariant violation. */
+export function checkLinearizability<S, Op extends Operation>(
+  model: Model<S, Op>,
+  history: readonly Op[],
+  options: CheckOptions = {},
+): LinearizabilityResult {
+  const budgetSteps = checkedBudget(options.budgetSteps);
+  const memory = new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
+  const plan = planCheck(model, history);
+  const prepared = plan.parts.map((part) => prepare(model, part, memory));
+  const { outcomes, stopped } = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
   const results = prepared.map((x, i) => {
     const out = outcomes[i] as SearchOutcome;
     verifyOrder(model, x.ops, out);
-    return toResult(x.part.label, x.ops, out);
+    const r = toResult(x.part.label, x.ops, out);
+    // Only a search out of budget looks for a witness; one stopped at another part's violation is
+    // left unknown (the check stopped, on purpose).
+    return r.verdict === 'unknown' && !stopped ? decideByWitness(withWitness(model, x.ops, r)) : r;
   });
+  return assembleResult(plan, results);
+}
+
+/** Partitions larger than this are not searched for a witness (it compares reads with writes: quadratic). */
+export const WITNESS_OPS_MAX = 5000;
+
+/**
+ * A result not `ok`, with `witnessOp` filled in when a proof in values exists: the model's own
+ * witness (the etcd model: a revision that goes back in real time) or a stale or unwritten read.
+ * Both are sound, so the witness alone makes the partition illegal.
+ */
+function withWitness<S, Op extends Operation>(model: Model<S, Op>, ops: readonly Op[], r: PartitionResult): PartitionResult {
+  if (r.verdict === 'ok' || ops.length > WITNESS_OPS_MAX) return r;
+  const w = model.witness?.(ops) ?? valueWitness(model, r.label, r.stuck, ops, String);
+  return w === undefined || w.op < 0 ? r : { ...r, witnessOp: w.op };
+}
+
+/** An unknown result (the budget ran out) with a witness becomes illegal, the witness its stuck operation. */
+function decideByWitness(r: PartitionResult): PartitionResult {
+  if (r.verdict !== 'unknown' || r.witnessOp === undefined) return r;
+  return { ...r, verdict: 'illegal', stuck: r.witnessOp, witnessed: true };
+}
+
+function checkedBudget(budget: number | undefined): number {
+  const budgetSteps = budget ?? DEFAULT_BUDGET_STEPS;
+  assert(Number.isInteger(budgetSteps) && budgetSteps >= 0, () => `check: budgetSteps must be a whole number ≥ 0, got ${budgetSteps}`);
+  return budgetSteps;
+}
+
+/**
+ * Searches one partition of a plan alone, with up to `budgetSteps` steps and its own memory
+ * budget: what a worker thread does. Its outcome equals what the partition would reach in
+ * `checkLinearizability` given that many steps (a search's path does not depend on its slices).
+ */
+export function checkPartition<S, Op extends Operation>(model: Model<S, Op>, part: Partition<Op>, options: CheckOptions = {}): PartitionResult {
+  const x = prepare(model, part, new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES));
+  const out = x.search.advance(checkedBudget(options.budgetSteps)) ?? x.search.giveUp();
+  verifyOrder(model, x.ops, out);
+  return decideByWitness(withWitness(model, x.ops, toResult(part.label, x.ops, out)));
+}
+
+/** A partition left unsearched (the check stopped at another one's violation first): verdict unknown. */
+export function unsearched<Op extends Operation>(part: Partition<Op>): PartitionResult {
+  return { label: part.label, verdict: 'unknown', steps: 0, opIds: canonicalOrder(part.ops).map((op) => op.id), linearized: [] };
+}
+
+/**
+ * The results of partitions searched alone (`checkPartition`, each with the whole budget), cut to
+ * what `checkLinearizability` would have reached sharing `budgetSteps` among them in its
+ * round-robin: a partition the shared budget would not have finished becomes `unknown` with the
+ * steps it would have had. With this the verdict (and every step count) is the serial path's.
+ */
+export function shareBudget(results: readonly PartitionResult[], budgetSteps: number, all: boolean): PartitionResult[] {
+  // A verdict the witness gave was not the search's: the search had not finished.
+  const need = results.map((r) => (r.verdict === 'unknown' || r.witnessed === true ? Infinity : r.steps));
+  const got = results.map(() => 0);
+  const done = results.map(() => false);
+  let left = checkedBudget(budgetSteps);
+  let slice = SLICE_STEPS_FIRST;
+  let open = results.length;
+  let illegal = false;
+  while (open > 0 && left > 0 && !(illegal && !all)) {
+    for (let i = 0; i < results.length && left > 0; i++) {
+      if (done[i] === true) continue;
+      const give = Math.min(slice, left);
+      const rest = (need[i] as number) - (got[i] as number);
+      const used = Math.min(give, rest);
+      got[i] = (got[i] as number) + used;
+      left -= used;
+      if (rest > give) continue;
+      done[i] = true;
+      open--;
+      if ((results[i] as PartitionResult).verdict === 'illegal') {
+        illegal = true;
+        if (!all) break;
+      }
+    }
+    slice *= 2;
+  }
+  return results.map((r, i) => {
+    if (done[i] === true) return r;
+    const cut: { -readonly [K in keyof PartitionResult]: PartitionResult[K] } = { label: r.label, verdict: 'unknown', steps: got[i] as number, opIds: r.opIds, linearized: r.linearized };
+    if (r.memoFull === true) cut.memoFull = true;
+    if (r.witnessOp !== undefined) cut.witnessOp = r.witnessOp;
+    return decideByWitness(cut);
+  });
+}
+
+/** The check's result from its plan and one result per partition, in the plan's order. */
+export function assembleResult<Op extends Operation>(plan: CheckPlan<Op>, results: readonly PartitionResult[]): LinearizabilityResult {
+  assert(results.length === plan.parts.length, 'check: one result per partition');
   const steps = results.reduce((sum, r) => sum + r.steps, 0);
-  const checked = parts.reduce((sum, part) => sum + part.ops.length, 0);
-  assert(checked + droppedUnobserved <= kept.length, 'check: a partition must not repeat operations');
+  const checked = plan.parts.reduce((sum, part) => sum + part.ops.length, 0);
+  assert(checked + plan.droppedUnobserved <= plan.kept, 'check: a partition must not repeat operations');
   return {
     verdict: combine(results.map((r) => r.verdict)),
-    model: model.name,
-    ops: history.length,
+    model: plan.model,
+    ops: plan.ops,
     checked,
-    droppedFailed,
-    droppedUnknownReadOnly,
-    droppedUnobserved,
+    droppedFailed: plan.droppedFailed,
+    droppedUnknownReadOnly: plan.droppedUnknownReadOnly,
+    droppedUnobserved: plan.droppedUnobserved,
     steps,
     partitions: results,
   };
@@ -144,10 +270,7 @@ function assertWellFormed(op: Operation): void {
   if (!(op.return === null || op.return >= op.call)) assert(false, () => `check: operation ${op.id} returns at ${op.return} before its call at ${op.call}`);
 }
 
-/** The time an operation's effect must have happened by: +∞ for an unknown outcome. */
-export function effectiveReturn(op: Operation): number {
-  return op.status === 'unknown' || op.return === null ? Infinity : op.return;
-}
+export { effectiveReturn } from './times.js';
 
 /** Canonical order: by call, return, client, then id — so the line order of a file never matters. */
 export function canonicalOrder<Op extends Operation>(ops: readonly Op[]): Op[] {
@@ -243,9 +366,9 @@ function identicalUnreturned(ops: readonly Operation[]): Int32Array {
 
 /**
  * Round-robin over the unfinished searches with slices that double each round, within the total
- * budget; stops at the first illegal outcome unless `all`. Deterministic: same inputs, same slices.
+ * budget; stops at the first illegal outcome unless `all` (`stopped`). Deterministic: same inputs, same slices.
  */
-function runFairly<S>(searches: readonly PartitionSearch<S>[], budgetSteps: number, all: boolean): SearchOutcome[] {
+function runFairly<S>(searches: readonly PartitionSearch<S>[], budgetSteps: number, all: boolean): { outcomes: SearchOutcome[]; stopped: boolean } {
   const outcomes: (SearchOutcome | undefined)[] = searches.map(() => undefined);
   let left = budgetSteps;
   let slice = SLICE_STEPS_FIRST;
@@ -268,7 +391,7 @@ function runFairly<S>(searches: readonly PartitionSearch<S>[], budgetSteps: numb
     }
     slice *= 2;
   }
-  return searches.map((search, i) => outcomes[i] ?? search.giveUp());
+  return { outcomes: searches.map((search, i) => outcomes[i] ?? search.giveUp()), stopped: illegal && !all };
 }
 
 /**

@@ -66,4 +66,22 @@ describe('MemoCache', () => {
     long[long.length - 1] = 8;
     expect(memo.add(1, 2, 0, long, long.length, 0)).toBe(true);
   });
+
+  it('with a set tail: present when an entry with the same head and state has a subset of the tail', () => {
+    const tailed = fc.record({ head: fc.integer({ min: 0, max: 3 }), tail: fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength: 4 }), state: fc.integer({ min: 0, max: 1 }) });
+    fc.assert(
+      fc.property(fc.array(tailed, { maxLength: 300 }), (entries) => {
+        const memo = new MemoCache<number>((a, b) => a === b, 1 << 26, 0, true);
+        const kept: { head: number; tail: number[]; state: number }[] = [];
+        for (const e of entries) {
+          const tail = [...e.tail].sort((a, b) => a - b);
+          // The head fixes its own length (2 words: [head, 0]), as the search's does.
+          const key = Uint32Array.from([e.head, 0, ...tail]);
+          const want = !kept.some((k) => k.head === e.head && k.state === e.state && k.tail.every((x) => tail.includes(x)));
+          expect(memo.add(e.head & 1, 0, e.state, key, key.length, e.state, 2)).toBe(want);
+          if (want) kept.push({ head: e.head, tail, state: e.state });
+        }
+      }),
+    );
+  });
 });

@@ -33,8 +33,14 @@ const CHUNK_WORDS = 1 << 20;
 /** What an entry's state costs the table beyond its slot: a reference in the states array. */
 const STATE_REF_BYTES = 8;
 
-/** Bytes of one entry's fixed fields: h1, h2, state hash, chunk, offset, length (Int32 each). */
-const ENTRY_BYTES = 24;
+/** Bytes of one entry's fixed fields: h1, h2, state hash, chunk, offset, length, next in group (Int32 each). */
+const ENTRY_BYTES = 28;
+
+/**
+ * Entries of one group (same head and state, different set tails) compared at most per lookup: past
+ * it a dominating entry may be missed, which costs search, never a verdict (the table is only a cut).
+ */
+const GROUP_SCAN_MAX = 64;
 
 /** A byte budget shared by memo tables; each charges what it allocates and gives it back when released. */
 export class MemoryBudget {
@@ -68,6 +74,8 @@ export class MemoCache<S> {
   private chunkOf: Int32Array;
   private offOf: Int32Array;
   private lenOf: Int32Array;
+  /** Per entry, the next (older) entry of its group, plus one; 0 ends the group. */
+  private nextOf: Int32Array;
   private readonly chunks: Uint32Array[] = [];
   /** Words used in the last shared chunk, and its size. */
   private chunkFill = 0;
@@ -89,6 +97,8 @@ export class MemoCache<S> {
     private readonly equal: (a: S, b: S) => boolean,
     budget: MemoryBudget | number = DEFAULT_MEMORY_BYTES,
     expectedEntries = 0,
+    /** Keys may have a set tail (see `add`); each head must then fix its own length. */
+    private readonly tails = false,
   ) {
     this.budget = typeof budget === 'number' ? new MemoryBudget(budget) : budget;
     let cap = 256;
@@ -109,6 +119,7 @@ export class MemoCache<S> {
     this.chunkOf = new Int32Array(cap);
     this.offOf = new Int32Array(cap);
     this.lenOf = new Int32Array(cap);
+    this.nextOf = new Int32Array(cap);
   }
 
   get size(): number {
@@ -129,24 +140,65 @@ export class MemoCache<S> {
    * Adds (key, state) unless already present; true when it was new (also when it was new but the
    * budget had no room to remember it). h1/h2 are the set's hashes, sh the state's (0 when the
    * model does not hash states); key[0..len) the set's key.
+   *
+   * In a table made with `tails`, the key is a head and a *set* tail: key[head..len) is a sorted list of
+   * numbers (the search's placed unknown-outcome operations), and an entry with the same head and
+   * state whose tail is a subset of this one's counts as present — it dominates: whatever can
+   * follow the larger set can follow the smaller one. The hashes must then cover the head only,
+   * and the head must fix its own length (the search's does: its second word is its window's).
    */
-  add(h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S): boolean {
+  add(h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S, head = len): boolean {
+    // The slot table holds one entry per group (the newest): entries with the same head and state,
+    // chained through nextOf. Without a tail a group has one entry: the plain set of pairs.
     const slots = this.slots;
     let i = slotOf(h1, sh) & this.mask;
     for (let probe = 0; probe <= this.mask; probe++) {
       const e = slots[i] as number;
       if (e === 0) {
-        if (!this.isFull) this.insert(i, h1, h2, sh, key, len, state);
+        if (!this.isFull) this.insert(i, -1, h1, h2, sh, key, len, state);
         return true;
       }
       const k = e - 1;
-      if (this.h1s[k] === h1 && this.h2s[k] === h2 && this.shs[k] === sh && this.sameKey(k, key, len) && this.equal(this.states[k] as S, state)) {
-        return false;
+      if (this.h1s[k] === h1 && this.h2s[k] === h2 && this.shs[k] === sh && (this.tails ? this.sameHead(k, key, head) : this.sameKey(k, key, len)) && this.equal(this.states[k] as S, state)) {
+        if (!this.tails) return false;
+        let g = k;
+        for (let n = 0; g >= 0 && n < GROUP_SCAN_MAX; n++) {
+          if (this.tailWithin(g, key, head, len)) return false;
+          g = (this.nextOf[g] as number) - 1;
+        }
+        if (!this.isFull) this.insert(i, k, h1, h2, sh, key, len, state);
+        return true;
       }
       i = (i + 1) & this.mask;
     }
     // The table is kept at most half full, so a probe always finds an empty slot.
     throw new InvariantViolation('memo: no empty slot in a table kept half full');
+  }
+
+  /** Entry k's key starts with key[0..head). */
+  private sameHead(k: number, key: Uint32Array, head: number): boolean {
+    const stored = this.lenOf[k] as number;
+    if (stored < head) return false;
+    const chunk = this.chunks[this.chunkOf[k] as number] as Uint32Array;
+    const base = this.offOf[k] as number;
+    for (let j = 0; j < head; j++) if (chunk[base + j] !== key[j]) return false;
+    return true;
+  }
+
+  /** Entry k's tail (past `head`) is a subset of key[head..len) (both sorted ascending). */
+  private tailWithin(k: number, key: Uint32Array, head: number, len: number): boolean {
+    const stored = this.lenOf[k] as number;
+    if (stored - head > len - head) return false;
+    const chunk = this.chunks[this.chunkOf[k] as number] as Uint32Array;
+    const base = this.offOf[k] as number;
+    let j = head;
+    for (let t = base + head; t < base + stored; t++) {
+      const want = chunk[t] as number;
+      while (j < len && (key[j] as number) < want) j++;
+      if (j === len || key[j] !== want) return false;
+      j++;
+    }
+    return true;
   }
 
   /** Gives the table's memory back to its budget; the table must not be used after. */
@@ -198,7 +250,8 @@ export class MemoCache<S> {
     return true;
   }
 
-  private insert(slot: number, h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S): void {
+  /** A new entry at `slot`, in front of the group whose newest entry is `group` (-1: a new group). */
+  private insert(slot: number, group: number, h1: number, h2: number, sh: number, key: Uint32Array, len: number, state: S): void {
     const k = this.count;
     if (k === this.h1s.length && !this.growEntries()) return;
     // The slot table doubles at half full: reserve that first, so an entry never lands in a table it overfills.
@@ -214,6 +267,7 @@ export class MemoCache<S> {
     this.chunkOf[k] = chunkIndex;
     this.offOf[k] = off;
     this.lenOf[k] = len;
+    this.nextOf[k] = group + 1;
     this.states.push(state);
     this.slots[slot] = k + 1;
     this.count = k + 1;
@@ -234,6 +288,7 @@ export class MemoCache<S> {
     this.chunkOf = grow(this.chunkOf);
     this.offOf = grow(this.offOf);
     this.lenOf = grow(this.lenOf);
+    this.nextOf = grow(this.nextOf);
     return true;
   }
 
@@ -244,10 +299,13 @@ export class MemoCache<S> {
     this.budget.give(old);
     const slots = new Int32Array(this.slots.length * 2);
     const mask = slots.length - 1;
-    for (let k = 0; k < this.count; k++) {
+    // Only each group's newest entry sits in a slot; the rest hang off it.
+    for (const e of this.slots) {
+      if (e === 0) continue;
+      const k = e - 1;
       let i = slotOf(this.h1s[k] as number, this.shs[k] as number) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = k + 1;
+      slots[i] = e;
     }
     this.slots = slots;
     this.mask = mask;

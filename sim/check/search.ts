@@ -214,6 +214,8 @@ export class PartitionSearch<S> {
   private readonly nextKnown: Int32Array;
   /** The memo key being built (see `key`). */
   private readonly keyBuf: Uint32Array;
+  /** Words of the memo key before its tail (see `key`). */
+  private keyHead = 0;
   /** The unreturned operations placed, sorted: the tail of a memo key. */
   private readonly unreturnedPlaced: Int32Array;
   private unreturnedCount = 0;
@@ -288,7 +290,7 @@ export class PartitionSearch<S> {
       this.z2[i] = mix32(2 * i + 1 + 0x7f4a7c15);
     }
     // An easy search places each operation that returned once, one entry each.
-    this.memo = new MemoCache<S>(p.equal, p.memory, this.lists.knownCount + 1);
+    this.memo = new MemoCache<S>(p.equal, p.memory, this.lists.knownCount + 1, true);
     this.byDeadline = p.deadline !== undefined && p.progress !== undefined ? sortByDeadline(p.deadline) : undefined;
     this.stackNode = new Int32Array(n);
     this.stackOp = new Int32Array(n);
@@ -369,8 +371,9 @@ export class PartitionSearch<S> {
           const w = op >>> 5;
           const bit = 1 << (op & 31);
           bits[w] = (bits[w] as number) | bit;
-          const n1 = h1 ^ (z1[op] as number);
-          const n2 = h2 ^ (z2[op] as number);
+          // The hashes cover the operations that returned: the placed unreturned ones are the key's set tail.
+          const n1 = k === KIND_CALL ? h1 ^ (z1[op] as number) : h1;
+          const n2 = k === KIND_CALL ? h2 ^ (z2[op] as number) : h2;
           const newLow = this.byDeadline === undefined ? 0 : this.lowAfter(low, nextState);
           const frontier = this.frontier;
           const high = this.high;
@@ -379,7 +382,7 @@ export class PartitionSearch<S> {
             if (op === frontier) this.advanceFrontier();
             if (op > high) this.high = op;
           }
-          if (newLow >= 0 && memo.add(n1, n2, hash === undefined ? 0 : hash(nextState), this.keyBuf, this.key(), nextState)) {
+          if (newLow >= 0 && memo.add(n1, n2, hash === undefined ? 0 : hash(nextState), this.keyBuf, this.key(), nextState, this.keyHead)) {
             if (depth < this.bestShared) {
               // The prefix recorded as best is about to be overwritten here: keep its copy first.
               this.best.set(this.stackOp.subarray(depth, this.bestShared), depth);
@@ -441,9 +444,9 @@ export class PartitionSearch<S> {
         this.frontier = this.stackFrontier[depth] as number;
         this.high = this.stackHigh[depth] as number;
         bits[op >>> 5] = (bits[op >>> 5] as number) & ~(1 << (op & 31));
-        h1 ^= z1[op] as number;
-        h2 ^= z2[op] as number;
         if (kind[node] === KIND_CALL) {
+          h1 ^= z1[op] as number;
+          h2 ^= z2[op] as number;
           knownPlaced--;
           unlift(next, prev, node, match[node] as number);
         } else {
@@ -476,8 +479,17 @@ export class PartitionSearch<S> {
    * Writes the memo key of the placed set into keyBuf and returns its length: the frontier f (every
    * operation that returned below it is placed, f is not), the number of window words, the words of
    * the returned operations' bits from f's word to the highest placed one's, and the placed
-   * unreturned operations, sorted. Two sets have equal keys exactly when they are equal, and the key
-   * stays short however long the history: its window spans only the operations in flight.
+   * unreturned operations, sorted (the tail, from `keyHead` on). Two sets have equal keys exactly
+   * when they are equal, and the key stays short however long the history: its window spans only
+   * the operations in flight.
+   *
+   * The memo compares the tail as a set: a pair whose placed unreturned operations include those of
+   * a pair explored before, with the same returned ones placed and the same state, is cut. An
+   * operation that never returned constrains nothing by being left unplaced — it may take effect
+   * later or never — so any way on from the larger set is a way on from the smaller one (the same
+   * operations, the extra ones never placed). This is what makes unknown outcomes that commute
+   * cheap: a register's unknown writes overwritten before anything observed them, placed in every
+   * combination, all reach a state already explored with fewer of them placed.
    */
   private key(): number {
     const { keyBuf, bits, knownMask } = this;
@@ -489,6 +501,7 @@ export class PartitionSearch<S> {
       for (let w = f >>> 5; w <= hi; w++) keyBuf[len++] = (bits[w] as number) & (knownMask[w] as number);
     }
     keyBuf[1] = len - 2;
+    this.keyHead = len;
     const placed = this.unreturnedPlaced;
     for (let i = 0; i < this.unreturnedCount; i++) keyBuf[len++] = placed[i] as number;
     return len;

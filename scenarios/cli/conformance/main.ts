@@ -2,7 +2,7 @@
  * `npm run conformance`: differential testing of raftsim's server path against a real etcd.
  *
  *   npm run conformance -- [--sequences N] [--budget-s S] [--seed S] [--min-ops N] [--max-ops N]
- *                          [--no-shrink] [--record] [--json]
+ *                          [--no-shrink] [--record [--out FILE]] [--json] [--only I] [--ops JSON]
  *
  * Each sequence is generated from the seed (kv/conformance/generate.ts), run on raftsim's server
  * (kv/conformance/sim-target.ts) and on a fresh single-member etcd (etcd-process.ts, etcd-target.ts),
@@ -15,7 +15,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { compareOutcomes, KNOWN, type Difference } from '../../../kv/conformance/compare.js';
+import { KNOWN, type Difference } from '../../../kv/conformance/compare.js';
+import { comparable, compareWithSim, encodeGolden, type GoldenEntry } from '../../../kv/conformance/golden.js';
 import { generateSequence } from '../../../kv/conformance/generate.js';
 import type { Outcome, Sequence } from '../../../kv/conformance/sequence.js';
 import { runOnSim } from '../../../kv/conformance/sim-target.js';
@@ -36,13 +37,15 @@ interface Args {
   parallel: number;
   /** Runs this one sequence (a JSON array of ops) and prints both answers in full. */
   ops: string | undefined;
+  /** Where --record writes (default GOLDEN_FILE). */
+  out: string;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const GOLDEN_FILE = join(ROOT, 'kv', 'conformance', 'golden', 'etcd-3.4.jsonl.gz');
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { sequences: 300, budgetS: 900, seed: '1', minOps: 50, maxOps: 300, shrink: true, record: false, json: false, only: undefined, ops: undefined, parallel: 3 };
+  const a: Args = { sequences: 300, budgetS: 900, seed: '1', minOps: 50, maxOps: 300, shrink: true, record: false, json: false, only: undefined, ops: undefined, parallel: 3, out: GOLDEN_FILE };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isSafeInteger(n) || n < min) bad(`${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v ?? null)}`);
@@ -66,6 +69,12 @@ function parseArgs(argv: readonly string[]): Args {
       case '--record': a.record = true; break;
       case '--json': a.json = true; break;
       case '--only': a.only = int(k, argv[++i], 0); break;
+      case '--out': {
+        const v = argv[++i];
+        if (v === undefined || v === '') bad('--out: expected a file path');
+        a.out = v;
+        break;
+      }
       case '--ops': {
         const v = argv[++i];
         if (v === undefined) bad('--ops: expected a JSON array of ops');
@@ -76,6 +85,7 @@ function parseArgs(argv: readonly string[]): Args {
     }
   }
   if (a.minOps > a.maxOps) bad(`--min-ops: ${a.minOps} is more than --max-ops ${a.maxOps}`);
+  if (a.record && (a.only !== undefined || a.ops !== undefined)) bad('--record: records a whole run, not with --only or --ops');
   return a;
 }
 
@@ -94,7 +104,7 @@ async function onEtcd(bin: string, seq: Sequence, sim: Outcome): Promise<Outcome
   try {
     const expectedEvents = sim.watches.reduce((n, w) => n + w.events.length, 0);
     const ready = await waitReady(etcd.endpoint, () => !etcd.exited());
-    if (!ready) return { answers: [], watches: [], targetError: `etcd did not start: ${etcd.logTail().slice(-300)}` };
+    if (!ready) return { answers: [], watches: [], progress: [], targetError: `etcd did not start: ${etcd.logTail().slice(-300)}` };
     return await runOnEtcd(etcd.endpoint, seq, { expectedEvents }, () => !etcd.exited());
   } finally {
     await etcd.stop();
@@ -114,11 +124,13 @@ async function waitReady(endpoint: string, alive: () => boolean): Promise<boolea
   return false;
 }
 
+const compare = compareWithSim;
+
 /** Whether `seq` still shows an unexplained difference (a fresh etcd each time). */
 async function unexplained(bin: string, seq: Sequence): Promise<Difference[]> {
   const sim = runOnSim(seq);
   const etcd = await onEtcd(bin, seq, sim);
-  return compareOutcomes(seq, etcd, sim).filter((d) => d.known === undefined);
+  return compare(seq, etcd, sim).filter((d) => d.known === undefined);
 }
 
 /** ddmin-style: drop chunks of ops while the difference stays; at most `tries` etcd runs. */
@@ -158,14 +170,14 @@ async function main(): Promise<void> {
     const seq: Sequence = { name: 'ops', ops: ops as Sequence['ops'] };
     const sim = runOnSim(seq);
     const etcd = await onEtcd(bin, seq, sim);
-    process.stdout.write(`${JSON.stringify({ etcd, sim, differences: compareOutcomes(seq, etcd, sim) }, null, 1)}\n`);
+    process.stdout.write(`${JSON.stringify({ etcd, sim, differences: compare(seq, etcd, sim) }, null, 1)}\n`);
     return;
   }
   const started = Date.now();
   const cpu0 = process.cpuUsage();
   const differences: (Difference & { shrunk?: unknown })[] = [];
   const knownCount = new Map<string, number>();
-  const golden: string[] = [];
+  const golden: GoldenEntry[] = [];
   let sequences = 0;
   let ops = 0;
   const first = args.only ?? 0;
@@ -188,8 +200,10 @@ async function main(): Promise<void> {
     const { seq, sim, etcd } = r;
     sequences++;
     ops += seq.ops.length;
-    if (args.record && etcd.targetError === undefined) golden.push(JSON.stringify({ name: seq.name, ops: seq.ops, etcd }));
-    const diffs = compareOutcomes(seq, etcd, sim);
+    // A sequence on which etcd crashed is recorded too (raftsim must not crash there); one on which
+    // it never started says nothing about etcd.
+    if (args.record && !(etcd.targetError ?? '').startsWith('etcd did not start')) golden.push({ name: seq.name, ops: seq.ops, etcd: comparable(seq, etcd) });
+    const diffs = compare(seq, etcd, sim);
     for (const d of diffs) if (d.known !== undefined) knownCount.set(d.known, (knownCount.get(d.known) ?? 0) + 1);
     const bad = diffs.filter((d) => d.known === undefined);
     if (args.only !== undefined) for (const d of diffs) process.stderr.write(`${short({ ...d, request: d.op >= 0 ? seq.ops[d.op] : undefined })}\n`);
@@ -202,8 +216,8 @@ async function main(): Promise<void> {
     }
   }
   if (args.record) {
-    mkdirSync(dirname(GOLDEN_FILE), { recursive: true });
-    writeFileSync(GOLDEN_FILE, gzipSync(`${JSON.stringify({ etcdVersion: version, seed: args.seed, sequences: golden.length })}\n${golden.join('\n')}\n`, { level: 9 }));
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, gzipSync(encodeGolden({ etcdVersion: version, seed: args.seed, minOps: args.minOps, maxOps: args.maxOps }, golden), { level: 9 }));
   }
   const cpu = process.cpuUsage(cpu0);
   const known = KNOWN.filter((k) => knownCount.has(k.id)).map((k) => ({ id: k.id, what: k.what, upstream: k.upstream, count: knownCount.get(k.id) }));
@@ -211,7 +225,7 @@ async function main(): Promise<void> {
   if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(`etcd ${version}: ${sequences} sequences, ${ops} ops, ${differences.length} unexplained differences; known: ${known.map((k) => `${k.id} ×${k.count}`).join(', ') || 'none'} (${summary.wallS} s wall, ${summary.cpuS} s CPU)\n`);
-    if (args.record) process.stdout.write(`recorded ${golden.length} sequences: ${GOLDEN_FILE}\n`);
+    if (args.record) process.stdout.write(`recorded ${golden.length} sequences: ${args.out}\n`);
   }
   if (differences.length > 0) {
     process.stdout.write(`reproduce: npm run conformance -- --seed ${args.seed} --sequences ${args.sequences} --min-ops ${args.minOps} --max-ops ${args.maxOps}\n`);
