@@ -167,6 +167,7 @@ class Cluster implements SimCluster {
         ...(d.capacityBytes === null ? {} : { capacityBytes: d.capacityBytes }),
         latency: { read: toLatencyModel(d.latency.read), write: toLatencyModel(d.latency.write), fsync: toLatencyModel(d.latency.fsync), meta: toLatencyModel(d.latency.meta) },
         faults: d.faults,
+        ...(d.sectorBytes === undefined ? {} : { sectorBytes: d.sectorBytes }),
       },
     });
     this.hosts = world.hosts;

@@ -144,6 +144,10 @@ const readindex: ExperimentSpec = {
     staleReads: sum(rs.map((r) => r.metrics.staleReads)),
     seedsWithStaleReads: count(rs, (r) => r.metrics.staleReads > 0),
     serializableViolationSeeds: count(rs, (r) => r.checks.serializable.status === 'fail'),
+    // What the member that served the check's stale read was going through (runner.ts staleReadCause).
+    staleAfterPauseSeeds: count(rs, (r) => extra(r, 'staleReadAfterPause') > 0),
+    staleSlowClockSeeds: count(rs, (r) => extra(r, 'staleReadSlowClock') > 0),
+    staleCutOffSeeds: count(rs, (r) => extra(r, 'staleReadCutOff') > 0),
     readLatencyMsP50: median(rs.map((r) => r.metrics.readLatencyMsP50)),
     readLatencyMsP99: median(rs.map((r) => r.metrics.readLatencyMsP99)),
   }),
@@ -160,7 +164,9 @@ const readindex: ExperimentSpec = {
     return [
       `ReadIndex reads broke linearizability in ${ri.violationSeeds ?? 0} seeds: before answering, the leader confirms with a quorum that it still leads, which a cut-off or paused leader cannot do. The price is a quorum round trip: ${n(ri.readLatencyMsP50)} ms at the median, against ${n(ser.readLatencyMsP50)} ms for a local serializable read.`,
       `Leader-local reads broke it in ${ll.violationSeeds ?? 0} seeds (${ll.staleReads ?? 0} stale reads): a deposed leader answered from its own state after a new leader had acknowledged newer writes.`,
-      `Lease reads broke it in ${lease.violationSeeds ?? 0} seeds with correct clocks — a paused leader's lease is checked by a clock that stopped counting — and in ${drift.violationSeeds ?? 0} with the leader's clock running at 0.4× (${drift.staleReads ?? 0} stale reads): by its slow clock the lease had not expired, while the others had elected a new leader long before.`,
+      `Lease reads broke it in ${lease.violationSeeds ?? 0} seeds with correct clocks, so the clock is not what breaks them here: in ${lease.staleAfterPauseSeeds ?? 0} the stale read came from the leader just after its pause (its clock stood still while paused, so on waking it still counted itself inside its lease, though the others had elected a new leader), ` +
+        `in ${lease.staleCutOffSeeds ?? 0} from the cut-off leader before it stepped down (CheckQuorum looks once per election timeout, so a leader may go on for nearly two timeouts after it last heard a quorum, while a follower may win an election after one). ` +
+        `With the leader's clock at 0.4× they broke it in ${drift.violationSeeds ?? 0} seeds (${drift.staleReads ?? 0} stale reads; ${drift.staleSlowClockSeeds ?? 0} served while that slow clock ran, ${drift.staleAfterPauseSeeds ?? 0} after the pause): the slow clock stretches the lease further.`,
       `Serializable reads returned ${ser.staleReads ?? 0} stale values, as they may; they are not judged for linearizability (${ser.violationSeeds ?? 0} seeds flagged) but by their own rule — a state the member really had, already committed — which failed in ${ser.serializableViolationSeeds ?? 0} seeds.`,
       `ReadIndex itself can be got wrong: on etcd #20418's schedule (the etcd-20418 scenario, not read-modes), re-sending a retried ReadIndex with the same id broke linearizability in ${reused.violationSeeds ?? 0} seeds — a paused leader counted a late acknowledgement of the id's first round for the second and released a read queued before it — and a new id per retry (etcd's fix, PR #21399) in ${fresh.violationSeeds ?? 0}. (Their latencies are that schedule's, with 30 ms acknowledgements: not comparable with the rows above.)`,
     ];

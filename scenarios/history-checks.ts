@@ -97,6 +97,7 @@ function linearizable(s: Scenario, history: readonly Operation[]): { linearizabl
   const ops = history.filter((op): op is EtcdOperation => isModelledOp(op) && !isSerializableRange(op));
   const r = checkLinearizability(etcdModel, ops, { budgetSteps: s.checkerBudgetSteps });
   const counts = `${r.checked} operations in ${r.partitions.length} partition${r.partitions.length === 1 ? '' : 's'}, ${r.steps.toLocaleString('en-US')} search steps`;
+  if (r.verdict === 'ok' && r.checked === 0) return { linearizable: { status: 'skipped', summary: 'no operations to check: nothing completed or was left open' }, violation: null };
   if (r.verdict === 'ok') return { linearizable: { status: 'pass', summary: `linearizable (${counts})` }, violation: null };
   if (r.verdict === 'unknown') return { linearizable: { status: 'unknown', summary: `no verdict: the search budget of ${s.checkerBudgetSteps.toLocaleString('en-US')} steps ran out (${counts}); raise checkerBudgetSteps` }, violation: null };
   const violation = violationOf(r, ops);
@@ -173,13 +174,16 @@ export function violationsOf<S, Op extends Operation>(model: Model<S, Op>, histo
 
 function serializable(history: readonly Operation[], committed: Parameters<typeof checkSerializableReads>[1]): CheckResult {
   const r = checkSerializableReads(history, committed);
-  if (r.ok) return { status: 'pass', summary: r.checked === 0 ? 'no serializable reads in this run' : `${r.checked} serializable reads each saw a committed state` };
+  // Nothing to judge is not a pass: a run without serializable reads says so as `skipped`.
+  if (r.ok && r.checked === 0) return { status: 'skipped', summary: 'no serializable reads in this run: nothing to check' };
+  if (r.ok) return { status: 'pass', summary: `${r.checked} serializable reads each saw a committed state` };
   return { status: 'fail', summary: `${r.violations.length} serializable reads broke their rule: ${r.violations[0]?.message ?? ''}`, details: r.violations.slice(1, 5).map((v) => v.message) };
 }
 
 function watch(committed: Parameters<typeof checkWatches>[0], records: readonly WatchRecord[], compactions: AppliedLog['compactions']): CheckResult {
   const r = checkWatches(committed, records.map(watchHistoryOf), { compactions });
-  if (r.ok) return { status: 'pass', summary: r.watches === 0 ? 'no watches in this run' : `${r.watches} watches, ${r.events} events: all nine guarantees held` };
+  if (r.ok && r.watches === 0) return { status: 'skipped', summary: 'no watches in this run: nothing to check' };
+  if (r.ok) return { status: 'pass', summary: `${r.watches} watches, ${r.events} events: all nine guarantees held` };
   const n = r.violations.length + r.violationsDropped;
   return { status: 'fail', summary: `${n} watch guarantee violations: ${r.violations[0] === undefined ? '' : formatWatchViolation(r.violations[0])}`, details: r.violations.slice(1, 5).map(formatWatchViolation) };
 }

@@ -122,6 +122,35 @@ export function findStaleReads(history: readonly Operation[]): number[] {
   return stale.sort((a, b) => a - b);
 }
 
+/**
+ * Reads (of any key or range, at the newest revision) whose header revision is older than a write
+ * acknowledged before they began: they were served by a store that had not applied that write —
+ * what the linearizability checker calls a stale read even when the read's own key did not change
+ * (a read of k2 at revision 22 after a put of k1 returned revision 23).
+ */
+export function findRevisionStaleReads(history: readonly Operation[]): number[] {
+  const writes = history.flatMap((op) => {
+    const ws = keyWritesOf(op);
+    return ws.length === 0 ? [] : [{ revision: Math.max(...ws.map((w) => w.revision)), returnUs: (ws[0] as KeyWrite).returnUs }];
+  }).sort((a, b) => a.returnUs - b.returnUs);
+  const reads = history.filter((op) => op.op === 'range' && op.status === 'ok' && op.return !== null && ((op.input as { revision?: number }).revision ?? 0) <= 0);
+  if (!sortedBy(reads, (op) => op.call)) reads.sort((a, b) => a.call - b.call);
+  const stale: number[] = [];
+  let newest = 0;
+  let w = 0;
+  for (const read of reads) {
+    while (w < writes.length && (writes[w] as { returnUs: number }).returnUs < read.call) newest = Math.max(newest, (writes[w++] as { revision: number }).revision);
+    const revision = (read.output as { revision?: number } | undefined)?.revision;
+    if (revision !== undefined && revision < newest) stale.push(read.id);
+  }
+  return stale.sort((a, b) => a - b);
+}
+
+/** Every stale read the history shows: same-key ones (findStaleReads) and revision ones (findRevisionStaleReads). */
+export function findAllStaleReads(history: readonly Operation[]): number[] {
+  return [...new Set([...findStaleReads(history), ...findRevisionStaleReads(history)])].sort((a, b) => a - b);
+}
+
 /** Nearest-rank percentile of `xs` (0 when empty). */
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return 0;
@@ -178,7 +207,7 @@ export function historyMetrics(history: readonly Operation[], windowUs: { readon
   const readsSorted = Float64Array.from(reads).sort();
   const writesSorted = Float64Array.from(writes).sort();
   const p = (sorted: Float64Array, q: number): number => (sorted.length === 0 ? 0 : nearestRank(sorted, q));
-  const stale = findStaleReads(history);
+  const stale = findAllStaleReads(history);
   return {
     ok: counts.ok,
     fail: counts.fail,

@@ -375,6 +375,11 @@ export const scenarioSchema = z.strictObject({
     capacityBytes: positiveInt(2 ** 40).nullable(),
     latency: z.strictObject({ read: latencySchema, write: latencySchema, fsync: latencySchema, meta: latencySchema }),
     faults: z.strictObject({ fsyncErrorRate: ratio(), readErrorRate: ratio(), bitFlipRate: ratio(), noSpaceRate: ratio(), tornWriteRate: ratio() }),
+    /**
+     * The disk's atomic write unit: a torn write keeps a prefix ending on a multiple of it. Absent:
+     * the kernel's 512. Smaller sectors let one WAL record tear (a record is often under 512 bytes).
+     */
+    sectorBytes: positiveInt(1_048_576).optional(),
   }),
   clocks: z.strictObject({
     /** Each member's clock offset is drawn in ±skewMsMax. */

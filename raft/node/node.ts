@@ -258,6 +258,9 @@ function resolve<W>(o: RaftNodeOptions<W>): Resolved<W> {
 
 /** A step's answer: the latency to wait before the next step, or STOP (crashed or stopped). */
 const STOP = -1;
+/** A bound on remotes (senders outside the configuration): more than a cluster's hosts is a bug. */
+const REMOTES_MAX = 64;
+
 /** How many steps a Ready has (see `runStep` and the module comment). */
 const READY_STEP_COUNT = 14;
 
@@ -274,6 +277,10 @@ class Node<W> implements RaftNode {
   private readonly snapshotter: Snapshotter;
   private readonly transport: Transport<W>;
   private bootstrapPeers: readonly NodeId[] = [];
+  /** Senders this node answers though its applied configuration does not name them (addRemoteIfUnknown). */
+  private readonly remotes = new Set<NodeId>();
+  /** Members this node saw leave its configuration: their messages never make them remotes. */
+  private readonly removedIds = new Set<NodeId>();
   /** Index of the newest durable snapshot: the WAL is released up to it when the next one is. */
   private lastSnapshotIndex = 0 as LogIndex;
   /** Last index applied to the state machine (this incarnation rebuilt it from the snapshot). */
@@ -713,10 +720,12 @@ class Node<W> implements RaftNode {
       return;
     }
     const cc: ConfChange = decodeConfChange(e.type, e.data);
+    const before = this.configIds();
     // The application may refuse a change at apply (etcd's ValidateConfigurationChange): raft
     // then applies it as a no-op, its node id None.
     const accepted = this.o.stateMachine.applyConfChange?.(e, cc) ?? true;
     const cs = this.raw.applyConfChange(accepted ? cc : asNoop(cc));
+    this.noteRemoved(before);
     this.transport.setPeers(this.memberIds());
     this.o.observer.onConfChange?.(cs, cc);
   }
@@ -726,10 +735,41 @@ class Node<W> implements RaftNode {
     return this.wal;
   }
 
-  /** Members of the current configuration and the ones the disk was created with. */
+  /** Members of the current configuration and the ones the disk was created with, and the remotes. */
   private memberIds(): NodeId[] {
+    return [...new Set([...this.bootstrapPeers, ...this.configIds(), ...this.remotes])];
+  }
+
+  /** Every id of the applied configuration (voters, learners, both halves of a joint one). */
+  private configIds(): Set<NodeId> {
     const cs = this.raw.status().config;
-    return [...new Set([...this.bootstrapPeers, ...cs.voters, ...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext])];
+    return new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext]);
+  }
+
+  /** Ids of `before` that the applied configuration no longer holds are removed members: never remotes again. */
+  private noteRemoved(before: Iterable<NodeId>): void {
+    const now = this.configIds();
+    for (const id of [...before]) {
+      if (now.has(id)) continue;
+      this.removedIds.add(id);
+      this.remotes.delete(id);
+    }
+  }
+
+  /**
+   * A message from a sender this node does not know: a member added after this node's applied
+   * configuration (it is behind, and the newcomer may even lead). etcd's rafthttp adds such a
+   * sender as a *remote* — a peer to answer, not a member — unless it was removed
+   * (rafthttp/http.go: "local etcd falls behind of the cluster, and cannot recognize the members
+   * that joined after its current progress"). Without it this node's answers to the newcomer are
+   * dropped as unknown-peer, the newcomer never learns how far this node got, and it never
+   * catches up (swarm seed 285's liveness).
+   */
+  private addRemoteIfUnknown(from: NodeId): void {
+    if (from === this.id || this.removedIds.has(from) || this.remotes.has(from) || this.configIds().has(from) || this.bootstrapPeers.includes(from)) return;
+    assert(this.remotes.size < REMOTES_MAX, () => `node ${this.id}: more than ${REMOTES_MAX} remotes`);
+    this.remotes.add(from);
+    this.transport.setPeers(this.memberIds());
   }
 
   // ---- messages ---------------------------------------------------------------------------------
@@ -852,6 +892,7 @@ class Node<W> implements RaftNode {
     // `from` is the sending host; `message.from` may differ (a follower forwards a transfer request
     // with the transferee as its sender, as etcd does).
     if (this.o.traceMessages) this.o.ctx.emit('raft.recv', id === undefined ? recvFieldsWithoutId(message, from) : recvFields(message, from, id));
+    this.addRemoteIfUnknown(from);
     const res = this.raw.step(message);
     if (!res.ok) this.o.ctx.emit('raft.drop', { type: message.type, from, reason: res.error });
     this.kick();

@@ -46,7 +46,7 @@ export const noFsyncCrash: BuiltinScenario = {
     'has it in the page cache. Here the power fails on every member at the same instant, 3 s into ' +
     'the run: what no member had flushed is gone — entries, terms and votes — and the cluster that ' +
     'comes back has forgotten writes it acknowledged (the lostAckedWrites metric; the online ' +
-    'invariants see terms go backwards). With --set cluster.unsafeNoFsync=false the same power cut ' +
+    'invariants see the forgotten votes and entries: two leaders of one term, or one index applied twice). With --set cluster.unsafeNoFsync=false the same power cut ' +
     'loses nothing that was acknowledged: every member fsyncs before it answers.',
   expect: 'fail',
   scenario: () => ({

@@ -7,19 +7,21 @@ export const tornWrite: BuiltinScenario = {
   name: 'torn-write',
   summary: 'crashes tear the last WAL write; restart repairs the torn tail',
   description:
-    'Power fails while a WAL record is on its way to the disk: a sector-aligned prefix of the last ' +
-    'write reaches the platter, the rest does not (every crash here tears). At restart the WAL ' +
-    'finds a partial record at the end of its last segment, recognises a torn tail, keeps a copy of ' +
-    'the broken file and truncates to the last whole record — losing only what was never fsynced, so ' +
-    'never an acknowledged write. Look for `wal.repair` in the trace.',
+    'Power fails while a WAL record is on its way to the disk: each of three members is killed at ' +
+    'the walBeforeSync crash point (etcd\'s gofail point in wal.Save: records written, fsync not yet done), and on this disk ' +
+    '(64-byte sectors, tornWriteRate 1) a sector-aligned prefix of that last write reaches the ' +
+    'platter and the rest does not — every crash here tears. At restart the WAL finds a partial ' +
+    'record at the end of its last segment, recognises a torn tail, keeps a copy of the broken file ' +
+    'and truncates to the last whole record — losing only what was never fsynced, so never an ' +
+    'acknowledged write. Look for `disk.crash` with torn=true, then `wal.repair`, in the trace.',
   expect: 'pass',
   scenario: () => ({
     durationMs: 10_000,
-    disk: { faults: { tornWriteRate: 1 } },
+    disk: { faults: { tornWriteRate: 1 }, sectorBytes: 64 },
     faults: [
-      { type: 'crash', at: 2_000, node: 'leader', for: 500 },
-      { type: 'crash', at: 4_000, node: 'follower', for: 500 },
-      { type: 'crash', at: 6_000, node: 'any', for: 500 },
+      { type: 'crash-point', at: 2_000, node: 'leader', point: 'walBeforeSync', for: 500 },
+      { type: 'crash-point', at: 4_000, node: 'follower', point: 'walBeforeSync', for: 500 },
+      { type: 'crash-point', at: 6_000, node: 'any', point: 'walBeforeSync', for: 500 },
     ],
   }),
 };

@@ -29,7 +29,9 @@ describe('lock-pause and lock-pause-fenced built-ins', () => {
       expect(r.faults.map((f) => f.label)).toEqual([expect.stringMatching(/\(the lock holder\)$/)]);
       expect(r.checks.invariants.status).toBe('pass');
       expect(r.checks.invariants.summary).toMatch(/no lock holder wrote after another had taken the lock \(\d+ acquisitions, \d+ accepted writes, [1-9]\d* stale writes? refused by the fence\)/);
-      expect(Object.values(r.checks).every((c) => c.status === 'pass')).toBe(true);
+      // Every check passes, or had nothing to judge (no serializable reads: skipped).
+      expect(Object.values(r.checks).every((c) => c.status === 'pass' || c.status === 'skipped')).toBe(true);
+      expect(r.checks.invariants.status).toBe('pass');
     }
   });
 });

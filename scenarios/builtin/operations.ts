@@ -2,7 +2,8 @@
  * Built-ins about the cluster's own operations: snapshots for a lagging member, moving leadership,
  * changing membership, and crashing at each of etcd's failpoints.
  */
-import { CRASH_POINTS } from '../../raft/node/crash-points.js';
+import { CRASH_POINTS, type CrashPoint } from '../../raft/node/crash-points.js';
+import { SNAPSHOT_RECEIPT_POINTS } from '../../raft/node/crash-scenario.js';
 import type { Fault } from '../schema.js';
 import type { BuiltinScenario } from './builtin.js';
 
@@ -10,15 +11,17 @@ export const snapshotCatchUp: BuiltinScenario = {
   name: 'snapshot-catch-up',
   summary: 'a lagging follower catches up by snapshot after log compaction',
   description:
-    'A follower is cut off for 5 s under steady writes while the others snapshot every 100 entries ' +
-    'and keep only 20 behind it, so the log it would need is gone. On heal the leader sends a ' +
-    'snapshot over the pipeline channel instead; the follower installs it, then follows the log. ' +
-    'A watcher on that member must see no event twice and none missing across the restore (etcd #15271).',
+    'A follower is cut off for 5 s under steady writes (eight clients, so those stuck on the cut-off ' +
+    'member do not stop the others) while the others snapshot every 30 entries and keep only 10 ' +
+    'behind it: they snapshot during the partition, so the log the follower would need is gone. On ' +
+    'heal the leader sends a snapshot (MsgSnap) over the pipeline channel instead; the follower ' +
+    'installs it, then follows the log. Watchers are spread over the members: the one on that member ' +
+    'must see no event twice and none missing across the restore (etcd #15271, #8411).',
   expect: 'pass',
   scenario: () => ({
     durationMs: 12_000,
-    cluster: { snapshotCount: 100, snapshotCatchUpEntries: 20 },
-    workload: { ratePerS: 150, watchers: 3 },
+    cluster: { snapshotCount: 30, snapshotCatchUpEntries: 10 },
+    workload: { clients: 8, ratePerS: 150, watchers: 3, watchersSpread: true },
     faults: [{ type: 'isolate', at: 2_000, node: 'follower', for: 5_000 }],
   }),
 };
@@ -97,13 +100,34 @@ export const crashPoints: BuiltinScenario = {
   description:
     'A member is killed at each of the raft node\'s named crash points in turn — the failpoints etcd\'s ' +
     'robustness suite uses (raftBeforeSave, raftAfterSave, raftAfterWALRelease, …) — and restarted ' +
-    '500 ms later, while writes go on. Whatever the point, a restart must lose only work that was ' +
-    'never acknowledged: the online invariants and the linearizability check hold across all of them. ' +
+    '500 ms later, while writes go on. Each point is armed on a member in the role that passes it ' +
+    '(raftBeforeLeaderSend on the leader, raftBeforeFollowerSend and the snapshot-receipt points on a ' +
+    'follower, the rest alternately); the five snapshot-receipt points fire only if that follower is ' +
+    'sent a snapshot, which this schedule does not force (raft/node\'s crash-point tests do, and the ' +
+    'swarm draws them). Whatever the point, a restart must lose only work that was never ' +
+    'acknowledged: the online invariants and the linearizability check hold across all of them. ' +
     'Snapshots are taken every 50 entries so that the snapshot points are reached.',
   expect: 'pass',
   scenario: () => ({
-    durationMs: 2_000 + CRASH_POINTS.length * 1_000,
+    durationMs: 2_500 + CRASH_POINTS.reduce((t, p) => t + gapAfter(p), 0),
     cluster: { snapshotCount: 50, snapshotCatchUpEntries: 10 },
-    faults: CRASH_POINTS.map((point, i): Fault => ({ type: 'crash-point', at: 1_500 + i * 1_000, node: i % 2 === 0 ? 'leader' : 'follower', point, for: 500 })),
+    faults: CRASH_POINTS.map((point, i): Fault => ({ type: 'crash-point', at: 2_000 + CRASH_POINTS.slice(0, i).reduce((t, p) => t + gapAfter(p), 0), node: roleFor(point, i), point, for: 500 })),
   }),
 };
+
+/** Time to the next arming: 1 s, or 3 s after a point that waits for the member's next snapshot. */
+function gapAfter(point: CrashPoint): number {
+  return point.startsWith('snapshot') ? 3_000 : 1_000;
+}
+
+/**
+ * Who is armed for `point`: the leader's and the follower's own points by role; the points of a
+ * member snapshotting itself (any member does, every 50 entries) on members 1, 2, 3, 1 in turn, so
+ * that no arming replaces one still waiting for the next snapshot; the rest alternately.
+ */
+function roleFor(point: CrashPoint, i: number): 'leader' | 'follower' | number {
+  if (point === 'raftBeforeLeaderSend') return 'leader';
+  if (point.startsWith('snapshot')) return 1 + ((CRASH_POINTS as readonly string[]).filter((p) => p.startsWith('snapshot')).indexOf(point) % 3);
+  if (point === 'raftBeforeFollowerSend' || SNAPSHOT_RECEIPT_POINTS.includes(point)) return 'follower';
+  return i % 2 === 0 ? 'leader' : 'follower';
+}

@@ -5,7 +5,7 @@
  * fsync on, faults a cluster must survive — so any failure it finds is a bug.
  */
 import { createRandom, type Random } from '../../sim/random.js';
-import { NEMESIS_KINDS, type NemesisKind, type ScenarioInput } from '../schema.js';
+import { NEMESIS_KINDS, type Fault, type NemesisKind, type ScenarioInput } from '../schema.js';
 import type { BuiltinScenario } from './builtin.js';
 
 export const swarm: BuiltinScenario = {
@@ -19,7 +19,7 @@ export const swarm: BuiltinScenario = {
     'system must survive, so `raftsim fuzz swarm` on a correct build finds nothing; with --set ' +
     'readMode=leader-local it finds the stale read and shrinks it to the faults that cause it.',
   expect: 'pass',
-  scenario: (seed) => withZooFeatures(swarmScenario(createRandom(seed).fork('swarm')), createRandom(seed).fork('swarm/zoo')),
+  scenario: (seed) => withMoreFeatures(withZooFeatures(swarmScenario(createRandom(seed).fork('swarm')), createRandom(seed).fork('swarm/zoo')), createRandom(seed).fork('swarm/more')),
 };
 
 /**
@@ -70,6 +70,95 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   }
   if (removeLeader && !lone && (out.cluster?.size ?? 3) >= 3) out = { ...out, faults: [...(out.faults ?? []), { type: 'remove-member', at: removeAtMs, node: 'leader' }] };
   return out;
+}
+
+/**
+ * The rest of what the built-ins use, each on in some seeds, from a stream of its own
+ * (`swarm/more`: every draw is made in every seed, in this order, so that turning one feature off
+ * never shifts another's draws, nor those of `swarm` and `swarm/zoo`):
+ * - lock clients with fenced writes (20 %), and in half of those a pause of the lock holder past its
+ *   session's TTL (lock-pause-fenced);
+ * - a spare member added while the run goes (15 % of clusters of 3 or more: membership-change);
+ * - crashes at walBeforeSync on a disk of 64-byte sectors that tears every crash (25 %: torn-write);
+ * - a slow disk: fsyncs with a median of 2–20 ms (20 %);
+ * - disk stalls: an fsync that hangs 0.5–8 s, on the leader or anyone (20 %: etcd-15247);
+ * - a bit flip in one member's WAL, then a crash so that it restarts on it and refuses (15 % of the
+ *   clusters of 3 or more, or alone: wal-bit-flip; liveness excuses the member that refused);
+ * - slow links: one to three directed links delayed 50 ms – 4 s for a while (20 %: etcd-20418);
+ * - a pause of the leader while a follower's acknowledgements to it are late (20 %: a ReadIndex
+ *   round open across the pause, etcd-20418's shape);
+ * - a burst of network loss and duplication (15 %);
+ * - clock jumps and rate changes on the leader (15 %: lease and election timing under drift).
+ */
+function withMoreFeatures(s: ScenarioInput, r: Random): ScenarioInput {
+  const size = s.cluster?.size ?? 3;
+  const d = s.durationMs ?? 8_000;
+  const locks = r.chance(0.2);
+  const lockPause = r.chance(0.5);
+  const lockPauseAt = r.int(2_000, Math.max(2_001, d - 3_000));
+  const lockPauseFor = r.int(3_000, 6_000);
+  const addSpare = r.chance(0.15);
+  const addAt = r.int(1_000, Math.max(1_001, d - 2_000));
+  const tear = r.chance(0.25);
+  const tears = Array.from({ length: 3 }, () => ({ at: r.int(1_000, d - 500), node: r.pick(['leader', 'follower', 'any'] as const), on: r.chance(0.7) }));
+  const slowDisk = r.chance(0.2);
+  const fsyncMedianUs = r.int(2_000, 20_000);
+  const stalls = r.chance(0.2);
+  const stallList = Array.from({ length: 2 }, () => ({ at: r.int(1_000, d - 500), node: r.chance(0.5) ? ('leader' as const) : r.int(1, Math.max(1, size)), for: r.int(500, 8_000), on: r.chance(0.6) }));
+  const flip = r.chance(0.15);
+  const flipAt = r.int(1_500, Math.max(1_501, d - 2_000));
+  const flipNode = r.int(1, Math.max(1, size));
+  const slowLinks = r.chance(0.2);
+  const links = Array.from({ length: 3 }, () => {
+    const from = r.int(1, Math.max(1, size));
+    // Another member than `from` (a link joins two members), or whoever leads then.
+    const other = 1 + ((from - 1 + r.int(1, Math.max(1, size - 1))) % Math.max(1, size));
+    return { at: r.int(500, d - 500), from, to: r.chance(0.5) ? ('leader' as const) : other, us: r.int(50_000, 4_000_000), for: r.int(500, 5_000), on: r.chance(0.6) };
+  });
+  const pauseLeader = r.chance(0.2);
+  const pauseAt = r.int(1_500, Math.max(1_501, d - 1_500));
+  const pauseFor = r.int(300, 4_000);
+  const lateAckUs = r.int(100_000, 4_000_000);
+  const lateFrom = r.int(1, Math.max(1, size));
+  const burst = r.chance(0.15);
+  const burstAt = r.int(500, d - 500);
+  const burstFor = r.int(300, 3_000);
+  const burstLoss = r.float() * 0.2;
+  const burstDup = r.float() * 0.2;
+  const clocks = r.chance(0.15);
+  const clockAt = r.int(500, d - 500);
+  const clockRate = r.pick([0.5, 0.8, 1.25, 2]);
+  const clockJumpMs = r.int(-3_000, 3_000);
+  const clockJump = r.chance(0.5);
+
+  let out = s;
+  const faults: Fault[] = [...((out.faults ?? []) as Fault[])];
+  if (locks) {
+    out = { ...out, workload: { ...out.workload, locks: { clients: 2, ttlS: 2, holdMs: 1_500, thinkMs: 100, fenced: true } } };
+    if (lockPause) faults.push({ type: 'pause', at: lockPauseAt, node: 'lock-holder', for: lockPauseFor });
+  }
+  if (addSpare && size >= 3) {
+    out = { ...out, cluster: { ...out.cluster, spares: 1 } };
+    faults.push({ type: 'add-member', at: addAt, node: size + 1 });
+  }
+  if (tear) {
+    out = { ...out, disk: { ...out.disk, faults: { ...out.disk?.faults, tornWriteRate: 1 } as never, sectorBytes: 64 } };
+    for (const t of tears) if (t.on) faults.push({ type: 'crash-point', at: t.at, node: size === 1 ? 1 : t.node, point: 'walBeforeSync', for: 500 });
+  }
+  if (slowDisk) out = { ...out, disk: { ...out.disk, latency: { ...out.disk?.latency, fsync: { kind: 'log-normal', medianUs: fsyncMedianUs, sigma: 0.5, minUs: 200, maxUs: 10 * fsyncMedianUs } } as never } };
+  if (stalls) for (const x of stallList) if (x.on) faults.push({ type: 'disk-stall', at: x.at, node: x.node, for: x.for });
+  if (flip && (size >= 3 || size === 1)) {
+    faults.push({ type: 'disk-fault', at: flipAt, node: flipNode, fault: 'bit-flip' });
+    faults.push({ type: 'crash', at: flipAt, node: flipNode, for: 1_000 });
+  }
+  if (slowLinks && size >= 2) for (const l of links) if (l.on) faults.push({ type: 'link-delay', at: l.at, from: l.from, to: l.to, delay: { kind: 'fixed', us: l.us }, for: l.for });
+  if (pauseLeader) {
+    if (size >= 2) faults.push({ type: 'link-delay', at: Math.max(0, pauseAt - 300), from: lateFrom, to: 'leader', delay: { kind: 'fixed', us: lateAckUs }, for: pauseFor + 1_000 });
+    faults.push({ type: 'pause', at: pauseAt, node: 'leader', for: pauseFor });
+  }
+  if (burst) faults.push({ type: 'network', at: burstAt, lossRatio: burstLoss, duplicateRatio: burstDup, for: burstFor });
+  if (clocks) faults.push(clockJump ? { type: 'clock', at: clockAt, node: 'leader', jumpMs: clockJumpMs } : { type: 'clock', at: clockAt, node: 'leader', rate: clockRate, for: 2_000 });
+  return faults.length === (out.faults ?? []).length ? out : { ...out, faults };
 }
 
 function swarmScenario(r: Random): ScenarioInput {
