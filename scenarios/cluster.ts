@@ -254,8 +254,14 @@ class Cluster implements SimCluster {
           readIndexReuseIdOnRetry: this.bugs.readIndexReuseIdOnRetry(this.s.server.readIndexReuseIdOnRetry),
           leaseRevokeIgnoresOldLeader: this.bugs.leaseRevokeIgnoresOldLeader(this.s.server.leaseRevokeIgnoresOldLeader ?? true),
           bugs: this.bugs.kv,
+          ...(this.s.server.backend === true ? { backend: true } : {}),
         },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
+        storage: (ctx) => ({
+          disk: this.disks.of(ctx.id),
+          crashPoint: (name) => this.crashPointReached(ctx.id, name),
+          crash: () => this.hosts.crash(ctx.id),
+        }),
       },
     );
   }
@@ -311,6 +317,7 @@ class Cluster implements SimCluster {
         hooks?.onRestore?.(id, index, term);
         sm.restore(data, index, term);
       },
+      ...(sm.recover === undefined ? {} : { recover: () => (sm.recover as NonNullable<StateMachine['recover']>)() }),
     };
   }
 
@@ -334,7 +341,7 @@ class Cluster implements SimCluster {
     };
   }
 
-  private crashPointReached(id: HostId, name: CrashPoint): boolean {
+  private crashPointReached(id: HostId, name: string): boolean {
     const a = this.armed.get(id);
     if (a === undefined || a.point !== name) return false;
     this.armed.delete(id);

@@ -389,6 +389,12 @@ export const scenarioSchema = z.strictObject({
      * new leader, revoke leases clients kept alive there. Absent = true (etcd's fix).
      */
     leaseRevokeIgnoresOldLeader: z.boolean().optional(),
+    /**
+     * Keep each member's state in a backend file (kv/backend: etcd's bbolt with batched commits
+     * and the consistent index) and restart from it plus the WAL after its consistent index.
+     * Absent = false: the state lives in memory and a restart re-applies from the snapshot.
+     */
+    backend: z.boolean().optional(),
   }),
   faults: z.array(faultSchema).max(FAULTS_MAX),
   nemesis: nemesisSchema,

@@ -18,6 +18,7 @@ import { KV_OVERHEAD_BYTES, LEASE_OVERHEAD_BYTES, eventsBytes, quotaAvailable, r
 import { LEASE_BUGS, createLessor, type Lessor } from '../lease/lessor.js';
 import type { AlarmMember } from '../wire.js';
 import type { Micros } from '../../sim/time.js';
+import type { MemberBackend } from '../backend/member-backend.js';
 
 /** What applying one entry did: the answer for the proposer, and the store's revision after it. */
 export interface ApplyOutcome {
@@ -77,16 +78,32 @@ export class KvStateMachine {
     private readonly simNow: () => Micros = () => 0,
     /** This member's id: only the `etcd-18667` bug tells its own proposals from the others'. */
     private readonly selfId = 0,
+    /** The persistent backend (etcd's bbolt), or null: the state lives in memory only. */
+    readonly storage: MemberBackend | null = null,
   ) {
     this.lessor = createLessor({ minTtlS: minLeaseTtlS, revokeRatePerS: options.leaseRevokeRatePerS, bugs: bugsOf(options.bugs, LEASE_BUGS) });
     this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps, bugs: bugsOf(options.bugs, MVCC_BUGS) });
     this.lessor.bind(this.mvcc);
     this.mvcc.observe({
-      onWrite: (_rev, events) => {
+      onWrite: (rev, events) => {
         this.pending.push(...events);
         this.dbSizeBytes += eventsBytes(events);
+        this.storage?.onWrite(rev, events);
       },
     });
+  }
+
+  /**
+   * Loads the state from the backend (a restart, or a new member's empty file): the consistent
+   * index becomes the applied index; entries at or below it are skipped when raft replays them.
+   */
+  open(): { ok: true; index: number; term: number; latencyUs: number } | { ok: false; error: string; latencyUs: number } {
+    assert(this.storage !== null, 'kv open: no backend');
+    const r = this.storage.open(this.mvcc, this.lessor, (a) => this.alarms.replaceWith(a));
+    if (!r.ok) return r;
+    this.appliedIndex = r.state.index;
+    this.dbSizeBytes = r.state.dbSizeBytes;
+    return { ok: true, index: r.state.index, term: r.state.term, latencyUs: r.state.latencyUs };
   }
 
   /** True while a NOSPACE alarm is active anywhere: writes that cost space are refused. */
@@ -99,11 +116,13 @@ export class KvStateMachine {
     assert(index > this.appliedIndex, () => `kv apply: index ${index} after ${this.appliedIndex}`);
     const revBefore = this.mvcc.rev();
     this.pending = [];
+    this.storage?.beginApply(index, term);
     const result = this.dispatch(r);
     const revision = this.mvcc.rev();
     assert(revision === revBefore || revision === revBefore + 1, () => `kv apply: revision jumped ${revBefore} → ${revision}`);
     assert((revision > revBefore) === (this.pending.length > 0), 'kv apply: revision moved without events or events without a revision');
     this.appliedIndex = index;
+    this.storage?.endApply(index, term, this.dbSizeBytes);
     const { id: requestId, memberId: proposer } = r.header;
     const kind = r.body.kind;
     const events = this.pending;
@@ -148,19 +167,27 @@ export class KvStateMachine {
         return this.mvcc.txn(body.request);
       case 'compact': {
         const res = this.mvcc.compact(body.request.revision);
+        if (res.ok) this.storage?.compacted(this.mvcc, body.request.revision);
         return res.ok ? { ok: true, value: {} } : res;
       }
       case 'lease-grant': {
         const res = this.lessor.grant(body.request.id, body.request.ttlS, this.now());
-        if (res.ok) this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
+        if (res.ok) {
+          this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
+          this.storage?.leaseGranted(body.request.id, body.request.ttlS);
+        }
         return res;
       }
       case 'lease-revoke': {
         const res = this.lessor.revoke(body.request.id);
+        if (res.ok) this.storage?.leaseRevoked(body.request.id);
         return res.ok ? { ok: true, value: {} } : res;
       }
-      case 'alarm':
-        return this.applyAlarm(body.request.action, body.request.memberId, body.request.alarm);
+      case 'alarm': {
+        const res = this.applyAlarm(body.request.action, body.request.memberId, body.request.alarm);
+        if (body.request.action !== 'GET') this.storage?.alarmsChanged(this.alarms.list());
+        return res;
+      }
       default:
         return unreachable(body, 'internal request');
     }
@@ -191,6 +218,7 @@ export class KvStateMachine {
     let bytes = this.lessor.leases().length * LEASE_OVERHEAD_BYTES;
     for (const kv of all.value.kvs) bytes += KV_OVERHEAD_BYTES + kv.key.length + kv.value.length;
     this.dbSizeBytes = bytes;
+    this.storage?.defragment();
   }
 
   /** The applied writes recorded so far (the oldest may have been dropped: see stats). */
@@ -241,7 +269,7 @@ export class KvStateMachine {
   }
 
   /** Replaces the state with a snapshot's; Corrupt if the bytes do not decode. */
-  restore(bytes: Uint8Array, index: number): KvResult<void> {
+  restore(bytes: Uint8Array, index: number, term = 0): KvResult<void> {
     const parts = splitSnapshot(bytes);
     if (parts === undefined) return { ok: false, error: corrupt('kv snapshot: bad framing') };
     const [metaBytes, mvccBytes, leaseBytes] = parts;
@@ -254,6 +282,7 @@ export class KvStateMachine {
     this.alarms.replaceWith(meta.alarms);
     this.dbSizeBytes = meta.dbSizeBytes;
     this.appliedIndex = index;
+    this.storage?.replaceAll(this.mvcc, this.lessor, this.alarms.list(), index, term, this.dbSizeBytes);
     return { ok: true, value: undefined };
   }
 }
