@@ -1,7 +1,7 @@
 /**
  * One large check in a process of its own, so its peak RSS is its own (`process.resourceUsage().maxRSS`):
  * `node --import tsx bench/check-scale-child.ts seq_1m|kv_c50_100k` prints one JSON line
- * {"verdict", "ops", "cpuMs", "maxRssKiB"}. Run by bench/check.bench.ts; a benchmark, not the simulation.
+ * {"verdict", "ops", "cpuMs", "wallMs", "maxRssKiB"}. Run by bench/check.bench.ts; a benchmark, not the simulation.
  */
 import { checkLinearizability } from '../sim/check/linearizability.js';
 import { kvModel } from '../sim/check/kv-model.js';
@@ -29,6 +29,8 @@ const [model, ops] =
           throw new Error(`check-scale-child: unknown case ${String(which)}`);
         })();
 const t0 = process.cpuUsage();
+const w0 = performance.now();
 const r = checkLinearizability(model, ops);
+const wallMs = Math.round(performance.now() - w0);
 const used = process.cpuUsage(t0);
-console.log(JSON.stringify({ verdict: r.verdict, ops: r.ops, cpuMs: Math.round((used.user + used.system) / 1000), maxRssKiB: process.resourceUsage().maxRSS }));
+console.log(JSON.stringify({ verdict: r.verdict, ops: r.ops, cpuMs: Math.round((used.user + used.system) / 1000), wallMs, maxRssKiB: process.resourceUsage().maxRSS }));

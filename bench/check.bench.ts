@@ -11,11 +11,15 @@
  *   corpus): below 1 is faster than Porcupine.
  * - `check.etcd.<shape>.ms` / `.steps`: the etcd model on a linearizable concurrent history
  *   (kv/testing/history-fixtures.ts) with unknown writes.
- * - `check.corpus.cpu_ms`: the whole corpus once, warm, in CPU milliseconds.
+ * - `check.corpus.cpu_ms` / `.wall_ms`: the whole corpus once, warm, in CPU and wall milliseconds.
  * - `check.seq_1m.cpu_ms` / `.peak_rss_mb`: 1,000,000 sequential register operations on one key;
  *   `check.kv_c50_100k.*`: a generated 100,000-operation kv history, 50 clients, 10 keys, 5 %
  *   unknown writes (sim/check/testing/histories.ts). Each in a child process
- *   (bench/check-scale-child.ts), so the peak RSS is that check's (history built in it included).
+ *   (bench/check-scale-child.ts), so the peak RSS is that check's (history built in it included);
+ *   `.wall_ms` beside `.cpu_ms`.
+ * - `check.baseline_cpu_ms`: the baseline measured in this run (bench/measure.ts baselineCpuMs), and
+ *   each whole-check CPU figure divided by it (`….cpu_ms.vs_baseline`): wall time on a shared
+ *   2-core machine swings 2× with the neighbours, CPU time much less, the ratio least.
  *
  * Clocks and files are read here on purpose: this is a benchmark, not the simulation.
  */
@@ -23,7 +27,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, Figure } from './run.js';
-import { cpuMs, medianCpuMs } from './measure.js';
+import { baselineCpuMs, cpuMs, medianCpuMs, wallAndCpu } from './measure.js';
+import { percentile } from '../scenarios/history-metrics.js';
 import { concurrentEtcdHistory } from '../kv/testing/history-fixtures.js';
 import type { ConcurrentHistoryOptions } from '../kv/testing/history-fixtures.js';
 import { etcdModel } from '../kv/check/etcd-model.js';
@@ -83,7 +88,10 @@ function corpus(): Figure[] {
   figures.push({ bench: 'check.corpus.etcd_total_ms', value: round(etcd), unit: 'ms' });
   figures.push({ bench: 'check.corpus.cold_total_ms', value: round(cold), unit: 'ms' });
   figures.push({ bench: 'check.corpus.vs_porcupine', value: round(total / PORCUPINE_TOTAL_MS), unit: 'ratio' });
-  figures.push({ bench: 'check.corpus.cpu_ms', value: round(cpuMs(() => histories.forEach(checkOnce))), unit: 'ms' });
+  const once = wallAndCpu(() => histories.forEach(checkOnce));
+  figures.push({ bench: 'check.corpus.cpu_ms', value: round(once.cpuMs), unit: 'ms' });
+  figures.push({ bench: 'check.corpus.wall_ms', value: round(once.wallMs), unit: 'ms' });
+  figures.push(...vsBaseline('check.corpus.cpu_ms', once.cpuMs));
   return figures;
 }
 
@@ -104,11 +112,29 @@ function etcdHistories(): Figure[] {
       steps = r.steps;
     };
     run();
-    const ms = medianCpuMs(run, RUNS);
+    const timed = Array.from({ length: RUNS }, () => wallAndCpu(run));
+    const ms = percentile(timed.map((t) => t.cpuMs), 50);
     figures.push({ bench: `check.etcd.${name}.ms`, value: round(ms), unit: 'ms' });
+    figures.push({ bench: `check.etcd.${name}.wall_ms`, value: round(percentile(timed.map((t) => t.wallMs), 50)), unit: 'ms' });
     figures.push({ bench: `check.etcd.${name}.steps`, value: steps, unit: 'steps' });
   }
   return figures;
+}
+
+/** The baseline of this run, measured once, when the first check.* figure needs it. */
+let baseline: number | undefined;
+function baselineMs(): number {
+  baseline ??= baselineCpuMs();
+  return baseline;
+}
+
+/** `figure` against the baseline, and the baseline itself (printed once). */
+function vsBaseline(figure: string, cpu: number): Figure[] {
+  const first = baseline === undefined;
+  const b = baselineMs();
+  const out: Figure[] = first ? [{ bench: 'check.baseline_cpu_ms', value: round(b), unit: 'ms CPU (bench/measure.ts baselineCpuMs)' }] : [];
+  out.push({ bench: `${figure}.vs_baseline`, value: round(cpu / b), unit: `x check.baseline_cpu_ms (${round(b)} ms in this run)` });
+  return out;
 }
 
 const CHILD = fileURLToPath(new URL('./check-scale-child.ts', import.meta.url));
@@ -116,10 +142,12 @@ const CHILD = fileURLToPath(new URL('./check-scale-child.ts', import.meta.url));
 function scale(name: 'seq_1m' | 'kv_c50_100k'): Figure[] {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, name], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`bench: check.${name} exited ${r.status}: ${r.stderr.slice(0, 300)}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { verdict: string; cpuMs: number; maxRssKiB: number };
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { verdict: string; cpuMs: number; wallMs: number; maxRssKiB: number };
   if (out.verdict !== 'ok') throw new Error(`bench: check.${name} gave ${out.verdict}`);
   return [
     { bench: `check.${name}.cpu_ms`, value: out.cpuMs, unit: 'ms' },
+    { bench: `check.${name}.wall_ms`, value: out.wallMs, unit: 'ms' },
+    ...vsBaseline(`check.${name}.cpu_ms`, out.cpuMs),
     { bench: `check.${name}.peak_rss_mb`, value: Math.round(out.maxRssKiB / 1024), unit: 'MiB' },
   ];
 }

@@ -58,3 +58,41 @@ export function bestCpuMs(fn: () => void, runs = 3): number {
 export function medianCpuMs(fn: () => void, runs: number): number {
   return percentile(Array.from({ length: runs }, () => cpuMs(fn)), 50);
 }
+
+/** Wall milliseconds and CPU milliseconds (user + system, every thread of this process) `fn` took. */
+export function wallAndCpu<T>(fn: () => T): { readonly out: T; readonly wallMs: number; readonly cpuMs: number } {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  const out = fn();
+  const wallMs = performance.now() - w0;
+  const used = process.cpuUsage(c0);
+  return { out, wallMs, cpuMs: Math.max(CPU_S_MIN * 1000, (used.user + used.system) / 1000) };
+}
+
+/**
+ * The baseline a group of benchmarks compares with, measured in the same run: a fixed piece of
+ * plain JavaScript (a seeded shuffle sorted, and a Map of string keys filled and read — the
+ * checker's and the simulator's kind of work), median CPU ms of 5 after a warm-up. A figure
+ * divided by it (`…vs_baseline`) moves with the code, not with how fast the machine is today:
+ * a busy neighbour, a throttled core or a slower CI machine slows both alike.
+ */
+export function baselineCpuMs(): number {
+  const work = (): void => {
+    let x = 0x9e3779b9;
+    const a = new Float64Array(200_000);
+    for (let i = 0; i < a.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      a[i] = (x >>> 0) / 4294967296;
+    }
+    a.sort();
+    const m = new Map<string, number>();
+    for (let i = 0; i < 100_000; i++) m.set(`k${i}`, i);
+    let sum = 0;
+    for (let i = 0; i < 100_000; i++) sum += m.get(`k${(i * 7919) % 100_000}`) ?? 0;
+    if (sum !== 4_999_950_000 || (a[0] as number) > (a[1] as number)) throw new Error('bench: the baseline computed a wrong result');
+  };
+  work();
+  return medianCpuMs(work, 5);
+}

@@ -11,6 +11,11 @@
  *   `…wall_us_per_op`: wall microseconds per client operation, everything included (500x at 100
  *   ops/s leaves 20).
  *
+ * Each also in CPU time (`process.cpuUsage`), which holds on a busy machine where wall time swings
+ * with the neighbours: `…cpu_ms` (the measured runs together), `…virtual_per_cpu`, and
+ * `run.5-members-100ops.cpu_us_per_op` (`…_no_checks`); and each CPU figure divided by the
+ * baseline measured in the same run (`run.baseline_cpu_ms`, bench/measure.ts) as `…vs_baseline`.
+ *
  * This file measures wall time on purpose; it is not part of the simulation.
  */
 import type { Benchmark, Figure } from './run.js';
@@ -18,10 +23,12 @@ import { resolveScenario } from '../scenarios/resolve.js';
 import { runScenario } from '../scenarios/runner.js';
 import { scenarioFor } from '../scenarios/scenario-source.js';
 import type { RunRecord } from '../record/run-record.js';
+import { baselineCpuMs } from './measure.js';
 
 interface Measured {
   readonly virtualMs: number;
   readonly wallMs: number;
+  readonly cpuMs: number;
   readonly events: number;
   readonly ops: number;
   readonly runs: number;
@@ -37,6 +44,7 @@ function measure(name: string, seeds: readonly number[], overrides: readonly str
   let virtualMs = 0;
   let events = 0;
   let ops = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (const seed of seeds) {
     const rec = runOne(seed);
@@ -44,7 +52,7 @@ function measure(name: string, seeds: readonly number[], overrides: readonly str
     events += rec.events;
     ops += opsOf(rec);
   }
-  return { virtualMs, wallMs: performance.now() - t0, events, ops, runs: seeds.length };
+  return { virtualMs, wallMs: performance.now() - t0, cpuMs: cpuSince(c0), events, ops, runs: seeds.length };
 }
 
 function measureFile(input: unknown, seeds: readonly number[], warmup = 2): Measured {
@@ -55,6 +63,7 @@ function measureFile(input: unknown, seeds: readonly number[], warmup = 2): Meas
   let virtualMs = 0;
   let events = 0;
   let ops = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (const seed of seeds) {
     const rec = runScenario({ name: 'bench', scenario, seed, overrides: [], trace: 'hash-only', keepHistory: false });
@@ -62,7 +71,29 @@ function measureFile(input: unknown, seeds: readonly number[], warmup = 2): Meas
     events += rec.events;
     ops += opsOf(rec);
   }
-  return { virtualMs, wallMs: performance.now() - t0, events, ops, runs: seeds.length };
+  return { virtualMs, wallMs: performance.now() - t0, cpuMs: cpuSince(c0), events, ops, runs: seeds.length };
+}
+
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(c0);
+  return (used.user + used.system) / 1000;
+}
+
+/** The baseline of this run, measured once, before the first run.* figure that needs it. */
+let baseline: number | undefined;
+function baselineMs(): number {
+  baseline ??= baselineCpuMs();
+  return baseline;
+}
+
+/** The CPU figures of one measurement, and each against the baseline. */
+function cpuFigures(name: string, m: Measured): Figure[] {
+  const b = baselineMs();
+  return [
+    { bench: `${name}.cpu_ms`, value: Math.round(m.cpuMs), unit: `ms CPU (${m.runs} runs)` },
+    { bench: `${name}.virtual_per_cpu`, value: round(m.virtualMs / m.cpuMs), unit: 'virtual s / CPU s' },
+    { bench: `${name}.cpu_ms.vs_baseline`, value: round(m.cpuMs / b), unit: `x run.baseline_cpu_ms (${round(b)} ms in this run)` },
+  ];
 }
 
 const opsOf = (rec: RunRecord): number => rec.ops.ok + rec.ops.fail + rec.ops.unknown;
@@ -77,7 +108,7 @@ export const benchmarks: Benchmark[] = [
     name: 'run.prevote-rejoin',
     run(): Figure[] {
       const m = measure('prevote-rejoin', seeds(10));
-      return [{ bench: 'run.prevote-rejoin.virtual_per_wall', value: round(m.virtualMs / m.wallMs), unit: 'virtual s / wall s' }];
+      return [{ bench: 'run.baseline_cpu_ms', value: round(baselineMs()), unit: 'ms CPU (bench/measure.ts baselineCpuMs)' }, { bench: 'run.prevote-rejoin.virtual_per_wall', value: round(m.virtualMs / m.wallMs), unit: 'virtual s / wall s' }, ...cpuFigures('run.prevote-rejoin', m)];
     },
   },
   {
@@ -88,6 +119,8 @@ export const benchmarks: Benchmark[] = [
         { bench: 'run.swarm.virtual_per_wall', value: round(m.virtualMs / m.wallMs), unit: 'virtual s / wall s' },
         { bench: 'run.swarm.events_per_s', value: Math.round(m.events / (m.wallMs / 1000)), unit: 'events/s' },
         { bench: 'fuzz.swarm.seeds_per_s', value: round(m.runs / (m.wallMs / 1000)), unit: 'seeds/s per worker' },
+        ...cpuFigures('run.swarm', m),
+        { bench: 'run.swarm.events_per_cpu_s', value: Math.round(m.events / (m.cpuMs / 1000)), unit: 'events / CPU s' },
       ];
     },
   },
@@ -102,6 +135,10 @@ export const benchmarks: Benchmark[] = [
         { bench: 'run.5-members-100ops.events_per_s', value: Math.round(on.events / (on.wallMs / 1000)), unit: 'events/s' },
         // The target's budget in these units: at 500x and 100 ops/s, 20 us of wall per client operation.
         { bench: 'run.5-members-100ops.wall_us_per_op', value: Math.round((on.wallMs * 1000) / on.ops), unit: 'us of wall per client operation (checks on; 500x needs <= 20)' },
+        { bench: 'run.5-members-100ops.cpu_us_per_op', value: Math.round((on.cpuMs * 1000) / on.ops), unit: 'us of CPU per client operation (checks on)' },
+        { bench: 'run.5-members-100ops.cpu_us_per_op_no_checks', value: Math.round((off.cpuMs * 1000) / off.ops), unit: 'us of CPU per client operation (checks off)' },
+        { bench: 'run.5-members-100ops.cpu_us_per_op.vs_baseline', value: Math.round((100 * (on.cpuMs * 1000)) / on.ops / baselineMs()) / 100, unit: `us per op per ms of run.baseline_cpu_ms (${round(baselineMs())} ms in this run)` },
+        ...cpuFigures('run.5-members-100ops', on),
       ];
     },
   },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Compiles the command once, at install (`npm ci` runs the `prepare` script), so that no command
- * pays the TypeScript transform at start: esbuild bundles the CLI and the fuzz worker into build/,
+ * pays the TypeScript transform at start: esbuild bundles the CLI, the fuzz worker and the check worker into build/,
  * each command in a chunk of its own that the CLI loads only when it runs that command
  * (scenarios/cli.ts). Chunks sit beside the entries, so `new URL('./run-worker.js', import.meta.url)`
  * finds the worker from any of them. Dependencies are bundled too: one file per command to read.
@@ -28,7 +28,7 @@ const STALE_MS = 15 * 60 * 1000;
 export async function buildCli() {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { cli: 'scenarios/cli.ts', 'run-worker': 'scenarios/cli/run-worker.ts' },
+    entryPoints: { cli: 'scenarios/cli.ts', 'run-worker': 'scenarios/cli/run-worker.ts', 'check-worker': 'scenarios/cli/check-worker.ts' },
     outdir,
     bundle: true,
     splitting: true,

@@ -53,6 +53,16 @@ describe('lessons', () => {
     }
   });
 
+  it('torn-wal: the crash tears the WAL write (a sector-aligned prefix survives) and the restart repairs it', () => {
+    const run = play('torn-wal');
+    const torn = run.facts.crashes.filter((c) => c.torn);
+    expect(torn.length).toBeGreaterThan(0);
+    for (const c of torn) expect((c.offset + c.keptBytes) % 512).toBe(0);
+    const rep = run.facts.walRepairs.at(-1);
+    expect(rep?.droppedBytes).toBeGreaterThan(0);
+    expect(run.passed.join(' ')).toMatch(/only a prefix of it reached the platter/);
+  });
+
   for (const l of LESSONS) {
     it(`${l.id}: every checkpoint passes after its action`, () => {
       const run = play(l.id);

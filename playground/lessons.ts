@@ -24,9 +24,12 @@ export class LessonFacts {
   readonly stepDowns: { id: HostId; atUs: Micros; reason: string }[] = [];
   readonly snapshotsSent: { from: HostId; to: HostId; index: number }[] = [];
   readonly snapshotsRestored: { id: HostId; index: number }[] = [];
-  readonly walRepairs: { id: HostId; atUs: Micros }[] = [];
-  /** Crashes, and whether the disk tore the last pending write (sim/disk's `disk.crash`). */
-  readonly crashes: { id: HostId; torn: boolean; keptBytes: number }[] = [];
+  /** WAL repairs at restart (raft/node/wal's `wal.repair`): where the valid records end, what was cut away, and why it counts as torn. */
+  readonly walRepairs: { id: HostId; atUs: Micros; offset: number; droppedBytes: number; reason: string }[] = [];
+  /** Crashes, and whether the disk tore the last pending write (sim/disk's `disk.crash`): the prefix it kept, from where. */
+  readonly crashes: { id: HostId; atUs: Micros; torn: boolean; keptBytes: number; offset: number }[] = [];
+  /** The size of each member's last WAL write (what a crash before its fsync may tear). */
+  readonly lastWalWrite = new Map<HostId, number>();
   /** Commit advances on a leader: index reached, term of that entry, the leader's term. */
   readonly leaderCommits: { id: HostId; term: number; commit: number; entryTerm: number; from: number }[] = [];
   /** Anything a step wants to remember (the member it asked about, a term it saw). */
@@ -54,17 +57,19 @@ export class LessonFacts {
         if (m !== null) this.snapshotsRestored.push({ id: h, index: Number(m[1]) });
       } else if (e.fields.kind === 'commit') {
         const m = /committed (\d+) -> (\d+) at term (\d+)/.exec(text);
-        const v = p.memberView(h);
-        if (m !== null && v.role === 'leader') {
+        if (m !== null && p.roleOf(h).role === 'leader') {
+          const v = p.memberView(h);
           const to = Number(m[2]);
           const entry = v.log.find((x) => x.index === to);
           this.leaderCommits.push({ id: h, term: Number(m[3]), commit: to, entryTerm: entry?.term ?? -1, from: Number(m[1]) });
         }
       }
     } else if (e.kind === 'disk.crash') {
-      this.crashes.push({ id: h, torn: e.fields.torn === true, keptBytes: Number(e.fields.keptBytes) });
+      this.crashes.push({ id: h, atUs: e.timeUs, torn: e.fields.torn === true, keptBytes: Number(e.fields.keptBytes), offset: Number(e.fields.offset) });
     } else if (e.kind === 'wal.repair') {
-      this.walRepairs.push({ id: h, atUs: e.timeUs });
+      this.walRepairs.push({ id: h, atUs: e.timeUs, offset: Number(e.fields.offset), droppedBytes: Number(e.fields.droppedBytes), reason: String(e.fields.reason) });
+    } else if (e.kind === 'disk.write' && String(e.fields.path).includes('/wal/')) {
+      this.lastWalWrite.set(h, Number(e.fields.bytes));
     }
   }
 
@@ -365,7 +370,63 @@ const snapshotCatchUp: Lesson = {
   closing: 'A log cannot grow forever: etcd snapshots the store every --snapshot-count applied entries and keeps only --snapshot-catchup-entries behind it. A follower that falls further behind gets the state itself (MsgSnap) instead of the entries, then continues from the snapshot\'s index.',
 };
 
-export const LESSONS: readonly Lesson[] = [termInflationPreVote, termInflationNoPreVote, staleRead, checkQuorum, figure8, snapshotCatchUp];
+const SECTOR_BYTES = 512;
+
+const tornWal: Lesson = {
+  id: 'torn-wal',
+  title: 'A torn WAL write, and its repair',
+  intro: 'This cluster has a slow disk (every fsync takes 50 ms), so each WAL write carries many entries and spans several 512-byte sectors. Cut a member\'s power between its WAL write and the fsync that would make it durable.',
+  scenario: {
+    durationMs: 60_000,
+    cluster: { size: 3 },
+    // Every crash that finds a write still pending tears it (the disk keeps a sector-aligned prefix).
+    disk: { latency: { fsync: { kind: 'fixed', us: 50_000 } }, faults: { tornWriteRate: 1 } },
+    workload: { clients: 40, ratePerS: 1_000, mix: { get: 10, put: 90, delete: 0, txn: 0, range: 0, watch: 0 } },
+  },
+  seed: 6,
+  steps: [
+    WAIT_FOR_LEADER,
+    {
+      prompt: (c) => `Select the follower ${n(pickFollower(c, 'f'))} and choose “crash while writing” (or press w): its power fails just after it hands its next WAL record to the disk, before the fsync returns.`,
+      action: (c) => ({ kind: 'crash-writing', node: pickFollower(c, 'f') }),
+      check: (c) => c.facts.crashes.some((x) => x.id === pickFollower(c, 'f') && x.atUs >= c.stepStartUs),
+      explain: (c) => {
+        const f = pickFollower(c, 'f');
+        const cr = c.facts.crashes.filter((x) => x.id === f).at(-1);
+        const wrote = c.facts.lastWalWrite.get(f) ?? 0;
+        if (cr === undefined || !cr.torn) return `${n(f)} lost power with its last WAL write of ${wrote} bytes unsynced; the disk kept none of it (it did not cross a sector boundary, and sectors are written whole).`;
+        return `${n(f)} lost power with a WAL write of ${wrote} bytes in flight at offset ${cr.offset}. Disks write whole ${SECTOR_BYTES}-byte sectors, so only a prefix of it reached the platter: ${cr.keptBytes} bytes, ending on a sector boundary; the rest never got there.`;
+      },
+      withinUs: 2_000_000,
+    },
+    {
+      prompt: (c) => {
+        const f = pickFollower(c, 'f');
+        if (c.p.memberView(f).state === 'down') return `Restart ${n(f)} (select it, “restart”, or press r) and watch what it finds at the end of its WAL.`;
+        return `That crash left no torn record to repair (the kept prefix ended exactly on a record, or nothing was kept). Crash ${n(f)} while it writes again (w), then restart it (r).`;
+      },
+      action: (c) => {
+        const f = pickFollower(c, 'f');
+        return c.p.memberView(f).state === 'down' ? { kind: 'restart', node: f } : { kind: 'crash-writing', node: f };
+      },
+      check: (c) => {
+        const f = pickFollower(c, 'f');
+        const rep = c.facts.walRepairs.find((x) => x.id === f && x.atUs >= c.stepStartUs);
+        return rep !== undefined && c.p.memberView(f).state === 'up' && c.p.memberView(f).applied > 0 && c.p.nowUs - rep.atUs > 300_000;
+      },
+      explain: (c) => {
+        const f = pickFollower(c, 'f');
+        const rep = c.facts.walRepairs.filter((x) => x.id === f).at(-1);
+        if (rep === undefined) return '';
+        return `On restart ${n(f)} read its WAL record by record and stopped at offset ${rep.offset}: ${rep.reason}. That is the signature of a torn write in the last segment, so it copied the segment aside (.broken), cut the ${rep.droppedBytes} bytes after the last whole record away, and started from there. It is now at index ${c.p.memberView(f).lastIndex}, caught up by the leader.`;
+      },
+      withinUs: 4_000_000,
+    },
+  ],
+  closing: "A crash between a WAL write and its fsync may leave part of that write on disk. etcd tells such a torn tail from real damage (its decoder's isTornEntry): only in the last segment, only after the last record that decodes, and only when the broken record runs past the end of the file or one of the sectors it spans is all zeros — a sector that was never written. Then it repairs (truncates to the last whole record) and goes on; nothing lost was ever acknowledged, because the entries were not fsynced. Any other damage — a bad checksum in a fully written record, a torn record in an older segment — is refused, not repaired.",
+};
+
+export const LESSONS: readonly Lesson[] = [termInflationPreVote, termInflationNoPreVote, staleRead, checkQuorum, figure8, snapshotCatchUp, tornWal];
 
 export function findLesson(id: string): Lesson | undefined {
   return LESSONS.find((l) => l.id === id);

@@ -28,6 +28,8 @@ export interface NarrationContext {
   readonly nowUs: Micros;
   readonly tickMs: number;
   member(id: HostId): MemberView;
+  /** The member's role and term only (no log view): for the events that come by the thousand. */
+  roleOf(id: HostId): { readonly role: string; readonly term: number };
   memberIds(): readonly HostId[];
   lastHeardFromLeaderUs(id: HostId): Micros | null;
   options(): PlaygroundOptions;
@@ -77,7 +79,7 @@ export function narrate(e: TraceEvent, ctx: NarrationContext): Narration | null 
     }
     case 'raft.commit': {
       if (e.host === null) return null;
-      const m = ctx.member(e.host);
+      const m = ctx.roleOf(e.host);
       if (m.role !== 'leader') return null;
       return line(e, `${n(e.host)} (leader, term ${m.term}) commits up to index ${f.commit}: a majority of members have these entries on disk, so no later leader can lack them.`, ['commit'], true);
     }

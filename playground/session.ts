@@ -332,6 +332,14 @@ export class Playground implements NarrationContext {
     return this.memberView(id);
   }
 
+  roleOf(id: HostId): { readonly role: string; readonly term: number } {
+    const c = this.run.cluster;
+    const node = c.hosts.state(id) === 'down' ? undefined : c.raftNode(id);
+    if (node === undefined) return { role: 'down', term: 0 };
+    const st = node.status();
+    return { role: st.role, term: st.term };
+  }
+
   memberIds(): readonly HostId[] {
     return this.run.cluster.members();
   }
@@ -428,8 +436,9 @@ function faultFor(a: Action, p: Playground): Fault | null {
     case 'crash':
       return { type: 'crash', at, node: a.node };
     case 'crash-writing':
-      // Power fails just after the node handed its next WAL record to the disk (raft/node's crash point).
-      return { type: 'crash-point', at, node: a.node, point: 'raftAfterSave' };
+      // Power fails between the node's next WAL write and its fsync (etcd's walBeforeSync point):
+      // the write is still pending, and the disk may tear it.
+      return { type: 'crash-point', at, node: a.node, point: 'walBeforeSync' };
     case 'restart':
       return { type: 'restart', at, node: a.node };
     case 'pause':

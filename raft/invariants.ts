@@ -21,6 +21,7 @@ import { assert } from '../sim/assert.js';
 import type { LogView } from './core/raw-node.js';
 import type { Entry, LogIndex, NodeId, Role, Term } from './core/types.js';
 import { bytesEqual } from './core/types.js';
+import { EntryTable } from './entry-table.js';
 
 /** What the checker needs to see of one node. */
 export interface NodeObservation {
@@ -31,26 +32,19 @@ export interface NodeObservation {
   readonly log: LogView;
 }
 
-interface KnownEntry {
-  readonly term: Term;
-  readonly type: Entry['type'];
-  readonly data: Uint8Array;
-  /** The lowest term of a node seen holding this entry as committed (≥ the term it was committed in). */
-  observedTerm: Term;
-}
-
 /** A bound on the checker's memory: committed entries it remembers. */
 export const KNOWN_ENTRIES_MAX = 10_000_000;
 
 export class SafetyChecker {
   private readonly leaders = new Map<number, NodeId>();
   /**
-   * Committed entries by index: an array, since the indexes are dense (a node commits every index
-   * after its first) and every observation looks up each new one and, for a leader, all of them.
+   * Committed entries by index (compact: raft/entry-table.ts), each tagged with the lowest term of
+   * a node seen holding it as committed (≥ the term it was committed in). Indexes are dense (a node
+   * commits every index after its first) and every observation looks up each new one and, for a
+   * leader, all of them.
    */
-  private readonly committed: (KnownEntry | undefined)[] = [];
-  private committedCount = 0;
-  private readonly applied = new Map<number, KnownEntry>();
+  private readonly committed = new EntryTable();
+  private readonly applied = new EntryTable();
   private readonly lastTerm = new Map<NodeId, Term>();
   private readonly lastCommit = new Map<NodeId, LogIndex>();
   private readonly lastApplied = new Map<NodeId, LogIndex>();
@@ -94,15 +88,13 @@ export class SafetyChecker {
   }
 
   private checkApplied(id: NodeId, e: Entry): void {
-    const seen = this.applied.get(e.index);
-    if (seen === undefined) {
+    if (!this.applied.has(e.index)) {
       assert(this.applied.size < KNOWN_ENTRIES_MAX, 'safety checker: too many applied entries remembered');
-      this.applied.set(e.index, { term: e.term, type: e.type, data: e.data, observedTerm: e.term });
+      this.applied.set(e.index, e);
     } else {
-      assert(sameEntry(seen, e), () => `state machine safety: n${id} applied ${describe(e)} at index ${e.index}, another node applied term ${seen.term}`);
+      assert(this.applied.matches(e.index, e), () => `state machine safety: n${id} applied ${describe(e)} at index ${e.index}, another node applied term ${this.applied.term(e.index)}`);
     }
-    const c = this.committed[e.index];
-    assert(c === undefined || sameEntry(c, e), () => `state machine safety: n${id} applied ${describe(e)}, but term ${c?.term} was committed at ${e.index}`);
+    assert(!this.committed.has(e.index) || this.committed.matches(e.index, e), () => `state machine safety: n${id} applied ${describe(e)}, but term ${this.committed.term(e.index)} was committed at ${e.index}`);
   }
 
   private checkNode(n: NodeObservation): void {
@@ -125,17 +117,16 @@ export class SafetyChecker {
     this.lastCommit.set(n.id, n.commit);
     if (from > n.commit) return;
     const ents = n.log.entries(from as LogIndex, (n.commit + 1) as LogIndex) ?? [];
+    const known = this.committed;
     for (const e of ents) {
-      const known = this.committed[e.index];
-      if (known === undefined) {
-        assert(this.committedCount < KNOWN_ENTRIES_MAX, 'safety checker: too many committed entries remembered');
-        this.committed[e.index] = { term: e.term, type: e.type, data: e.data, observedTerm: n.term };
-        this.committedCount++;
+      if (!known.has(e.index)) {
+        assert(known.size < KNOWN_ENTRIES_MAX, 'safety checker: too many committed entries remembered');
+        known.set(e.index, e, n.term);
         this.maxCommitted = Math.max(this.maxCommitted, e.index);
         continue;
       }
-      assert(sameEntry(known, e), () => `state machine safety: n${n.id} committed ${describe(e)} at ${e.index}, another node committed term ${known.term}`);
-      if (n.term < known.observedTerm) known.observedTerm = n.term;
+      assert(known.matches(e.index, e), () => `state machine safety: n${n.id} committed ${describe(e)} at ${e.index}, another node committed term ${known.term(e.index)}`);
+      if (n.term < known.tag(e.index)) known.setTag(e.index, n.term);
     }
   }
 
@@ -143,13 +134,14 @@ export class SafetyChecker {
   private checkLeaderCompleteness(log: ReadLog): void {
     const leader = log.n;
     const { first, last, entries } = log;
+    const known = this.committed;
     for (let i = first; i <= this.maxCommitted; i++) {
-      const known = this.committed[i];
+      const term = known.term(i);
       // Committed in a term before the leader's (observed no later than that term).
-      if (known === undefined || known.observedTerm >= leader.term) continue;
+      if (term === undefined || known.tag(i) >= leader.term) continue;
       // Past the end of the log, term() answers null.
       const t = i <= last ? (entries[i - first] as Entry).term : null;
-      assert(t === known.term, () => `leader completeness: n${leader.id}, leader of term ${leader.term}, has term ${t ?? 'none'} at ${i}, where term ${known.term} was committed by term ${known.observedTerm}`);
+      assert(t === term, () => `leader completeness: n${leader.id}, leader of term ${leader.term}, has term ${t ?? 'none'} at ${i}, where term ${term} was committed by term ${known.tag(i)}`);
     }
   }
 }

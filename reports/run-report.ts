@@ -95,17 +95,22 @@ function checksSection(view: RunView): string {
   return `<section id="sec-checks"><h2>Checks</h2><table><thead><tr><th>check</th><th>verdict</th><th>what it found</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
-function violationSection(v: ViolationPanel): string {
+/**
+ * The violation told for a person (the run report's, and raftsim check --out's per key): `time`
+ * writes a time of the history (a run's: µs as seconds), `suffix` tells the element ids of several
+ * such sections on one page apart.
+ */
+export function violationSection(v: ViolationPanel, time: (t: number) => string = formatUs, suffix = ''): string {
   const opLine = (label: string, ref: ViolationPanel['failed']): string =>
-    `<li>${label} <code>${escapeHtml(ref.text)}</code> <span class="muted">(op ${ref.id}, ${formatUs(ref.callUs)} – ${ref.returnUs === null ? 'never returned' : formatUs(ref.returnUs)})</span></li>`;
+    `<li>${label} <code>${escapeHtml(ref.text)}</code> <span class="muted">(op ${ref.id}, ${time(ref.callUs)} – ${ref.returnUs === null ? 'never returned' : time(ref.returnUs)})</span></li>`;
   const prefix =
     v.prefixLength === 0
       ? '<p>The longest linearizable prefix is empty: the very first operations cannot be ordered.</p>'
       : `<p>The longest linearizable prefix has <b>${v.prefixLength}</b> operations${v.prefixLength > v.prefixTail.length ? `; the last ${v.prefixTail.length}, in linearization order` : ', in linearization order'}:</p><ol class="mono">${v.prefixTail.map((r) => `<li>${escapeHtml(r.text)} <span class="muted">(op ${r.id})</span></li>`).join('')}</ol>`;
   return [
-    '<section id="sec-violation"><h2>The linearizability violation</h2><div class="violation">',
+    `<section id="sec-violation${suffix}"><h2>The linearizability violation</h2><div class="violation">`,
     v.partition === null ? '' : `<p class="muted">In the part of the history the checker searched: <code>${escapeHtml(v.partition)}</code> (a key, for a model checked key by key).</p>`,
-    `<div class="explanation" id="violation-explanation">${v.explanation.map((l) => `<p>${withInlineCode(l)}</p>`).join('')}</div>`,
+    `<div class="explanation" id="violation-explanation${suffix}">${v.explanation.map((l) => `<p>${withInlineCode(l)}</p>`).join('')}</div>`,
     v.explanationGenerated ? '<p class="muted">(Explanation written by the report from the history; the checker gave none.)</p>' : '',
     `<ul>${opLine('The violating operation:', v.failed)}${v.related.map((r) => opLine('Involved:', r)).join('')}</ul>`,
     prefix,

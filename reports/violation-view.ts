@@ -72,9 +72,9 @@ function writeText(op: Operation): string {
  * the same key that completed ok before the read began, wrote something else, and after which no
  * write of the value read could have taken effect (none was still possible: call before the read
  * returned, and return — +∞ when unknown — after that write completed). Null when the op is not
- * such a read.
+ * such a read. `time` writes a time of the history (a run's: seconds).
  */
-export function explainStaleRead(history: readonly Operation[], read: Operation): { lines: string[]; related: number[] } | null {
+export function explainStaleRead(history: readonly Operation[], read: Operation, time: (t: number) => string = formatSeconds): { lines: string[]; related: number[] } | null {
   if (!isReadOp(read) || read.status !== 'ok' || read.return === null) return null;
   const value = readValue(read);
   if (value === undefined) return null;
@@ -89,8 +89,8 @@ export function explainStaleRead(history: readonly Operation[], read: Operation)
     if (laterSame) continue;
     const shown = value === null ? 'nothing (no such key)' : formatValue(value, 24);
     const lines = [
-      `Read of \`${read.key ?? ''}\` by c${read.client} returned ${shown} at ${formatSeconds(readReturn)} (it began at ${formatSeconds(read.call)}),`,
-      `but ${writeText(w)} by c${w.client} completed at ${formatSeconds(wReturn)}, before the read began,`,
+      `Read of \`${read.key ?? ''}\` by c${read.client} returned ${shown} at ${time(readReturn)} (it began at ${time(read.call)}),`,
+      `but ${writeText(w)} by c${w.client} completed at ${time(wReturn)}, before the read began,`,
       value === null ? 'and no delete of the key could have happened after it.' : `and no write of ${shown} happened after it: the read is stale.`,
     ];
     return { lines, related: [w.id] };

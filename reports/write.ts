@@ -1,11 +1,12 @@
 /**
  * The one module of reports/ that touches files: it writes what the pure renderers return. The CLI
- * calls it for `raftsim run --out DIR`, `raftsim report <run.json>` and `raftsim experiment …
- * --out DIR`, and `npm start` ends with `writeIndex`.
+ * calls it for `raftsim run --out DIR`, `raftsim report <run.json>`, `raftsim experiment …
+ * --out DIR` and `raftsim check <history> --out DIR`, and `npm start` ends with `writeIndex`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../record/run-record.js';
+import { renderCheckReport, type CheckReportData } from './check-report.js';
 import { renderExperimentHtml, renderExperimentMarkdown } from './experiment-report.js';
 import type { ExperimentResult } from '../record/experiment-record.js';
 import { experimentDataOf } from './experiment-adapter.js';
@@ -86,5 +87,13 @@ export function writeIndex(dir: string, entries: readonly IndexEntry[], title = 
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'index.html');
   writeFileSync(path, renderIndexPage(entries, title));
+  return path;
+}
+
+/** Writes `DIR/check.html`, the page of one `raftsim check` (check-report.ts); returns its path. */
+export function writeCheckReport(dir: string, data: CheckReportData): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'check.html');
+  writeFileSync(path, renderCheckReport(data));
   return path;
 }

@@ -35,6 +35,9 @@ import { bugsForLayers, type LayerBugs } from './bugs.js';
 import type { ClusterControl } from './nemesis.js';
 import { pinnedMix, toLatencyModel, type PinnedClientOptions, type Scenario } from './schema.js';
 
+/** Applied writes each member keeps (kv/server): the runner reads only the newest (scenarios/runner.ts). */
+const APPLIED_WRITES_KEPT = 1_024;
+
 export const FIRST_CLIENT_ID = 100;
 /** Lock clients (`workload.locks`) run on hosts 300, 301, …. */
 export const FIRST_LOCK_CLIENT_ID = 300;
@@ -254,6 +257,9 @@ class Cluster implements SimCluster {
           readIndexReuseIdOnRetry: this.bugs.readIndexReuseIdOnRetry(this.s.server.readIndexReuseIdOnRetry),
           leaseRevokeIgnoresOldLeader: this.bugs.leaseRevokeIgnoresOldLeader(this.s.server.leaseRevokeIgnoresOldLeader ?? true),
           bugs: this.bugs.kv,
+          // The runner's hooks take each applied write as it is applied (AppliedLog, the lease
+          // expiries): the members need not keep a long run's every write again.
+          appliedWritesMax: APPLIED_WRITES_KEPT,
           ...(this.s.server.backend === true ? { backend: true } : {}),
         },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),

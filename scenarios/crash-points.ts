@@ -7,15 +7,20 @@
  * The fault mix draws from `crashPointsFor(s)`: the storage points join the list only when the
  * backend is on, so scenarios without it draw exactly what they drew before.
  */
-import { CRASH_POINTS } from '../raft/node/crash-points.js';
+import { ALL_CRASH_POINTS as RAFT_CRASH_POINTS, CRASH_POINTS } from '../raft/node/crash-points.js';
 import { BACKEND_CRASH_POINTS } from '../kv/backend/backend.js';
 import { MVCC_BACKEND_CRASH_POINTS } from '../kv/backend/member-backend.js';
 import type { Scenario } from './schema.js';
 
 export const STORAGE_CRASH_POINTS: readonly string[] = [...BACKEND_CRASH_POINTS, ...MVCC_BACKEND_CRASH_POINTS];
-export const ALL_CRASH_POINTS: readonly string[] = [...CRASH_POINTS, ...STORAGE_CRASH_POINTS];
+export const ALL_CRASH_POINTS: readonly string[] = [...RAFT_CRASH_POINTS, ...STORAGE_CRASH_POINTS];
 
-/** The crash points a run of `s` can reach (and its fault mix draws from). */
+/** The crash points a `crash-point` fault of `s` may name (the storage ones need the backend). */
 export function crashPointsFor(s: Pick<Scenario, 'server'>): readonly string[] {
-  return s.server.backend === true ? ALL_CRASH_POINTS : CRASH_POINTS;
+  return s.server.backend === true ? ALL_CRASH_POINTS : RAFT_CRASH_POINTS;
+}
+
+/** The crash points the fault mix of `s` draws from: the Ready loop's, plus the storage ones with the backend. */
+export function mixCrashPointsFor(s: Pick<Scenario, 'server'>): readonly string[] {
+  return s.server.backend === true ? [...CRASH_POINTS, ...STORAGE_CRASH_POINTS] : CRASH_POINTS;
 }

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { failsLike, junitXml, outcomeOf, parseShard, shardSeeds, shrinkFailure, verdictOf, type SeedOutcome } from './fuzz.js';
+import { failsLike, outcomeOf, parseShard, shardSeeds, shrinkFailure, verdictOf, type SeedOutcome } from './fuzz.js';
+import { failureSignature, fuzzSummary, junitSuiteOf, junitXml } from './fuzz-summary.js';
 import { runJob } from './run-job.js';
 import type { CheckResult, Checks } from '../record/run-record.js';
 import { scenarioFor } from './scenario-source.js';
@@ -40,14 +41,29 @@ describe('verdicts and JUnit', () => {
     expect(verdictOf(checks({ linearizable: { status: 'unknown', summary: 'b' }, watch: { status: 'fail', summary: 'w' } }))).toEqual({ status: 'fail', failed: ['watch'] });
   });
 
-  it('writes one test case per seed, failures with the reproduce command, and escapes', () => {
-    const o = (seed: number, status: SeedOutcome['status'], summary = 'x'): SeedOutcome => ({ seed, status, failed: status === 'pass' ? [] : ['linearizable'], summary, traceHash: '0', virtualMs: 1, events: 1, wallMs: 1500, reproduce: `npx raftsim run swarm --seed ${seed}` });
-    const xml = junitXml('fuzz swarm', [o(1, 'pass'), o(2, 'fail', 'read of <k> & "v"'), o(3, 'error')]);
-    expect(xml).toContain('tests="3" failures="1" errors="1"');
+  const o = (seed: number, status: SeedOutcome['status'], summary = 'x'): SeedOutcome => ({ seed, status, failed: status === 'pass' ? [] : ['linearizable'], summary, traceHash: '0', virtualMs: 1, events: 1, wallMs: 1500, reproduce: `npx raftsim run swarm --seed ${seed}` });
+  const campaign = { scenario: 'swarm', from: 1, seeds: 5, overrides: [], shard: { k: 1, n: 1 } };
+
+  it('writes one test case per seed of the campaign: failures with the reproduce command and the shrunk file, seeds not run skipped, the wall time', () => {
+    const shrunk = { seed: 2, file: 'fz/fuzz-swarm-seed2.shrunk.json', faultsBefore: 9, faultsAfter: 2, runs: 30, failsOnItsOwn: true, reproduce: 'npx raftsim run fz/fuzz-swarm-seed2.shrunk.json --seed 2' };
+    const outcomes = [o(1, 'pass'), o(2, 'fail', 'read of <k> & "v"'), o(3, 'error')];
+    const s = fuzzSummary({ campaign, seeds: [1, 2, 3, 4, 5], outcomes, stoppedBy: 'SIGINT', wallMs: 2500, workers: 2, shrunk });
+    expect(s).toMatchObject({ schema: 'raftsim.fuzz/1', seeds: 5, ran: 3, passed: 1, failed: 1, errors: 1, notRun: 2, interrupted: true, notRunSeeds: [[4, 5]] });
+    const xml = junitXml([junitSuiteOf('fuzz swarm', s, new Map(outcomes.map((x) => [x.seed, x.wallMs])))]);
+    expect(xml).toContain('<testsuite name="fuzz swarm" tests="5" failures="1" errors="1" skipped="2" time="2.500">');
     expect(xml).toContain('<testcase classname="fuzz swarm" name="seed 1" time="1.500"/>');
     expect(xml).toContain('<failure message="read of &lt;k&gt; &amp; &quot;v&quot;" type="linearizable">');
-    expect(xml).toContain('reproduce: npx raftsim run swarm --seed 2</failure>');
+    expect(xml).toContain('reproduce: npx raftsim run swarm --seed 2\nshrunk scenario: fz/fuzz-swarm-seed2.shrunk.json (9 faults → 2; fails on its own)');
     expect(xml).toContain('<error message="x" type="run-error">');
+    expect(xml).toMatch(/name="seed 4">\n {6}<skipped message="not run: the campaign was interrupted \(SIGINT\)"\/>/);
+    expect(xml.match(/<testcase /g)?.length).toBe(5);
+  });
+
+  it('a failure\'s signature masks its particulars: one kind of failure at two seeds shares it, another check does not', () => {
+    const a = failureSignature({ status: 'fail', failed: ['linearizable'], summary: 'linearizable: range k2 -> nothing @rev 2 (7.574 s..8.165 s) was served at revision 2, but put k3="c0-1" @rev 3' });
+    const b = failureSignature({ status: 'fail', failed: ['linearizable'], summary: 'linearizable: range k0 -> nothing @rev 5 (1.5 s..2.165 s) was served at revision 5, but put k1="c2-7" @rev 9' });
+    expect(a).toBe(b);
+    expect(failureSignature({ status: 'fail', failed: ['watch'], summary: 'watch: range k2' })).not.toBe(failureSignature({ status: 'fail', failed: ['linearizable'], summary: 'watch: range k2' }));
   });
 });
 

@@ -85,36 +85,6 @@ export function outcomeOf(record: RunRecord, wallMs: number): SeedOutcome {
   };
 }
 
-/** JUnit XML: one test case per seed, a failure (or error) element with the reproduce command. */
-export function junitXml(suite: string, outcomes: readonly SeedOutcome[]): string {
-  const failures = outcomes.filter((o) => o.status === 'fail' || o.status === 'unknown').length;
-  const errors = outcomes.filter((o) => o.status === 'error').length;
-  const seconds = outcomes.reduce((s, o) => s + o.wallMs, 0) / 1000;
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="raftsim" tests="${outcomes.length}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}">`,
-    `  <testsuite name="${xml(suite)}" tests="${outcomes.length}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds.toFixed(3)}">`,
-  ];
-  for (const o of outcomes) {
-    const head = `    <testcase classname="${xml(suite)}" name="seed ${o.seed}" time="${(o.wallMs / 1000).toFixed(3)}"`;
-    if (o.status === 'pass') {
-      lines.push(`${head}/>`);
-      continue;
-    }
-    const tag = o.status === 'error' ? 'error' : 'failure';
-    const type = o.status === 'unknown' ? 'checker-budget-exhausted' : o.status === 'error' ? 'run-error' : o.failed.join(',');
-    lines.push(`${head}>`, `      <${tag} message="${xml(o.summary)}" type="${xml(type)}">${xml(`${o.summary}\nreproduce: ${o.reproduce}`)}</${tag}>`, '    </testcase>');
-  }
-  lines.push('  </testsuite>', '</testsuites>', '');
-  return lines.join('\n');
-}
-
-function xml(s: string): string {
-  // XML 1.0 forbids most control characters even escaped: drop them.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 /** Whether a run of `s` with `seed` fails one of the checks named in `failed` (`run`: it crashed). */
 export function failsLike(s: Scenario, seed: number, failed: ReadonlySet<string>): boolean {
   try {

@@ -20,7 +20,7 @@ import { explainViolations } from '../sim/check/explain.js';
 import { checkLinearizability, type LinearizabilityResult } from '../sim/check/linearizability.js';
 import { checkWatches, formatWatchViolation } from '../sim/check/watch.js';
 import { checkSerializableReads } from '../kv/check/serializable-reads.js';
-import { mergeCommitted, watchHistoryOf, type AppliedRevision } from '../kv/check/watch-inputs.js';
+import { CommittedMerger, watchHistoryOf, type MergedCommitted } from '../kv/check/watch-inputs.js';
 import { etcdModel, isModelledOp, isSerializableRange, type EtcdOperation } from '../kv/check/etcd-model.js';
 import type { WatchRecord } from '../kv/client/watch-client.js';
 import type { Member } from '../kv/member.js';
@@ -29,6 +29,7 @@ import { explainStaleRead } from '../reports/violation-view.js';
 import { findStaleReads } from './history-metrics.js';
 import type { CheckResult, ViolationView } from '../record/run-record.js';
 import type { Scenario } from './schema.js';
+import type { Model } from '../sim/check/model.js';
 
 export interface HistoryChecks {
   readonly linearizable: CheckResult;
@@ -39,42 +40,50 @@ export interface HistoryChecks {
   readonly divergences: readonly string[];
 }
 
-/** Every applied write of every member incarnation, with the time it was applied. */
+/**
+ * Every member incarnation's applied writes, merged into the committed history as they are
+ * applied (kv/check's CommittedMerger): one record per revision, each member's copy compared
+ * with it on arrival. Member incarnations are numbered in order of their first write.
+ */
 export class AppliedLog {
-  private readonly lists = new Map<string, AppliedRevision[]>();
-  /** Each host's list for its latest incarnation: no key string built per applied entry. */
-  private readonly current = new Map<HostId, { readonly incarnation: number; readonly list: AppliedRevision[] }>();
-  /** A bound on what is kept (a run writes far fewer revisions). */
+  private readonly merger = new CommittedMerger();
+  private incarnations = 0;
+  /** Each host's number for its latest incarnation: no key string built per applied entry. */
+  private readonly current = new Map<HostId, { readonly incarnation: number; readonly member: number }>();
+  /** A bound on what is merged (a run writes far fewer revisions). */
   static readonly REVISIONS_MAX = 2_000_000;
   private count = 0;
+  /**
+   * Compactions as members applied them: when, and the store revision then (a bound on the
+   * compaction revision). The watch check needs them: etcd may send an event without its prevKv
+   * once the revision before it is compacted.
+   */
+  readonly compactions: { revision: number; at: Micros }[] = [];
 
   /** Called right after `member` applied the entry at `index`. */
   record(id: HostId, incarnation: number, member: Member, index: number, at: Micros): void {
     const writes = member.appliedWrites();
     const w = writes[writes.length - 1];
+    if (w !== undefined && w.index === index && w.ok && w.kind === 'compact' && this.compactions.length < AppliedLog.REVISIONS_MAX) this.compactions.push({ revision: w.revision, at });
     if (w === undefined || w.index !== index || !w.ok || w.events.length === 0 || this.count >= AppliedLog.REVISIONS_MAX) return;
     let cur = this.current.get(id);
-    if (cur === undefined || cur.incarnation !== incarnation) {
-      const key = `${id}/${incarnation}`;
-      let list = this.lists.get(key);
-      if (list === undefined) this.lists.set(key, (list = []));
-      this.current.set(id, (cur = { incarnation, list }));
-    }
-    cur.list.push({ revision: w.revision, at, events: w.events });
+    if (cur === undefined || cur.incarnation !== incarnation) this.current.set(id, (cur = { incarnation, member: this.incarnations++ }));
+    this.merger.add(cur.member, { revision: w.revision, at, events: w.events });
     this.count++;
   }
 
-  members(): (readonly AppliedRevision[])[] {
-    return [...this.lists.values()];
+  /** The committed history (revision order, earliest apply time) and the revisions members disagree on. */
+  merged(): MergedCommitted {
+    return this.merger.result();
   }
 }
 
 export function checkHistory(s: Scenario, history: readonly Operation[], applied: AppliedLog, watches: readonly WatchRecord[]): HistoryChecks {
-  const merged = mergeCommitted(applied.members());
+  const merged = applied.merged();
   return {
     ...linearizable(s, history),
     serializable: s.checks.serializable ? serializable(history, merged.committed) : off('serializable'),
-    watch: s.checks.watch ? watch(merged.committed, watches) : off('watch'),
+    watch: s.checks.watch ? watch(merged.committed, watches, applied.compactions) : off('watch'),
     divergences: merged.divergences,
   };
 }
@@ -109,23 +118,57 @@ function linearizable(s: Scenario, history: readonly Operation[]): { linearizabl
  * evidence (the longest prefix it could order).
  */
 function violationOf(r: LinearizabilityResult, history: readonly EtcdOperation[]): ViolationView {
-  const part = r.partitions.find((p) => p.verdict === 'illegal');
-  const view = (failedOp: number, explanation: readonly string[], relatedOps: readonly number[]): ViolationView => ({
-    partition: part?.label ?? null,
-    linearizedPrefix: part?.linearized ?? [],
-    failedOp,
-    relatedOps: [...new Set(relatedOps)].filter((id) => id >= 0 && id !== failedOp),
-    explanation,
-  });
-  const e = explainViolations(etcdModel, history, r, { formatTime: formatSeconds }).find((x) => x.partition === (part?.label ?? ''));
-  const inPart = new Set(part?.opIds ?? []);
-  const staleIds = findStaleReads(history).filter((id) => inPart.has(id));
-  const preferred = [e?.kind === 'unplaceable' ? undefined : e?.op, part?.stuck].find((id) => id !== undefined && staleIds.includes(id)) ?? staleIds[0];
-  const read = preferred === undefined ? undefined : history.find((o) => o.id === preferred);
-  const stale = read === undefined ? null : explainStaleRead(history, read);
-  if (stale !== null && read !== undefined) return view(read.id, stale.lines, stale.related);
-  if (e === undefined) return view(part?.stuck ?? -1, ['no linearization exists'], []);
-  return view(e.op >= 0 ? e.op : (part?.stuck ?? -1), e.message.split('\n'), e.kind === 'unplaceable' ? [] : e.related);
+  const first = violationsOf(etcdModel, history, r, { staleReads: findStaleReads(history), formatTime: formatSeconds })[0];
+  return first ?? { partition: null, linearizedPrefix: [], failedOp: -1, relatedOps: [], explanation: ['no linearization exists'] };
+}
+
+export interface ViolationOptions {
+  /**
+   * The reads known to be stale (a run's: findStaleReads); the story prefers them. Without it
+   * (a model other than etcd's), the checker's operation and the stuck one are tried as stale reads
+   * — unless the partition has appends, whose values a put-and-read story cannot tell.
+   */
+  readonly staleReads?: readonly number[];
+  /** How a time of the history is written (a run's: seconds). */
+  readonly formatTime: (t: number) => string;
+}
+
+/**
+ * One violation per illegal partition of `r`, in partition order, each told as `violationOf`
+ * tells a run's: the run report and `raftsim check --out` use the same story and wording.
+ */
+export function violationsOf<S, Op extends Operation>(model: Model<S, Op>, history: readonly Op[], r: LinearizabilityResult, o: ViolationOptions): ViolationView[] {
+  const explanations = explainViolations(model, history, r, { formatTime: o.formatTime });
+  const byId = new Map<number, Op>(history.map((op) => [op.id, op]));
+  return r.partitions
+    .filter((part) => part.verdict === 'illegal')
+    .map((part) => {
+      const view = (failedOp: number, explanation: readonly string[], relatedOps: readonly number[]): ViolationView => ({
+        partition: part.label,
+        linearizedPrefix: part.linearized,
+        failedOp,
+        relatedOps: [...new Set(relatedOps)].filter((id) => id >= 0 && id !== failedOp),
+        explanation,
+      });
+      const e = explanations.find((x) => x.partition === part.label);
+      const candidates = [e?.kind === 'unplaceable' ? undefined : e?.op, part.stuck].filter((id): id is number => id !== undefined);
+      let preferred: number | undefined;
+      if (o.staleReads !== undefined) {
+        const inPart = new Set(part.opIds);
+        const staleIds = o.staleReads.filter((id) => inPart.has(id));
+        preferred = candidates.find((id) => staleIds.includes(id)) ?? staleIds[0];
+      } else if (!part.opIds.some((id) => byId.get(id)?.op === 'append')) {
+        preferred = candidates.find((id) => {
+          const op = byId.get(id);
+          return op !== undefined && explainStaleRead(history, op, o.formatTime) !== null;
+        });
+      }
+      const read = preferred === undefined ? undefined : byId.get(preferred);
+      const stale = read === undefined ? null : explainStaleRead(history, read, o.formatTime);
+      if (stale !== null && read !== undefined) return view(read.id, stale.lines, stale.related);
+      if (e === undefined) return view(part.stuck ?? -1, ['no linearization exists'], []);
+      return view(e.op >= 0 ? e.op : (part.stuck ?? -1), e.message.split('\n'), e.kind === 'unplaceable' ? [] : e.related);
+    });
 }
 
 function serializable(history: readonly Operation[], committed: Parameters<typeof checkSerializableReads>[1]): CheckResult {
@@ -134,8 +177,8 @@ function serializable(history: readonly Operation[], committed: Parameters<typeo
   return { status: 'fail', summary: `${r.violations.length} serializable reads broke their rule: ${r.violations[0]?.message ?? ''}`, details: r.violations.slice(1, 5).map((v) => v.message) };
 }
 
-function watch(committed: Parameters<typeof checkWatches>[0], records: readonly WatchRecord[]): CheckResult {
-  const r = checkWatches(committed, records.map(watchHistoryOf));
+function watch(committed: Parameters<typeof checkWatches>[0], records: readonly WatchRecord[], compactions: AppliedLog['compactions']): CheckResult {
+  const r = checkWatches(committed, records.map(watchHistoryOf), { compactions });
   if (r.ok) return { status: 'pass', summary: r.watches === 0 ? 'no watches in this run' : `${r.watches} watches, ${r.events} events: all nine guarantees held` };
   const n = r.violations.length + r.violationsDropped;
   return { status: 'fail', summary: `${n} watch guarantee violations: ${r.violations[0] === undefined ? '' : formatWatchViolation(r.violations[0])}`, details: r.violations.slice(1, 5).map(formatWatchViolation) };

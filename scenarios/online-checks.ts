@@ -17,6 +17,7 @@ import { assert } from '../sim/assert.js';
 import type { HostId } from '../sim/host.js';
 import type { Micros } from '../sim/time.js';
 import { SafetyChecker, type NodeObservation } from '../raft/invariants.js';
+import { EntryTable } from '../raft/entry-table.js';
 import type { Entry, LogIndex, NodeId } from '../raft/core/types.js';
 import type { SimCluster } from './cluster.js';
 
@@ -29,15 +30,10 @@ export interface OnlineCheckOptions {
 const APPLIED_MAX = 2_000_000;
 const HASHES_MAX = 200_000;
 
-interface AppliedEntry {
-  readonly term: number;
-  readonly data: Uint8Array;
-  readonly by: HostId;
-}
-
 export class OnlineChecks {
   private readonly safety = new SafetyChecker();
-  private readonly applied = new Map<number, AppliedEntry>();
+  /** Each index's entry as first applied, tagged with the member that applied it (compact: raft/entry-table.ts). */
+  private readonly applied = new EntryTable();
   /** Revision after applying up to an index, as first seen. */
   private readonly revisionAt = new Map<number, { readonly revision: number; readonly by: HostId }>();
   private readonly hashAt = new Map<string, { readonly hash: number; readonly by: HostId }>();
@@ -68,13 +64,13 @@ export class OnlineChecks {
   }
 
   onApplyEntry(id: HostId, e: Entry): void {
-    const seen = this.applied.get(e.index);
-    if (seen === undefined) {
-      assert(this.applied.size < APPLIED_MAX, 'online checks: too many applied entries remembered');
-      this.applied.set(e.index, { term: e.term, data: e.data, by: id });
+    const seen = this.applied;
+    if (!seen.has(e.index)) {
+      assert(seen.size < APPLIED_MAX, 'online checks: too many applied entries remembered');
+      seen.set(e.index, e, id);
       return;
     }
-    assert(seen.term === e.term && bytesEqual(seen.data, e.data), () => `state machine safety: n${id} applied ${e.term}/${e.index}, n${seen.by} applied ${seen.term}/${e.index} there`);
+    assert(seen.matches(e.index, e), () => `state machine safety: n${id} applied ${e.term}/${e.index}, n${seen.tag(e.index)} applied ${seen.term(e.index) ?? '?'}/${e.index} there`);
   }
 
   onRoleChange(): void {
@@ -126,13 +122,4 @@ export class OnlineChecks {
     }
     assert(seen.revision === revision, () => `revision at applied index ${appliedIndex}: n${id} is at revision ${revision}, n${seen.by} was at ${seen.revision}`);
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  // Members apply the very entry object the leader made (entries travel as objects), so the
-  // usual case is one array compared with itself.
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

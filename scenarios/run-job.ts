@@ -8,6 +8,7 @@ import type { InputIssue } from './errors.js';
 import type { RunRecord } from '../record/run-record.js';
 import { scenarioFor, sourceDescription, sourceName, type ScenarioSource } from './scenario-source.js';
 import type { TraceMode } from '../sim/trace.js';
+import type { Scenario } from './schema.js';
 
 export interface RunJob {
   readonly id: number;
@@ -42,4 +43,12 @@ export function runJob(job: RunJob): JobResult {
     const text = err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
     return { id: job.id, ok: false, kind: 'crash', error: text };
   }
+}
+
+/** The shrinking of one failure (scenarios/fuzz.ts shrinkFailure), as plain data for a worker thread. */
+export interface ShrinkJob {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly failed: readonly string[];
+  readonly runsMax: number;
 }

@@ -31,7 +31,7 @@ import { createKernel } from '../sim/kernel.js';
 import { createRandom } from '../sim/random.js';
 import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { Trace, TraceCheckpoint, TraceEvent, TraceMode, TraceOptions } from '../sim/trace.js';
-import { crashPointsFor } from './crash-points.js';
+import { mixCrashPointsFor } from './crash-points.js';
 import { LeaseExpiryRecorder } from '../kv/workload/lease-expiry.js';
 import { checkLeaseKeepalives, describeKeepAliveViolation } from '../kv/check/lease-keepalive.js';
 import type { WorkloadClient } from '../kv/workload/workload.js';
@@ -106,7 +106,7 @@ interface RunState {
  * that replays the same run.
  */
 export function materializeForSeed(s: Scenario, seed: number): Scenario {
-  return materialize(s, generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), crashPointsFor(s)));
+  return materialize(s, generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), mixCrashPointsFor(s)));
 }
 
 /** A fresh kernel for a run of `scenario` (materialized), its trace as `trace` says, with checkpoints as `o` says. */
@@ -165,6 +165,17 @@ export interface RunSession {
   scenarioFile(): Scenario;
   /** Runs to the end, checks the history, and returns the record runScenario would. */
   finish(): RunRecord;
+  /** Where the run is, for a progress line: virtual time, the phase's end, events run, operations completed. */
+  progress(): RunProgress;
+}
+
+export interface RunProgress {
+  readonly phase: RunPhase;
+  readonly nowUs: Micros;
+  /** When the current phase ends at the latest (the safety phase: durationMs; the liveness phase: its bound). */
+  readonly phaseEndUs: Micros;
+  readonly events: number;
+  readonly ops: number;
 }
 
 /** Starts a run of `o`: the cluster is built and started, no event has run yet. `tap` sees every trace event from the first on. */
@@ -259,6 +270,11 @@ class SteppedRun implements RunSession {
 
   scenarioFile(): Scenario {
     return { ...this.scenario, faults: [...this.scenario.faults, ...this.injected] };
+  }
+
+  progress(): RunProgress {
+    const sched = this.kernel.scheduler;
+    return { phase: this.stage, nowUs: sched.now, phaseEndUs: this.stage === 'safety' ? this.durationUs : this.livenessEndUs, events: sched.eventsRun, ops: this.st.cluster.history.completed().length };
   }
 
   finish(): RunRecord {

@@ -202,9 +202,9 @@ class Inode {
 
   ensure(capacity: number): void {
     if (capacity <= this.data.length) return;
-    let n = this.data.length;
-    while (n < capacity) n *= 2;
-    const next = new Uint8Array(n);
+    // Doubling keeps appends amortised O(1); a write past twice the capacity (a snapshot file written
+    // whole) gets exactly what it needs, not up to twice that: a long run keeps five such files per member.
+    const next = new Uint8Array(Math.max(capacity, this.data.length * 2));
     next.set(this.data.subarray(0, this.size));
     this.data = next;
   }

@@ -63,6 +63,7 @@ export class HistoryRecorder {
   private readonly done: Operation[] = [];
   private readonly busyClients = new Set<number>();
   private nextId = 0;
+  private readonly notes = new Map<string, string>();
 
   invoke(client: number, op: string, key: string | undefined, input: unknown, call: Micros): PendingOp {
     assert(!this.busyClients.has(client), () => `history: client ${client} invoked ${op} while another op is open`);
@@ -78,7 +79,7 @@ export class HistoryRecorder {
     assert(at >= o.call, () => `history: op ${pending.id} returns at ${at} before its call at ${o.call}`);
     this.open.delete(pending.id);
     this.busyClients.delete(o.client);
-    const op = makeOp(pending.id, o, status === 'unknown' ? null : at, status, status === 'unknown' ? undefined : output, note);
+    const op = makeOp(pending.id, o, status === 'unknown' ? null : at, status, status === 'unknown' ? undefined : output, note === undefined ? undefined : this.intern(note));
     this.done.push(op);
     return op;
   }
@@ -91,13 +92,42 @@ export class HistoryRecorder {
     return [...this.done].sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * One string per distinct note: a run's notes repeat ("member=2 attempts=1"), and each one built
+   * by a template is a rope of its own — a long run's history kept one per operation. The table
+   * is bounded; past it notes are kept as given.
+   */
+  private intern(note: string): string {
+    const seen = this.notes.get(note);
+    if (seen !== undefined) return seen;
+    if (this.notes.size >= NOTES_INTERNED_MAX) return note;
+    // A flat copy (parsing builds a fresh sequential string), once per distinct note: the rope the
+    // caller built is left to the collector.
+    const flat = JSON.parse(JSON.stringify(note)) as string;
+    this.notes.set(flat, flat);
+    return flat;
+  }
+
   /** Operations completed so far, in completion order (the open ones are not included). */
   completed(): readonly Operation[] {
     return this.done;
   }
 }
 
+/** Distinct notes a recorder shares (HistoryRecorder.intern). */
+const NOTES_INTERNED_MAX = 4_096;
+
 function makeOp(id: number, o: Open, ret: Micros | null, status: OpStatus, output: unknown, note: string | undefined): Operation {
+  const { client, op: name, key, input, call } = o;
+  // The usual shapes as literals, in the field order below: their fields live in the object, where
+  // adding them one by one gives each operation a separate property array too.
+  if (input !== undefined && note !== undefined) {
+    if (key !== undefined) {
+      if (output !== undefined) return { id, client, op: name, call, return: ret, status, key, input, output, note };
+      return { id, client, op: name, call, return: ret, status, key, input, note };
+    }
+    if (output !== undefined) return { id, client, op: name, call, return: ret, status, input, output, note };
+  }
   const op: { -readonly [K in keyof Operation]: Operation[K] } = { id, client: o.client, op: o.op, call: o.call, return: ret, status };
   if (o.key !== undefined) op.key = o.key;
   if (o.input !== undefined) op.input = o.input;

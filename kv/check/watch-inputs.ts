@@ -27,29 +27,58 @@ export interface MergedCommitted {
  * Merges the members' applied writes; writes that changed nothing are skipped. Members are
  * compared by the JSON of their changes, but that text is built only for a divergence's report:
  * `sameJson` proves most pairs equal without it (every member applies every revision, so
- * stringifying each one was the checker's largest cost).
+ * stringifying each one was the checker's largest cost). Each revision is compared with the
+ * first list that holds it.
  */
 export function mergeCommitted(members: readonly (readonly AppliedRevision[])[]): MergedCommitted {
-  const byRevision = new Map<number, { at: Micros; events: readonly WatchEventRecord[]; member: number }>();
-  const divergences: string[] = [];
+  const merger = new CommittedMerger();
   members.forEach((writes, member) => {
-    for (const w of writes) {
-      if (w.events.length === 0) continue;
-      const seen = byRevision.get(w.revision);
-      if (seen === undefined) {
-        byRevision.set(w.revision, { at: w.at, events: w.events, member });
-        continue;
-      }
-      if (!sameJson(seen.events, w.events)) {
-        const seenKey = JSON.stringify(seen.events);
-        const key = JSON.stringify(w.events);
-        if (seenKey !== key) divergences.push(`revision ${w.revision}: member #${seen.member} applied ${seenKey}, member #${member} applied ${key}`);
-      }
-      if (w.at < seen.at) seen.at = w.at;
-    }
+    for (const w of writes) merger.add(member, w);
   });
-  const committed = [...byRevision.entries()].sort((a, b) => a[0] - b[0]).map(([revision, c]) => ({ revision, at: c.at, events: c.events }));
-  return { committed, divergences };
+  return merger.result();
+}
+
+/**
+ * mergeCommitted as the writes arrive, one at a time from any member: what a run keeps is one
+ * record per revision (the first member's changes, the earliest apply time), not every member's
+ * copy — a long run applies each revision on every member. A revision is compared with the first
+ * write of it that arrived; divergences are listed in arrival order. Fed member by member it is
+ * mergeCommitted.
+ */
+export class CommittedMerger {
+  /** By revision (dense: every revision is some member's write); holes where none arrived. */
+  private readonly byRevision: ({ readonly revision: number; at: Micros; readonly events: readonly WatchEventRecord[] } | undefined)[] = [];
+  /** The member whose write made byRevision[r]: it names the first side of a divergence. */
+  private readonly firstMember: number[] = [];
+  private readonly divergences: string[] = [];
+
+  add(member: number, w: AppliedRevision): void {
+    if (w.events.length === 0) return;
+    const seen = this.byRevision[w.revision];
+    if (seen === undefined) {
+      // Fill holes up to here first (they stay undefined): the arrays stay dense as V8 keeps them.
+      while (this.byRevision.length < w.revision) {
+        this.byRevision.push(undefined);
+        this.firstMember.push(-1);
+      }
+      this.byRevision[w.revision] = { revision: w.revision, at: w.at, events: w.events };
+      this.firstMember[w.revision] = member;
+      return;
+    }
+    if (!sameJson(seen.events, w.events)) {
+      const seenKey = JSON.stringify(seen.events);
+      const key = JSON.stringify(w.events);
+      if (seenKey !== key) this.divergences.push(`revision ${w.revision}: member #${this.firstMember[w.revision] ?? -1} applied ${seenKey}, member #${member} applied ${key}`);
+    }
+    if (w.at < seen.at) seen.at = w.at;
+  }
+
+  /** The committed history so far, in revision order, and the divergences. */
+  result(): MergedCommitted {
+    const committed: CommittedRevision[] = [];
+    for (const c of this.byRevision) if (c !== undefined) committed.push(c);
+    return { committed, divergences: [...this.divergences] };
+  }
 }
 
 /**

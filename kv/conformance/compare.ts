@@ -4,7 +4,14 @@
  * check), or one of the `KNOWN` differences — an etcd 3.4 behaviour fixed later upstream, or a
  * deliberate deviation of raftsim — recognised by a rule that looks at the request and both answers.
  */
+import type { KvBug } from '../server/options.js';
 import { SLOT_BASE, type Answer, type Outcome, type SeqOp, type Sequence, type WatchRecord } from './sequence.js';
+
+/** What a rule may consult beyond the op and the two answers. */
+export interface MatchContext {
+  /** raftsim's outcome of the same sequence with these known etcd bugs switched back on. */
+  readonly withBugs: (bugs: readonly KvBug[]) => Outcome;
+}
 
 export interface Difference {
   readonly sequence: string;
@@ -25,7 +32,7 @@ export interface KnownDifference {
   /** Upstream issue / fix, or `deliberate` for a deviation raftsim keeps on purpose. */
   readonly upstream: string;
   /** Whether this op and these answers are an instance of it. */
-  readonly matches: (op: SeqOp | undefined, etcd: unknown, sim: unknown, path: string) => boolean;
+  readonly matches: (op: SeqOp | undefined, etcd: unknown, sim: unknown, path: string, ctx: MatchContext) => boolean;
 }
 
 const SORT_ORDERS: ReadonlySet<unknown> = new Set([undefined, 'NONE', 'ASCEND', 'DESCEND']);
@@ -72,12 +79,18 @@ export const KNOWN: readonly KnownDifference[] = [
       op?.method === 'watch' && (op.request.startRevision ?? 0) < 0 &&
       (s as WatchRecord | null)?.created.canceled === true && (e as WatchRecord | null)?.created.canceled === false,
   },
+  {
+    id: 'progress-request-3.4',
+    what: 'A progress request on the watch stream: etcd 3.4.23 answers it at once at the current revision — while a watcher still catches up, below a watcher\'s future start, and on a stream without watchers; later etcd answers only once every watcher is synced and not before its start, as raftsim does. Recognised only when raftsim with its switches etcd-15220 and etcd-20221 on answers exactly as etcd 3.4 did.',
+    upstream: 'https://github.com/etcd-io/etcd/pull/15237 (3.4: https://github.com/etcd-io/etcd/pull/15697) and https://github.com/etcd-io/etcd/pull/20229 (3.4: https://github.com/etcd-io/etcd/pull/20250)',
+    matches: (_op, e, _s, path, ctx) => path.startsWith('progress') && JSON.stringify(ctx.withBugs(['etcd-15220', 'etcd-20221']).progress) === JSON.stringify(e),
+  },
 ];
 
 function mayWrite(op: SeqOp | undefined): boolean {
   if (op === undefined) return false;
   if (op.method === 'txn') return JSON.stringify(op.request).includes('"type":"put"') || JSON.stringify(op.request).includes('"type":"delete"');
-  return op.method !== 'range' && op.method !== 'lease-ttl' && op.method !== 'lease-leases' && op.method !== 'watch' && op.method !== 'watch-cancel';
+  return op.method !== 'range' && op.method !== 'lease-ttl' && op.method !== 'lease-leases' && op.method !== 'watch' && op.method !== 'watch-cancel' && op.method !== 'watch-progress';
 }
 
 /** A known difference after which etcd no longer answers (it crashed): the rest is not comparable. */
@@ -86,11 +99,23 @@ function etcdGone(a: unknown): boolean {
   return c === 'grpc:UNAVAILABLE' || c === 'target-down';
 }
 
-/** Every difference between `etcd` and `sim` for `seq`, each marked known when a rule recognises it. */
-export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome): Difference[] {
+/**
+ * Every difference between `etcd` and `sim` for `seq`, each marked known when a rule recognises it.
+ * `runWithBugs` runs the sequence on raftsim with known bugs switched on (for the rules that ask).
+ */
+export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome, runWithBugs: (bugs: readonly KvBug[]) => Outcome): Difference[] {
   const out: Difference[] = [];
+  const reruns = new Map<string, Outcome>();
+  const ctx: MatchContext = {
+    withBugs: (bugs) => {
+      const key = bugs.join(',');
+      let o = reruns.get(key);
+      if (o === undefined) reruns.set(key, (o = runWithBugs(bugs)));
+      return o;
+    },
+  };
   const add = (op: number, path: string, e: unknown, s: unknown): void => {
-    const rule = KNOWN.find((k) => k.matches(op >= 0 ? seq.ops[op] : undefined, e, s, path));
+    const rule = KNOWN.find((k) => k.matches(op >= 0 ? seq.ops[op] : undefined, e, s, path, ctx));
     out.push(rule === undefined ? { sequence: seq.name, op, path, etcd: e, sim: s } : { sequence: seq.name, op, path, etcd: e, sim: s, known: rule.id });
   };
   const n = Math.max(etcd.answers.length, sim.answers.length);
@@ -115,6 +140,15 @@ export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome): Dif
     const [e, s] = [etcd.watches[i] ?? null, sim.watches[i] ?? null];
     const paths = diffPaths(e, s, `watch[${i}]`);
     if (paths.length > 0) add(watchOps[i]?.[1] ?? -1, paths.join(' '), e, s);
+  }
+  // Requested progress: the revisions of the answers, in order (a difference is put on the first
+  // progress request the two answer differently, or past the last one).
+  const progressOps = seq.ops.map((o, i) => [o, i] as const).filter(([o]) => o.method === 'watch-progress');
+  const p = diffPaths(etcd.progress, sim.progress, 'progress');
+  if (p.length > 0) {
+    let k = 0;
+    while (k < etcd.progress.length && etcd.progress[k] === sim.progress[k]) k++;
+    add(progressOps[k]?.[1] ?? -1, p.join(' '), etcd.progress, sim.progress);
   }
   return out;
 }

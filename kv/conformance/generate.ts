@@ -3,7 +3,7 @@
  *
  * Mostly what real clients send — puts and gets over a few keys and prefixes, CAS txns, leases with
  * attached keys, watches from old revisions, compaction — mixed with what only a hostile client
- * sends: empty keys, inverted and unbounded ranges, negative limits and revisions, unknown sort
+ * sends (and progress requests on the watch stream): empty keys, inverted and unbounded ranges, negative limits and revisions, unknown sort
  * enums, ignore_value with a value, leases that do not exist, TTLs out of range, txns breaking
  * several rules at once (which error wins), too many ops, nested txns, requests over the size
  * limits. The generator does not run anything: it keeps a rough count of the store's revision so
@@ -30,9 +30,15 @@ const MIB = 1024 * 1024;
 
 export function generateSequence(seed: number | string, index: number, options: GenerateOptions = {}): Sequence {
   const r = createRandom(seed).fork(`conformance-${index}`);
+  // Progress requests come from a stream of their own, so that adding them left every other op
+  // of a sequence as it was.
+  const progress = createRandom(seed).fork(`conformance-${index}-progress`);
   const g = new Gen(r);
   const n = r.int(options.minOps ?? 50, options.maxOps ?? 300);
-  while (g.ops.length < n) g.step();
+  while (g.ops.length < n) {
+    g.step();
+    if (progress.chance(0.03)) g.ops.push({ method: 'watch-progress' });
+  }
   return { name: `${seed}/${index}`, ops: g.ops.slice(0, n) };
 }
 

@@ -40,8 +40,12 @@ export function normaliseResponse(method: ConformanceMethod | 'txn-op', res: unk
  * stream of events into responses (etcd: one response per revision batch when synced, up to 1000
  * revisions when catching up, and fragments; raftsim: likewise but not byte for byte) is not part
  * of the contract, the order and content of events is. Progress notifications (watch id -1, no
- * events) carry no per-watcher content and are left out.
+ * events) carry no per-watcher content and are left out (requested ones, watch id −1, are in `collectProgress`).
  */
+export function collectProgress(responses: readonly WatchResponse[]): number[] {
+  return responses.filter((r) => r.watchId === -1 && r.created !== true && r.canceled !== true && r.events.length === 0).map((r) => r.header.revision);
+}
+
 export function collectWatches(responses: readonly WatchResponse[]): WatchRecord[] {
   const records: { watchId: number; created: WatchRecord['created']; events: WatchEvent[]; canceled?: NonNullable<WatchRecord['canceled']> }[] = [];
   const open = new Map<number, (typeof records)[number]>();

@@ -38,4 +38,24 @@ describe('conformance regressions (raftsim bugs found against etcd 3.4)', () => 
     // etcd 3.4.23: ids 0 (canceled: compacted at 3), 1, 2 — id 0 is not reused.
     expect(o.watches.map((w) => [w.watchId, w.canceled?.compactRevision ?? null, w.events.length])).toEqual([[0, 3, 0], [1, null, 1], [2, null, 1]]);
   });
+
+  it('a watch event carries no prevKv when revision − 1 is compacted, nor on a create event (the seed 1 sequence 82 difference)', () => {
+    const o = run([
+      { method: 'put', request: { key: 'a', value: '1' } },
+      { method: 'put', request: { key: 'a', value: '2' } },
+      { method: 'delete', request: { key: 'a' } },
+      { method: 'compact', request: { revision: 3 } },
+      { method: 'watch', request: { key: 'a', startRevision: 3, prevKv: true } },
+      { method: 'put', request: { key: 'd', value: '1' } },
+      // A from-key range delete and a put of a key in it may share a txn (etcd's interval check
+      // does not see the from-key range): the put is a create event.
+      { method: 'txn', request: { compare: [], success: [{ type: 'delete', request: { key: 'b', rangeEnd: '\0' } }, { type: 'put', request: { key: 'd', value: '2' } }], failure: [] } },
+      { method: 'watch', request: { key: 'd', startRevision: 5, prevKv: true } },
+    ]);
+    // etcd 3.4.23: [event type, mod revision, prevKv's mod revision or null] per watcher.
+    expect(o.watches.map((w) => w.events.map((e) => [e.type, e.kv.modRevision, e.prevKv?.modRevision ?? null]))).toEqual([
+      [['PUT', 3, null], ['DELETE', 4, 3]],
+      [['PUT', 5, null], ['DELETE', 6, 5], ['PUT', 6, null]],
+    ]);
+  });
 });

@@ -23,7 +23,9 @@ export type RpcOp = Extract<KvCall, { method: ConformanceMethod }>;
 export type SeqOp =
   | RpcOp
   | { readonly method: 'watch'; readonly request: WatchCreateRequest }
-  | { readonly method: 'watch-cancel'; readonly watchId: number };
+  | { readonly method: 'watch-cancel'; readonly watchId: number }
+  /** A WatchProgressRequest on the stream: answered with watch id −1 at a revision (or not at all). */
+  | { readonly method: 'watch-progress' };
 
 export interface Sequence {
   /** Where it came from (`seed/index`), for the report. */
@@ -52,6 +54,8 @@ export interface Outcome {
   readonly answers: readonly Answer[];
   /** Watchers in the order their create requests were answered. */
   readonly watches: readonly WatchRecord[];
+  /** The header revisions of the stream's progress responses (watch id −1), in order. */
+  readonly progress: readonly number[];
   /** Set when the target failed as a whole (crashed, refused to start); the answers stop there. */
   readonly targetError?: string;
 }

@@ -15,7 +15,7 @@ import { createFakeRaftNode } from '../testing/fake-raft-node.js';
 import type { ServerOptions } from '../server/options.js';
 import { createKvServer, type KvServer } from '../server/server.js';
 import { takesWatchSlot, type KvReply } from '../wire.js';
-import { collectWatches, normaliseResponse } from './normalise.js';
+import { collectProgress, collectWatches, normaliseResponse } from './normalise.js';
 import { SLOT_BASE, mapRequestLeases, mapResponseLeases, type Answer, type Outcome, type SeqOp, type Sequence } from './sequence.js';
 
 /** The watch client's host id on the simulated member (any id other than the member's). */
@@ -43,14 +43,20 @@ export function runOnSim(seq: Sequence, options: SimTargetOptions = {}): Outcome
   const answers: Answer[] = [];
   for (const op of seq.ops) {
     if (t.down !== undefined) {
-      answers.push(op.method === 'watch' || op.method === 'watch-cancel' ? null : { ok: false, code: 'target-down' });
+      answers.push(isWatchOp(op) ? null : { ok: false, code: 'target-down' });
       continue;
     }
     answers.push(t.step(op));
   }
   t.settle();
-  const out: Outcome = { answers, watches: collectWatches(t.watchResponses.map((r) => mapResponseLeases(r, (id) => t.fromTarget(id)) as WatchResponse)) };
+  const responses = t.watchResponses.map((r) => mapResponseLeases(r, (id) => t.fromTarget(id)) as WatchResponse);
+  const out: Outcome = { answers, watches: collectWatches(responses), progress: collectProgress(responses) };
   return t.down === undefined ? out : { ...out, targetError: t.down };
+}
+
+/** Whether `op` is a message on the watch stream (answered there, not by an RPC answer). */
+export function isWatchOp(op: SeqOp): op is Extract<SeqOp, { method: 'watch' | 'watch-cancel' | 'watch-progress' }> {
+  return op.method === 'watch' || op.method === 'watch-cancel' || op.method === 'watch-progress';
 }
 
 class SimTarget {
@@ -90,14 +96,14 @@ class SimTarget {
       return this.stepUnsafe(op);
     } catch (e) {
       this.down = `the simulated member failed on op ${JSON.stringify(op).slice(0, 200)}: ${e instanceof Error ? e.message : String(e)}`;
-      return op.method === 'watch' || op.method === 'watch-cancel' ? null : { ok: false, code: 'sim-crash' };
+      return isWatchOp(op) ? null : { ok: false, code: 'sim-crash' };
     }
   }
 
   private stepUnsafe(op: SeqOp): Answer {
     const sent = mapRequestLeases(op, (id) => this.toTarget(id));
-    if (sent.method === 'watch' || sent.method === 'watch-cancel') {
-      const request = sent.method === 'watch' ? { type: 'create' as const, request: sent.request } : { type: 'cancel' as const, watchId: sent.watchId };
+    if (sent.method === 'watch' || sent.method === 'watch-cancel' || sent.method === 'watch-progress') {
+      const request = sent.method === 'watch' ? { type: 'create' as const, request: sent.request } : sent.method === 'watch-cancel' ? { type: 'cancel' as const, watchId: sent.watchId } : { type: 'progress' as const };
       this.server.watchRequest(WATCH_CLIENT, 1, request, (r) => this.onWatch(r));
       this.run(sent.method === 'watch' && (sent.request.startRevision ?? 0) > 0 ? CATCH_UP_US : 1_000);
       return null;

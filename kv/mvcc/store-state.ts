@@ -55,6 +55,14 @@ export class StoreState {
    * `countOnly`, but always counts every live key.
    */
   indexRange(key: string, end: string | undefined, atRev: number, fetchLimit: number, countOnly: boolean): IndexRange {
+    if (end === undefined || end === '') {
+      // One key: a literal array of its exact size (one filled by push reserves room for 17, and
+      // clients keep what they read in the history).
+      const ki = this.index.get(key);
+      const kv = ki === undefined ? undefined : visible(ki, atRev);
+      if (kv === undefined) return { kvs: [], count: 0 };
+      return { kvs: countOnly ? [] : [kv], count: 1 };
+    }
     const kvs: KeyValue[] = [];
     let count = 0;
     // An inline callback, not a named `const visit = …`: tsx (esbuild's keepNames) names such a

@@ -75,6 +75,17 @@ describe('watch bug switches', () => {
     expect(order(['etcd-15220'])).toEqual(['progress@3', 'PUT a@2', 'PUT a@3']);
   });
 
+  it('etcd-15220: with the switch a progress request on a stream without watchers is answered too (as etcd 3.4.23 does)', () => {
+    const answers = (bugs: readonly WatchBug[]): string[] => {
+      const { store, stream, log } = setup(bugs);
+      put(store, 'a', '1'); // rev 2
+      stream.requestProgress();
+      return log.map((r) => `${r.watchId} progress@${r.header.revision}`);
+    };
+    expect(answers([])).toEqual([]);
+    expect(answers(['etcd-15220'])).toEqual(['-1 progress@2']);
+  });
+
   it('etcd-20221: with the switch a watcher from a future revision gets a progress notification below its start', () => {
     const progress = (bugs: readonly WatchBug[]): string[] => {
       const { store, hub, stream, log } = setup(bugs);

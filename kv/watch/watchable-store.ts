@@ -20,8 +20,14 @@
  * watcher becomes a victim holding its batch, and later catches up from history: nothing is lost or
  * sent twice, and a revision's events always travel in one response.
  *
- * Deviations from etcd, on purpose: prevKv travels with the event from the store (etcd re-reads it
- * at send time and silently drops it if compacted meanwhile); a stream-wide progress request that
+ * prevKv travels with the event from the store (the key's value before the txn, which is what etcd
+ * reads at mod_revision − 1) and is dropped when the event is sent, where etcd's sendLoop leaves it
+ * out: for a create event (a PUT whose create revision is its mod revision, also after a range
+ * delete of the key in the same txn), and when revision − 1 is compacted by then (a watch from the
+ * compaction revision gets its first event without prevKv). Found against etcd 3.4 by the
+ * conformance harness; the same code stands at etcd's main branch.
+ *
+ * Deviations from etcd, on purpose: a stream-wide progress request that
  * finds the buffer full is kept pending instead of dropped; a response that replays history only
  * part way carries the last replayed revision in its header, not the current one.
  */
@@ -41,7 +47,8 @@ export type WatchSink = (response: WatchResponse) => void;
  *   sends it back to replay from where it last became synced — events it already had, "back in
  *   time" (fixed by PR #15515, from #15439/#15492);
  * - `etcd-15220`: a requested progress notification is answered at once at the current revision,
- *   even while a watcher of the stream is still catching up (fixed by PR #15237);
+ *   even while a watcher of the stream is still catching up, and on a stream with no watcher at
+ *   all (fixed by PR #15237);
  * - `etcd-20221`: a watcher that starts at a future revision gets progress notifications below
  *   its start, and a restore lowers its next revision to the store's (fixed by PR #20229 and PR #20281/#20290).
  */
@@ -167,7 +174,7 @@ class Hub implements WatchHub {
     readonly store: MvccStore,
     readonly config: Config,
     private readonly headerBase: () => Omit<ResponseHeader, 'revision'>,
-    private readonly bugs: ReadonlySet<WatchBug> = new Set(),
+    readonly bugs: ReadonlySet<WatchBug> = new Set(),
   ) {
     const observer: StoreObserver = {
       onWrite: (rev, events) => this.notify(rev, events),
@@ -500,7 +507,9 @@ class Stream implements WatchStream {
 
   /** Sends the stream-wide bookmark if every watcher allows it and the buffer has room. */
   tryProgressAll(): void {
-    if (this.watchers.size === 0) { // etcd answers nothing when the stream has no watcher
+    // etcd answers nothing when the stream has no watcher; etcd-15220 switched on: before PR #15237
+    // it answered every request at once, from its control channel (found against etcd 3.4).
+    if (this.watchers.size === 0 && !this.hub.bugs.has('etcd-15220')) {
       this.hub.deferredProgress.delete(this);
       return;
     }
@@ -545,7 +554,7 @@ class Stream implements WatchStream {
 
   trySendEvents(w: Watcher, events: readonly WatchEvent[], revision: number): boolean {
     assert(events.length > 0, 'watch: an event response without events');
-    if (!this.trySend({ header: this.hub.header(revision), watchId: w.id, events })) return false;
+    if (!this.trySend({ header: this.hub.header(revision), watchId: w.id, events: prevKvAsSent(events, this.hub.store.compactRevision()) })) return false;
     w.quiet = false;
     this.hub.counters.events += events.length;
     return true;
@@ -579,4 +588,15 @@ class Stream implements WatchStream {
   private assertOpen(): void {
     assert(!this.closed, () => `watch stream ${this.id}: used after close`);
   }
+}
+
+/**
+ * The events as etcd's sendLoop sends them (v3rpc/watch.go): prevKv is read at mod_revision − 1 at
+ * send time, skipped for a create event and lost when that revision is compacted. Copies only when
+ * some prevKv goes (the common case allocates nothing).
+ */
+function prevKvAsSent(events: readonly WatchEvent[], compactRev: number): readonly WatchEvent[] {
+  const drop = (ev: WatchEvent): boolean => ev.prevKv !== undefined && ((ev.type === 'PUT' && ev.kv.createRevision === ev.kv.modRevision) || ev.kv.modRevision - 1 < compactRev);
+  if (!events.some(drop)) return events;
+  return events.map((ev) => (drop(ev) ? { type: ev.type, kv: ev.kv } : ev));
 }

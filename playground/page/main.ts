@@ -4,8 +4,11 @@
  * The browser edge: it reads the URL fragment, the clock (to pace play) and the keyboard, and
  * draws. Everything it shows comes from playground/session.ts over the real run.
  *
- * Pace: on each animation frame it advances the run by speed × the frame's real time, in slices
- * of events, for at most FRAME_BUDGET_MS of the frame, then draws once — never per event.
+ * Pace: the run advances in short tasks (SLICE_MS of events each, posted through a MessageChannel,
+ * so no animation frame waits on them and no frame is missed), towards the virtual time that
+ * speed × real time since play asks for; when it cannot keep up it falls behind by at most
+ * MAX_LAG_MS and drops the rest. Drawing happens on animation frames only, at most once each and at
+ * most every MIN_DRAW_GAP_MS while playing, and touches only what changed — never per event.
  */
 import { BUILTINS } from '../../scenarios/builtin/registry.js';
 import { LESSONS, LessonRun, type Lesson } from '../lessons.js';
@@ -13,9 +16,16 @@ import { describe } from '../narrate.js';
 import { describeAction, type Action, type Playground, type PlaygroundOptions } from '../session.js';
 import { openPlayground, type Source } from '../source.js';
 
-const FRAME_BUDGET_MS = 18;
-/** While playing, the logs, clients and story are redrawn every this many frames (the picture every frame). */
+/** Real time one task of the run may take before it yields to drawing and input. */
+const SLICE_MS = 20;
+/** How far (in real time) the run may fall behind the speed asked for before the rest is dropped. */
+const MAX_LAG_MS = 250;
+/** While playing, the picture is drawn at most this often. */
+const MIN_DRAW_GAP_MS = 40;
+/** While playing, the logs, clients and story are redrawn every this many drawings (the picture every one). */
 const DETAIL_EVERY = 3;
+/** Messages in flight drawn at once (the newest). */
+const MESSAGES_DRAWN = 40;
 const ROLE_COLOR: Record<string, string> = { leader: '#E69F00', candidate: '#D55E00', 'pre-candidate': '#F0B27A', follower: '#56B4E9', down: '#999999' };
 const TERM_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442', '#000000'];
 const termColor = (t: number): string => TERM_COLORS[t % TERM_COLORS.length] as string;
@@ -29,7 +39,13 @@ interface State {
   playing: boolean;
   speed: number;
   selected: number[];
-  lastFrame: number;
+  /** Real time and virtual time when play (or the speed) last began: the pace is measured from them. */
+  anchorT: number;
+  anchorV: number;
+  lastDraw: number;
+  /** Something changed since the last drawing; `full`: draw the detail panels too. */
+  dirty: boolean;
+  full: boolean;
   drawn: number;
 }
 
@@ -63,7 +79,7 @@ function start(src: Source, seed: number, options: Partial<PlaygroundOptions>, l
     p = run.p;
   } else p = openPlayground(src, seed, options);
   ($('source') as HTMLSelectElement).value = lesson !== null ? `lesson:${lesson.id}` : src.kind === 'builtin' ? `builtin:${src.name}` : '';
-  st = { src, seed, options, p, lesson: run, playing: false, speed: st?.speed ?? 1, selected: [], lastFrame: 0, drawn: 0 };
+  st = { src, seed, options, p, lesson: run, playing: false, speed: st?.speed ?? 1, selected: [], anchorT: 0, anchorV: 0, lastDraw: 0, dirty: true, full: true, drawn: 0 };
   buildCluster();
   draw();
 }
@@ -80,6 +96,20 @@ const pos = new Map<number, { x: number; y: number }>();
 const memberEls = new Map<number, { g: SVGGElement; circle: SVGCircleElement; label: SVGTextElement; sub: SVGTextElement; timer: SVGRectElement }>();
 let msgLayer: SVGGElement;
 let linkLayer: SVGGElement;
+/** The message dots, made once and moved (a DOM node per message per frame was most of a frame). */
+let msgDots: { c: SVGCircleElement; title: SVGTitleElement; key: string }[] = [];
+/** The last HTML written to each panel: unchanged panels are not written again. */
+const written = new Map<string, string>();
+function setHtml(id: string, html: string): void {
+  if (written.get(id) === html) return;
+  written.set(id, html);
+  $(id).innerHTML = html;
+}
+function setText(id: string, text: string): void {
+  if (written.get(id) === text) return;
+  written.set(id, text);
+  $(id).textContent = text;
+}
 
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, parent?: Element): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
@@ -107,6 +137,12 @@ function buildCluster(): void {
     el('line', { x1: pa.x, y1: pa.y, x2: pb.x, y2: pb.y, stroke: '#bbb', 'stroke-width': 2, 'data-link': `${a}-${b}` }, linkLayer);
   }
   msgLayer = el('g', {}, svg);
+  msgDots = [];
+  for (let k = 0; k < MESSAGES_DRAWN; k++) {
+    const c = el('circle', { cx: 0, cy: 0, r: 5, visibility: 'hidden' }, msgLayer);
+    msgDots.push({ c, title: el('title', {}, c), key: '' });
+  }
+  written.clear();
   for (const id of ids) {
     const p = pos.get(id)!;
     const g = el('g', { class: 'member', tabindex: 0, role: 'button', 'data-id': id, transform: `translate(${p.x},${p.y})` }, svg);
@@ -125,10 +161,10 @@ function select(id: number, add: boolean): void {
   draw();
 }
 
-function draw(): void {
+function draw(full = false): void {
   const v = st.p.view();
   st.drawn++;
-  $('time').textContent = `t=${(v.nowUs / 1e6).toFixed(3)} s · ${v.events.toLocaleString('en')} events · ${v.phase}`;
+  setText('time', `t=${(v.nowUs / 1e6).toFixed(3)} s · ${v.events.toLocaleString('en')} events · ${v.phase}`);
   const cut = new Set(v.cutLinks.map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`));
   for (const line of Array.from(linkLayer.children)) {
     const k = line.getAttribute('data-link') ?? '';
@@ -148,34 +184,48 @@ function draw(): void {
     e.sub.textContent = `term ${m.term}${m.vote ? ` · vote n${m.vote}` : ''}${m.clockRate !== 1 ? ` · clock ${m.clockRate}×` : ''}${m.diskFault ? ' · disk!' : ''}`;
     e.timer.setAttribute('width', String(m.electionTimeout > 0 ? Math.min(60, (60 * m.electionElapsed) / m.electionTimeout) : 0));
   }
-  // Messages in flight: one dot each, placed by how long ago it was sent (≤ 40 shown).
-  msgLayer.replaceChildren();
-  for (const msg of v.messages.slice(-40)) {
-    const a = pos.get(msg.from);
-    const b = pos.get(msg.to);
-    if (a === undefined || b === undefined) continue;
+  // Messages in flight: one dot each, placed by how long ago it was sent (the newest MESSAGES_DRAWN).
+  const shown = v.messages.length > MESSAGES_DRAWN ? v.messages.slice(-MESSAGES_DRAWN) : v.messages;
+  for (let k = 0; k < msgDots.length; k++) {
+    const dot = msgDots[k] as (typeof msgDots)[number];
+    const msg = shown[k];
+    const a = msg === undefined ? undefined : pos.get(msg.from);
+    const b = msg === undefined ? undefined : pos.get(msg.to);
+    if (msg === undefined || a === undefined || b === undefined) {
+      if (dot.key !== '') {
+        dot.c.setAttribute('visibility', 'hidden');
+        dot.key = '';
+      }
+      continue;
+    }
     const f = Math.min(0.9, Math.max(0.1, (v.nowUs - msg.sentUs) / 2000));
-    const c = el('circle', { cx: a.x + (b.x - a.x) * f, cy: a.y + (b.y - a.y) * f, r: 5, fill: termColor(msg.term) }, msgLayer);
-    el('title', {}, c).textContent = `${msg.type} n${msg.from}→n${msg.to} term ${msg.term} index ${msg.index}`;
+    dot.c.setAttribute('cx', (a.x + (b.x - a.x) * f).toFixed(1));
+    dot.c.setAttribute('cy', (a.y + (b.y - a.y) * f).toFixed(1));
+    if (dot.key !== msg.id) {
+      if (dot.key === '') dot.c.setAttribute('visibility', 'visible');
+      dot.key = msg.id;
+      dot.c.setAttribute('fill', termColor(msg.term));
+      dot.title.textContent = `${msg.type} n${msg.from}→n${msg.to} term ${msg.term} index ${msg.index}`;
+    }
   }
-  if (st.playing && st.drawn % DETAIL_EVERY !== 0) {
+  if (st.playing && !full && st.drawn % DETAIL_EVERY !== 0) {
     ($('play') as HTMLButtonElement).textContent = 'pause (space)';
     return;
   }
   // Logs, one row per member.
-  $('logs').innerHTML = v.members
+  setHtml('logs', v.members
     .map((m) => {
       const cells = m.log.map((x) => `<span class="e${x.index <= m.commit ? ' c' : ''}${x.index <= m.applied ? ' a' : ''}" style="background:${termColor(x.term)}" title="index ${x.index}, term ${x.term}${x.index <= m.commit ? ', committed' : ''}">${x.term}</span>`).join('');
       return `<div class="log"><b>n${m.id}</b> <small>snap ≤${m.snapshotIndex} · first ${m.firstIndex} · commit ${m.commit} · applied ${m.applied} · last ${m.lastIndex}</small><br>${m.firstIndex > 1 ? '<span class="snap" title="snapshot boundary">▌</span>' : ''}${cells}</div>`;
     })
-    .join('');
-  $('clients').innerHTML = v.clients.map((c) => `<li>c${c.client} → ${c.member ? `n${c.member}` : '—'}: ${c.pending ?? 'idle'}${c.last ? ` · last: ${c.last}` : ''}</li>`).join('');
-  $('checks').innerHTML = v.staleReads.length === 0 && v.violation === null ? '<span class="ok">no stale read so far</span>' : [...v.staleReads.map((s) => s.text), ...(v.violation ? [v.violation] : [])].map((t) => `<div class="bad">${escapeHtml(t)}</div>`).join('');
+    .join(''));
+  setHtml('clients', v.clients.map((c) => `<li>c${c.client} → ${c.member ? `n${c.member}` : '—'}: ${c.pending ?? 'idle'}${c.last ? ` · last: ${c.last}` : ''}</li>`).join(''));
+  setHtml('checks', v.staleReads.length === 0 && v.violation === null ? '<span class="ok">no stale read so far</span>' : [...v.staleReads.map((s) => s.text), ...(v.violation ? [v.violation] : [])].map((t) => `<div class="bad">${escapeHtml(t)}</div>`).join(''));
   const story = st.p.narration.slice(-12).reverse();
-  $('narration').innerHTML = story.map((n) => `<li${n.interesting ? ' class="i"' : ''}><small>${(n.atUs / 1e6).toFixed(3)} s</small> ${escapeHtml(n.text)}</li>`).join('');
+  setHtml('narration', story.map((n) => `<li${n.interesting ? ' class="i"' : ''}><small>${(n.atUs / 1e6).toFixed(3)} s</small> ${escapeHtml(n.text)}</li>`).join(''));
   const last = st.p.last;
-  $('step-text').textContent = last === null ? '' : describe(last, st.p);
-  $('options').textContent = `PreVote ${v.options.preVote ? 'on' : 'off'} · CheckQuorum ${v.options.checkQuorum ? 'on' : 'off'} · reads ${v.options.readMode} · fsync ${v.options.fsync ? 'on' : 'off'}`;
+  setText('step-text', last === null ? '' : describe(last, st.p));
+  setText('options', `PreVote ${v.options.preVote ? 'on' : 'off'} · CheckQuorum ${v.options.checkQuorum ? 'on' : 'off'} · reads ${v.options.readMode} · fsync ${v.options.fsync ? 'on' : 'off'}`);
   drawLesson();
   ($('play') as HTMLButtonElement).textContent = st.playing ? 'pause (space)' : 'play (space)';
 }
@@ -196,23 +246,73 @@ function escapeHtml(s: string): string {
 }
 
 // ---------- play loop ----------
-function frame(t: number): void {
-  if (st.playing) {
-    const dt = st.lastFrame === 0 ? 16 : Math.min(100, t - st.lastFrame);
-    const target = st.p.nowUs + dt * 1000 * st.speed;
-    const deadline = performance.now() + FRAME_BUDGET_MS;
-    while (st.p.nowUs < target && st.p.run.phase === 'safety' && performance.now() < deadline) st.p.advance(target, 500);
-    if (st.lesson !== null) {
-      const before = st.lesson.p;
-      if (st.lesson.verify() && st.lesson.p !== before) {
+const pumpChannel = new MessageChannel();
+let pumpQueued = false;
+
+function queuePump(): void {
+  if (pumpQueued) return;
+  pumpQueued = true;
+  pumpChannel.port2.postMessage(0);
+}
+
+/** Starts (or restarts) the pace from now: after play, a speed change, a fresh run. */
+function anchor(): void {
+  st.anchorT = performance.now();
+  st.anchorV = st.p.nowUs;
+}
+
+function setPlaying(on: boolean): void {
+  st.playing = on;
+  if (on) {
+    anchor();
+    queuePump();
+  }
+  st.dirty = st.full = true;
+}
+
+/** One task of the run: towards the virtual time the pace asks for, for at most SLICE_MS. */
+function pump(): void {
+  pumpQueued = false;
+  if (!st.playing) return;
+  const now = performance.now();
+  let target = st.anchorV + (now - st.anchorT) * 1000 * st.speed;
+  const maxLag = MAX_LAG_MS * 1000 * st.speed;
+  if (target - st.p.nowUs > maxLag) {
+    st.anchorV -= target - st.p.nowUs - maxLag;
+    target = st.p.nowUs + maxLag;
+  }
+  const deadline = now + SLICE_MS;
+  while (st.p.nowUs < target && st.p.run.phase === 'safety' && performance.now() < deadline) st.p.advance(target, 300);
+  if (st.lesson !== null) {
+    const before = st.lesson.p;
+    if (st.lesson.verify()) {
+      // A checkpoint just passed: the lesson panel is drawn on the next frame, not a few later.
+      st.full = true;
+      if (st.lesson.p !== before) {
         st.p = st.lesson.p;
         buildCluster();
+        anchor();
       }
     }
-    if (st.p.run.phase !== 'safety') st.playing = false;
-    draw();
   }
-  st.lastFrame = t;
+  st.dirty = true;
+  if (st.p.run.phase !== 'safety') {
+    st.playing = false;
+    st.full = true;
+    return;
+  }
+  if (st.p.nowUs < target) queuePump();
+  else setTimeout(queuePump, 4);
+}
+pumpChannel.port1.onmessage = pump;
+
+function frame(t: number): void {
+  if (st.dirty && (!st.playing || st.full || t - st.lastDraw >= MIN_DRAW_GAP_MS)) {
+    st.lastDraw = t;
+    const full = st.full;
+    st.dirty = st.full = false;
+    draw(full);
+  }
   requestAnimationFrame(frame);
 }
 
@@ -253,13 +353,13 @@ function wire(): void {
     if (kind === 'lesson' && lesson !== null) start({ kind: 'lesson', id: lesson.id, scenario: lesson.scenario }, lesson.seed, {}, lesson);
     else start({ kind: 'builtin', name }, Number(($('seed') as HTMLInputElement).value) || 1, currentOptions(), null);
   });
-  $('play').addEventListener('click', () => {
-    st.playing = !st.playing;
-    draw();
-  });
+  $('play').addEventListener('click', () => setPlaying(!st.playing));
   $('step').addEventListener('click', stepOnce);
   $('next').addEventListener('click', stepInteresting);
-  ($('speed') as HTMLSelectElement).addEventListener('change', (e) => (st.speed = Number((e.target as HTMLSelectElement).value)));
+  ($('speed') as HTMLSelectElement).addEventListener('change', (e) => {
+    st.speed = Number((e.target as HTMLSelectElement).value);
+    anchor();
+  });
   const actions: [string, (id: number) => Action][] = [
     ['crash', (node) => ({ kind: 'crash', node })],
     ['crash-writing', (node) => ({ kind: 'crash-writing', node })],
@@ -296,14 +396,14 @@ function wire(): void {
     const id = selectedOne();
     const key = e.key;
     const byKey: Record<string, () => void> = {
-      ' ': () => { st.playing = !st.playing; draw(); },
+      ' ': () => setPlaying(!st.playing),
       '.': stepOnce,
       n: stepInteresting,
       h: () => act({ kind: 'heal' }),
       s: () => $('a-split').click(),
       e: () => { exportScenario(); },
-      '+': () => { st.speed = Math.min(1000, st.speed * 2); },
-      '-': () => { st.speed = Math.max(0.125, st.speed / 2); },
+      '+': () => { st.speed = Math.min(1000, st.speed * 2); anchor(); },
+      '-': () => { st.speed = Math.max(0.125, st.speed / 2); anchor(); },
     };
     if (/^[1-9]$/.test(key)) select(Number(key), e.shiftKey);
     else if (byKey[key] !== undefined) byKey[key]();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CrashPoint } from './crash-points.js';
-import { CRASH_POINTS } from './crash-points.js';
+import { ALL_CRASH_POINTS } from './crash-points.js';
 import type { CrashRole } from './crash-scenario.js';
 import { runCrashScenario, SNAPSHOT_RECEIPT_POINTS } from './crash-scenario.js';
 
 /** Each point with the roles that reach it. */
-const CASES: [CrashPoint, CrashRole][] = CRASH_POINTS.flatMap((p): [CrashPoint, CrashRole][] => {
+const CASES: [CrashPoint, CrashRole][] = ALL_CRASH_POINTS.flatMap((p): [CrashPoint, CrashRole][] => {
   if (p === 'raftBeforeLeaderSend') return [[p, 'leader']];
   if (p === 'raftBeforeFollowerSend' || SNAPSHOT_RECEIPT_POINTS.includes(p)) return [[p, 'follower']];
   return [[p, 'leader'], [p, 'follower']];

@@ -24,6 +24,15 @@
  * - `snapshotBeforeSave` … `snapshotAfterWALRelease` — the node snapshotting its own state
  *   machine every `snapshotCount` entries: before the file; file durable; WAL record durable;
  *   old segments released (ours: etcd has no failpoints in triggerSnapshot).
+ *
+ * And one inside the WAL's save (`WAL_CRASH_POINTS`), etcd's gofail point in `wal.Save`:
+ * - `walBeforeSync` — the Ready's entries and hard state are written to the tail segment (in the
+ *   page cache, not on the platter) and the fsync is about to be issued: the crash discards that
+ *   write, or — with the disk's `tornWriteRate` — leaves a sector-aligned prefix of it, a torn
+ *   tail that the restart repairs (wal.ts). Reached only by saves that must sync.
+ *
+ * The Ready-loop list is what the nemesis draws from and what the `crash-points` built-in visits;
+ * the WAL's point is kept apart so that adding it changed no generated run (a scenario names it).
  */
 export const CRASH_POINTS = [
   'raftBeforeLeaderSend',
@@ -43,9 +52,15 @@ export const CRASH_POINTS = [
   'snapshotAfterWALRelease',
 ] as const;
 
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/** Crash points inside the WAL's save (etcd's `walBeforeSync` gofail point). */
+export const WAL_CRASH_POINTS = ['walBeforeSync'] as const;
+
+/** Every name a `crash-point` fault may use. */
+export const ALL_CRASH_POINTS: readonly CrashPoint[] = [...CRASH_POINTS, ...WAL_CRASH_POINTS];
+
+export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof WAL_CRASH_POINTS)[number];
 
 /** Whether `name` is a crash point (for validating user input). */
 export function isCrashPoint(name: string): name is CrashPoint {
-  return (CRASH_POINTS as readonly string[]).includes(name);
+  return (ALL_CRASH_POINTS as readonly string[]).includes(name);
 }

@@ -13,6 +13,7 @@
  *   2. leader: send the messages now (before its own write, thesis §10.2.1)   [raftBeforeLeaderSend]
  *   3. snapshot from the leader: snapshot file, then the WAL's snapshot record  [raftBeforeSaveSnap]
  *   4. WAL: entries, then hard state; fsync if mustSync              [raftAfterSaveSnap, raftBeforeSave]
+ *      (between that write and its fsync: the WAL's own point)          [walBeforeSync]
  *   5. with a snapshot: fsync again, so the hard state is durable before any release (etcd #10219)
  *                                                                                   [raftAfterSave]
  *   6. with a snapshot: MemoryStorage takes it, old WAL segments are released (up to the previous
@@ -514,6 +515,9 @@ class Node<W> implements RaftNode {
   }
 
   /** Asks the hook; on true, crashes the host and returns true (the caller returns STOP). */
+  /** The WAL save's hook between write and fsync (bound once: a save per Ready). */
+  private readonly beforeWalSync = (): boolean => this.crashAt('walBeforeSync');
+
   private crashAt(name: CrashPoint): boolean {
     if (this.o.crashPoint === null || !this.o.crashPoint(name)) return false;
     this.o.ctx.emit('node.crash-point', { name });
@@ -569,7 +573,8 @@ class Node<W> implements RaftNode {
     const rd = this.ready();
     if (rd.snapshot !== null && this.crashAt('raftAfterSaveSnap')) return STOP;
     if (this.crashAt('raftBeforeSave')) return STOP;
-    const saved = this.walOrFail().save(rd.hardState, rd.entries, rd.mustSync);
+    const saved = this.walOrFail().save(rd.hardState, rd.entries, rd.mustSync, this.o.crashPoint === null ? undefined : this.beforeWalSync);
+    if (this.state === 'crashed') return STOP;
     return saved.ok ? saved.latencyUs : this.diskFailed(saved.error);
   }
 

@@ -101,8 +101,12 @@ export class Wal {
     return this.segments.map((s) => s.name);
   }
 
-  /** Appends entries then the hard state; fsyncs if `mustSync`; cuts a segment when the tail is full. */
-  save(hardState: HardState | null, entries: readonly Entry[], mustSync: boolean): DiskOutcome {
+  /**
+   * Appends entries then the hard state; fsyncs if `mustSync`; cuts a segment when the tail is full.
+   * `beforeSync` is asked between the write and its fsync (etcd's `walBeforeSync` failpoint): true
+   * means the host crashed there, and the save stops with the write still pending.
+   */
+  save(hardState: HardState | null, entries: readonly Entry[], mustSync: boolean, beforeSync?: () => boolean): DiskOutcome {
     const run = new DiskRun();
     if (hardState === null && entries.length === 0) return run.outcome();
     if (!this.writeTail(run, appendSaveRecords(this.writer.reset(), entries, hardState, this.crc))) return run.outcome();
@@ -110,7 +114,10 @@ export class Wal {
     if (entries.length > 0) this.lastWrittenIndex = (entries[entries.length - 1] as Entry).index;
     if (hardState !== null) this.hardState = hardState;
     if (this.tailBytes >= this.opts.segmentBytes) this.cut(run);
-    else if (mustSync) this.fsync(run, this.tailPath);
+    else if (mustSync) {
+      if (beforeSync !== undefined && beforeSync()) return run.outcome();
+      this.fsync(run, this.tailPath);
+    }
     return run.outcome();
   }
 

@@ -29,8 +29,9 @@ describe('raftsim check (child process)', () => {
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(1);
     const j = JSON.parse(r.out[0] as string) as Record<string, unknown>;
-    expect(Object.keys(j)).toEqual(['verdict', 'ops', 'partitions', 'steps', 'ms']);
-    expect(j).toMatchObject({ verdict: 'ok', ops: 79, partitions: 1 });
+    expect(Object.keys(j)).toEqual(['verdict', 'ops', 'partitions', 'steps', 'ms', 'cpu_ms', 'workers']);
+    expect(j).toMatchObject({ verdict: 'ok', ops: 79, partitions: 1, workers: 1 });
+    expect(j['cpu_ms']).toBeGreaterThan(0);
   });
 
   it('exit 1 for a violation: the operation, the explanation, and the reproduce command last', () => {
@@ -78,6 +79,16 @@ describe('raftsim check (child process)', () => {
     const bad = raftsim('check', file, '--model', 'register', '--memory-mb', '0');
     expect(bad.code).toBe(2);
     expect(bad.err).toEqual(['raftsim: --memory-mb: expected a whole number of MiB > 0, got "0"']);
+  });
+
+  it('--workers 2 --first-failure from the build: exit 1 on a failing key; a bad --workers is exit 2', () => {
+    const file = join(CORPUS, 'kv_c10-bad.jsonl');
+    const r = raftsim('check', file, '--model', 'kv', '--workers', '2', '--first-failure', '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out[0] as string)).toMatchObject({ verdict: 'illegal', ops: 405, partitions: 10 });
+    const bad = raftsim('check', file, '--model', 'kv', '--workers', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual(['raftsim: --workers: expected a whole number of threads > 0, got "0"']);
   });
 
   it('--help shows examples', () => {

@@ -17,8 +17,10 @@ import type { JobResult, RunJob } from '../run-job.js';
 import type { RunRecord } from '../../record/run-record.js';
 import { reproduceCommand } from '../runner.js';
 import { sourceName } from '../scenario-source.js';
+import { catchInterrupts, signalExitCode } from './interrupt.js';
+import { createProgress } from './progress.js';
 import { listOption, numberArg, optionalCountOption, print, seedRangeOptions } from './io.js';
-import { defaultWorkers, runPool } from './worker-pool.js';
+import { runPool, workersOption } from './worker-pool.js';
 
 interface ExperimentArgs {
   readonly name: string;
@@ -40,7 +42,7 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
       .option('from', numberArg('first seed', 1))
       .option('json', { type: 'boolean', default: false, describe: 'print {experiment, seeds, arms: [{name, settings, metrics}]} (an array for all)' })
       .option('out', { type: 'string', describe: 'write the experiment reports (and one run report per arm) into this directory' })
-      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
+      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread; at most 4 per core, 64 in all)'))
       .option('set', { type: 'string', describe: 'override a field in every arm: path=value (not one an arm sets); an object value ({…}) merges into the current value, keeping its other keys, anything else replaces it; repeatable, part of the reproduce command' })
       .example('$0 experiment prevote --seeds 50', 'term rise and leader changes with PreVote on and off')
       .example('$0 experiment readindex --json | jq ".arms[] | {name, v: .metrics.violationSeeds}"', 'violations per read mode')
@@ -50,27 +52,37 @@ export const experimentCommand: CommandModule<object, ExperimentArgs> = {
     const names: ExperimentName[] = args.name === 'all' ? [...EXPERIMENT_NAMES] : [args.name as ExperimentName];
     const { from, count } = seedRangeOptions(args.from, args.seeds);
     const seeds = Array.from({ length: count }, (_, i) => from + i);
-    const workers = optionalCountOption(args.workers, '--workers') ?? defaultWorkers();
+    const workers = workersOption(optionalCountOption(args.workers, '--workers'));
     const overrides = experimentOverrides(names, listOption(args.set));
     const plan = planJobs(names, seeds, args.out !== undefined, overrides);
     const records = new Map<number, RunRecord>();
     const crashes: { job: RunJob; error: string }[] = [];
+    const interrupts = catchInterrupts('runs');
+    process.stderr.write(`experiment ${args.name}: seeds ${from}..${from + count - 1}, ${plan.jobs.length} runs on ${workers} workers\n`);
+    const progress = createProgress({ total: plan.jobs.length, unit: 'runs', label: 'experiment' });
     const t0 = performance.now();
     let done = 0;
     await runPool(plan.jobs, {
       workers,
+      signal: interrupts.signal,
       onResult: (r: JobResult) => {
         done++;
         if (r.ok) records.set(r.id, r.record);
         else if (r.kind === 'input') throw new UserInputError(r.issue ?? r.error);
         else crashes.push({ job: plan.jobs[r.id] as RunJob, error: r.error });
-        if (process.stderr.isTTY === true) process.stderr.write(`\r${done}/${plan.jobs.length} runs`);
+        progress.update(done, crashes.length);
       },
     });
-    if (process.stderr.isTTY === true) process.stderr.write('\n');
+    progress.done(done, crashes.length);
+    const signal = interrupts.received();
+    // Interrupted: each arm is summarised over the seeds it finished (arms may then differ in count).
     const results = names.map((n) => summarize(EXPERIMENTS[n], seeds, plan, records, overrides));
-    output(args, results, performance.now() - t0, plan.jobs.length, workers);
+    output(args, results, performance.now() - t0, { ran: done, planned: plan.jobs.length, signal }, workers);
     if (args.out !== undefined) writeReports(args.out, results);
+    if (signal !== null) {
+      process.exitCode = signalExitCode(signal);
+      return;
+    }
     if (crashes.length > 0) {
       const c = crashes[0] as (typeof crashes)[number];
       print(`${crashes.length} runs crashed; the first: ${c.error.split('\n')[0] ?? ''}`);
@@ -136,12 +148,22 @@ function summarize(spec: ExperimentSpec, seeds: readonly number[], plan: Plan, r
   return summarizeExperiment(spec, seeds, arms, overrides);
 }
 
-function output(args: ExperimentArgs, results: readonly ExperimentResult[], wallMs: number, runs: number, workers: number): void {
+interface RunCount {
+  readonly ran: number;
+  readonly planned: number;
+  /** The signal that interrupted the experiment, or null. */
+  readonly signal: string | null;
+}
+
+function output(args: ExperimentArgs, results: readonly ExperimentResult[], wallMs: number, runs: RunCount, workers: number): void {
   if (args.json) {
-    const json = results.map(experimentJson);
+    // Interrupted, each experiment says so, with how many of its runs were done.
+    const interrupted = (r: ExperimentResult): object => (runs.signal === null ? {} : { interrupted: true, signal: runs.signal, runsDone: r.arms.reduce((a, arm) => a + arm.seeds.length, 0), runsPlanned: r.seeds * r.arms.length });
+    const json = results.map((r) => ({ ...(experimentJson(r) as object), ...interrupted(r) }));
     print(JSON.stringify(args.name === 'all' ? json : json[0], null, 1));
     return;
   }
+  if (runs.signal !== null) print(`interrupted (${runs.signal}): ${runs.ran} of ${runs.planned} runs done; each arm below is summarised over the seeds it finished`);
   for (const r of results) {
     print(formatExperimentTable(r));
     print();
@@ -149,7 +171,7 @@ function output(args: ExperimentArgs, results: readonly ExperimentResult[], wall
     print(`  reproduce: ${r.reproduce}`);
     print();
   }
-  print(`${runs} runs in ${(wallMs / 1000).toFixed(1)} s on ${workers} workers`);
+  print(`${runs.ran}${runs.ran === runs.planned ? '' : ` of ${runs.planned}`} runs in ${(wallMs / 1000).toFixed(1)} s on ${workers} workers${runs.signal === null ? '' : ` (interrupted by ${runs.signal})`}`);
 }
 
 /** Experiment reports (each with one run report per arm, its representative seed) and an index linking them. */

@@ -15,7 +15,7 @@ import { EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import { scenarioFor } from '../scenario-source.js';
 import { huntBug, bugOverride, type HuntResult } from './hunt.js';
 import { listOption, loadSource, numberArg, optionalCountOption, positiveIntOption, print, secondsOption, seedOption, wholeNumberOption } from './io.js';
-import { defaultWorkers } from './worker-pool.js';
+import { workersOption } from './worker-pool.js';
 
 interface HuntArgs {
   readonly bug: string;
@@ -39,7 +39,7 @@ export const huntCommand: CommandModule<object, HuntArgs> = {
       .option('scenario', { type: 'string', default: 'swarm', describe: 'built-in or scenario file to hunt with (the generic swarm by default)' })
       .option('seeds', numberArg('most seeds per bug', 2000))
       .option('from', numberArg('first seed', 1))
-      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread)'))
+      .option('workers', numberArg('worker threads (default 2; 0 runs in this thread; at most 4 per core, 64 in all)'))
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per bug (an array for "all")' })
       .option('out', { type: 'string', default: '.', describe: 'directory for the shrunk scenario files' })
       .option('set', { type: 'string', describe: "override a field of every run's scenario: path=value; repeatable" })
@@ -55,7 +55,7 @@ export const huntCommand: CommandModule<object, HuntArgs> = {
     }
     const from = seedOption(args.from, '--from');
     const seeds = positiveIntOption(args.seeds, '--seeds');
-    const workers = optionalCountOption(args.workers, '--workers') ?? defaultWorkers();
+    const workers = workersOption(optionalCountOption(args.workers, '--workers'));
     const shrinkRuns = wholeNumberOption(args['shrink-runs'], '--shrink-runs', 0);
     const timeBudgetS = secondsOption(args['time-budget'], '--time-budget');
     const source = loadSource(args.scenario);

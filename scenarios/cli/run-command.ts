@@ -12,10 +12,11 @@ import { historyToJsonLines } from '../../sim/history.js';
 import { writeRunReport } from '../../reports/write.js';
 import { EXIT_BUDGET_EXHAUSTED, EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import { verdictOf } from '../fuzz.js';
-import { runScenario } from '../runner.js';
+import { startRun } from '../runner.js';
 import { formatRunSummary, runJson } from '../run-summary.js';
 import { scenarioFor, sourceDescription, sourceName } from '../scenario-source.js';
 import { listOption, loadSource, numberArg, print, seedOption } from './io.js';
+import { finishWithProgress } from './run-progress.js';
 
 interface RunArgs {
   readonly scenario: string;
@@ -46,7 +47,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const resolved = scenarioFor(source, seed, overrides);
     if (!resolved.ok) throw new UserInputError(resolved.issue);
     const t0 = performance.now();
-    const record = runScenario({ name: sourceName(source), description: sourceDescription(source), scenario: resolved.scenario, seed, overrides, trace: args.out === undefined ? 'hash-only' : 'keep' });
+    // On a TTY a long run shows where it is (virtual time, events, ops) while it goes.
+    const session = startRun({ name: sourceName(source), description: sourceDescription(source), scenario: resolved.scenario, seed, overrides, trace: args.out === undefined ? 'hash-only' : 'keep' });
+    const record = finishWithProgress(session, { tty: process.stderr.isTTY === true && !args.json });
     const wallMs = performance.now() - t0;
     const files = args.out === undefined ? null : writeRunReport(args.out, record);
     // The history alone, in the checkers' JSON Lines format: `raftsim check` (or Porcupine-style tools) reads it.

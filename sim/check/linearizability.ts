@@ -78,15 +78,23 @@ export interface LinearizabilityResult {
   readonly partitions: readonly PartitionResult[];
 }
 
-/** Checks `history` against `model`. Never throws for an expected outcome; a malformed operation is an invariant violation. */
-export function checkLinearizability<S, Op extends Operation>(
-  model: Model<S, Op>,
-  history: readonly Op[],
-  options: CheckOptions = {},
-): LinearizabilityResult {
-  const budgetSteps = options.budgetSteps ?? DEFAULT_BUDGET_STEPS;
-  assert(Number.isInteger(budgetSteps) && budgetSteps >= 0, () => `check: budgetSteps must be a whole number ≥ 0, got ${budgetSteps}`);
-  const memory = new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
+/**
+ * What a check searches: the history's operations after the drops, split into partitions. The
+ * first half of `checkLinearizability`, apart so that partitions can be searched elsewhere (on
+ * worker threads: `checkPartition`) and put together again (`assembleResult`).
+ */
+export interface CheckPlan<Op extends Operation> {
+  readonly model: string;
+  readonly ops: number;
+  readonly kept: number;
+  readonly droppedFailed: number;
+  readonly droppedUnknownReadOnly: number;
+  readonly droppedUnobserved: number;
+  readonly parts: readonly Partition<Op>[];
+}
+
+/** Drops what constrains nothing and partitions the rest (see the file's comment). */
+export function planCheck<S, Op extends Operation>(model: Model<S, Op>, history: readonly Op[]): CheckPlan<Op> {
   let droppedFailed = 0;
   let droppedUnknownReadOnly = 0;
   const kept: Op[] = [];
@@ -109,24 +117,105 @@ export function checkLinearizability<S, Op extends Operation>(
     });
     return { label: part.label, ops };
   });
-  const prepared = parts.map((part) => prepare(model, part, memory));
+  return { model: model.name, ops: history.length, kept: kept.length, droppedFailed, droppedUnknownReadOnly, droppedUnobserved, parts };
+}
+
+/** Checks `history` against `model`. Never throws for an expected outcome; a malformed operation is an invariant violation. */
+export function checkLinearizability<S, Op extends Operation>(
+  model: Model<S, Op>,
+  history: readonly Op[],
+  options: CheckOptions = {},
+): LinearizabilityResult {
+  const budgetSteps = checkedBudget(options.budgetSteps);
+  const memory = new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
+  const plan = planCheck(model, history);
+  const prepared = plan.parts.map((part) => prepare(model, part, memory));
   const outcomes = runFairly(prepared.map((x) => x.search), budgetSteps, options.allPartitions ?? false);
   const results = prepared.map((x, i) => {
     const out = outcomes[i] as SearchOutcome;
     verifyOrder(model, x.ops, out);
     return toResult(x.part.label, x.ops, out);
   });
+  return assembleResult(plan, results);
+}
+
+function checkedBudget(budget: number | undefined): number {
+  const budgetSteps = budget ?? DEFAULT_BUDGET_STEPS;
+  assert(Number.isInteger(budgetSteps) && budgetSteps >= 0, () => `check: budgetSteps must be a whole number ≥ 0, got ${budgetSteps}`);
+  return budgetSteps;
+}
+
+/**
+ * Searches one partition of a plan alone, with up to `budgetSteps` steps and its own memory
+ * budget: what a worker thread does. Its outcome equals what the partition would reach in
+ * `checkLinearizability` given that many steps (a search's path does not depend on its slices).
+ */
+export function checkPartition<S, Op extends Operation>(model: Model<S, Op>, part: Partition<Op>, options: CheckOptions = {}): PartitionResult {
+  const x = prepare(model, part, new MemoryBudget(options.memoryBytes ?? DEFAULT_MEMORY_BYTES));
+  const out = x.search.advance(checkedBudget(options.budgetSteps)) ?? x.search.giveUp();
+  verifyOrder(model, x.ops, out);
+  return toResult(part.label, x.ops, out);
+}
+
+/** A partition left unsearched (the check stopped at another one's violation first): verdict unknown. */
+export function unsearched<Op extends Operation>(part: Partition<Op>): PartitionResult {
+  return { label: part.label, verdict: 'unknown', steps: 0, opIds: canonicalOrder(part.ops).map((op) => op.id), linearized: [] };
+}
+
+/**
+ * The results of partitions searched alone (`checkPartition`, each with the whole budget), cut to
+ * what `checkLinearizability` would have reached sharing `budgetSteps` among them in its
+ * round-robin: a partition the shared budget would not have finished becomes `unknown` with the
+ * steps it would have had. With this the verdict (and every step count) is the serial path's.
+ */
+export function shareBudget(results: readonly PartitionResult[], budgetSteps: number, all: boolean): PartitionResult[] {
+  const need = results.map((r) => (r.verdict === 'unknown' ? Infinity : r.steps));
+  const got = results.map(() => 0);
+  const done = results.map(() => false);
+  let left = checkedBudget(budgetSteps);
+  let slice = SLICE_STEPS_FIRST;
+  let open = results.length;
+  let illegal = false;
+  while (open > 0 && left > 0 && !(illegal && !all)) {
+    for (let i = 0; i < results.length && left > 0; i++) {
+      if (done[i] === true) continue;
+      const give = Math.min(slice, left);
+      const rest = (need[i] as number) - (got[i] as number);
+      const used = Math.min(give, rest);
+      got[i] = (got[i] as number) + used;
+      left -= used;
+      if (rest > give) continue;
+      done[i] = true;
+      open--;
+      if ((results[i] as PartitionResult).verdict === 'illegal') {
+        illegal = true;
+        if (!all) break;
+      }
+    }
+    slice *= 2;
+  }
+  return results.map((r, i) => {
+    if (done[i] === true) return r;
+    const cut: { -readonly [K in keyof PartitionResult]: PartitionResult[K] } = { label: r.label, verdict: 'unknown', steps: got[i] as number, opIds: r.opIds, linearized: r.linearized };
+    if (r.memoFull === true) cut.memoFull = true;
+    return cut;
+  });
+}
+
+/** The check's result from its plan and one result per partition, in the plan's order. */
+export function assembleResult<Op extends Operation>(plan: CheckPlan<Op>, results: readonly PartitionResult[]): LinearizabilityResult {
+  assert(results.length === plan.parts.length, 'check: one result per partition');
   const steps = results.reduce((sum, r) => sum + r.steps, 0);
-  const checked = parts.reduce((sum, part) => sum + part.ops.length, 0);
-  assert(checked + droppedUnobserved <= kept.length, 'check: a partition must not repeat operations');
+  const checked = plan.parts.reduce((sum, part) => sum + part.ops.length, 0);
+  assert(checked + plan.droppedUnobserved <= plan.kept, 'check: a partition must not repeat operations');
   return {
     verdict: combine(results.map((r) => r.verdict)),
-    model: model.name,
-    ops: history.length,
+    model: plan.model,
+    ops: plan.ops,
     checked,
-    droppedFailed,
-    droppedUnknownReadOnly,
-    droppedUnobserved,
+    droppedFailed: plan.droppedFailed,
+    droppedUnknownReadOnly: plan.droppedUnknownReadOnly,
+    droppedUnobserved: plan.droppedUnobserved,
     steps,
     partitions: results,
   };

@@ -12,8 +12,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { KvErrorCode, WatchResponse } from '../../../kv/api.js';
-import { collectWatches, normaliseResponse } from '../../../kv/conformance/normalise.js';
-import { MISSING_SLOT_ID } from '../../../kv/conformance/sim-target.js';
+import { collectProgress, collectWatches, normaliseResponse } from '../../../kv/conformance/normalise.js';
+import { isWatchOp, MISSING_SLOT_ID } from '../../../kv/conformance/sim-target.js';
 import { SLOT_BASE, type Answer, type Outcome, type RpcOp, type SeqOp, type Sequence } from '../../../kv/conformance/sequence.js';
 
 type Obj = Record<string, unknown>;
@@ -268,11 +268,11 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
   const answers: Answer[] = [];
   for (const op of seq.ops) {
     if (targetError !== undefined) {
-      answers.push(op.method === 'watch' || op.method === 'watch-cancel' ? null : { ok: false, code: 'target-down' });
+      answers.push(isWatchOp(op) ? null : { ok: false, code: 'target-down' });
       continue;
     }
-    if (op.method === 'watch' || op.method === 'watch-cancel') {
-      watchSend(op.method === 'watch' ? { create_request: watchCreate(op.request) } : { cancel_request: { watch_id: String(op.watchId) } });
+    if (isWatchOp(op)) {
+      watchSend(op.method === 'watch' ? { create_request: watchCreate(op.request) } : op.method === 'watch-cancel' ? { cancel_request: { watch_id: String(op.watchId) } } : { progress_request: {} });
       // Let the create (or cancel) reach etcd before the next write, as the simulated member sees it;
       // a watch from a past revision also gets time for etcd's sync loop (every 100 ms) to catch it up.
       await waitFor(() => false, op.method === 'watch' && (op.request.startRevision ?? 0) > 0 ? 250 : 5);
@@ -312,7 +312,7 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
   kv.close();
   lease.close();
   watch.close();
-  const out: Outcome = { answers, watches: collectWatches(watchResponses) };
+  const out: Outcome = { answers, watches: collectWatches(watchResponses), progress: collectProgress(watchResponses) };
   return targetError === undefined ? out : { ...out, targetError };
 }
 

@@ -94,7 +94,7 @@ async function onEtcd(bin: string, seq: Sequence, sim: Outcome): Promise<Outcome
   try {
     const expectedEvents = sim.watches.reduce((n, w) => n + w.events.length, 0);
     const ready = await waitReady(etcd.endpoint, () => !etcd.exited());
-    if (!ready) return { answers: [], watches: [], targetError: `etcd did not start: ${etcd.logTail().slice(-300)}` };
+    if (!ready) return { answers: [], watches: [], progress: [], targetError: `etcd did not start: ${etcd.logTail().slice(-300)}` };
     return await runOnEtcd(etcd.endpoint, seq, { expectedEvents }, () => !etcd.exited());
   } finally {
     await etcd.stop();
@@ -114,11 +114,16 @@ async function waitReady(endpoint: string, alive: () => boolean): Promise<boolea
   return false;
 }
 
+/** The differences of `etcd`'s outcome from raftsim's (`sim`, from runOnSim(seq)). */
+function compare(seq: Sequence, etcd: Outcome, sim: Outcome): Difference[] {
+  return compareOutcomes(seq, etcd, sim, (bugs) => runOnSim(seq, { server: { bugs } }));
+}
+
 /** Whether `seq` still shows an unexplained difference (a fresh etcd each time). */
 async function unexplained(bin: string, seq: Sequence): Promise<Difference[]> {
   const sim = runOnSim(seq);
   const etcd = await onEtcd(bin, seq, sim);
-  return compareOutcomes(seq, etcd, sim).filter((d) => d.known === undefined);
+  return compare(seq, etcd, sim).filter((d) => d.known === undefined);
 }
 
 /** ddmin-style: drop chunks of ops while the difference stays; at most `tries` etcd runs. */
@@ -158,7 +163,7 @@ async function main(): Promise<void> {
     const seq: Sequence = { name: 'ops', ops: ops as Sequence['ops'] };
     const sim = runOnSim(seq);
     const etcd = await onEtcd(bin, seq, sim);
-    process.stdout.write(`${JSON.stringify({ etcd, sim, differences: compareOutcomes(seq, etcd, sim) }, null, 1)}\n`);
+    process.stdout.write(`${JSON.stringify({ etcd, sim, differences: compare(seq, etcd, sim) }, null, 1)}\n`);
     return;
   }
   const started = Date.now();
@@ -189,7 +194,7 @@ async function main(): Promise<void> {
     sequences++;
     ops += seq.ops.length;
     if (args.record && etcd.targetError === undefined) golden.push(JSON.stringify({ name: seq.name, ops: seq.ops, etcd }));
-    const diffs = compareOutcomes(seq, etcd, sim);
+    const diffs = compare(seq, etcd, sim);
     for (const d of diffs) if (d.known !== undefined) knownCount.set(d.known, (knownCount.get(d.known) ?? 0) + 1);
     const bad = diffs.filter((d) => d.known === undefined);
     if (args.only !== undefined) for (const d of diffs) process.stderr.write(`${short({ ...d, request: d.op >= 0 ? seq.ops[d.op] : undefined })}\n`);
