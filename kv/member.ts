@@ -30,7 +30,7 @@ import type { CrashPoint } from '../raft/node/crash-points.js';
 import { createRaftNode, type RaftNodeOptions } from '../raft/node/node.js';
 import type { ReadMode } from './server/options.js';
 import type { ServerOptions } from './server/options.js';
-import { createKvServer, type KvServer, type ServerStats } from './server/server.js';
+import { createKvServer, type KvServer, type ServerStats, type ServerStorage } from './server/server.js';
 import type { AppliedWrite } from './server/state-machine.js';
 import { assert, unreachable } from '../sim/assert.js';
 import { CLIENT_STREAM_LABEL, LEASE_FORWARD_STREAM_LABEL, wrapRaft, type KvReply, type Wire } from './wire.js';
@@ -95,6 +95,8 @@ export interface MemberEnv {
 export interface MemberConfig {
   readonly server?: Partial<ServerOptions>;
   readonly node: NodeBuilder;
+  /** The backend's disk and crash points for this incarnation (needed with `server.backend`). */
+  readonly storage?: (ctx: HostContext) => ServerStorage;
 }
 
 export interface MemberStatus {
@@ -136,7 +138,11 @@ class MemberProgram implements Member {
     config: MemberConfig,
   ) {
     this.id = ctx.id;
-    this.server = createKvServer(ctx, { memberId: ctx.id, ...(config.server === undefined ? {} : { options: config.server }) });
+    this.server = createKvServer(ctx, {
+      memberId: ctx.id,
+      ...(config.server === undefined ? {} : { options: config.server }),
+      ...(config.storage === undefined ? {} : { storage: config.storage(ctx) }),
+    });
     // Listen before the node starts: its first messages' answers must find us.
     env.network.listen(ctx.id, (from, msg) => this.receive(from, msg));
     this.node = config.node(ctx, this.server.stateMachine, this.server.observer);

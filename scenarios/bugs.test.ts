@@ -48,7 +48,7 @@ describe('scenario field bugs', () => {
 
   it('refuses an unknown id, a catalogued bug the design cannot hold, and a repeated id, naming the field', () => {
     expect(resolve({ bugs: ['etcd-1'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^x\.json: bugs\[0\]: unknown bug "etcd-1" \(`raftsim bugs` lists them: etcd-8243, /) });
-    expect(resolve({ bugs: ['etcd-8243', 'etcd-13766'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^x\.json: bugs\[1\]: etcd-13766 cannot be switched on: there is no bbolt backend/) });
+    expect(resolve({ bugs: ['etcd-8243', 'etcd-14685'] })).toMatchObject({ ok: false, error: expect.stringMatching(/^x\.json: bugs\[1\]: etcd-14685 cannot be switched on: not built yet/) });
     expect(resolve({ bugs: ['etcd-8243', 'etcd-8243'] })).toMatchObject({ ok: false, error: 'x.json: bugs[1]: etcd-8243 is named twice' });
     expect(resolve({ bugs: [3] })).toMatchObject({ ok: false, error: expect.stringMatching(/^x\.json: bugs\[0\]: expected a bug id/) });
   });

@@ -14,7 +14,7 @@ import { RAFT_CORE_BUGS, type RaftCoreBug } from '../raft/core/config.js';
 import { RAFT_NODE_BUGS, type RaftNodeBug } from '../raft/node/node.js';
 import { KV_BUGS, type KvBug } from '../kv/server/options.js';
 
-export type BugLayer = 'raft/core' | 'raft/node' | 'kv/mvcc' | 'kv/watch' | 'kv/lease' | 'kv/server' | 'kv/client';
+export type BugLayer = 'raft/core' | 'raft/node' | 'kv/mvcc' | 'kv/watch' | 'kv/lease' | 'kv/server' | 'kv/client' | 'kv/backend';
 
 /** A check of the run record (record/run-record.ts `Checks`), or `run`: the run itself panics. */
 export type BugCheck = 'invariants' | 'linearizable' | 'serializable' | 'watch' | 'liveness' | 'run';
@@ -146,6 +146,17 @@ export const SWITCHABLE_BUGS: readonly SwitchableBug[] = [
     reach: 'watchers that request progress while catching up',
   },
   {
+    id: 'etcd-13766',
+    title: 'Inconsistent revision and data occurs (consistent index committed before the entry\'s changes)',
+    breaks: 'a member that crashes after a backend commit holding the new consistent index but not its entry skips that entry at restart: HashKV diverges',
+    layer: 'kv/backend',
+    links: [etcd(13766), etcdPr(13844), etcdPr(13854)],
+    fix: 'etcd PR #13844 / #13854 (set the consistent index inside the apply, under the batch transaction\'s lock)',
+    checks: ['invariants'],
+    swarmReachable: false,
+    reach: 'needs server.backend: true (off in the swarm\'s draws: run `fuzz swarm --set server.backend=true`) and a crash soon after a periodic backend commit; kv/backend/member-backend.test.ts shows it with the afterCommit crash point',
+  },
+  {
     id: 'etcd-18089',
     title: 'Watch dropping an event when compacting on delete',
     breaks: 'a watch from the compaction revision misses the DELETE at that revision',
@@ -250,12 +261,11 @@ export const SWITCHABLE_BUGS: readonly SwitchableBug[] = [
 ];
 
 export const UNHOLDABLE_BUGS: readonly UnholdableBug[] = [
-  { id: 'etcd-13766', title: 'Inconsistent revision and data occurs', links: [etcd(13766), etcdPr(13908)], why: 'there is no bbolt backend and no consistent index: the state machine lives in memory and is rebuilt from the snapshot and the WAL on every restart, so nothing can be saved ahead of its apply' },
-  { id: 'etcd-14685', title: 'Inconsistent revision caused by crash during defrag', links: [etcdPr(14685), etcdPr(14733)], why: 'no backend file, hence no defragmentation to crash in' },
-  { id: 'etcd-17780', title: 'Revision decreasing after panic during compaction', links: [etcd(17780), etcdPr(17815), etcdPr(17865)], why: 'compaction is one in-memory step with no batches and no persisted finishedCompactRev: a crash cannot fall between its halves' },
+  { id: 'etcd-14685', title: 'Inconsistent revision caused by crash during defrag', links: [etcdPr(14685), etcdPr(14733)], why: 'not built yet: the backend (server.backend) defragments by copy + rename with its crash points, but no switch restores the pre-fix order' },
+  { id: 'etcd-17780', title: 'Revision decreasing after panic during compaction', links: [etcd(17780), etcdPr(17815), etcdPr(17865)], why: 'not built yet: with server.backend compaction persists scheduled/finished revisions in batches and restart takes max(rows, scheduled) (the fix); with etcd-18089\'s tombstone kept the newest rows are never deleted, so the pre-fix path cannot show' },
   { id: 'etcd-16693', title: 'Revision decreased by 100 (compaction crash)', links: [etcd(16693)], why: 'the same persisted-compaction path as etcd #17780, which the design does not have' },
-  { id: 'etcd-19179', title: 'Missing delete event on watch opened on same revision as compaction (batched compaction + crash)', links: [etcd(19179), etcdPr(19249)], why: 'needs compaction in batches over a persisted backend; the unbatched form is etcd-18089, which is switchable' },
-  { id: 'etcd-18055', title: 'Panic when two snapshots are received in a short period', links: [etcd(18055), etcd(20133), etcd(20657)], why: 'there is no separate .snap.db backend file to clean up: a raft snapshot carries the store in its data' },
+  { id: 'etcd-19179', title: 'Missing delete event on watch opened on same revision as compaction (batched compaction + crash)', links: [etcd(19179), etcdPr(19249)], why: 'not built yet: batched compaction over the backend exists (server.backend); the switch is future work; the unbatched form is etcd-18089, which is switchable' },
+  { id: 'etcd-18055', title: 'Panic when two snapshots are received in a short period', links: [etcd(18055), etcd(20133), etcd(20657)], why: 'not built yet: a raft snapshot still carries the store in its data; the `.snap.db` transfer of the backend image is future work' },
   { id: 'etcd-20271', title: 'Panic from db page expected to be 5', links: [etcd(20271)], why: 'a bbolt internal; raftsim has no bbolt' },
   { id: 'etcd-14571', title: 'Enabling auth can lead to inconsistency', links: [etcd(14571), etcdPr(14648)], why: 'raftsim has no auth' },
   { id: 'etcd-17247', title: 'Duplicated watch event due to bug in TXN caching', links: [etcd(17247)], why: 'there is no txn read buffer to cache in: reads go to the one in-memory store' },

@@ -150,6 +150,6 @@ describe('raftsim CLI', () => {
     expect(h['seedsRun']).toBeGreaterThanOrEqual(7);
     expect(h['cpuSeconds']).toBeGreaterThan(0);
     expect(existsSync(join(dir, h['shrunkFile'] as string))).toBe(true);
-    expect(raftsim('hunt', 'etcd-13766').err).toMatch(/^raftsim: hunt: etcd-13766 cannot be switched on: /);
+    expect(raftsim('hunt', 'etcd-14685').err).toMatch(/^raftsim: hunt: etcd-14685 cannot be switched on: /);
   });
 });

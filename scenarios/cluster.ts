@@ -268,8 +268,14 @@ class Cluster implements SimCluster {
           // The runner's hooks take each applied write as it is applied (AppliedLog, the lease
           // expiries): the members need not keep a long run's every write again.
           appliedWritesMax: APPLIED_WRITES_KEPT,
+          ...(this.s.server.backend === true ? { backend: true } : {}),
         },
         node: (ctx, sm, observer) => this.buildNode(ctx, sm, observer, bootstrap, peers),
+        storage: (ctx) => ({
+          disk: this.disks.of(ctx.id),
+          crashPoint: (name) => this.crashPointReached(ctx.id, name),
+          crash: () => this.hosts.crash(ctx.id),
+        }),
       },
     );
   }
@@ -326,6 +332,8 @@ class Cluster implements SimCluster {
         sm.restore(data, index, term, confState);
       },
       applyConfChange: (e, cc) => sm.applyConfChange?.(e, cc) ?? true,
+      ...(sm.recover === undefined ? {} : { recover: () => (sm.recover as NonNullable<StateMachine['recover']>)() }),
+      ...(sm.restoreUnstored === undefined ? {} : { restoreUnstored: (data: Uint8Array, index: LogIndex, confState?: ConfState) => (sm.restoreUnstored as NonNullable<StateMachine['restoreUnstored']>)(data, index, confState) }),
     };
   }
 
@@ -349,7 +357,7 @@ class Cluster implements SimCluster {
     };
   }
 
-  private crashPointReached(id: HostId, name: CrashPoint): boolean {
+  private crashPointReached(id: HostId, name: string): boolean {
     const a = this.armed.get(id);
     if (a === undefined || a.point !== name) return false;
     this.armed.delete(id);

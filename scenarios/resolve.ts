@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { inputErrorMap } from '../sim/input-issue.js';
 import { describeValue } from '../sim/json-text.js';
 import { formatInputIssue, type InputIssue } from './errors.js';
-import { ALL_CRASH_POINTS } from '../raft/node/crash-points.js';
+import { crashPointsFor } from './crash-points.js';
 import { bugIdProblem } from './bugs.js';
 import { pinnedMix, SCENARIO_DEFAULTS, scenarioSchema, type Fault, type NodeRef, type PinnedClientOptions, type Scenario } from './schema.js';
 
@@ -26,7 +26,7 @@ export interface ResolveOptions {
   readonly source: string;
   /** `path=value` strings, applied in order after the defaults. */
   readonly overrides?: readonly string[];
-  /** The crash point names a `crash-point` fault may use. Default: raft/node's `ALL_CRASH_POINTS`. */
+  /** The crash point names a `crash-point` fault may use. Default: crashPointsFor(the scenario) (the storage ones need server.backend). */
   readonly crashPoints?: readonly string[];
 }
 
@@ -48,7 +48,7 @@ export function resolveScenario(input: unknown, options: ResolveOptions): Resolv
     const issue = parsed.error.issues[0];
     return failed({ ...base, path: issue === undefined ? '' : formatPath(issue.path), message: issue?.message ?? 'invalid scenario' });
   }
-  const rule = checkRules(parsed.data, options.crashPoints ?? ALL_CRASH_POINTS);
+  const rule = checkRules(parsed.data, options.crashPoints ?? crashPointsFor(parsed.data));
   if (rule !== null) {
     const colon = rule.indexOf(': ');
     return failed({ ...base, path: rule.slice(0, colon), message: rule.slice(colon + 2) });

@@ -31,7 +31,7 @@ import { createKernel } from '../sim/kernel.js';
 import { createRandom } from '../sim/random.js';
 import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { Trace, TraceCheckpoint, TraceEvent, TraceMode, TraceOptions } from '../sim/trace.js';
-import { CRASH_POINTS } from '../raft/node/crash-points.js';
+import { mixCrashPointsFor } from './crash-points.js';
 import { LeaseExpiryRecorder } from '../kv/workload/lease-expiry.js';
 import { checkLeaseKeepalives, describeKeepAliveViolation } from '../kv/check/lease-keepalive.js';
 import type { WorkloadClient } from '../kv/workload/workload.js';
@@ -106,7 +106,7 @@ interface RunState {
  * that replays the same run.
  */
 export function materializeForSeed(s: Scenario, seed: number): Scenario {
-  return materialize(s, generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), CRASH_POINTS));
+  return materialize(s, generateFaultMix(s, createRandom(seed).fork('nemesis/mix'), mixCrashPointsFor(s)));
 }
 
 /** A fresh kernel for a run of `scenario` (materialized), its trace as `trace` says, with checkpoints as `o` says. */

@@ -415,6 +415,12 @@ export const scenarioSchema = z.strictObject({
     maxLearners: intIn(0, 64).optional(),
     /** How long a peer must have been connected to count for the reconfiguration checks (etcd HealthInterval). Absent = 5000. */
     healthIntervalMs: ms('a duration').optional(),
+    /**
+     * Keep each member's state in a backend file (kv/backend: etcd's bbolt with batched commits
+     * and the consistent index) and restart from it plus the WAL after its consistent index.
+     * Absent = false: the state lives in memory and a restart re-applies from the snapshot.
+     */
+    backend: z.boolean().optional(),
   }),
   faults: z.array(faultSchema).max(FAULTS_MAX),
   nemesis: nemesisSchema,

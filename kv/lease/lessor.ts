@@ -126,6 +126,10 @@ export interface Lessor {
   snapshot(): Uint8Array;
   /** Replaces every lease by a snapshot's and re-derives attachments from the bound store. */
   restore(bytes: Uint8Array): KvResult<void>;
+  /** The same from a list of (id, granted TTL): the backend's `lease` bucket at restart. */
+  restoreLeases(leases: readonly (readonly [number, number, number?])[]): void;
+  /** The granted TTL of lease `id`, or undefined. */
+  ttlOf(id: number): number | undefined;
   stats(): LessorStats;
   /** Attachments agree with the bound store's live keys, both ways (tests). */
   checkInvariants(): void;
@@ -330,13 +334,21 @@ class LessorImpl implements Lessor {
   restore(bytes: Uint8Array): KvResult<void> {
     const parsed = parseSnapshot(bytes);
     if (!parsed.ok) return parsed;
+    this.restoreLeases(parsed.value);
+    return ok(undefined);
+  }
+
+  restoreLeases(leases: readonly (readonly [number, number, number?])[]): void {
     this.leaseMap.clear();
-    for (const [id, ttlS, remainingTtlS] of parsed.value) this.leaseMap.set(id, { id, ttlS, expiryUs: Infinity, retryAtUs: 0, remainingTtlS, keys: new Set() });
+    for (const [id, ttlS, remainingTtlS = 0] of leases) this.leaseMap.set(id, { id, ttlS, expiryUs: Infinity, retryAtUs: 0, remainingTtlS, keys: new Set() });
     // etcd Recover: restored leases never expire until the next promote.
     this.primary = false;
     this.scheduled = [];
     this.rebuildAttachments();
-    return ok(undefined);
+  }
+
+  ttlOf(id: number): number | undefined {
+    return this.leaseMap.get(id)?.ttlS;
   }
 
   stats(): LessorStats {

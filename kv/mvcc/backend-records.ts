@@ -60,8 +60,10 @@ function decodeRow(main: number, text: string): WatchEvent | undefined {
 /**
  * A store state from the `key` bucket's rows (in key order) and the finished compaction revision
  * (-1: never compacted). `dropTombstoneAtCompactRev` is the etcd-18089 switch, as the store has it.
+ * `atLeastRev`: the current revision is at least this (the scheduled compaction's revision, whose
+ * rows an interrupted compaction may have deleted: etcd PR #17864).
  */
-export function stateFromRows(rows: Iterable<readonly [string, string]>, compactRev: number, dropTombstoneAtCompactRev: boolean): KvResult<StoreState> {
+export function stateFromRows(rows: Iterable<readonly [string, string]>, compactRev: number, dropTombstoneAtCompactRev: boolean, atLeastRev = 0): KvResult<StoreState> {
   const s = new StoreState();
   const byRev: { main: number; events: WatchEvent[] }[] = [];
   for (const [k, v] of rows) {
@@ -83,7 +85,7 @@ export function stateFromRows(rows: Iterable<readonly [string, string]>, compact
     }
   }
   const lastMain = byRev.length === 0 ? INITIAL_REVISION : (byRev[byRev.length - 1] as { main: number }).main;
-  s.currentRev = Math.max(lastMain, compactRev, INITIAL_REVISION);
+  s.currentRev = Math.max(lastMain, compactRev, atLeastRev, INITIAL_REVISION);
   s.compactRev = compactRev;
   if (compactRev > INITIAL_REVISION) {
     s.index.editAll((_key, ki) => {
@@ -99,9 +101,23 @@ export function stateFromRows(rows: Iterable<readonly [string, string]>, compact
     while (i < byRev.length && (byRev[i] as { main: number }).main < rev) i++;
     const at = byRev[i];
     if (at !== undefined && at.main === rev) history.push(Object.freeze(at.events));
-    else if (rev === compactRev) history.push(Object.freeze([]));
+    else if (rev === compactRev || rev === atLeastRev) history.push(Object.freeze([]));
     else return fail('Corrupt', `backend: no rows for revision ${rev} (history from ${s.historyStart} to ${s.currentRev})`);
   }
   s.history = history;
   return ok(s);
+}
+
+/** Rows for every version a store holds (a snapshot's store written into a fresh backend), in key order. */
+export function rowsOfState(s: StoreState): [string, string][] {
+  const rows: [string, string][] = [];
+  s.index.forEachPair((key, ki) => {
+    ki.forEachVersion((v) => {
+      if (v.main >= s.historyStart) return;
+      const kv: KeyValue = v.kv ?? { key, createRevision: 0, modRevision: v.main, version: 0, value: '', lease: 0 };
+      rows.push([revisionKey(v.main, v.sub), encodeRow({ type: v.kv === null ? 'DELETE' : 'PUT', kv })]);
+    });
+  });
+  s.history.forEach((events, i) => events.forEach((ev, sub) => rows.push([revisionKey(s.historyStart + i, sub), encodeRow(ev)])));
+  return rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -24,7 +24,7 @@ import type { IndexedVersion } from './key-index.js';
 import { finishRange, rangeFetchLimit } from './range.js';
 import { INITIAL_REVISION } from './revision.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
-import { revisionKey, stateFromRows } from './backend-records.js';
+import { revisionKey, rowsOfState, stateFromRows } from './backend-records.js';
 import { StoreState, type RevisionEvents } from './store-state.js';
 import { checkPlainPut, checkTxn, compareToPath, executeTxn, type TxnReader, type TxnWriter } from './txn.js';
 import { MAX_TXN_OPS_DEFAULT, validateDeleteRange, validatePut, validateRange, validateTxn } from './validate.js';
@@ -89,7 +89,9 @@ export interface MvccStore {
    * Replaces the whole store by one rebuilt from the backend's `key` bucket rows (backend-records.ts)
    * and its finished compaction revision; Corrupt if a row does not decode. Observers get onRestore.
    */
-  restoreFromRows(rows: Iterable<readonly [string, string]>, compactRev: number): KvResult<void>;
+  restoreFromRows(rows: Iterable<readonly [string, string]>, compactRev: number, atLeastRev?: number): KvResult<void>;
+  /** Every version the store holds as backend rows, in key order, and its compaction revision. */
+  snapshotRows(): { readonly rows: [string, string][]; readonly compactRev: number };
   /**
    * The backend row keys (revisionKey) of the versions at or below `revision` that the key index
    * still holds: what a compaction at `revision` must keep in the backend (etcd's kvindex.Compact
@@ -240,9 +242,13 @@ class Store implements MvccStore {
     return ok(undefined);
   }
 
-  restoreFromRows(rows: Iterable<readonly [string, string]>, compactRev: number): KvResult<void> {
+  snapshotRows(): { readonly rows: [string, string][]; readonly compactRev: number } {
+    return { rows: rowsOfState(this.state), compactRev: this.state.compactRev };
+  }
+
+  restoreFromRows(rows: Iterable<readonly [string, string]>, compactRev: number, atLeastRev = 0): KvResult<void> {
     assert(!this.busy, 'mvcc: restore during a write');
-    const built = stateFromRows(rows, compactRev, this.dropTombstoneAtCompactRev);
+    const built = stateFromRows(rows, compactRev, this.dropTombstoneAtCompactRev, atLeastRev);
     if (!built.ok) return built;
     built.value.checkInvariants();
     this.state = built.value;

@@ -85,12 +85,12 @@ describe('membership store (etcd membership.RaftCluster)', () => {
     const plain = a.snapshot();
     expect(new TextDecoder().decode(plain)).not.toContain('membership');
     const b = new KvStateMachine(opts, () => 0, 2);
-    expect(b.restore(plain, 5, [1, 2, 3]).ok).toBe(true);
+    expect(b.restore(plain, 5, 0, [1, 2, 3]).ok).toBe(true);
     expect(b.membership.list()).toEqual(a.membership.list());
     a.membership.apply(cc('add-learner-node', 4), addCtx(4, true));
     a.membership.apply(cc('remove-node', 2), ctx());
     const c = new KvStateMachine(opts, () => 0, 2);
-    expect(c.restore(a.snapshot(), 7, [1, 3]).ok).toBe(true);
+    expect(c.restore(a.snapshot(), 7, 0, [1, 3]).ok).toBe(true);
     expect(c.membership.list()).toEqual(a.membership.list());
     expect(c.membership.isRemoved(2)).toBe(true);
   });

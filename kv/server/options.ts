@@ -6,6 +6,7 @@ import type { Micros } from '../../sim/time.js';
 import { LEASE_BUGS, type LeaseBug } from '../lease/lessor.js';
 import { MVCC_BUGS, type MvccBug } from '../mvcc/store.js';
 import { WATCH_BUGS, type WatchBug } from '../watch/watchable-store.js';
+import { BACKEND_BUGS, type BackendBug } from '../backend/member-backend.js';
 
 /**
  * Known etcd bugs of the server itself that can be switched back on (scenarios/bugs.ts):
@@ -18,8 +19,8 @@ import { WATCH_BUGS, type WatchBug } from '../watch/watchable-store.js';
 export const SERVER_BUGS = ['etcd-13675', 'etcd-18667'] as const;
 export type ServerBug = (typeof SERVER_BUGS)[number];
 /** Every bug the kv layers below and in the server can switch on. */
-export const KV_BUGS = [...SERVER_BUGS, ...MVCC_BUGS, ...WATCH_BUGS, ...LEASE_BUGS] as const;
-export type KvBug = ServerBug | MvccBug | WatchBug | LeaseBug;
+export const KV_BUGS = [...SERVER_BUGS, ...MVCC_BUGS, ...WATCH_BUGS, ...LEASE_BUGS, ...BACKEND_BUGS] as const;
+export type KvBug = ServerBug | MvccBug | WatchBug | LeaseBug | BackendBug;
 
 /** The bugs of `all` that belong to `layer` (a layer's own list). */
 export function bugsOf<B extends string>(all: readonly string[], layer: readonly B[]): B[] {
@@ -127,6 +128,21 @@ export interface ServerOptions {
   readonly healthIntervalUs: Micros;
   /** Known etcd bugs switched back on, the server's own and its stores' (KV_BUGS). Default none. */
   readonly bugs: readonly KvBug[];
+  /**
+   * Keep the state in a backend file on the member's disk (kv/backend: etcd's bbolt, batched
+   * commits, the consistent index), and restart from it plus the WAL entries after its consistent
+   * index. False: the state lives in memory and a restart re-applies everything after the
+   * snapshot. Default false. Needs the member's disk (MemberEnv.disks).
+   */
+  readonly backend: boolean;
+  /** The backend's commit interval (etcd --backend-batch-interval). Default 100 ms. */
+  readonly backendBatchIntervalUs: Micros;
+  /** Operations after which the backend commits (etcd --backend-batch-limit). Default 10,000. */
+  readonly backendBatchLimit: number;
+  /** Rows a compaction deletes per batch (etcd --experimental-compaction-batch-limit). Default 1,000. */
+  readonly compactionBatchLimit: number;
+  /** Pause between compaction batches (etcd --experimental-compaction-sleep-interval). Default 10 ms. */
+  readonly compactionSleepIntervalUs: Micros;
 }
 
 export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
@@ -157,6 +173,11 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'requestTimeoutUs'> = {
   maxLearners: 1,
   healthIntervalUs: 5_000_000,
   bugs: [],
+  backend: false,
+  backendBatchIntervalUs: 100_000,
+  backendBatchLimit: 10_000,
+  compactionBatchLimit: 1_000,
+  compactionSleepIntervalUs: 10_000,
 };
 
 /** Fills defaults (the request timeout follows the election timeout, as etcd's ReqTimeout) and validates. */
@@ -171,7 +192,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   for (const f of ['electionTimeoutUs', 'requestTimeoutUs', 'readIndexRetryUs', 'leaseCheckIntervalUs', 'watchSyncIntervalUs', 'watchProgressIntervalUs', 'leaseForwardTimeoutUs', 'applyWaitTimeoutUs', 'healthIntervalUs', 'leaseCheckpointIntervalUs'] as const) {
     check(posInt(o[f]), f, 'a positive integer (µs)');
   }
-  for (const f of ['maxCommittedGap', 'maxRequestBytes', 'maxTxnOps', 'maxPendingRequests', 'leaseRevokeRatePerS', 'appliedWritesMax'] as const) {
+  for (const f of ['backendBatchIntervalUs', 'compactionSleepIntervalUs'] as const) check(posInt(o[f]), f, 'a positive integer (µs)');
+  check(typeof o.backend === 'boolean', 'backend', 'a boolean');
+  for (const f of ['maxCommittedGap', 'maxRequestBytes', 'maxTxnOps', 'maxPendingRequests', 'leaseRevokeRatePerS', 'appliedWritesMax', 'backendBatchLimit', 'compactionBatchLimit'] as const) {
     check(posInt(o[f]), f, 'a positive integer');
   }
   check(typeof o.readIndexReuseIdOnRetry === 'boolean', 'readIndexReuseIdOnRetry', 'a boolean');

@@ -67,18 +67,32 @@ import type { CallOf, KvCall, KvReply, LeaseForwardCall, WatchStreamRequest } fr
 import { WatchServer, type WatchSend, type WatchServerStats } from './watch-server.js';
 import { ApplyWait } from './apply-wait.js';
 import { decodeRaftRequest, encodeRaftRequest, requestId, type InternalRequest, type RaftRequest } from './internal-request.js';
-import { minLeaseTtlS, resolveServerOptions, type ReadMode, type ServerOptions } from './options.js';
+import { bugsOf, minLeaseTtlS, resolveServerOptions, type ReadMode, type ServerOptions } from './options.js';
 import { PendingCalls, type PendingCall, type PendingStats } from './pending.js';
 import { quotaAvailable, requestCost } from './quota.js';
 import { ReadIndexLoop, type ReadIndexStats, type ReadWaiter } from './read-index.js';
 import { KvStateMachine, type AppliedWrite, type StateMachineStats } from './state-machine.js';
 import { LeaseForwarder, type LeaseForwardSend, type LeaseForwardStats } from './lease-forward.js';
 import { RevokeWaits } from './revoke-wait.js';
+import type { Disk } from '../../sim/disk.js';
+import type { RecoveredState } from '../../raft/node/api.js';
+import { BACKEND_BUGS, MemberBackend, type StorageCrashPoint } from '../backend/member-backend.js';
 
 export interface KvServerConfig {
   /** This member's id (the raft node id). */
   readonly memberId: number;
   readonly options?: Partial<ServerOptions>;
+  /** Where the backend lives (needed when `options.backend` is on). */
+  readonly storage?: ServerStorage;
+}
+
+/** The member's disk for the backend, and its crash points. */
+export interface ServerStorage {
+  readonly disk: Disk;
+  /** Asked at each storage crash point; true crashes the host there (through `crash`). */
+  readonly crashPoint?: (name: StorageCrashPoint) => boolean;
+  /** Kills this host (the composer's `hosts.crash(id)`). */
+  readonly crash: () => void;
 }
 
 export interface ServerStats {
@@ -134,7 +148,7 @@ export interface KvServer {
 }
 
 export function createKvServer(ctx: HostContext, config: KvServerConfig): KvServer {
-  return new Server(ctx, config.memberId, resolveServerOptions(config.options));
+  return new Server(ctx, config.memberId, resolveServerOptions(config.options), config.storage ?? null);
 }
 
 
@@ -170,10 +184,13 @@ class Server implements KvServer {
     private readonly ctx: HostContext,
     readonly memberId: number,
     options: ServerOptions,
+    storage: ServerStorage | null,
   ) {
     assert(Number.isSafeInteger(memberId) && memberId > 0, () => `kv server: member id must be a positive integer, got ${memberId}`);
     this.options = options;
-    this.state = new KvStateMachine(options, () => ctx.localNow(), minLeaseTtlS(options), () => ctx.simNow(), memberId);
+    assert(!options.backend || storage !== null, 'kv server: the backend option needs the member\'s disk (ServerStorage)');
+    const backend = options.backend && storage !== null ? this.makeBackend(storage) : null;
+    this.state = new KvStateMachine(options, () => ctx.localNow(), minLeaseTtlS(options), () => ctx.simNow(), memberId, backend);
     this.pending = new PendingCalls(ctx, options.maxPendingRequests, options.requestTimeoutUs, (p) => this.timeoutError(p));
     this.applyWait = new ApplyWait(options.maxPendingRequests);
     this.reads = new ReadIndexLoop(ctx, () => this.boundNode(), this.applyWait, options);
@@ -188,12 +205,25 @@ class Server implements KvServer {
       serveLocally: (call, reply) => this.leaseForwarded(memberId, call, reply),
       finish: (p, call, reply) => this.forwardFinished(p, call, reply),
     });
-    this.stateMachine = {
-      applyEntry: (e) => this.applyEntry(e),
-      snapshot: () => this.state.snapshot(),
-      restore: (data, index, term, confState) => this.restore(data, index, term, confState),
-      applyConfChange: (e, cc) => this.applyConfChange(e, cc),
-    };
+    this.stateMachine = backend === null
+      ? {
+          applyEntry: (e) => this.applyEntry(e),
+          snapshot: () => this.state.snapshot(),
+          restore: (data, index, term, confState) => this.restore(data, index, term, confState),
+          applyConfChange: (e, cc) => this.applyConfChange(e, cc),
+        }
+      : {
+          applyEntry: (e) => this.applyEntry(e),
+          snapshot: () => {
+            // etcd's snapshot path force-commits the backend first.
+            backend.forceCommit('snapshot');
+            return this.state.snapshot();
+          },
+          restore: (data, index, term, confState) => this.restore(data, index, term, confState),
+          applyConfChange: (e, cc) => this.applyConfChange(e, cc),
+          recover: () => this.openBackend(),
+          restoreUnstored: (data, index, confState) => this.restoreMembership(data, index, confState),
+        };
     this.observer = {
       onSoftState: (lead, role, term) => this.onSoftState(lead, role, term),
       onReadState: (rs) => this.onReadState(rs),
@@ -201,6 +231,47 @@ class Server implements KvServer {
       onConfChange: () => this.confChangeApplied(),
       onStopped: (reason) => this.stop(reason),
     };
+  }
+
+  private makeBackend(storage: ServerStorage): MemberBackend {
+    const o = this.options;
+    const hook = storage.crashPoint;
+    return new MemberBackend({
+      disk: storage.disk,
+      backend: { batchLimit: o.backendBatchLimit, batchIntervalUs: o.backendBatchIntervalUs },
+      compactionBatchLimit: o.compactionBatchLimit,
+      compactionSleepIntervalUs: o.compactionSleepIntervalUs,
+      bugs: bugsOf(o.bugs, BACKEND_BUGS),
+      crashPoint: (name) => {
+        if (hook === undefined || !hook(name)) return false;
+        this.ctx.emit('node.crash-point', { name });
+        storage.crash();
+        return true;
+      },
+      later: (us, fn) => { if (this.ctx.alive) this.ctx.setTimer(us, fn); },
+      fatal: (reason) => {
+        if (this.node?.stop !== undefined) this.node.stop(reason);
+        else this.stop(reason);
+      },
+      emit: (kind, fields) => this.ctx.emit(kind, fields),
+    });
+  }
+
+  /** Opens the backend when the node starts, and begins the batch-interval commits. */
+  private openBackend(): RecoveredState {
+    const r = this.state.open();
+    const storage = this.state.storage;
+    if (r.ok && storage !== null) {
+      const every = this.options.backendBatchIntervalUs;
+      const tick = (): void => {
+        if (!storage.alive || this.stoppedReason !== null) return;
+        storage.periodicCommit();
+        // A crash point in the commit took the host down.
+        if (this.ctx.alive) this.ctx.setTimer(every, tick);
+      };
+      this.ctx.setTimer(every, tick);
+    }
+    return r.ok ? { ok: true, index: r.index as LogIndex, term: r.term as Term, latencyUs: r.latencyUs } : r;
   }
 
   bind(node: RaftNodeHandle): void {
@@ -526,8 +597,17 @@ class Server implements KvServer {
 
   private applyEntry(e: Entry): void {
     assert(e.type === 'normal' && e.data.length > 0, () => `kv apply: entry ${e.index} is not a normal entry with data`);
+    // With a backend, raft replays from the snapshot: what the consistent index covers is skipped.
     const r: RaftRequest = decodeRaftRequest(e.data);
+    if (this.state.storage !== null && e.index <= this.state.appliedIndex) {
+      // The membership is not in the backend (etcd keeps it in the v2 store, replayed whatever the
+      // consistent index): a member's attributes are applied again.
+      if (r.body.kind === 'member-attr') this.state.applyMemberAttr(r.body.request);
+      return;
+    }
     const outcome = this.state.apply(e.index, e.term, r);
+    // A storage crash point inside the apply took the host down: nothing more happens here.
+    if (!this.ctx.alive) return;
     this.counts.applied++;
     this.ctx.emit('kv.apply', { index: e.index, revision: outcome.revision, kind: r.body.kind, ok: outcome.result.ok });
     this.traceApplied(r, outcome.result.ok);
@@ -546,14 +626,20 @@ class Server implements KvServer {
     if (b.kind === 'lease-revoke' && ok) this.ctx.emit('kv.lease', { action: 'revoke', id: b.request.id, ttlS: 0 });
   }
 
-  private restore(data: Uint8Array, index: LogIndex, _term: Term, confState?: ConfState): void {
-    const res = this.state.restore(data, index, confState?.voters ?? []);
+  private restore(data: Uint8Array, index: LogIndex, term: Term, confState?: ConfState): void {
+    const res = this.state.restore(data, index, term, confState?.voters ?? []);
     // The node checked the snapshot's CRC: bytes that do not decode are a broken invariant.
     assert(res.ok, () => `kv restore: snapshot at index ${index} does not decode: ${res.ok ? '' : res.error.message}`);
     this.ctx.emit('kv.restore', { index, revision: this.state.mvcc.rev() });
     this.applyWait.appliedTo(index);
     this.revokeWaits.revokedUnless((id) => this.state.lessor.exists(id));
     this.maybePublish();
+  }
+
+  /** A restart whose backend is at or past the snapshot: only the membership comes from the snapshot. */
+  private restoreMembership(data: Uint8Array, index: LogIndex, confState?: ConfState): void {
+    const res = this.state.restoreMembership(data, confState?.voters ?? []);
+    assert(res.ok, () => `kv restore: snapshot at index ${index} does not decode: ${res.ok ? '' : res.error.message}`);
   }
 
   // ---- leadership and leases -------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { LEASE_BUGS, createLessor, type Lessor } from '../lease/lessor.js';
 import type { AlarmMember } from '../wire.js';
 import type { Micros } from '../../sim/time.js';
 import { MembershipStore, type MembershipJSON } from './membership.js';
+import type { MemberBackend } from '../backend/member-backend.js';
 
 /** What applying one entry did: the answer for the proposer, and the store's revision after it. */
 export interface ApplyOutcome {
@@ -80,6 +81,8 @@ export class KvStateMachine {
     private readonly simNow: () => Micros = () => 0,
     /** This member's id: only the `etcd-18667` bug tells its own proposals from the others'. */
     private readonly selfId = 0,
+    /** The persistent backend (etcd's bbolt), or null: the state lives in memory only. */
+    readonly storage: MemberBackend | null = null,
   ) {
     this.membership = new MembershipStore(options.maxLearners);
     this.lessor = createLessor({
@@ -92,12 +95,26 @@ export class KvStateMachine {
     this.mvcc = createMvccStore({ leaseExists: (id) => this.lessor.exists(id), maxTxnOps: options.maxTxnOps, bugs: bugsOf(options.bugs, MVCC_BUGS) });
     this.lessor.bind(this.mvcc);
     this.mvcc.observe({
-      onWrite: (_rev, events) => {
+      onWrite: (rev, events) => {
         // Usually one write per entry: its events as the store keeps them (shared, not copied).
         this.pending = this.pending.length === 0 ? events : [...this.pending, ...events];
         this.dbSizeBytes += eventsBytes(events);
+        this.storage?.onWrite(rev, events);
       },
     });
+  }
+
+  /**
+   * Loads the state from the backend (a restart, or a new member's empty file): the consistent
+   * index becomes the applied index; entries at or below it are skipped when raft replays them.
+   */
+  open(): { ok: true; index: number; term: number; latencyUs: number } | { ok: false; error: string; latencyUs: number } {
+    assert(this.storage !== null, 'kv open: no backend');
+    const r = this.storage.open(this.mvcc, this.lessor, (a) => this.alarms.replaceWith(a));
+    if (!r.ok) return r;
+    this.appliedIndex = r.state.index;
+    this.dbSizeBytes = r.state.dbSizeBytes;
+    return { ok: true, index: r.state.index, term: r.state.term, latencyUs: r.state.latencyUs };
   }
 
   /** True while a NOSPACE alarm is active anywhere: writes that cost space are refused. */
@@ -110,11 +127,13 @@ export class KvStateMachine {
     assert(index > this.appliedIndex, () => `kv apply: index ${index} after ${this.appliedIndex}`);
     const revBefore = this.mvcc.rev();
     this.pending = [];
+    this.storage?.beginApply(index, term);
     const result = this.dispatch(r);
     const revision = this.mvcc.rev();
     assert(revision === revBefore || revision === revBefore + 1, () => `kv apply: revision jumped ${revBefore} → ${revision}`);
     assert((revision > revBefore) === (this.pending.length > 0), 'kv apply: revision moved without events or events without a revision');
     this.appliedIndex = index;
+    this.storage?.endApply(index, term, this.dbSizeBytes);
     const { id: requestId, memberId: proposer } = r.header;
     const kind = r.body.kind;
     const events = this.pending;
@@ -159,25 +178,32 @@ export class KvStateMachine {
         return this.mvcc.txn(body.request);
       case 'compact': {
         const res = this.mvcc.compact(body.request.revision);
+        if (res.ok) this.storage?.compacted(this.mvcc, body.request.revision);
         return res.ok ? { ok: true, value: {} } : res;
       }
       case 'lease-grant': {
         const res = this.lessor.grant(body.request.id, body.request.ttlS, this.now());
-        if (res.ok) this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
+        if (res.ok) {
+          this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
+          this.storage?.leaseGranted(body.request.id, body.request.ttlS);
+        }
         return res;
       }
       case 'lease-revoke': {
         const res = this.lessor.revoke(body.request.id);
+        if (res.ok) this.storage?.leaseRevoked(body.request.id);
         return res.ok ? { ok: true, value: {} } : res;
       }
-      case 'alarm':
-        return this.applyAlarm(body.request.action, body.request.memberId, body.request.alarm);
+      case 'alarm': {
+        const res = this.applyAlarm(body.request.action, body.request.memberId, body.request.alarm);
+        if (body.request.action !== 'GET') this.storage?.alarmsChanged(this.alarms.list());
+        return res;
+      }
       case 'lease-checkpoint':
         for (const cp of body.request.checkpoints) this.lessor.checkpoint(cp, this.now());
         return { ok: true, value: {} };
       case 'member-attr':
-        // A removed (or unknown) member's attributes are skipped, as etcd's UpdateAttributes does.
-        this.membership.setAttributes(body.request.memberId, body.request.name, body.request.clientURLs);
+        this.applyMemberAttr(body.request);
         return { ok: true, value: {} };
       default:
         return unreachable(body, 'internal request');
@@ -209,6 +235,7 @@ export class KvStateMachine {
     let bytes = this.lessor.leases().length * LEASE_OVERHEAD_BYTES;
     for (const kv of all.value.kvs) bytes += KV_OVERHEAD_BYTES + kv.key.length + kv.value.length;
     this.dbSizeBytes = bytes;
+    this.storage?.defragment();
   }
 
   /** The applied writes recorded so far (the oldest may have been dropped: see stats). */
@@ -262,7 +289,7 @@ export class KvStateMachine {
   }
 
   /** Replaces the state with a snapshot's; Corrupt if the bytes do not decode. */
-  restore(bytes: Uint8Array, index: number, voters: readonly number[] = []): KvResult<void> {
+  restore(bytes: Uint8Array, index: number, term = 0, voters: readonly number[] = []): KvResult<void> {
     const parts = splitSnapshot(bytes);
     if (parts === undefined) return { ok: false, error: corrupt('kv snapshot: bad framing') };
     const [metaBytes, mvccBytes, leaseBytes] = parts;
@@ -277,7 +304,23 @@ export class KvStateMachine {
     else this.membership.resetToBootstrap(voters);
     this.dbSizeBytes = meta.dbSizeBytes;
     this.appliedIndex = index;
+    this.storage?.replaceAll(this.mvcc, this.lessor, this.alarms.list(), index, term, this.dbSizeBytes);
     return { ok: true, value: undefined };
+  }
+
+  /** Only the membership of a snapshot (a restart whose backend is newer than it); Corrupt if it does not decode. */
+  restoreMembership(bytes: Uint8Array, voters: readonly number[] = []): KvResult<void> {
+    const parts = splitSnapshot(bytes);
+    if (parts === undefined) return { ok: false, error: corrupt('kv snapshot: bad framing') };
+    const meta = JSON.parse(new TextDecoder().decode(parts[0])) as { membership?: MembershipJSON };
+    if (meta.membership !== undefined) this.membership.replaceWith(meta.membership);
+    else this.membership.resetToBootstrap(voters);
+    return { ok: true, value: undefined };
+  }
+
+  /** A member's published attributes (etcd's UpdateAttributes; a removed or unknown member is skipped). */
+  applyMemberAttr(request: { readonly memberId: number; readonly name: string; readonly clientURLs: readonly string[] }): void {
+    this.membership.setAttributes(request.memberId, request.name, request.clientURLs);
   }
 }
 

@@ -27,6 +27,9 @@ import { memberFactory, raftNodeBuilder, type Member, type MemberNodeOptions, ty
 import { createFakeRaftNode } from './fake-raft-node.js';
 import type { ReadMode, ServerOptions } from '../server/options.js';
 import type { Wire } from '../wire.js';
+import type { DisksOptions } from '../../sim/disk.js';
+import type { ServerStorage } from '../server/server.js';
+import type { StorageCrashPoint } from '../backend/member-backend.js';
 
 /** Builds the members' node builder from what the harness made (disks, channels, ids). */
 export type NodeChoice = (env: RaftNodeEnv & { readonly memberIds: readonly HostId[]; readonly joining?: boolean }) => NodeBuilder;
@@ -42,6 +45,10 @@ export interface TestClusterOptions {
   readonly keepTrace?: boolean;
   /** Hosts after the members (ids members+1, …), down until `startJoiner` (real raft nodes only). */
   readonly spares?: number;
+  /** Disk options of the members (default: no per-operation trace). */
+  readonly disk?: DisksOptions;
+  /** Asked at each storage crash point of a member with `server.backend` on (default never). */
+  readonly storageCrashPoint?: (id: HostId, name: StorageCrashPoint) => boolean;
 }
 
 export type Program = Member | KvClient | object;
@@ -88,13 +95,19 @@ export function createTestCluster(o: TestClusterOptions): TestCluster {
     hosts: [...memberIds, ...Array.from({ length: o.spares ?? 0 }, (_, i) => o.members + i + 1)],
     network: { delay: { kind: 'uniform', minUs: 300, maxUs: 1_500 }, ...o.network },
     channels: o.channels ?? {},
-    disks: { traceOps: false },
+    disks: { traceOps: false, ...o.disk },
   });
   const node = o.node({ disks, channels, crashHost: (id) => hosts.crash(id), memberIds });
   const history = new HistoryRecorder();
   const watchLog = new WatchLog();
   const serverOptions = (id: HostId): Partial<ServerOptions> => (typeof o.server === 'function' ? o.server(id) : (o.server ?? {}));
-  for (const id of memberIds) hosts.start(id, memberFactory({ network, channels }, { node, server: serverOptions(id) }));
+  const storageCrashPoint = o.storageCrashPoint;
+  const storage = (ctx: HostContext): ServerStorage => ({
+    disk: disks.of(ctx.id),
+    crash: () => hosts.crash(ctx.id),
+    ...(storageCrashPoint === undefined ? {} : { crashPoint: (name: StorageCrashPoint) => storageCrashPoint(ctx.id, name) }),
+  });
+  for (const id of memberIds) hosts.start(id, memberFactory({ network, channels }, { node, server: serverOptions(id), storage }));
   let nextClient = FIRST_CLIENT_ID;
   const member = (id: HostId): Member | undefined => (hosts.isUp(id) ? (hosts.program(id) as Member) : undefined);
   return {

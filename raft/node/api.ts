@@ -37,7 +37,27 @@ export interface StateMachine {
    * the application's membership rules refuse at apply time changes no configuration.
    */
   applyConfChange?(entry: Entry, change: ConfChange): boolean;
+  /**
+   * A state machine with its own durable store (etcd's backend) opens it when the node starts,
+   * before anything is applied, and says the last entry whose changes it holds (its consistent
+   * index). At a restart the node then restores the newest snapshot only when it is newer than
+   * that index; entries replayed from the WAL at or below it must be skipped by `applyEntry`
+   * (etcd's applyEntries: `shouldApplyV3 = e.Index > ci`). An error keeps the node down with it.
+   * Absent: the state lives in memory and every restart restores the snapshot.
+   */
+  recover?(): RecoveredState;
+  /**
+   * At a restart where `recover` said the store is at or past the newest snapshot, the snapshot is
+   * not restored; this gets it instead, for what the store does not keep (etcd: the membership,
+   * which lives in the v2 store's snapshot and is replayed from the WAL whatever the consistent
+   * index).
+   */
+  restoreUnstored?(data: Uint8Array, index: LogIndex, confState?: ConfState): void;
 }
+
+export type RecoveredState =
+  | { readonly ok: true; readonly index: LogIndex; readonly term: Term; readonly latencyUs: number }
+  | { readonly ok: false; readonly error: string; readonly latencyUs: number };
 
 /** Notifications to the application. All optional. Called from the node's loop. */
 export interface NodeObserver {
@@ -103,4 +123,6 @@ export interface RaftNodeHandle {
   appliedIndex(): LogIndex;
   /** A peer message arrived from the network (the member's demultiplexer calls this). */
   receive(from: NodeId, message: Message): void;
+  /** Stops the node for good in this incarnation (a fatal error above it, as a backend commit failing). */
+  stop?(reason: string): void;
 }

@@ -285,6 +285,8 @@ class Node<W> implements RaftNode {
   private lastSnapshotIndex = 0 as LogIndex;
   /** Last index applied to the state machine (this incarnation rebuilt it from the snapshot). */
   private applied = 0 as LogIndex;
+  /** The state machine's consistent index when it has a backend (StateMachine.recover), else null. */
+  private backendIndex: number | null = null;
   private role: Role = 'follower';
   private lastRole = { role: 'follower' as Role, term: -1, lead: -1 };
   /** The Ready being handled and the next step, or null between Readies. */
@@ -336,6 +338,16 @@ class Node<W> implements RaftNode {
       return;
     }
     let latencyUs = rec.latencyUs;
+    // A state machine with its own backend opens it first (etcd opens the backend before raft).
+    const sm = o.stateMachine.recover?.();
+    if (sm !== undefined) {
+      latencyUs += sm.latencyUs;
+      if (!sm.ok) {
+        this.refuseToStart(sm.error);
+        return;
+      }
+      this.backendIndex = sm.index;
+    }
     if (rec.kind === 'new') {
       const metadata: WalMetadata = { nodeId: this.id, clusterId: o.clusterId, peers: [...o.peers], bootstrap: o.bootstrap };
       const created = createWal(o.disk, walOpts, metadata);
@@ -372,7 +384,11 @@ class Node<W> implements RaftNode {
     }
     const snap = rec.snapshot;
     if (snap !== null) {
-      this.o.stateMachine.restore(snap.data, snap.metadata.index, snap.metadata.term, snap.metadata.confState);
+      // With a backend at or past the snapshot, its state is the newer one: raft replays from the
+      // snapshot and the state machine skips what its consistent index covers.
+      const m = snap.metadata;
+      if (this.backendIndex === null || m.index > this.backendIndex) this.o.stateMachine.restore(snap.data, m.index, m.term, m.confState);
+      else this.o.stateMachine.restoreUnstored?.(snap.data, m.index, m.confState);
       this.applied = snap.metadata.index;
       this.lastSnapshotIndex = snap.metadata.index;
     }
@@ -629,7 +645,10 @@ class Node<W> implements RaftNode {
     if (this.applied - last <= this.o.snapshotCount) return 0;
     if (this.crashAt('snapshotBeforeSave')) return STOP;
     const cs: ConfState = this.raw.status().config;
-    const created = this.storage.createSnapshot(this.applied, cs, this.o.stateMachine.snapshot());
+    const image = this.o.stateMachine.snapshot();
+    // The state machine's backend commits first; a crash point there took the host down.
+    if (!this.o.ctx.alive) return STOP;
+    const created = this.storage.createSnapshot(this.applied, cs, image);
     assert(created.ok, () => `node ${this.id}: cannot snapshot at applied ${this.applied}: ${created.ok ? '' : created.error}`);
     const snap = created.value;
     this.taking = snap;
@@ -694,9 +713,11 @@ class Node<W> implements RaftNode {
     const before = this.applied;
     if (rd.snapshot !== null) this.applySnapshot(rd.snapshot);
     for (const e of rd.committedEntries) {
-      if (this.state !== 'running') return false;
+      // A crash point inside the state machine (its backend) takes the host down mid-apply.
+      if (this.state !== 'running' || !this.o.ctx.alive) return false;
       this.applyEntry(e);
     }
+    if (!this.o.ctx.alive) return false;
     if (this.applied !== before) {
       this.o.ctx.emit('raft.apply', { applied: this.applied });
       this.o.observer.onApplied?.(this.applied);
