@@ -30,7 +30,8 @@ export const swarm: BuiltinScenario = {
  *   this build's bug; the raft-105 switch turns it back off), crashes and crash points;
  * - lease clients (30 %) with short TTLs and keepalives every 500 ms;
  * - txns that also read their key at a past revision (40 % of the seeds that compact);
- * - a membership change that removes whoever leads (15 % of the clusters of 3 or more);
+ * - a membership change that removes whoever leads (15 % of the clusters of 3 or more), after 5.5 s
+ *   (etcd refuses it ErrUnhealthy until the peer streams have been up for its 5 s HealthInterval);
  * - watchers spread over the members rather than all on member 1 (50 % of the seeds with watchers);
  * - a follower cut off for 3-5 s, long enough to need a snapshot when it heals (25 %: etcd's
  *   robustness BlackholeUntilSnapshot).
@@ -45,6 +46,10 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   const blackhole = r.chance(0.25);
   const blackholeAtMs = r.int(1_000, 3_000);
   const blackholeForMs = r.int(3_000, 5_000);
+  // Drawn last (removeAtMs above is still drawn, unused, so no draw before this one moves): a
+  // membership change before the members' peer streams have been up for etcd's HealthInterval
+  // (5 s, server.healthIntervalUs) is refused ErrUnhealthy, so the removal comes after 5.5 s.
+  const removeHealthyAtMs = r.int(5_500, 6_500);
   const w = s.workload ?? {};
   let out: ScenarioInput = s;
   if (lone) {
@@ -68,7 +73,7 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
       faults: [...(out.faults ?? []), { type: 'isolate', at: blackholeAtMs, node: 'follower', for: blackholeForMs }],
     };
   }
-  if (removeLeader && !lone && (out.cluster?.size ?? 3) >= 3) out = { ...out, faults: [...(out.faults ?? []), { type: 'remove-member', at: removeAtMs, node: 'leader' }] };
+  if (removeLeader && !lone && (out.cluster?.size ?? 3) >= 3) out = { ...out, faults: [...(out.faults ?? []), { type: 'remove-member', at: removeAtMs >= 5_500 ? removeAtMs : removeHealthyAtMs, node: 'leader' }] };
   return out;
 }
 
@@ -78,7 +83,8 @@ function withZooFeatures(s: ScenarioInput, r: Random): ScenarioInput {
  * never shifts another's draws, nor those of `swarm` and `swarm/zoo`):
  * - lock clients with fenced writes (20 %), and in half of those a pause of the lock holder past its
  *   session's TTL (lock-pause-fenced);
- * - a spare member added while the run goes (15 % of clusters of 3 or more: membership-change);
+ * - a spare member added while the run goes (15 % of clusters of 3 or more: membership-change),
+ *   after 5.5 s, as the removal above;
  * - crashes at walBeforeSync on a disk of 64-byte sectors that tears every crash (25 %: torn-write);
  * - a slow disk: fsyncs with a median of 2–20 ms (20 %);
  * - disk stalls: an fsync that hangs 0.5–8 s, on the leader or anyone (20 %: etcd-15247);
@@ -130,6 +136,8 @@ function withMoreFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   const clockRate = r.pick([0.5, 0.8, 1.25, 2]);
   const clockJumpMs = r.int(-3_000, 3_000);
   const clockJump = r.chance(0.5);
+  // Drawn last, as removeHealthyAtMs in swarm/zoo: an add before etcd's 5 s HealthInterval is refused.
+  const addHealthyAt = r.int(5_500, Math.max(5_501, d - 1_500));
 
   let out = s;
   const faults: Fault[] = [...((out.faults ?? []) as Fault[])];
@@ -139,7 +147,7 @@ function withMoreFeatures(s: ScenarioInput, r: Random): ScenarioInput {
   }
   if (addSpare && size >= 3) {
     out = { ...out, cluster: { ...out.cluster, spares: 1 } };
-    faults.push({ type: 'add-member', at: addAt, node: size + 1 });
+    faults.push({ type: 'add-member', at: addAt >= 5_500 ? addAt : addHealthyAt, node: size + 1 });
   }
   if (tear) {
     out = { ...out, disk: { ...out.disk, faults: { ...out.disk?.faults, tornWriteRate: 1 } as never, sectorBytes: 64 } };
