@@ -142,4 +142,21 @@ export const benchmarks: Benchmark[] = [
       ];
     },
   },
+  {
+    // The backend's cost: the same target with every member keeping its state in the backend file
+    // (server.backend), beside the backend-off run measured here, in this process, as its baseline.
+    name: 'run.5-members-100ops-backend',
+    run(): Figure[] {
+      const off = measureFile(TARGET, seeds(5));
+      const on = measureFile({ ...TARGET, server: { backend: true } }, seeds(5));
+      const perOp = (m: Measured): number => (m.cpuMs * 1000) / m.ops;
+      return [
+        { bench: 'run.5-members-100ops-backend.cpu_us_per_op', value: Math.round(perOp(on)), unit: 'us of CPU per client operation (backend on, checks on)' },
+        { bench: 'run.5-members-100ops-backend.baseline_cpu_us_per_op', value: Math.round(perOp(off)), unit: 'us of CPU per client operation (backend off, same run)' },
+        { bench: 'run.5-members-100ops-backend.cpu_us_per_op.vs_off', value: Math.round((100 * perOp(on)) / perOp(off)) / 100, unit: 'x the backend-off run (CPU)' },
+        { bench: 'run.5-members-100ops-backend.wall_us_per_op', value: Math.round((on.wallMs * 1000) / on.ops), unit: `us of wall per client operation (backend on; off: ${Math.round((off.wallMs * 1000) / off.ops)})` },
+        ...cpuFigures('run.5-members-100ops-backend', on),
+      ];
+    },
+  },
 ];

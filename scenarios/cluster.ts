@@ -326,6 +326,7 @@ class Cluster implements SimCluster {
         sm.applyEntry(e);
         hooks?.onAppliedEntry?.(id, e);
       },
+      ...(sm.applyEmpty === undefined ? {} : { applyEmpty: (e: Entry) => (sm.applyEmpty as NonNullable<StateMachine['applyEmpty']>)(e) }),
       snapshot: () => sm.snapshot(),
       restore: (data, index, term, confState) => {
         hooks?.onRestore?.(id, index, term);

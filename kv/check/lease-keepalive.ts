@@ -25,14 +25,11 @@
  *   renews after a ReadIndex round and the apply of what is committed (PR #13690/#13932), and a
  *   revoke that commits only under a later leader commits with that leader's first entry, before
  *   its ReadIndex can complete — a renewal waiting on a lease past expiry answers LeaseNotFound.
- *   Not so a keepalive *forwarded* by a follower: the leader serves it as etcd's leasehttp handler
- *   does, after the apply of what is committed *now*, with no ReadIndex round. A member re-elected
- *   with revokes it proposed in its previous term still uncommitted in its log can renew a
- *   forwarded keepalive (its lessor was just promoted: every lease refreshed) in the moment before
- *   its first entry commits them. The check flags that too — rightly, the lease dies while the
- *   keepalive's answer says it lives — and it does happen, rarely (seed 57 of
- *   docs/findings/lease-renewed-before-old-revoke.json, a heavy fsync tail on every member with
- *   etcd's fix on; none in 500 seeds of lease-churn);
+ *   A keepalive *forwarded* by a follower is served as etcd's leasehttp handler does, after the
+ *   apply of what is committed *now*, with no ReadIndex round; but a re-elected leader promotes its
+ *   lessor only when it applies its term's empty entry (etcd applyEntryNormal), so the revokes of
+ *   its previous term are applied before it can renew anything (raftsim promoted at the election
+ *   until docs/findings/lease-renewed-before-old-revoke.json seed 57 and swarm seed 630 showed it);
  * - a leader R deposed without knowing it (its raft loop blocked): with PR #16822 it asks raft
  *   whether it still leads before proposing, and a revoke it appended at its old term is truncated.
  *   Without PR #16822 its revoke is forwarded to the new leader and commits: this check's catch.

@@ -172,6 +172,8 @@ class Server implements KvServer {
   private stoppedReason: string | null = null;
   private seq = 0;
   private leaseTimer: TimerId = -1;
+  /** The term of the newest empty entry (a leader's no-op) applied: the lessor is promoted once it is this leader's. */
+  private emptyAppliedTerm = -1;
   /** Answers of conf changes this member proposed, by request id. */
   private readonly confAnswers = new Map<number, (members: MemberInfo[]) => unknown>();
   /** A conf change of ours applied to the membership, answered once raft applied it too. */
@@ -208,12 +210,14 @@ class Server implements KvServer {
     this.stateMachine = backend === null
       ? {
           applyEntry: (e) => this.applyEntry(e),
+          applyEmpty: (e) => this.applyEmpty(e),
           snapshot: () => this.state.snapshot(),
           restore: (data, index, term, confState) => this.restore(data, index, term, confState),
           applyConfChange: (e, cc) => this.applyConfChange(e, cc),
         }
       : {
           applyEntry: (e) => this.applyEntry(e),
+          applyEmpty: (e) => this.applyEmpty(e),
           snapshot: () => {
             // etcd's snapshot path force-commits the backend first.
             backend.forceCommit('snapshot');
@@ -655,8 +659,20 @@ class Server implements KvServer {
       this.reads.onLeaderChange();
     }
     if (lead !== 0) this.maybePublish();
-    if (role === 'leader' && prevRole !== 'leader') this.promote();
+    // etcd promotes the lessor when it applies its term's empty entry (applyEntryNormal), not when
+    // it wins: the revokes and grants of earlier terms are applied first.
+    if (role === 'leader' && prevRole !== 'leader' && this.emptyAppliedTerm === term) this.promote();
     if (role !== 'leader' && prevRole === 'leader') this.demote();
+  }
+
+  /**
+   * A leader's no-op entry applied (etcd applyEntryNormal with no data): a leader promotes its
+   * lessor now, once everything committed in earlier terms is applied — a revoke it proposed in
+   * an earlier term commits with this entry, so it can no longer renew a lease that revoke ends.
+   */
+  private applyEmpty(e: Entry): void {
+    this.emptyAppliedTerm = e.term;
+    if (this.role === 'leader' && e.term === this.term && !this.state.lessor.isPrimary()) this.promote();
   }
 
   private promote(): void {

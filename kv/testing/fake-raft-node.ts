@@ -149,6 +149,9 @@ class Fake implements FakeRaftNode {
     this.lead = this.id;
     this.role = 'leader';
     this.observer.onSoftState?.(this.id, 'leader', this.term as Term);
+    // The fake has no leader no-op in its log: it is "applied" at once, so the server promotes its
+    // lessor as soon as it leads (a real node does so when its term's empty entry is applied).
+    this.sm.applyEmpty?.({ term: this.term as Term, index: this.applied as LogIndex, type: 'normal', data: new Uint8Array(0) });
   }
 
   becomeFollower(lead: number, term = this.term): void {

@@ -24,6 +24,12 @@ export interface StateMachine {
    * the node; conf changes are announced through `onConfChange`.)
    */
   applyEntry(entry: Entry): void;
+  /**
+   * A committed empty entry (a leader's no-op, the first entry of its term) was applied (optional).
+   * etcd's applyEntryNormal promotes the lessor here when the member leads: only once every entry
+   * of the previous terms is applied.
+   */
+  applyEmpty?(entry: Entry): void;
   /** An image of the whole state machine as of the last applied index, for a raft snapshot. */
   snapshot(): Uint8Array;
   /**

@@ -738,6 +738,7 @@ class Node<W> implements RaftNode {
     this.applied = e.index;
     if (e.type === 'normal') {
       if (e.data.length > 0) this.o.stateMachine.applyEntry(e);
+      else this.o.stateMachine.applyEmpty?.(e);
       return;
     }
     const cc: ConfChange = decodeConfChange(e.type, e.data);
