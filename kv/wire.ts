@@ -53,12 +53,15 @@ export interface AlarmMember {
   readonly alarm: AlarmType;
 }
 
-/** Maintenance.Alarm. GET lists; ACTIVATE/DEACTIVATE go through raft. */
+/**
+ * Maintenance.Alarm. GET lists the active alarms of type `alarm` of every member (`NONE`: of every
+ * type; etcd's GET does not filter by member); ACTIVATE/DEACTIVATE go through raft (of `NONE`: no-ops).
+ */
 export interface AlarmRequest {
   readonly action: 'GET' | 'ACTIVATE' | 'DEACTIVATE';
-  /** 0 with GET = every member. */
+  /** The member the alarm is of (ACTIVATE/DEACTIVATE); GET ignores it. */
   readonly memberId: number;
-  readonly alarm: AlarmType;
+  readonly alarm: AlarmType | 'NONE';
 }
 
 export interface AlarmResponse {

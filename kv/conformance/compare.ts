@@ -66,6 +66,20 @@ export const KNOWN: readonly KnownDifference[] = [
     matches: (op, e, s) => op?.method === 'txn' && ['LeaseNotFound', 'KeyNotFound'].includes(code(e) ?? '') && ['FutureRev', 'Compacted'].includes(code(s) ?? ''),
   },
   {
+    id: 'alarm-no-header',
+    what: 'An Alarm answer: etcd 3.4 sends it without a response header (revision 0); later etcd fills the header (the current revision), as raftsim does.',
+    upstream: 'https://github.com/etcd-io/etcd/issues/11581 (fixed by https://github.com/etcd-io/etcd/pull/11600, in 3.5)',
+    matches: (op, e, s, path) =>
+      op?.method === 'alarm' && path === 'rev' && (e as { ok?: boolean; rev?: number } | null)?.ok === true && (e as { rev: number }).rev === 0 && (s as { ok?: boolean } | null)?.ok === true,
+  },
+  {
+    id: 'hashkv-at-compaction',
+    what: 'HashKV at exactly the compaction revision: etcd 3.4.23 refuses it as compacted; later etcd hashes it (only a revision below the compaction is compacted), as raftsim does.',
+    upstream: 'https://github.com/etcd-io/etcd/pull/14457 (3.4: https://github.com/etcd-io/etcd/pull/16047, in 3.4.27)',
+    matches: (op, e, s) =>
+      op?.method === 'hash-kv' && code(e) === 'Compacted' && (s as { ok?: boolean } | null)?.ok === true && (s as { res: { compactRevision: number } }).res.compactRevision === op.request.revision,
+  },
+  {
     id: 'grpc-message-limit',
     what: 'A request larger than etcd\'s gRPC receive limit (--max-request-bytes + 512 KiB): etcd\'s gRPC layer refuses it (ResourceExhausted) before the server sees it; raftsim has no gRPC layer and answers RequestTooLarge, the error of every request over --max-request-bytes.',
     upstream: 'deliberate',
@@ -99,7 +113,8 @@ export const KNOWN: readonly KnownDifference[] = [
 function mayWrite(op: SeqOp | undefined): boolean {
   if (op === undefined) return false;
   if (op.method === 'txn') return JSON.stringify(op.request).includes('"type":"put"') || JSON.stringify(op.request).includes('"type":"delete"');
-  return op.method !== 'range' && op.method !== 'lease-ttl' && op.method !== 'lease-leases' && op.method !== 'watch' && op.method !== 'watch-cancel' && op.method !== 'watch-progress';
+  if (op.method === 'alarm') return op.request.action !== 'GET';
+  return !['range', 'lease-ttl', 'lease-leases', 'member-list', 'status', 'hash-kv', 'watch', 'watch-cancel', 'watch-progress'].includes(op.method);
 }
 
 /** A known difference after which etcd no longer answers (it crashed): the rest is not comparable. */
@@ -128,14 +143,16 @@ export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome, runW
     out.push(rule === undefined ? { sequence: seq.name, op, path, etcd: e, sim: s } : { sequence: seq.name, op, path, etcd: e, sim: s, known: rule.id });
   };
   const n = Math.max(etcd.answers.length, sim.answers.length);
+  const [etcdHashes, simHashes] = [hashClasses(seq, etcd.answers), hashClasses(seq, sim.answers)];
   for (let i = 0; i < n; i++) {
     const [e, s] = [etcd.answers[i] ?? null, sim.answers[i] ?? null];
-    const paths = diffPaths(normaliseAnswer(seq.ops[i], e), normaliseAnswer(seq.ops[i], s), '');
+    const paths = diffPaths(normaliseAnswer(seq.ops[i], etcdHashes[i] ?? null), normaliseAnswer(seq.ops[i], simHashes[i] ?? null), '');
     if (paths.length === 0) continue;
     add(i, paths.join(' '), e, s);
     // After a known difference in which etcd crashed, or applied a write that raftsim refused, the
-    // two stores differ: nothing after it (answers, watch events) can be compared.
-    if ((out[out.length - 1] as Difference).known !== undefined && (etcdGone(e) || (e !== null && e.ok && mayWrite(seq.ops[i])))) return out;
+    // two stores differ: nothing after it (answers, watch events) can be compared. (A write both
+    // applied, answered differently, leaves them alike: the comparison goes on.)
+    if ((out[out.length - 1] as Difference).known !== undefined && (etcdGone(e) || (e !== null && e.ok && mayWrite(seq.ops[i]) && !(s !== null && s.ok)))) return out;
   }
   // A target that failed as a whole stops answering; what its watchers got then is not comparable.
   // Both failing on the same op is agreement (the answers above say where); their messages differ.
@@ -162,6 +179,24 @@ export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome, runW
     add(progressOps[k]?.[1] ?? -1, p.join(' '), etcd.progress, sim.progress);
   }
   return out;
+}
+
+/**
+ * HashKV answers with each hash replaced by its class: the number of distinct hashes the sequence's
+ * HashKV answers showed before it first appeared (0, 1, 2, …). The two targets hash different
+ * encodings of the store (see normalise.ts), so a hash value says nothing across targets — but
+ * which answers hash equal does: the same store content at the same revision and compaction, and
+ * only that, must give the same hash on both.
+ */
+export function hashClasses(seq: Sequence, answers: readonly Answer[]): Answer[] {
+  const seen = new Map<number, number>();
+  return answers.map((a, i) => {
+    if (a === null || !a.ok || seq.ops[i]?.method !== 'hash-kv') return a;
+    const r = a.res as { hash: number };
+    let c = seen.get(r.hash);
+    if (c === undefined) seen.set(r.hash, (c = seen.size));
+    return { ...a, res: { ...r, hash: c } };
+  });
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import type { Compare, CompareResult, RangeRequest, RequestOp, SortOrder, SortTarget, TxnRequest, WatchCreateRequest, WatchFilter } from '../api.js';
 import { createRandom, type Random } from '../../sim/random.js';
-import { bytePrefixEnd, SLOT_BASE, type SeqOp, type Sequence } from './sequence.js';
+import { bytePrefixEnd, SELF_MEMBER, SLOT_BASE, type SeqOp, type Sequence } from './sequence.js';
 
 export interface GenerateOptions {
   /** Ops per sequence, both inclusive. Default 50–300. */
@@ -33,11 +33,14 @@ export function generateSequence(seed: number | string, index: number, options: 
   // Progress requests come from a stream of their own, so that adding them left every other op
   // of a sequence as it was.
   const progress = createRandom(seed).fork(`conformance-${index}-progress`);
+  // Cluster and Maintenance requests (issue 18) likewise: inserted between the ops of the older streams.
+  const maintenance = createRandom(seed).fork(`conformance-${index}-maintenance`);
   const g = new Gen(r);
   const n = r.int(options.minOps ?? 50, options.maxOps ?? 300);
   while (g.ops.length < n) {
     g.step();
     if (progress.chance(0.03)) g.ops.push({ method: 'watch-progress' });
+    if (maintenance.chance(0.05)) g.maintenance(maintenance);
   }
   return { name: `${seed}/${index}`, ops: g.ops.slice(0, n) };
 }
@@ -233,6 +236,29 @@ class Gen {
     if ((o.startRevision ?? 0) < 0) o.watchId = 1000 + this.watchIds;
     this.watchIds++;
     return o;
+  }
+
+  /**
+   * One of the Cluster and Maintenance requests a single-member etcd answers, drawn from `m` only:
+   * MemberList, Status, HashKV at a past, current, future or compacted revision, and Alarm — mostly
+   * GET (of every type, or one), sometimes activating or deactivating NOSPACE for this member, for
+   * member 0 or for a member that does not exist (etcd checks neither), which caps the writes after it.
+   */
+  maintenance(m: Random): void {
+    const x = m.float();
+    if (x < 0.2) this.ops.push({ method: 'member-list', request: m.chance(0.3) ? { linearizable: true } : {} });
+    else if (x < 0.4) this.ops.push({ method: 'status', request: {} });
+    else if (x < 0.7) {
+      const y = m.float();
+      const revision = y < 0.4 ? 0 : y < 0.8 ? m.int(1, this.rev + 1) : y < 0.9 ? this.compacted + m.int(-1, 1) : y < 0.95 ? this.rev + m.int(2, 20) : -m.int(1, 3);
+      this.ops.push({ method: 'hash-kv', request: { revision } });
+    } else {
+      const y = m.float();
+      const action = y < 0.6 ? 'GET' : y < 0.8 ? 'ACTIVATE' : 'DEACTIVATE';
+      const memberId = m.pick([SELF_MEMBER, SELF_MEMBER, 0, 7]);
+      const alarm = action === 'GET' ? m.pick(['NONE', 'NONE', 'NOSPACE', 'CORRUPT'] as const) : 'NOSPACE';
+      this.ops.push({ method: 'alarm', request: { action, memberId, alarm } });
+    }
   }
 
   /** Requests at the size limits: under, over etcd's --max-request-bytes, over its gRPC limit. */

@@ -15,7 +15,19 @@ import type { KvCall } from '../wire.js';
 export const SLOT_BASE = 2 ** 50;
 
 /** The RPC methods the harness exercises (both targets serve them the same way). */
-export type ConformanceMethod = 'range' | 'put' | 'delete' | 'txn' | 'compact' | 'lease-grant' | 'lease-revoke' | 'lease-keepalive' | 'lease-ttl' | 'lease-leases';
+export type ConformanceMethod =
+  | 'range' | 'put' | 'delete' | 'txn' | 'compact' | 'lease-grant' | 'lease-revoke' | 'lease-keepalive' | 'lease-ttl' | 'lease-leases'
+  // What a single-member etcd answers of the Cluster and Maintenance services (issue 18).
+  | 'member-list' | 'status' | 'hash-kv' | 'alarm';
+
+/**
+ * A member id in a sequence's Alarm request meaning "the answering member itself": the two targets'
+ * member ids differ by nature (etcd derives its id from its name, URLs and the time it starts), so
+ * each target substitutes its own id before sending, and names its own id `SELF` in its answers.
+ */
+export const SELF_MEMBER = 2 ** 51;
+/** How the canonical answers name the answering member. */
+export const SELF = 'self';
 
 export type RpcOp = Extract<KvCall, { method: ConformanceMethod }>;
 
@@ -75,6 +87,12 @@ export function mapRequestLeases(op: SeqOp, f: (id: number) => number): SeqOp {
     case 'lease-ttl': return { method: op.method, request: { ...op.request, id: f(op.request.id) } };
     default: return op;
   }
+}
+
+/** An Alarm request's member id `SELF_MEMBER` rewritten to the answering member's own id. */
+export function mapRequestMember(op: SeqOp, self: number): SeqOp {
+  if (op.method !== 'alarm' || op.request.memberId !== SELF_MEMBER) return op;
+  return { method: 'alarm', request: { ...op.request, memberId: self } };
 }
 
 type Txn = Extract<RpcOp, { method: 'txn' }>['request'];

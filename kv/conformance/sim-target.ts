@@ -13,11 +13,14 @@ import { createHosts, type HostContext, type Kernel } from '../../sim/host.js';
 import { createKernel } from '../../sim/kernel.js';
 import { createFakeRaftNode } from '../testing/fake-raft-node.js';
 import type { ServerOptions } from '../server/options.js';
+import type { ConfChangeV1, Entry, LogIndex, NodeId, Term } from '../../raft/core/types.js';
 import { createKvServer, type KvServer } from '../server/server.js';
 import { takesWatchSlot, type KvReply } from '../wire.js';
 import { collectProgress, collectWatches, normaliseResponse } from './normalise.js';
-import { SLOT_BASE, mapRequestLeases, mapResponseLeases, type Answer, type Outcome, type SeqOp, type Sequence } from './sequence.js';
+import { SLOT_BASE, mapRequestLeases, mapRequestMember, mapResponseLeases, type Answer, type Outcome, type SeqOp, type Sequence } from './sequence.js';
 
+/** The simulated member's id (and host id). */
+const SIM_MEMBER = 1;
 /** The watch client's host id on the simulated member (any id other than the member's). */
 const WATCH_CLIENT = 100;
 /** Virtual time allowed for one answer: far more than a one-member apply takes. */
@@ -72,9 +75,14 @@ class SimTarget {
     const hosts = createHosts<{ server: KvServer; ctx: HostContext }>(this.kernel);
     hosts.add(1);
     const p = hosts.start(1, (ctx) => {
-      const server = createKvServer(ctx, { memberId: 1, options: options.server ?? {} });
+      const server = createKvServer(ctx, { memberId: SIM_MEMBER, options: options.server ?? {} });
       const node = createFakeRaftNode(ctx, server.stateMachine, server.observer);
       server.bind(node);
+      // The fake raft node has no log to bootstrap from: apply the bootstrap entry a one-member
+      // cluster's log starts with (the initial member, no context: named at bootstrap, as
+      // etcd's --initial-cluster), so MemberList answers as a fresh single-member etcd does.
+      const bootstrap: ConfChangeV1 = { version: 1, type: 'add-node', nodeId: SIM_MEMBER as NodeId, context: new Uint8Array() };
+      server.stateMachine.applyConfChange?.({ term: 1 as Term, index: 1 as LogIndex, type: 'conf-change', data: new Uint8Array() } as Entry, bootstrap);
       return { server, ctx };
     });
     this.server = p.server;
@@ -101,7 +109,7 @@ class SimTarget {
   }
 
   private stepUnsafe(op: SeqOp): Answer {
-    const sent = mapRequestLeases(op, (id) => this.toTarget(id));
+    const sent = mapRequestMember(mapRequestLeases(op, (id) => this.toTarget(id)), SIM_MEMBER);
     if (sent.method === 'watch' || sent.method === 'watch-cancel' || sent.method === 'watch-progress') {
       const request = sent.method === 'watch' ? { type: 'create' as const, request: sent.request } : sent.method === 'watch-cancel' ? { type: 'cancel' as const, watchId: sent.watchId } : { type: 'progress' as const };
       this.server.watchRequest(WATCH_CLIENT, 1, request, (r) => this.onWatch(r));
@@ -120,7 +128,7 @@ class SimTarget {
     if (op.method === 'lease-grant' && (op.request.id ?? 0) === 0) this.slots.push(r !== undefined && r.ok ? (r.response as { id: number }).id : Number.NaN);
     if (r === undefined) return { ok: false, code: 'Timeout' };
     if (!r.ok) return { ok: false, code: (r.error as KvError).code };
-    return { ok: true, rev: r.header.revision, res: mapResponseLeases(normaliseResponse(sent.method, r.response), (id) => this.fromTarget(id)) };
+    return { ok: true, rev: r.header.revision, res: mapResponseLeases(normaliseResponse(sent.method, r.response, String(SIM_MEMBER)), (id) => this.fromTarget(id)) };
   }
 
   settle(): void {

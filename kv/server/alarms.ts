@@ -30,6 +30,11 @@ export class AlarmStore {
     return m;
   }
 
+  /** The active alarm of `alarm` kind of member `memberId` (exactly that id), if any. */
+  get(memberId: number, alarm: AlarmType): AlarmMember | undefined {
+    return this.alarms.get(`${memberId}/${alarm}`);
+  }
+
   /** Active alarms of `alarm` kind (all kinds if undefined), of one member (0 = all), sorted. */
   list(memberId = 0, alarm?: AlarmType): AlarmMember[] {
     return [...this.alarms.values()]

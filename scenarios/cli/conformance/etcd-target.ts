@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import type { KvErrorCode, WatchResponse } from '../../../kv/api.js';
 import { collectProgress, collectWatches, normaliseResponse } from '../../../kv/conformance/normalise.js';
 import { isWatchOp, MISSING_SLOT_ID } from '../../../kv/conformance/sim-target.js';
-import { SLOT_BASE, type Answer, type Outcome, type RpcOp, type SeqOp, type Sequence } from '../../../kv/conformance/sequence.js';
+import { SELF_MEMBER, SLOT_BASE, type Answer, type Outcome, type RpcOp, type SeqOp, type Sequence } from '../../../kv/conformance/sequence.js';
 
 type Obj = Record<string, unknown>;
 type Txn = Extract<RpcOp, { method: 'txn' }>['request'];
@@ -25,8 +25,11 @@ const TARGET = { VERSION: 0, CREATE: 1, MOD: 2, VALUE: 3, LEASE: 4 } as const;
 const SORT_ORDER: Obj = { NONE: 0, ASCEND: 1, DESCEND: 2 };
 const SORT_TARGET: Obj = { KEY: 0, VERSION: 1, CREATE: 2, MOD: 3, VALUE: 4 };
 const FILTER = { NOPUT: 0, NODELETE: 1 } as const;
+const ALARM_ACTION = { GET: 0, ACTIVATE: 1, DEACTIVATE: 2 } as const;
+const ALARM_TYPE = { NONE: 0, NOSPACE: 1, CORRUPT: 2 } as const;
+const ALARM_NAMES = ['NONE', 'NOSPACE', 'CORRUPT'];
 
-interface Services { KV: grpc.ServiceClientConstructor; Lease: grpc.ServiceClientConstructor; Watch: grpc.ServiceClientConstructor }
+interface Services { KV: grpc.ServiceClientConstructor; Lease: grpc.ServiceClientConstructor; Watch: grpc.ServiceClientConstructor; Cluster: grpc.ServiceClientConstructor; Maintenance: grpc.ServiceClientConstructor }
 let services: Services | undefined;
 
 function loadServices(): Services {
@@ -35,7 +38,7 @@ function loadServices(): Services {
   const protoDir = join(dirname(require.resolve('etcd3/package.json')), 'proto');
   const def = protoLoader.loadSync(join(protoDir, 'rpc.proto'), { keepCase: true, longs: String, enums: Number, defaults: true, oneofs: true, includeDirs: [protoDir] });
   const pkg = grpc.loadPackageDefinition(def) as unknown as { etcdserverpb: Services };
-  services = { KV: pkg.etcdserverpb.KV, Lease: pkg.etcdserverpb.Lease, Watch: pkg.etcdserverpb.Watch };
+  services = { KV: pkg.etcdserverpb.KV, Lease: pkg.etcdserverpb.Lease, Watch: pkg.etcdserverpb.Watch, Cluster: pkg.etcdserverpb.Cluster, Maintenance: pkg.etcdserverpb.Maintenance };
   return services;
 }
 
@@ -178,6 +181,11 @@ function toApi(method: string, r: Obj, leases: Leases): unknown {
     case 'lease-keepalive': return { id: leases.fromWire(r.ID), ttlS: num(r.TTL) };
     case 'lease-ttl': return { id: leases.fromWire(r.ID), ttlS: num(r.TTL), grantedTtlS: num(r.grantedTTL), keys: ((r.keys ?? []) as unknown[]).map(str) };
     case 'lease-leases': return { leases: ((r.leases ?? []) as Obj[]).map((l) => leases.fromWire(l.ID)) };
+    // Member ids stay decimal strings (etcd's use all 64 bits); normaliseResponse names its own `self`.
+    case 'member-list': return { members: ((r.members ?? []) as Obj[]).map((m) => ({ id: String(m.ID ?? '0'), name: String(m.name ?? ''), peerURLs: (m.peerURLs ?? []) as string[], clientURLs: (m.clientURLs ?? []) as string[], isLearner: m.isLearner === true })) };
+    case 'status': return { leader: String(r.leader ?? '0'), errors: (r.errors ?? []) as string[] };
+    case 'hash-kv': return { hash: num(r.hash), compactRevision: num(r.compact_revision) };
+    case 'alarm': return { alarms: ((r.alarms ?? []) as Obj[]).map((a) => ({ memberId: String(a.memberID ?? '0'), alarm: ALARM_NAMES[num(a.alarm)] ?? String(a.alarm) })) };
     default: return {};
   }
 }
@@ -217,6 +225,8 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
   const kv = new s.KV(endpoint, creds, opts);
   const lease = new s.Lease(endpoint, creds, opts);
   const watch = new s.Watch(endpoint, creds, opts);
+  const cluster = new s.Cluster(endpoint, creds, opts);
+  const maintenance = new s.Maintenance(endpoint, creds, opts);
   const leases = new Leases();
   const watchResponses: WatchResponse[] = [];
   let watchStream: grpc.ClientDuplexStream<Obj, Obj> | undefined;
@@ -265,6 +275,14 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
     watchStream.write(req);
   };
 
+  // This member's id, to name it `self` (and to send for SELF_MEMBER): a Status read first, which
+  // changes nothing on the member.
+  let self = '';
+  try {
+    self = String(((await unary(maintenance, 'Status', {})).header as Obj | undefined)?.member_id ?? '');
+  } catch {
+    // An etcd that does not answer Status answers no op either: the ops report it.
+  }
   const answers: Answer[] = [];
   for (const op of seq.ops) {
     if (targetError !== undefined) {
@@ -282,7 +300,7 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
     // Every server-chosen grant takes a slot, a failed one too ('' = no id): see sim-target.ts.
     const slot = op.method === 'lease-grant' && (op.request.id ?? 0) === 0 ? leases.slots.push('') - 1 : -1;
     try {
-      const [client, name, req] = rpcOf(op, leases, kv, lease);
+      const [client, name, req] = rpcOf(op, leases, { kv, lease, cluster, maintenance }, self);
       const r = name === 'LeaseKeepAlive' ? await keepAliveOnce(String(req.ID)) : await unary(client, name, req);
       // etcd's keepalive stream reports a missing lease as TTL 0, where raftsim's unary call answers
       // LeaseNotFound (its client turns that into the same "lease gone" as clientv3 does for TTL ≤ 0).
@@ -292,7 +310,7 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
       }
       if (slot >= 0) leases.slots[slot] = String(r.ID);
       const h = (r.header ?? {}) as Obj;
-      answers.push({ ok: true, rev: num(h.revision), res: normaliseResponse(op.method, toApi(op.method, r, leases)) });
+      answers.push({ ok: true, rev: num(h.revision), res: normaliseResponse(op.method, toApi(op.method, r, leases), self) });
     } catch (e) {
       // An unavailable etcd may be one that just crashed on this request: give it a moment to exit.
       if ((e as { code?: number }).code === grpc.status.UNAVAILABLE) await waitFor(() => !alive(), 1_000);
@@ -313,6 +331,8 @@ export async function runOnEtcd(endpoint: string, seq: Sequence, hints: EtcdRunH
   kv.close();
   lease.close();
   watch.close();
+  cluster.close();
+  maintenance.close();
   const out: Outcome = { answers, watches: collectWatches(watchResponses), progress: collectProgress(watchResponses) };
   return targetError === undefined ? out : { ...out, targetError };
 }
@@ -328,7 +348,8 @@ function watchCreate(r: Extract<SeqOp, { method: 'watch' }>['request']): Obj {
   return o;
 }
 
-function rpcOf(op: RpcOp, leases: Leases, kv: grpc.Client, lease: grpc.Client): [grpc.Client, string, Obj] {
+function rpcOf(op: RpcOp, leases: Leases, c: { kv: grpc.Client; lease: grpc.Client; cluster: grpc.Client; maintenance: grpc.Client }, self: string): [grpc.Client, string, Obj] {
+  const { kv, lease } = c;
   switch (op.method) {
     case 'range': return [kv, 'Range', rangeReq(op.request)];
     case 'put': return [kv, 'Put', putReq(op.request, leases)];
@@ -354,6 +375,24 @@ function rpcOf(op: RpcOp, leases: Leases, kv: grpc.Client, lease: grpc.Client): 
       return [lease, 'LeaseTimeToLive', o];
     }
     case 'lease-leases': return [lease, 'LeaseLeases', {}];
+    case 'member-list': {
+      const o: Obj = {};
+      set(o, 'linearizable', op.request.linearizable);
+      return [c.cluster, 'MemberList', o];
+    }
+    case 'status': return [c.maintenance, 'Status', {}];
+    case 'hash-kv': {
+      const o: Obj = {};
+      set(o, 'revision', op.request.revision);
+      return [c.maintenance, 'HashKV', o];
+    }
+    case 'alarm': {
+      const o: Obj = {};
+      set(o, 'action', ALARM_ACTION[op.request.action]);
+      set(o, 'memberID', op.request.memberId === SELF_MEMBER ? self : op.request.memberId === 0 ? undefined : String(op.request.memberId));
+      set(o, 'alarm', ALARM_TYPE[op.request.alarm]);
+      return [c.maintenance, 'Alarm', o];
+    }
   }
 }
 
