@@ -155,8 +155,11 @@ export class MemberBackend {
     // the scheduled one.
     const built = mvcc.restoreFromRows(rows, Math.max(finished, scheduled), scheduled);
     if (!built.ok) return { ok: false, error: built.error.message, latencyUs: opened.latencyUs };
-    const leases: [number, number][] = [];
-    b.forEach('lease', (k, v) => leases.push([Number.parseInt(k, 16), Number(v)]));
+    const leases: [number, number, number][] = [];
+    b.forEach('lease', (k, v) => {
+      const [ttl = '0', remaining = '0'] = v.split(' ');
+      leases.push([Number.parseInt(k, 16), Number(ttl), Number(remaining)]);
+    });
     lessor.restoreLeases(leases);
     const alarms: AlarmMember[] = [];
     b.forEach('alarm', (k) => {
@@ -190,8 +193,9 @@ export class MemberBackend {
     for (let sub = 0; sub < events.length; sub++) b.put('key', revisionKey(rev, sub), encodeRow(events[sub] as WatchEvent));
   }
 
-  leaseGranted(id: number, ttlS: number): void {
-    if (!this.dead) this.backend.put('lease', leaseKey(id), String(ttlS));
+  /** A lease's row: its TTL, and its checkpointed remaining TTL when there is one ("10 6"). */
+  leaseGranted(id: number, ttlS: number, remainingTtlS = 0): void {
+    if (!this.dead) this.backend.put('lease', leaseKey(id), remainingTtlS > 0 ? `${ttlS} ${remainingTtlS}` : String(ttlS));
   }
 
   leaseRevoked(id: number): void {

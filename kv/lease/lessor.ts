@@ -119,6 +119,8 @@ export interface Lessor {
   dueCheckpoints(nowUs: Micros, limit?: number): readonly LeaseCheckpoint[];
   /** LeaseCheckpoint as applied: the lease's remaining TTL (used by the next promote); the primary schedules the next. */
   checkpoint(cp: LeaseCheckpoint, nowUs: Micros): void;
+  /** Remaining TTLs are persisted (the snapshot image, the backend row): checkpointPersist, and not etcd-17132. */
+  persistsCheckpoints(): boolean;
   /** The checkpointed remaining TTL of a lease (0 = none, or no such lease). */
   remainingTtlS(id: number): number;
   isPrimary(): boolean;
@@ -301,6 +303,10 @@ class LessorImpl implements Lessor {
     if (lease === undefined) return;
     lease.remainingTtlS = cp.remainingTtlS;
     if (this.primary) this.scheduleCheckpoint(lease, nowUs);
+  }
+
+  persistsCheckpoints(): boolean {
+    return this.checkpointPersist;
   }
 
   remainingTtlS(id: number): number {

@@ -185,7 +185,8 @@ export class KvStateMachine {
         const res = this.lessor.grant(body.request.id, body.request.ttlS, this.now());
         if (res.ok) {
           this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
-          this.storage?.leaseGranted(body.request.id, body.request.ttlS);
+          // The lessor's TTL (raised to the minimum), as etcd persists it.
+          this.storage?.leaseGranted(body.request.id, res.value.ttlS);
         }
         return res;
       }
@@ -200,7 +201,12 @@ export class KvStateMachine {
         return res;
       }
       case 'lease-checkpoint':
-        for (const cp of body.request.checkpoints) this.lessor.checkpoint(cp, this.now());
+        for (const cp of body.request.checkpoints) {
+          this.lessor.checkpoint(cp, this.now());
+          // etcd PR #13508: the remaining TTL goes into the backend with the lease (not with etcd-17132).
+          const ttlS = this.lessor.ttlOf(cp.id);
+          if (ttlS !== undefined && this.lessor.persistsCheckpoints()) this.storage?.leaseGranted(cp.id, ttlS, cp.remainingTtlS);
+        }
         return { ok: true, value: {} };
       case 'member-attr':
         this.applyMemberAttr(body.request);
