@@ -220,7 +220,25 @@ export type KvErrorCode =
   | 'TooManyLearners'
   | 'MemberNotEnoughStarted'
   | 'LearnerNotReady'
-  | 'MemberBadURLs';
+  | 'MemberBadURLs'
+  | 'RootUserNotExist'
+  | 'RootRoleNotExist'
+  | 'UserAlreadyExist'
+  | 'UserEmpty'
+  | 'UserNotFound'
+  | 'RoleAlreadyExist'
+  | 'RoleNotFound'
+  | 'RoleEmpty'
+  | 'AuthFailed'
+  | 'NoPasswordUser'
+  | 'PermissionNotGiven'
+  | 'PermissionDenied'
+  | 'RoleNotGranted'
+  | 'PermissionNotGranted'
+  | 'AuthNotEnabled'
+  | 'InvalidAuthToken'
+  | 'InvalidAuthMgmt'
+  | 'AuthOldRevision';
 
 export interface KvError {
   readonly code: KvErrorCode;
@@ -272,6 +290,25 @@ export const DEFINITE_ERRORS: Readonly<Record<KvErrorCode, boolean>> = {
   MemberNotEnoughStarted: true,
   LearnerNotReady: true,
   MemberBadURLs: true,
+  // Auth refusals (etcd's auth store): answered before proposing or checked at apply, nothing changed or read.
+  RootUserNotExist: true,
+  RootRoleNotExist: true,
+  UserAlreadyExist: true,
+  UserEmpty: true,
+  UserNotFound: true,
+  RoleAlreadyExist: true,
+  RoleNotFound: true,
+  RoleEmpty: true,
+  AuthFailed: true,
+  NoPasswordUser: true,
+  PermissionNotGiven: true,
+  PermissionDenied: true,
+  RoleNotGranted: true,
+  PermissionNotGranted: true,
+  AuthNotEnabled: true,
+  InvalidAuthToken: true,
+  InvalidAuthMgmt: true,
+  AuthOldRevision: true,
 };
 
 /** The end of the prefix range for `prefix` (clientv3.GetPrefixRangeEnd): all keys starting with it. */

@@ -8,7 +8,9 @@
  * - `meta`: `consistent_index`, `term` (cindex), `scheduledCompactRev`, `finishedCompactRev`,
  *   `storageVersion`, and raftsim's modelled `dbSizeBytes` (etcd measures its file instead; the
  *   model keeps quota decisions equal on every member);
- * - `lease`: lease id → granted TTL;
+ * - `lease`: lease id → granted TTL, or `<granted>/<remaining>` once a LeaseCheckpoint set a
+ *   remaining TTL and checkpoints persist (etcd's LeaseInternal.RemainingTTL, written by
+ *   lessor.Checkpoint when shouldPersistCheckpoints; a renew's clearing checkpoint writes it back);
  * - `alarm`: `<member>/<alarm>` → '';
  * - `members` is created but unused: membership lives in raft's conf state here.
  *
@@ -157,8 +159,8 @@ export class MemberBackend {
     if (!built.ok) return { ok: false, error: built.error.message, latencyUs: opened.latencyUs };
     const leases: [number, number, number][] = [];
     b.forEach('lease', (k, v) => {
-      const [ttl = '0', remaining = '0'] = v.split(' ');
-      leases.push([Number.parseInt(k, 16), Number(ttl), Number(remaining)]);
+      const [ttl, remaining] = v.split('/');
+      leases.push([Number.parseInt(k, 16), Number(ttl), Number(remaining ?? 0)]);
     });
     lessor.restoreLeases(leases);
     const alarms: AlarmMember[] = [];
@@ -193,9 +195,13 @@ export class MemberBackend {
     for (let sub = 0; sub < events.length; sub++) b.put('key', revisionKey(rev, sub), encodeRow(events[sub] as WatchEvent));
   }
 
-  /** A lease's row: its TTL, and its checkpointed remaining TTL when there is one ("10 6"). */
-  leaseGranted(id: number, ttlS: number, remainingTtlS = 0): void {
-    if (!this.dead) this.backend.put('lease', leaseKey(id), remainingTtlS > 0 ? `${ttlS} ${remainingTtlS}` : String(ttlS));
+  leaseGranted(id: number, ttlS: number): void {
+    if (!this.dead) this.backend.put('lease', leaseKey(id), String(ttlS));
+  }
+
+  /** A LeaseCheckpoint applied with checkpoints persisted: the lease's row carries its remaining TTL (0: cleared). */
+  leaseCheckpointed(id: number, ttlS: number, remainingTtlS: number): void {
+    if (!this.dead) this.backend.put('lease', leaseKey(id), leaseRow(ttlS, remainingTtlS));
   }
 
   leaseRevoked(id: number): void {
@@ -255,7 +261,7 @@ export class MemberBackend {
     this.compactions.length = 0;
     const s = mvcc.snapshotRows();
     for (const [k, v] of s.rows) b.put('key', k, v);
-    for (const id of lessor.leases()) b.put('lease', leaseKey(id), String(lessor.ttlOf(id) ?? 0));
+    for (const id of lessor.leases()) b.put('lease', leaseKey(id), leaseRow(lessor.ttlOf(id) ?? 0, lessor.persistsCheckpoints() ? lessor.remainingTtlS(id) : 0));
     for (const a of alarms) b.put('alarm', `${a.memberId}/${a.alarm}`, '');
     b.put('meta', FINISHED, String(s.compactRev));
     b.put('meta', SCHEDULED, String(s.compactRev));
@@ -330,6 +336,10 @@ export class MemberBackend {
     this.b?.close();
     return true;
   }
+}
+
+function leaseRow(ttlS: number, remainingTtlS: number): string {
+  return remainingTtlS > 0 ? `${ttlS}/${remainingTtlS}` : String(ttlS);
 }
 
 function leaseKey(id: number): string {

@@ -64,6 +64,26 @@ export const UNAVAILABLE: Readonly<Record<KvErrorCode, boolean>> = {
   MemberNotEnoughStarted: false,
   LearnerNotReady: false,
   MemberBadURLs: false,
+  // Auth errors are never Unavailable (clientv3 re-authenticates on InvalidAuthToken and
+  // AuthOldRevision itself, in its auth interceptor, not through the retry rules).
+  RootUserNotExist: false,
+  RootRoleNotExist: false,
+  UserAlreadyExist: false,
+  UserEmpty: false,
+  UserNotFound: false,
+  RoleAlreadyExist: false,
+  RoleNotFound: false,
+  RoleEmpty: false,
+  AuthFailed: false,
+  NoPasswordUser: false,
+  PermissionNotGiven: false,
+  PermissionDenied: false,
+  RoleNotGranted: false,
+  PermissionNotGranted: false,
+  AuthNotEnabled: false,
+  InvalidAuthToken: false,
+  InvalidAuthMgmt: false,
+  AuthOldRevision: false,
 };
 
 /** Whether to try again after `code`. `sent`: the failed attempt reached the network. */

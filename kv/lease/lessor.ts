@@ -119,10 +119,10 @@ export interface Lessor {
   dueCheckpoints(nowUs: Micros, limit?: number): readonly LeaseCheckpoint[];
   /** LeaseCheckpoint as applied: the lease's remaining TTL (used by the next promote); the primary schedules the next. */
   checkpoint(cp: LeaseCheckpoint, nowUs: Micros): void;
-  /** Remaining TTLs are persisted (the snapshot image, the backend row): checkpointPersist, and not etcd-17132. */
-  persistsCheckpoints(): boolean;
   /** The checkpointed remaining TTL of a lease (0 = none, or no such lease). */
   remainingTtlS(id: number): number;
+  /** Whether checkpointed remaining TTLs are persisted (etcd shouldPersistCheckpoints): in the snapshot image and the backend's lease bucket. */
+  persistsCheckpoints(): boolean;
   isPrimary(): boolean;
   /** The leases (id, granted TTL) as bytes; expiries are not kept (a restored lessor is not primary). */
   snapshot(): Uint8Array;
@@ -305,12 +305,12 @@ class LessorImpl implements Lessor {
     if (this.primary) this.scheduleCheckpoint(lease, nowUs);
   }
 
-  persistsCheckpoints(): boolean {
-    return this.checkpointPersist;
-  }
-
   remainingTtlS(id: number): number {
     return this.leaseMap.get(id)?.remainingTtlS ?? 0;
+  }
+
+  persistsCheckpoints(): boolean {
+    return this.checkpointPersist;
   }
 
   demote(): void {

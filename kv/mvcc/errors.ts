@@ -21,6 +21,25 @@ const MESSAGES: Partial<Record<KvErrorCode, string>> = {
   Corrupt: 'etcdserver: corrupt cluster',
   BadLeaderTransferee: 'etcdserver: bad leader transferee',
   TimeoutLeaderTransfer: 'etcdserver: request timed out, leader transfer took too long',
+  // Auth (api/v3rpc/rpctypes: the gRPC status messages a client sees).
+  RootUserNotExist: 'etcdserver: root user does not exist',
+  RootRoleNotExist: 'etcdserver: root user does not have root role',
+  UserAlreadyExist: 'etcdserver: user name already exists',
+  UserEmpty: 'etcdserver: user name is empty',
+  UserNotFound: 'etcdserver: user name not found',
+  RoleAlreadyExist: 'etcdserver: role name already exists',
+  RoleNotFound: 'etcdserver: role name not found',
+  RoleEmpty: 'etcdserver: role name is empty',
+  AuthFailed: 'etcdserver: authentication failed, invalid user ID or password',
+  NoPasswordUser: 'auth: authentication failed, password was given for no password user',
+  PermissionNotGiven: 'etcdserver: permission not given',
+  PermissionDenied: 'etcdserver: permission denied',
+  RoleNotGranted: 'etcdserver: role is not granted to the user',
+  PermissionNotGranted: 'etcdserver: permission is not granted to the role',
+  AuthNotEnabled: 'etcdserver: authentication is not enabled',
+  InvalidAuthToken: 'etcdserver: invalid auth token',
+  InvalidAuthMgmt: 'etcdserver: invalid auth management',
+  AuthOldRevision: 'etcdserver: revision of auth store is old',
 };
 
 /** A KvError with etcd's message for `code`, or `message` when given. */

@@ -185,8 +185,7 @@ export class KvStateMachine {
         const res = this.lessor.grant(body.request.id, body.request.ttlS, this.now());
         if (res.ok) {
           this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
-          // The lessor's TTL (raised to the minimum), as etcd persists it.
-          this.storage?.leaseGranted(body.request.id, res.value.ttlS);
+          this.storage?.leaseGranted(body.request.id, body.request.ttlS);
         }
         return res;
       }
@@ -203,9 +202,8 @@ export class KvStateMachine {
       case 'lease-checkpoint':
         for (const cp of body.request.checkpoints) {
           this.lessor.checkpoint(cp, this.now());
-          // etcd PR #13508: the remaining TTL goes into the backend with the lease (not with etcd-17132).
-          const ttlS = this.lessor.ttlOf(cp.id);
-          if (ttlS !== undefined && this.lessor.persistsCheckpoints()) this.storage?.leaseGranted(cp.id, ttlS, cp.remainingTtlS);
+          const ttl = this.lessor.ttlOf(cp.id);
+          if (ttl !== undefined && this.lessor.persistsCheckpoints()) this.storage?.leaseCheckpointed(cp.id, ttl, cp.remainingTtlS);
         }
         return { ok: true, value: {} };
       case 'member-attr':
