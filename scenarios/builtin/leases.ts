@@ -79,11 +79,11 @@ export const leaseCheckpoint: BuiltinScenario = {
   summary: 'lease checkpoints: remaining TTLs survive leader changes (and reset with checkpointing off)',
   description:
     'Two clients grant 10 s leases and attach puts to them, keeping none alive, while leadership is ' +
-    'moved at 4 s, 7 s and 12 s; member 3 is restarted at 9 s (it keeps its state in the backend) ' +
-    'and leads from 12 s. With `server.leaseCheckpoint` on, the leader writes each lease\'s remaining ' +
-    'TTL into the log every second (a LeaseCheckpoint entry, etcd PR #9924), and a new leader ' +
+    'moved at 4 s, 7 s and 10 s; member 3 is restarted at 9.2 s (it keeps its state in the backend) ' +
+    'and leads from 10 s. With `server.leaseCheckpoint` on, the leader writes each lease\'s remaining ' +
+    'TTL into the log every 2 s (a LeaseCheckpoint entry, etcd PR #9924), and a new leader ' +
     'refreshes a lease to that remaining TTL plus an election timeout: a lease granted at 1 s still ' +
-    'expires near 11 s plus a few seconds, not 10 s after the last leader change. The lease expiry ' +
+    'expires by 20 s (17–19 s in seed 1), not 10 s after the last leader change. The lease expiry ' +
     'check (under invariants) holds each expiry to the window etcd promises from the grant, the ' +
     'checkpoints in the new leader\'s applied log and each promote. --set server.leaseCheckpoint=false ' +
     'is etcd\'s default and its older rule: each leader change renews every lease in full (#9888), so ' +
