@@ -191,6 +191,12 @@ const EVENTS: Record<string, (x: Run, seed: number) => void> = {
     expect(actions.some((a) => a === 'revoke' || a === 'expire')).toBe(true);
     expect(of(ev, 'nemesis.crash').length).toBeGreaterThan(0);
   },
+  'lease-checkpoint': ({ r, ev }) => {
+    // The leader checkpoints remaining TTLs; member 3 leads after its restart; the expiry check judged promotes that used a checkpoint.
+    expect(of(ev, 'kv.lease', (e) => field(e, 'action') === 'checkpoint').length).toBeGreaterThan(0);
+    expect(of(ev, 'kv.lease', (e) => field(e, 'action') === 'promote' && e.host === 3 && e.timeUs > 10_000_000).length).toBeGreaterThan(0);
+    expect(r.checks.invariants.summary).toMatch(/[1-9]\d* refreshes from a checkpoint/);
+  },
   'etcd-15247': ({ r, ev }) => {
     const stall = of(ev, 'nemesis.disk-stall')[0] as TraceEvent;
     expect(field(stall, 'label')).toMatch(/the leader/);

@@ -34,6 +34,7 @@ import type { Trace, TraceCheckpoint, TraceEvent, TraceMode, TraceOptions } from
 import { mixCrashPointsFor } from './crash-points.js';
 import { LeaseExpiryRecorder } from '../kv/workload/lease-expiry.js';
 import { checkLeaseKeepalives, describeKeepAliveViolation } from '../kv/check/lease-keepalive.js';
+import { checkLeaseExpiries, describeLeaseExpiryViolation, type LeasePromise } from '../kv/check/lease-expiry.js';
 import type { WorkloadClient } from '../kv/workload/workload.js';
 import { createCluster, type SimCluster } from './cluster.js';
 import { generateFaultMix, materialize } from './fault-mix.js';
@@ -289,6 +290,7 @@ class SteppedRun implements RunSession {
       invariants = { status: 'fail', summary: `members applied different changes at the same revision: ${historyChecks.divergences[0] ?? ''} (seed=${o.seed})`, details: historyChecks.divergences.slice(1, 5) };
     }
     if (invariants.status === 'pass') invariants = leaseKeepaliveCheck(st, scenario, o.seed, invariants);
+    if (invariants.status === 'pass') invariants = leaseExpiryCheck(st, scenario, history, this.kernel.scheduler.now, o.seed, invariants);
     if (invariants.status === 'pass') invariants = lockExclusionCheck(st, scenario, o.seed, invariants);
     const checks: Checks = { invariants, linearizable: historyChecks.linearizable, serializable: historyChecks.serializable, watch: historyChecks.watch, liveness: stopped ? skippedBecause() : this.liveness };
     const metrics = computeMetrics(st, scenario, history, this.safetyEndUs, this.lastHealUs, historyChecks.violation);
@@ -390,11 +392,16 @@ function build(scenario: Scenario, kernel: Kernel): RunState {
   // Lease expiries become unknown revokes in the history, under the process after clients and watchers.
   let expiries: LeaseExpiryRecorder | null = null;
   const checking = scenario.checks.invariants;
+  // Who leads now, per host: a promote is a change to leader (the server promotes its lessor then).
+  const leading = new Set<HostId>();
   const cluster = createCluster({
     scenario,
     kernel,
     hooks: {
-      onBoot: (id, inc) => online?.onBoot(id, inc),
+      onBoot: (id, inc) => {
+        leading.delete(id);
+        online?.onBoot(id, inc);
+      },
       onApplyEntry: (id, e) => {
         if (checking) online?.onApplyEntry(id, e);
       },
@@ -406,6 +413,13 @@ function build(scenario: Scenario, kernel: Kernel): RunState {
       },
       onRole: (id, role, term) => {
         roles.record(id, scheduler.now, role, term);
+        if (role !== 'leader') leading.delete(id);
+        else if (!leading.has(id)) {
+          leading.add(id);
+          // Observed before the server's own promote, from the same applied state.
+          const m = cluster.member(id);
+          if (m !== undefined) expiries?.promoted({ host: id, term, atUs: scheduler.now, appliedIndex: m.status().kvAppliedIndex });
+        }
         // A new leader is observed at once: election safety must see a leader that lasts less than a sample.
         if (checking && role === 'leader') online?.onRoleChange();
       },
@@ -445,6 +459,48 @@ function leaseKeepaliveCheck(st: RunState, s: Scenario, seed: number, passed: Ch
   const first = r.violations[0];
   if (first === undefined) return { ...passed, summary: `${passed.summary}; no lease expired before a keepalive's TTL ran out (${r.judged} expiries of kept leases judged)` };
   return { status: 'fail', summary: `${describeKeepAliveViolation(first)} (seed=${seed})`, details: r.violations.slice(1, 5).map(describeKeepAliveViolation) };
+}
+
+/** After its bound, a lease's revoke waits up to one lessor check (500 ms), then a raft round: two election timeouts cover it on a quiet cluster. */
+const LEASE_CHECK_US = 500_000;
+
+/**
+ * The lease expiry check (kv/check/lease-expiry.ts), folded into `invariants` like the keepalive
+ * check: every lease the workload's clients granted expired inside the window etcd promises, with
+ * remaining TTLs kept across leader changes when checkpointing is on.
+ */
+function leaseExpiryCheck(st: RunState, s: Scenario, history: readonly Operation[], endUs: Micros, seed: number, passed: CheckResult): CheckResult {
+  const w = s.workload;
+  if (w.leases.clients === 0) return passed;
+  const promises: LeasePromise[] = [];
+  const unjudged = new Set<number>();
+  const keptAlive = new Set<number>();
+  for (const op of history) {
+    if (op.client >= w.clients) continue; // lock sessions keep their own leases alive
+    if (op.op === 'lease-grant' && op.status === 'ok' && op.return !== null) {
+      const g = op.output as { id: number; ttlS: number };
+      promises.push({ lease: g.id, sentUs: op.call, returnUs: op.return, ttlS: g.ttlS, kind: 'grant' });
+    }
+    if (op.op === 'lease-revoke') unjudged.add((op.input as { id: number }).id);
+  }
+  for (const id of st.cluster.clientIds) {
+    if (!st.cluster.hosts.isUp(id)) continue;
+    const c = st.cluster.hosts.program(id) as WorkloadClient;
+    for (const g of c.keepAlivesGranted()) promises.push({ lease: g.lease, sentUs: g.sentUs, returnUs: g.returnUs ?? g.sentUs, ttlS: g.ttlS, kind: 'keepalive' });
+    const k = c.keepAliveLeases();
+    for (const l of k.sent) keptAlive.add(l);
+    for (const l of k.unknown) unjudged.add(l);
+  }
+  const window = (f: { atUs: number; untilUs: number | null }) => ({ fromUs: f.atUs, toUs: f.untilUs ?? Infinity });
+  const records = st.nemesis.records();
+  const electionUs = msToUs(s.cluster.tickMs) * s.cluster.electionTick;
+  const r = checkLeaseExpiries(
+    { ...st.expiries.timeline(), promises, unjudged, keptAlive, endUs },
+    { driftMax: s.clocks.driftMax, extendUs: electionUs, slackUs: LEASE_CHECK_US + 2 * electionUs, faults: records.map(window), clockFaults: records.filter((f) => f.kind === 'clock').map(window) },
+  );
+  const first = r.violations[0];
+  if (first === undefined) return { ...passed, summary: `${passed.summary}; every lease expired inside its promised window (${r.judgedLate} leases judged late, ${r.judgedEarly} early; ${r.fromCheckpoint} refreshes from a checkpoint)` };
+  return { status: 'fail', summary: `${describeLeaseExpiryViolation(first)} (seed=${seed})`, details: r.violations.slice(1, 5).map(describeLeaseExpiryViolation) };
 }
 
 /**

@@ -50,6 +50,8 @@ export interface KeepAliveGrant {
   /** The history process of the client that sent it. */
   readonly client: number;
   readonly sentUs: Micros;
+  /** When its answer arrived (for the lease expiry check's late bound). */
+  readonly returnUs?: Micros;
   readonly ttlS: number;
 }
 

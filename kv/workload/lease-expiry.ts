@@ -32,12 +32,19 @@ import type { Entry } from '../../raft/core/types.js';
 import { decodeRaftRequest } from '../server/internal-request.js';
 import type { AppliedWrite } from '../server/state-machine.js';
 import type { LeaseExpiry } from '../check/lease-keepalive.js';
+import type { LeaderPromote, LeaseCheckpointEntry, LeaseExpiryAt, LeaseGrantEntry } from '../check/lease-expiry.js';
 
 export const LEASE_EXPIRY_NOTE = 'lease expired: revoke proposed by the leader';
 
 export class LeaseExpiryRecorder {
   /** Lease id → the virtual time of its expiry's first apply (for the lease keepalive check). */
   private readonly recorded = new Map<number, Micros>();
+  /** The term of the leader that proposed each recorded expiry. */
+  private readonly terms = new Map<number, number>();
+  /** Grant and checkpoint entries, by index, as first applied anywhere (the lease expiry check's input). */
+  private readonly grantEntries = new Map<number, LeaseGrantEntry>();
+  private readonly checkpointEntries = new Map<number, LeaseCheckpointEntry[]>();
+  private readonly promoteList: LeaderPromote[] = [];
 
   constructor(
     private readonly history: HistoryRecorder,
@@ -47,16 +54,41 @@ export class LeaseExpiryRecorder {
 
   /** After a member applied `entry`; `last` is the last write that member recorded. */
   applied(entry: Entry, last: AppliedWrite | undefined, nowUs: Micros): void {
-    // The cheap test first: only a lease revoke that found its lease is decoded.
-    if (last === undefined || last.index !== entry.index || last.kind !== 'lease-revoke' || !last.ok) return;
+    // The cheap test first: only a lease revoke that found its lease, a grant or a checkpoint is decoded.
+    if (last === undefined || last.index !== entry.index || !last.ok) return;
+    if (last.kind === 'lease-grant' || last.kind === 'lease-checkpoint') return this.leaseEntry(entry);
+    if (last.kind !== 'lease-revoke') return;
     const r = decodeRaftRequest(entry.data);
     assert(r.body.kind === 'lease-revoke', () => `lease expiry: entry ${entry.index} applied as a lease revoke decodes as ${r.body.kind}`);
     if (r.header.leaderTerm === undefined) return; // a client's revoke: the client recorded it
     const id = r.body.request.id;
     if (this.recorded.has(id)) return;
     this.recorded.set(id, nowUs);
+    this.terms.set(id, r.header.leaderTerm);
     const op = this.history.invoke(this.process, 'lease-revoke', undefined, { id, revision: last.revision }, nowUs);
     this.history.complete(op, 'unknown', undefined, nowUs, LEASE_EXPIRY_NOTE);
+  }
+
+  /** A member became leader at `atUs` with its state applied up to `appliedIndex`: its lessor refreshes every lease from there. */
+  promoted(p: LeaderPromote): void {
+    this.promoteList.push(p);
+  }
+
+  private leaseEntry(entry: Entry): void {
+    if (this.grantEntries.has(entry.index) || this.checkpointEntries.has(entry.index)) return;
+    const { body } = decodeRaftRequest(entry.data);
+    if (body.kind === 'lease-grant') this.grantEntries.set(entry.index, { index: entry.index, lease: body.request.id, ttlS: body.request.ttlS });
+    else if (body.kind === 'lease-checkpoint') this.checkpointEntries.set(entry.index, body.request.checkpoints.map((cp) => ({ index: entry.index, lease: cp.id, remainingTtlS: cp.remainingTtlS })));
+  }
+
+  /** What the lease expiry check reads from the log and the leaders. */
+  timeline(): { grants: LeaseGrantEntry[]; checkpoints: LeaseCheckpointEntry[]; promotes: readonly LeaderPromote[]; expiries: LeaseExpiryAt[] } {
+    return {
+      grants: [...this.grantEntries.values()],
+      checkpoints: [...this.checkpointEntries.values()].flat(),
+      promotes: this.promoteList,
+      expiries: [...this.recorded].map(([lease, atUs]) => ({ lease, atUs, term: this.terms.get(lease) ?? 0 })),
+    };
   }
 
   /** Each recorded expiry: the lease and when its revoke was first applied. */

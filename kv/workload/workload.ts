@@ -141,6 +141,8 @@ export interface WorkloadClient {
   stats(): WorkloadClientStats;
   /** Every keepalive that returned ok with a TTL, with when it was sent (virtual time): the lease keepalive check's input. */
   keepAlivesGranted(): readonly KeepAliveGrant[];
+  /** Leases this client sent a keepalive for, and those with a keepalive whose outcome is unknown (the lease expiry check's input). */
+  keepAliveLeases(): { readonly sent: ReadonlySet<number>; readonly unknown: ReadonlySet<number> };
 }
 
 export function workloadClientFactory(env: ClientEnv, endpoints: readonly HostId[], options: WorkloadOptions, process: number, random: Random): Factory<WorkloadClient> {
@@ -165,6 +167,9 @@ class Driver implements WorkloadClient {
   private readonly leases: LeaseHolder | null;
   /** Successful keepalives, observed for the checker only (virtual time, nothing drawn). */
   private readonly keepAliveGrants: KeepAliveGrant[] = [];
+  private readonly keepAliveSent = new Set<number>();
+  private readonly keepAliveUnknown = new Set<number>();
+  private readonly keepAliveInFlight = new Map<number, number>();
 
   constructor(
     private readonly ctx: HostContext,
@@ -209,6 +214,13 @@ class Driver implements WorkloadClient {
 
   keepAlivesGranted(): readonly KeepAliveGrant[] {
     return this.keepAliveGrants;
+  }
+
+  keepAliveLeases(): { readonly sent: ReadonlySet<number>; readonly unknown: ReadonlySet<number> } {
+    // A keepalive still unanswered is as unknown as one that timed out.
+    const unknown = new Set(this.keepAliveUnknown);
+    for (const [id, n] of this.keepAliveInFlight) if (n > 0) unknown.add(id);
+    return { sent: this.keepAliveSent, unknown };
   }
 
   private scheduleNext(): void {
@@ -265,8 +277,12 @@ class Driver implements WorkloadClient {
     for (const id of leases.keptAlive()) {
       // True time, not the client's clock: the check compares it with when expiries are applied.
       const sentUs = this.ctx.simNow();
+      this.keepAliveSent.add(id);
+      this.keepAliveInFlight.set(id, (this.keepAliveInFlight.get(id) ?? 0) + 1);
       this.client.call('lease-keepalive', { id }, (outcome) => {
-        if (outcome.status === 'ok' && outcome.response.ttlS > 0) this.keepAliveGrants.push({ lease: id, client: this.process, sentUs, ttlS: outcome.response.ttlS });
+        this.keepAliveInFlight.set(id, (this.keepAliveInFlight.get(id) ?? 1) - 1);
+        if (outcome.status === 'ok' && outcome.response.ttlS > 0) this.keepAliveGrants.push({ lease: id, client: this.process, sentUs, returnUs: this.ctx.simNow(), ttlS: outcome.response.ttlS });
+        if (outcome.status === 'unknown') this.keepAliveUnknown.add(id);
         if (outcome.status === 'ok' ? outcome.response.ttlS <= 0 : outcome.error.code === 'LeaseNotFound') leases.gone(id);
       }, { record: false });
     }

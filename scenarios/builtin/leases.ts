@@ -69,3 +69,44 @@ export const etcd15247: BuiltinScenario = {
     faults: [{ type: 'disk-stall', at: STALL_AT_MS, node: 'leader', for: STALL_MS }],
   }),
 };
+
+/**
+ * Lease checkpoints (etcd PR #9924, #13508): long leases nobody keeps alive, leadership moved
+ * three times, and a member restarted from its backend before it leads.
+ */
+export const leaseCheckpoint: BuiltinScenario = {
+  name: 'lease-checkpoint',
+  summary: 'lease checkpoints: remaining TTLs survive leader changes (and reset with checkpointing off)',
+  description:
+    'Two clients grant 10 s leases and attach puts to them, keeping none alive, while leadership is ' +
+    'moved at 4 s, 7 s and 10 s; member 3 is restarted at 9.2 s (it keeps its state in the backend) ' +
+    'and leads from 10 s. With `server.leaseCheckpoint` on, the leader writes each lease\'s remaining ' +
+    'TTL into the log every 2 s (a LeaseCheckpoint entry, etcd PR #9924), and a new leader ' +
+    'refreshes a lease to that remaining TTL plus an election timeout: a lease granted at 1 s still ' +
+    'expires by 20 s (17–19 s in seed 1), not 10 s after the last leader change. The lease expiry ' +
+    'check (under invariants) holds each expiry to the window etcd promises from the grant, the ' +
+    'checkpoints in the new leader\'s applied log and each promote. --set server.leaseCheckpoint=false ' +
+    'is etcd\'s default and its older rule: each leader change renews every lease in full (#9888), so ' +
+    'the same leases live until 10 s after the last change — the check accepts that, it is what etcd ' +
+    'promises then. --set bugs=["etcd-17132"] keeps checkpointing on but leaves the remaining TTLs ' +
+    'out of the persisted state (etcd before PR #13508): the restarted member forgets them, renews ' +
+    'in full once it leads, and the check names the leases that expired late.',
+  expect: 'pass',
+  scenario: () => ({
+    durationMs: 30_000,
+    server: { leaseCheckpoint: true, leaseCheckpointIntervalMs: 2_000, backend: true },
+    workload: {
+      clients: 2,
+      keys: 16,
+      ratePerS: 40,
+      watchers: 0,
+      leases: { clients: 2, ttlS: 10, opShare: 0.15, putShare: 0.5, keepAliveShare: 0, revokeShare: 0, keepAliveEveryMs: 1_000, maxLive: 3 },
+    },
+    faults: [
+      { type: 'transfer-leader', at: 4_000, to: 2 },
+      { type: 'transfer-leader', at: 7_000, to: 1 },
+      { type: 'crash', at: 9_200, node: 3, for: 300 },
+      { type: 'transfer-leader', at: 10_000, to: 3 },
+    ],
+  }),
+};

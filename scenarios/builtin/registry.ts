@@ -4,7 +4,7 @@
 import type { BuiltinScenario } from './builtin.js';
 import { leaderCrash, noFsyncCrash, rollingRestarts, singleNodeRestartStaleRead } from './crashes.js';
 import { diskFull, tornWrite, walBitFlip } from './disk.js';
-import { etcd15247, leaseChurn } from './leases.js';
+import { etcd15247, leaseCheckpoint, leaseChurn } from './leases.js';
 import { lockPause, lockPauseFenced } from './locks.js';
 import { crashPoints, leaderTransfer, learnerPromote, membershipChange, snapshotCatchUp } from './operations.js';
 import { asymmetricPartition, leaderMinority, prevoteRejoin } from './partitions.js';
@@ -34,6 +34,7 @@ export const BUILTINS: readonly BuiltinScenario[] = [
   crashPoints,
   leaseChurn,
   etcd15247,
+  leaseCheckpoint,
   lockPause,
   lockPauseFenced,
   swarm,
