@@ -74,7 +74,7 @@ import { ReadIndexLoop, type ReadIndexStats, type ReadWaiter } from './read-inde
 import { KvStateMachine, type AppliedWrite, type StateMachineStats } from './state-machine.js';
 import { LeaseForwarder, type LeaseForwardSend, type LeaseForwardStats } from './lease-forward.js';
 import { RevokeWaits } from './revoke-wait.js';
-import { hashPassword } from '../auth/store.js';
+import { hashPassword, type AuthStore } from '../auth/store.js';
 import { leasePutsDenied, txnDenied } from '../auth/apply-check.js';
 import type { Disk } from '../../sim/disk.js';
 import type { RecoveredState } from '../../raft/node/api.js';
@@ -126,6 +126,8 @@ export interface KvServer {
   bind(node: RaftNodeHandle): void;
   /** Serves one RPC; `reply` is called exactly once (perhaps synchronously). */
   call(call: KvCall, reply: (r: KvReply) => void, token?: string): void;
+  /** This member's auth store (replicated users/roles, its own simple tokens): for checks and tests. */
+  auth(): AuthStore;
   /** One message of `client`'s watch stream `streamId`; responses go out through `send` (false = not accepted). */
   watchRequest(client: HostId, streamId: number, request: WatchStreamRequest, send: WatchSend): void;
   /** The connection to `client` broke: its watch stream is gone. */
@@ -285,6 +287,10 @@ class Server implements KvServer {
     const s = node.status();
     this.applyWait.appliedTo(s.applied);
     this.onSoftState(s.lead, s.role, s.term);
+  }
+
+  auth(): AuthStore {
+    return this.state.auth;
   }
 
   call(call: KvCall, reply: (r: KvReply) => void, token?: string): void {

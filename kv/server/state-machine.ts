@@ -183,8 +183,7 @@ export class KvStateMachine {
 
   /** The keys attached to lease `id` (none when it does not exist). */
   readonly leaseKeys = (id: number): readonly string[] => {
-    const t = this.lessor.timeToLive(id, this.now(), true);
-    return t.ok ? t.value.keys : [];
+    return this.lessor.keysOf(id);
   };
 
   /** etcd's authApplierV3 checks, before the request touches anything; undefined = permitted (or auth off). */
