@@ -8,7 +8,7 @@
  * and each shard's seeds are spread over the whole range (a slow region is shared).
  */
 import { materializeForSeed, runScenario } from './runner.js';
-import type { CheckStatus, Checks, RunRecord } from '../record/run-record.js';
+import type { CheckResult, CheckStatus, Checks, RunRecord } from '../record/run-record.js';
 import type { Scenario } from './schema.js';
 import { shrinkScenario, type ShrinkResult } from './shrink.js';
 
@@ -69,6 +69,19 @@ export function verdictOf(checks: Checks): { status: Exclude<SeedStatus, 'error'
   return { status: 'pass', failed: [] };
 }
 
+/**
+ * A check's summary as one line: an explanation wrapped over several lines (a summary that ends
+ * with a comma, continued in its details) is joined back into its sentence.
+ */
+function sentenceOf(c: CheckResult): string {
+  let line = c.summary;
+  for (const next of c.details ?? []) {
+    if (!line.trimEnd().endsWith(',')) break;
+    line = `${line.trimEnd()} ${next.trim()}`;
+  }
+  return line;
+}
+
 export function outcomeOf(record: RunRecord, wallMs: number): SeedOutcome {
   const v = verdictOf(record.checks);
   const first = v.failed[0] as keyof Checks | undefined;
@@ -76,7 +89,7 @@ export function outcomeOf(record: RunRecord, wallMs: number): SeedOutcome {
     seed: record.seed,
     status: v.status,
     failed: v.failed,
-    summary: first === undefined ? 'all checks passed' : `${first}: ${record.checks[first].summary}`,
+    summary: first === undefined ? 'all checks passed' : `${first}: ${sentenceOf(record.checks[first])}`,
     traceHash: record.traceHash,
     virtualMs: record.virtualMs,
     events: record.events,

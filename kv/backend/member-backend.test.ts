@@ -157,3 +157,38 @@ describe('etcd-13766: the consistent index committed before the entry it names',
     expect(new Set(fixed.hashes).size).toBe(1);
   });
 });
+
+describe("lease checkpoints in the backend's lease bucket (etcd lessor.Checkpoint → persistTo)", () => {
+  /** A lease checkpointed once, then a follower crashed and restarted from its backend: its remaining TTL after the restart. */
+  function remainingAfterRestart(extra: Partial<ServerOptions>): { before: number; after: number; opened: number } {
+    const { c, client } = setUp('lease-cp', { leaseCheckpoint: true, leaseCheckpointIntervalUs: 1_000_000, ...extra });
+    let id = 0;
+    client.call('lease-grant', { ttlS: 30 }, (o) => { if (o.status === 'ok') id = o.response.id; }, { record: false });
+    c.runUntil(() => id !== 0, 2_000_000);
+    // Past one checkpoint interval: the leader proposes the lease's remaining TTL (under 30 s).
+    c.run(2_500_000);
+    const victim = c.memberIds.find((m) => m !== c.leader()?.id) as HostId;
+    const before = (c.member(victim) as Member).server.state.lessor.remainingTtlS(id);
+    c.crash(victim);
+    c.run(300_000);
+    c.restart(victim);
+    c.run(50_000);
+    const opened = c.trace.events().filter((e) => e.kind === 'backend.open' && e.host === victim).length;
+    // The second incarnation has applied nothing yet that checkpoints again (the next is an interval away).
+    return { before, after: (c.member(victim) as Member).server.state.lessor.remainingTtlS(id), opened };
+  }
+
+  it('with checkpoints persisted, a member restarted from its backend keeps the remaining TTL', () => {
+    const r = remainingAfterRestart({});
+    expect(r.opened).toBe(2);
+    expect(r.before).toBeGreaterThan(0);
+    expect(r.before).toBeLessThan(30);
+    expect(r.after).toBe(r.before);
+  });
+
+  it('etcd-17132 (not persisted): the restarted member has only the granted TTL', () => {
+    const r = remainingAfterRestart({ bugs: ['etcd-17132'] });
+    expect(r.before).toBeGreaterThan(0);
+    expect(r.after).toBe(0);
+  });
+});

@@ -8,7 +8,9 @@
  * - `meta`: `consistent_index`, `term` (cindex), `scheduledCompactRev`, `finishedCompactRev`,
  *   `storageVersion`, and raftsim's modelled `dbSizeBytes` (etcd measures its file instead; the
  *   model keeps quota decisions equal on every member);
- * - `lease`: lease id → granted TTL;
+ * - `lease`: lease id → granted TTL, or `<granted>/<remaining>` once a LeaseCheckpoint set a
+ *   remaining TTL and checkpoints persist (etcd's LeaseInternal.RemainingTTL, written by
+ *   lessor.Checkpoint when shouldPersistCheckpoints; a renew's clearing checkpoint writes it back);
  * - `alarm`: `<member>/<alarm>` → '';
  * - `meta` `auth`: the auth store's replicated state as JSON, once a request changed it (etcd keeps
  *   it in the `auth`, `authUsers` and `authRoles` buckets; one row keeps images without auth as
@@ -159,8 +161,11 @@ export class MemberBackend {
     // the scheduled one.
     const built = mvcc.restoreFromRows(rows, Math.max(finished, scheduled), scheduled);
     if (!built.ok) return { ok: false, error: built.error.message, latencyUs: opened.latencyUs };
-    const leases: [number, number][] = [];
-    b.forEach('lease', (k, v) => leases.push([Number.parseInt(k, 16), Number(v)]));
+    const leases: [number, number, number][] = [];
+    b.forEach('lease', (k, v) => {
+      const [ttl, remaining] = v.split('/');
+      leases.push([Number.parseInt(k, 16), Number(ttl), Number(remaining ?? 0)]);
+    });
     lessor.restoreLeases(leases);
     const alarms: AlarmMember[] = [];
     b.forEach('alarm', (k) => {
@@ -197,6 +202,11 @@ export class MemberBackend {
 
   leaseGranted(id: number, ttlS: number): void {
     if (!this.dead) this.backend.put('lease', leaseKey(id), String(ttlS));
+  }
+
+  /** A LeaseCheckpoint applied with checkpoints persisted: the lease's row carries its remaining TTL (0: cleared). */
+  leaseCheckpointed(id: number, ttlS: number, remainingTtlS: number): void {
+    if (!this.dead) this.backend.put('lease', leaseKey(id), leaseRow(ttlS, remainingTtlS));
   }
 
   leaseRevoked(id: number): void {
@@ -265,7 +275,7 @@ export class MemberBackend {
     this.compactions.length = 0;
     const s = mvcc.snapshotRows();
     for (const [k, v] of s.rows) b.put('key', k, v);
-    for (const id of lessor.leases()) b.put('lease', leaseKey(id), String(lessor.ttlOf(id) ?? 0));
+    for (const id of lessor.leases()) b.put('lease', leaseKey(id), leaseRow(lessor.ttlOf(id) ?? 0, lessor.persistsCheckpoints() ? lessor.remainingTtlS(id) : 0));
     for (const a of alarms) b.put('alarm', `${a.memberId}/${a.alarm}`, '');
     b.put('meta', FINISHED, String(s.compactRev));
     b.put('meta', SCHEDULED, String(s.compactRev));
@@ -340,6 +350,10 @@ export class MemberBackend {
     this.b?.close();
     return true;
   }
+}
+
+function leaseRow(ttlS: number, remainingTtlS: number): string {
+  return remainingTtlS > 0 ? `${ttlS}/${remainingTtlS}` : String(ttlS);
 }
 
 function leaseKey(id: number): string {

@@ -10,7 +10,7 @@
  * - etcd's answers are stored as the comparison sees them (`comparable`): a remaining TTL, which
  *   etcd counts on its wall clock, only as "positive", lease lists sorted.
  */
-import { compareOutcomes, normaliseAnswer, type Difference } from './compare.js';
+import { compareOutcomes, normaliseAnswer, stableWatches, type Difference } from './compare.js';
 import type { Outcome, SeqOp, Sequence } from './sequence.js';
 import { runOnSim } from './sim-target.js';
 
@@ -42,11 +42,11 @@ function isRepeat(s: string): boolean {
   return true;
 }
 
-function encodeLine(x: unknown): string {
+export function encodeLine(x: unknown): string {
   return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'string' && isRepeat(v) ? { $repeat: v[0], n: v.length } : v));
 }
 
-function decodeLine(line: string): unknown {
+export function decodeLine(line: string): unknown {
   return JSON.parse(line, (_k, v: unknown) => {
     if (v !== null && typeof v === 'object' && '$repeat' in v) {
       const r = v as { $repeat: string; n: number };
@@ -56,9 +56,20 @@ function decodeLine(line: string): unknown {
   });
 }
 
-/** etcd's outcome as it is recorded: what the comparison looks at, nothing timing-dependent. */
+/**
+ * etcd's outcome as it is recorded: what the comparison looks at, nothing timing-dependent, so that
+ * recording the same sequence twice stores the same (golden.test.ts holds pairs of real recordings):
+ * - answers as `normaliseAnswer` compares them (remaining TTL only as "positive", lease lists sorted);
+ * - watch records through `stableWatches` (a negative-start watch's later cancel is etcd's timing);
+ * - when etcd ended during the sequence (a crash: `targetError`), no watch records and no progress
+ *   answers: which of them left etcd before it died depends on how long before its end each was
+ *   sent (a watch created 5 ms before the crashing op is answered in one run, not in the next), and
+ *   `compareOutcomes` compares none of them once a target failed as a whole.
+ */
 export function comparable(seq: Sequence, etcd: Outcome): Outcome {
-  return { ...etcd, answers: etcd.answers.map((a, i) => normaliseAnswer(seq.ops[i], a) as Outcome['answers'][number]) };
+  const answers = etcd.answers.map((a, i) => normaliseAnswer(seq.ops[i], a) as Outcome['answers'][number]);
+  if (etcd.targetError !== undefined) return { ...etcd, answers, watches: [], progress: [] };
+  return { ...etcd, answers, watches: stableWatches(seq, etcd.watches) };
 }
 
 export function encodeGolden(header: Omit<GoldenHeader, 'format' | 'sequences'>, entries: readonly GoldenEntry[]): string {

@@ -123,6 +123,8 @@ export interface Lessor {
   checkpoint(cp: LeaseCheckpoint, nowUs: Micros): void;
   /** The checkpointed remaining TTL of a lease (0 = none, or no such lease). */
   remainingTtlS(id: number): number;
+  /** Whether checkpointed remaining TTLs are persisted (etcd shouldPersistCheckpoints): in the snapshot image and the backend's lease bucket. */
+  persistsCheckpoints(): boolean;
   isPrimary(): boolean;
   /** The leases (id, granted TTL) as bytes; expiries are not kept (a restored lessor is not primary). */
   snapshot(): Uint8Array;
@@ -312,6 +314,10 @@ class LessorImpl implements Lessor {
 
   remainingTtlS(id: number): number {
     return this.leaseMap.get(id)?.remainingTtlS ?? 0;
+  }
+
+  persistsCheckpoints(): boolean {
+    return this.checkpointPersist;
   }
 
   demote(): void {

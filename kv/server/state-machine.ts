@@ -242,7 +242,11 @@ export class KvStateMachine {
         return res;
       }
       case 'lease-checkpoint':
-        for (const cp of body.request.checkpoints) this.lessor.checkpoint(cp, this.now());
+        for (const cp of body.request.checkpoints) {
+          this.lessor.checkpoint(cp, this.now());
+          const ttl = this.lessor.ttlOf(cp.id);
+          if (ttl !== undefined && this.lessor.persistsCheckpoints()) this.storage?.leaseCheckpointed(cp.id, ttl, cp.remainingTtlS);
+        }
         return { ok: true, value: {} };
       case 'member-attr':
         this.applyMemberAttr(body.request);

@@ -93,6 +93,14 @@ describe('watch checker', () => {
     expect(r.violations.map((v) => [v.guarantee, v.revision])).toEqual([['reliable', 4]]);
   });
 
+  it('reliable: a watch from revision 6 that fails over before any event skips nothing below 6 (swarm seed 85)', () => {
+    const r = judge([{ kind: 'resumed', at: 45, startRevision: 6 }, events(51, 6, put(A6), put(B6, B3))], { ...request, startRevision: 6 });
+    expect(r.violations).toEqual([]);
+    // The same failover resuming past revision 6 without having received it does skip it.
+    const late = judge([{ kind: 'resumed', at: 45, startRevision: 7 }], { ...request, startRevision: 6 });
+    expect(late.violations.map((v) => [v.guarantee, v.revision])).toEqual([['reliable', 6], ['reliable', 6]]);
+  });
+
   it('resumable: a watch from revision 4 that begins at 5', () => {
     const items = clean.slice(3, 5);
     expect(judge(items, { ...request, startRevision: 4 }).violations.map((v) => [v.guarantee, v.revision])).toEqual([['resumable', 4]]);

@@ -287,7 +287,10 @@ class WatchJudge {
     const req = this.w.request;
     const seen = this.seen;
     let maxRev = 0;
-    let knownComplete = 0;
+    // A watch from revision S never owed the events below S: a resumption before anything arrived
+    // (a lock waiter's watch on the key ahead of it, failing over at once) restarts from S and skips
+    // nothing. Only a watch from "now" (S = 0) starts knowing nothing.
+    let knownComplete = Math.max(0, (req.startRevision ?? 0) - 1);
     let bookmark = 0;
     let segment: Segment = { startRevision: req.startRevision ?? 0, lo: (req.startRevision ?? 0) > 0 ? req.startRevision : undefined, knownCompleteBefore: 0, at: this.w.items[0]?.at ?? 0, bookmarkedUpTo: 0 };
     this.segments.push(segment);
