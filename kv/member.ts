@@ -175,7 +175,7 @@ class MemberProgram implements Member {
         return node.receive(msg.message.from, msg.message, msg.id);
       }
       case 'call':
-        return this.server.call(msg.call, (reply) => this.reply(from, msg.callId, reply));
+        return this.server.call(msg.call, (reply) => this.reply(from, msg.callId, reply), msg.token);
       case 'watch':
         return this.server.watchRequest(from, msg.streamId, msg.request, (response) => this.toClient(from, { kind: 'watch-response', streamId: msg.streamId, response }));
       case 'ping':

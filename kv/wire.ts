@@ -19,6 +19,7 @@ import type {
   TxnResponse, WatchCreateRequest, WatchResponse,
 } from './api.js';
 import type { Message } from '../raft/core/messages.js';
+import type { AuthRequest, AuthResult } from './auth/store.js';
 
 /** LeaseGrant: `ttlS` seconds; `id` 0 or absent = the server picks a deterministic id. */
 export interface LeaseGrantRequest {
@@ -132,6 +133,17 @@ export interface MembersResponse {
   readonly members: readonly MemberInfo[];
 }
 
+/**
+ * etcd's Auth service, one method for all its RPCs (AuthEnable, UserAdd, Authenticate, RoleGet, …):
+ * as the auth store's requests, but with the password in clear where the client gives one (the
+ * server makes the digest, as etcd hashes it before proposing).
+ */
+export type AuthCallRequest =
+  | Exclude<AuthRequest, { readonly op: 'authenticate' | 'user-add' | 'user-change-password' }>
+  | { readonly op: 'authenticate'; readonly name: string; readonly password: string }
+  | { readonly op: 'user-add'; readonly name: string; readonly password?: string; readonly noPassword?: boolean }
+  | { readonly op: 'user-change-password'; readonly name: string; readonly password: string };
+
 /** Every RPC a member serves: request and response shapes per method. */
 export interface KvMethods {
   range: { request: RangeRequest; response: RangeResponse };
@@ -154,6 +166,7 @@ export interface KvMethods {
   'member-update': { request: MemberUpdateRequest; response: MembersResponse };
   'member-promote': { request: MemberIdRequest; response: MembersResponse };
   'member-list': { request: MemberListRequest; response: MembersResponse };
+  auth: { request: AuthCallRequest; response: AuthResult };
 }
 
 export type Method = keyof KvMethods;
@@ -195,6 +208,9 @@ export const REPEATABLE: Readonly<Record<Method, boolean>> = {
   'member-update': false,
   'member-promote': false,
   'member-list': true,
+  // One method for etcd's Auth RPCs: treated as non-repeatable (clientv3 repeats its reads, such
+  // as UserGet, on any Unavailable error; here every auth call is retried only if it never left).
+  auth: false,
 };
 
 /**
@@ -226,7 +242,8 @@ export type LeaseForwardCall = CallOf<'lease-keepalive'> | CallOf<'lease-ttl'>;
 export type Wire =
   /** A raft peer message; `id` is its trace id from the sender's node (`raft.send`/`raft.recv` pair by it). */
   | { readonly kind: 'raft'; readonly message: Message; readonly id?: string }
-  | { readonly kind: 'call'; readonly callId: number; readonly call: KvCall }
+  /** `token`: the caller's simple token (etcd's `token` gRPC metadata), when it authenticated. */
+  | { readonly kind: 'call'; readonly callId: number; readonly call: KvCall; readonly token?: string }
   | { readonly kind: 'reply'; readonly callId: number; readonly reply: KvReply }
   | { readonly kind: 'watch'; readonly streamId: number; readonly request: WatchStreamRequest }
   | { readonly kind: 'watch-response'; readonly streamId: number; readonly response: WatchResponse }

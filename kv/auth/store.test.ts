@@ -34,7 +34,7 @@ function seeded(): AuthStore {
 }
 
 function login(s: AuthStore, name: string, nowUs = 0): AuthInfo {
-  const res = run(s, { op: 'authenticate', name, simpleToken: `tok${name}` }, undefined, nowUs);
+  const res = run(s, { op: 'authenticate', name, hashedPassword: hashPassword(name === 'root' ? 'rootpw' : 'pw'), simpleToken: `tok${name}` }, undefined, nowUs);
   if (!res.ok) throw new Error(res.error.code);
   const info = s.infoFromToken((res.value as { token: string }).token, nowUs);
   if (!info.ok || info.value === undefined) throw new Error('token unknown');
@@ -223,12 +223,12 @@ describe('tokens and the auth revision', () => {
   it('authenticates only with auth on and a user with a password', () => {
     const s = new AuthStore();
     run(s, { op: 'user-add', name: 'np', noPassword: true });
-    expect(code(run(s, { op: 'authenticate', name: 'np', simpleToken: 't' }))).toBe('AuthNotEnabled');
+    expect(code(run(s, { op: 'authenticate', name: 'np', hashedPassword: hashPassword(''), simpleToken: 't' }))).toBe('AuthNotEnabled');
     expect(code(s.checkPassword('np', 'x'))).toBe('AuthNotEnabled');
     const on = seeded();
     run(on, { op: 'user-add', name: 'np', noPassword: true }, ROOT);
-    expect(code(run(on, { op: 'authenticate', name: 'np', simpleToken: 't' }))).toBe('AuthFailed');
-    expect(code(run(on, { op: 'authenticate', name: 'ghost', simpleToken: 't' }))).toBe('AuthFailed');
+    expect(code(run(on, { op: 'authenticate', name: 'np', hashedPassword: hashPassword(''), simpleToken: 't' }))).toBe('AuthFailed');
+    expect(code(run(on, { op: 'authenticate', name: 'ghost', hashedPassword: hashPassword('pw'), simpleToken: 't' }))).toBe('AuthFailed');
     expect(code(on.checkPassword('np', 'x'))).toBe('NoPasswordUser');
     expect(code(on.checkPassword('alice', 'wrong'))).toBe('AuthFailed');
     expect(on.checkPassword('alice', 'pw')).toEqual({ ok: true, value: on.revision() });
@@ -236,11 +236,13 @@ describe('tokens and the auth revision', () => {
 
   it('names the token by prefix and entry index; unknown tokens are InvalidAuthToken', () => {
     const s = seeded();
-    const res = s.apply({ op: 'authenticate', name: 'alice', simpleToken: 'abc' }, undefined, 77, 0);
+    const res = s.apply({ op: 'authenticate', name: 'alice', hashedPassword: hashPassword('pw'), simpleToken: 'abc' }, undefined, 77, 0);
     expect(res).toEqual({ ok: true, value: { token: 'abc.77' } });
     expect(s.infoFromToken('abc.77', 0)).toEqual({ ok: true, value: { username: 'alice', revision: s.revision() } });
     expect(code(s.infoFromToken('abc.78', 0))).toBe('InvalidAuthToken');
     expect(s.infoFromToken(undefined, 0)).toEqual({ ok: true, value: undefined });
+    // The digest is checked at apply too: a password changed after the proposer checked it fails here.
+    expect(code(s.apply({ op: 'authenticate', name: 'alice', hashedPassword: hashPassword('old'), simpleToken: 'abc' }, undefined, 78, 0))).toBe('AuthFailed');
   });
 
   it('a request admitted under an older revision is refused with AuthOldRevision', () => {
@@ -256,17 +258,17 @@ describe('tokens and the auth revision', () => {
 
   it('invalidates a user tokens on delete and password change; expires them after the TTL unused', () => {
     const s = seeded();
-    const a = s.apply({ op: 'authenticate', name: 'alice', simpleToken: 'x' }, undefined, 500, 0);
+    const a = s.apply({ op: 'authenticate', name: 'alice', hashedPassword: hashPassword('pw'), simpleToken: 'x' }, undefined, 500, 0);
     expect(a.ok).toBe(true);
     run(s, { op: 'user-change-password', name: 'alice', hashedPassword: hashPassword('new') }, ROOT);
     expect(code(s.infoFromToken('x.500', 0))).toBe('InvalidAuthToken');
     expect(code(s.checkPassword('alice', 'pw'))).toBe('AuthFailed');
     expect(s.checkPassword('alice', 'new').ok).toBe(true);
-    s.apply({ op: 'authenticate', name: 'alice', simpleToken: 'y' }, undefined, 501, 0);
+    s.apply({ op: 'authenticate', name: 'alice', hashedPassword: hashPassword('new'), simpleToken: 'y' }, undefined, 501, 0);
     expect(s.infoFromToken('y.501', SIMPLE_TOKEN_TTL_US).ok).toBe(true); // use resets the TTL
     expect(s.infoFromToken('y.501', 2 * SIMPLE_TOKEN_TTL_US).ok).toBe(true);
     expect(code(s.infoFromToken('y.501', 3 * SIMPLE_TOKEN_TTL_US + 1))).toBe('InvalidAuthToken');
-    s.apply({ op: 'authenticate', name: 'alice', simpleToken: 'z' }, undefined, 502, 0);
+    s.apply({ op: 'authenticate', name: 'alice', hashedPassword: hashPassword('new'), simpleToken: 'z' }, undefined, 502, 0);
     run(s, { op: 'user-delete', name: 'alice' }, ROOT);
     expect(code(s.infoFromToken('z.502', 0))).toBe('InvalidAuthToken');
   });

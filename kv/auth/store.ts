@@ -14,9 +14,19 @@
  * Passwords are kept as a deterministic digest made by the proposing server (etcd keeps a bcrypt
  * hash made there): the simulation needs the equality, not the secrecy.
  */
-import type { KvResult } from '../api.js';
-import { fail, ok } from '../mvcc/errors.js';
+import type { KvError, KvErrorCode, KvResult } from '../api.js';
+import { fail, kvError, ok } from '../mvcc/errors.js';
 import { assert } from '../../sim/assert.js';
+
+/** A refusal of a check (a failed KvResult of any value type). */
+export interface Denied {
+  readonly ok: false;
+  readonly error: KvError;
+}
+
+function deny(code: KvErrorCode): Denied {
+  return { ok: false, error: kvError(code) };
+}
 
 export const ROOT_USER = 'root';
 export const ROOT_ROLE = 'root';
@@ -63,8 +73,12 @@ export type AuthRequest =
   | { readonly op: 'auth-enable' }
   | { readonly op: 'auth-disable' }
   | { readonly op: 'auth-status' }
-  /** The password was checked by the proposer; `simpleToken` is its random prefix (the index is added at apply). */
-  | { readonly op: 'authenticate'; readonly name: string; readonly simpleToken: string }
+  /**
+   * The proposer checked the password already (etcd ≥ 3.5); the digest is checked again at apply
+   * (as etcd 3.4 did), so a password changed in between fails here rather than yield a token.
+   * `simpleToken` is the token's prefix; the entry's index is added at apply.
+   */
+  | { readonly op: 'authenticate'; readonly name: string; readonly hashedPassword: string; readonly simpleToken: string }
   | { readonly op: 'user-add'; readonly name: string; readonly hashedPassword?: string; readonly noPassword?: boolean }
   | { readonly op: 'user-delete'; readonly name: string }
   | { readonly op: 'user-change-password'; readonly name: string; readonly hashedPassword: string }
@@ -245,7 +259,7 @@ export class AuthStore {
       case 'auth-status':
         return ok({ enabled: this.enabled, authRevision: this.rev });
       case 'authenticate':
-        return this.authenticate(r.name, `${r.simpleToken}.${index}`, nowUs);
+        return this.authenticate(r.name, r.hashedPassword, `${r.simpleToken}.${index}`, nowUs);
       case 'user-add':
         return this.userAdd(r.name, r.hashedPassword, r.noPassword === true);
       case 'user-delete':
@@ -340,10 +354,10 @@ export class AuthStore {
     return ok({});
   }
 
-  private authenticate(name: string, token: string, nowUs: number): KvResult<AuthResult> {
+  private authenticate(name: string, hashedPassword: string, token: string, nowUs: number): KvResult<AuthResult> {
     if (!this.enabled) return fail('AuthNotEnabled');
     const u = this.users.get(name);
-    if (u === undefined || u.password === null) return fail('AuthFailed');
+    if (u === undefined || u.password === null || u.password !== hashedPassword) return fail('AuthFailed');
     assert(!this.tokens.has(token), () => `auth: simple token ${token} assigned twice`);
     this.expireTokens(nowUs);
     assert(this.tokens.size < TOKENS_MAX, () => `auth: more than ${TOKENS_MAX} live simple tokens`);
@@ -386,12 +400,12 @@ export class AuthStore {
   }
 
   /** etcd's IsAdminPermitted: undefined when permitted (or auth is off), else the refusal. No revision check. */
-  adminDenied(info: AuthInfo | undefined): KvResult<never> | undefined {
+  adminDenied(info: AuthInfo | undefined): Denied | undefined {
     if (!this.enabled) return undefined;
-    if (info === undefined || info.username === '') return fail('UserEmpty');
+    if (info === undefined || info.username === '') return deny('UserEmpty');
     const u = this.users.get(info.username);
-    if (u === undefined) return fail('UserNotFound');
-    if (!u.roles.includes(ROOT_ROLE)) return fail('PermissionDenied');
+    if (u === undefined) return deny('UserNotFound');
+    if (!u.roles.includes(ROOT_ROLE)) return deny('PermissionDenied');
     return undefined;
   }
 
@@ -400,26 +414,26 @@ export class AuthStore {
   }
 
   /** etcd's isOpPermitted: undefined when `info` may do `kind` on [key, rangeEnd), else the refusal. */
-  opDenied(info: AuthInfo | undefined, key: string, rangeEnd: string | undefined, kind: 'READ' | 'WRITE'): KvResult<never> | undefined {
+  opDenied(info: AuthInfo | undefined, key: string, rangeEnd: string | undefined, kind: 'READ' | 'WRITE'): Denied | undefined {
     if (!this.enabled) return undefined;
-    if (info === undefined || info.revision === 0) return fail('UserEmpty');
-    if (info.revision < this.rev) return fail('AuthOldRevision');
+    if (info === undefined || info.revision === 0) return deny('UserEmpty');
+    if (info.revision < this.rev) return deny('AuthOldRevision');
     const u = this.users.get(info.username);
-    if (u === undefined) return fail('PermissionDenied');
+    if (u === undefined) return deny('PermissionDenied');
     if (u.roles.includes(ROOT_ROLE)) return undefined;
     const perms = this.permsOf(info.username, u.roles);
-    return covers(kind === 'READ' ? perms.read : perms.write, key, rangeEnd) ? undefined : fail('PermissionDenied');
+    return covers(kind === 'READ' ? perms.read : perms.write, key, rangeEnd) ? undefined : deny('PermissionDenied');
   }
 
-  rangeDenied(info: AuthInfo | undefined, key: string, rangeEnd?: string): KvResult<never> | undefined {
+  rangeDenied(info: AuthInfo | undefined, key: string, rangeEnd?: string): Denied | undefined {
     return this.opDenied(info, key, rangeEnd, 'READ');
   }
 
-  putDenied(info: AuthInfo | undefined, key: string): KvResult<never> | undefined {
+  putDenied(info: AuthInfo | undefined, key: string): Denied | undefined {
     return this.opDenied(info, key, undefined, 'WRITE');
   }
 
-  deleteDenied(info: AuthInfo | undefined, key: string, rangeEnd?: string): KvResult<never> | undefined {
+  deleteDenied(info: AuthInfo | undefined, key: string, rangeEnd?: string): Denied | undefined {
     return this.opDenied(info, key, rangeEnd, 'WRITE');
   }
 

@@ -12,6 +12,9 @@
  *   remaining TTL and checkpoints persist (etcd's LeaseInternal.RemainingTTL, written by
  *   lessor.Checkpoint when shouldPersistCheckpoints; a renew's clearing checkpoint writes it back);
  * - `alarm`: `<member>/<alarm>` → '';
+ * - `meta` `auth`: the auth store's replicated state as JSON, once a request changed it (etcd keeps
+ *   it in the `auth`, `authUsers` and `authRoles` buckets; one row keeps images without auth as
+ *   they were);
  * - `members` is created but unused: membership lives in raft's conf state here.
  *
  * **The consistent index** is the index of the last entry whose changes the backend holds. etcd
@@ -93,6 +96,7 @@ const TERM = 'term';
 const SCHEDULED = 'scheduledCompactRev';
 const FINISHED = 'finishedCompactRev';
 const DB_SIZE = 'dbSizeBytes';
+const AUTH = 'auth';
 const STORAGE_VERSION = 'storageVersion';
 
 export class MemberBackend {
@@ -129,7 +133,7 @@ export class MemberBackend {
    * Opens the file and loads the store, the leases and the alarms from it; resumes an interrupted
    * compaction. An error is a member that refuses to start.
    */
-  open(mvcc: MvccStore, lessor: Lessor, setAlarms: (a: AlarmMember[]) => void): { ok: true; state: OpenedState } | { ok: false; error: string; latencyUs: number } {
+  open(mvcc: MvccStore, lessor: Lessor, setAlarms: (a: AlarmMember[]) => void, setAuth: (auth: string | undefined) => void = () => {}): { ok: true; state: OpenedState } | { ok: false; error: string; latencyUs: number } {
     const opened = Backend.open(this.o.disk, {
       ...this.o.backend,
       crashPoint: (name) => this.crashAt(name),
@@ -169,6 +173,7 @@ export class MemberBackend {
       alarms.push({ memberId: Number(member), alarm: alarm as AlarmMember['alarm'] });
     });
     setAlarms(alarms);
+    setAuth(b.get('meta', AUTH));
     if (opened.created) b.put('meta', STORAGE_VERSION, '3.6.0');
     this.o.emit('backend.open', { index: this.ciIndex, term: this.ciTerm, revision: mvcc.rev(), finished, scheduled, fellBack: opened.fellBack });
     if (scheduled > finished) this.compacted(mvcc, scheduled, false);
@@ -215,6 +220,13 @@ export class MemberBackend {
     for (const a of alarms) b.put('alarm', `${a.memberId}/${a.alarm}`, '');
   }
 
+  /** The auth store changed (its JSON), or went back to pristine (undefined). */
+  authChanged(json: string | undefined): void {
+    if (this.dead) return;
+    if (json !== undefined) this.backend.put('meta', AUTH, json);
+    else if (this.backend.get('meta', AUTH) !== undefined) this.backend.delete('meta', AUTH);
+  }
+
   /** After the entry's changes: the index in the same transaction (etcd's fix), then Unlock. */
   endApply(index: number, term: number, dbSizeBytes: number): void {
     if (this.dead) return;
@@ -254,9 +266,11 @@ export class MemberBackend {
    * The store replaced by a raft snapshot's image at (index, term): the backend is rewritten to
    * match — etcd swaps the received `.snap.db` in as its file.
    */
-  replaceAll(mvcc: MvccStore, lessor: Lessor, alarms: readonly AlarmMember[], index: number, term: number, dbSizeBytes: number): void {
+  replaceAll(mvcc: MvccStore, lessor: Lessor, alarms: readonly AlarmMember[], index: number, term: number, dbSizeBytes: number, auth?: string): void {
     if (this.dead) return;
     const b = this.backend;
+    if (auth !== undefined) b.put('meta', AUTH, auth);
+    else if (b.get('meta', AUTH) !== undefined) b.delete('meta', AUTH);
     for (const bucket of ['key', 'lease', 'alarm'] as const) for (const [k] of b.range(bucket, '', undefined)) b.delete(bucket, k);
     this.compactions.length = 0;
     const s = mvcc.snapshotRows();

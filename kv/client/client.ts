@@ -76,6 +76,12 @@ export interface ClientOptions {
   readonly keepaliveTimeUs: Micros;
   /** A pinged connection that hears nothing for this long is dead (gRPC keepalive Timeout). Default 20 s (gRPC). */
   readonly keepaliveTimeoutUs: Micros;
+  /**
+   * clientv3 Config.Username/Password: the client authenticates before its first call and sends
+   * the token with every call; a call refused InvalidAuthToken or AuthOldRevision gets a fresh
+   * token and is sent again, once (clientv3's shouldRefreshToken). None = no token is ever sent.
+   */
+  readonly auth?: { readonly name: string; readonly password: string };
 }
 
 export const CLIENT_DEFAULTS: Omit<ClientOptions, 'endpoints' | 'process'> = {
@@ -118,6 +124,8 @@ export interface KvClient {
   watch(request: WatchCreateRequest, listener?: WatchListener): WatchHandle;
   /** Calls not finished yet. */
   readonly openCalls: number;
+  /** The simple token sent with every call (set by a successful Authenticate through `authClient`, or by the `auth` option). */
+  authToken: string | undefined;
   stats(): ClientStats;
 }
 
@@ -138,6 +146,8 @@ interface Call {
   deadline: TimerId;
   retryTimer: TimerId;
   lastError: KvError;
+  /** The token was refreshed for this call once already. */
+  reauthed?: boolean;
 }
 
 export function createKvClient(ctx: HostContext, env: ClientEnv, options: Partial<ClientOptions> & Pick<ClientOptions, 'endpoints'>): KvClient {
@@ -181,6 +191,10 @@ class Client implements KvClient {
   private readonly watches: WatchClient;
   private counts = { calls: 0, ok: 0, fail: 0, unknown: 0, attempts: 0, retries: 0, staleReplies: 0, waitedForConnection: 0, pings: 0, deadConnections: 0 };
   private readonly liveness = new Map<HostId, Liveness>();
+  authToken: string | undefined = undefined;
+  /** Calls waiting for the token the `auth` option asks for. */
+  private waitingForToken: (() => void)[] = [];
+  private authenticating = false;
 
   constructor(
     private readonly ctx: HostContext,
@@ -223,7 +237,25 @@ class Client implements KvClient {
     c.deadline = this.ctx.setTimer(this.options.callTimeoutUs, () => this.finishFailed(c, DEADLINE));
     this.calls.set(c.id, c);
     this.counts.calls++;
-    this.attempt(c);
+    if (method === 'auth' && (request as { op: string }).op === 'authenticate') this.attempt(c);
+    else this.withToken(() => this.attempt(c));
+  }
+
+  /** Runs `then` once the client holds a token, if its `auth` option asks for one (authenticating first). */
+  private withToken(then: () => void): void {
+    const creds = this.options.auth;
+    if (creds === undefined || this.authToken !== undefined) return then();
+    this.waitingForToken.push(then);
+    if (this.authenticating) return;
+    this.authenticating = true;
+    this.call('auth', { op: 'authenticate', name: creds.name, password: creds.password }, (o) => {
+      this.authenticating = false;
+      if (o.status === 'ok' && 'token' in o.response) this.authToken = o.response.token;
+      // Without a token the calls go anyway, and the members refuse them (UserEmpty): definite.
+      const waiting = this.waitingForToken;
+      this.waitingForToken = [];
+      for (const f of waiting) f();
+    }, { record: false });
   }
 
   watch(request: WatchCreateRequest, listener?: WatchListener): WatchHandle {
@@ -250,7 +282,8 @@ class Client implements KvClient {
     c.attempts++;
     this.counts.attempts++;
     this.ctx.emit('client.send', { call: c.id, method: c.method, to: ep, attempt: c.attempts });
-    if (!stream.send({ kind: 'call', callId: wireId, call: { method: c.method, request: c.request } as KvCall })) {
+    const kvCall = { method: c.method, request: c.request } as KvCall;
+    if (!stream.send(this.authToken === undefined ? { kind: 'call', callId: wireId, call: kvCall } : { kind: 'call', callId: wireId, call: kvCall, token: this.authToken })) {
       // The connection was not usable after all: the request never left.
       return this.afterError(c, NO_CONNECTION, false);
     }
@@ -277,6 +310,13 @@ class Client implements KvClient {
   private afterError(c: Call, e: KvError, sent: boolean): void {
     c.lastError = e;
     if (c.finished) return;
+    if ((e.code === 'InvalidAuthToken' || e.code === 'AuthOldRevision') && this.options.auth !== undefined && c.reauthed !== true) {
+      // clientv3's retry interceptor: a stale token is refreshed and the call sent again (the
+      // refusal was definite: nothing happened).
+      c.reauthed = true;
+      this.authToken = undefined;
+      return this.withToken(() => this.attempt(c));
+    }
     if (!shouldRetry(c.method, e.code, sent) || c.attempts > this.options.maxRetries) return this.finishFailed(c, e);
     // Retried: this attempt's outcome, if it was sent and not definitely refused, stays open.
     if (attemptAmbiguous(e.code, sent)) c.ambiguous = true;

@@ -117,6 +117,7 @@ const READ_ONLY: Readonly<Record<Method, boolean>> = {
   'member-update': false,
   'member-promote': false,
   'member-list': true,
+  auth: false,
 };
 
 /**

@@ -107,6 +107,8 @@ export interface Lessor {
   renew(id: number, nowUs: Micros): RenewResult;
   /** LeaseTimeToLive on the primary (followers forward: NotLeader). TTL in whole seconds, truncated. */
   timeToLive(id: number, nowUs: Micros, withKeys?: boolean): KvResult<LeaseTimeToLiveResponse>;
+  /** The keys attached to lease `id`, sorted (none if it does not exist), on any member: the auth applier's lease check. */
+  keysOf(id: number): readonly string[];
   /** LeaseLeases: every lease id, ascending. */
   leases(): readonly number[];
   /** Primary only: up to `limit` leases past expiry not listed in the last retry interval, oldest first. */
@@ -255,6 +257,11 @@ class LessorImpl implements Lessor {
     // etcd: int64(l.Remaining().Seconds()), a truncation toward zero.
     const ttlS = Math.trunc((lease.expiryUs - nowUs) / US_PER_S);
     return ok({ id, ttlS, grantedTtlS: lease.ttlS, keys: withKeys ? [...lease.keys].sort() : [] });
+  }
+
+  keysOf(id: number): readonly string[] {
+    const lease = this.leaseMap.get(id);
+    return lease === undefined ? [] : [...lease.keys].sort();
   }
 
   leases(): readonly number[] {

@@ -11,6 +11,7 @@ import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } fr
 import type { AlarmRequest, LeaseGrantRequest, LeaseIdRequest } from '../wire.js';
 import { assert, unreachable } from '../../sim/assert.js';
 import type { LeaseCheckpoint } from '../lease/lessor.js';
+import type { AuthRequest } from '../auth/store.js';
 
 /** The write requests that go through raft. */
 export type InternalRequest =
@@ -25,7 +26,9 @@ export type InternalRequest =
   /** etcd LeaseCheckpoint: remaining TTLs the leader's lessor saw (0 clears one, after a renew). */
   | { readonly kind: 'lease-checkpoint'; readonly request: { readonly checkpoints: readonly LeaseCheckpoint[] } }
   /** etcd ClusterMemberAttrSet (publishV3): a member publishes its name and client URLs once it runs. */
-  | { readonly kind: 'member-attr'; readonly request: MemberAttrRequest };
+  | { readonly kind: 'member-attr'; readonly request: MemberAttrRequest }
+  /** etcd's auth requests (AuthEnable, UserAdd, Authenticate, …): applied to the auth store. */
+  | { readonly kind: 'auth'; readonly request: AuthRequest };
 
 export interface MemberAttrRequest {
   readonly memberId: number;
@@ -45,6 +48,12 @@ export interface RaftRequestHeader {
    * expiry revokes; a client's LeaseRevoke has none.
    */
   readonly leaderTerm?: number;
+  /**
+   * etcd's RequestHeader.Username / AuthRevision: who sent it and the proposer's auth revision when
+   * it arrived, from the caller's token; absent when auth was off or no token came. Checked at apply.
+   */
+  readonly username?: string;
+  readonly authRevision?: number;
 }
 
 export interface RaftRequest {
@@ -138,6 +147,7 @@ function isInternalKind(kind: InternalKind | undefined): boolean {
     case 'alarm':
     case 'member-attr':
     case 'lease-checkpoint':
+    case 'auth':
       return true;
     case undefined:
       return false;
@@ -261,6 +271,7 @@ export function requestKey(body: InternalRequest): string {
     case 'alarm':
     case 'member-attr':
     case 'lease-checkpoint':
+    case 'auth':
       return '';
     default:
       return unreachable(body, 'internal request');

@@ -6,6 +6,7 @@
  * Write calls are also indexed by the id of the raft request they proposed, so the apply of that
  * entry on this member finds the call to answer (etcd's `wait.Wait` keyed by request id).
  */
+import type { AuthInfo } from '../auth/store.js';
 import type { KvError, ResponseHeader } from '../api.js';
 import { assert } from '../../sim/assert.js';
 import type { HostContext, TimerId } from '../../sim/host.js';
@@ -20,6 +21,8 @@ export interface PendingCall {
   requestId: number;
   done: boolean;
   timer: TimerId;
+  /** The caller as its token named it (auth on and a token given), set when the call arrives. */
+  auth?: AuthInfo;
   readonly reply: (r: KvReply) => void;
 }
 

@@ -73,6 +73,8 @@ import { ReadIndexLoop, type ReadIndexStats, type ReadWaiter } from './read-inde
 import { KvStateMachine, type AppliedWrite, type StateMachineStats } from './state-machine.js';
 import { LeaseForwarder, type LeaseForwardSend, type LeaseForwardStats } from './lease-forward.js';
 import { RevokeWaits } from './revoke-wait.js';
+import { hashPassword, type AuthStore } from '../auth/store.js';
+import { leasePutsDenied, txnDenied } from '../auth/apply-check.js';
 import type { Disk } from '../../sim/disk.js';
 import type { RecoveredState } from '../../raft/node/api.js';
 import { BACKEND_BUGS, MemberBackend, type StorageCrashPoint } from '../backend/member-backend.js';
@@ -122,7 +124,9 @@ export interface KvServer {
   /** Binds the raft node (once, before any call). */
   bind(node: RaftNodeHandle): void;
   /** Serves one RPC; `reply` is called exactly once (perhaps synchronously). */
-  call(call: KvCall, reply: (r: KvReply) => void): void;
+  call(call: KvCall, reply: (r: KvReply) => void, token?: string): void;
+  /** This member's auth store (replicated users/roles, its own simple tokens): for checks and tests. */
+  auth(): AuthStore;
   /** One message of `client`'s watch stream `streamId`; responses go out through `send` (false = not accepted). */
   watchRequest(client: HostId, streamId: number, request: WatchStreamRequest, send: WatchSend): void;
   /** The connection to `client` broke: its watch stream is gone. */
@@ -170,6 +174,8 @@ class Server implements KvServer {
   private leadElectedUs = -1;
   private stoppedReason: string | null = null;
   private seq = 0;
+  /** Simple tokens' prefixes made here (etcd draws 16 random letters; the entry index makes them unique anyway). */
+  private tokenSeq = 0;
   private leaseTimer: TimerId = -1;
   /** The term of the newest empty entry (a leader's no-op) applied: the lessor is promoted once it is this leader's. */
   private emptyAppliedTerm = -1;
@@ -286,7 +292,11 @@ class Server implements KvServer {
     this.onSoftState(s.lead, s.role, s.term);
   }
 
-  call(call: KvCall, reply: (r: KvReply) => void): void {
+  auth(): AuthStore {
+    return this.state.auth;
+  }
+
+  call(call: KvCall, reply: (r: KvReply) => void, token?: string): void {
     this.ctx.emit('kv.request', { method: call.method });
     const p = this.pending.begin(call.method, reply);
     if (p === undefined) return;
@@ -294,7 +304,68 @@ class Server implements KvServer {
       this.fail(p, kvError('Stopped', 'etcdserver: server stopped'));
       return;
     }
+    // etcd's AuthInfoFromCtx: with auth on, a token names the caller and this member's auth
+    // revision now; a token this member does not know is refused before anything else.
+    if (this.state.auth.isEnabled()) {
+      const ai = this.state.auth.infoFromToken(token, this.ctx.localNow());
+      if (!ai.ok) return this.fail(p, ai.error);
+      if (ai.value !== undefined) p.auth = ai.value;
+      const denied = this.serverAuthDenied(p, call);
+      if (denied !== undefined) return this.fail(p, denied);
+    }
     this.dispatch(p, call);
+  }
+
+  /**
+   * The checks etcd makes in the server rather than at apply: maintenance calls need root
+   * (authMaintenanceServer), a keepalive needs write permission on the lease's keys
+   * (checkLeaseRenew), TimeToLive read permission on them (checkLeaseTimeToLive).
+   */
+  private serverAuthDenied(p: PendingCall, call: KvCall): KvError | undefined {
+    const auth = this.state.auth;
+    switch (call.method) {
+      case 'hash-kv':
+      case 'defragment':
+      case 'move-leader': {
+        const d = auth.adminDenied(p.auth);
+        return d === undefined ? undefined : d.error;
+      }
+      case 'lease-keepalive': {
+        if (p.auth === undefined) return kvError('UserEmpty');
+        return leasePutsDenied(auth, p.auth, call.request.id, this.state.leaseKeys)?.error;
+      }
+      case 'lease-ttl': {
+        if (p.auth === undefined) return kvError('UserEmpty');
+        if (auth.isAdmin(p.auth)) return undefined;
+        for (const k of this.state.leaseKeys(call.request.id)) {
+          const d = auth.rangeDenied(p.auth, k);
+          if (d !== undefined) return d.error;
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** etcd's Auth service: passwords become digests here, before the request enters the log. */
+  private authCall(p: PendingCall, call: CallOf<'auth'>): void {
+    const r = call.request;
+    switch (r.op) {
+      case 'authenticate': {
+        // etcd CheckPassword before proposing; the digest is checked again at apply.
+        const checked = this.state.auth.checkPassword(r.name, r.password);
+        if (!checked.ok) return this.fail(p, checked.error);
+        const simpleToken = `m${this.memberId}i${this.ctx.incarnation}t${this.tokenSeq++}`;
+        return this.write(p, { kind: 'auth', request: { op: 'authenticate', name: r.name, hashedPassword: hashPassword(r.password), simpleToken } });
+      }
+      case 'user-add':
+        return this.write(p, { kind: 'auth', request: r.noPassword === true ? { op: 'user-add', name: r.name, noPassword: true } : { op: 'user-add', name: r.name, hashedPassword: hashPassword(r.password ?? '') } });
+      case 'user-change-password':
+        return this.write(p, { kind: 'auth', request: { op: 'user-change-password', name: r.name, hashedPassword: hashPassword(r.password) } });
+      default:
+        return this.write(p, { kind: 'auth', request: r });
+    }
   }
 
   watchRequest(client: HostId, streamId: number, request: WatchStreamRequest, send: WatchSend): void {
@@ -385,6 +456,7 @@ class Server implements KvServer {
       case 'member-update': return this.memberUpdate(p, call);
       case 'member-promote': return this.memberPromote(p, call);
       case 'member-list': return this.memberList(p, call);
+      case 'auth': return this.authCall(p, call);
       default: return unreachable(call, 'kv call');
     }
   }
@@ -392,7 +464,11 @@ class Server implements KvServer {
   private range(p: PendingCall, call: CallOf<'range'>): void {
     const invalid = validateRange(call.request);
     if (invalid !== undefined) return this.fail(p, invalid);
-    this.linearizable(p, call.request.serializable === true, () => this.ok(p, this.state.mvcc.range(call.request)));
+    // etcd doSerialize: the permission is checked when the read is served, against the store then.
+    this.linearizable(p, call.request.serializable === true, () => {
+      const denied = this.state.auth.rangeDenied(p.auth, call.request.key, call.request.rangeEnd);
+      this.ok(p, denied ?? this.state.mvcc.range(call.request));
+    });
   }
 
   private txn(p: PendingCall, call: CallOf<'txn'>): void {
@@ -400,7 +476,7 @@ class Server implements KvServer {
     const invalid = validateTxn(r, this.options.maxTxnOps);
     if (invalid !== undefined) return this.fail(p, invalid);
     if (!isTxnReadOnly(r)) return this.write(p, { kind: 'txn', request: r });
-    this.linearizable(p, isTxnSerializable(r), () => this.ok(p, this.state.mvcc.txn(r)));
+    this.linearizable(p, isTxnSerializable(r), () => this.ok(p, txnDenied(this.state.auth, p.auth, r, this.state.leaseKeys) ?? this.state.mvcc.txn(r)));
   }
 
   private leaseGrant(p: PendingCall, call: CallOf<'lease-grant'>): void {
@@ -528,7 +604,11 @@ class Server implements KvServer {
     const gap = this.options.priorityRequest && body.kind === 'lease-revoke' ? 2 * this.options.maxCommittedGap : this.options.maxCommittedGap;
     if (node.commitIndex() > node.appliedIndex() + gap) return this.fail(p, kvError('TooManyRequests', 'etcdserver: too many requests'));
     const id = this.nextRequestId();
-    const data = encodeRaftRequest({ header: { id, memberId: this.memberId }, body });
+    // etcd processInternalRaftRequestOnce: the caller's name and auth revision go in the header
+    // (not for Authenticate, whose caller has no token yet).
+    const ai = body.kind === 'auth' && body.request.op === 'authenticate' ? undefined : p.auth;
+    const header = ai === undefined ? { id, memberId: this.memberId } : { id, memberId: this.memberId, username: ai.username, authRevision: ai.revision };
+    const data = encodeRaftRequest({ header, body });
     if (data.length > this.options.maxRequestBytes) return this.fail(p, kvError('RequestTooLarge', 'etcdserver: request is too large'));
     this.pending.proposed(p, id);
     this.counts.proposals++;

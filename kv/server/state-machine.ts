@@ -20,6 +20,8 @@ import type { AlarmMember } from '../wire.js';
 import type { Micros } from '../../sim/time.js';
 import { MembershipStore, type MembershipJSON } from './membership.js';
 import type { MemberBackend } from '../backend/member-backend.js';
+import { AuthStore, type AuthInfo, type AuthStoreJSON, type Denied } from '../auth/store.js';
+import { deleteDenied, leasePutsDenied, putDenied, txnDenied } from '../auth/apply-check.js';
 
 /** What applying one entry did: the answer for the proposer, and the store's revision after it. */
 export interface ApplyOutcome {
@@ -62,11 +64,15 @@ export class KvStateMachine {
   readonly mvcc: MvccStore;
   readonly lessor: Lessor;
   readonly alarms = new AlarmStore();
+  /** Users, roles, permissions (replicated) and this member's simple tokens (not replicated). */
+  readonly auth = new AuthStore();
   /** The cluster's members and removed ids (replicated: conf changes and published attributes). */
   readonly membership: MembershipStore;
   /** The last raft index applied (or restored from a snapshot). */
   appliedIndex = 0;
   dbSizeBytes = 0;
+  /** The index of the entry being applied (a simple token's suffix). */
+  private appliedIndexInProgress = 0;
   private writes: AppliedWrite[] = [];
   private writesDropped = 0;
   /** Events of the write txn being applied (the store tells us synchronously). */
@@ -110,7 +116,7 @@ export class KvStateMachine {
    */
   open(): { ok: true; index: number; term: number; latencyUs: number } | { ok: false; error: string; latencyUs: number } {
     assert(this.storage !== null, 'kv open: no backend');
-    const r = this.storage.open(this.mvcc, this.lessor, (a) => this.alarms.replaceWith(a));
+    const r = this.storage.open(this.mvcc, this.lessor, (a) => this.alarms.replaceWith(a), (auth) => this.auth.replaceWith(auth === undefined ? undefined : (JSON.parse(auth) as AuthStoreJSON)));
     if (!r.ok) return r;
     this.appliedIndex = r.state.index;
     this.dbSizeBytes = r.state.dbSizeBytes;
@@ -128,6 +134,7 @@ export class KvStateMachine {
     const revBefore = this.mvcc.rev();
     this.pending = [];
     this.storage?.beginApply(index, term);
+    this.appliedIndexInProgress = index;
     const result = this.dispatch(r);
     const revision = this.mvcc.rev();
     assert(revision === revBefore || revision === revBefore + 1, () => `kv apply: revision jumped ${revBefore} → ${revision}`);
@@ -159,10 +166,45 @@ export class KvStateMachine {
     const cost = requestCost(body);
     // etcd's capped applier: with a NOSPACE alarm, anything that costs space is refused.
     if (this.capped() && cost > 0) return { ok: false, error: kvError('NoSpace', 'etcdserver: mvcc: database space exceeded') };
+    // etcd's auth applier: the sender's permissions, as the auth store stands at this entry.
+    const denied = this.authDenied(r);
+    if (denied !== undefined) return denied;
     const roomy = quotaAvailable(this.dbSizeBytes, cost, this.options.quotaBackendBytes);
     const res = this.dispatchBackend(r);
     if (res.ok && !roomy && this.options.noSpaceAfterApply) return { ok: false, error: kvError('NoSpace', 'etcdserver: mvcc: database space exceeded (applied)') };
     return res;
+  }
+
+  /** The header's sender (etcd's RequestHeader.Username/AuthRevision); undefined = none (a request without a token). */
+  static authInfo(r: RaftRequest): AuthInfo | undefined {
+    const rev = r.header.authRevision;
+    return rev === undefined ? undefined : { username: r.header.username ?? '', revision: rev };
+  }
+
+  /** The keys attached to lease `id` (none when it does not exist). */
+  readonly leaseKeys = (id: number): readonly string[] => {
+    return this.lessor.keysOf(id);
+  };
+
+  /** etcd's authApplierV3 checks, before the request touches anything; undefined = permitted (or auth off). */
+  private authDenied(r: RaftRequest): Denied | undefined {
+    if (!this.auth.isEnabled()) return undefined;
+    const body = r.body;
+    const ai = KvStateMachine.authInfo(r);
+    switch (body.kind) {
+      case 'put':
+        return putDenied(this.auth, ai, body.request, this.leaseKeys);
+      case 'delete':
+        return deleteDenied(this.auth, ai, body.request);
+      case 'txn':
+        return txnDenied(this.auth, ai, body.request, this.leaseKeys);
+      case 'lease-revoke':
+        // Lease expiry revokes come from the lessor (leaderTerm set), not from a user: never checked.
+        return r.header.leaderTerm === undefined ? leasePutsDenied(this.auth, ai, body.request.id, this.leaseKeys) : undefined;
+      default:
+        // Auth requests check admin rights in the store; the rest are the servers' own or unchecked in etcd too.
+        return undefined;
+    }
   }
 
   private dispatchBackend(r: RaftRequest): KvResult<unknown> {
@@ -209,6 +251,13 @@ export class KvStateMachine {
       case 'member-attr':
         this.applyMemberAttr(body.request);
         return { ok: true, value: {} };
+      case 'auth': {
+        const rev = this.auth.revision();
+        const enabled = this.auth.isEnabled();
+        const res = this.auth.apply(body.request, KvStateMachine.authInfo(r), this.appliedIndexInProgress, this.now());
+        if (this.auth.revision() !== rev || this.auth.isEnabled() !== enabled) this.storage?.authChanged(JSON.stringify(this.auth.toJSON()));
+        return res;
+      }
       default:
         return unreachable(body, 'internal request');
     }
@@ -278,8 +327,10 @@ export class KvStateMachine {
   snapshot(): Uint8Array {
     // The membership only when it says more than the snapshot's ConfState does (members added,
     // updated or removed through the API): the image of a cluster that never changed stays as it was.
+    // Likewise the auth store only once a request changed it: images without auth stay byte for byte.
     const base = { appliedIndex: this.appliedIndex, dbSizeBytes: this.dbSizeBytes, alarms: this.alarms.toJSON() };
-    const meta = new TextEncoder().encode(JSON.stringify(this.membership.bootstrapOnly() ? base : { ...base, membership: this.membership.toJSON() }));
+    const withMembers = this.membership.bootstrapOnly() ? base : { ...base, membership: this.membership.toJSON() };
+    const meta = new TextEncoder().encode(JSON.stringify(this.auth.pristine() ? withMembers : { ...withMembers, auth: this.auth.toJSON() }));
     const mvcc = this.mvcc.snapshot();
     const leases = this.lessor.snapshot();
     const out = new Uint8Array(16 + meta.length + mvcc.length + leases.length);
@@ -301,18 +352,19 @@ export class KvStateMachine {
     const parts = splitSnapshot(bytes);
     if (parts === undefined) return { ok: false, error: corrupt('kv snapshot: bad framing') };
     const [metaBytes, mvccBytes, leaseBytes] = parts;
-    const meta = JSON.parse(new TextDecoder().decode(metaBytes)) as { appliedIndex: number; dbSizeBytes: number; alarms: AlarmMember[]; membership?: MembershipJSON };
+    const meta = JSON.parse(new TextDecoder().decode(metaBytes)) as { appliedIndex: number; dbSizeBytes: number; alarms: AlarmMember[]; membership?: MembershipJSON; auth?: AuthStoreJSON };
     const m = this.mvcc.restore(mvccBytes);
     if (!m.ok) return m;
     const l = this.lessor.restore(leaseBytes);
     if (!l.ok) return l;
     assert(meta.appliedIndex <= index, () => `kv snapshot: image of index ${meta.appliedIndex} restored as ${index}`);
     this.alarms.replaceWith(meta.alarms);
+    this.auth.replaceWith(meta.auth);
     if (meta.membership !== undefined) this.membership.replaceWith(meta.membership);
     else this.membership.resetToBootstrap(voters);
     this.dbSizeBytes = meta.dbSizeBytes;
     this.appliedIndex = index;
-    this.storage?.replaceAll(this.mvcc, this.lessor, this.alarms.list(), index, term, this.dbSizeBytes);
+    this.storage?.replaceAll(this.mvcc, this.lessor, this.alarms.list(), index, term, this.dbSizeBytes, this.auth.pristine() ? undefined : JSON.stringify(this.auth.toJSON()));
     return { ok: true, value: undefined };
   }
 
