@@ -79,6 +79,10 @@ svg .shade { opacity: 0.13; } svg.seekable { cursor: crosshair; }
 #cluster { width: 100%; height: auto; background: var(--panel); border-radius: 8px; }
 #step-events { margin: 6px 0; padding-left: 18px; min-height: 3em; } #step-events li { margin: 2px 0; }
 #op-info { min-height: 1.5em; }
+.logs .log { font: 12px monospace; margin: 3px 0; white-space: nowrap; overflow: hidden; }
+.logs .log .e { display: inline-block; width: 16px; height: 16px; margin: 1px; color: #fff; text-align: center; font-size: 10px; line-height: 16px; opacity: .45; border-bottom: 3px solid transparent; }
+.logs .log .e.c { opacity: 1; } .logs .log .e.a { border-bottom-color: #000; } .logs .snap { color: #000; font-weight: bold; }
+#step-clients { margin: 6px 0; padding-left: 18px; font-size: 13px; }
 .panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 14px 22px; }
 .panels.wide { grid-template-columns: 1fr; }
 .panel { border: 1px solid var(--line); border-radius: 8px; padding: 6px 12px 10px; }

@@ -24,6 +24,10 @@ import { writeExperimentData, writeExperimentReport, writeIndex, writeRunReport 
 import type { ExperimentData } from './experiment-data.js';
 import { renderRunReport } from './run-report.js';
 import { launchChromiumContext } from './testing/chromium.js';
+// A test may run the real simulator (production reports/ code may not: scenarios/architecture.test.ts).
+import { captureReportPictures } from '../scenarios/report-pictures.js';
+import { runScenario } from '../scenarios/runner.js';
+import { scenarioFor } from '../scenarios/scenario-source.js';
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), 'out', 'browser-test');
 const skip = process.env.RAFTSIM_NO_BROWSER === '1';
@@ -67,7 +71,8 @@ describe.skipIf(skip)('reports in a real browser', () => {
 
   async function cluster(page: Page): Promise<{ roles: string[]; cuts: number }> {
     const roles = await page.$$eval('#cluster g.node', (gs) => gs.map((g) => `${g.getAttribute('data-node')}:${g.getAttribute('data-role')}/${g.getAttribute('data-term')}/${g.getAttribute('data-host')}`));
-    const cuts = await page.locator('#cluster line.link.cut').count();
+    // One line per pair of members; data-cut says how many of its two directions are cut.
+    const cuts = (await page.$$eval('#cluster line.link.cut', (ls) => ls.map((l) => Number(l.getAttribute('data-cut'))))).reduce((a, b) => a + b, 0);
     return { roles, cuts };
   }
 
@@ -105,6 +110,40 @@ describe.skipIf(skip)('reports in a real browser', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('run report of a real run: the step-through draws the logs and the clients a replay read, as the playground draws them', async () => {
+    const resolved = scenarioFor({ kind: 'builtin', name: 'leader-isolation-stale-read' }, 1, []);
+    if (!resolved.ok) throw new Error(JSON.stringify(resolved.issue));
+    const scenario = resolved.scenario;
+    const record = runScenario({ name: 'leader-isolation-stale-read', scenario, seed: 1, overrides: [], trace: 'keep' });
+    const details = captureReportPictures(record);
+    expect(details).not.toBeNull();
+    const files = writeRunReport(join(OUT, 'real-run'), record, { details });
+    const { page, errors } = await open(files.html, true);
+    const frames = buildStepModel(record, runEndUs(record)).frames;
+    const at = (us: number): number => frames.findIndex((f) => f.tUs >= us);
+    await page.locator('#step-slider').fill(String(at(3_000_000)));
+    // A row per member, each with entries coloured by term, committed ones marked.
+    expect(await page.locator('#step-logs .log').count()).toBe(record.members.length);
+    const entries = await page.$$eval('#step-logs .log .e', (es) => es.map((e) => ({ term: Number(e.textContent), committed: e.classList.contains('c'), bg: (e as HTMLElement).style.background })));
+    expect(entries.length).toBeGreaterThan(record.members.length);
+    expect(entries.some((e) => e.committed)).toBe(true);
+    expect(new Set(entries.map((e) => e.bg)).size).toBeGreaterThanOrEqual(1);
+    // The logs drawn are the replay's: the leader's last index as the live cluster had it.
+    const detail = details?.get(frames[at(3_000_000)]?.tUs ?? -1);
+    const leader = detail?.members.find((m) => m.role === 'leader');
+    expect(leader).toBeDefined();
+    expect(await page.locator(`#step-logs .log[data-member="${leader?.id}"] small`).textContent()).toContain(`last ${leader?.lastIndex}`);
+    // A line per client: whom it talks to and what it asked or got.
+    expect(await page.locator('#step-clients li.client').count()).toBe(record.clients.length);
+    expect(await page.locator('#step-clients').textContent()).toMatch(/c0 → n\d/);
+    // Members show their vote and election timer, as in the playground.
+    expect(await page.locator('#cluster g.member .node-term').first().textContent()).toMatch(/^term \d+/);
+    expect(await page.locator('#cluster g.member rect.timer').count()).toBe(record.members.length);
+    await page.locator('#sec-step').screenshot({ path: join(OUT, 'run-report-step.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('clicking the timeline moves the step-through to that instant', async () => {
     const files = writeRunReport(join(OUT, 'stale-read'), staleReadRecord());

@@ -43,92 +43,9 @@ function titled(e, title) { e.appendChild(mk('title', {}, title)); return e; }
 function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 function r1(x) { return Math.round(x * 10) / 10; }
 
-// ---- the cluster drawing ----
-var W = 520, H = 440, CX = 260, CY = 215, NODE_R = 40;
-function positions(n) {
-  var out = [], R = n <= 1 ? 0 : n === 2 ? 140 : 160;
-  for (var i = 0; i < n; i++) {
-    var a = -Math.PI / 2 + (2 * Math.PI * i) / n;
-    out.push({ x: CX + R * Math.cos(a), y: CY + R * Math.sin(a) });
-  }
-  return out;
-}
-var POS = positions(D.members.length);
-var INDEX = {};
-D.members.forEach(function (m, i) { INDEX[m] = i; });
-
-function directed(a, b) {
-  var pa = POS[INDEX[a]], pb = POS[INDEX[b]];
-  var dx = pb.x - pa.x, dy = pb.y - pa.y, len = Math.sqrt(dx * dx + dy * dy) || 1;
-  var ux = dx / len, uy = dy / len, nx = -uy * 5, ny = ux * 5;
-  return { x1: pa.x + ux * NODE_R + nx, y1: pa.y + uy * NODE_R + ny, x2: pb.x - ux * (NODE_R + 4) + nx, y2: pb.y - uy * (NODE_R + 4) + ny };
-}
-function typeColor(t) {
-  if (/PreVote/.test(t)) return '#f08c3a';
-  if (/Vote/.test(t)) return '#d35400';
-  if (/Heartbeat/.test(t)) return '#7f8c8d';
-  if (/Snap/.test(t)) return '#8e44ad';
-  if (/ReadIndex/.test(t)) return '#16a085';
-  if (/App/.test(t)) return '#2c7fb8';
-  return '#34495e';
-}
-function shortType(t) { return String(t).replace(/^Msg/, '').replace(/Resp$/, 'R'); }
-
-function defs() {
-  var d = mk('defs', {});
-  [['arrow', '#9aa3b2'], ['arrow-cut', '#c0392b']].forEach(function (p) {
-    var m = mk('marker', { id: p[0], viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' });
-    m.appendChild(mk('path', { d: 'M0 0L10 5L0 10z', fill: p[1] }));
-    d.appendChild(m);
-  });
-  return d;
-}
-
-function drawCluster(f) {
-  clear(cluster);
-  cluster.appendChild(defs());
-  var cut = {};
-  f.c.forEach(function (c) { cut[c[0] + '>' + c[1]] = true; });
-  var links = mk('g', { class: 'links' });
-  for (var i = 0; i < D.members.length; i++) for (var j = 0; j < D.members.length; j++) {
-    if (i === j) continue;
-    var a = D.members[i], b = D.members[j], g = directed(a, b), isCut = !!cut[a + '>' + b];
-    var l = mk('line', { x1: r1(g.x1), y1: r1(g.y1), x2: r1(g.x2), y2: r1(g.y2), class: isCut ? 'link cut' : 'link', stroke: isCut ? '#c0392b' : '#c3c9d4', 'stroke-width': isCut ? 2 : 1.3, 'stroke-dasharray': isCut ? '5 4' : 'none', 'marker-end': isCut ? 'url(#arrow-cut)' : 'url(#arrow)', 'data-link': a + '>' + b });
-    links.appendChild(titled(l, 'n' + a + ' → n' + b + (isCut ? ': cut (messages are dropped)' : ': connected')));
-    if (isCut && i < j && cut[b + '>' + a]) links.appendChild(mk('text', { x: r1((g.x1 + g.x2) / 2), y: r1((g.y1 + g.y2) / 2 - 6), class: 'scissors', 'text-anchor': 'middle', fill: '#c0392b', 'font-size': 16 }, '✂'));
-  }
-  cluster.appendChild(links);
-  var msgs = mk('g', { class: 'messages' });
-  f.m.forEach(function (m) {
-    if (INDEX[m[0]] === undefined || INDEX[m[1]] === undefined) return;
-    // A lost message stops halfway: it never reaches the other side.
-    var g = directed(m[0], m[1]), span = Math.max(1, m[4] - m[3]), p = Math.min(1, Math.max(0, (f.t - m[3]) / span)) * (m[5] === 1 ? 0.5 : 1);
-    var x = g.x1 + (g.x2 - g.x1) * p, y = g.y1 + (g.y2 - g.y1) * p, type = D.types[m[2]], lost = m[5] === 1;
-    var dot = mk('circle', { cx: r1(x), cy: r1(y), r: 6, class: lost ? 'msg lost' : 'msg', fill: lost ? '#fff' : typeColor(type), stroke: lost ? '#c0392b' : '#fff', 'stroke-width': 1.5 });
-    msgs.appendChild(titled(dot, type + ' n' + m[0] + ' → n' + m[1] + ', sent ' + fmt(m[3]) + (lost ? ', never arrived' : ', arrives ' + fmt(m[4]))));
-    msgs.appendChild(mk('text', { x: r1(x + 8), y: r1(y - 6), class: 'msg-label', 'font-size': 9.5, fill: '#334' }, shortType(type)));
-  });
-  f.d.forEach(function (d) {
-    if (INDEX[d[0]] === undefined || INDEX[d[1]] === undefined) return;
-    var g = directed(d[0], d[1]);
-    msgs.appendChild(titled(mk('text', { x: r1(g.x2), y: r1(g.y2 + 4), class: 'drop', 'text-anchor': 'middle', fill: '#c0392b', 'font-size': 15, 'font-weight': 700 }, '×'), 'dropped n' + d[0] + ' → n' + d[1] + ': ' + d[2]));
-  });
-  cluster.appendChild(msgs);
-  var nodes = mk('g', { class: 'nodes' });
-  f.n.forEach(function (n, i) {
-    var p = POS[i], role = D.roles[n[0]], host = D.hosts[n[5]], id = D.members[i];
-    var down = host === 'down';
-    var g = mk('g', { class: 'node role-' + role + ' host-' + host, 'data-node': id, 'data-role': role, 'data-term': n[1], 'data-host': host });
-    g.appendChild(mk('circle', { cx: r1(p.x), cy: r1(p.y), r: NODE_R, fill: down ? '#3b3b3b' : D.colors.roles[n[0]], stroke: host === 'paused' ? '#cc79a7' : role === 'leader' ? '#8a6500' : '#fff', 'stroke-width': host === 'paused' || role === 'leader' ? 4 : 2, 'stroke-dasharray': host === 'paused' ? '6 4' : 'none' }));
-    var fg = down ? '#eee' : '#1d2330';
-    g.appendChild(mk('text', { x: r1(p.x), y: r1(p.y - 17), 'text-anchor': 'middle', 'font-weight': 700, 'font-size': 13, fill: fg }, 'n' + id));
-    g.appendChild(mk('text', { x: r1(p.x), y: r1(p.y - 3), 'text-anchor': 'middle', 'font-size': 11, fill: fg, class: 'node-role' }, down ? 'down' : host === 'paused' ? 'paused ' + role : role));
-    g.appendChild(mk('text', { x: r1(p.x), y: r1(p.y + 11), 'text-anchor': 'middle', 'font-size': 11, fill: fg, class: 'node-term' }, 'term ' + n[1]));
-    g.appendChild(mk('text', { x: r1(p.x), y: r1(p.y + 24), 'text-anchor': 'middle', 'font-size': 10, fill: fg }, 'c ' + n[3] + ' · a ' + n[4]));
-    nodes.appendChild(titled(g, 'n' + id + ': ' + role + ', term ' + n[1] + (n[2] ? ', leader n' + n[2] : '') + ', commit ' + n[3] + ', applied ' + n[4] + ', host ' + host));
-  });
-  cluster.appendChild(nodes);
-}
+// ---- the cluster drawing: the playground's picture (reports/picture, inlined before this script) ----
+var drawPicture = window.raftsimStepPicture(cluster, document.getElementById('step-logs'), document.getElementById('step-clients'), D);
+function drawCluster(f) { drawPicture(f); }
 
 function drawCaption(f) {
   document.getElementById('step-time').textContent = fmt(f.t);
@@ -142,7 +59,7 @@ function drawCaption(f) {
   f.n.forEach(function (n, i) { if (D.roles[n[0]] === 'leader' && D.hosts[n[5]] !== 'down') leaders.push('n' + D.members[i] + ' (term ' + n[1] + ')'); });
   var inflight = f.mt + ' message' + (f.mt === 1 ? '' : 's') + ' in flight' + (f.mt > f.m.length ? ' (drawing the ' + f.m.length + ' most recent)' : '');
   var cuts = f.c.length === 0 ? 'no link cut' : f.c.length + ' directed link' + (f.c.length === 1 ? '' : 's') + ' cut';
-  document.getElementById('step-summary').textContent = (leaders.length ? 'leader: ' + leaders.join(', ') : 'no leader') + ' · ' + cuts + ' · ' + inflight;
+  document.getElementById('step-summary').textContent = (leaders.length ? 'leader: ' + leaders.join(', ') : 'no leader') + ' · ' + cuts + ' · ' + inflight + (f.d.length ? ' · dropped since the previous frame: ' + f.d.map(function (d) { return 'n' + d[0] + ' → n' + d[1] + ' (' + d[2] + ')'; }).join(', ') : '');
 }
 function mkLi(text) { var li = document.createElement('li'); li.textContent = text; return li; }
 

@@ -16,6 +16,8 @@ import { renderNodeLanesSvg } from './node-lanes-svg.js';
 import { renderPage } from './page.js';
 import { encodeRunPageData } from './run-page-data.js';
 import { RUN_PAGE_SCRIPT } from './run-page-script.js';
+import { PICTURE_SCRIPT } from './picture/bundle.generated.js';
+import type { FrameDetail } from './picture/model.js';
 import { buildRunView, type RunView } from './run-view.js';
 import type { StepOptions } from './step-through.js';
 import { renderTermChart } from './term-chart-svg.js';
@@ -26,9 +28,14 @@ export interface RunReportOptions {
   /** Content-Security-Policy on (default). Only tests turn it off, to test escaping alone. */
   readonly csp: boolean;
   readonly step: Partial<StepOptions>;
+  /**
+   * What a replay of the run read at the step-through's instants (scenarios/report-pictures.ts):
+   * logs, votes, timers, clients, slowed links. Null: the step-through draws what the trace tells.
+   */
+  readonly details: ReadonlyMap<number, FrameDetail> | null;
 }
 
-const DEFAULTS: RunReportOptions = { csp: true, step: {} };
+const DEFAULTS: RunReportOptions = { csp: true, step: {}, details: null };
 
 export function renderRunReport(record: RunRecord, options: Partial<RunReportOptions> = {}): string {
   const o: RunReportOptions = { ...DEFAULTS, ...options };
@@ -40,12 +47,12 @@ export function renderRunReport(record: RunRecord, options: Partial<RunReportOpt
     view.violation === null ? '' : violationSection(view.violation),
     timelineSection(view),
     nodesSection(view),
-    stepSection(view),
+    stepSection(view, o.details !== null),
     metricsSection(record),
     settingsSection(record),
     '<footer class="muted"><p>Rendered by raftsim from the run record. Same record, same bytes.</p></footer>',
   ].join('\n');
-  return renderPage({ title: `raftsim ${view.verdict}: ${record.scenario} seed ${record.seed}`, body, script: RUN_PAGE_SCRIPT, data: encodeRunPageData(view), csp: o.csp });
+  return renderPage({ title: `raftsim ${view.verdict}: ${record.scenario} seed ${record.seed}`, body, script: `${PICTURE_SCRIPT}\n${RUN_PAGE_SCRIPT}`, data: encodeRunPageData(view, o.details), csp: o.csp });
 }
 
 export function verdictBadge(status: string): string {
@@ -155,21 +162,22 @@ function nodesSection(view: RunView): string {
   ].join('\n');
 }
 
-function stepSection(view: RunView): string {
+function stepSection(view: RunView, detailed: boolean): string {
   const spans = [10_000, 100_000, 1_000_000, 10_000_000].filter((s) => s < view.endUs);
   const defaultSpan = spans.filter((s) => s * 4 <= view.endUs).pop() ?? view.endUs;
   const options = [...spans.map((s) => `<option value="${s}"${s === defaultSpan ? ' selected' : ''}>${formatUs(s)}</option>`), `<option value="${view.endUs}"${defaultSpan === view.endUs ? ' selected' : ''}>whole run</option>`].join('');
   const source = view.step.messageSource === 'none' ? 'No message events in this trace: messages in flight are not shown.' : `Messages in flight from ${view.step.messageSource === 'raft' ? "raft's send and receive events" : "the network's deliveries"}.`;
   return [
     '<section id="sec-step"><h2>Step through</h2>',
-    `<p class="muted">The cluster at one instant: role, term, commit (c) and applied (a) index of each member; links (one arrow per direction, red dashes when cut); messages in flight as dots. ${escapeHtml(source)} ${view.step.frames.length} frames: every role change, crash, pause and partition${view.step.sampled ? ' (thinned evenly: there were ' + view.step.structuralInstants + ')' : ''}, and an even grid between.</p>`,
+    `<p class="muted">The cluster at one instant, drawn as the playground draws it: each member's role (colour), term${detailed ? ', vote and election timer (the bar below it)' : ''}; the links (vermillion dashes: cut, short dashes when one way only${detailed ? '; dotted reddish purple: slowed, with the delay' : ''}); messages in flight as dots (hollow: never arrives). ${escapeHtml(source)} ${view.step.frames.length} frames: every role change, crash, pause and partition${view.step.sampled ? ' (thinned evenly: there were ' + view.step.structuralInstants + ')' : ''}, and an even grid between.${detailed ? ' Logs and clients as a replay of the run found them at each frame.' : ' Logs and clients are drawn when the report is written by <code>raftsim run --out</code> or <code>raftsim report</code> (a replay of the run reads them).'}</p>`,
     '<div class="controls">',
     '<button id="step-first" title="first frame">|◀</button><button id="step-prev-event" title="previous frame where something happened">◀◀</button><button id="step-prev" title="previous frame">◀</button>',
     `<input type="range" id="step-slider" min="0" max="${Math.max(0, view.step.frames.length - 1)}" value="0" aria-label="instant">`,
     '<button id="step-next" title="next frame">▶</button><button id="step-next-event" title="next frame where something happened">▶▶</button><button id="step-last" title="last frame">▶|</button>',
     '<button id="step-play">▶ play</button><span id="step-time"></span><span id="step-index" class="muted"></span></div>',
-    '<div class="step"><svg id="cluster" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 520 440" role="img" aria-label="the cluster at the chosen instant"></svg>',
-    '<div><p id="step-summary"></p><h3>What happened since the previous frame</h3><ul id="step-events"></ul></div></div>',
+    '<div class="step"><svg id="cluster" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 520 420" role="img" aria-label="the cluster at the chosen instant"></svg>',
+    '<div><p id="step-summary"></p><h3>What happened since the previous frame</h3><ul id="step-events"></ul><h3>Clients</h3><ul id="step-clients" class="clients"></ul></div></div>',
+    '<h3>Logs <span class="muted">(colour and number: the entry\'s term; faded: not committed; underlined: applied; ▌ the snapshot boundary)</span></h3><div id="step-logs" class="logs"></div>',
     `<h3>Operations around this instant</h3><div class="controls"><label>window <select id="detail-span">${options}</select></label><span id="detail-range" class="muted"></span></div>`,
     `<div class="chart"><svg id="detail" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${SVG_WIDTH} 40" width="${SVG_WIDTH}" height="40"></svg></div>`,
     '<p id="op-info" class="mono muted">Click an operation for its details.</p>',

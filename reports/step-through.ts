@@ -174,7 +174,7 @@ export function clusterStateAt(record: Pick<RunRecord, 'trace' | 'members'>, tUs
 export function buildStepModel(record: Pick<RunRecord, 'trace' | 'members'>, endUs: number, options: Partial<StepOptions> = {}): StepModel {
   const o: StepOptions = { ...STEP_DEFAULTS, ...options };
   assert(Number.isInteger(o.framesMax) && o.framesMax >= 2 && o.framesMax <= 100_000, () => `step-through: framesMax must be in [2, 100000], got ${o.framesMax}`);
-  const structural = [...new Set(record.trace.filter((e) => STRUCTURAL.has(e.kind)).map((e) => e.timeUs))].sort((a, b) => a - b);
+  const structural = structuralInstants(record);
   const instants = chooseInstants(structural, endUs, o.framesMax);
   const traffic = extractMessages(record.trace, record.members);
   return {
@@ -184,6 +184,15 @@ export function buildStepModel(record: Pick<RunRecord, 'trace' | 'members'>, end
     structuralInstants: structural.length,
     sampled: structural.length > Math.floor(o.framesMax / 2),
   };
+}
+
+function structuralInstants(record: Pick<RunRecord, 'trace'>): number[] {
+  return [...new Set(record.trace.filter((e) => STRUCTURAL.has(e.kind)).map((e) => e.timeUs))].sort((a, b) => a - b);
+}
+
+/** The instants `buildStepModel` takes its frames at (a replay samples the live cluster at the same ones: scenarios/report-pictures.ts). */
+export function stepInstants(record: Pick<RunRecord, 'trace'>, endUs: number, options: Partial<StepOptions> = {}): number[] {
+  return chooseInstants(structuralInstants(record), endUs, { ...STEP_DEFAULTS, ...options }.framesMax);
 }
 
 /** Structural instants (thinned evenly to half the budget at most) and an even grid for the rest. */

@@ -15,6 +15,7 @@ import { experimentStem, fileStem } from './file-names.js';
 import { renderIndexPage, type IndexEntry } from './index-page.js';
 import { assert } from './invariant.js';
 import { renderRunReport } from './run-report.js';
+import type { FrameDetail } from './picture/model.js';
 
 export interface RunReportFiles {
   readonly html: string;
@@ -27,13 +28,15 @@ export interface WriteRunOptions {
   readonly stem: string;
   /** Also write the record as `<stem>.json` (default true; `raftsim report run.json` passes false). */
   readonly writeJson: boolean;
+  /** What a replay read at the step-through's instants (scenarios/report-pictures.ts): logs and clients in the step-through. */
+  readonly details: ReadonlyMap<number, FrameDetail> | null;
 }
 
 export function writeRunReport(dir: string, record: RunRecord, options: Partial<WriteRunOptions> = {}): RunReportFiles {
   const stem = fileStem(options.stem ?? 'run');
   mkdirSync(dir, { recursive: true });
   const html = join(dir, `${stem}.html`);
-  writeFileSync(html, renderRunReport(record));
+  writeFileSync(html, renderRunReport(record, { details: options.details ?? null }));
   let json: string | null = null;
   if (options.writeJson ?? true) {
     json = join(dir, `${stem}.json`);

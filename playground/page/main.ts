@@ -13,8 +13,10 @@
 import { BUILTINS } from '../../scenarios/builtin/registry.js';
 import { LESSONS, LessonRun, type Lesson } from '../lessons.js';
 import { describe } from '../narrate.js';
-import { describeAction, type Action, type Playground, type PlaygroundOptions } from '../session.js';
+import { describeAction, type Action, type Playground, type PlaygroundOptions, type PlaygroundView } from '../session.js';
 import { openPlayground, type Source } from '../source.js';
+import { ClusterPicture, drawClients, drawLogs, SPLIT_X } from '../../reports/picture/draw.js';
+import type { Picture } from '../../reports/picture/model.js';
 
 /** Real time one task of the run may take before it yields to drawing and input. */
 const SLICE_MS = 20;
@@ -26,9 +28,6 @@ const MIN_DRAW_GAP_MS = 40;
 const DETAIL_EVERY = 3;
 /** Messages in flight drawn at once (the newest). */
 const MESSAGES_DRAWN = 40;
-const ROLE_COLOR: Record<string, string> = { leader: '#E69F00', candidate: '#D55E00', 'pre-candidate': '#F0B27A', follower: '#56B4E9', down: '#999999' };
-const TERM_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442', '#000000'];
-const termColor = (t: number): string => TERM_COLORS[t % TERM_COLORS.length] as string;
 
 interface State {
   src: Source;
@@ -91,21 +90,11 @@ function act(a: Action): void {
 }
 
 // ---------- drawing ----------
-const SVG = 'http://www.w3.org/2000/svg';
-const pos = new Map<number, { x: number; y: number }>();
-const memberEls = new Map<number, { g: SVGGElement; circle: SVGCircleElement; label: SVGTextElement; sub: SVGTextElement; timer: SVGRectElement }>();
-let msgLayer: SVGGElement;
-let linkLayer: SVGGElement;
-/** Each pair's line and its delay label, by `a-b` (a < b). */
-const linkEls = new Map<string, { line: SVGLineElement; label: SVGTextElement; a: number; b: number }>();
-/** The line a member is dragged across to split the cluster (shown while dragging). */
-let divider: SVGLineElement;
-const SPLIT_X = 260;
+/** The cluster picture (reports/picture: the run report's step-through draws the same). */
+let pic: ClusterPicture;
 /** A member being dragged: where the pointer went down, and whether it moved (then it is no click). */
 let drag: { id: number; x0: number; y0: number; moved: boolean } | null = null;
 let suppressClick = false;
-/** The message dots, made once and moved (a DOM node per message per frame was most of a frame). */
-let msgDots: { c: SVGCircleElement; title: SVGTitleElement; key: string }[] = [];
 /** The last HTML written to each panel: unchanged panels are not written again. */
 const written = new Map<string, string>();
 function setHtml(id: string, html: string): void {
@@ -119,62 +108,34 @@ function setText(id: string, text: string): void {
   $(id).textContent = text;
 }
 
-function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, parent?: Element): SVGElementTagNameMap[K] {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  parent?.appendChild(e);
-  return e;
-}
-
 function buildCluster(): void {
-  const svg = $('cluster') as unknown as SVGSVGElement;
-  svg.replaceChildren();
-  pos.clear();
-  memberEls.clear();
-  const ids = st.p.memberIds();
-  const cx = 260;
-  const cy = 200;
-  ids.forEach((id, i) => {
-    const a = -Math.PI / 2 + (2 * Math.PI * i) / ids.length;
-    pos.set(id, { x: cx + 150 * Math.cos(a), y: cy + 150 * Math.sin(a) });
-  });
-  linkLayer = el('g', {}, svg);
-  linkEls.clear();
-  divider = el('line', { x1: SPLIT_X, y1: 8, x2: SPLIT_X, y2: 412, stroke: '#000', 'stroke-width': 1, 'stroke-dasharray': '3 5', visibility: 'hidden' }, svg);
-  for (const a of ids) for (const b of ids) if (a < b) {
-    const line = el('line', { stroke: '#bbb', 'stroke-width': 2, 'data-link': `${a}-${b}` }, linkLayer);
-    const label = el('text', { 'text-anchor': 'middle', 'font-size': 11, fill: '#6a2c5a', visibility: 'hidden', 'data-delay': `${a}-${b}` }, linkLayer);
-    linkEls.set(`${a}-${b}`, { line, label, a, b });
-  }
-  msgLayer = el('g', {}, svg);
-  msgDots = [];
-  for (let k = 0; k < MESSAGES_DRAWN; k++) {
-    const c = el('circle', { cx: 0, cy: 0, r: 5, visibility: 'hidden' }, msgLayer);
-    msgDots.push({ c, title: el('title', {}, c), key: '' });
-  }
+  pic = new ClusterPicture($('cluster') as unknown as SVGSVGElement, st.p.memberIds(), MESSAGES_DRAWN);
   written.clear();
-  for (const id of ids) {
-    const p = pos.get(id)!;
-    const g = el('g', { class: 'member', tabindex: 0, role: 'button', 'aria-label': `member n${id}`, 'data-id': id, transform: `translate(${p.x},${p.y})` }, svg);
-    const circle = el('circle', { r: 34, fill: '#ccc', stroke: '#333', 'stroke-width': 2 }, g);
-    const label = el('text', { 'text-anchor': 'middle', y: -4, 'font-size': 15, 'font-weight': 'bold' }, g);
-    const sub = el('text', { 'text-anchor': 'middle', y: 14, 'font-size': 11 }, g);
-    el('rect', { x: -30, y: 40, width: 60, height: 6, fill: '#eee', stroke: '#999' }, g);
-    const timer = el('rect', { x: -30, y: 40, width: 0, height: 6, fill: '#333' }, g);
-    g.addEventListener('click', (ev) => {
+  for (const [id, e] of pic.members) {
+    e.g.addEventListener('click', (ev) => {
       if (suppressClick) {
         suppressClick = false;
         return;
       }
       select(id, (ev as MouseEvent).shiftKey || (ev as MouseEvent).ctrlKey || (ev as MouseEvent).metaKey);
     });
-    g.addEventListener('pointerdown', (ev) => {
+    e.g.addEventListener('pointerdown', (ev) => {
       const pt = svgPoint(ev);
       drag = { id, x0: pt.x, y0: pt.y, moved: false };
     });
-    memberEls.set(id, { g, circle, label, sub, timer });
   }
-  layout();
+}
+
+/** The session's view as the shared picture: messages placed by how long ago they were sent (the newest MESSAGES_DRAWN). */
+function pictureOf(v: PlaygroundView): Picture {
+  const shown = v.messages.length > MESSAGES_DRAWN ? v.messages.slice(-MESSAGES_DRAWN) : v.messages;
+  return {
+    members: v.members,
+    messages: shown.map((m) => ({ id: m.id, from: m.from, to: m.to, type: m.type, term: m.term, index: m.index, progress: Math.min(0.9, Math.max(0.1, (v.nowUs - m.sentUs) / 2000)), lost: false })),
+    clients: v.clients,
+    cut: v.cutLinks.map(([from, to]) => ({ from, to })),
+    slow: v.slowLinks,
+  };
 }
 
 /** Where the pointer is, in the picture's coordinates. */
@@ -186,33 +147,14 @@ function svgPoint(ev: PointerEvent): { x: number; y: number } {
   return { x: p.x, y: p.y };
 }
 
-/** Places members and links where `pos` says (after a drag). */
-function layout(): void {
-  for (const [id, e] of memberEls) {
-    const p = pos.get(id);
-    if (p !== undefined) e.g.setAttribute('transform', `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})`);
-  }
-  for (const l of linkEls.values()) {
-    const pa = pos.get(l.a);
-    const pb = pos.get(l.b);
-    if (pa === undefined || pb === undefined) continue;
-    l.line.setAttribute('x1', pa.x.toFixed(1));
-    l.line.setAttribute('y1', pa.y.toFixed(1));
-    l.line.setAttribute('x2', pb.x.toFixed(1));
-    l.line.setAttribute('y2', pb.y.toFixed(1));
-    l.label.setAttribute('x', ((pa.x + pb.x) / 2).toFixed(1));
-    l.label.setAttribute('y', ((pa.y + pb.y) / 2 - 3).toFixed(1));
-  }
-}
-
 function dragMove(ev: PointerEvent): void {
   if (drag === null) return;
   const pt = svgPoint(ev);
   if (!drag.moved && Math.hypot(pt.x - drag.x0, pt.y - drag.y0) < 6) return;
   drag.moved = true;
-  divider.setAttribute('visibility', 'visible');
-  pos.set(drag.id, { x: Math.min(484, Math.max(36, pt.x)), y: Math.min(376, Math.max(36, pt.y)) });
-  layout();
+  pic.divider.setAttribute('visibility', 'visible');
+  pic.pos.set(drag.id, { x: Math.min(484, Math.max(36, pt.x)), y: Math.min(376, Math.max(36, pt.y)) });
+  pic.layout();
 }
 
 /** A drop: the members left of the line against those right of it — a split, or a heal when one side is empty. */
@@ -222,9 +164,9 @@ function dragEnd(): void {
   if (d === null || !d.moved) return;
   suppressClick = true;
   setTimeout(() => (suppressClick = false), 0);
-  divider.setAttribute('visibility', 'hidden');
+  pic.divider.setAttribute('visibility', 'hidden');
   const ids = st.p.memberIds();
-  const left = ids.filter((x) => (pos.get(x)?.x ?? 0) < SPLIT_X);
+  const left = ids.filter((x) => (pic.pos.get(x)?.x ?? 0) < SPLIT_X);
   const right = ids.filter((x) => !left.includes(x));
   if (left.length > 0 && right.length > 0) act({ kind: 'split', groups: [left, right] });
   else if (st.p.view().cutLinks.length > 0) act({ kind: 'heal' });
@@ -240,74 +182,14 @@ function draw(full = false): void {
   const v = st.p.view();
   st.drawn++;
   setText('time', `t=${(v.nowUs / 1e6).toFixed(3)} s · ${v.events.toLocaleString('en')} events · ${v.phase}`);
-  const cut = new Set(v.cutLinks.map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`));
-  const slow = new Map<string, number>();
-  for (const l of v.slowLinks) {
-    const k = `${Math.min(l.from, l.to)}-${Math.max(l.from, l.to)}`;
-    slow.set(k, Math.max(slow.get(k) ?? 0, l.delayMs));
-  }
-  for (const [k, l] of linkEls) {
-    const isCut = cut.has(k);
-    const delay = slow.get(k);
-    // Cut: vermillion, long dashes. Slowed: reddish purple, dotted, thicker the slower. Else grey.
-    const look = isCut ? 'cut' : delay !== undefined ? `slow ${delay}` : 'ok';
-    if (l.line.dataset.look === look) continue;
-    l.line.dataset.look = look;
-    l.line.setAttribute('stroke', isCut ? '#D55E00' : delay !== undefined ? '#CC79A7' : '#bbb');
-    l.line.setAttribute('stroke-dasharray', isCut ? '8 6' : delay !== undefined ? '2 4' : '');
-    l.line.setAttribute('stroke-width', delay !== undefined && !isCut ? String(Math.min(7, 2 + Math.log2(1 + delay / 10))) : '2');
-    l.line.setAttribute('stroke-linecap', delay !== undefined && !isCut ? 'round' : 'butt');
-    l.label.setAttribute('visibility', delay !== undefined ? 'visible' : 'hidden');
-    l.label.textContent = delay === undefined ? '' : `${delay >= 10 ? delay.toFixed(0) : delay.toFixed(1)} ms${isCut ? ' (cut)' : ''}`;
-  }
-  for (const m of v.members) {
-    const e = memberEls.get(m.id);
-    if (e === undefined) continue;
-    const role = m.state === 'down' ? 'down' : m.role;
-    e.circle.setAttribute('fill', ROLE_COLOR[role] ?? '#ccc');
-    e.circle.setAttribute('stroke', st.selected.includes(m.id) ? '#000' : m.state === 'paused' ? '#CC79A7' : '#333');
-    e.circle.setAttribute('stroke-width', st.selected.includes(m.id) ? '5' : '2');
-    e.circle.setAttribute('stroke-dasharray', m.state === 'paused' ? '4 3' : '');
-    e.label.textContent = `n${m.id} ${m.state === 'up' ? role : m.state}`;
-    e.sub.textContent = `term ${m.term}${m.vote ? ` · vote n${m.vote}` : ''}${m.clockRate !== 1 ? ` · clock ${m.clockRate}×` : ''}${m.diskFault ? ' · disk!' : ''}`;
-    e.timer.setAttribute('width', String(m.electionTimeout > 0 ? Math.min(60, (60 * m.electionElapsed) / m.electionTimeout) : 0));
-  }
-  // Messages in flight: one dot each, placed by how long ago it was sent (the newest MESSAGES_DRAWN).
-  const shown = v.messages.length > MESSAGES_DRAWN ? v.messages.slice(-MESSAGES_DRAWN) : v.messages;
-  for (let k = 0; k < msgDots.length; k++) {
-    const dot = msgDots[k] as (typeof msgDots)[number];
-    const msg = shown[k];
-    const a = msg === undefined ? undefined : pos.get(msg.from);
-    const b = msg === undefined ? undefined : pos.get(msg.to);
-    if (msg === undefined || a === undefined || b === undefined) {
-      if (dot.key !== '') {
-        dot.c.setAttribute('visibility', 'hidden');
-        dot.key = '';
-      }
-      continue;
-    }
-    const f = Math.min(0.9, Math.max(0.1, (v.nowUs - msg.sentUs) / 2000));
-    dot.c.setAttribute('cx', (a.x + (b.x - a.x) * f).toFixed(1));
-    dot.c.setAttribute('cy', (a.y + (b.y - a.y) * f).toFixed(1));
-    if (dot.key !== msg.id) {
-      if (dot.key === '') dot.c.setAttribute('visibility', 'visible');
-      dot.key = msg.id;
-      dot.c.setAttribute('fill', termColor(msg.term));
-      dot.title.textContent = `${msg.type} n${msg.from}→n${msg.to} term ${msg.term} index ${msg.index}`;
-    }
-  }
+  const picture = pictureOf(v);
+  pic.draw(picture, st.selected);
   if (st.playing && !full && st.drawn % DETAIL_EVERY !== 0) {
     ($('play') as HTMLButtonElement).textContent = 'pause (space)';
     return;
   }
-  // Logs, one row per member.
-  setHtml('logs', v.members
-    .map((m) => {
-      const cells = m.log.map((x) => `<span class="e${x.index <= m.commit ? ' c' : ''}${x.index <= m.applied ? ' a' : ''}" style="background:${termColor(x.term)}" title="index ${x.index}, term ${x.term}${x.index <= m.commit ? ', committed' : ''}">${x.term}</span>`).join('');
-      return `<div class="log"><b>n${m.id}</b> <small>snap ≤${m.snapshotIndex} · first ${m.firstIndex} · commit ${m.commit} · applied ${m.applied} · last ${m.lastIndex}</small><br>${m.firstIndex > 1 ? '<span class="snap" title="snapshot boundary">▌</span>' : ''}${cells}</div>`;
-    })
-    .join(''));
-  setHtml('clients', v.clients.map((c) => `<li>c${c.client} → ${c.member ? `n${c.member}` : '—'}: ${c.pending ?? 'idle'}${c.last ? ` · last: ${c.last}` : ''}</li>`).join(''));
+  drawLogs($('logs'), picture.members);
+  drawClients($('clients'), picture.clients);
   setHtml('checks', v.staleReads.length === 0 && v.violation === null ? '<span class="ok">no stale read so far</span>' : [...v.staleReads.map((s) => s.text), ...(v.violation ? [v.violation] : [])].map((t) => `<div class="bad">${escapeHtml(t)}</div>`).join(''));
   const story = st.p.narration.slice(-12).reverse();
   setHtml('narration', story.map((n) => `<li${n.interesting ? ' class="i"' : ''}><small>${(n.atUs / 1e6).toFixed(3)} s</small> ${escapeHtml(n.text)}</li>`).join(''));

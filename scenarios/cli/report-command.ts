@@ -6,6 +6,7 @@
 import { basename, dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { writeRunReport } from '../../reports/write.js';
+import { captureReportPictures } from '../report-pictures.js';
 import { UserInputError } from '../errors.js';
 import { verdictOf } from '../fuzz.js';
 import { parseRunRecord } from '../run-record-file.js';
@@ -30,7 +31,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const parsed = parseRunRecord(readText(args.record), args.record);
     if (!parsed.ok) throw new UserInputError(parsed.error);
     const stem = basename(args.record).replace(/\.json$/, '');
-    const files = writeRunReport(args.out ?? dirname(args.record), parsed.value, { stem, writeJson: false });
+    const files = writeRunReport(args.out ?? dirname(args.record), parsed.value, { stem, writeJson: false, details: captureReportPictures(parsed.value) });
     const r = parsed.value;
     if (args.json) print(JSON.stringify({ report: files.html, record: args.record, scenario: r.scenario, seed: r.seed, traceHash: r.traceHash, verdict: verdictOf(r.checks).status }, null, 1));
     else print(`report: ${files.html}`);

@@ -13,6 +13,7 @@ import { writeRunReport } from '../../reports/write.js';
 import { EXIT_BUDGET_EXHAUSTED, EXIT_CHECK_FAILED, UserInputError } from '../errors.js';
 import { verdictOf } from '../fuzz.js';
 import { startRun } from '../runner.js';
+import { captureReportPictures } from '../report-pictures.js';
 import { formatRunSummary, runJson } from '../run-summary.js';
 import { scenarioFor, sourceDescription, sourceName } from '../scenario-source.js';
 import { listOption, loadSource, numberArg, print, seedOption } from './io.js';
@@ -51,7 +52,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const session = startRun({ name: sourceName(source), description: sourceDescription(source), scenario: resolved.scenario, seed, overrides, trace: args.out === undefined ? 'hash-only' : 'keep' });
     const record = finishWithProgress(session, { tty: process.stderr.isTTY === true && !args.json });
     const wallMs = performance.now() - t0;
-    const files = args.out === undefined ? null : writeRunReport(args.out, record);
+    const files = args.out === undefined ? null : writeRunReport(args.out, record, { details: captureReportPictures(record) });
     // The history alone, in the checkers' JSON Lines format: `raftsim check` (or Porcupine-style tools) reads it.
     const historyFile = args.out === undefined ? null : join(args.out, 'history.jsonl');
     if (historyFile !== null) writeFileSync(historyFile, historyToJsonLines(record.history));
