@@ -344,6 +344,15 @@ describe('hashKV (hash.go)', () => {
     expect(value(store.hashKV(0))).toMatchObject({ compactRevision: 3, hashRevision: 4 });
   });
 
+  it('a negative revision hashes no rows: the same answer whatever the store holds (etcd maps only 0 to now; conformance run, 5 sequences)', () => {
+    const [a, b] = [createMvccStore(), createMvccStore()];
+    fill(a, ['x', '1'], ['y', '2']);
+    value(a.compact(2));
+    expect(value(a.hashKV(-1)).hash).toBe(value(b.hashKV(-7)).hash);
+    expect(value(a.hashKV(-1)).hash).not.toBe(value(a.hashKV(0)).hash);
+    expect(value(a.hashKV(-1))).toMatchObject({ compactRevision: 2 });
+  });
+
   it('hashes the versions the compaction kept then later changes in revision order (etcd), and starts over after a restore', () => {
     // x@2 kept, y@3 kept, x@4 later: after compaction at 3, the hash covers x@2, y@3, x@4 (in that
     // order), so a store compacted at 3 equals one that never compacted (nothing below 3 to drop).

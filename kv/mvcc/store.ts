@@ -213,7 +213,10 @@ class Store implements MvccStore {
     const s = this.state;
     if (revision > 0 && revision < s.compactRev) return fail('Compacted');
     if (revision > s.currentRev) return fail('FutureRev');
-    const at = revision <= 0 ? s.currentRev : revision;
+    // etcd maps only revision 0 to "now": a negative revision hashes the rows below it, which are
+    // none, so every member and every state answers the hash of the empty key bucket.
+    if (revision < 0) return ok({ hash: new Fnv1a().str('key').digest(), compactRevision: s.compactRev, hashRevision: revision });
+    const at = revision === 0 ? s.currentRev : revision;
     const { hash, memo } = hashAt(s, at, this.hashMemo);
     this.hashMemo = memo;
     return ok({ hash, compactRevision: s.compactRev, hashRevision: at });
