@@ -20,6 +20,7 @@ import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { keyWritesOf, type KeyWrite } from '../scenarios/history-metrics.js';
 import { startRun, type RunSession } from '../scenarios/runner.js';
+import { slowLinks } from '../scenarios/report-pictures.js';
 import type { RunRecord } from '../record/run-record.js';
 import type { Fault, Scenario } from '../scenarios/schema.js';
 import type { ReadMode } from '../kv/server/options.js';
@@ -301,20 +302,8 @@ export class Playground implements NarrationContext {
   }
 
   slowLinks(): SlowLink[] {
-    const net = this.run.cluster.network;
-    const base = net.options.delay;
-    const ids = this.memberIds();
-    const out: SlowLink[] = [];
-    for (const from of ids) {
-      for (const to of ids) {
-        if (from === to) continue;
-        const m = net.delayModel(from, to);
-        if (m === base) continue;
-        const us = m.kind === 'fixed' ? m.us : m.kind === 'uniform' ? (m.minUs + m.maxUs) / 2 : m.medianUs;
-        out.push({ from, to, delayMs: us / 1000 });
-      }
-    }
-    return out;
+    // The same reading of the network as the run report's pictures.
+    return slowLinks(this.run.cluster);
   }
 
   memberView(id: HostId): MemberView {
