@@ -143,7 +143,7 @@ export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome, runW
     out.push(rule === undefined ? { sequence: seq.name, op, path, etcd: e, sim: s } : { sequence: seq.name, op, path, etcd: e, sim: s, known: rule.id });
   };
   const n = Math.max(etcd.answers.length, sim.answers.length);
-  const [etcdHashes, simHashes] = [hashClasses(seq, etcd.answers), hashClasses(seq, sim.answers)];
+  const [etcdHashes, simHashes] = [hashClasses(seq, etcd.answers, sim.answers), hashClasses(seq, sim.answers, etcd.answers)];
   for (let i = 0; i < n; i++) {
     const [e, s] = [etcd.answers[i] ?? null, sim.answers[i] ?? null];
     const paths = diffPaths(normaliseAnswer(seq.ops[i], etcdHashes[i] ?? null), normaliseAnswer(seq.ops[i], simHashes[i] ?? null), '');
@@ -187,11 +187,14 @@ export function compareOutcomes(seq: Sequence, etcd: Outcome, sim: Outcome, runW
  * encodings of the store (see normalise.ts), so a hash value says nothing across targets — but
  * which answers hash equal does: the same store content at the same revision and compaction, and
  * only that, must give the same hash on both.
+ *
+ * Only the HashKV ops both targets answered count: a hash one target gave where the other refused
+ * (a known difference such as hashkv-at-compaction) would otherwise shift every later class.
  */
-export function hashClasses(seq: Sequence, answers: readonly Answer[]): Answer[] {
+export function hashClasses(seq: Sequence, answers: readonly Answer[], other: readonly Answer[]): Answer[] {
   const seen = new Map<number, number>();
   return answers.map((a, i) => {
-    if (a === null || !a.ok || seq.ops[i]?.method !== 'hash-kv') return a;
+    if (a === null || !a.ok || seq.ops[i]?.method !== 'hash-kv' || other[i]?.ok !== true) return a;
     const r = a.res as { hash: number };
     let c = seen.get(r.hash);
     if (c === undefined) seen.set(r.hash, (c = seen.size));

@@ -6,6 +6,8 @@
  * (every revision, version and lease id is a safe integer), each field prefixed so that adjacent
  * fields cannot run into each other ("ab"+"c" ≠ "a"+"bc").
  */
+import type { KeyValue } from '../api.js';
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -62,4 +64,25 @@ export class Fnv1a {
 /** The hash of one string (snapshot checksums). */
 export function hashString(s: string): number {
   return new Fnv1a().str(s).digest();
+}
+
+/**
+ * The hash of one row of the revision-keyed backend: `key` at revision main.sub, with its value, or
+ * `kv` null for a tombstone.
+ */
+export function rowHash(key: string, main: number, sub: number, kv: KeyValue | null): number {
+  const h = new Fnv1a().str(key).int(main).int(sub);
+  if (kv === null) h.word(0);
+  else h.word(1).int(kv.createRevision).int(kv.version).int(kv.lease).str(kv.value);
+  return h.digest();
+}
+
+/**
+ * HashKV's answer for a set of rows, given the sum (mod 2^32) of their `rowHash`es and their number.
+ * etcd runs CRC-32C over the rows in revision order; the set decides that order, so hashing the set
+ * order-free decides the same equalities (bar 32-bit collisions) and lets a row leave the set in
+ * O(1) — which etcd's rule needs: a row the compaction kept stops counting once its key changes.
+ */
+export function rowSetHash(sum: number, count: number): number {
+  return new Fnv1a().str('key').word(sum >>> 0).word(count).digest();
 }

@@ -353,14 +353,23 @@ describe('hashKV (hash.go)', () => {
     expect(value(a.hashKV(-1))).toMatchObject({ compactRevision: 2 });
   });
 
-  it('hashes the versions the compaction kept then later changes in revision order (etcd), and starts over after a restore', () => {
-    // x@2 kept, y@3 kept, x@4 later: after compaction at 3, the hash covers x@2, y@3, x@4 (in that
-    // order), so a store compacted at 3 equals one that never compacted (nothing below 3 to drop).
+  it('hashes the versions the compaction kept that are still current, then later changes (etcd Keep(at)), and starts over after a restore', () => {
+    // x@2 and y@3 kept by a compaction at 3; x@4 later. etcd filters the kept rows by Keep(at):
+    // at 3 both count (the same hash as a store never compacted), at 4 x@2 no longer does.
     const [a, b] = [createMvccStore(), createMvccStore()];
     for (const s of [a, b]) fill(s, ['x', '1'], ['y', '2'], ['x', '3']);
     value(a.hashKV()); // a remembers where it stopped
     value(a.compact(3));
-    expect(value(a.hashKV())).toEqual({ ...value(b.hashKV()), compactRevision: 3 });
+    expect(value(a.hashKV(3))).toEqual({ ...value(b.hashKV(3)), compactRevision: 3 });
+    expect(value(a.hashKV()).hash).not.toBe(value(b.hashKV()).hash);
+    // When no key is live at the revision, Keep is empty and filters nothing: x@2 counts again.
+    const [e, f] = [createMvccStore(), createMvccStore()];
+    for (const s of [e, f]) {
+      fill(s, ['x', '1'], ['x', '2']);
+      value(s.deleteRange({ key: 'x' }));
+    }
+    value(e.compact(2));
+    expect(value(e.hashKV()).hash).toBe(value(f.hashKV()).hash);
     // A member restored from another's snapshot hashes the new state, not from where it stopped.
     const [c, d] = [createMvccStore(), createMvccStore()];
     fill(c, ['z', '9'], ['x', '1'], ['x', '2']);

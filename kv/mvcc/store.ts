@@ -19,8 +19,7 @@ import type {
 } from '../api.js';
 import { assert } from '../../sim/assert.js';
 import { fail, ok } from './errors.js';
-import { Fnv1a } from './hash.js';
-import type { IndexedVersion } from './key-index.js';
+import { rowHash, rowSetHash } from './hash.js';
 import { finishRange, rangeFetchLimit } from './range.js';
 import { INITIAL_REVISION } from './revision.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -215,7 +214,7 @@ class Store implements MvccStore {
     if (revision > s.currentRev) return fail('FutureRev');
     // etcd maps only revision 0 to "now": a negative revision hashes the rows below it, which are
     // none, so every member and every state answers the hash of the empty key bucket.
-    if (revision < 0) return ok({ hash: new Fnv1a().str('key').digest(), compactRevision: s.compactRev, hashRevision: revision });
+    if (revision < 0) return ok({ hash: rowSetHash(0, 0), compactRevision: s.compactRev, hashRevision: revision });
     const at = revision === 0 ? s.currentRev : revision;
     const { hash, memo } = hashAt(s, at, this.hashMemo);
     this.hashMemo = memo;
@@ -349,55 +348,85 @@ class Store implements MvccStore {
 }
 
 /**
- * HashKV at `at` (etcd mvcc/hash.go): the versions the compaction kept — the version of each key
- * visible at the compaction revision — then every change with revision in (compactRev, at], all in
- * revision order, as etcd's backend hashes its revision-keyed bucket. It depends only on the
- * compaction revision, not on when the compaction ran or how much history a member kept.
+ * HashKV at `at`, by etcd's rule (mvcc HashByRev, 3.4 and later): of the rows the compaction kept
+ * (each key's version visible at the compaction revision C), those whose key is still at that
+ * version at `at` — etcd filters the rows below C + 1 by `kvindex.Keep(at)` — or all of them when
+ * no key is live at `at` (an empty Keep filters nothing); then every change in (C, at]. So after a
+ * compaction, a key written again no longer counts its old version, and HashKV at a revision can
+ * change when a compaction at or below it runs (the conformance run against etcd 3.4.23 showed
+ * both). It depends only on C and `at`, not on when the compaction ran or how much history a
+ * member kept.
  *
- * Revision order makes it incremental: `memo` holds the hash state after some revision `at` (for
- * one state object and compaction revision), and a later call continues from there over the new
- * revisions only — the online checks hash every member every second, and a full walk would cost
- * O(history) each time.
+ * The rows are hashed as a set (hash.ts `rowSetHash`), which makes it incremental: `memo` holds
+ * the sums after some revision `at` (for one state object and compaction revision), and a later
+ * call continues over the new revisions only — the online checks hash every member every second,
+ * and a full walk would cost O(history) each time.
  */
 interface HashMemo {
   readonly state: StoreState;
   readonly compactRev: number;
   readonly at: number;
-  readonly fnv: number;
+  /** Every kept row: sum of row hashes, count. */
+  readonly keptAll: number;
+  readonly keptAllN: number;
+  /** The kept rows whose key did not change in (C, at]. */
+  readonly keptLive: number;
+  readonly keptLiveN: number;
+  /** The rows of (C, at]. */
+  readonly changes: number;
+  readonly changesN: number;
+  /** Keys live at `at`. */
+  readonly live: number;
 }
 
 function hashAt(s: StoreState, at: number, memo: HashMemo | null): { hash: number; memo: HashMemo } {
   const resume = memo !== null && memo.state === s && memo.compactRev === s.compactRev && memo.at <= at;
-  const h = resume ? new Fnv1a(memo.fnv) : hashKept(s);
-  const from = resume ? memo.at + 1 : Math.max(s.compactRev + 1, INITIAL_REVISION + 1);
+  const m = resume ? { ...memo } : hashKept(s);
+  const c = s.compactRev;
   // Bounded by at − from + 1 revisions, each of a bounded txn.
-  for (let rev = from; rev <= at; rev++) {
+  for (let rev = m.at + 1; rev <= at; rev++) {
     const events = s.eventsAt(rev);
     assert(events !== undefined, () => `mvcc: hashKV(${at}) finds no events at revision ${rev} (history from ${s.historyStart})`);
+    // A txn changes a key at most once, but stay exact if it did more: liveness within the revision.
+    const touched = events.length > 1 ? new Map<string, boolean>() : null;
     for (let sub = 0; sub < events.length; sub++) {
       const ev = events[sub] as WatchEvent;
-      hashVersion(h, ev.kv.key, rev, sub, ev.type === 'PUT' ? ev.kv : null);
+      const key = ev.kv.key;
+      m.changes = (m.changes + rowHash(key, rev, sub, ev.type === 'PUT' ? ev.kv : null)) | 0;
+      m.changesN++;
+      const first = touched === null || !touched.has(key);
+      const before = first ? ev.prevKv !== undefined : (touched.get(key) as boolean);
+      const after = ev.type === 'PUT';
+      m.live += (after ? 1 : 0) - (before ? 1 : 0);
+      touched?.set(key, after);
+      // The key's first change after C: the row the compaction kept for it stops counting.
+      if (first && ev.prevKv !== undefined && ev.prevKv.modRevision <= c) {
+        const v = s.index.get(key)?.visibleAt(c);
+        assert(v !== undefined && v.kv !== null && v.main === ev.prevKv.modRevision, () => `mvcc: hashKV finds no kept row of "${key}" at ${c}`);
+        m.keptLive = (m.keptLive - rowHash(key, v.main, v.sub, v.kv)) | 0;
+        m.keptLiveN--;
+      }
     }
   }
-  return { hash: h.digest(), memo: { state: s, compactRev: s.compactRev, at, fnv: h.state() } };
+  m.at = at;
+  const hash = m.live > 0 ? rowSetHash(m.keptLive + m.changes, m.keptLiveN + m.changesN) : rowSetHash(m.keptAll + m.changes, m.keptAllN + m.changesN);
+  return { hash, memo: m };
 }
 
-/** A new hash over the versions kept by the compaction (none if there was none), in revision order. */
-function hashKept(s: StoreState): Fnv1a {
-  const h = new Fnv1a().str('key');
-  if (s.compactRev <= INITIAL_REVISION) return h;
-  const kept: { key: string; v: IndexedVersion }[] = [];
-  s.index.forEachPair((key, ki) => {
-    const v = ki.visibleAt(s.compactRev);
-    if (v !== undefined) kept.push({ key, v });
-  });
-  kept.sort((a, b) => a.v.main - b.v.main || a.v.sub - b.v.sub);
-  for (const { key, v } of kept) hashVersion(h, key, v.main, v.sub, v.kv);
-  return h;
-}
+type MutableMemo = { -readonly [K in keyof HashMemo]: HashMemo[K] };
 
-function hashVersion(h: Fnv1a, key: string, main: number, sub: number, kv: KeyValue | null): void {
-  h.str(key).int(main).int(sub);
-  if (kv === null) h.word(0);
-  else h.word(1).int(kv.createRevision).int(kv.version).int(kv.lease).str(kv.value);
+/** The sums at the compaction revision: the kept rows (none if there was no compaction), no changes. */
+function hashKept(s: StoreState): MutableMemo {
+  const c = s.compactRev;
+  let sum = 0;
+  let n = 0;
+  if (c > INITIAL_REVISION) {
+    s.index.forEachPair((key, ki) => {
+      const v = ki.visibleAt(c);
+      if (v === undefined) return;
+      sum = (sum + rowHash(key, v.main, v.sub, v.kv)) | 0;
+      n++;
+    });
+  }
+  return { state: s, compactRev: c, at: Math.max(c, INITIAL_REVISION), keptAll: sum, keptAllN: n, keptLive: sum, keptLiveN: n, changes: 0, changesN: 0, live: n };
 }

@@ -10,7 +10,7 @@ import type {
 } from '../api.js';
 import { inRange } from '../api.js';
 import { fail, ok } from '../mvcc/errors.js';
-import { Fnv1a } from '../mvcc/hash.js';
+import { rowHash, rowSetHash } from '../mvcc/hash.js';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
 
 type State = ReadonlyMap<string, KeyValue>;
@@ -109,27 +109,25 @@ export class ReferenceModel {
   }
 
   /**
-   * HashKV by its definition (etcd mvcc/hash.go, which walks the revision-keyed backend): the pair
-   * of each key visible at the compaction revision (what the compaction kept), then every change
-   * after the compaction revision up to `at`, all in (main, sub) revision order.
+   * HashKV by its definition (etcd mvcc HashByRev, which walks the revision-keyed backend): of the
+   * rows the compaction kept (each key's pair visible at the compaction revision), those in
+   * Keep(at) — still each key's pair at `at` — or all of them when nothing is live at `at`; then
+   * every change after the compaction revision up to `at`. The rows as a set (hash.ts rowSetHash).
    */
   hashKV(at: number): number {
-    const h = new Fnv1a().str('key');
     const rows: [string, number, number, KeyValue | null][] = [];
-    const kept = this.compactRev >= 1 ? (this.states[this.compactRev] as State) : new Map<string, KeyValue>();
+    const kept = this.compactRev >= 2 ? (this.states[this.compactRev] as State) : new Map<string, KeyValue>();
+    const atState = this.states[at] as State;
     for (const kv of kept.values()) {
+      if (atState.size > 0 && atState.get(kv.key) !== kv) continue;
       rows.push([kv.key, kv.modRevision, (this.events[kv.modRevision] ?? []).findIndex((e) => e.kv === kv), kv]);
     }
-    rows.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
     for (let r = Math.max(2, this.compactRev + 1); r <= at; r++) {
       (this.events[r] ?? []).forEach((ev, sub) => rows.push([ev.kv.key, r, sub, ev.type === 'PUT' ? ev.kv : null]));
     }
-    for (const [key, main, sub, kv] of rows) {
-      h.str(key).int(main).int(sub);
-      if (kv === null) h.word(0);
-      else h.word(1).int(kv.createRevision).int(kv.version).int(kv.lease).str(kv.value);
-    }
-    return h.digest();
+    let sum = 0;
+    for (const [key, main, sub, kv] of rows) sum = (sum + rowHash(key, main, sub, kv)) | 0;
+    return rowSetHash(sum, rows.length);
   }
 
   private checkPut(r: PutRequest): KvResult<never> | undefined {
