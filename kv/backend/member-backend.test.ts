@@ -192,3 +192,23 @@ describe("lease checkpoints in the backend's lease bucket (etcd lessor.Checkpoin
     expect(r.after).toBe(0);
   });
 });
+
+describe("the lease bucket's granted TTL (etcd lessor.Grant → persistTo)", () => {
+  it('a TTL below the minimum is raised before it is written: a member restarted from its backend has the raised TTL', () => {
+    // An election timeout of 0.7 s makes the minimum TTL 2 s (1.5 × the election timeout, rounded up).
+    const { c, client } = setUp('lease-min-ttl', { electionTimeoutUs: 700_000 });
+    let id = 0;
+    client.call('lease-grant', { ttlS: 1 }, (o) => { if (o.status === 'ok') id = o.response.id; }, { record: false });
+    c.runUntil(() => id !== 0, 2_000_000);
+    const victim = c.memberIds.find((m) => m !== c.leader()?.id) as HostId;
+    const granted = (c.member(victim) as Member).server.state.lessor.ttlOf(id) as number;
+    expect(granted).toBeGreaterThan(1);
+    c.run(500_000); // the backend's batch commits the grant (well inside the lease's 2 s)
+    c.crash(victim);
+    c.run(300_000);
+    c.restart(victim);
+    c.run(50_000);
+    expect(c.trace.events().filter((e) => e.kind === 'backend.open' && e.host === victim).length).toBe(2);
+    expect((c.member(victim) as Member).server.state.lessor.ttlOf(id)).toBe(granted);
+  });
+});

@@ -227,7 +227,8 @@ export class KvStateMachine {
         const res = this.lessor.grant(body.request.id, body.request.ttlS, this.now());
         if (res.ok) {
           this.dbSizeBytes += LEASE_OVERHEAD_BYTES;
-          this.storage?.leaseGranted(body.request.id, body.request.ttlS);
+          // etcd persists the lease's TTL after raising it to the minimum (lessor.Grant, persistTo).
+          this.storage?.leaseGranted(body.request.id, res.value.ttlS);
         }
         return res;
       }
