@@ -20,7 +20,8 @@ import { ms as msToUs, toMs, type Micros } from '../sim/time.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { keyWritesOf, type KeyWrite } from '../scenarios/history-metrics.js';
 import { startRun, type RunSession } from '../scenarios/runner.js';
-import { slowLinks } from '../scenarios/report-pictures.js';
+import { memberPicture, PICTURE_LOG_SHOWN, slowLinks } from '../scenarios/report-pictures.js';
+import type { PictureEntry, PictureMember } from '../reports/picture/model.js';
 import type { RunRecord } from '../record/run-record.js';
 import type { Fault, Scenario } from '../scenarios/schema.js';
 import type { ReadMode } from '../kv/server/options.js';
@@ -52,35 +53,17 @@ export type Action =
   | { readonly kind: 'split'; readonly groups: readonly (readonly HostId[])[] }
   | { readonly kind: 'heal' };
 
-export interface LogEntryView {
-  readonly index: number;
-  readonly term: number;
-}
+export type LogEntryView = PictureEntry;
 
-export interface MemberView {
+/** A member as the report's pictures draw it (scenarios/report-pictures.ts memberPicture), and more. */
+export interface MemberView extends Omit<PictureMember, 'id' | 'log'> {
   readonly id: HostId;
-  /** up, paused, down (crashed), or stopped (its node refused to go on: a disk fault). */
-  readonly state: 'up' | 'paused' | 'down' | 'stopped';
+  /** Why its node stopped (a disk fault), or null. */
   readonly stopped: string | null;
-  readonly role: string;
-  readonly term: number;
-  readonly vote: number;
-  readonly lead: number;
-  readonly commit: number;
-  readonly applied: number;
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-  readonly snapshotIndex: number;
-  /** The newest entries (at most LOG_SHOWN), oldest first. */
+  /** The newest entries (at most LOG_SHOWN), oldest first; none when the log cannot be read. */
   readonly log: readonly LogEntryView[];
-  /** Election timer: ticks elapsed of the count at which it fires. */
-  readonly electionElapsed: number;
-  readonly electionTimeout: number;
-  /** Clock drift (local µs per virtual µs) and offset. */
-  readonly clockRate: number;
+  /** Clock offset from virtual time. */
   readonly clockOffsetMs: number;
-  /** A disk fault the learner injected and that is still in force. */
-  readonly diskFault: boolean;
 }
 
 export interface MessageView {
@@ -143,7 +126,7 @@ export interface PlaygroundView {
 }
 
 /** Entries of each log the view carries. */
-export const LOG_SHOWN = 24;
+export const LOG_SHOWN = PICTURE_LOG_SHOWN;
 /** A message not received this long after it was sent was lost (a cut, a broken stream): forget it. */
 const MESSAGE_TTL_US = 1_000_000;
 /** Narration lines kept (a ring of the newest). */
@@ -308,46 +291,14 @@ export class Playground implements NarrationContext {
 
   memberView(id: HostId): MemberView {
     const c = this.run.cluster;
-    const hostState = c.hosts.state(id);
-    const node = c.raftNode(id);
-    const clock = c.hosts.clock(id);
-    const base = { id, clockRate: clock.rate, clockOffsetMs: toMs(clock.offsetUs), diskFault: this.diskFaults.has(id) };
-    const st = hostState === 'down' || node === undefined ? null : node.status();
-    if (st === null || node === undefined) {
-      return { ...base, state: 'down', stopped: null, role: 'down', term: 0, vote: 0, lead: 0, commit: 0, applied: 0, firstIndex: 0, lastIndex: 0, snapshotIndex: 0, log: [], electionElapsed: 0, electionTimeout: 0 };
-    }
-    const timer = node.electionTimer();
-    let log: LogEntryView[] = [];
-    let firstIndex = 0;
-    let vote = 0;
-    if (st.stopped === null || timer !== null) {
-      try {
-        const lv = node.logView();
-        vote = node.raftStatus().vote;
-        firstIndex = lv.firstIndex();
-        const last = lv.lastIndex();
-        const lo = Math.max(firstIndex, last - LOG_SHOWN + 1);
-        for (let i = lo; i <= last; i++) log.push({ index: i, term: lv.term(i as never) ?? 0 });
-      } catch {
-        log = [];
-      }
-    }
+    const picture = memberPicture(c, id, this.diskFaults.has(id));
+    const node = c.hosts.state(id) === 'down' ? undefined : c.raftNode(id);
     return {
-      ...base,
-      state: st.stopped !== null ? 'stopped' : hostState === 'paused' ? 'paused' : 'up',
-      stopped: st.stopped,
-      role: st.role,
-      term: st.term,
-      vote,
-      lead: st.lead,
-      commit: st.commit,
-      applied: st.applied,
-      firstIndex,
-      lastIndex: st.lastIndex,
-      snapshotIndex: st.snapshotIndex,
-      log,
-      electionElapsed: timer?.elapsed ?? 0,
-      electionTimeout: timer?.timeout ?? 0,
+      ...picture,
+      id,
+      stopped: node?.status().stopped ?? null,
+      log: picture.log ?? [],
+      clockOffsetMs: toMs(c.hosts.clock(id).offsetUs),
     };
   }
 
