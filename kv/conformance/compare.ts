@@ -94,6 +94,12 @@ export const KNOWN: readonly KnownDifference[] = [
       (s as WatchRecord | null)?.created.canceled === true && (e as WatchRecord | null)?.created.canceled === false,
   },
   {
+    id: 'watch-cancel-race',
+    what: 'A watcher canceled by request while events are still on their way: etcd 3.4 forgets the watcher\'s prevKv option when it reads the cancel (recvLoop) and stops its events at the cancel, so the events still queued go out without prevKv, or not at all (timing-dependent: a 1 MiB event is slow enough to be overtaken); raftsim delivers every event before the cancel, with prevKv. Recognised only when etcd\'s events are raftsim\'s, in order, less a tail and less the prevKv of a tail.',
+    upstream: 'deliberate (etcd 3.4 etcdserver/api/v3rpc/watch.go: recvLoop deletes prevKV[id] on a cancel request; sendLoop reads it per response)',
+    matches: (_op, e, s, path) => /^watch\[\d+\]\.events/.test(path) && isCancelRaceOf(e as WatchRecord | null, s as WatchRecord | null),
+  },
+  {
     id: 'watch-compacted-tombstone',
     what: 'A watch from exactly the compaction revision where a key was deleted: etcd 3.4.23\'s compaction drops that tombstone, so the watch misses the DELETE (etcd #18089); later etcd keeps it and sends the event, as raftsim does. Recognised only when raftsim with its switch etcd-18089 on sends exactly what etcd 3.4 sent.',
     upstream: 'https://github.com/etcd-io/etcd/issues/18089 (fixed by https://github.com/etcd-io/etcd/pull/18274; 3.4: https://github.com/etcd-io/etcd/pull/18475, in 3.4.34)',
@@ -115,6 +121,28 @@ function mayWrite(op: SeqOp | undefined): boolean {
   if (op.method === 'txn') return JSON.stringify(op.request).includes('"type":"put"') || JSON.stringify(op.request).includes('"type":"delete"');
   if (op.method === 'alarm') return op.request.action !== 'GET';
   return !['range', 'lease-ttl', 'lease-leases', 'member-list', 'status', 'hash-kv', 'watch', 'watch-cancel', 'watch-progress'].includes(op.method);
+}
+
+/**
+ * Whether etcd's watcher `e` is raftsim's `s` as seen through etcd 3.4's cancel race: both canceled
+ * by request (no compaction, no reason), the same create answer, etcd's events a prefix of
+ * raftsim's in which, from some event on, prevKv is missing.
+ */
+function isCancelRaceOf(e: WatchRecord | null, s: WatchRecord | null): boolean {
+  const same = (x: unknown, y: unknown): boolean => diffPaths(x, y, '').length === 0;
+  if (e === null || s === null || e.canceled === undefined || s.canceled === undefined) return false;
+  const byRequest = (c: { readonly compactRevision: number; readonly cancelReason: string }): boolean => c.compactRevision === 0 && c.cancelReason === '';
+  if (!byRequest(e.canceled) || !byRequest(s.canceled) || !same(e.created, s.created)) return false;
+  if (e.events.length > s.events.length) return false;
+  let lost = false;
+  for (let i = 0; i < e.events.length; i++) {
+    const [ev, sv] = [e.events[i] as WatchRecord['events'][number], s.events[i] as WatchRecord['events'][number]];
+    if (same(ev, sv) && !lost) continue;
+    const { prevKv: _dropped, ...rest } = sv;
+    if (ev.prevKv !== undefined || !same(ev, rest)) return false;
+    lost = true;
+  }
+  return true;
 }
 
 /** A known difference after which etcd no longer answers (it crashed): the rest is not comparable. */

@@ -2,7 +2,7 @@
  * `npm run conformance`: differential testing of raftsim's server path against a real etcd.
  *
  *   npm run conformance -- [--sequences N] [--budget-s S] [--seed S] [--min-ops N] [--max-ops N]
- *                          [--no-shrink] [--record [--out FILE]] [--json] [--only I] [--ops JSON]
+ *                          [--no-shrink] [--record [--out FILE]] [--json] [--only I] [--ops JSON|@FILE]
  *
  * Each sequence is generated from the seed (kv/conformance/generate.ts), run on raftsim's server
  * (kv/conformance/sim-target.ts) and on a fresh single-member etcd (etcd-process.ts, etcd-target.ts),
@@ -11,7 +11,7 @@
  * stores the sequences with etcd's answers as the golden file that `npm test` replays without etcd.
  * Exit 0: no unexplained difference; 1: some; 2: bad input (or no etcd to run).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -160,9 +160,19 @@ async function main(): Promise<void> {
   if (bin === undefined) bad('etcd: not installed (apt-get install etcd-server); the recorded suite runs in npm test without it');
   const version = etcdVersion(bin);
   if (args.ops !== undefined) {
+    // `--ops @FILE` reads the array from a file: a shrunk sequence with a 1 MiB value does not fit
+    // on a command line.
+    let text = args.ops;
+    if (text.startsWith('@')) {
+      try {
+        text = readFileSync(text.slice(1), 'utf8');
+      } catch {
+        bad(`--ops: cannot read ${text.slice(1)}`);
+      }
+    }
     let ops: unknown;
     try {
-      ops = JSON.parse(args.ops);
+      ops = JSON.parse(text);
     } catch {
       bad('--ops: not JSON');
     }
