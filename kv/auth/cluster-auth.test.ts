@@ -4,7 +4,7 @@
  * auth state, a snapshot carries it to a lagging member, and a stale token revision is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { createTestCluster, realNodeBuilder, type TestCluster } from '../testing/cluster-harness.js';
+import { answerWaiter, createTestCluster, realNodeBuilder, type TestCluster } from '../testing/cluster-harness.js';
 import type { CallOutcome, KvClient } from '../client/client.js';
 import { authClient, type AuthClient } from '../client/auth.js';
 import type { Method, RequestOf } from '../wire.js';
@@ -13,13 +13,7 @@ function setup(seed: number): { c: TestCluster; wait: <T>(f: (done: (o: T) => vo
   const c = createTestCluster({ members: 3, node: realNodeBuilder('readindex', { snapshotCount: 40, catchUpEntries: 10 }), seed });
   c.runUntil(() => c.leader() !== undefined, 10_000_000);
   c.run(500_000);
-  const wait = <T,>(f: (done: (o: T) => void) => void): T => {
-    let got: T | undefined;
-    f((o) => (got = o));
-    c.runUntil(() => got !== undefined, 20_000_000);
-    if (got === undefined) throw new Error('no answer');
-    return got;
-  };
+  const wait = answerWaiter(c);
   return { c, wait };
 }
 

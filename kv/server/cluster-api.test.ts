@@ -3,7 +3,7 @@
  * PromoteMember, RemoveMember, mayAddMember, mayRemoveMember, isLearnerReady; membership/cluster.go).
  */
 import { describe, expect, it } from 'vitest';
-import { createTestCluster, realNodeBuilder, type TestCluster } from '../testing/cluster-harness.js';
+import { answerWaiter, createTestCluster, realNodeBuilder, type TestCluster } from '../testing/cluster-harness.js';
 import type { CallOutcome } from '../client/client.js';
 import { clusterClient, peerURL, type ClusterClient } from '../client/cluster.js';
 import type { Method } from '../wire.js';
@@ -19,13 +19,7 @@ function setup(seed: number, server: Record<string, unknown> = {}, spares = 2): 
   const lead = c.leader();
   if (lead === undefined) throw new Error('no leader');
   const client = c.addClient({ endpoints: [lead.id], maxRetries: 0 });
-  const wait = <T,>(f: (done: (o: T) => void) => void): T => {
-    let got: T | undefined;
-    f((o) => (got = o));
-    c.runUntil(() => got !== undefined, 20_000_000);
-    if (got === undefined) throw new Error('no answer');
-    return got;
-  };
+  const wait = answerWaiter(c);
   return { c, lead, api: clusterClient(client), wait };
 }
 

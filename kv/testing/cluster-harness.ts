@@ -158,3 +158,17 @@ export function fakeNodeBuilder(): NodeChoice {
 export function realNodeBuilder(readMode: ReadMode = 'readindex', options: Omit<MemberNodeOptions, 'peers'> = {}): NodeChoice {
   return (env) => raftNodeBuilder(env, readMode, { ...options, peers: env.memberIds, ...(env.joining === true ? { bootstrap: false } : {}) });
 }
+
+/**
+ * `wait(f)` calls `f` with a callback and runs the cluster until it is called (at most
+ * `limitUs` of virtual time), returning what it was called with; no answer is an error.
+ */
+export function answerWaiter(c: TestCluster, limitUs = 20_000_000): <T>(f: (done: (o: T) => void) => void) => T {
+  return <T,>(f: (done: (o: T) => void) => void): T => {
+    let got: T | undefined;
+    f((o) => (got = o));
+    c.runUntil(() => got !== undefined, limitUs);
+    if (got === undefined) throw new Error('no answer');
+    return got;
+  };
+}
